@@ -1,0 +1,16 @@
+//! Consentry's schema, one file per migration. A migration is never edited once it
+//! has landed: change the schema with a new file. Every migration runs on SQLite and
+//! PostgreSQL alike (SeaQuery builders; raw SQL only for triggers, per backend).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,190 @@
+//! The command line (SPEC §3): serve, migrate, user add, verify-audit.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rand::RngCore;
+
+use crate::audit::{self, Verification};
+use crate::config::{self, AppConfig, redact_url};
+use crate::domain::user::NewUser;
+use crate::service::{self, Actor, AppState};
+use crate::store::Db;
+
+#[derive(Parser)]
+#[command(name = "consentry", version, about = "Survey and informed-consent management for human research")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve HTTP.
+    Serve {
+        /// Load the demo study and its staff first, and print their logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Recompute every audit chain; exit 1 when one is broken.
+    VerifyAudit,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, coordinator, facilitator or ethics_officer
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input (else one is generated and printed once).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let figment = config::figment();
+    let config = match AppConfig::from_figment(&figment) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("consentry: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("consentry: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config, figment)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("consentry: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(config: &AppConfig) -> Result<Db, String> {
+    let db = Db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", redact_url(&config.database_url)))?;
+    db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(db)
+}
+
+fn random_password() -> String {
+    let mut bytes = [0u8; 15];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn random_secret_key() -> String {
+    let mut bytes = [0u8; 64];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+async fn run(command: Command, config: AppConfig, figment: figment::Figment) -> Result<ExitCode, String> {
+    match command {
+        Command::Migrate => {
+            open(&config).await?;
+            println!("migrations applied to {}", redact_url(&config.database_url));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { demo } => serve(config, figment, demo).await,
+        Command::User { command: UserCommand::Add { email, name, role, password_stdin } } => {
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (random_password(), true)
+            };
+            let new = NewUser::parse(&email, &name, &role, &password).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(|(field, list)| {
+                        let reasons: Vec<&str> = list.iter().map(|e| e.message.as_str()).collect();
+                        format!("--{}: {}", field.replace('_', "-"), reasons.join(" "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            let db = open(&config).await?;
+            let state = AppState::new(db, config);
+            let user = service::users::create(&state, Actor::Cli, new).await.map_err(|e| match e.fields() {
+                Some(f) => f.messages().into_values().flatten().collect::<Vec<_>>().join(" "),
+                None => e.public_message(),
+            })?;
+            println!("created {} {} (id {})", user.role, user.email, user.id);
+            if generated {
+                println!("password: {password}");
+                println!("(shown once: store it now)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifyAudit => {
+            let db = open(&config).await?;
+            match audit::verify(&db).await.map_err(|e| format!("verification could not run: {e}"))? {
+                Verification::Ok { events, chains, .. } => {
+                    println!("ok {events} events in {} chains", chains.len());
+                    for c in chains {
+                        println!("  {} {} events, head {}", c.chain, c.events, c.head);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Verification::Broken { chain, first_bad_seq, reason, events_checked, .. } => {
+                    println!("broken: chain {chain}, first bad event seq {first_bad_seq}: {reason}");
+                    println!("({events_checked} events verified before it)");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+async fn serve(mut config: AppConfig, mut figment: figment::Figment, demo: bool) -> Result<ExitCode, String> {
+    if config.secret_key.is_none() {
+        if demo || cfg!(debug_assertions) {
+            let key = random_secret_key();
+            figment = figment.merge(("secret_key", key.clone()));
+            config.secret_key = Some(key);
+            tracing::warn!("no CONSENTRY_SECRET_KEY: using a throw-away key; sessions end when the server stops");
+        } else {
+            return Err("CONSENTRY_SECRET_KEY is required (openssl rand -base64 32)".into());
+        }
+    }
+    let db = open(&config).await?;
+    let state = AppState::new(db, config.clone());
+    if demo {
+        let logins = service::demo::load(&state).await.map_err(|e| format!("the demo could not be loaded: {e}"))?;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Demo study \"{}\" ({}) is ready.", service::demo::DEMO_TITLE, service::demo::DEMO_REFERENCE);
+        let _ = writeln!(out, "Sign in at {}/staff/login with (demo only, never in production):", config.public_url.trim_end_matches('/'));
+        for l in logins {
+            let _ = writeln!(out, "  {:<15} {:<40} {}", l.role, l.email, l.password);
+        }
+        let _ = out.flush();
+    }
+    tracing::info!(address = %config.address, port = config.port, database = %redact_url(&config.database_url), "serving");
+    crate::app::build(state, figment).launch().await.map_err(|e| format!("the server stopped: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,189 @@
+//! The service's configuration: one Figment (`Rocket.toml`, then `CONSENTRY_*`
+//! environment variables) extracted into a typed, validated `AppConfig`. Nothing
+//! reads configuration from anywhere else.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://consentry.db?mode=rwc";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AppConfig {
+    pub database_url: String,
+    pub address: String,
+    pub port: u16,
+    /// Rocket's key for private cookies (base64 of 32 or 64 bytes). Required outside
+    /// debug builds; `serve --demo` makes a throw-away one when it is unset.
+    pub secret_key: Option<String>,
+    pub forms_dir: String,
+    pub public_url: String,
+    pub smtp_url: Option<String>,
+    pub log_format: LogFormat,
+    /// Lifetime of a staff API token, in hours.
+    pub token_ttl_hours: i64,
+    /// Lifetime of a staff browser session, in hours.
+    pub session_ttl_hours: i64,
+    /// Failed sign-ins for one account within the window before it is throttled.
+    pub login_max_failures_per_account: u32,
+    /// Failed sign-ins from one address within the window before it is throttled.
+    pub login_max_failures_per_address: u32,
+    pub login_window_minutes: i64,
+    /// Serve `/metrics` (disable it when the port is public and no proxy guards it).
+    pub metrics_enabled: bool,
+    /// Size of the database connection pool.
+    pub db_max_connections: u32,
+}
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("address", &self.address)
+            .field("port", &self.port)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
+            .field("forms_dir", &self.forms_dir)
+            .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connection URL with any password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            address: "127.0.0.1".into(),
+            port: 8000,
+            secret_key: None,
+            forms_dir: "forms".into(),
+            public_url: "http://127.0.0.1:8000".into(),
+            smtp_url: None,
+            log_format: LogFormat::Human,
+            token_ttl_hours: 12,
+            session_ttl_hours: 8,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 20,
+            login_window_minutes: 15,
+            metrics_enabled: true,
+            db_max_connections: 10,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Read(#[from] Box<figment::Error>),
+    #[error("configuration is invalid: {0}")]
+    Invalid(String),
+}
+
+/// The one Figment: defaults, then `Rocket.toml` (its `[default]` table and the
+/// table of the active profile), then `CONSENTRY_*` variables. Rocket reads its own
+/// keys (`address`, `port`, `secret_key`, `limits`, …) from this same Figment.
+pub fn figment() -> Figment {
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let toml_path = std::env::var("CONSENTRY_CONFIG").unwrap_or_else(|_| "Rocket.toml".into());
+    Figment::from(Serialized::defaults(AppConfig::default()))
+        .merge(Toml::file(toml_path).nested())
+        .merge(Env::prefixed("CONSENTRY_").ignore(&["CONFIG", "TEST_DATABASE_URL"]).global())
+        .select(profile)
+}
+
+impl AppConfig {
+    pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let config: AppConfig = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return invalid("CONSENTRY_DATABASE_URL must start with sqlite: or postgres://".into());
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return invalid("CONSENTRY_PUBLIC_URL must be an http:// or https:// address".into());
+        }
+        if self.token_ttl_hours < 1 || self.session_ttl_hours < 1 {
+            return invalid("token and session lifetimes must be at least one hour".into());
+        }
+        if self.login_max_failures_per_account == 0 || self.login_max_failures_per_address == 0 {
+            return invalid("login failure limits must be at least 1".into());
+        }
+        if self.login_window_minutes < 1 {
+            return invalid("CONSENTRY_LOGIN_WINDOW_MINUTES must be at least 1".into());
+        }
+        if self.db_max_connections == 0 {
+            return invalid("CONSENTRY_DB_MAX_CONNECTIONS must be at least 1".into());
+        }
+        if let Some(key) = &self.secret_key
+            && key.trim().len() < 32
+        {
+            return invalid(
+                "CONSENTRY_SECRET_KEY must be a base64 key of at least 32 bytes (openssl rand -base64 32)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// The public address of a path, for links in mail and printed output.
+    pub fn public_link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.trim_end_matches('/'), path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(AppConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let c = AppConfig { database_url: "mysql://x".into(), ..AppConfig::default() };
+        assert!(c.validate().is_err());
+        let c = AppConfig { secret_key: Some("short".into()), ..AppConfig::default() };
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/consentry"), "postgres://app:***@db:5432/consentry");
+        let c = AppConfig { database_url: "postgres://a:pw@h/db".into(), secret_key: Some("k".repeat(44)), ..AppConfig::default() };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("pw@") && !shown.contains(&"k".repeat(44)));
+    }
+}

@@ -1,0 +1,10 @@
+//! Pure rules and types. Nothing here touches the database, HTTP, PDFs or templates
+//! (the layering test in `src/tests/layering.rs` keeps it so); most unit tests live here.
+
+pub mod audit;
+pub mod fields;
+pub mod policy;
+pub mod study;
+pub mod user;
+
+pub use fields::FieldErrors;

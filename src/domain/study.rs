@@ -1,0 +1,437 @@
+//! Studies: their slug, the ethics approval they run under, and the status machine.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::fields::{FieldError, FieldErrors, required_text};
+use super::user::Email;
+
+/// A study's address: lower-case letters, digits and single hyphens, 3 to 64 long.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let s = raw.trim();
+        let valid_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if s.len() < 3
+            || s.len() > 64
+            || !valid_chars
+            || s.starts_with('-')
+            || s.ends_with('-')
+            || s.contains("--")
+        {
+            return Err(FieldError::new(
+                "invalid_slug",
+                "Slug must be 3 to 64 lower-case letters, digits and single hyphens, like social-media-med-ed.",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudyStatus {
+    Draft,
+    Recruiting,
+    Paused,
+    Suspended,
+    Closed,
+}
+
+impl StudyStatus {
+    pub const ALL: [StudyStatus; 5] = [
+        StudyStatus::Draft,
+        StudyStatus::Recruiting,
+        StudyStatus::Paused,
+        StudyStatus::Suspended,
+        StudyStatus::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StudyStatus::Draft => "draft",
+            StudyStatus::Recruiting => "recruiting",
+            StudyStatus::Paused => "paused",
+            StudyStatus::Suspended => "suspended",
+            StudyStatus::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for StudyStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StudyStatus {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StudyStatus::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| {
+            FieldError::new(
+                "unknown_status",
+                "Status must be one of draft, recruiting, paused, suspended, closed.",
+            )
+        })
+    }
+}
+
+/// The human research ethics committee's approval a study runs under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EthicsApproval {
+    pub committee: String,
+    pub reference: String,
+    pub approved_on: NaiveDate,
+    pub expires_on: NaiveDate,
+}
+
+impl EthicsApproval {
+    /// Checks every field, naming each bad one under `prefix` (e.g. `ethics.reference`).
+    pub fn parse(
+        prefix: &str,
+        committee: &str,
+        reference: &str,
+        approved_on: &str,
+        expires_on: &str,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let key = |field: &str| format!("{prefix}.{field}");
+        let committee = errors.take(&key("committee"), required_text(committee, "Committee", 300));
+        let reference =
+            errors.take(&key("reference"), required_text(reference, "Approval reference", 100));
+        let approved_on = errors.take(&key("approved_on"), parse_date(approved_on, "Approval date"));
+        let expires_on = errors.take(&key("expires_on"), parse_date(expires_on, "Expiry date"));
+        if let (Some(a), Some(e)) = (approved_on, expires_on)
+            && e <= a
+        {
+            errors.add(&key("expires_on"), "before_approval", "Expiry date must be after the approval date.");
+        }
+        match (committee, reference, approved_on, expires_on) {
+            (Some(committee), Some(reference), Some(approved_on), Some(expires_on))
+                if errors.is_empty() =>
+            {
+                Ok(Self { committee, reference, approved_on, expires_on })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// An approval is valid through its expiry date and expired from the day after.
+    pub fn is_expired(&self, today: NaiveDate) -> bool {
+        today > self.expires_on
+    }
+}
+
+/// A study as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Study {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub status: StudyStatus,
+    pub status_reason: Option<String>,
+    pub ethics: EthicsApproval,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Study {
+    pub fn approval_expired(&self, today: NaiveDate) -> bool {
+        self.ethics.is_expired(today)
+    }
+}
+
+pub fn parse_date(raw: &str, label: &str) -> Result<NaiveDate, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(FieldError::new("required", format!("{label} is required.")));
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+        FieldError::new("invalid_date", format!("{label} must be a date like 2026-03-31."))
+    })
+}
+
+/// A study to be created, every field checked.
+#[derive(Debug, Clone)]
+pub struct NewStudy {
+    pub slug: Slug,
+    pub title: String,
+    pub summary: String,
+    pub ethics: EthicsApproval,
+    pub contact_name: String,
+    pub contact_email: Email,
+}
+
+/// The raw fields of a study as a request carries them.
+#[derive(Debug, Clone, Default)]
+pub struct StudyInput<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub committee: &'a str,
+    pub reference: &'a str,
+    pub approved_on: &'a str,
+    pub expires_on: &'a str,
+    pub contact_name: &'a str,
+    pub contact_email: &'a str,
+}
+
+impl NewStudy {
+    pub fn parse(input: &StudyInput<'_>) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let slug = errors.take("slug", Slug::parse(input.slug));
+        let title = errors.take("title", required_text(input.title, "Title", 300));
+        let summary = if input.summary.trim().is_empty() {
+            Some(String::new())
+        } else {
+            errors.take("summary", required_text(input.summary, "Summary", 5000))
+        };
+        let ethics = match EthicsApproval::parse(
+            "ethics",
+            input.committee,
+            input.reference,
+            input.approved_on,
+            input.expires_on,
+        ) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                errors.merge(e);
+                None
+            }
+        };
+        let contact_name =
+            errors.take("contact.name", required_text(input.contact_name, "Contact name", 200));
+        let contact_email = errors.take("contact.email", Email::parse(input.contact_email));
+        match (slug, title, summary, ethics, contact_name, contact_email) {
+            (Some(slug), Some(title), Some(summary), Some(ethics), Some(contact_name), Some(contact_email))
+                if errors.is_empty() =>
+            {
+                Ok(Self { slug, title, summary, ethics, contact_name, contact_email })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Who is asking to move a study: coordinators (and admins) run it, ethics officers
+/// may suspend it and lift their suspension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAuthority {
+    Coordinator,
+    EthicsOfficer,
+}
+
+/// What else the status machine needs to know about the study.
+#[derive(Debug, Clone, Copy)]
+pub struct TransitionContext {
+    pub approval_expired: bool,
+    pub has_active_consent_form: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionError {
+    /// This role may not make this move (403).
+    NotAllowed(String),
+    /// The move does not fit the study's state (409).
+    Conflict(String),
+    /// The ethics approval has expired (410).
+    ApprovalExpired,
+}
+
+/// The status machine of SPEC §5.
+///
+/// Coordinators open recruitment from `draft` or `paused`, pause it, and close the
+/// study (closing is final). Ethics officers suspend a study that is not closed and
+/// may reopen recruitment after their suspension. Opening recruitment needs a live
+/// approval (else 410) and an active consent-form version (else 409).
+pub fn check_transition(
+    from: StudyStatus,
+    to: StudyStatus,
+    who: StatusAuthority,
+    ctx: TransitionContext,
+) -> Result<(), TransitionError> {
+    use StatusAuthority::*;
+    use StudyStatus::*;
+    use TransitionError::*;
+
+    if from == to {
+        return Err(Conflict(format!("The study is already {from}.")));
+    }
+    if from == Closed {
+        return Err(Conflict("The study is closed; closing is final.".into()));
+    }
+    match (who, to) {
+        (_, Draft) => return Err(Conflict("A study cannot return to draft.".into())),
+        (Coordinator, Recruiting) if from == Suspended => {
+            return Err(NotAllowed(
+                "Only an ethics officer can lift a suspension.".into(),
+            ));
+        }
+        (Coordinator, Recruiting) => {}
+        (Coordinator, Paused) if from != Recruiting => {
+            return Err(Conflict("Only a recruiting study can be paused.".into()));
+        }
+        (Coordinator, Paused) | (Coordinator, Closed) => {}
+        (Coordinator, Suspended) => {
+            return Err(NotAllowed("Only an ethics officer can suspend a study.".into()));
+        }
+        (EthicsOfficer, Suspended) => {}
+        (EthicsOfficer, Recruiting) if from != Suspended => {
+            return Err(NotAllowed(
+                "An ethics officer may only reopen recruitment after a suspension.".into(),
+            ));
+        }
+        (EthicsOfficer, Recruiting) => {}
+        (EthicsOfficer, Paused | Closed) => {
+            return Err(NotAllowed(
+                "An ethics officer may only suspend a study or lift a suspension.".into(),
+            ));
+        }
+    }
+    if to == Recruiting {
+        if ctx.approval_expired {
+            return Err(ApprovalExpired);
+        }
+        if !ctx.has_active_consent_form {
+            return Err(Conflict(
+                "Recruitment needs an active consent form: draft one and have it approved first."
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StatusAuthority::*;
+    use super::StudyStatus::*;
+    use super::*;
+
+    const READY: TransitionContext =
+        TransitionContext { approval_expired: false, has_active_consent_form: true };
+
+    fn date(s: &str) -> NaiveDate {
+        parse_date(s, "d").unwrap_or_default()
+    }
+
+    #[test]
+    fn slugs() {
+        for ok in ["abc", "social-media-med-ed", "a1-b2"] {
+            assert!(Slug::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ab", "Bad Slug!", "-abc", "abc-", "a--b", "ABC", &"x".repeat(65)] {
+            assert!(Slug::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn approval_must_expire_after_it_is_given() {
+        let e = EthicsApproval::parse("ethics", "HREC", "CF15/2639", "2026-01-01", "2025-12-31")
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("ethics.expires_on"));
+        let e = EthicsApproval::parse("ethics", "HREC", "  ", "2026-01-01", "2026-01-01")
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("ethics.reference") && e.contains("ethics.expires_on"));
+        assert!(EthicsApproval::parse("ethics", "", "R", "01/01/2026", "x").is_err());
+    }
+
+    #[test]
+    fn approval_expires_the_day_after_its_expiry_date() {
+        let a = EthicsApproval::parse("ethics", "HREC", "R1", "2026-01-01", "2026-06-30")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(!a.is_expired(date("2026-06-30")));
+        assert!(a.is_expired(date("2026-07-01")));
+    }
+
+    #[test]
+    fn coordinators_run_the_study() {
+        assert_eq!(check_transition(Draft, Recruiting, Coordinator, READY), Ok(()));
+        assert_eq!(check_transition(Recruiting, Paused, Coordinator, READY), Ok(()));
+        assert_eq!(check_transition(Paused, Recruiting, Coordinator, READY), Ok(()));
+        assert_eq!(check_transition(Paused, Closed, Coordinator, READY), Ok(()));
+        assert_eq!(check_transition(Suspended, Closed, Coordinator, READY), Ok(()));
+        assert!(matches!(
+            check_transition(Draft, Paused, Coordinator, READY),
+            Err(TransitionError::Conflict(_))
+        ));
+        assert!(matches!(
+            check_transition(Recruiting, Suspended, Coordinator, READY),
+            Err(TransitionError::NotAllowed(_))
+        ));
+        assert!(matches!(
+            check_transition(Suspended, Recruiting, Coordinator, READY),
+            Err(TransitionError::NotAllowed(_))
+        ));
+    }
+
+    #[test]
+    fn ethics_officers_suspend_and_resume() {
+        assert_eq!(check_transition(Recruiting, Suspended, EthicsOfficer, READY), Ok(()));
+        assert_eq!(check_transition(Paused, Suspended, EthicsOfficer, READY), Ok(()));
+        assert_eq!(check_transition(Suspended, Recruiting, EthicsOfficer, READY), Ok(()));
+        for to in [Paused, Closed] {
+            assert!(matches!(
+                check_transition(Recruiting, to, EthicsOfficer, READY),
+                Err(TransitionError::NotAllowed(_))
+            ));
+        }
+        assert!(matches!(
+            check_transition(Paused, Recruiting, EthicsOfficer, READY),
+            Err(TransitionError::NotAllowed(_))
+        ));
+    }
+
+    #[test]
+    fn closed_is_final_and_same_state_is_a_conflict() {
+        for to in StudyStatus::ALL {
+            for who in [Coordinator, EthicsOfficer] {
+                assert!(check_transition(Closed, to, who, READY).is_err());
+            }
+        }
+        assert!(matches!(
+            check_transition(Recruiting, Recruiting, Coordinator, READY),
+            Err(TransitionError::Conflict(_))
+        ));
+    }
+
+    #[test]
+    fn recruitment_needs_a_live_approval_and_an_active_form() {
+        let expired = TransitionContext { approval_expired: true, ..READY };
+        assert_eq!(
+            check_transition(Draft, Recruiting, Coordinator, expired),
+            Err(TransitionError::ApprovalExpired)
+        );
+        assert_eq!(
+            check_transition(Suspended, Recruiting, EthicsOfficer, expired),
+            Err(TransitionError::ApprovalExpired)
+        );
+        let no_form = TransitionContext { has_active_consent_form: false, ..READY };
+        assert!(matches!(
+            check_transition(Draft, Recruiting, Coordinator, no_form),
+            Err(TransitionError::Conflict(_))
+        ));
+        assert_eq!(check_transition(Recruiting, Closed, Coordinator, expired), Ok(()));
+    }
+}

@@ -1,0 +1,190 @@
+//! Staff accounts: roles, e-mail addresses, names and the password policy.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::fields::{FieldError, FieldErrors, required_text};
+
+/// A staff member's account role (SPEC §4). Participants are not staff and have no role here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Coordinator,
+    Facilitator,
+    EthicsOfficer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] =
+        [Role::Admin, Role::Coordinator, Role::Facilitator, Role::EthicsOfficer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::Facilitator => "facilitator",
+            Role::EthicsOfficer => "ethics_officer",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Coordinator => "Coordinator",
+            Role::Facilitator => "Facilitator",
+            Role::EthicsOfficer => "Ethics officer",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            FieldError::new(
+                "unknown_role",
+                "Role must be one of admin, coordinator, facilitator, ethics_officer.",
+            )
+        })
+    }
+}
+
+/// An e-mail address, trimmed and lower-cased, checked for a plausible shape.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim().to_lowercase();
+        let invalid = || FieldError::new("invalid_email", "Enter an e-mail address like name@example.org.");
+        if value.is_empty() {
+            return Err(FieldError::new("required", "E-mail address is required."));
+        }
+        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = value.rsplit_once('@').ok_or_else(invalid)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A staff account as the service knows it (never with its password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+impl User {
+    /// How the audit log names this person: an identifier, never a name or address.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.id)
+    }
+}
+
+pub const PASSWORD_MIN: usize = 12;
+pub const PASSWORD_MAX: usize = 256;
+
+/// The password policy: long enough to resist guessing, short enough to hash cheaply.
+pub fn check_password(password: &str) -> Result<(), FieldError> {
+    let n = password.chars().count();
+    if n < PASSWORD_MIN {
+        return Err(FieldError::new(
+            "too_short",
+            format!("Password must be at least {PASSWORD_MIN} characters."),
+        ));
+    }
+    if n > PASSWORD_MAX {
+        return Err(FieldError::new(
+            "too_long",
+            format!("Password must be at most {PASSWORD_MAX} characters."),
+        ));
+    }
+    Ok(())
+}
+
+/// A staff account to be created, every field checked.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+impl NewUser {
+    pub fn parse(email: &str, name: &str, role: &str, password: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let email = errors.take("email", Email::parse(email));
+        let name = errors.take("name", required_text(name, "Name", 200));
+        let role = errors.take("role", role.parse::<Role>());
+        errors.take("password", check_password(password));
+        match (email, name, role) {
+            (Some(email), Some(name), Some(role)) if errors.is_empty() => {
+                Ok(Self { email, name, role, password: password.to_string() })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(Email::parse("  Cora@Example.ORG ").map(|e| e.0), Ok("cora@example.org".into()));
+        for bad in ["", "not-an-email", "a@b", "a@.b.c", "a b@c.d", "@c.d", "a@c..d"] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("participant".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn new_user_names_every_bad_field() {
+        let errors = NewUser::parse("x", "", "boss", "short").err().unwrap_or_default();
+        for field in ["email", "name", "role", "password"] {
+            assert!(errors.contains(field), "{field} missing from {errors:?}");
+        }
+        assert!(NewUser::parse("a@b.org", "A", "admin", "long-enough-pass").is_ok());
+    }
+}

@@ -1,0 +1,19 @@
+//! Consentry: survey and informed-consent management for human research.
+//!
+//! Dependencies point one way: `web → service → {store, audit} → domain`.
+
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod service;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+
+pub use app::build;
+
+#[cfg(test)]
+mod tests;

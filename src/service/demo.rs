@@ -1,0 +1,82 @@
+//! The demo: the seed study ("Social media use in medical education", approved by
+//! the Monash University Human Research Ethics Committee, CF15/2639-2015001090) with
+//! a staff account for every role. Loading it twice changes nothing.
+
+use chrono::{Duration, Utc};
+
+use super::{Actor, AppState};
+use crate::domain::policy::StudyRole;
+use crate::domain::study::{NewStudy, StudyInput};
+use crate::domain::user::{Email, NewUser};
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+pub const DEMO_SLUG: &str = "social-media-med-ed";
+pub const DEMO_TITLE: &str = "Social media use in medical education";
+pub const DEMO_COMMITTEE: &str = "Monash University Human Research Ethics Committee";
+pub const DEMO_REFERENCE: &str = "CF15/2639-2015001090";
+
+/// A demo login, printed when the demo starts.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub role: &'static str,
+    pub email: &'static str,
+    pub name: &'static str,
+    pub password: &'static str,
+}
+
+pub const DEMO_LOGINS: &[DemoLogin] = &[
+    DemoLogin { role: "admin", email: "admin@demo.consentry.test", name: "Ada Admin", password: "demo-admin-password" },
+    DemoLogin { role: "coordinator", email: "coordinator@demo.consentry.test", name: "Cora Ordinator", password: "demo-coordinator-password" },
+    DemoLogin { role: "facilitator", email: "facilitator@demo.consentry.test", name: "Dan Facilitator", password: "demo-facilitator-password" },
+    DemoLogin { role: "facilitator", email: "research-officer@demo.consentry.test", name: "Kim Research-Officer", password: "demo-facilitator-password" },
+    DemoLogin { role: "ethics_officer", email: "ethics@demo.consentry.test", name: "Eve Ethics", password: "demo-ethics-password" },
+];
+
+/// Loads the demo study and its staff; returns the logins to print.
+pub async fn load(state: &AppState) -> AppResult<&'static [DemoLogin]> {
+    let mut coordinator = None;
+    let mut facilitators = Vec::new();
+    for login in DEMO_LOGINS {
+        let email = Email::parse(login.email).map_err(|e| AppError::Internal(e.message))?;
+        let user = match store::users::find_by_email(state.db.conn(), &email).await? {
+            Some(u) => u,
+            None => {
+                let new = NewUser::parse(login.email, login.name, login.role, login.password)
+                    .map_err(|e| AppError::Internal(format!("demo account is invalid: {e:?}")))?;
+                super::users::create(state, Actor::Cli, new).await?
+            }
+        };
+        match login.role {
+            "coordinator" => coordinator = Some(user),
+            "facilitator" => facilitators.push(user),
+            _ => {}
+        }
+    }
+    let coordinator = coordinator.ok_or_else(|| AppError::Internal("demo has no coordinator".into()))?;
+
+    if store::studies::find_by_slug(state.db.conn(), DEMO_SLUG).await?.is_none() {
+        let today = Utc::now().date_naive();
+        let approved_on = (today - Duration::days(30)).to_string();
+        let expires_on = (today + Duration::days(730)).to_string();
+        let new = NewStudy::parse(&StudyInput {
+            slug: DEMO_SLUG,
+            title: DEMO_TITLE,
+            summary: "How Australian medical students use social media for their studies: platforms, \
+                      purposes, benefits and barriers, explored in four focus groups.",
+            committee: DEMO_COMMITTEE,
+            reference: DEMO_REFERENCE,
+            approved_on: &approved_on,
+            expires_on: &expires_on,
+            contact_name: coordinator.name.as_str(),
+            contact_email: coordinator.email.as_str(),
+        })
+        .map_err(|e| AppError::Internal(format!("demo study is invalid: {e:?}")))?;
+        super::studies::create(state, &coordinator, new).await?;
+    }
+    for facilitator in &facilitators {
+        super::studies::add_staff(state, &coordinator, DEMO_SLUG, &facilitator.email, StudyRole::Facilitator.as_str())
+            .await?;
+    }
+    Ok(DEMO_LOGINS)
+}

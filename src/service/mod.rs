@@ -1,0 +1,41 @@
+//! Use-cases. Each opens its transaction, applies the domain rules, calls the store,
+//! records the audit event in the same transaction, and commits.
+
+pub mod auth;
+pub mod demo;
+pub mod studies;
+pub mod users;
+
+use crate::config::AppConfig;
+use crate::store::Db;
+
+/// What every use-case needs: the database, the configuration and the in-memory
+/// sign-in throttle. Built once at start and shared; there is no global state.
+pub struct AppState {
+    pub db: Db,
+    pub config: AppConfig,
+    pub throttle: auth::LoginThrottle,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: AppConfig) -> Self {
+        Self { db, config, throttle: auth::LoginThrottle::default() }
+    }
+}
+
+/// Who did something, as the audit log names them.
+#[derive(Debug, Clone)]
+pub enum Actor<'a> {
+    Staff(&'a crate::domain::user::User),
+    /// The command line on the server (creating the first admin, loading the demo).
+    Cli,
+}
+
+impl Actor<'_> {
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::Staff(u) => u.actor(),
+            Actor::Cli => "cli".to_string(),
+        }
+    }
+}

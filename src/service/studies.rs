@@ -1,0 +1,161 @@
+//! Studies: creation under an ethics approval, membership, and the status machine.
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::AppState;
+use crate::audit;
+use crate::domain::audit::{NewEvent, sha256_hex};
+use crate::domain::policy::{Capacity, StudyRole, may_create_study};
+use crate::domain::study::{
+    NewStudy, StatusAuthority, Study, StudyStatus, TransitionContext, TransitionError, check_transition,
+};
+use crate::domain::user::{Email, User};
+use crate::domain::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::store::{self, Conn};
+
+pub async fn create(state: &AppState, user: &User, new: NewStudy) -> AppResult<Study> {
+    if !may_create_study(user.role) {
+        return Err(AppError::Forbidden("Only coordinators and admins create studies.".into()));
+    }
+    let now = Utc::now();
+    let tx = state.db.begin_write().await?;
+    let study = store::studies::insert(tx.conn(), &new, user.id, now).await?;
+    if user.role == crate::domain::user::Role::Coordinator {
+        store::studies::upsert_member(tx.conn(), study.id, user.id, StudyRole::Coordinator, now).await?;
+    }
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "study.created", "study", study.id)
+            .in_study(&study.slug)
+            .with(json!({
+                "status": study.status,
+                "ethics": {
+                    "committee": study.ethics.committee,
+                    "reference": study.ethics.reference,
+                    "approved_on": study.ethics.approved_on.to_string(),
+                    "expires_on": study.ethics.expires_on.to_string(),
+                }
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, "study created");
+    Ok(study)
+}
+
+pub async fn list(state: &AppState, user: &User) -> AppResult<Vec<(Study, Capacity)>> {
+    store::studies::list_for_staff(state.db.conn(), user).await
+}
+
+/// The study if `user` may see it, else 404 (its existence is not revealed).
+pub async fn get(state: &AppState, user: &User, slug: &str) -> AppResult<(Study, Capacity)> {
+    visible(state.db.conn(), user, slug).await
+}
+
+async fn visible(db: &impl Conn, user: &User, slug: &str) -> AppResult<(Study, Capacity)> {
+    store::studies::get_for_staff(db, user, slug).await?.ok_or(AppError::NotFound)
+}
+
+fn require_coordinator(capacity: Capacity) -> AppResult<()> {
+    match capacity {
+        Capacity::Coordinator => Ok(()),
+        _ => Err(AppError::Forbidden("Only the study's coordinators can do this.".into())),
+    }
+}
+
+/// A study's staff list, for those who may see the study.
+pub async fn members(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<(User, StudyRole)>> {
+    let (study, _) = get(state, user, slug).await?;
+    store::studies::members(state.db.conn(), study.id).await
+}
+
+/// Adds a staff account to a study (or changes its study role).
+pub async fn add_staff(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    email: &str,
+    role: &str,
+) -> AppResult<(User, StudyRole)> {
+    let mut errors = FieldErrors::new();
+    let email = errors.take("email", Email::parse(email));
+    let requested = errors.take("role", role.parse::<StudyRole>());
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    let (Some(email), Some(_)) = (email, requested) else { return Err(errors.into()) };
+    let member = store::users::find_by_email(tx.conn(), &email).await?.filter(|m| m.active).ok_or_else(|| {
+        AppError::field("email", "no_account", "No active staff account has this e-mail address; an admin creates it first.")
+    })?;
+    let study_role = StudyRole::for_account(member.role, role).map_err(|e| {
+        let mut f = FieldErrors::new();
+        f.add("role", e.code, e.message);
+        AppError::Validation(f)
+    })?;
+    let changed = store::studies::upsert_member(tx.conn(), study.id, member.id, study_role, Utc::now()).await?;
+    if changed {
+        audit::record(
+            tx.conn(),
+            NewEvent::new(user.actor(), "study.staff_added", "user", member.id)
+                .in_study(&study.slug)
+                .with(json!({"role": study_role})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((member, study_role))
+}
+
+/// Moves a study along the status machine (SPEC §5).
+pub async fn change_status(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> AppResult<Study> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        return Err(AppError::field("reason", "too_long", "Reason must be at most 2000 characters."));
+    }
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    let authority = match capacity {
+        Capacity::Coordinator => StatusAuthority::Coordinator,
+        Capacity::EthicsOfficer => StatusAuthority::EthicsOfficer,
+        Capacity::Facilitator => {
+            return Err(AppError::Forbidden("Facilitators cannot change a study's status.".into()));
+        }
+    };
+    let to: StudyStatus = status.parse().map_err(|e: crate::domain::fields::FieldError| {
+        AppError::field("status", e.code, e.message)
+    })?;
+    let ctx = TransitionContext {
+        approval_expired: study.approval_expired(Utc::now().date_naive()),
+        has_active_consent_form: store::studies::has_active_consent_form(tx.conn(), study.id).await?,
+    };
+    check_transition(study.status, to, authority, ctx).map_err(|e| match e {
+        TransitionError::NotAllowed(m) => AppError::Forbidden(m),
+        TransitionError::Conflict(m) => AppError::Conflict(m),
+        TransitionError::ApprovalExpired => AppError::Gone(format!(
+            "The ethics approval {} expired on {}; recruitment cannot open until it is renewed.",
+            study.ethics.reference, study.ethics.expires_on
+        )),
+    })?;
+    let now = Utc::now();
+    store::studies::set_status(tx.conn(), study.id, to, reason, now).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "study.status_changed", "study", study.id).in_study(&study.slug).with(json!({
+            "from": study.status,
+            "to": to,
+            "reason_sha256": reason.map(|r| sha256_hex(r.as_bytes())),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, from = %study.status, to = %to, "study status changed");
+    Ok(Study { status: to, status_reason: reason.map(str::to_string), updated_at: now, ..study })
+}

@@ -1,0 +1,193 @@
+//! Studies and study membership. Every read that serves a staff member goes through
+//! `get_for_staff` or `list_for_staff`, which decide visibility in one place.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::entity::{studies, study_staff, users};
+use super::{Conn, decode};
+use crate::domain::policy::{Capacity, StudyRole};
+use crate::domain::study::{EthicsApproval, NewStudy, Study, StudyStatus};
+use crate::domain::user::{Role, User};
+use crate::error::AppError;
+
+fn to_domain(m: studies::Model) -> Result<Study, AppError> {
+    Ok(Study {
+        id: m.id,
+        status: decode::<StudyStatus>("study status", &m.status)?,
+        slug: m.slug,
+        title: m.title,
+        summary: m.summary,
+        status_reason: m.status_reason,
+        ethics: EthicsApproval {
+            committee: m.ethics_committee,
+            reference: m.ethics_reference,
+            approved_on: m.approved_on,
+            expires_on: m.expires_on,
+        },
+        contact_name: m.contact_name,
+        contact_email: m.contact_email,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub async fn insert(
+    db: &impl Conn,
+    new: &NewStudy,
+    created_by: i64,
+    now: DateTime<Utc>,
+) -> Result<Study, AppError> {
+    let model = studies::ActiveModel {
+        slug: Set(new.slug.as_str().to_string()),
+        title: Set(new.title.clone()),
+        summary: Set(new.summary.clone()),
+        status: Set(StudyStatus::Draft.as_str().to_string()),
+        status_reason: Set(None),
+        ethics_committee: Set(new.ethics.committee.clone()),
+        ethics_reference: Set(new.ethics.reference.clone()),
+        approved_on: Set(new.ethics.approved_on),
+        expires_on: Set(new.ethics.expires_on),
+        contact_name: Set(new.contact_name.clone()),
+        contact_email: Set(new.contact_email.as_str().to_string()),
+        created_by: Set(created_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::field("slug", "taken", "A study with this slug exists already."),
+        other => other,
+    })?;
+    to_domain(model)
+}
+
+pub async fn find_by_slug(db: &impl Conn, slug: &str) -> Result<Option<Study>, AppError> {
+    studies::Entity::find().filter(studies::Column::Slug.eq(slug)).one(db).await?.map(to_domain).transpose()
+}
+
+async fn membership(db: &impl Conn, study_id: i64, user_id: i64) -> Result<Option<StudyRole>, AppError> {
+    let row = study_staff::Entity::find_by_id((study_id, user_id)).one(db).await?;
+    row.map(|m| decode::<StudyRole>("study role", &m.role)).transpose()
+}
+
+/// The study and the capacity `user` acts in on it; `None` when it is not theirs to see.
+pub async fn get_for_staff(
+    db: &impl Conn,
+    user: &User,
+    slug: &str,
+) -> Result<Option<(Study, Capacity)>, AppError> {
+    let Some(study) = find_by_slug(db, slug).await? else { return Ok(None) };
+    let member = match user.role {
+        Role::Coordinator | Role::Facilitator => membership(db, study.id, user.id).await?,
+        Role::Admin | Role::EthicsOfficer => None,
+    };
+    Ok(Capacity::on_study(user.role, member).map(|c| (study, c)))
+}
+
+/// Every study `user` may see, newest first, with the capacity they act in.
+pub async fn list_for_staff(db: &impl Conn, user: &User) -> Result<Vec<(Study, Capacity)>, AppError> {
+    let all_visible = matches!(user.role, Role::Admin | Role::EthicsOfficer);
+    let mut query = studies::Entity::find().order_by_desc(studies::Column::CreatedAt).order_by_desc(studies::Column::Id);
+    let mut roles = std::collections::HashMap::new();
+    if !all_visible {
+        let rows = study_staff::Entity::find().filter(study_staff::Column::UserId.eq(user.id)).all(db).await?;
+        for row in rows {
+            roles.insert(row.study_id, decode::<StudyRole>("study role", &row.role)?);
+        }
+        query = query.filter(studies::Column::Id.is_in(roles.keys().copied().collect::<Vec<_>>()));
+    }
+    let mut out = Vec::new();
+    for model in query.all(db).await? {
+        let member = roles.get(&model.id).copied();
+        if let Some(capacity) = Capacity::on_study(user.role, member) {
+            out.push((to_domain(model)?, capacity));
+        }
+    }
+    Ok(out)
+}
+
+/// Adds or changes a member; returns false when they already held that role.
+pub async fn upsert_member(
+    db: &impl Conn,
+    study_id: i64,
+    user_id: i64,
+    role: StudyRole,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    match membership(db, study_id, user_id).await? {
+        Some(current) if current == role => Ok(false),
+        Some(_) => {
+            study_staff::Entity::update_many()
+                .col_expr(study_staff::Column::Role, Expr::value(role.as_str()))
+                .filter(study_staff::Column::StudyId.eq(study_id))
+                .filter(study_staff::Column::UserId.eq(user_id))
+                .exec(db)
+                .await?;
+            Ok(true)
+        }
+        None => {
+            study_staff::ActiveModel {
+                study_id: Set(study_id),
+                user_id: Set(user_id),
+                role: Set(role.as_str().to_string()),
+                added_at: Set(now),
+            }
+            .insert(db)
+            .await?;
+            Ok(true)
+        }
+    }
+}
+
+/// A study's staff: id, name, e-mail and membership role, in the order they joined.
+pub async fn members(db: &impl Conn, study_id: i64) -> Result<Vec<(User, StudyRole)>, AppError> {
+    let rows = study_staff::Entity::find()
+        .filter(study_staff::Column::StudyId.eq(study_id))
+        .order_by_asc(study_staff::Column::AddedAt)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(user) = users::Entity::find_by_id(row.user_id).one(db).await? {
+            let role = decode::<StudyRole>("study role", &row.role)?;
+            out.push((
+                User {
+                    id: user.id,
+                    role: decode::<Role>("role", &user.role)?,
+                    email: user.email,
+                    name: user.name,
+                    active: user.active,
+                },
+                role,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn set_status(
+    db: &impl Conn,
+    study_id: i64,
+    status: StudyStatus,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    studies::Entity::update_many()
+        .col_expr(studies::Column::Status, Expr::value(status.as_str()))
+        .col_expr(studies::Column::StatusReason, Expr::value(reason.map(str::to_string)))
+        .col_expr(studies::Column::UpdatedAt, Expr::value(now))
+        .filter(studies::Column::Id.eq(study_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether the study has a consent-form version in force. Consent forms arrive with
+/// the consent module; until a version is approved there is none.
+pub async fn has_active_consent_form(_db: &impl Conn, _study_id: i64) -> Result<bool, AppError> {
+    Ok(false)
+}

@@ -1,0 +1,72 @@
+//! Staff accounts.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+
+use super::entity::users;
+use super::{Conn, decode};
+use crate::domain::user::{Email, NewUser, Role, User};
+use crate::error::AppError;
+
+fn to_domain(m: users::Model) -> Result<User, AppError> {
+    Ok(User { id: m.id, role: decode::<Role>("role", &m.role)?, email: m.email, name: m.name, active: m.active })
+}
+
+pub async fn insert(
+    db: &impl Conn,
+    new: &NewUser,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<User, AppError> {
+    let model = users::ActiveModel {
+        email: Set(new.email.as_str().to_string()),
+        name: Set(new.name.clone()),
+        role: Set(new.role.as_str().to_string()),
+        password_hash: Set(password_hash.to_string()),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => {
+            AppError::field("email", "taken", "A staff account with this e-mail address exists already.")
+        }
+        other => other,
+    })?;
+    to_domain(model)
+}
+
+/// The account and its password hash, for signing in.
+pub async fn find_for_login(db: &impl Conn, email: &Email) -> Result<Option<(User, String)>, AppError> {
+    let found = users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(db).await?;
+    found
+        .map(|m| {
+            let hash = m.password_hash.clone();
+            to_domain(m).map(|u| (u, hash))
+        })
+        .transpose()
+}
+
+pub async fn find_by_email(db: &impl Conn, email: &Email) -> Result<Option<User>, AppError> {
+    Ok(find_for_login(db, email).await?.map(|(u, _)| u))
+}
+
+pub async fn find_by_id(db: &impl Conn, id: i64) -> Result<Option<User>, AppError> {
+    users::Entity::find_by_id(id).one(db).await?.map(to_domain).transpose()
+}
+
+pub async fn list(db: &impl Conn) -> Result<Vec<User>, AppError> {
+    users::Entity::find()
+        .order_by_asc(users::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+pub async fn count(db: &impl Conn) -> Result<u64, AppError> {
+    Ok(users::Entity::find().count(db).await?)
+}

@@ -1,0 +1,97 @@
+//! The audit log and its verification, for ethics officers and admins.
+
+use rocket::serde::json::Json;
+use rocket::{State, get};
+
+use super::dto::{AuditEventDto, AuditPage, ChainSummaryDto, ErrorBody, VerifyDto};
+use crate::audit::{self, Verification};
+use crate::domain::audit::chain_for;
+use crate::error::AppError;
+use crate::service::{AppState, studies};
+use crate::web::errors::ApiResult;
+use crate::web::guards::AuditReader;
+
+const MAX_LIMIT: u64 = 1000;
+
+#[utoipa::path(
+    get, path = "/api/v1/audit", tag = "audit",
+    params(
+        ("study" = Option<String>, Query, description = "A study's slug; without it, the system chain"),
+        ("after" = Option<i64>, Query, description = "Only events after this sequence number (default 0)"),
+        ("limit" = Option<u64>, Query, description = "At most this many events, 1 to 1000 (default 100)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Events in chain order", body = AuditPage),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not an ethics officer or admin", body = ErrorBody),
+        (status = 404, description = "No such study", body = ErrorBody),
+        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+    )
+)]
+#[get("/audit?<study>&<after>&<limit>")]
+pub async fn events(
+    state: &State<AppState>,
+    reader: AuditReader,
+    study: Option<&str>,
+    after: Option<i64>,
+    limit: Option<u64>,
+) -> ApiResult<Json<AuditPage>> {
+    let after = after.unwrap_or(0);
+    let limit = limit.unwrap_or(100);
+    if after < 0 {
+        return Err(AppError::field("after", "out_of_range", "after must be 0 or more.").into());
+    }
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::field("limit", "out_of_range", "limit must be from 1 to 1000.").into());
+    }
+    if let Some(slug) = study {
+        studies::get(state, &reader.0, slug).await?;
+    }
+    let events = audit::events(&state.db, study, after, limit).await?;
+    let next_after = (events.len() as u64 == limit).then(|| events.last().map(|e| e.seq)).flatten();
+    Ok(Json(AuditPage {
+        chain: chain_for(study),
+        events: events.iter().map(AuditEventDto::from).collect(),
+        next_after,
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/audit/verify", tag = "audit",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every chain recomputed; `ok` false names the first bad event", body = VerifyDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not an ethics officer or admin", body = ErrorBody),
+    )
+)]
+#[get("/audit/verify")]
+pub async fn verify(state: &State<AppState>, _reader: AuditReader) -> ApiResult<Json<VerifyDto>> {
+    let result = audit::verify(&state.db).await?;
+    Ok(Json(match result {
+        Verification::Ok { events, chains, .. } => VerifyDto {
+            ok: true,
+            events: Some(events),
+            chains: Some(
+                chains
+                    .into_iter()
+                    .map(|c| ChainSummaryDto { chain: c.chain, events: c.events, head: c.head })
+                    .collect(),
+            ),
+            chain: None,
+            first_bad_seq: None,
+            reason: None,
+            events_checked: None,
+        },
+        Verification::Broken { chain, first_bad_seq, reason, events_checked, .. } => VerifyDto {
+            ok: false,
+            events: None,
+            chains: None,
+            chain: Some(chain),
+            first_bad_seq: Some(first_bad_seq),
+            reason: Some(reason),
+            events_checked: Some(events_checked),
+        },
+    }))
+}

@@ -1,0 +1,274 @@
+//! Request and response bodies of the JSON API. Requests default missing fields to
+//! empty so that the domain reports every missing field at once, by name.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::audit::Event;
+use crate::domain::policy::{Capacity, StudyRole};
+use crate::domain::study::Study;
+use crate::domain::user::User;
+
+/// The error shape of every non-2xx answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `validation_failed`, `not_found`.
+    pub code: String,
+    /// A human sentence.
+    pub message: String,
+    /// Field name to the reasons it was refused (422 only).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// Present on 5xx answers: quote it when reporting the problem.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+#[derive(Default)]
+pub struct TokenRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// A bearer token starting `cst_`; shown once.
+    pub token: String,
+    pub role: String,
+    pub expires_at: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct CreateUser {
+    pub email: String,
+    pub name: String,
+    /// `admin`, `coordinator`, `facilitator` or `ethics_officer`.
+    pub role: String,
+    /// At least 12 characters.
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+}
+
+impl From<&User> for UserDto {
+    fn from(u: &User) -> Self {
+        Self { id: u.id, email: u.email.clone(), name: u.name.clone(), role: u.role.as_str().to_string() }
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct EthicsInput {
+    pub committee: String,
+    pub reference: String,
+    /// `YYYY-MM-DD`
+    pub approved_on: String,
+    /// `YYYY-MM-DD`, after `approved_on`
+    pub expires_on: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ContactInput {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct CreateStudy {
+    /// Lower-case letters, digits and single hyphens, 3 to 64 long.
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub ethics: EthicsInput,
+    pub contact: ContactInput,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EthicsDto {
+    pub committee: String,
+    pub reference: String,
+    pub approved_on: String,
+    pub expires_on: String,
+    /// True from the day after `expires_on`: no recruitment or consent then.
+    pub expired: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactDto {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StudyDto {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    /// `draft`, `recruiting`, `paused`, `suspended` or `closed`.
+    pub status: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    pub ethics: EthicsDto,
+    pub contact: ContactDto,
+    /// The capacity the caller acts in: `coordinator`, `facilitator` or `ethics_officer`.
+    pub your_role: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn capacity_name(c: Capacity) -> &'static str {
+    match c {
+        Capacity::Coordinator => "coordinator",
+        Capacity::Facilitator => "facilitator",
+        Capacity::EthicsOfficer => "ethics_officer",
+    }
+}
+
+impl StudyDto {
+    pub fn new(study: &Study, capacity: Capacity, today: chrono::NaiveDate) -> Self {
+        Self {
+            slug: study.slug.clone(),
+            title: study.title.clone(),
+            summary: study.summary.clone(),
+            status: study.status.as_str().to_string(),
+            status_reason: study.status_reason.clone(),
+            ethics: EthicsDto {
+                committee: study.ethics.committee.clone(),
+                reference: study.ethics.reference.clone(),
+                approved_on: study.ethics.approved_on.to_string(),
+                expires_on: study.ethics.expires_on.to_string(),
+                expired: study.approval_expired(today),
+            },
+            contact: ContactDto { name: study.contact_name.clone(), email: study.contact_email.clone() },
+            your_role: capacity_name(capacity).to_string(),
+            created_at: study.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            updated_at: study.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct AddStaff {
+    pub email: String,
+    /// `coordinator` or `facilitator`.
+    pub role: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffMemberDto {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    /// The role on this study.
+    pub role: String,
+}
+
+impl StaffMemberDto {
+    pub fn new(user: &User, role: StudyRole) -> Self {
+        Self { id: user.id, email: user.email.clone(), name: user.name.clone(), role: role.as_str().to_string() }
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ChangeStatus {
+    /// `recruiting`, `paused`, `closed` (coordinators); `suspended`, `recruiting` (ethics officers).
+    pub status: String,
+    #[schema(nullable = false)]
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventDto {
+    pub chain: String,
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub study: Option<String>,
+    pub entity: String,
+    pub entity_id: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<&Event> for AuditEventDto {
+    fn from(e: &Event) -> Self {
+        Self {
+            chain: e.chain.clone(),
+            seq: e.seq,
+            at: crate::domain::audit::format_at(&e.at),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            study: e.study.clone(),
+            entity: e.entity.clone(),
+            entity_id: e.entity_id.clone(),
+            details: e.details.clone(),
+            prev_hash: e.prev_hash.clone(),
+            hash: e.hash.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub chain: String,
+    pub events: Vec<AuditEventDto>,
+    /// Pass as `after` to read on; absent when this page reached the end.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChainSummaryDto {
+    pub chain: String,
+    pub events: i64,
+    pub head: String,
+}
+
+/// `{ok: true, events, chains}` or `{ok: false, chain, first_bad_seq, reason, events_checked}`.
+#[derive(Serialize, ToSchema)]
+pub struct VerifyDto {
+    pub ok: bool,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<i64>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chains: Option<Vec<ChainSummaryDto>>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_bad_seq: Option<i64>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_checked: Option<i64>,
+}

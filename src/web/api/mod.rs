@@ -1,0 +1,76 @@
+//! The JSON API under `/api/v1` (SPEC §5), one file per area, and its OpenAPI
+//! document at `/api/v1/openapi.json`. A route added here is added to `ApiDoc` too;
+//! `src/tests/openapi.rs` fails when one is missing.
+
+pub mod audit;
+pub mod auth;
+pub mod dto;
+pub mod studies;
+pub mod users;
+
+use rocket::http::ContentType;
+use rocket::{Route, get, routes};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Consentry",
+        description = "Survey and informed-consent management for human research. \
+                       Errors are `{\"error\": {\"code\", \"message\", \"fields\"?}}`.",
+        version = "1"
+    ),
+    paths(
+        auth::token,
+        users::create,
+        users::list,
+        studies::create,
+        studies::list,
+        studies::get,
+        studies::staff_list,
+        studies::add_staff,
+        studies::change_status,
+        audit::events,
+        audit::verify,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Staff sign-in"),
+        (name = "staff", description = "Staff accounts"),
+        (name = "studies", description = "Studies under ethics approval"),
+        (name = "audit", description = "The tamper-evident audit log"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+#[get("/openapi.json")]
+fn openapi() -> (ContentType, String) {
+    (ContentType::JSON, ApiDoc::openapi().to_json().unwrap_or_default())
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        openapi,
+        auth::token,
+        users::create,
+        users::list,
+        studies::create,
+        studies::list,
+        studies::get,
+        studies::staff_list,
+        studies::add_staff,
+        studies::change_status,
+        audit::events,
+        audit::verify,
+    ]
+}

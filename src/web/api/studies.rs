@@ -1,0 +1,156 @@
+//! Studies: create, list, read, staff, status.
+
+use chrono::Utc;
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{State, get, post};
+
+use super::dto::{AddStaff, ChangeStatus, CreateStudy, ErrorBody, StaffMemberDto, StudyDto};
+use crate::domain::study::{NewStudy, StudyInput};
+use crate::service::{AppState, studies};
+use crate::web::errors::ApiResult;
+use crate::web::guards::StaffUser;
+use crate::web::json::JsonBody;
+
+fn today() -> chrono::NaiveDate {
+    Utc::now().date_naive()
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies", tag = "studies",
+    request_body = CreateStudy,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Study created in draft; the creator is its coordinator", body = StudyDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Only coordinators and admins create studies", body = ErrorBody),
+        (status = 422, description = "A field was refused (a slug in use is refused here)", body = ErrorBody),
+    )
+)]
+#[post("/studies", data = "<body>")]
+pub async fn create(
+    state: &State<AppState>,
+    staff: StaffUser,
+    body: JsonBody<CreateStudy>,
+) -> ApiResult<(Status, Json<StudyDto>)> {
+    let b = body.0;
+    let new = NewStudy::parse(&StudyInput {
+        slug: &b.slug,
+        title: &b.title,
+        summary: &b.summary,
+        committee: &b.ethics.committee,
+        reference: &b.ethics.reference,
+        approved_on: &b.ethics.approved_on,
+        expires_on: &b.ethics.expires_on,
+        contact_name: &b.contact.name,
+        contact_email: &b.contact.email,
+    });
+    if !crate::domain::policy::may_create_study(staff.0.role) {
+        return Err(crate::error::AppError::Forbidden("Only coordinators and admins create studies.".into()).into());
+    }
+    let study = studies::create(state, &staff.0, new?).await?;
+    let (study, capacity) = studies::get(state, &staff.0, &study.slug).await?;
+    Ok((Status::Created, Json(StudyDto::new(&study, capacity, today()))))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies", tag = "studies",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The studies the caller may see, newest first", body = Vec<StudyDto>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+    )
+)]
+#[get("/studies")]
+pub async fn list(state: &State<AppState>, staff: StaffUser) -> ApiResult<Json<Vec<StudyDto>>> {
+    let today = today();
+    let all = studies::list(state, &staff.0).await?;
+    Ok(Json(all.iter().map(|(s, c)| StudyDto::new(s, *c, today)).collect()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}", tag = "studies",
+    params(("slug" = String, Path, description = "The study's slug")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The study", body = StudyDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>")]
+pub async fn get(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Json<StudyDto>> {
+    let (study, capacity) = studies::get(state, &staff.0, slug).await?;
+    Ok(Json(StudyDto::new(&study, capacity, today())))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/staff", tag = "studies",
+    params(("slug" = String, Path, description = "The study's slug")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The study's staff", body = Vec<StaffMemberDto>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/staff")]
+pub async fn staff_list(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Json<Vec<StaffMemberDto>>> {
+    let members = studies::members(state, &staff.0, slug).await?;
+    Ok(Json(members.iter().map(|(u, r)| StaffMemberDto::new(u, *r)).collect()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/staff", tag = "studies",
+    params(("slug" = String, Path, description = "The study's slug")),
+    request_body = AddStaff,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The staff member is on the study", body = StaffMemberDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 422, description = "Unknown account or a role it cannot hold", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/staff", data = "<body>")]
+pub async fn add_staff(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<AddStaff>,
+) -> ApiResult<(Status, Json<StaffMemberDto>)> {
+    let (member, role) = studies::add_staff(state, &staff.0, slug, &body.0.email, &body.0.role).await?;
+    Ok((Status::Created, Json(StaffMemberDto::new(&member, role))))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/status", tag = "studies",
+    params(("slug" = String, Path, description = "The study's slug")),
+    request_body = ChangeStatus,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The study in its new status", body = StudyDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "The caller's role may not make this move", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 409, description = "The move does not fit the study's state (e.g. no active consent form)", body = ErrorBody),
+        (status = 410, description = "The ethics approval has expired", body = ErrorBody),
+        (status = 422, description = "Unknown status", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/status", data = "<body>")]
+pub async fn change_status(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<ChangeStatus>,
+) -> ApiResult<Json<StudyDto>> {
+    let b = body.0;
+    let study = studies::change_status(state, &staff.0, slug, &b.status, b.reason.as_deref()).await?;
+    let (_, capacity) = studies::get(state, &staff.0, &study.slug).await?;
+    Ok(Json(StudyDto::new(&study, capacity, today())))
+}

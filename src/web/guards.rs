@@ -1,0 +1,238 @@
+//! Request guards: who is asking, checked once per route. API routes take a bearer
+//! token; pages take the private session cookie and a CSRF token on every POST.
+
+use std::net::IpAddr;
+
+use rand::RngCore;
+use rocket::data::{self, Data, FromData};
+use rocket::form::{Form, FromForm};
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::outcome::Outcome;
+use rocket::request::{self, FromRequest, Request};
+use rocket::time::Duration as CookieDuration;
+use sha2::{Digest, Sha256};
+
+use super::errors::guard_failed;
+use crate::domain::policy::may_read_audit;
+use crate::domain::user::{Role, User};
+use crate::error::AppError;
+use crate::service::AppState;
+use crate::service::auth;
+use crate::store::tokens::TokenKind;
+
+pub const SESSION_COOKIE: &str = "consentry_session";
+pub const CSRF_COOKIE: &str = "consentry_csrf";
+
+fn state<'r>(req: &'r Request<'_>) -> Result<&'r AppState, AppError> {
+    req.rocket().state::<AppState>().ok_or_else(|| AppError::Internal("application state missing".into()))
+}
+
+fn fail<T>(req: &Request<'_>, err: AppError) -> request::Outcome<T, ()> {
+    Outcome::Error((guard_failed(req, err), ()))
+}
+
+/// A staff member signed in with `Authorization: Bearer cst_…`.
+#[derive(Debug, Clone)]
+pub struct StaffUser(pub User);
+
+async fn bearer_user(req: &Request<'_>) -> Result<User, AppError> {
+    let state = state(req)?;
+    let header = req.headers().get_one("Authorization").ok_or_else(|| {
+        AppError::Unauthenticated("Sign in first: send Authorization: Bearer TOKEN.".into())
+    })?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .ok_or_else(|| AppError::Unauthenticated("Use the Bearer scheme: Authorization: Bearer TOKEN.".into()))?;
+    auth::authenticate(state, token, TokenKind::Api)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("The token is unknown, revoked or expired; get a new one.".into()))
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for StaffUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        match bearer_user(req).await {
+            Ok(user) => Outcome::Success(StaffUser(user)),
+            Err(e) => fail(req, e),
+        }
+    }
+}
+
+/// An admin, by bearer token.
+#[derive(Debug, Clone)]
+pub struct Admin(pub User);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Admin {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        match StaffUser::from_request(req).await {
+            Outcome::Success(StaffUser(u)) if u.role == Role::Admin => Outcome::Success(Admin(u)),
+            Outcome::Success(_) => fail(req, AppError::Forbidden("Only an admin can do this.".into())),
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(f) => Outcome::Forward(f),
+        }
+    }
+}
+
+/// Someone who may read and verify the audit log: an ethics officer or an admin.
+#[derive(Debug, Clone)]
+pub struct AuditReader(pub User);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AuditReader {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        match StaffUser::from_request(req).await {
+            Outcome::Success(StaffUser(u)) if may_read_audit(u.role) => Outcome::Success(AuditReader(u)),
+            Outcome::Success(_) => {
+                fail(req, AppError::Forbidden("Only ethics officers and admins read the audit log.".into()))
+            }
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(f) => Outcome::Forward(f),
+        }
+    }
+}
+
+/// A staff member signed in through the browser (private session cookie).
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user: User,
+    pub token: String,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SessionUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let state = match state(req) {
+            Ok(s) => s,
+            Err(e) => return fail(req, e),
+        };
+        let Some(cookie) = req.cookies().get_private(SESSION_COOKIE) else {
+            return fail(req, AppError::Unauthenticated("Please sign in.".into()));
+        };
+        let token = cookie.value().to_string();
+        match auth::authenticate(state, &token, TokenKind::Session).await {
+            Ok(Some(user)) => Outcome::Success(SessionUser { user, token }),
+            Ok(None) => {
+                req.cookies().remove_private(SESSION_COOKIE);
+                fail(req, AppError::Unauthenticated("Your session ended; please sign in again.".into()))
+            }
+            Err(e) => fail(req, e),
+        }
+    }
+}
+
+pub fn set_session_cookie(cookies: &CookieJar<'_>, token: String, hours: i64, secure: bool) {
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .max_age(CookieDuration::hours(hours));
+    cookies.add_private(cookie);
+}
+
+/// The client's address (from `X-Real-IP` when behind the documented proxy).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientAddr {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        Outcome::Success(ClientAddr(req.client_ip()))
+    }
+}
+
+/// The CSRF token for forms on this page, kept in a private cookie and made on first use.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+fn new_csrf_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CsrfToken {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let token = req.local_cache(|| {
+            let jar = req.cookies();
+            match jar.get_private(CSRF_COOKIE) {
+                Some(c) if c.value().len() == 64 => c.value().to_string(),
+                _ => {
+                    let token = new_csrf_token();
+                    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
+                        .http_only(true)
+                        .same_site(SameSite::Strict)
+                        .path("/");
+                    jar.add_private(cookie);
+                    token
+                }
+            }
+        });
+        Outcome::Success(CsrfToken(token.clone()))
+    }
+}
+
+/// A form that carries a `csrf_token` field.
+pub trait CsrfProtected {
+    fn csrf_token(&self) -> &str;
+}
+
+/// A posted form whose CSRF token matched the one in the private cookie; anything
+/// else is refused with 403 before the handler runs.
+#[derive(Debug)]
+pub struct CsrfForm<T>(pub T);
+
+fn same(a: &str, b: &str) -> bool {
+    // Compare digests so the time taken does not depend on where the strings differ.
+    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
+}
+
+#[rocket::async_trait]
+impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for CsrfForm<T> {
+    type Error = ();
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let expected = req.cookies().get_private(CSRF_COOKIE).map(|c| c.value().to_string());
+        match Form::<T>::from_data(req, data).await {
+            Outcome::Success(form) => {
+                let form = form.into_inner();
+                match expected {
+                    Some(e) if same(&e, form.csrf_token()) => Outcome::Success(CsrfForm(form)),
+                    _ => Outcome::Error((
+                        guard_failed(
+                            req,
+                            AppError::Forbidden(
+                                "This form has expired or was not sent from Consentry. Go back, reload the page and try again.".into(),
+                            ),
+                        ),
+                        (),
+                    )),
+                }
+            }
+            Outcome::Error((status, _)) => {
+                let err = if status == Status::PayloadTooLarge {
+                    AppError::BadRequest("The form is too large.".into())
+                } else {
+                    AppError::BadRequest("The form could not be read.".into())
+                };
+                Outcome::Error((guard_failed(req, err), ()))
+            }
+            Outcome::Forward(f) => Outcome::Forward(f),
+        }
+    }
+}
