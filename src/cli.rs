@@ -96,8 +96,9 @@ fn random_password() -> String {
     hex::encode(bytes)
 }
 
+/// A throw-away 256-bit key, hex encoded as Rocket reads it.
 fn random_secret_key() -> String {
-    let mut bytes = [0u8; 64];
+    let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
 }

@@ -165,3 +165,25 @@ impl From<DbErr> for AppError {
 fn decode<T: std::str::FromStr>(column: &str, raw: &str) -> Result<T, AppError> {
     raw.parse().map_err(|_| AppError::Internal(format!("unknown {column} {raw:?} in the database")))
 }
+
+/// Raw statements for tests that must reach past the service (creating databases,
+/// tampering with rows to prove verification finds it).
+#[cfg(test)]
+pub mod testing {
+    use sea_orm::ConnectionTrait;
+
+    pub async fn execute(db: &super::Db, sql: &str) {
+        db.conn.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The first column of the first row, as an integer (e.g. a `COUNT(*)`).
+    pub async fn scalar(db: &super::Db, sql: &str) -> i64 {
+        let stmt = sea_orm::Statement::from_string(db.backend(), sql.to_string());
+        let row = db.conn.query_one_raw(stmt).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or_else(|| panic!("{sql}: no integer"))
+    }
+
+    pub async fn try_execute(db: &super::Db, sql: &str) -> Result<(), String> {
+        db.conn.execute_unprepared(sql).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}

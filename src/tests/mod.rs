@@ -1,1 +1,13 @@
+//! In-crate integration tests: one test binary. Every test that touches the
+//! database runs on SQLite and again on PostgreSQL when
+//! `CONSENTRY_TEST_DATABASE_URL` is set (see `helpers::db_test!`).
+
+#[macro_use]
+mod helpers;
+
+mod api_auth;
+mod api_studies;
+mod audit_chain;
+mod errors_and_ops;
+mod html_pages;
 mod layering;

@@ -18,8 +18,11 @@ use crate::web::guards::{
 
 #[derive(FromForm)]
 pub struct LoginInput {
+    #[field(default = String::new())]
     csrf_token: String,
+    #[field(default = String::new())]
     email: String,
+    #[field(default = String::new())]
     password: String,
 }
 
@@ -31,6 +34,7 @@ impl CsrfProtected for LoginInput {
 
 #[derive(FromForm)]
 pub struct PlainForm {
+    #[field(default = String::new())]
     csrf_token: String,
 }
 

@@ -1,0 +1,97 @@
+//! The error contract, health, metrics, OpenAPI completeness and security headers.
+
+use rocket::http::{ContentType, Header, Status};
+use serde_json::{Value, json};
+
+use super::helpers::{Backend, TestApp, body, fields};
+
+db_test!(errors_are_json_under_api, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    let (status, v) = app.get_json("/api/v1/no-such-route", Some(&coord)).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (Status::NotFound, Some("not_found")));
+    let (status, v) = app.post_raw("/api/v1/studies", Some(&coord), "{\"slug\": ").await;
+    assert_eq!((status, v["error"]["code"].as_str()), (Status::BadRequest, Some("bad_request")));
+    let (status, v) = app.post_raw("/api/v1/studies", Some(&coord), "[1, 2]").await;
+    assert_eq!(status, Status::UnprocessableEntity, "{v}");
+    let (status, v) = app.post_raw("/api/v1/studies", Some(&coord), "{\"ethics\": {\"approved_on\": 20260101}}").await;
+    assert_eq!((status, fields(&v)), (Status::UnprocessableEntity, vec!["ethics.approved_on".to_string()]));
+    let (status, v) = app.post_raw("/api/v1/studies", None, "{}").await;
+    assert_eq!((status, v["error"]["code"].as_str()), (Status::Unauthorized, Some("unauthenticated")));
+    let res = app.client.put("/api/v1/studies").dispatch().await;
+    let (status, v) = body(res).await;
+    assert!(status.code >= 400 && status.code < 500 && v["error"]["code"].is_string(), "{status} {v}");
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_fault_shows_a_request_id_and_no_internals() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("app");
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    app.db.clone().close().await.expect("close the pool");
+    let res = app
+        .client
+        .get("/api/v1/studies")
+        .header(Header::new("Authorization", format!("Bearer {coord}")))
+        .header(Header::new("X-Request-Id", "req-42"))
+        .dispatch()
+        .await;
+    assert_eq!(res.headers().get_one("X-Request-Id"), Some("req-42"));
+    let (status, v) = body(res).await;
+    assert_eq!(status, Status::InternalServerError);
+    assert_eq!(v["error"]["code"], "internal_error");
+    assert_eq!(v["error"]["request_id"], "req-42");
+    let text = v.to_string().to_lowercase();
+    assert!(!text.contains("pool") && !text.contains("sqlx") && !text.contains("sqlite"), "{v}");
+    let res = app.client.get("/healthz").dispatch().await;
+    assert_eq!(res.status(), Status::ServiceUnavailable);
+}
+
+db_test!(health_and_metrics, |app| {
+    let res = app.client.get("/healthz").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    app.get_json("/api/v1/studies", None).await;
+    let res = app.client.get("/metrics").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.content_type().map(|c| c.to_string()), Some("text/plain; version=0.0.4".to_string()));
+    let text = res.into_string().await.unwrap_or_default();
+    assert!(text.contains("consentry_http_requests_total{method=\"GET\",route=\"/api/v1/studies\",status=\"401\"} 1"), "{text}");
+    assert!(text.contains("consentry_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"} 1"), "{text}");
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_be_turned_off() {
+    let app = TestApp::spawn(Backend::Sqlite, &[("metrics_enabled", json!(false))]).await.expect("app");
+    assert_eq!(app.client.get("/metrics").dispatch().await.status(), Status::NotFound);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_api_route_is_in_the_openapi_document() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("app");
+    let res = app.client.get("/api/v1/openapi.json").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    let doc: Value = serde_json::from_str(&res.into_string().await.unwrap_or_default()).expect("json");
+    assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3.1"), "OpenAPI 3.1");
+    let documented = &doc["paths"];
+    for route in app.client.rocket().routes() {
+        let uri = route.uri.to_string();
+        if !uri.starts_with("/api/v1/") || uri == "/api/v1/openapi.json" {
+            continue;
+        }
+        let path = uri.split('?').next().unwrap_or("").replace('<', "{").replace('>', "}");
+        let method = route.method.as_str().to_lowercase();
+        assert!(documented[&path][&method].is_object(), "{method} {path} is not documented");
+    }
+}
+
+db_test!(security_headers_everywhere, |app| {
+    for path in ["/healthz", "/api/v1/studies", "/staff/login", "/no-such-page"] {
+        let res = app.client.get(path).dispatch().await;
+        let h = res.headers();
+        assert_eq!(h.get_one("Referrer-Policy"), Some("no-referrer"), "{path}");
+        assert_eq!(h.get_one("X-Content-Type-Options"), Some("nosniff"), "{path}");
+        assert!(h.get_one("Content-Security-Policy").is_some_and(|c| c.contains("frame-ancestors 'none'")), "{path}");
+        assert!(h.get_one("X-Request-Id").is_some(), "{path}");
+    }
+    let res = app.client.get("/no-such-page").header(ContentType::HTML).dispatch().await;
+    assert_eq!(res.status(), Status::NotFound);
+    assert!(res.into_string().await.unwrap_or_default().contains("Page not found"));
+});

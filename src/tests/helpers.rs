@@ -1,0 +1,212 @@
+//! Test harness: a fresh database per test (a temp-dir SQLite file, or a fresh
+//! PostgreSQL database when `CONSENTRY_TEST_DATABASE_URL` is set, dropped at the
+//! end), migrated with the real `Migrator`, and the app behind Rocket's local client.
+
+use std::path::PathBuf;
+
+use rand::RngCore;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use serde_json::{Value, json};
+
+use crate::config::{self, AppConfig};
+use crate::domain::user::NewUser;
+use crate::service::{self, Actor, AppState};
+use crate::store::Db;
+
+pub const PASSWORD: &str = "Str0ng-pass-for-tests";
+const SECRET_KEY: &str = "8f1c1b4b7a0f6c0d2f7b9a5e3c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d";
+
+/// Runs a test body once on SQLite and once more on PostgreSQL when configured.
+macro_rules! db_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: crate::tests::helpers::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(crate::tests::helpers::TestApp::spawn(crate::tests::helpers::Backend::Sqlite, &[]).await.expect("sqlite app")).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = crate::tests::helpers::TestApp::spawn(crate::tests::helpers::Backend::Postgres, &[]).await {
+                    run(app).await
+                }
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn random_name() -> String {
+    let mut b = [0u8; 8];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// The database a test runs on, removed when the test ends.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    dir: Option<PathBuf>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("consentry-test-{}", random_name()));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let url = format!("sqlite://{}/test.db?mode=rwc", dir.display());
+                Some(TestDb { url, backend, dir: Some(dir), pg: None })
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("CONSENTRY_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+                let name = format!("consentry_t_{}", random_name());
+                let admin = Db::connect(&admin_url, 1).await.expect("connect to CONSENTRY_TEST_DATABASE_URL");
+                crate::store::testing::execute(&admin, &format!("CREATE DATABASE {name}")).await;
+                admin.close().await.ok();
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                let url = format!("{base}/{name}");
+                Some(TestDb { url, backend, dir: None, pg: Some((admin_url, name)) })
+            }
+        }
+    }
+
+    pub async fn connect(&self) -> Db {
+        let db = Db::connect(&self.url, 5).await.expect("connect to the test database");
+        db.migrate().await.expect("migrations apply");
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((admin_url, name)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                rt.block_on(async {
+                    if let Ok(admin) = Db::connect(&admin_url, 1).await {
+                        crate::store::testing::execute(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub client: Client,
+    pub db: Db,
+    // Dropped last: the database outlives the client that uses it.
+    pub test_db: TestDb,
+}
+
+impl TestApp {
+    /// The app on a fresh database; `None` for PostgreSQL when it is not configured.
+    /// `settings` override configuration keys (e.g. `("login_max_failures_per_account", json!(2))`).
+    pub async fn spawn(backend: Backend, settings: &[(&str, Value)]) -> Option<TestApp> {
+        let test_db = TestDb::new(backend).await?;
+        let db = test_db.connect().await;
+        let mut figment = config::figment()
+            .merge(("database_url", test_db.url.clone()))
+            .merge(("secret_key", SECRET_KEY))
+            .merge(("public_url", "http://consentry.test"));
+        for (key, value) in settings {
+            figment = figment.merge((*key, value.clone()));
+        }
+        let config = AppConfig::from_figment(&figment).expect("test configuration is valid");
+        let state = AppState::new(db.clone(), config);
+        let client = Client::tracked(crate::build(state, figment)).await.expect("rocket launches");
+        Some(TestApp { client, db, test_db })
+    }
+
+    pub fn state(&self) -> &AppState {
+        self.client.rocket().state::<AppState>().expect("state is managed")
+    }
+
+    /// Creates a staff account directly and signs it in through the API.
+    pub async fn staff(&self, email: &str, role: &str) -> String {
+        let new = NewUser::parse(email, &format!("Test {role}"), role, PASSWORD).expect("valid user");
+        service::users::create(self.state(), Actor::Cli, new).await.expect("user created");
+        self.token(email, PASSWORD).await
+    }
+
+    pub async fn token(&self, email: &str, password: &str) -> String {
+        let res = self.post_json("/api/v1/auth/token", None, json!({"email": email, "password": password})).await;
+        assert_eq!(res.0, Status::Ok, "sign in {email}: {}", res.1);
+        res.1["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> (Status, Value) {
+        let mut req = self.client.get(path.to_string());
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        body(req.dispatch().await).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, value: Value) -> (Status, Value) {
+        let mut req = self.client.post(path.to_string()).header(ContentType::JSON).body(value.to_string());
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        body(req.dispatch().await).await
+    }
+
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, raw: &str) -> (Status, Value) {
+        let mut req = self.client.post(path.to_string()).header(ContentType::JSON).body(raw.to_string());
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        body(req.dispatch().await).await
+    }
+
+    /// Creates a study as `token`, with an approval valid from 30 days ago for a year.
+    pub async fn create_study(&self, token: &str, slug: &str) -> (Status, Value) {
+        self.post_json("/api/v1/studies", Some(token), study_body(slug, -30, 365)).await
+    }
+}
+
+pub fn study_body(slug: &str, approved_days: i64, expires_days: i64) -> Value {
+    let today = chrono::Utc::now().date_naive();
+    json!({
+        "slug": slug,
+        "title": "Social media use in medical education",
+        "summary": "How medical students use social media for learning.",
+        "ethics": {
+            "committee": "Monash University Human Research Ethics Committee",
+            "reference": "CF15/2639-2015001090",
+            "approved_on": (today + chrono::Duration::days(approved_days)).to_string(),
+            "expires_on": (today + chrono::Duration::days(expires_days)).to_string(),
+        },
+        "contact": {"name": "Cora Ordinator", "email": "coord@example.org"},
+    })
+}
+
+pub async fn body(res: LocalResponse<'_>) -> (Status, Value) {
+    let status = res.status();
+    let text = res.into_string().await.unwrap_or_default();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// The field names of a 422 answer.
+pub fn fields(v: &Value) -> Vec<String> {
+    v["error"]["fields"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
