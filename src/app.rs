@@ -16,7 +16,8 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
         .merge(("log_level", "off"))
         .merge(("cli_colors", false))
         .merge(figment);
-    let template_dir: String = figment.extract_inner("template_dir").unwrap_or_else(|_| "templates".to_string());
+    let template_dir: String =
+        figment.extract_inner("template_dir").unwrap_or_else(|_| "templates".to_string());
     let metrics = Arc::new(fairings::Metrics::default());
     rocket::custom(figment)
         .manage(state)

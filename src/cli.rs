@@ -13,7 +13,11 @@ use crate::service::{self, Actor, AppState};
 use crate::store::Db;
 
 #[derive(Parser)]
-#[command(name = "consentry", version, about = "Survey and informed-consent management for human research")]
+#[command(
+    name = "consentry",
+    version,
+    about = "Survey and informed-consent management for human research"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,9 +87,9 @@ pub fn main() -> ExitCode {
 }
 
 async fn open(config: &AppConfig) -> Result<Db, String> {
-    let db = Db::connect(&config.database_url, config.db_max_connections)
-        .await
-        .map_err(|e| format!("cannot open the database {}: {e}", redact_url(&config.database_url)))?;
+    let db = Db::connect(&config.database_url, config.db_max_connections).await.map_err(|e| {
+        format!("cannot open the database {}: {e}", redact_url(&config.database_url))
+    })?;
     db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
     Ok(db)
 }
@@ -103,7 +107,11 @@ fn random_secret_key() -> String {
     hex::encode(bytes)
 }
 
-async fn run(command: Command, config: AppConfig, figment: figment::Figment) -> Result<ExitCode, String> {
+async fn run(
+    command: Command,
+    config: AppConfig,
+    figment: figment::Figment,
+) -> Result<ExitCode, String> {
     match command {
         Command::Migrate => {
             open(&config).await?;
@@ -114,7 +122,10 @@ async fn run(command: Command, config: AppConfig, figment: figment::Figment) -> 
         Command::User { command: UserCommand::Add { email, name, role, password_stdin } } => {
             let (password, generated) = if password_stdin {
                 let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|e| format!("cannot read the password: {e}"))?;
                 (line.trim_end_matches(['\r', '\n']).to_string(), false)
             } else {
                 (random_password(), true)
@@ -131,10 +142,15 @@ async fn run(command: Command, config: AppConfig, figment: figment::Figment) -> 
             })?;
             let db = open(&config).await?;
             let state = AppState::new(db, config);
-            let user = service::users::create(&state, Actor::Cli, new).await.map_err(|e| match e.fields() {
-                Some(f) => f.messages().into_values().flatten().collect::<Vec<_>>().join(" "),
-                None => e.public_message(),
-            })?;
+            let user =
+                service::users::create(&state, Actor::Cli, new).await.map_err(|e| {
+                    match e.fields() {
+                        Some(f) => {
+                            f.messages().into_values().flatten().collect::<Vec<_>>().join(" ")
+                        }
+                        None => e.public_message(),
+                    }
+                })?;
             println!("created {} {} (id {})", user.role, user.email, user.id);
             if generated {
                 println!("password: {password}");
@@ -144,7 +160,10 @@ async fn run(command: Command, config: AppConfig, figment: figment::Figment) -> 
         }
         Command::VerifyAudit => {
             let db = open(&config).await?;
-            match audit::verify(&db).await.map_err(|e| format!("verification could not run: {e}"))? {
+            match audit::verify(&db)
+                .await
+                .map_err(|e| format!("verification could not run: {e}"))?
+            {
                 Verification::Ok { events, chains, .. } => {
                     println!("ok {events} events in {} chains", chains.len());
                     for c in chains {
@@ -153,7 +172,9 @@ async fn run(command: Command, config: AppConfig, figment: figment::Figment) -> 
                     Ok(ExitCode::SUCCESS)
                 }
                 Verification::Broken { chain, first_bad_seq, reason, events_checked, .. } => {
-                    println!("broken: chain {chain}, first bad event seq {first_bad_seq}: {reason}");
+                    println!(
+                        "broken: chain {chain}, first bad event seq {first_bad_seq}: {reason}"
+                    );
                     println!("({events_checked} events verified before it)");
                     Ok(ExitCode::FAILURE)
                 }
@@ -162,13 +183,19 @@ async fn run(command: Command, config: AppConfig, figment: figment::Figment) -> 
     }
 }
 
-async fn serve(mut config: AppConfig, mut figment: figment::Figment, demo: bool) -> Result<ExitCode, String> {
+async fn serve(
+    mut config: AppConfig,
+    mut figment: figment::Figment,
+    demo: bool,
+) -> Result<ExitCode, String> {
     if config.secret_key.is_none() {
         if demo || cfg!(debug_assertions) {
             let key = random_secret_key();
             figment = figment.merge(("secret_key", key.clone()));
             config.secret_key = Some(key);
-            tracing::warn!("no CONSENTRY_SECRET_KEY: using a throw-away key; sessions end when the server stops");
+            tracing::warn!(
+                "no CONSENTRY_SECRET_KEY: using a throw-away key; sessions end when the server stops"
+            );
         } else {
             return Err("CONSENTRY_SECRET_KEY is required (openssl rand -base64 32)".into());
         }
@@ -176,16 +203,30 @@ async fn serve(mut config: AppConfig, mut figment: figment::Figment, demo: bool)
     let db = open(&config).await?;
     let state = AppState::new(db, config.clone());
     if demo {
-        let logins = service::demo::load(&state).await.map_err(|e| format!("the demo could not be loaded: {e}"))?;
+        let logins = service::demo::load(&state)
+            .await
+            .map_err(|e| format!("the demo could not be loaded: {e}"))?;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "Demo study \"{}\" ({}) is ready.", service::demo::DEMO_TITLE, service::demo::DEMO_REFERENCE);
-        let _ = writeln!(out, "Sign in at {}/staff/login with (demo only, never in production):", config.public_url.trim_end_matches('/'));
+        let _ = writeln!(
+            out,
+            "Demo study \"{}\" ({}) is ready.",
+            service::demo::DEMO_TITLE,
+            service::demo::DEMO_REFERENCE
+        );
+        let _ = writeln!(
+            out,
+            "Sign in at {}/staff/login with (demo only, never in production):",
+            config.public_url.trim_end_matches('/')
+        );
         for l in logins {
             let _ = writeln!(out, "  {:<15} {:<40} {}", l.role, l.email, l.password);
         }
         let _ = out.flush();
     }
     tracing::info!(address = %config.address, port = config.port, database = %redact_url(&config.database_url), "serving");
-    crate::app::build(state, figment).launch().await.map_err(|e| format!("the server stopped: {e}"))?;
+    crate::app::build(state, figment)
+        .launch()
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }

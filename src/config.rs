@@ -181,8 +181,15 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_the_log() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/consentry"), "postgres://app:***@db:5432/consentry");
-        let c = AppConfig { database_url: "postgres://a:pw@h/db".into(), secret_key: Some("k".repeat(44)), ..AppConfig::default() };
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/consentry"),
+            "postgres://app:***@db:5432/consentry"
+        );
+        let c = AppConfig {
+            database_url: "postgres://a:pw@h/db".into(),
+            secret_key: Some("k".repeat(44)),
+            ..AppConfig::default()
+        };
         let shown = format!("{c:?}");
         assert!(!shown.contains("pw@") && !shown.contains(&"k".repeat(44)));
     }

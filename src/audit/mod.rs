@@ -22,7 +22,11 @@ pub async fn record(tx: &impl Conn, new: NewEvent) -> AppResult<Event> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Verification {
-    Ok { ok: bool, events: i64, chains: Vec<ChainSummary> },
+    Ok {
+        ok: bool,
+        events: i64,
+        chains: Vec<ChainSummary>,
+    },
     Broken {
         ok: bool,
         chain: String,
@@ -95,6 +99,11 @@ pub async fn verify(db: &store::Db) -> AppResult<Verification> {
 }
 
 /// Events of one chain after `after`, for reading the log.
-pub async fn events(db: &store::Db, study: Option<&str>, after: i64, limit: u64) -> AppResult<Vec<Event>> {
+pub async fn events(
+    db: &store::Db,
+    study: Option<&str>,
+    after: i64,
+    limit: u64,
+) -> AppResult<Vec<Event>> {
     store::audit::page(db.conn(), &chain_for(study), after, limit).await
 }

@@ -34,7 +34,12 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    pub fn new(actor: impl Into<String>, action: &'static str, entity: &'static str, entity_id: impl ToString) -> Self {
+    pub fn new(
+        actor: impl Into<String>,
+        action: &'static str,
+        entity: &'static str,
+        entity_id: impl ToString,
+    ) -> Self {
         Self {
             actor: actor.into(),
             action,
@@ -91,7 +96,13 @@ pub fn storable(at: DateTime<Utc>) -> DateTime<Utc> {
 
 impl Event {
     /// Builds the next event of a chain whose head is `(prev_seq, prev_hash)`.
-    pub fn next(chain: &str, prev_seq: i64, prev_hash: &str, at: DateTime<Utc>, new: NewEvent) -> Self {
+    pub fn next(
+        chain: &str,
+        prev_seq: i64,
+        prev_hash: &str,
+        at: DateTime<Utc>,
+        new: NewEvent,
+    ) -> Self {
         let mut event = Event {
             chain: chain.to_string(),
             seq: prev_seq + 1,
@@ -219,13 +230,18 @@ impl ChainVerifier {
     pub fn feed(&mut self, event: &Event) -> Result<(), ChainBreak> {
         let expected = self.next_seq;
         if event.seq != expected {
-            return Err(self.broken(expected, format!("event {expected} is missing (found {} next)", event.seq)));
+            return Err(self.broken(
+                expected,
+                format!("event {expected} is missing (found {} next)", event.seq),
+            ));
         }
         if event.chain != self.chain {
             return Err(self.broken(event.seq, "the event names another chain"));
         }
         if event.prev_hash != self.prev_hash {
-            return Err(self.broken(event.seq, "prev_hash does not match the previous event's hash"));
+            return Err(
+                self.broken(event.seq, "prev_hash does not match the previous event's hash")
+            );
         }
         if event.compute_hash() != event.hash {
             return Err(self.broken(event.seq, "the event's content does not match its hash"));
@@ -239,16 +255,25 @@ impl ChainVerifier {
         let last_seq = self.last_seq();
         match head {
             None => Err(self.broken(1, "the chain has events but no recorded head")),
-            Some((head_seq, head_hash)) if head_seq != last_seq || head_hash != self.prev_hash => Err(
-                self.broken(last_seq + 1, format!("the chain head records {head_seq} events but {last_seq} were found")),
-            ),
-            Some(_) => Ok(ChainSummary { chain: self.chain, events: last_seq, head: self.prev_hash }),
+            Some((head_seq, head_hash)) if head_seq != last_seq || head_hash != self.prev_hash => {
+                Err(self.broken(
+                    last_seq + 1,
+                    format!("the chain head records {head_seq} events but {last_seq} were found"),
+                ))
+            }
+            Some(_) => {
+                Ok(ChainSummary { chain: self.chain, events: last_seq, head: self.prev_hash })
+            }
         }
     }
 }
 
 /// Verifies a whole chain held in memory (see `ChainVerifier`).
-pub fn verify_chain(chain: &str, events: &[Event], head: Option<(i64, &str)>) -> Result<ChainSummary, ChainBreak> {
+pub fn verify_chain(
+    chain: &str,
+    events: &[Event],
+    head: Option<(i64, &str)>,
+) -> Result<ChainSummary, ChainBreak> {
     let mut verifier = ChainVerifier::new(chain);
     for event in events {
         verifier.feed(event)?;
@@ -263,8 +288,11 @@ mod tests {
     fn chain(n: usize) -> Vec<Event> {
         let mut events: Vec<Event> = Vec::new();
         for i in 0..n {
-            let (seq, prev) = events.last().map(|e| (e.seq, e.hash.clone())).unwrap_or((0, GENESIS_HASH.into()));
-            let new = NewEvent::new("user:1", "study.created", "study", i).in_study("s-1").with(json!({"b": 1, "a": [2, {"z": 1, "y": 2}]}));
+            let (seq, prev) =
+                events.last().map(|e| (e.seq, e.hash.clone())).unwrap_or((0, GENESIS_HASH.into()));
+            let new = NewEvent::new("user:1", "study.created", "study", i)
+                .in_study("s-1")
+                .with(json!({"b": 1, "a": [2, {"z": 1, "y": 2}]}));
             events.push(Event::next("study:s-1", seq, &prev, Utc::now(), new));
         }
         events
@@ -285,7 +313,10 @@ mod tests {
         assert_eq!(summary.events, 5);
         let empty = verify_chain("study:s-1", &[], Some((0, GENESIS_HASH)));
         assert_eq!(empty.map(|s| s.head), Ok(GENESIS_HASH.to_string()));
-        assert!(verify_chain("study:s-1", &events, None).is_err(), "a chain without a head is broken");
+        assert!(
+            verify_chain("study:s-1", &events, None).is_err(),
+            "a chain without a head is broken"
+        );
     }
 
     #[test]

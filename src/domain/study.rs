@@ -16,7 +16,8 @@ pub struct Slug(String);
 impl Slug {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim();
-        let valid_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let valid_chars =
+            s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if s.len() < 3
             || s.len() > 64
             || !valid_chars
@@ -115,12 +116,17 @@ impl EthicsApproval {
         let committee = errors.take(&key("committee"), required_text(committee, "Committee", 300));
         let reference =
             errors.take(&key("reference"), required_text(reference, "Approval reference", 100));
-        let approved_on = errors.take(&key("approved_on"), parse_date(approved_on, "Approval date"));
+        let approved_on =
+            errors.take(&key("approved_on"), parse_date(approved_on, "Approval date"));
         let expires_on = errors.take(&key("expires_on"), parse_date(expires_on, "Expiry date"));
         if let (Some(a), Some(e)) = (approved_on, expires_on)
             && e <= a
         {
-            errors.add(&key("expires_on"), "before_approval", "Expiry date must be after the approval date.");
+            errors.add(
+                &key("expires_on"),
+                "before_approval",
+                "Expiry date must be after the approval date.",
+            );
         }
         match (committee, reference, approved_on, expires_on) {
             (Some(committee), Some(reference), Some(approved_on), Some(expires_on))
@@ -222,9 +228,14 @@ impl NewStudy {
             errors.take("contact.name", required_text(input.contact_name, "Contact name", 200));
         let contact_email = errors.take("contact.email", Email::parse(input.contact_email));
         match (slug, title, summary, ethics, contact_name, contact_email) {
-            (Some(slug), Some(title), Some(summary), Some(ethics), Some(contact_name), Some(contact_email))
-                if errors.is_empty() =>
-            {
+            (
+                Some(slug),
+                Some(title),
+                Some(summary),
+                Some(ethics),
+                Some(contact_name),
+                Some(contact_email),
+            ) if errors.is_empty() => {
                 Ok(Self { slug, title, summary, ethics, contact_name, contact_email })
             }
             _ => Err(errors),
@@ -282,9 +293,7 @@ pub fn check_transition(
     match (who, to) {
         (_, Draft) => return Err(Conflict("A study cannot return to draft.".into())),
         (Coordinator, Recruiting) if from == Suspended => {
-            return Err(NotAllowed(
-                "Only an ethics officer can lift a suspension.".into(),
-            ));
+            return Err(NotAllowed("Only an ethics officer can lift a suspension.".into()));
         }
         (Coordinator, Recruiting) => {}
         (Coordinator, Paused) if from != Recruiting => {

@@ -66,7 +66,8 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let value = raw.trim().to_lowercase();
-        let invalid = || FieldError::new("invalid_email", "Enter an e-mail address like name@example.org.");
+        let invalid =
+            || FieldError::new("invalid_email", "Enter an e-mail address like name@example.org.");
         if value.is_empty() {
             return Err(FieldError::new("required", "E-mail address is required."));
         }

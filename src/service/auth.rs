@@ -5,8 +5,8 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{LazyLock, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use serde_json::json;
@@ -124,7 +124,8 @@ pub async fn check_credentials(
     }
 
     let account_failures = state.throttle.fail(&email_key, window, now);
-    let address_failures = addr_key.as_ref().map(|k| state.throttle.fail(k, window, now)).unwrap_or(0);
+    let address_failures =
+        addr_key.as_ref().map(|k| state.throttle.fail(k, window, now)).unwrap_or(0);
     let account_hit = account_failures == account_limit;
     let address_hit = address_failures == address_limit;
     if account_hit || address_hit {
@@ -132,7 +133,9 @@ pub async fn check_credentials(
         let scope = if account_hit { "account" } else { "address" };
         let subject = match (scope, user_id, address) {
             ("account", Some(id), _) => format!("user:{id}"),
-            ("account", None, _) => format!("unknown-account:{}", &sha256_hex(email_key.as_bytes())[..16]),
+            ("account", None, _) => {
+                format!("unknown-account:{}", &sha256_hex(email_key.as_bytes())[..16])
+            }
             (_, _, Some(a)) => format!("address:{}", &sha256_hex(a.to_string().as_bytes())[..16]),
             _ => "address:unknown".into(),
         };
@@ -150,7 +153,11 @@ pub async fn check_credentials(
 }
 
 /// Issues a token of `kind` for `user`; returns the token (shown once) and its expiry.
-pub async fn issue_token(state: &AppState, user: &User, kind: TokenKind) -> AppResult<(String, DateTime<Utc>)> {
+pub async fn issue_token(
+    state: &AppState,
+    user: &User,
+    kind: TokenKind,
+) -> AppResult<(String, DateTime<Utc>)> {
     let now = Utc::now();
     let ttl = match kind {
         TokenKind::Api => state.config.token_ttl_hours,
@@ -166,7 +173,8 @@ pub async fn issue_token(state: &AppState, user: &User, kind: TokenKind) -> AppR
     };
     audit::record(
         tx.conn(),
-        NewEvent::new(user.actor(), action, "user", user.id).with(json!({"expires_at": expires_at.to_rfc3339()})),
+        NewEvent::new(user.actor(), action, "user", user.id)
+            .with(json!({"expires_at": expires_at.to_rfc3339()})),
     )
     .await?;
     tx.commit().await?;
@@ -174,7 +182,11 @@ pub async fn issue_token(state: &AppState, user: &User, kind: TokenKind) -> AppR
 }
 
 /// The staff member a presented token belongs to, if it is live.
-pub async fn authenticate(state: &AppState, token: &str, kind: TokenKind) -> AppResult<Option<User>> {
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    kind: TokenKind,
+) -> AppResult<Option<User>> {
     if !token.starts_with(STAFF_TOKEN_PREFIX) || token.len() > 200 {
         return Ok(None);
     }
@@ -186,7 +198,8 @@ pub async fn authenticate(state: &AppState, token: &str, kind: TokenKind) -> App
 pub async fn sign_out(state: &AppState, user: &User, token: &str) -> AppResult<()> {
     let tx = state.db.begin_write().await?;
     store::tokens::revoke(tx.conn(), &sha256_hex(token.as_bytes()), Utc::now()).await?;
-    audit::record(tx.conn(), NewEvent::new(user.actor(), "auth.signed_out", "user", user.id)).await?;
+    audit::record(tx.conn(), NewEvent::new(user.actor(), "auth.signed_out", "user", user.id))
+        .await?;
     tx.commit().await
 }
 

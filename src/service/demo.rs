@@ -26,11 +26,36 @@ pub struct DemoLogin {
 }
 
 pub const DEMO_LOGINS: &[DemoLogin] = &[
-    DemoLogin { role: "admin", email: "admin@demo.consentry.test", name: "Ada Admin", password: "demo-admin-password" },
-    DemoLogin { role: "coordinator", email: "coordinator@demo.consentry.test", name: "Cora Ordinator", password: "demo-coordinator-password" },
-    DemoLogin { role: "facilitator", email: "facilitator@demo.consentry.test", name: "Dan Facilitator", password: "demo-facilitator-password" },
-    DemoLogin { role: "facilitator", email: "research-officer@demo.consentry.test", name: "Kim Research-Officer", password: "demo-facilitator-password" },
-    DemoLogin { role: "ethics_officer", email: "ethics@demo.consentry.test", name: "Eve Ethics", password: "demo-ethics-password" },
+    DemoLogin {
+        role: "admin",
+        email: "admin@demo.consentry.test",
+        name: "Ada Admin",
+        password: "demo-admin-password",
+    },
+    DemoLogin {
+        role: "coordinator",
+        email: "coordinator@demo.consentry.test",
+        name: "Cora Ordinator",
+        password: "demo-coordinator-password",
+    },
+    DemoLogin {
+        role: "facilitator",
+        email: "facilitator@demo.consentry.test",
+        name: "Dan Facilitator",
+        password: "demo-facilitator-password",
+    },
+    DemoLogin {
+        role: "facilitator",
+        email: "research-officer@demo.consentry.test",
+        name: "Kim Research-Officer",
+        password: "demo-facilitator-password",
+    },
+    DemoLogin {
+        role: "ethics_officer",
+        email: "ethics@demo.consentry.test",
+        name: "Eve Ethics",
+        password: "demo-ethics-password",
+    },
 ];
 
 /// Loads the demo study and its staff; returns the logins to print.
@@ -53,7 +78,8 @@ pub async fn load(state: &AppState) -> AppResult<&'static [DemoLogin]> {
             _ => {}
         }
     }
-    let coordinator = coordinator.ok_or_else(|| AppError::Internal("demo has no coordinator".into()))?;
+    let coordinator =
+        coordinator.ok_or_else(|| AppError::Internal("demo has no coordinator".into()))?;
 
     if store::studies::find_by_slug(state.db.conn(), DEMO_SLUG).await?.is_none() {
         let today = Utc::now().date_naive();
@@ -75,8 +101,14 @@ pub async fn load(state: &AppState) -> AppResult<&'static [DemoLogin]> {
         super::studies::create(state, &coordinator, new).await?;
     }
     for facilitator in &facilitators {
-        super::studies::add_staff(state, &coordinator, DEMO_SLUG, &facilitator.email, StudyRole::Facilitator.as_str())
-            .await?;
+        super::studies::add_staff(
+            state,
+            &coordinator,
+            DEMO_SLUG,
+            &facilitator.email,
+            StudyRole::Facilitator.as_str(),
+        )
+        .await?;
     }
     Ok(DEMO_LOGINS)
 }

@@ -5,13 +5,14 @@ use serde_json::json;
 
 use super::AppState;
 use crate::audit;
+use crate::domain::FieldErrors;
 use crate::domain::audit::{NewEvent, sha256_hex};
 use crate::domain::policy::{Capacity, StudyRole, may_create_study};
 use crate::domain::study::{
-    NewStudy, StatusAuthority, Study, StudyStatus, TransitionContext, TransitionError, check_transition,
+    NewStudy, StatusAuthority, Study, StudyStatus, TransitionContext, TransitionError,
+    check_transition,
 };
 use crate::domain::user::{Email, User};
-use crate::domain::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Conn};
 
@@ -23,13 +24,13 @@ pub async fn create(state: &AppState, user: &User, new: NewStudy) -> AppResult<S
     let tx = state.db.begin_write().await?;
     let study = store::studies::insert(tx.conn(), &new, user.id, now).await?;
     if user.role == crate::domain::user::Role::Coordinator {
-        store::studies::upsert_member(tx.conn(), study.id, user.id, StudyRole::Coordinator, now).await?;
+        store::studies::upsert_member(tx.conn(), study.id, user.id, StudyRole::Coordinator, now)
+            .await?;
     }
     audit::record(
         tx.conn(),
-        NewEvent::new(user.actor(), "study.created", "study", study.id)
-            .in_study(&study.slug)
-            .with(json!({
+        NewEvent::new(user.actor(), "study.created", "study", study.id).in_study(&study.slug).with(
+            json!({
                 "status": study.status,
                 "ethics": {
                     "committee": study.ethics.committee,
@@ -37,7 +38,8 @@ pub async fn create(state: &AppState, user: &User, new: NewStudy) -> AppResult<S
                     "approved_on": study.ethics.approved_on.to_string(),
                     "expires_on": study.ethics.expires_on.to_string(),
                 }
-            })),
+            }),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -66,7 +68,11 @@ fn require_coordinator(capacity: Capacity) -> AppResult<()> {
 }
 
 /// A study's staff list, for those who may see the study.
-pub async fn members(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<(User, StudyRole)>> {
+pub async fn members(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<Vec<(User, StudyRole)>> {
     let (study, _) = get(state, user, slug).await?;
     store::studies::members(state.db.conn(), study.id).await
 }
@@ -86,15 +92,24 @@ pub async fn add_staff(
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
     let (Some(email), Some(_)) = (email, requested) else { return Err(errors.into()) };
-    let member = store::users::find_by_email(tx.conn(), &email).await?.filter(|m| m.active).ok_or_else(|| {
-        AppError::field("email", "no_account", "No active staff account has this e-mail address; an admin creates it first.")
-    })?;
+    let member = store::users::find_by_email(tx.conn(), &email)
+        .await?
+        .filter(|m| m.active)
+        .ok_or_else(|| {
+            AppError::field(
+                "email",
+                "no_account",
+                "No active staff account has this e-mail address; an admin creates it first.",
+            )
+        })?;
     let study_role = StudyRole::for_account(member.role, role).map_err(|e| {
         let mut f = FieldErrors::new();
         f.add("role", e.code, e.message);
         AppError::Validation(f)
     })?;
-    let changed = store::studies::upsert_member(tx.conn(), study.id, member.id, study_role, Utc::now()).await?;
+    let changed =
+        store::studies::upsert_member(tx.conn(), study.id, member.id, study_role, Utc::now())
+            .await?;
     if changed {
         audit::record(
             tx.conn(),
@@ -118,7 +133,11 @@ pub async fn change_status(
 ) -> AppResult<Study> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if reason.is_some_and(|r| r.chars().count() > 2000) {
-        return Err(AppError::field("reason", "too_long", "Reason must be at most 2000 characters."));
+        return Err(AppError::field(
+            "reason",
+            "too_long",
+            "Reason must be at most 2000 characters.",
+        ));
     }
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
@@ -134,7 +153,8 @@ pub async fn change_status(
     })?;
     let ctx = TransitionContext {
         approval_expired: study.approval_expired(Utc::now().date_naive()),
-        has_active_consent_form: store::studies::has_active_consent_form(tx.conn(), study.id).await?,
+        has_active_consent_form: store::studies::has_active_consent_form(tx.conn(), study.id)
+            .await?,
     };
     check_transition(study.status, to, authority, ctx).map_err(|e| match e {
         TransitionError::NotAllowed(m) => AppError::Forbidden(m),
@@ -148,11 +168,13 @@ pub async fn change_status(
     store::studies::set_status(tx.conn(), study.id, to, reason, now).await?;
     audit::record(
         tx.conn(),
-        NewEvent::new(user.actor(), "study.status_changed", "study", study.id).in_study(&study.slug).with(json!({
-            "from": study.status,
-            "to": to,
-            "reason_sha256": reason.map(|r| sha256_hex(r.as_bytes())),
-        })),
+        NewEvent::new(user.actor(), "study.status_changed", "study", study.id)
+            .in_study(&study.slug)
+            .with(json!({
+                "from": study.status,
+                "to": to,
+                "reason_sha256": reason.map(|r| sha256_hex(r.as_bytes())),
+            })),
     )
     .await?;
     tx.commit().await?;

@@ -22,7 +22,8 @@ pub async fn create(state: &AppState, actor: Actor<'_>, new: NewUser) -> AppResu
     let user = store::users::insert(tx.conn(), &new, &password_hash, Utc::now()).await?;
     audit::record(
         tx.conn(),
-        NewEvent::new(actor.audit_name(), "user.created", "user", user.id).with(json!({"role": user.role})),
+        NewEvent::new(actor.audit_name(), "user.created", "user", user.id)
+            .with(json!({"role": user.role})),
     )
     .await?;
     tx.commit().await?;

@@ -1,7 +1,9 @@
 //! The audit tables: chain heads (one row per chain, locked by each appender) and
 //! the append-only events (triggers refuse UPDATE and DELETE).
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::Conn;
 use super::entity::{audit_chain_heads, audit_events};
@@ -88,7 +90,12 @@ pub async fn heads(db: &impl Conn) -> Result<Vec<(String, i64, String)>, AppErro
 }
 
 /// Up to `limit` events of `chain` after sequence number `after`, in order.
-pub async fn page(db: &impl Conn, chain: &str, after: i64, limit: u64) -> Result<Vec<Event>, AppError> {
+pub async fn page(
+    db: &impl Conn,
+    chain: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<Event>, AppError> {
     Ok(audit_events::Entity::find()
         .filter(audit_events::Column::Chain.eq(chain))
         .filter(audit_events::Column::Seq.gt(after))

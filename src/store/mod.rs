@@ -15,8 +15,9 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    AccessMode, IsolationLevel, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, IsolationLevel, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -124,7 +125,10 @@ impl Db {
         let tx = match self.backend() {
             DbBackend::Postgres => {
                 self.conn
-                    .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(AccessMode::ReadOnly),
+                    )
                     .await?
             }
             _ => self.conn.begin().await?,
@@ -180,7 +184,8 @@ pub mod testing {
     pub async fn scalar(db: &super::Db, sql: &str) -> i64 {
         let stmt = sea_orm::Statement::from_string(db.backend(), sql.to_string());
         let row = db.conn.query_one_raw(stmt).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or_else(|| panic!("{sql}: no integer"))
+        row.and_then(|r| r.try_get_by_index::<i64>(0).ok())
+            .unwrap_or_else(|| panic!("{sql}: no integer"))
     }
 
     pub async fn try_execute(db: &super::Db, sql: &str) -> Result<(), String> {

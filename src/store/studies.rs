@@ -59,17 +59,28 @@ pub async fn insert(
     .insert(db)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::field("slug", "taken", "A study with this slug exists already."),
+        AppError::Conflict(_) => {
+            AppError::field("slug", "taken", "A study with this slug exists already.")
+        }
         other => other,
     })?;
     to_domain(model)
 }
 
 pub async fn find_by_slug(db: &impl Conn, slug: &str) -> Result<Option<Study>, AppError> {
-    studies::Entity::find().filter(studies::Column::Slug.eq(slug)).one(db).await?.map(to_domain).transpose()
+    studies::Entity::find()
+        .filter(studies::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
 }
 
-async fn membership(db: &impl Conn, study_id: i64, user_id: i64) -> Result<Option<StudyRole>, AppError> {
+async fn membership(
+    db: &impl Conn,
+    study_id: i64,
+    user_id: i64,
+) -> Result<Option<StudyRole>, AppError> {
     let row = study_staff::Entity::find_by_id((study_id, user_id)).one(db).await?;
     row.map(|m| decode::<StudyRole>("study role", &m.role)).transpose()
 }
@@ -89,12 +100,20 @@ pub async fn get_for_staff(
 }
 
 /// Every study `user` may see, newest first, with the capacity they act in.
-pub async fn list_for_staff(db: &impl Conn, user: &User) -> Result<Vec<(Study, Capacity)>, AppError> {
+pub async fn list_for_staff(
+    db: &impl Conn,
+    user: &User,
+) -> Result<Vec<(Study, Capacity)>, AppError> {
     let all_visible = matches!(user.role, Role::Admin | Role::EthicsOfficer);
-    let mut query = studies::Entity::find().order_by_desc(studies::Column::CreatedAt).order_by_desc(studies::Column::Id);
+    let mut query = studies::Entity::find()
+        .order_by_desc(studies::Column::CreatedAt)
+        .order_by_desc(studies::Column::Id);
     let mut roles = std::collections::HashMap::new();
     if !all_visible {
-        let rows = study_staff::Entity::find().filter(study_staff::Column::UserId.eq(user.id)).all(db).await?;
+        let rows = study_staff::Entity::find()
+            .filter(study_staff::Column::UserId.eq(user.id))
+            .all(db)
+            .await?;
         for row in rows {
             roles.insert(row.study_id, decode::<StudyRole>("study role", &row.role)?);
         }

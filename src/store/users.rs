@@ -1,7 +1,9 @@
 //! Staff accounts.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::entity::users;
 use super::{Conn, decode};
@@ -9,7 +11,13 @@ use crate::domain::user::{Email, NewUser, Role, User};
 use crate::error::AppError;
 
 fn to_domain(m: users::Model) -> Result<User, AppError> {
-    Ok(User { id: m.id, role: decode::<Role>("role", &m.role)?, email: m.email, name: m.name, active: m.active })
+    Ok(User {
+        id: m.id,
+        role: decode::<Role>("role", &m.role)?,
+        email: m.email,
+        name: m.name,
+        active: m.active,
+    })
 }
 
 pub async fn insert(
@@ -30,17 +38,23 @@ pub async fn insert(
     .insert(db)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => {
-            AppError::field("email", "taken", "A staff account with this e-mail address exists already.")
-        }
+        AppError::Conflict(_) => AppError::field(
+            "email",
+            "taken",
+            "A staff account with this e-mail address exists already.",
+        ),
         other => other,
     })?;
     to_domain(model)
 }
 
 /// The account and its password hash, for signing in.
-pub async fn find_for_login(db: &impl Conn, email: &Email) -> Result<Option<(User, String)>, AppError> {
-    let found = users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(db).await?;
+pub async fn find_for_login(
+    db: &impl Conn,
+    email: &Email,
+) -> Result<Option<(User, String)>, AppError> {
+    let found =
+        users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(db).await?;
     found
         .map(|m| {
             let hash = m.password_hash.clone();

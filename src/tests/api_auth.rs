@@ -8,15 +8,21 @@ use super::helpers::{Backend, PASSWORD, TestApp, fields};
 db_test!(token_for_good_credentials, |app| {
     let admin = app.staff("admin@example.org", "admin").await;
     assert!(admin.starts_with("cst_") && admin.len() >= 4 + 32, "{admin}");
-    let (status, v) =
-        app.post_json("/api/v1/auth/token", None, json!({"email": "ADMIN@example.org ", "password": PASSWORD})).await;
+    let (status, v) = app
+        .post_json(
+            "/api/v1/auth/token",
+            None,
+            json!({"email": "ADMIN@example.org ", "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(status, Status::Ok);
     assert_eq!(v["role"], "admin");
     let expires = v["expires_at"].as_str().unwrap_or_default();
     assert!(chrono::DateTime::parse_from_rfc3339(expires).is_ok(), "{expires}");
     // The token works, and it is stored only as a hash.
     assert_eq!(app.get_json("/api/v1/users", Some(&admin)).await.0, Status::Ok);
-    let count = |hash: &str| format!("SELECT COUNT(*) FROM staff_tokens WHERE token_hash = '{hash}'");
+    let count =
+        |hash: &str| format!("SELECT COUNT(*) FROM staff_tokens WHERE token_hash = '{hash}'");
     assert_eq!(crate::store::testing::scalar(&app.db, &count(&admin)).await, 0);
     let hashed = crate::domain::audit::sha256_hex(admin.as_bytes());
     assert_eq!(crate::store::testing::scalar(&app.db, &count(&hashed)).await, 1);
@@ -24,29 +30,48 @@ db_test!(token_for_good_credentials, |app| {
 
 db_test!(wrong_or_missing_credentials, |app| {
     app.staff("coord@example.org", "coordinator").await;
-    let (status, v) =
-        app.post_json("/api/v1/auth/token", None, json!({"email": "coord@example.org", "password": "nope-nope-nope"})).await;
+    let (status, v) = app
+        .post_json(
+            "/api/v1/auth/token",
+            None,
+            json!({"email": "coord@example.org", "password": "nope-nope-nope"}),
+        )
+        .await;
     assert_eq!(status, Status::Unauthorized);
     assert_eq!(v["error"]["code"], "unauthenticated");
-    let (status, _) =
-        app.post_json("/api/v1/auth/token", None, json!({"email": "nobody@example.org", "password": PASSWORD})).await;
+    let (status, _) = app
+        .post_json(
+            "/api/v1/auth/token",
+            None,
+            json!({"email": "nobody@example.org", "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(status, Status::Unauthorized, "an unknown account looks like a wrong password");
     let (status, v) = app.post_json("/api/v1/auth/token", None, json!({})).await;
     assert_eq!(status, Status::UnprocessableEntity);
     assert_eq!(fields(&v), ["email", "password"]);
     // Tokens of the wrong kind or made up are refused.
     for bad in ["cpt_0123456789abcdef0123456789abcdef", "cst_madeup", "garbage"] {
-        assert_eq!(app.get_json("/api/v1/studies", Some(bad)).await.0, Status::Unauthorized, "{bad}");
+        assert_eq!(
+            app.get_json("/api/v1/studies", Some(bad)).await.0,
+            Status::Unauthorized,
+            "{bad}"
+        );
     }
 });
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_are_throttled_and_audited() {
-    let app = TestApp::spawn(Backend::Sqlite, &[("login_max_failures_per_account", json!(3))]).await.expect("app");
+    let app = TestApp::spawn(Backend::Sqlite, &[("login_max_failures_per_account", json!(3))])
+        .await
+        .expect("app");
     app.staff("coord@example.org", "coordinator").await;
     let wrong = json!({"email": "coord@example.org", "password": "wrong-password-1"});
     for _ in 0..3 {
-        assert_eq!(app.post_json("/api/v1/auth/token", None, wrong.clone()).await.0, Status::Unauthorized);
+        assert_eq!(
+            app.post_json("/api/v1/auth/token", None, wrong.clone()).await.0,
+            Status::Unauthorized
+        );
     }
     let right = json!({"email": "coord@example.org", "password": PASSWORD});
     let (status, v) = app.post_json("/api/v1/auth/token", None, right).await;
@@ -55,8 +80,12 @@ async fn repeated_failures_are_throttled_and_audited() {
 
     let admin = app.staff("admin@example.org", "admin").await;
     let (_, log) = app.get_json("/api/v1/audit?limit=1000", Some(&admin)).await;
-    let throttled: Vec<_> =
-        log["events"].as_array().into_iter().flatten().filter(|e| e["action"] == "auth.throttled").collect();
+    let throttled: Vec<_> = log["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "auth.throttled")
+        .collect();
     assert_eq!(throttled.len(), 1, "{log}");
     assert_eq!(throttled[0]["details"]["scope"], "account");
     assert!(!log.to_string().contains("coord@example.org"), "no e-mail addresses in the audit log");
@@ -64,14 +93,19 @@ async fn repeated_failures_are_throttled_and_audited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_from_one_address_are_throttled() {
-    let app = TestApp::spawn(Backend::Sqlite, &[("login_max_failures_per_address", json!(4))]).await.expect("app");
+    let app = TestApp::spawn(Backend::Sqlite, &[("login_max_failures_per_address", json!(4))])
+        .await
+        .expect("app");
     app.staff("coord@example.org", "coordinator").await;
     let attempt = |i: usize| {
         app.client
             .post("/api/v1/auth/token")
             .header(rocket::http::Header::new("X-Real-IP", "203.0.113.9"))
             .header(rocket::http::ContentType::JSON)
-            .body(json!({"email": format!("guess{i}@example.org"), "password": "wrong-password"}).to_string())
+            .body(
+                json!({"email": format!("guess{i}@example.org"), "password": "wrong-password"})
+                    .to_string(),
+            )
     };
     for i in 0..4 {
         assert_eq!(attempt(i).dispatch().await.status(), Status::Unauthorized);
@@ -94,16 +128,26 @@ db_test!(admins_create_staff_accounts, |app| {
     let coord = app.staff("coord@example.org", "coordinator").await;
     let body = json!({"email": "eth@example.org", "name": "Eth Officer", "role": "ethics_officer", "password": PASSWORD});
     assert_eq!(app.post_json("/api/v1/users", None, body.clone()).await.0, Status::Unauthorized);
-    assert_eq!(app.post_json("/api/v1/users", Some(&coord), body.clone()).await.0, Status::Forbidden);
+    assert_eq!(
+        app.post_json("/api/v1/users", Some(&coord), body.clone()).await.0,
+        Status::Forbidden
+    );
     let (status, v) = app.post_json("/api/v1/users", Some(&admin), body.clone()).await;
     assert_eq!(status, Status::Created, "{v}");
-    assert_eq!((v["email"].as_str(), v["role"].as_str()), (Some("eth@example.org"), Some("ethics_officer")));
+    assert_eq!(
+        (v["email"].as_str(), v["role"].as_str()),
+        (Some("eth@example.org"), Some("ethics_officer"))
+    );
     assert!(v.get("password").is_none() && v.get("password_hash").is_none());
     let (status, v) = app.post_json("/api/v1/users", Some(&admin), body).await;
     assert_eq!(status, Status::UnprocessableEntity);
     assert_eq!(fields(&v), ["email"], "a taken address is named");
     let (status, v) = app
-        .post_json("/api/v1/users", Some(&admin), json!({"email": "x", "name": " ", "role": "boss", "password": "short"}))
+        .post_json(
+            "/api/v1/users",
+            Some(&admin),
+            json!({"email": "x", "name": " ", "role": "boss", "password": "short"}),
+        )
         .await;
     assert_eq!(status, Status::UnprocessableEntity);
     assert_eq!(fields(&v), ["email", "name", "password", "role"]);

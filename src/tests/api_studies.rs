@@ -18,9 +18,18 @@ db_test!(coordinators_create_studies_under_approval, |app| {
     assert_eq!(status, Status::UnprocessableEntity);
     assert_eq!(fields(&v), ["slug"], "a taken slug is named: {v}");
 
-    let (status, v) = app.post_json("/api/v1/studies", Some(&coord), json!({"slug": "Bad Slug!", "title": ""})).await;
+    let (status, v) = app
+        .post_json("/api/v1/studies", Some(&coord), json!({"slug": "Bad Slug!", "title": ""}))
+        .await;
     assert_eq!(status, Status::UnprocessableEntity);
-    for f in ["slug", "title", "ethics.committee", "ethics.reference", "ethics.approved_on", "contact.email"] {
+    for f in [
+        "slug",
+        "title",
+        "ethics.committee",
+        "ethics.reference",
+        "ethics.approved_on",
+        "contact.email",
+    ] {
         assert!(fields(&v).contains(&f.to_string()), "{f} missing from {v}");
     }
     let backwards = study_body("backwards", 10, 5);
@@ -42,11 +51,18 @@ db_test!(studies_are_scoped_by_membership, |app| {
     app.create_study(&outsider, "study-two").await;
 
     let slugs = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array().into_iter().flatten().filter_map(|s| s["slug"].as_str().map(String::from)).collect()
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["slug"].as_str().map(String::from))
+            .collect()
     };
     assert_eq!(slugs(&app.get_json("/api/v1/studies", Some(&coord)).await.1), ["study-one"]);
     assert_eq!(app.get_json("/api/v1/studies/study-two", Some(&coord)).await.0, Status::NotFound);
-    assert_eq!(app.get_json("/api/v1/studies/no-such-study", Some(&coord)).await.0, Status::NotFound);
+    assert_eq!(
+        app.get_json("/api/v1/studies/no-such-study", Some(&coord)).await.0,
+        Status::NotFound
+    );
     assert!(slugs(&app.get_json("/api/v1/studies", Some(&fac)).await.1).is_empty());
     assert_eq!(app.get_json("/api/v1/studies/study-one", Some(&fac)).await.0, Status::NotFound);
     for reader in [&ethics, &admin] {
@@ -71,28 +87,59 @@ db_test!(coordinators_add_staff, |app| {
     app.create_study(&coord, "study-one").await;
     let path = "/api/v1/studies/study-one/staff";
 
-    let (status, v) = app.post_json(path, Some(&coord), json!({"email": "FAC@example.org", "role": "facilitator"})).await;
+    let (status, v) = app
+        .post_json(path, Some(&coord), json!({"email": "FAC@example.org", "role": "facilitator"}))
+        .await;
     assert_eq!(status, Status::Created, "{v}");
     assert_eq!(v["role"], "facilitator");
     let (_, v) = app.get_json("/api/v1/studies/study-one", Some(&fac)).await;
     assert_eq!(v["your_role"], "facilitator", "the facilitator now sees the study");
 
-    let (status, v) = app.post_json(path, Some(&coord), json!({"email": "fac@example.org", "role": "coordinator"})).await;
+    let (status, v) = app
+        .post_json(path, Some(&coord), json!({"email": "fac@example.org", "role": "coordinator"}))
+        .await;
     assert_eq!(status, Status::UnprocessableEntity);
     assert_eq!(fields(&v), ["role"]);
-    let (status, v) = app.post_json(path, Some(&coord), json!({"email": "eth@example.org", "role": "facilitator"})).await;
+    let (status, v) = app
+        .post_json(path, Some(&coord), json!({"email": "eth@example.org", "role": "facilitator"}))
+        .await;
     assert_eq!((status, fields(&v)), (Status::UnprocessableEntity, vec!["role".to_string()]));
-    let (status, v) = app.post_json(path, Some(&coord), json!({"email": "ghost@example.org", "role": "facilitator"})).await;
+    let (status, v) = app
+        .post_json(path, Some(&coord), json!({"email": "ghost@example.org", "role": "facilitator"}))
+        .await;
     assert_eq!((status, fields(&v)), (Status::UnprocessableEntity, vec!["email".to_string()]));
-    let (status, v) = app.post_json(path, Some(&coord), json!({"email": "nope", "role": "owner"})).await;
-    assert_eq!((status, fields(&v)), (Status::UnprocessableEntity, vec!["email".to_string(), "role".to_string()]));
+    let (status, v) =
+        app.post_json(path, Some(&coord), json!({"email": "nope", "role": "owner"})).await;
+    assert_eq!(
+        (status, fields(&v)),
+        (Status::UnprocessableEntity, vec!["email".to_string(), "role".to_string()])
+    );
 
-    assert_eq!(app.post_json(path, Some(&outsider), json!({"email": "other@example.org", "role": "coordinator"})).await.0, Status::NotFound);
-    assert_eq!(app.post_json(path, Some(&fac), json!({"email": "fac@example.org", "role": "facilitator"})).await.0, Status::Forbidden);
+    assert_eq!(
+        app.post_json(
+            path,
+            Some(&outsider),
+            json!({"email": "other@example.org", "role": "coordinator"})
+        )
+        .await
+        .0,
+        Status::NotFound
+    );
+    assert_eq!(
+        app.post_json(path, Some(&fac), json!({"email": "fac@example.org", "role": "facilitator"}))
+            .await
+            .0,
+        Status::Forbidden
+    );
 
     let (status, members) = app.get_json(path, Some(&coord)).await;
     assert_eq!(status, Status::Ok);
-    let emails: Vec<_> = members.as_array().into_iter().flatten().map(|m| m["email"].as_str().unwrap_or("")).collect();
+    let emails: Vec<_> = members
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| m["email"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(emails, ["coord@example.org", "fac@example.org"]);
 });
 
@@ -101,17 +148,28 @@ db_test!(the_status_machine, |app| {
     let ethics = app.staff("eth@example.org", "ethics_officer").await;
     let fac = app.staff("fac@example.org", "facilitator").await;
     app.create_study(&coord, "study-one").await;
-    app.post_json("/api/v1/studies/study-one/staff", Some(&coord), json!({"email": "fac@example.org", "role": "facilitator"})).await;
+    app.post_json(
+        "/api/v1/studies/study-one/staff",
+        Some(&coord),
+        json!({"email": "fac@example.org", "role": "facilitator"}),
+    )
+    .await;
     let path = "/api/v1/studies/study-one/status";
     let set = |token: String, status: &'static str| {
         let app = &app;
-        async move { app.post_json(path, Some(&token), json!({"status": status, "reason": "testing"})).await }
+        async move {
+            app.post_json(path, Some(&token), json!({"status": status, "reason": "testing"})).await
+        }
     };
 
     let (status, v) = set(coord.clone(), "recruiting").await;
     assert_eq!(status, Status::Conflict, "no active consent form yet: {v}");
     assert!(v["error"]["message"].as_str().unwrap_or("").contains("consent form"));
-    assert_eq!(set(coord.clone(), "paused").await.0, Status::Conflict, "only a recruiting study pauses");
+    assert_eq!(
+        set(coord.clone(), "paused").await.0,
+        Status::Conflict,
+        "only a recruiting study pauses"
+    );
     assert_eq!(set(coord.clone(), "suspended").await.0, Status::Forbidden);
     assert_eq!(set(fac.clone(), "closed").await.0, Status::Forbidden);
     let (status, v) = set(coord.clone(), "finished").await;
@@ -119,8 +177,15 @@ db_test!(the_status_machine, |app| {
 
     let (status, v) = set(ethics.clone(), "suspended").await;
     assert_eq!(status, Status::Ok, "{v}");
-    assert_eq!((v["status"].as_str(), v["status_reason"].as_str()), (Some("suspended"), Some("testing")));
-    assert_eq!(set(coord.clone(), "recruiting").await.0, Status::Forbidden, "only ethics lifts a suspension");
+    assert_eq!(
+        (v["status"].as_str(), v["status_reason"].as_str()),
+        (Some("suspended"), Some("testing"))
+    );
+    assert_eq!(
+        set(coord.clone(), "recruiting").await.0,
+        Status::Forbidden,
+        "only ethics lifts a suspension"
+    );
     assert_eq!(set(ethics.clone(), "closed").await.0, Status::Forbidden);
     let (status, v) = set(coord.clone(), "closed").await;
     assert_eq!((status, v["status"].as_str()), (Status::Ok, Some("closed")));
@@ -130,7 +195,12 @@ db_test!(the_status_machine, |app| {
 
     // Every change is in the study's chain, with no free text.
     let (_, log) = app.get_json("/api/v1/audit?study=study-one", Some(&ethics)).await;
-    let changes: Vec<_> = log["events"].as_array().into_iter().flatten().filter(|e| e["action"] == "study.status_changed").collect();
+    let changes: Vec<_> = log["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "study.status_changed")
+        .collect();
     assert_eq!(changes.len(), 2);
     assert_eq!(changes[1]["details"]["to"], "closed");
     assert!(!log.to_string().contains("testing"));
@@ -138,10 +208,17 @@ db_test!(the_status_machine, |app| {
 
 db_test!(an_expired_approval_stops_recruitment, |app| {
     let coord = app.staff("coord@example.org", "coordinator").await;
-    let (status, v) = app.post_json("/api/v1/studies", Some(&coord), study_body("old-study", -400, -1)).await;
+    let (status, v) =
+        app.post_json("/api/v1/studies", Some(&coord), study_body("old-study", -400, -1)).await;
     assert_eq!(status, Status::Created, "{v}");
     assert_eq!(v["ethics"]["expired"], true, "the study reports its expired approval");
-    let (status, v) = app.post_json("/api/v1/studies/old-study/status", Some(&coord), json!({"status": "recruiting"})).await;
+    let (status, v) = app
+        .post_json(
+            "/api/v1/studies/old-study/status",
+            Some(&coord),
+            json!({"status": "recruiting"}),
+        )
+        .await;
     assert_eq!(status, Status::Gone, "{v}");
     assert!(v["error"]["message"].as_str().unwrap_or("").contains("CF15/2639-2015001090"));
 });
@@ -163,7 +240,9 @@ db_test!(concurrent_writes_all_land, |app| {
 });
 
 /// Polls every future on this task together (the local client is not `Send`).
-async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
     let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
     let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {

@@ -15,11 +15,19 @@ db_test!(readers_and_verification, |app| {
     let fac = app.staff("fac@example.org", "facilitator").await;
     let ethics = app.staff("eth@example.org", "ethics_officer").await;
     app.create_study(&coord, "study-one").await;
-    app.post_json("/api/v1/studies/study-one/staff", Some(&coord), json!({"email": "fac@example.org", "role": "facilitator"})).await;
+    app.post_json(
+        "/api/v1/studies/study-one/staff",
+        Some(&coord),
+        json!({"email": "fac@example.org", "role": "facilitator"}),
+    )
+    .await;
 
     for who in [&coord, &fac] {
         assert_eq!(app.get_json("/api/v1/audit/verify", Some(who)).await.0, Status::Forbidden);
-        assert_eq!(app.get_json("/api/v1/audit?study=study-one", Some(who)).await.0, Status::Forbidden);
+        assert_eq!(
+            app.get_json("/api/v1/audit?study=study-one", Some(who)).await.0,
+            Status::Forbidden
+        );
     }
     assert_eq!(app.get_json("/api/v1/audit/verify", None).await.0, Status::Unauthorized);
 
@@ -28,23 +36,42 @@ db_test!(readers_and_verification, |app| {
     assert_eq!(v["ok"], true, "{v}");
     let stored = scalar(&app.db, "SELECT COUNT(*) FROM audit_events").await;
     assert_eq!(v["events"].as_i64(), Some(stored));
-    let chains: Vec<_> = v["chains"].as_array().into_iter().flatten().map(|c| c["chain"].as_str().unwrap_or("")).collect();
+    let chains: Vec<_> = v["chains"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["chain"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(chains, ["study:study-one", "system"]);
 
     let (status, log) = app.get_json("/api/v1/audit?study=study-one", Some(&admin)).await;
     assert_eq!(status, Status::Ok);
-    let actions: Vec<_> = log["events"].as_array().into_iter().flatten().map(|e| e["action"].as_str().unwrap_or("")).collect();
+    let actions: Vec<_> = log["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["action"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(actions, ["study.created", "study.staff_added"]);
     assert_eq!(log["events"][0]["prev_hash"], "0".repeat(64));
     assert_eq!(log["events"][1]["prev_hash"], log["events"][0]["hash"]);
 
     let (_, page) = app.get_json("/api/v1/audit?study=study-one&limit=1", Some(&admin)).await;
-    assert_eq!((page["events"].as_array().map(Vec::len), page["next_after"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(
+        (page["events"].as_array().map(Vec::len), page["next_after"].as_i64()),
+        (Some(1), Some(1))
+    );
     let (_, page) = app.get_json("/api/v1/audit?study=study-one&after=1", Some(&admin)).await;
     assert_eq!(page["events"][0]["seq"], 2);
     assert_eq!(app.get_json("/api/v1/audit?study=no-such", Some(&admin)).await.0, Status::NotFound);
-    assert_eq!(app.get_json("/api/v1/audit?limit=0", Some(&admin)).await.0, Status::UnprocessableEntity);
-    assert_eq!(app.get_json("/api/v1/audit?limit=abc", Some(&admin)).await.0, Status::UnprocessableEntity);
+    assert_eq!(
+        app.get_json("/api/v1/audit?limit=0", Some(&admin)).await.0,
+        Status::UnprocessableEntity
+    );
+    assert_eq!(
+        app.get_json("/api/v1/audit?limit=abc", Some(&admin)).await.0,
+        Status::UnprocessableEntity
+    );
 });
 
 db_test!(the_table_is_append_only, |app| {
@@ -61,8 +88,14 @@ db_test!(an_edit_behind_the_service_is_named, |app| {
     let ethics = app.staff("eth@example.org", "ethics_officer").await;
     app.staff("fac@example.org", "facilitator").await;
     app.create_study(&coord, "study-one").await;
-    app.post_json("/api/v1/studies/study-one/staff", Some(&coord), json!({"email": "fac@example.org", "role": "facilitator"})).await;
-    app.post_json("/api/v1/studies/study-one/status", Some(&coord), json!({"status": "closed"})).await;
+    app.post_json(
+        "/api/v1/studies/study-one/staff",
+        Some(&coord),
+        json!({"email": "fac@example.org", "role": "facilitator"}),
+    )
+    .await;
+    app.post_json("/api/v1/studies/study-one/status", Some(&coord), json!({"status": "closed"}))
+        .await;
 
     // Someone with database access disables the guard and rewrites history.
     let disable = match app.test_db.backend {
@@ -99,7 +132,8 @@ async fn two_writers(backend: Backend) {
                 let tx = db.begin_write().await?;
                 audit::record(
                     tx.conn(),
-                    NewEvent::new(format!("writer:{w}"), "test.appended", "test", i).in_study("shared"),
+                    NewEvent::new(format!("writer:{w}"), "test.appended", "test", i)
+                        .in_study("shared"),
                 )
                 .await?;
                 tx.commit().await
@@ -116,7 +150,8 @@ async fn two_writers(backend: Backend) {
         }
         broken => panic!("chain forked or broke: {broken:?}"),
     }
-    let max = scalar(&second, "SELECT MAX(seq) FROM audit_events WHERE chain = 'study:shared'").await;
+    let max =
+        scalar(&second, "SELECT MAX(seq) FROM audit_events WHERE chain = 'study:shared'").await;
     assert_eq!(max, 30);
 }
 
@@ -135,7 +170,12 @@ async fn a_missing_head_is_named() {
     let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("app");
     let coord = app.staff("coord@example.org", "coordinator").await;
     app.create_study(&coord, "study-one").await;
-    try_execute(&app.db, "DELETE FROM audit_chain_heads WHERE chain = 'study:study-one'").await.expect("delete head");
+    try_execute(&app.db, "DELETE FROM audit_chain_heads WHERE chain = 'study:study-one'")
+        .await
+        .expect("delete head");
     let result = audit::verify(&app.db).await.expect("verify runs");
-    assert!(matches!(result, Verification::Broken { ref chain, .. } if chain == "study:study-one"), "{result:?}");
+    assert!(
+        matches!(result, Verification::Broken { ref chain, .. } if chain == "study:study-one"),
+        "{result:?}"
+    );
 }

@@ -13,13 +13,24 @@ db_test!(errors_are_json_under_api, |app| {
     assert_eq!((status, v["error"]["code"].as_str()), (Status::BadRequest, Some("bad_request")));
     let (status, v) = app.post_raw("/api/v1/studies", Some(&coord), "[1, 2]").await;
     assert_eq!(status, Status::UnprocessableEntity, "{v}");
-    let (status, v) = app.post_raw("/api/v1/studies", Some(&coord), "{\"ethics\": {\"approved_on\": 20260101}}").await;
-    assert_eq!((status, fields(&v)), (Status::UnprocessableEntity, vec!["ethics.approved_on".to_string()]));
+    let (status, v) = app
+        .post_raw("/api/v1/studies", Some(&coord), "{\"ethics\": {\"approved_on\": 20260101}}")
+        .await;
+    assert_eq!(
+        (status, fields(&v)),
+        (Status::UnprocessableEntity, vec!["ethics.approved_on".to_string()])
+    );
     let (status, v) = app.post_raw("/api/v1/studies", None, "{}").await;
-    assert_eq!((status, v["error"]["code"].as_str()), (Status::Unauthorized, Some("unauthenticated")));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (Status::Unauthorized, Some("unauthenticated"))
+    );
     let res = app.client.put("/api/v1/studies").dispatch().await;
     let (status, v) = body(res).await;
-    assert!(status.code >= 400 && status.code < 500 && v["error"]["code"].is_string(), "{status} {v}");
+    assert!(
+        status.code >= 400 && status.code < 500 && v["error"]["code"].is_string(),
+        "{status} {v}"
+    );
 });
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,7 +62,10 @@ db_test!(health_and_metrics, |app| {
     app.get_json("/api/v1/studies", None).await;
     let res = app.client.get("/metrics").dispatch().await;
     assert_eq!(res.status(), Status::Ok);
-    assert_eq!(res.content_type().map(|c| c.to_string()), Some("text/plain; version=0.0.4".to_string()));
+    assert_eq!(
+        res.content_type().map(|c| c.to_string()),
+        Some("text/plain; version=0.0.4".to_string())
+    );
     let text = res.into_string().await.unwrap_or_default();
     assert!(text.contains("consentry_http_requests_total{method=\"GET\",route=\"/api/v1/studies\",status=\"401\"} 1"), "{text}");
     assert!(text.contains("consentry_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"} 1"), "{text}");
@@ -59,7 +73,8 @@ db_test!(health_and_metrics, |app| {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_can_be_turned_off() {
-    let app = TestApp::spawn(Backend::Sqlite, &[("metrics_enabled", json!(false))]).await.expect("app");
+    let app =
+        TestApp::spawn(Backend::Sqlite, &[("metrics_enabled", json!(false))]).await.expect("app");
     assert_eq!(app.client.get("/metrics").dispatch().await.status(), Status::NotFound);
 }
 
@@ -68,7 +83,8 @@ async fn every_api_route_is_in_the_openapi_document() {
     let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("app");
     let res = app.client.get("/api/v1/openapi.json").dispatch().await;
     assert_eq!(res.status(), Status::Ok);
-    let doc: Value = serde_json::from_str(&res.into_string().await.unwrap_or_default()).expect("json");
+    let doc: Value =
+        serde_json::from_str(&res.into_string().await.unwrap_or_default()).expect("json");
     assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3.1"), "OpenAPI 3.1");
     let documented = &doc["paths"];
     for route in app.client.rocket().routes() {
@@ -88,7 +104,11 @@ db_test!(security_headers_everywhere, |app| {
         let h = res.headers();
         assert_eq!(h.get_one("Referrer-Policy"), Some("no-referrer"), "{path}");
         assert_eq!(h.get_one("X-Content-Type-Options"), Some("nosniff"), "{path}");
-        assert!(h.get_one("Content-Security-Policy").is_some_and(|c| c.contains("frame-ancestors 'none'")), "{path}");
+        assert!(
+            h.get_one("Content-Security-Policy")
+                .is_some_and(|c| c.contains("frame-ancestors 'none'")),
+            "{path}"
+        );
         assert!(h.get_one("X-Request-Id").is_some(), "{path}");
     }
     let res = app.client.get("/no-such-page").header(ContentType::HTML).dispatch().await;

@@ -71,9 +71,12 @@ impl TestDb {
                 Some(TestDb { url, backend, dir: Some(dir), pg: None })
             }
             Backend::Postgres => {
-                let admin_url = std::env::var("CONSENTRY_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+                let admin_url =
+                    std::env::var("CONSENTRY_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
                 let name = format!("consentry_t_{}", random_name());
-                let admin = Db::connect(&admin_url, 1).await.expect("connect to CONSENTRY_TEST_DATABASE_URL");
+                let admin = Db::connect(&admin_url, 1)
+                    .await
+                    .expect("connect to CONSENTRY_TEST_DATABASE_URL");
                 crate::store::testing::execute(&admin, &format!("CREATE DATABASE {name}")).await;
                 admin.close().await.ok();
                 let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
@@ -97,10 +100,17 @@ impl Drop for TestDb {
         }
         if let Some((admin_url, name)) = self.pg.take() {
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                else {
+                    return;
+                };
                 rt.block_on(async {
                     if let Ok(admin) = Db::connect(&admin_url, 1).await {
-                        crate::store::testing::execute(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        crate::store::testing::execute(
+                            &admin,
+                            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                        )
+                        .await;
                         let _ = admin.close().await;
                     }
                 });
@@ -142,13 +152,16 @@ impl TestApp {
 
     /// Creates a staff account directly and signs it in through the API.
     pub async fn staff(&self, email: &str, role: &str) -> String {
-        let new = NewUser::parse(email, &format!("Test {role}"), role, PASSWORD).expect("valid user");
+        let new =
+            NewUser::parse(email, &format!("Test {role}"), role, PASSWORD).expect("valid user");
         service::users::create(self.state(), Actor::Cli, new).await.expect("user created");
         self.token(email, PASSWORD).await
     }
 
     pub async fn token(&self, email: &str, password: &str) -> String {
-        let res = self.post_json("/api/v1/auth/token", None, json!({"email": email, "password": password})).await;
+        let res = self
+            .post_json("/api/v1/auth/token", None, json!({"email": email, "password": password}))
+            .await;
         assert_eq!(res.0, Status::Ok, "sign in {email}: {}", res.1);
         res.1["token"].as_str().expect("token").to_string()
     }
@@ -161,8 +174,14 @@ impl TestApp {
         body(req.dispatch().await).await
     }
 
-    pub async fn post_json(&self, path: &str, token: Option<&str>, value: Value) -> (Status, Value) {
-        let mut req = self.client.post(path.to_string()).header(ContentType::JSON).body(value.to_string());
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        value: Value,
+    ) -> (Status, Value) {
+        let mut req =
+            self.client.post(path.to_string()).header(ContentType::JSON).body(value.to_string());
         if let Some(t) = token {
             req = req.header(Header::new("Authorization", format!("Bearer {t}")));
         }
@@ -170,7 +189,7 @@ impl TestApp {
     }
 
     pub async fn post_raw(&self, path: &str, token: Option<&str>, raw: &str) -> (Status, Value) {
-        let mut req = self.client.post(path.to_string()).header(ContentType::JSON).body(raw.to_string());
+        let mut req = self.client.post(path.to_string()).header(ContentType::JSON).body(raw);
         if let Some(t) = token {
             req = req.header(Header::new("Authorization", format!("Bearer {t}")));
         }

@@ -6,7 +6,11 @@ use rocket::local::asynchronous::Client;
 use super::helpers::{PASSWORD, TestApp};
 
 fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf_token\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("").to_string()
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("")
+        .to_string()
 }
 
 async fn sign_in(client: &Client, email: &str, password: &str) -> Status {
@@ -32,20 +36,39 @@ db_test!(sign_in_dashboard_and_sign_out, |app| {
     let coord = app.staff("coord@example.org", "coordinator").await;
     app.create_study(&coord, "study-one").await;
     let res = app.client.get("/staff").dispatch().await;
-    assert_eq!((res.status(), res.headers().get_one("Location")), (Status::SeeOther, Some("/staff/login")));
+    assert_eq!(
+        (res.status(), res.headers().get_one("Location")),
+        (Status::SeeOther, Some("/staff/login"))
+    );
 
-    assert_eq!(sign_in(&app.client, "coord@example.org", "wrong-password-here").await, Status::Unauthorized);
+    assert_eq!(
+        sign_in(&app.client, "coord@example.org", "wrong-password-here").await,
+        Status::Unauthorized
+    );
     assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
     let (status, html) = page(&app, "/staff").await;
     assert_eq!(status, Status::Ok);
-    assert!(html.contains("Social media use in medical education") && html.contains("CF15&#x2f;2639-2015001090"), "{html}");
+    assert!(
+        html.contains("Social media use in medical education")
+            && html.contains("CF15&#x2f;2639-2015001090"),
+        "{html}"
+    );
     let (status, html) = page(&app, "/staff/studies/study-one").await;
     assert_eq!(status, Status::Ok);
-    assert!(html.contains("Monash University Human Research Ethics Committee") && html.contains("coord@example.org"));
+    assert!(
+        html.contains("Monash University Human Research Ethics Committee")
+            && html.contains("coord@example.org")
+    );
     assert_eq!(page(&app, "/staff/studies/not-mine").await.0, Status::NotFound);
 
     let csrf = csrf_of(&page(&app, "/staff").await.1);
-    let res = app.client.post("/staff/logout").header(ContentType::Form).body(format!("csrf_token={csrf}")).dispatch().await;
+    let res = app
+        .client
+        .post("/staff/logout")
+        .header(ContentType::Form)
+        .body(format!("csrf_token={csrf}"))
+        .dispatch()
+        .await;
     assert_eq!(res.status(), Status::SeeOther);
     assert_eq!(page(&app, "/staff").await.0, Status::SeeOther, "the session has ended");
 });
@@ -63,7 +86,12 @@ db_test!(forms_without_the_csrf_token_are_refused, |app| {
     }
     assert_eq!(page(&app, "/staff").await.0, Status::SeeOther, "no session was made");
     assert_eq!(sign_in(client, "coord@example.org", PASSWORD).await, Status::SeeOther);
-    let res = client.post("/staff/logout").header(ContentType::Form).body("csrf_token=forged").dispatch().await;
+    let res = client
+        .post("/staff/logout")
+        .header(ContentType::Form)
+        .body("csrf_token=forged")
+        .dispatch()
+        .await;
     assert_eq!(res.status(), Status::Forbidden);
     assert_eq!(page(&app, "/staff").await.0, Status::Ok, "a forged sign-out does nothing");
 });

@@ -20,7 +20,9 @@ impl RequestId {
     pub fn of(req: &Request<'_>) -> RequestId {
         req.local_cache(|| {
             let incoming = req.headers().get_one("X-Request-Id").filter(|v| {
-                !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                !v.is_empty()
+                    && v.len() <= 64
+                    && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             });
             RequestId(match incoming {
                 Some(v) => v.to_string(),
@@ -79,7 +81,9 @@ impl Metrics {
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP consentry_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP consentry_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE consentry_http_requests_total counter\n");
         if let Ok(map) = self.requests.lock() {
             for ((method, route, status), n) in map.iter() {
@@ -89,7 +93,9 @@ impl Metrics {
                 ));
             }
         }
-        out.push_str("# HELP consentry_http_request_duration_seconds Time to answer, by method and route.\n");
+        out.push_str(
+            "# HELP consentry_http_request_duration_seconds Time to answer, by method and route.\n",
+        );
         out.push_str("# TYPE consentry_http_request_duration_seconds histogram\n");
         if let Ok(map) = self.latency.lock() {
             for ((method, route), h) in map.iter() {
@@ -104,8 +110,14 @@ impl Metrics {
                     "consentry_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n",
                     h.count
                 ));
-                out.push_str(&format!("consentry_http_request_duration_seconds_sum{{{labels}}} {}\n", h.sum));
-                out.push_str(&format!("consentry_http_request_duration_seconds_count{{{labels}}} {}\n", h.count));
+                out.push_str(&format!(
+                    "consentry_http_request_duration_seconds_sum{{{labels}}} {}\n",
+                    h.sum
+                ));
+                out.push_str(&format!(
+                    "consentry_http_request_duration_seconds_count{{{labels}}} {}\n",
+                    h.count
+                ));
             }
         }
         out
@@ -135,7 +147,8 @@ impl Fairing for Telemetry {
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let id = RequestId::of(req);
         let seconds = req.local_cache(|| Started(Instant::now())).0.elapsed().as_secs_f64();
-        let route = req.route().map(|r| r.uri.to_string()).unwrap_or_else(|| "unmatched".to_string());
+        let route =
+            req.route().map(|r| r.uri.to_string()).unwrap_or_else(|| "unmatched".to_string());
         let method = req.method().as_str();
         let status = res.status().code;
         self.metrics.observe(method, &route, status, seconds);

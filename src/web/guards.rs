@@ -24,7 +24,9 @@ pub const SESSION_COOKIE: &str = "consentry_session";
 pub const CSRF_COOKIE: &str = "consentry_csrf";
 
 fn state<'r>(req: &'r Request<'_>) -> Result<&'r AppState, AppError> {
-    req.rocket().state::<AppState>().ok_or_else(|| AppError::Internal("application state missing".into()))
+    req.rocket()
+        .state::<AppState>()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))
 }
 
 fn fail<T>(req: &Request<'_>, err: AppError) -> request::Outcome<T, ()> {
@@ -40,13 +42,12 @@ async fn bearer_user(req: &Request<'_>) -> Result<User, AppError> {
     let header = req.headers().get_one("Authorization").ok_or_else(|| {
         AppError::Unauthenticated("Sign in first: send Authorization: Bearer TOKEN.".into())
     })?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .ok_or_else(|| AppError::Unauthenticated("Use the Bearer scheme: Authorization: Bearer TOKEN.".into()))?;
-    auth::authenticate(state, token, TokenKind::Api)
-        .await?
-        .ok_or_else(|| AppError::Unauthenticated("The token is unknown, revoked or expired; get a new one.".into()))
+    let token = header.strip_prefix("Bearer ").map(str::trim).ok_or_else(|| {
+        AppError::Unauthenticated("Use the Bearer scheme: Authorization: Bearer TOKEN.".into())
+    })?;
+    auth::authenticate(state, token, TokenKind::Api).await?.ok_or_else(|| {
+        AppError::Unauthenticated("The token is unknown, revoked or expired; get a new one.".into())
+    })
 }
 
 #[rocket::async_trait]
@@ -72,7 +73,9 @@ impl<'r> FromRequest<'r> for Admin {
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
         match StaffUser::from_request(req).await {
             Outcome::Success(StaffUser(u)) if u.role == Role::Admin => Outcome::Success(Admin(u)),
-            Outcome::Success(_) => fail(req, AppError::Forbidden("Only an admin can do this.".into())),
+            Outcome::Success(_) => {
+                fail(req, AppError::Forbidden("Only an admin can do this.".into()))
+            }
             Outcome::Error(e) => Outcome::Error(e),
             Outcome::Forward(f) => Outcome::Forward(f),
         }
@@ -89,10 +92,13 @@ impl<'r> FromRequest<'r> for AuditReader {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
         match StaffUser::from_request(req).await {
-            Outcome::Success(StaffUser(u)) if may_read_audit(u.role) => Outcome::Success(AuditReader(u)),
-            Outcome::Success(_) => {
-                fail(req, AppError::Forbidden("Only ethics officers and admins read the audit log.".into()))
+            Outcome::Success(StaffUser(u)) if may_read_audit(u.role) => {
+                Outcome::Success(AuditReader(u))
             }
+            Outcome::Success(_) => fail(
+                req,
+                AppError::Forbidden("Only ethics officers and admins read the audit log.".into()),
+            ),
             Outcome::Error(e) => Outcome::Error(e),
             Outcome::Forward(f) => Outcome::Forward(f),
         }
@@ -123,7 +129,10 @@ impl<'r> FromRequest<'r> for SessionUser {
             Ok(Some(user)) => Outcome::Success(SessionUser { user, token }),
             Ok(None) => {
                 req.cookies().remove_private(SESSION_COOKIE);
-                fail(req, AppError::Unauthenticated("Your session ended; please sign in again.".into()))
+                fail(
+                    req,
+                    AppError::Unauthenticated("Your session ended; please sign in again.".into()),
+                )
             }
             Err(e) => fail(req, e),
         }

@@ -15,9 +15,7 @@ pub struct JsonBody<T>(pub T);
 
 /// The field a serde error is about: the path to it, plus the name of a missing field.
 fn field_of(path: &str, message: &str) -> String {
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
     let path = if path == "." { "" } else { path };
     match (path, missing) {
         ("", Some(m)) => m.to_string(),
@@ -49,12 +47,18 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
             Ok(b) if b.is_complete() => b.into_inner(),
             Ok(_) => {
                 return Outcome::Error((
-                    guard_failed(req, AppError::BadRequest(format!("The body is larger than {limit}."))),
+                    guard_failed(
+                        req,
+                        AppError::BadRequest(format!("The body is larger than {limit}.")),
+                    ),
                     (),
                 ));
             }
             Err(_) => {
-                return Outcome::Error((guard_failed(req, AppError::BadRequest("The body could not be read.".into())), ()));
+                return Outcome::Error((
+                    guard_failed(req, AppError::BadRequest("The body could not be read.".into())),
+                    (),
+                ));
             }
         };
         let mut de = serde_json::Deserializer::from_slice(&bytes);
@@ -62,7 +66,10 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
             Ok(value) => match de.end() {
                 Ok(()) => Outcome::Success(JsonBody(value)),
                 Err(_) => Outcome::Error((
-                    guard_failed(req, AppError::BadRequest("The body has text after the JSON value.".into())),
+                    guard_failed(
+                        req,
+                        AppError::BadRequest("The body has text after the JSON value.".into()),
+                    ),
                     (),
                 )),
             },
@@ -73,7 +80,10 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
                     let message = inner.to_string();
                     AppError::field(&field_of(&path, &message), "invalid_type", sentence(&message))
                 } else {
-                    AppError::BadRequest(format!("The body is not valid JSON: {}", sentence(&inner.to_string())))
+                    AppError::BadRequest(format!(
+                        "The body is not valid JSON: {}",
+                        sentence(&inner.to_string())
+                    ))
                 };
                 Outcome::Error((guard_failed(req, err), ()))
             }
@@ -89,8 +99,14 @@ mod tests {
     fn fields_are_named_from_serde_errors() {
         assert_eq!(field_of(".", "missing field `title`"), "title");
         assert_eq!(field_of("ethics", "missing field `reference`"), "ethics.reference");
-        assert_eq!(field_of("ethics.approved_on", "invalid type: integer `3`, expected a string"), "ethics.approved_on");
+        assert_eq!(
+            field_of("ethics.approved_on", "invalid type: integer `3`, expected a string"),
+            "ethics.approved_on"
+        );
         assert_eq!(field_of(".", "invalid type: integer, expected struct X"), "body");
-        assert_eq!(sentence("invalid type: null, expected a string at line 1 column 9"), "Invalid type: null, expected a string.");
+        assert_eq!(
+            sentence("invalid type: null, expected a string at line 1 column 9"),
+            "Invalid type: null, expected a string."
+        );
     }
 }

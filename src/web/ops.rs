@@ -21,7 +21,10 @@ async fn healthz(state: &State<AppState>) -> (Status, Json<Value>) {
 }
 
 #[get("/metrics")]
-fn metrics(state: &State<AppState>, metrics: &State<Arc<Metrics>>) -> Result<(ContentType, String), Status> {
+fn metrics(
+    state: &State<AppState>,
+    metrics: &State<Arc<Metrics>>,
+) -> Result<(ContentType, String), Status> {
     if !state.config.metrics_enabled {
         return Err(Status::NotFound);
     }

@@ -40,12 +40,26 @@ pub async fn events(
     let after = match after.map(str::parse::<i64>) {
         None => 0,
         Some(Ok(n)) if n >= 0 => n,
-        Some(_) => return Err(AppError::field("after", "out_of_range", "after must be a whole number, 0 or more.").into()),
+        Some(_) => {
+            return Err(AppError::field(
+                "after",
+                "out_of_range",
+                "after must be a whole number, 0 or more.",
+            )
+            .into());
+        }
     };
     let limit = match limit.map(str::parse::<u64>) {
         None => 100,
         Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-        Some(_) => return Err(AppError::field("limit", "out_of_range", "limit must be a whole number from 1 to 1000.").into()),
+        Some(_) => {
+            return Err(AppError::field(
+                "limit",
+                "out_of_range",
+                "limit must be a whole number from 1 to 1000.",
+            )
+            .into());
+        }
     };
     if let Some(slug) = study {
         studies::get(state, &reader.0, slug).await?;

@@ -68,7 +68,12 @@ pub struct UserDto {
 
 impl From<&User> for UserDto {
     fn from(u: &User) -> Self {
-        Self { id: u.id, email: u.email.clone(), name: u.name.clone(), role: u.role.as_str().to_string() }
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role.as_str().to_string(),
+        }
     }
 }
 
@@ -158,7 +163,10 @@ impl StudyDto {
                 expires_on: study.ethics.expires_on.to_string(),
                 expired: study.approval_expired(today),
             },
-            contact: ContactDto { name: study.contact_name.clone(), email: study.contact_email.clone() },
+            contact: ContactDto {
+                name: study.contact_name.clone(),
+                email: study.contact_email.clone(),
+            },
             your_role: capacity_name(capacity).to_string(),
             created_at: study.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated_at: study.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -185,7 +193,12 @@ pub struct StaffMemberDto {
 
 impl StaffMemberDto {
     pub fn new(user: &User, role: StudyRole) -> Self {
-        Self { id: user.id, email: user.email.clone(), name: user.name.clone(), role: role.as_str().to_string() }
+        Self {
+            id: user.id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+            role: role.as_str().to_string(),
+        }
     }
 }
 

@@ -47,7 +47,10 @@ pub async fn create(
         contact_email: &b.contact.email,
     });
     if !crate::domain::policy::may_create_study(staff.0.role) {
-        return Err(crate::error::AppError::Forbidden("Only coordinators and admins create studies.".into()).into());
+        return Err(crate::error::AppError::Forbidden(
+            "Only coordinators and admins create studies.".into(),
+        )
+        .into());
     }
     let study = studies::create(state, &staff.0, new?).await?;
     let (study, capacity) = studies::get(state, &staff.0, &study.slug).await?;
@@ -80,7 +83,11 @@ pub async fn list(state: &State<AppState>, staff: StaffUser) -> ApiResult<Json<V
     )
 )]
 #[get("/studies/<slug>")]
-pub async fn get(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Json<StudyDto>> {
+pub async fn get(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<StudyDto>> {
     let (study, capacity) = studies::get(state, &staff.0, slug).await?;
     Ok(Json(StudyDto::new(&study, capacity, today())))
 }
@@ -96,7 +103,11 @@ pub async fn get(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiRe
     )
 )]
 #[get("/studies/<slug>/staff")]
-pub async fn staff_list(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Json<Vec<StaffMemberDto>>> {
+pub async fn staff_list(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<Vec<StaffMemberDto>>> {
     let members = studies::members(state, &staff.0, slug).await?;
     Ok(Json(members.iter().map(|(u, r)| StaffMemberDto::new(u, *r)).collect()))
 }
@@ -122,7 +133,8 @@ pub async fn add_staff(
     slug: &str,
     body: JsonBody<AddStaff>,
 ) -> ApiResult<(Status, Json<StaffMemberDto>)> {
-    let (member, role) = studies::add_staff(state, &staff.0, slug, &body.0.email, &body.0.role).await?;
+    let (member, role) =
+        studies::add_staff(state, &staff.0, slug, &body.0.email, &body.0.role).await?;
     Ok((Status::Created, Json(StaffMemberDto::new(&member, role))))
 }
 
@@ -150,7 +162,8 @@ pub async fn change_status(
     body: JsonBody<ChangeStatus>,
 ) -> ApiResult<Json<StudyDto>> {
     let b = body.0;
-    let study = studies::change_status(state, &staff.0, slug, &b.status, b.reason.as_deref()).await?;
+    let study =
+        studies::change_status(state, &staff.0, slug, &b.status, b.reason.as_deref()).await?;
     let (_, capacity) = studies::get(state, &staff.0, &study.slug).await?;
     Ok(Json(StudyDto::new(&study, capacity, today())))
 }

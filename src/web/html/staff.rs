@@ -75,12 +75,18 @@ async fn login(
     let user = match auth::check_credentials(state, &input.email, &input.password, addr.0).await {
         Ok(u) => u,
         Err(AppError::TooMany) => {
-            return Err(again(Status::TooManyRequests, "Too many attempts: wait a few minutes and try again."));
+            return Err(again(
+                Status::TooManyRequests,
+                "Too many attempts: wait a few minutes and try again.",
+            ));
         }
         Err(AppError::Unauthenticated(m)) => return Err(again(Status::Unauthorized, &m)),
         Err(e) => {
             tracing::error!(error = %e, "sign-in failed");
-            return Err(again(Status::InternalServerError, "Something went wrong on our side; try again."));
+            return Err(again(
+                Status::InternalServerError,
+                "Something went wrong on our side; try again.",
+            ));
         }
     };
     match auth::issue_token(state, &user, TokenKind::Session).await {
@@ -109,10 +115,17 @@ async fn logout(
 }
 
 #[get("/staff")]
-async fn dashboard(state: &State<AppState>, session: SessionUser, csrf: CsrfToken) -> PageResult<Template> {
+async fn dashboard(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+) -> PageResult<Template> {
     let today = Utc::now().date_naive();
-    let rows: Vec<StudyRow> =
-        studies::list(state, &session.user).await?.iter().map(|(s, c)| StudyRow::new(s, *c, today)).collect();
+    let rows: Vec<StudyRow> = studies::list(state, &session.user)
+        .await?
+        .iter()
+        .map(|(s, c)| StudyRow::new(s, *c, today))
+        .collect();
     Ok(Template::render(
         "staff/dashboard",
         context! { viewer: Viewer::from(&session.user), csrf: csrf.0, studies: rows },
@@ -120,7 +133,12 @@ async fn dashboard(state: &State<AppState>, session: SessionUser, csrf: CsrfToke
 }
 
 #[get("/staff/studies/<slug>")]
-async fn study(state: &State<AppState>, session: SessionUser, csrf: CsrfToken, slug: &str) -> PageResult<Template> {
+async fn study(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+) -> PageResult<Template> {
     let (study, capacity) = studies::get(state, &session.user, slug).await?;
     let members: Vec<MemberRow> = studies::members(state, &session.user, slug)
         .await?
