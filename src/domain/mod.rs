@@ -2,6 +2,7 @@
 //! (the layering test in `src/tests/layering.rs` keeps it so); most unit tests live here.
 
 pub mod audit;
+pub mod consent;
 pub mod fields;
 pub mod policy;
 pub mod study;

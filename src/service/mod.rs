@@ -2,6 +2,7 @@
 //! records the audit event in the same transaction, and commits.
 
 pub mod auth;
+pub mod consent_forms;
 pub mod demo;
 pub mod studies;
 pub mod users;

@@ -16,10 +16,17 @@ use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Conn};
 
-pub async fn create(state: &AppState, user: &User, new: NewStudy) -> AppResult<Study> {
+/// Creates a study in draft. `new` is the parsed request: the caller's right to
+/// create studies is checked before its field errors are reported.
+pub async fn create(
+    state: &AppState,
+    user: &User,
+    new: Result<NewStudy, FieldErrors>,
+) -> AppResult<Study> {
     if !may_create_study(user.role) {
         return Err(AppError::Forbidden("Only coordinators and admins create studies.".into()));
     }
+    let new = new?;
     let now = Utc::now();
     let tx = state.db.begin_write().await?;
     let study = store::studies::insert(tx.conn(), &new, user.id, now).await?;
@@ -56,11 +63,15 @@ pub async fn get(state: &AppState, user: &User, slug: &str) -> AppResult<(Study,
     visible(state.db.conn(), user, slug).await
 }
 
-async fn visible(db: &impl Conn, user: &User, slug: &str) -> AppResult<(Study, Capacity)> {
+pub(crate) async fn visible(
+    db: &impl Conn,
+    user: &User,
+    slug: &str,
+) -> AppResult<(Study, Capacity)> {
     store::studies::get_for_staff(db, user, slug).await?.ok_or(AppError::NotFound)
 }
 
-fn require_coordinator(capacity: Capacity) -> AppResult<()> {
+pub(crate) fn require_coordinator(capacity: Capacity) -> AppResult<()> {
     match capacity {
         Capacity::Coordinator => Ok(()),
         _ => Err(AppError::Forbidden("Only the study's coordinators can do this.".into())),
@@ -153,8 +164,7 @@ pub async fn change_status(
     })?;
     let ctx = TransitionContext {
         approval_expired: study.approval_expired(Utc::now().date_naive()),
-        has_active_consent_form: store::studies::has_active_consent_form(tx.conn(), study.id)
-            .await?,
+        has_active_consent_form: store::consent_forms::has_active(tx.conn(), study.id).await?,
     };
     check_transition(study.status, to, authority, ctx).map_err(|e| match e {
         TransitionError::NotAllowed(m) => AppError::Forbidden(m),

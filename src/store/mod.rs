@@ -5,6 +5,7 @@
 mod entity;
 
 pub mod audit;
+pub mod consent_forms;
 pub mod studies;
 pub mod tokens;
 pub mod users;

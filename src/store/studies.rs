@@ -204,9 +204,3 @@ pub async fn set_status(
         .await?;
     Ok(())
 }
-
-/// Whether the study has a consent-form version in force. Consent forms arrive with
-/// the consent module; until a version is approved there is none.
-pub async fn has_active_consent_form(_db: &impl Conn, _study_id: i64) -> Result<bool, AppError> {
-    Ok(false)
-}

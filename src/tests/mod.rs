@@ -6,6 +6,7 @@
 mod helpers;
 
 mod api_auth;
+mod api_consent_forms;
 mod api_studies;
 mod audit_chain;
 mod errors_and_ops;

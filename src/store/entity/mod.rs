@@ -2,6 +2,7 @@
 
 pub mod audit_chain_heads;
 pub mod audit_events;
+pub mod consent_forms;
 pub mod staff_tokens;
 pub mod studies;
 pub mod study_staff;

@@ -285,3 +285,84 @@ pub struct VerifyDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events_checked: Option<i64>,
 }
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ConsentItemInput {
+    /// Lower-case letters, digits and underscores, unique in the form.
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct CreateConsentForm {
+    /// Digits and dots, like `1` or `2.1`; never reused in a study.
+    pub version: String,
+    /// BCP 47, e.g. `en-AU`.
+    pub language: String,
+    pub title: String,
+    /// The explanatory statement, in Markdown.
+    pub body_markdown: String,
+    pub items: Vec<ConsentItemInput>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ApproveConsentForm {
+    /// The study's ethics approval reference.
+    pub approval_reference: String,
+    /// `YYYY-MM-DD`, not in the future.
+    pub approved_on: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentItemDto {
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentFormDto {
+    pub version: String,
+    pub language: String,
+    pub title: String,
+    pub body_markdown: String,
+    pub items: Vec<ConsentItemDto>,
+    /// SHA-256 over the canonical title, language, body and items.
+    pub form_hash: String,
+    /// `draft`, `active` or `superseded`.
+    pub state: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_reference: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_on: Option<String>,
+}
+
+impl From<&crate::domain::consent::ConsentForm> for ConsentFormDto {
+    fn from(f: &crate::domain::consent::ConsentForm) -> Self {
+        Self {
+            version: f.version.clone(),
+            language: f.language.clone(),
+            title: f.title.clone(),
+            body_markdown: f.body_markdown.clone(),
+            items: f
+                .items
+                .iter()
+                .map(|i| ConsentItemDto {
+                    key: i.key.clone(),
+                    text: i.text.clone(),
+                    required: i.required,
+                })
+                .collect(),
+            form_hash: f.form_hash.clone(),
+            state: f.state.as_str().to_string(),
+            approval_reference: f.approval_reference.clone(),
+            approved_on: f.approved_on.map(|d| d.to_string()),
+        }
+    }
+}

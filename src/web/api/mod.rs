@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod consent_forms;
 pub mod dto;
 pub mod studies;
 pub mod users;
@@ -31,6 +32,10 @@ use utoipa::{Modify, OpenApi};
         studies::staff_list,
         studies::add_staff,
         studies::change_status,
+        consent_forms::create,
+        consent_forms::list,
+        consent_forms::get,
+        consent_forms::approve,
         audit::events,
         audit::verify,
     ),
@@ -39,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Staff sign-in"),
         (name = "staff", description = "Staff accounts"),
         (name = "studies", description = "Studies under ethics approval"),
+        (name = "consent", description = "Consent-form versions under the study's approval"),
         (name = "audit", description = "The tamper-evident audit log"),
     )
 )]
@@ -71,6 +77,10 @@ pub fn routes() -> Vec<Route> {
         studies::staff_list,
         studies::add_staff,
         studies::change_status,
+        consent_forms::create,
+        consent_forms::list,
+        consent_forms::get,
+        consent_forms::approve,
         audit::events,
         audit::verify,
     ]

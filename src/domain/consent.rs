@@ -1,0 +1,428 @@
+//! Consent-form versions (SPEC §6): what a draft must hold, its canonical hash, and
+//! the rules for approving one.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::json;
+
+use super::audit::{canonical_json, sha256_hex};
+use super::fields::{FieldError, FieldErrors, required_text};
+use super::study::{Study, StudyStatus, parse_date};
+
+pub const MAX_ITEMS: usize = 50;
+pub const MAX_BODY_CHARS: usize = 200_000;
+
+/// One statement the participant agrees to (or not, when it is optional).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ConsentItem {
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+}
+
+/// The raw fields of an item as a request carries them.
+#[derive(Debug, Clone, Default)]
+pub struct ItemInput {
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormState {
+    Draft,
+    Active,
+    Superseded,
+}
+
+impl FormState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormState::Draft => "draft",
+            FormState::Active => "active",
+            FormState::Superseded => "superseded",
+        }
+    }
+}
+
+impl fmt::Display for FormState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FormState {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "draft" => Ok(FormState::Draft),
+            "active" => Ok(FormState::Active),
+            "superseded" => Ok(FormState::Superseded),
+            _ => Err(FieldError::new("unknown_state", "Unknown consent-form state.")),
+        }
+    }
+}
+
+/// A version label: digits and dots, like `1` or `2.1`.
+pub fn parse_version(raw: &str) -> Result<String, FieldError> {
+    let v = raw.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 20
+        && v.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(FieldError::new("invalid_version", "Version must be digits and dots, like 1 or 2.1."))
+    }
+}
+
+/// A BCP 47 language tag in its common shape (`en`, `en-AU`, `zh-Hant-TW`).
+pub fn parse_language(raw: &str) -> Result<String, FieldError> {
+    let tag = raw.trim();
+    let mut parts = tag.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    let rest_ok =
+        parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if primary_ok && rest_ok && tag.len() <= 35 {
+        Ok(tag.to_string())
+    } else {
+        Err(FieldError::new("invalid_language", "Language must be a BCP 47 tag such as en-AU."))
+    }
+}
+
+/// A consent-form version as drafted, every field checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentFormDraft {
+    pub version: String,
+    pub language: String,
+    pub title: String,
+    pub body_markdown: String,
+    pub items: Vec<ConsentItem>,
+}
+
+impl ConsentFormDraft {
+    pub fn parse(
+        version: &str,
+        language: &str,
+        title: &str,
+        body_markdown: &str,
+        items: &[ItemInput],
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let version = errors.take("version", parse_version(version));
+        let language = errors.take("language", parse_language(language));
+        let title = errors.take("title", required_text(title, "Title", 300));
+        let body = errors.take(
+            "body_markdown",
+            required_text(body_markdown, "The explanatory statement", MAX_BODY_CHARS),
+        );
+        if items.is_empty() {
+            errors.add("items", "required", "A consent form needs at least one item.");
+        }
+        if items.len() > MAX_ITEMS {
+            errors.add(
+                "items",
+                "too_many",
+                format!("A consent form has at most {MAX_ITEMS} items."),
+            );
+        }
+        let mut seen = HashSet::new();
+        let mut parsed = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let key = item.key.trim();
+            let key_ok = !key.is_empty()
+                && key.len() <= 64
+                && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !key_ok {
+                errors.add(
+                    &format!("items[{i}].key"),
+                    "invalid_key",
+                    "Item keys are lower-case letters, digits and underscores.",
+                );
+            } else if !seen.insert(key.to_string()) {
+                errors.add(
+                    &format!("items[{i}].key"),
+                    "duplicate_key",
+                    format!("Item key {key} is used twice."),
+                );
+            }
+            let text = errors
+                .take(&format!("items[{i}].text"), required_text(&item.text, "Item text", 2000));
+            if let Some(text) = text {
+                parsed.push(ConsentItem { key: key.to_string(), text, required: item.required });
+            }
+        }
+        match (version, language, title, body) {
+            (Some(version), Some(language), Some(title), Some(body_markdown))
+                if errors.is_empty() =>
+            {
+                Ok(Self { version, language, title, body_markdown, items: parsed })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// SHA-256 over the canonical JSON of title, language, body and items: the
+    /// fingerprint a participant's consent is tied to.
+    pub fn form_hash(&self) -> String {
+        form_hash(&self.title, &self.language, &self.body_markdown, &self.items)
+    }
+}
+
+pub fn form_hash(
+    title: &str,
+    language: &str,
+    body_markdown: &str,
+    items: &[ConsentItem],
+) -> String {
+    let value = json!({
+        "title": title,
+        "language": language,
+        "body": body_markdown,
+        "items": items.iter().map(|i| json!({"key": i.key, "text": i.text, "required": i.required})).collect::<Vec<_>>(),
+    });
+    sha256_hex(canonical_json(&value).as_bytes())
+}
+
+/// A stored consent-form version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsentForm {
+    pub id: i64,
+    pub study_id: i64,
+    pub version: String,
+    pub language: String,
+    pub title: String,
+    pub body_markdown: String,
+    pub items: Vec<ConsentItem>,
+    pub form_hash: String,
+    pub state: FormState,
+    pub approval_reference: Option<String>,
+    pub approved_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalError {
+    Fields(FieldErrors),
+    /// 409: the version is not a draft, or the study is closed.
+    Conflict(String),
+    /// 410: the study's ethics approval has expired.
+    Expired,
+}
+
+/// Checks an ethics officer's approval of `form` for `study` on `today`; returns the
+/// approval date. The reference must be the study's approval: a consent form runs
+/// under the approval its study runs under.
+pub fn check_approval(
+    study: &Study,
+    form: &ConsentForm,
+    reference: &str,
+    approved_on: &str,
+    today: NaiveDate,
+) -> Result<NaiveDate, ApprovalError> {
+    let mut errors = FieldErrors::new();
+    let reference = reference.trim();
+    if reference.is_empty() {
+        errors.add("approval_reference", "required", "Approval reference is required.");
+    } else if reference != study.ethics.reference {
+        errors.add(
+            "approval_reference",
+            "wrong_reference",
+            format!(
+                "The study runs under approval {}; approve the form under that reference.",
+                study.ethics.reference
+            ),
+        );
+    }
+    let date = errors.take("approved_on", parse_date(approved_on, "Approval date"));
+    if let Some(d) = date {
+        if d > today {
+            errors.add("approved_on", "in_future", "Approval date cannot be in the future.");
+        } else if d < study.ethics.approved_on {
+            errors.add(
+                "approved_on",
+                "before_study_approval",
+                "Approval date cannot be before the study's ethics approval.",
+            );
+        }
+    }
+    let Some(date) = date.filter(|_| errors.is_empty()) else {
+        return Err(ApprovalError::Fields(errors));
+    };
+    if form.state != FormState::Draft {
+        return Err(ApprovalError::Conflict(format!(
+            "Version {} is {} already; only a draft can be approved.",
+            form.version, form.state
+        )));
+    }
+    if study.status == StudyStatus::Closed {
+        return Err(ApprovalError::Conflict("The study is closed.".into()));
+    }
+    if study.approval_expired(today) {
+        return Err(ApprovalError::Expired);
+    }
+    Ok(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::study::EthicsApproval;
+
+    fn item(key: &str, required: bool) -> ItemInput {
+        ItemInput { key: key.into(), text: format!("I agree to {key}."), required }
+    }
+
+    fn draft() -> ConsentFormDraft {
+        ConsentFormDraft::parse(
+            "1",
+            "en-AU",
+            "Consent",
+            "## Statement",
+            &[item("take_part", true), item("quotes", false)],
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        parse_date(s, "d").unwrap_or_default()
+    }
+
+    fn study() -> Study {
+        Study {
+            id: 1,
+            slug: "s-1".into(),
+            title: "T".into(),
+            summary: String::new(),
+            status: StudyStatus::Draft,
+            status_reason: None,
+            ethics: EthicsApproval {
+                committee: "HREC".into(),
+                reference: "CF15/2639".into(),
+                approved_on: d("2026-01-01"),
+                expires_on: d("2026-12-31"),
+            },
+            contact_name: "C".into(),
+            contact_email: "c@example.org".into(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    fn stored(state: FormState) -> ConsentForm {
+        let f = draft();
+        ConsentForm {
+            id: 1,
+            study_id: 1,
+            form_hash: f.form_hash(),
+            version: f.version,
+            language: f.language,
+            title: f.title,
+            body_markdown: f.body_markdown,
+            items: f.items,
+            state,
+            approval_reference: None,
+            approved_on: None,
+        }
+    }
+
+    #[test]
+    fn versions_and_languages() {
+        for ok in ["1", "2.1", "10.0.3"] {
+            assert!(parse_version(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "v1", "1.", ".1", "1..2", "1a"] {
+            assert!(parse_version(bad).is_err(), "{bad}");
+        }
+        for ok in ["en", "en-AU", "zh-Hant-TW"] {
+            assert!(parse_language(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "e", "english", "en_AU", "en-"] {
+            assert!(parse_language(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn drafts_name_every_bad_field() {
+        let e = ConsentFormDraft::parse(
+            "x",
+            "",
+            " ",
+            "",
+            &[item("Bad Key", true), item("ok", true), item("ok", false)],
+        )
+        .err()
+        .unwrap_or_default();
+        for f in ["version", "language", "title", "body_markdown", "items[0].key", "items[2].key"] {
+            assert!(e.contains(f), "{f} missing from {e:?}");
+        }
+        assert!(
+            ConsentFormDraft::parse("1", "en", "T", "B", &[])
+                .err()
+                .unwrap_or_default()
+                .contains("items")
+        );
+    }
+
+    #[test]
+    fn the_hash_covers_text_and_items_but_not_the_version() {
+        let a = draft();
+        let mut b = a.clone();
+        b.version = "2".into();
+        assert_eq!(a.form_hash(), b.form_hash());
+        let mut c = a.clone();
+        c.items[1].required = true;
+        assert_ne!(a.form_hash(), c.form_hash());
+        let mut e = a.clone();
+        e.body_markdown.push('.');
+        assert_ne!(a.form_hash(), e.form_hash());
+        assert_eq!(a.form_hash().len(), 64);
+    }
+
+    #[test]
+    fn approval_rules() {
+        let today = d("2026-06-01");
+        let s = study();
+        assert_eq!(
+            check_approval(&s, &stored(FormState::Draft), "CF15/2639", "2026-05-01", today),
+            Ok(d("2026-05-01"))
+        );
+        let fields = |r: Result<NaiveDate, ApprovalError>| match r {
+            Err(ApprovalError::Fields(f)) => f.messages().into_keys().collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            fields(check_approval(&s, &stored(FormState::Draft), "OTHER", "2026-05-01", today)),
+            ["approval_reference"]
+        );
+        assert_eq!(
+            fields(check_approval(&s, &stored(FormState::Draft), "CF15/2639", "2026-07-01", today)),
+            ["approved_on"]
+        );
+        assert_eq!(
+            fields(check_approval(&s, &stored(FormState::Draft), "CF15/2639", "2025-07-01", today)),
+            ["approved_on"]
+        );
+        assert!(matches!(
+            check_approval(&s, &stored(FormState::Active), "CF15/2639", "2026-05-01", today),
+            Err(ApprovalError::Conflict(_))
+        ));
+        assert_eq!(
+            check_approval(
+                &s,
+                &stored(FormState::Draft),
+                "CF15/2639",
+                "2026-05-01",
+                d("2027-01-02")
+            ),
+            Err(ApprovalError::Expired)
+        );
+    }
+}

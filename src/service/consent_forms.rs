@@ -1,0 +1,125 @@
+//! Consent-form versions: coordinators draft, ethics officers approve. Approving a
+//! version makes it the active one and the previous active one superseded.
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::AppState;
+use super::studies::{require_coordinator, visible};
+use crate::audit;
+use crate::domain::FieldErrors;
+use crate::domain::audit::NewEvent;
+use crate::domain::consent::{ApprovalError, ConsentForm, ConsentFormDraft, check_approval};
+use crate::domain::policy::Capacity;
+use crate::domain::study::StudyStatus;
+use crate::domain::user::User;
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+/// Stores a draft. `draft` is the parsed request: access is decided before its
+/// field errors are reported, so an outsider learns nothing from them.
+pub async fn draft(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    draft: Result<ConsentFormDraft, FieldErrors>,
+) -> AppResult<ConsentForm> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    let draft = draft?;
+    if study.status == StudyStatus::Closed {
+        return Err(AppError::Conflict("The study is closed.".into()));
+    }
+    let form =
+        store::consent_forms::insert(tx.conn(), study.id, &draft, user.id, Utc::now()).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "consent_form.drafted", "consent_form", form.id).in_study(&study.slug).with(json!({
+            "version": form.version,
+            "form_hash": form.form_hash,
+            "language": form.language,
+            "items": form.items.iter().map(|i| json!({"key": i.key, "required": i.required})).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, version = %form.version, "consent form drafted");
+    Ok(form)
+}
+
+pub async fn list(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<ConsentForm>> {
+    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    store::consent_forms::list(state.db.conn(), study.id).await
+}
+
+pub async fn get(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    version: &str,
+) -> AppResult<ConsentForm> {
+    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    store::consent_forms::find(state.db.conn(), study.id, version).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn approve(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    version: &str,
+    reference: &str,
+    approved_on: &str,
+) -> AppResult<ConsentForm> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    if capacity != Capacity::EthicsOfficer {
+        return Err(AppError::Forbidden("Only an ethics officer approves consent forms.".into()));
+    }
+    let form = store::consent_forms::find(tx.conn(), study.id, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let date = check_approval(&study, &form, reference, approved_on, now.date_naive()).map_err(
+        |e| match e {
+            ApprovalError::Fields(f) => AppError::Validation(f),
+            ApprovalError::Conflict(m) => AppError::Conflict(m),
+            ApprovalError::Expired => AppError::Gone(format!(
+                "The ethics approval {} expired on {}.",
+                study.ethics.reference, study.ethics.expires_on
+            )),
+        },
+    )?;
+    let previous = store::consent_forms::active(tx.conn(), study.id).await?;
+    store::consent_forms::activate(
+        tx.conn(),
+        study.id,
+        form.id,
+        &study.ethics.reference,
+        date,
+        user.id,
+        now,
+    )
+    .await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "consent_form.approved", "consent_form", form.id)
+            .in_study(&study.slug)
+            .with(json!({
+                "version": form.version,
+                "form_hash": form.form_hash,
+                "approval_reference": study.ethics.reference,
+                "approved_on": date.to_string(),
+                "superseded_version": previous.as_ref().map(|p| p.version.clone()),
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, version = %form.version, "consent form approved");
+    Ok(ConsentForm {
+        state: crate::domain::consent::FormState::Active,
+        approval_reference: Some(study.ethics.reference),
+        approved_on: Some(date),
+        ..form
+    })
+}

@@ -1,0 +1,138 @@
+//! Consent-form versions. Items are stored as canonical JSON; a version's text is
+//! never updated once approved (only its state moves from active to superseded).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::entity::consent_forms;
+use super::{Conn, decode};
+use crate::domain::consent::{ConsentForm, ConsentFormDraft, ConsentItem, FormState};
+use crate::error::AppError;
+
+fn to_domain(m: consent_forms::Model) -> Result<ConsentForm, AppError> {
+    let items: Vec<ConsentItem> = serde_json::from_str(&m.items)
+        .map_err(|e| AppError::Internal(format!("consent form {} items unreadable: {e}", m.id)))?;
+    Ok(ConsentForm {
+        id: m.id,
+        study_id: m.study_id,
+        state: decode::<FormState>("consent form state", &m.state)?,
+        version: m.version,
+        language: m.language,
+        title: m.title,
+        body_markdown: m.body_markdown,
+        items,
+        form_hash: m.form_hash,
+        approval_reference: m.approval_reference,
+        approved_on: m.approved_on,
+    })
+}
+
+pub async fn insert(
+    db: &impl Conn,
+    study_id: i64,
+    draft: &ConsentFormDraft,
+    created_by: i64,
+    now: DateTime<Utc>,
+) -> Result<ConsentForm, AppError> {
+    let items =
+        serde_json::to_value(&draft.items).map_err(|e| AppError::Internal(e.to_string()))?;
+    let model = consent_forms::ActiveModel {
+        study_id: Set(study_id),
+        version: Set(draft.version.clone()),
+        language: Set(draft.language.clone()),
+        title: Set(draft.title.clone()),
+        body_markdown: Set(draft.body_markdown.clone()),
+        items: Set(crate::domain::audit::canonical_json(&items)),
+        form_hash: Set(draft.form_hash()),
+        state: Set(FormState::Draft.as_str().to_string()),
+        created_by: Set(created_by),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict(format!(
+            "Version {} exists already in this study; a version number is never reused.",
+            draft.version
+        )),
+        other => other,
+    })?;
+    to_domain(model)
+}
+
+pub async fn list(db: &impl Conn, study_id: i64) -> Result<Vec<ConsentForm>, AppError> {
+    consent_forms::Entity::find()
+        .filter(consent_forms::Column::StudyId.eq(study_id))
+        .order_by_asc(consent_forms::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+pub async fn find(
+    db: &impl Conn,
+    study_id: i64,
+    version: &str,
+) -> Result<Option<ConsentForm>, AppError> {
+    consent_forms::Entity::find()
+        .filter(consent_forms::Column::StudyId.eq(study_id))
+        .filter(consent_forms::Column::Version.eq(version))
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
+}
+
+pub async fn active(db: &impl Conn, study_id: i64) -> Result<Option<ConsentForm>, AppError> {
+    consent_forms::Entity::find()
+        .filter(consent_forms::Column::StudyId.eq(study_id))
+        .filter(consent_forms::Column::State.eq(FormState::Active.as_str()))
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
+}
+
+pub async fn has_active(db: &impl Conn, study_id: i64) -> Result<bool, AppError> {
+    let n = consent_forms::Entity::find()
+        .filter(consent_forms::Column::StudyId.eq(study_id))
+        .filter(consent_forms::Column::State.eq(FormState::Active.as_str()))
+        .count(db)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Makes `form_id` the study's active version and the previously active one superseded.
+pub async fn activate(
+    db: &impl Conn,
+    study_id: i64,
+    form_id: i64,
+    reference: &str,
+    approved_on: NaiveDate,
+    approved_by: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    consent_forms::Entity::update_many()
+        .col_expr(consent_forms::Column::State, Expr::value(FormState::Superseded.as_str()))
+        .filter(consent_forms::Column::StudyId.eq(study_id))
+        .filter(consent_forms::Column::State.eq(FormState::Active.as_str()))
+        .exec(db)
+        .await?;
+    consent_forms::Entity::update_many()
+        .col_expr(consent_forms::Column::State, Expr::value(FormState::Active.as_str()))
+        .col_expr(consent_forms::Column::ApprovalReference, Expr::value(reference))
+        .col_expr(consent_forms::Column::ApprovedOn, Expr::value(approved_on))
+        .col_expr(consent_forms::Column::ApprovedBy, Expr::value(approved_by))
+        .col_expr(consent_forms::Column::ApprovedAt, Expr::value(now))
+        .filter(consent_forms::Column::Id.eq(form_id))
+        .filter(consent_forms::Column::State.eq(FormState::Draft.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}

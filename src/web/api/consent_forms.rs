@@ -1,0 +1,130 @@
+//! Consent-form versions of a study.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{State, get, post};
+
+use super::dto::{ApproveConsentForm, ConsentFormDto, CreateConsentForm, ErrorBody};
+use crate::domain::consent::{ConsentFormDraft, ItemInput};
+use crate::service::{AppState, consent_forms};
+use crate::web::errors::ApiResult;
+use crate::web::guards::StaffUser;
+use crate::web::json::JsonBody;
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/consent-forms", tag = "consent",
+    params(("slug" = String, Path, description = "The study's slug")),
+    request_body = CreateConsentForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The draft, with its form hash", body = ConsentFormDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 409, description = "The version exists already, or the study is closed", body = ErrorBody),
+        (status = 422, description = "A field was refused", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/consent-forms", data = "<body>")]
+pub async fn create(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<CreateConsentForm>,
+) -> ApiResult<(Status, Json<ConsentFormDto>)> {
+    let b = body.0;
+    let items: Vec<ItemInput> = b
+        .items
+        .into_iter()
+        .map(|i| ItemInput { key: i.key, text: i.text, required: i.required })
+        .collect();
+    let draft =
+        ConsentFormDraft::parse(&b.version, &b.language, &b.title, &b.body_markdown, &items);
+    let form = consent_forms::draft(state, &staff.0, slug, draft).await?;
+    Ok((Status::Created, Json(ConsentFormDto::from(&form))))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/consent-forms", tag = "consent",
+    params(("slug" = String, Path, description = "The study's slug")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every version with its state, oldest first", body = Vec<ConsentFormDto>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/consent-forms")]
+pub async fn list(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<Vec<ConsentFormDto>>> {
+    let forms = consent_forms::list(state, &staff.0, slug).await?;
+    Ok(Json(forms.iter().map(ConsentFormDto::from).collect()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/consent-forms/{version}", tag = "consent",
+    params(
+        ("slug" = String, Path, description = "The study's slug"),
+        ("version" = String, Path, description = "The version label"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The version, as participants see it", body = ConsentFormDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 404, description = "No such study or version", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/consent-forms/<version>")]
+pub async fn get(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    version: &str,
+) -> ApiResult<Json<ConsentFormDto>> {
+    let form = consent_forms::get(state, &staff.0, slug, version).await?;
+    Ok(Json(ConsentFormDto::from(&form)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/consent-forms/{version}/approve", tag = "consent",
+    params(
+        ("slug" = String, Path, description = "The study's slug"),
+        ("version" = String, Path, description = "The version label"),
+    ),
+    request_body = ApproveConsentForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The version is active; the previous active one is superseded", body = ConsentFormDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not an ethics officer", body = ErrorBody),
+        (status = 404, description = "No such study or version", body = ErrorBody),
+        (status = 409, description = "Not a draft, or the study is closed", body = ErrorBody),
+        (status = 410, description = "The study's ethics approval has expired", body = ErrorBody),
+        (status = 422, description = "A field was refused", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/consent-forms/<version>/approve", data = "<body>")]
+pub async fn approve(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    version: &str,
+    body: JsonBody<ApproveConsentForm>,
+) -> ApiResult<Json<ConsentFormDto>> {
+    let b = body.0;
+    let form = consent_forms::approve(
+        state,
+        &staff.0,
+        slug,
+        version,
+        &b.approval_reference,
+        &b.approved_on,
+    )
+    .await?;
+    Ok(Json(ConsentFormDto::from(&form)))
+}
