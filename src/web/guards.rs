@@ -9,7 +9,7 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
-use rocket::time::Duration as CookieDuration;
+use rocket::time::{Duration as CookieDuration, OffsetDateTime};
 use sha2::{Digest, Sha256};
 
 use super::errors::guard_failed;
@@ -145,7 +145,8 @@ pub fn set_session_cookie(cookies: &CookieJar<'_>, token: String, hours: i64, se
         .same_site(SameSite::Lax)
         .secure(secure)
         .path("/")
-        .max_age(CookieDuration::hours(hours));
+        .max_age(CookieDuration::hours(hours))
+        .expires(OffsetDateTime::now_utc() + CookieDuration::hours(hours));
     cookies.add_private(cookie);
 }
 

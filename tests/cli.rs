@@ -1,0 +1,135 @@
+//! The command line as an operator uses it: `migrate`, `user add`, `verify-audit`
+//! (and its exit code when a chain has been tampered with).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use sea_orm::{ConnectionTrait, Database};
+
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch() -> Scratch {
+    let dir = std::env::temp_dir().join(format!(
+        "consentry-cli-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    Scratch(dir)
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+fn consentry(dir: &Scratch, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(args)
+        .env("CONSENTRY_DATABASE_URL", format!("sqlite://{}/c.db?mode=rwc", dir.0.display()))
+        .env_remove("CONSENTRY_CONFIG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(text) = stdin {
+        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("it finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+#[tokio::test]
+async fn operators_migrate_add_staff_and_verify_the_audit_chain() {
+    let dir = scratch();
+    let out = consentry(&dir, &["migrate"], None);
+    assert!(out.status.success(), "{out:?}");
+
+    let out = consentry(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Admin@Example.org",
+            "--name",
+            "Ada",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("a long enough passphrase\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("created admin admin@example.org"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("passphrase"), "a given password is never echoed");
+
+    let out = consentry(
+        &dir,
+        &["user", "add", "--email", "coord@example.org", "--name", "Cora", "--role", "coordinator"],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let printed = stdout(&out);
+    let password = printed.lines().find_map(|l| l.strip_prefix("password: ")).unwrap_or("");
+    assert!(password.len() >= 20, "a generated password is printed once: {printed}");
+
+    let out = consentry(
+        &dir,
+        &["user", "add", "--email", "admin@example.org", "--name", "Again", "--role", "admin"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "a taken address fails");
+    let out =
+        consentry(&dir, &["user", "add", "--email", "x", "--name", "", "--role", "boss"], None);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success() && err.contains("--email") && err.contains("--role"), "{err}");
+
+    let out = consentry(&dir, &["verify-audit"], None);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).starts_with("ok 2 events"), "{}", stdout(&out));
+
+    // Someone edits the log directly in the database.
+    let db = Database::connect(format!("sqlite://{}/c.db", dir.0.display())).await.expect("open");
+    db.execute_unprepared("DROP TRIGGER audit_events_no_update").await.expect("drop guard");
+    db.execute_unprepared("UPDATE audit_events SET actor = 'cli-forged' WHERE seq = 2")
+        .await
+        .expect("tamper");
+    db.close().await.expect("close");
+
+    let out = consentry(&dir, &["verify-audit"], None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains("chain system") && text.contains("seq 2"),
+        "the bad event is named: {text}"
+    );
+}
+
+#[test]
+fn bad_configuration_is_refused_with_its_name() {
+    let dir = scratch();
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .arg("migrate")
+        .env("CONSENTRY_DATABASE_URL", "mysql://nope")
+        .current_dir(&dir.0)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CONSENTRY_DATABASE_URL"));
+}
