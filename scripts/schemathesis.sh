@@ -32,6 +32,13 @@ echo "$password" | "$bin" user add --email fuzz-admin@example.org --name "Fuzz A
 token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/token" -H 'Content-Type: application/json' \
   -d "{\"email\":\"fuzz-admin@example.org\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 
+# A study at the slug the document uses as its example, so operations reach real data.
+today=$(date -u +%F); next_year=$(date -u -d '+1 year' +%F)
+curl -fsS -X POST "http://127.0.0.1:$port/api/v1/studies" -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
+  -d "{\"slug\":\"social-media-med-ed\",\"title\":\"Social media use in medical education\",\"summary\":\"\",
+       \"ethics\":{\"committee\":\"HREC\",\"reference\":\"CF15/2639-2015001090\",\"approved_on\":\"$today\",\"expires_on\":\"$next_year\"},
+       \"contact\":{\"name\":\"Fuzz Admin\",\"email\":\"fuzz-admin@example.org\"}}" >/dev/null
+
 status=0
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \

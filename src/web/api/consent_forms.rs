@@ -13,7 +13,7 @@ use crate::web::json::JsonBody;
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/consent-forms", tag = "consent",
-    params(("slug" = String, Path, description = "The study's slug")),
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = CreateConsentForm,
     security(("bearer" = [])),
     responses(
@@ -47,7 +47,7 @@ pub async fn create(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/consent-forms", tag = "consent",
-    params(("slug" = String, Path, description = "The study's slug")),
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every version with its state, oldest first", body = Vec<ConsentFormDto>),
@@ -68,8 +68,8 @@ pub async fn list(
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/consent-forms/{version}", tag = "consent",
     params(
-        ("slug" = String, Path, description = "The study's slug"),
-        ("version" = String, Path, description = "The version label"),
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("version" = String, Path, description = "The version label", example = "1"),
     ),
     security(("bearer" = [])),
     responses(
@@ -92,8 +92,8 @@ pub async fn get(
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/consent-forms/{version}/approve", tag = "consent",
     params(
-        ("slug" = String, Path, description = "The study's slug"),
-        ("version" = String, Path, description = "The version label"),
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("version" = String, Path, description = "The version label", example = "1"),
     ),
     request_body = ApproveConsentForm,
     security(("bearer" = [])),

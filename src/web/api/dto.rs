@@ -83,8 +83,10 @@ pub struct EthicsInput {
     pub committee: String,
     pub reference: String,
     /// `YYYY-MM-DD`
+    #[schema(format = Date, example = "2026-01-15")]
     pub approved_on: String,
     /// `YYYY-MM-DD`, after `approved_on`
+    #[schema(format = Date, example = "2027-01-15")]
     pub expires_on: String,
 }
 
@@ -99,6 +101,7 @@ pub struct ContactInput {
 #[serde(default)]
 pub struct CreateStudy {
     /// Lower-case letters, digits and single hyphens, 3 to 64 long.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 3, max_length = 64, example = "social-media-med-ed")]
     pub slug: String,
     pub title: String,
     pub summary: String,

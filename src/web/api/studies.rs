@@ -68,7 +68,7 @@ pub async fn list(state: &State<AppState>, staff: StaffUser) -> ApiResult<Json<V
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}", tag = "studies",
-    params(("slug" = String, Path, description = "The study's slug")),
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The study", body = StudyDto),
@@ -88,7 +88,7 @@ pub async fn get(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/staff", tag = "studies",
-    params(("slug" = String, Path, description = "The study's slug")),
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The study's staff", body = Vec<StaffMemberDto>),
@@ -108,7 +108,7 @@ pub async fn staff_list(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/staff", tag = "studies",
-    params(("slug" = String, Path, description = "The study's slug")),
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = AddStaff,
     security(("bearer" = [])),
     responses(
@@ -134,7 +134,7 @@ pub async fn add_staff(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/status", tag = "studies",
-    params(("slug" = String, Path, description = "The study's slug")),
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = ChangeStatus,
     security(("bearer" = [])),
     responses(
