@@ -1,4 +1,6 @@
 //! The command line as an operator uses it: `migrate`, `user add`, `verify-audit`
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 //! (and its exit code when a chain has been tampered with).
 
 use std::io::Write;

@@ -162,26 +162,28 @@ pub async fn upsert_member(
     }
 }
 
-/// A study's staff: id, name, e-mail and membership role, in the order they joined.
+/// A study's staff with their membership role, in the order they joined.
 pub async fn members(db: &impl Conn, study_id: i64) -> Result<Vec<(User, StudyRole)>, AppError> {
     let rows = study_staff::Entity::find()
         .filter(study_staff::Column::StudyId.eq(study_id))
         .order_by_asc(study_staff::Column::AddedAt)
+        .order_by_asc(study_staff::Column::UserId)
         .all(db)
         .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+    let users: std::collections::HashMap<i64, users::Model> = users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        if let Some(user) = users::Entity::find_by_id(row.user_id).one(db).await? {
-            let role = decode::<StudyRole>("study role", &row.role)?;
+        if let Some(user) = users.get(&row.user_id) {
             out.push((
-                User {
-                    id: user.id,
-                    role: decode::<Role>("role", &user.role)?,
-                    email: user.email,
-                    name: user.name,
-                    active: user.active,
-                },
-                role,
+                super::users::to_domain(user.clone())?,
+                decode::<StudyRole>("study role", &row.role)?,
             ));
         }
     }

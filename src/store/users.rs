@@ -10,7 +10,7 @@ use super::{Conn, decode};
 use crate::domain::user::{Email, NewUser, Role, User};
 use crate::error::AppError;
 
-fn to_domain(m: users::Model) -> Result<User, AppError> {
+pub(super) fn to_domain(m: users::Model) -> Result<User, AppError> {
     Ok(User {
         id: m.id,
         role: decode::<Role>("role", &m.role)?,

@@ -101,7 +101,12 @@ pub struct ContactInput {
 #[serde(default)]
 pub struct CreateStudy {
     /// Lower-case letters, digits and single hyphens, 3 to 64 long.
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 3, max_length = 64, example = "social-media-med-ed")]
+    #[schema(
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        min_length = 3,
+        max_length = 64,
+        example = "social-media-med-ed"
+    )]
     pub slug: String,
     pub title: String,
     pub summary: String,
