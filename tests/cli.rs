@@ -1,7 +1,7 @@
 //! The command line as an operator uses it: `migrate`, `user add`, `verify-audit`
+//! (and its exit code when a chain has been tampered with).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
-//! (and its exit code when a chain has been tampered with).
 
 use std::io::Write;
 use std::path::PathBuf;
