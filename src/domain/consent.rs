@@ -271,6 +271,150 @@ pub fn check_approval(
     Ok(date)
 }
 
+/// What a participant sends to sign a consent form.
+#[derive(Debug, Clone, Default)]
+pub struct SignRequest {
+    pub version: String,
+    pub form_hash: String,
+    pub items: std::collections::BTreeMap<String, bool>,
+    pub typed_name: String,
+    pub drawn_svg: Option<String>,
+    pub read_confirmed: bool,
+}
+
+/// One item as decided: its text as shown, whether it was required, and the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ItemDecision {
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+    pub agreed: bool,
+}
+
+/// A signing request that passed every rule of SPEC §6 against the active form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub items: Vec<ItemDecision>,
+    pub typed_name: String,
+    pub drawn_svg: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecisionError {
+    Fields(FieldErrors),
+    /// 409: the participant was shown another version or another text.
+    Stale(String),
+}
+
+/// Checks a signing request against the active form.
+pub fn decide(form: &ConsentForm, req: &SignRequest) -> Result<Decision, DecisionError> {
+    if req.version.trim() != form.version {
+        return Err(DecisionError::Stale(format!(
+            "Version {} is not the consent form in force; read version {} and sign that.",
+            req.version.trim(),
+            form.version
+        )));
+    }
+    if req.form_hash.trim() != form.form_hash {
+        return Err(DecisionError::Stale(
+            "The consent form differs from the one in force; reload it, read it and sign again."
+                .into(),
+        ));
+    }
+    let mut errors = FieldErrors::new();
+    if !req.read_confirmed {
+        errors.add(
+            "read_confirmed",
+            "required",
+            "Confirm that you have read the explanatory statement.",
+        );
+    }
+    let typed_name =
+        errors.take("signature.typed_name", required_text(&req.typed_name, "Your full name", 200));
+    let drawn_svg = match req.drawn_svg.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(svg) => errors
+            .take("signature.drawn_svg", super::signature::parse_drawing(svg))
+            .map(|_| Some(svg.to_string())),
+        None => Some(None),
+    };
+    for key in req.items.keys() {
+        if !form.items.iter().any(|i| &i.key == key) {
+            errors.add(
+                &format!("items.{key}"),
+                "unknown_item",
+                format!("{key} is not an item of this consent form."),
+            );
+        }
+    }
+    let mut items = Vec::with_capacity(form.items.len());
+    for item in &form.items {
+        let agreed = req.items.get(&item.key).copied().unwrap_or(false);
+        if item.required && !agreed {
+            errors.add(
+                &format!("items.{}", item.key),
+                "required_item",
+                format!("Taking part needs your agreement to: {}", item.text),
+            );
+        }
+        items.push(ItemDecision {
+            key: item.key.clone(),
+            text: item.text.clone(),
+            required: item.required,
+            agreed,
+        });
+    }
+    match (typed_name, drawn_svg) {
+        (Some(typed_name), Some(drawn_svg)) if errors.is_empty() => {
+            Ok(Decision { items, typed_name, drawn_svg })
+        }
+        _ => Err(DecisionError::Fields(errors)),
+    }
+}
+
+/// The meaning of the signature, printed on every copy (21 CFR 11.50).
+pub const SIGNATURE_MEANING: &str = "Consent to take part in this research";
+
+/// The signed consent record: everything the signature binds, hashed as canonical
+/// JSON. Its hash is carried by the audit event, so neither can change unnoticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ConsentRecord {
+    pub record_id: String,
+    pub study: String,
+    pub study_title: String,
+    pub committee: String,
+    pub ethics_reference: String,
+    pub participant_code: String,
+    pub form_version: String,
+    pub form_title: String,
+    pub form_hash: String,
+    pub language: String,
+    pub items: Vec<ItemDecision>,
+    pub typed_name: String,
+    pub drawn_signature_sha256: Option<String>,
+    pub signed_at: String,
+    pub identity_check: String,
+    pub meaning: String,
+}
+
+impl ConsentRecord {
+    pub fn canonical(&self) -> String {
+        canonical_json(&serde_json::to_value(self).unwrap_or_default())
+    }
+
+    pub fn sha256(&self) -> String {
+        sha256_hex(self.canonical().as_bytes())
+    }
+
+    /// Whether `decision` is the same consent again (a retry after a lost answer).
+    pub fn same_as(&self, form_hash: &str, decision: &Decision) -> bool {
+        self.form_hash == form_hash
+            && self.items == decision.items
+            && self.typed_name == decision.typed_name
+            && self.drawn_signature_sha256
+                == decision.drawn_svg.as_ref().map(|s| sha256_hex(s.as_bytes()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +528,93 @@ mod tests {
         e.body_markdown.push('.');
         assert_ne!(a.form_hash(), e.form_hash());
         assert_eq!(a.form_hash().len(), 64);
+    }
+
+    fn request(items: &[(&str, bool)]) -> SignRequest {
+        let f = draft();
+        SignRequest {
+            version: "1".into(),
+            form_hash: f.form_hash(),
+            items: items.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            typed_name: "Zoë O’Brien-Nguyễn".into(),
+            drawn_svg: None,
+            read_confirmed: true,
+        }
+    }
+
+    #[test]
+    fn a_complete_request_is_decided() {
+        let d = decide(&stored(FormState::Active), &request(&[("take_part", true)]))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            d.items.iter().map(|i| (i.key.as_str(), i.agreed)).collect::<Vec<_>>(),
+            [("take_part", true), ("quotes", false)]
+        );
+        assert_eq!(d.typed_name, "Zoë O’Brien-Nguyễn");
+    }
+
+    #[test]
+    fn every_rule_names_its_field() {
+        let mut r = request(&[("take_part", false), ("extra", true)]);
+        r.typed_name = "  ".into();
+        r.read_confirmed = false;
+        r.drawn_svg = Some("<svg><script/></svg>".into());
+        let Err(DecisionError::Fields(e)) = decide(&stored(FormState::Active), &r) else {
+            panic!("fields expected")
+        };
+        let keys: Vec<_> = e.messages().into_keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "items.extra",
+                "items.take_part",
+                "read_confirmed",
+                "signature.drawn_svg",
+                "signature.typed_name"
+            ]
+        );
+    }
+
+    #[test]
+    fn another_version_or_text_is_stale() {
+        let mut r = request(&[("take_part", true)]);
+        r.version = "2".into();
+        assert!(matches!(decide(&stored(FormState::Active), &r), Err(DecisionError::Stale(_))));
+        let mut r = request(&[("take_part", true)]);
+        r.form_hash = "0".repeat(64);
+        assert!(matches!(decide(&stored(FormState::Active), &r), Err(DecisionError::Stale(_))));
+    }
+
+    #[test]
+    fn the_record_hash_binds_every_field() {
+        let d = decide(&stored(FormState::Active), &request(&[("take_part", true)]))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let record = ConsentRecord {
+            record_id: "r1".into(),
+            study: "s-1".into(),
+            study_title: "T".into(),
+            committee: "HREC".into(),
+            ethics_reference: "CF15/2639".into(),
+            participant_code: "P001".into(),
+            form_version: "1".into(),
+            form_title: "Consent".into(),
+            form_hash: draft().form_hash(),
+            language: "en-AU".into(),
+            items: d.items.clone(),
+            typed_name: d.typed_name.clone(),
+            drawn_signature_sha256: None,
+            signed_at: "2026-01-01T00:00:00.000000Z".into(),
+            identity_check: "none".into(),
+            meaning: SIGNATURE_MEANING.into(),
+        };
+        assert!(record.same_as(&draft().form_hash(), &d));
+        let mut other = record.clone();
+        other.items[1].agreed = true;
+        assert_ne!(record.sha256(), other.sha256());
+        assert!(!other.same_as(&draft().form_hash(), &d));
+        let parsed: ConsentRecord =
+            serde_json::from_str(&record.canonical()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.sha256(), record.sha256());
     }
 
     #[test]

@@ -4,7 +4,9 @@
 pub mod audit;
 pub mod consent;
 pub mod fields;
+pub mod participant;
 pub mod policy;
+pub mod signature;
 pub mod study;
 pub mod user;
 

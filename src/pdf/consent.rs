@@ -1,0 +1,186 @@
+//! The signed consent PDF (SPEC §6): study, committee and approval reference, form
+//! version and hash, the full explanatory statement, each item agreed or not, the
+//! typed name and drawn signature, the signing time in UTC, the participant code,
+//! the identity check, the meaning of the signature and the record's SHA-256.
+
+use super::layout::{Layout, TEXT_W, Weight};
+use crate::domain::consent::ConsentRecord;
+use crate::domain::signature::Drawing;
+
+/// Sets simple Markdown (headings, bullets, paragraphs) as text.
+fn statement(layout: &mut Layout, markdown: &str) {
+    let mut paragraph: Vec<String> = Vec::new();
+    let flush = |layout: &mut Layout, paragraph: &mut Vec<String>| {
+        if !paragraph.is_empty() {
+            layout.paragraph(&paragraph.join(" "), 10.0, Weight::Regular, 0.0);
+            layout.gap(2.0);
+            paragraph.clear();
+        }
+    };
+    for raw in markdown.lines() {
+        let line = raw.trim().replace("**", "").replace("__", "");
+        if line.is_empty() {
+            flush(layout, &mut paragraph);
+        } else if let Some(h) = line.strip_prefix('#') {
+            flush(layout, &mut paragraph);
+            layout.heading(h.trim_start_matches('#').trim(), 11.0);
+        } else if let Some(item) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
+            flush(layout, &mut paragraph);
+            layout.paragraph(&format!("•  {item}"), 10.0, Weight::Regular, 4.0);
+        } else {
+            paragraph.push(line);
+        }
+    }
+    flush(layout, &mut paragraph);
+}
+
+/// Renders the record; `record_sha256` is printed on every copy.
+pub fn render(
+    record: &ConsentRecord,
+    record_sha256: &str,
+    body_markdown: &str,
+    drawing: Option<&Drawing>,
+) -> Result<Vec<u8>, String> {
+    let footer = format!(
+        "{} · {} · record {}",
+        record.participant_code,
+        record.ethics_reference,
+        &record_sha256[..16.min(record_sha256.len())]
+    );
+    let mut l = Layout::new(
+        &format!("Signed consent {} — {}", record.participant_code, record.study_title),
+        &footer,
+    )?;
+
+    l.paragraph("Signed consent record", 18.0, Weight::Bold, 0.0);
+    l.gap(2.0);
+    l.paragraph(&record.study_title, 13.0, Weight::Bold, 0.0);
+    l.gap(2.0);
+    l.field("Ethics committee", &record.committee);
+    l.field("Approval reference", &record.ethics_reference);
+    l.field(
+        "Consent form",
+        &format!("{} (version {}, {})", record.form_title, record.form_version, record.language),
+    );
+    l.field("Form SHA-256", &record.form_hash);
+    l.field("Participant code", &record.participant_code);
+    l.field("Signed at (UTC)", &record.signed_at);
+    l.field("Identity check", &identity_label(&record.identity_check));
+    l.field("Record id", &record.record_id);
+    l.rule();
+
+    l.heading("Explanatory statement", 13.0);
+    statement(&mut l, body_markdown);
+    l.rule();
+
+    l.heading("Consent items", 13.0);
+    for item in &record.items {
+        let mark = if item.agreed { "☑ Agreed" } else { "☐ Not agreed" };
+        let kind = if item.required { "required" } else { "optional" };
+        l.paragraph(&format!("{mark} ({kind})"), 10.0, Weight::Bold, 0.0);
+        l.paragraph(&item.text, 10.0, Weight::Regular, 6.0);
+        l.gap(1.5);
+    }
+    l.rule();
+
+    l.heading("Signature", 13.0);
+    l.paragraph(
+        &format!("Meaning of this signature: {}.", record.meaning),
+        10.0,
+        Weight::Regular,
+        0.0,
+    );
+    l.paragraph(
+        "I have read the explanatory statement and agree to the items marked agreed above.",
+        10.0,
+        Weight::Regular,
+        0.0,
+    );
+    l.gap(2.0);
+    l.field("Typed full name", &record.typed_name);
+    if let Some(d) = drawing {
+        l.gap(2.0);
+        l.paragraph("Drawn signature:", 10.0, Weight::Bold, 0.0);
+        l.drawing(d.width, d.height, &d.strokes, (TEXT_W * 0.5).min(90.0), 30.0);
+    }
+    l.field("Signed at (UTC)", &record.signed_at);
+    l.rule();
+    l.paragraph("Integrity", 10.0, Weight::Bold, 0.0);
+    l.paragraph(
+        &format!(
+            "SHA-256 of the consent record: {record_sha256}. The same hash is held in the study's \
+             tamper-evident audit log; an ethics officer can verify that neither has changed."
+        ),
+        8.5,
+        Weight::Regular,
+        0.0,
+    );
+    Ok(l.finish())
+}
+
+fn identity_label(check: &str) -> String {
+    match check {
+        "email_code" => {
+            "a one-time code sent to the participant's e-mail address was entered before signing"
+                .into()
+        }
+        "none" => "none beyond the participant's private link".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::consent::{ItemDecision, SIGNATURE_MEANING};
+    use crate::domain::signature::parse_drawing;
+
+    fn record() -> ConsentRecord {
+        ConsentRecord {
+            record_id: "c-0001".into(),
+            study: "social-media-med-ed".into(),
+            study_title: "Social media use in medical education".into(),
+            committee: "Monash University Human Research Ethics Committee".into(),
+            ethics_reference: "CF15/2639-2015001090".into(),
+            participant_code: "P001".into(),
+            form_version: "1".into(),
+            form_title: "Consent to take part".into(),
+            form_hash: "a".repeat(64),
+            language: "en-AU".into(),
+            items: vec![
+                ItemDecision {
+                    key: "take_part".into(),
+                    text: "I agree to take part in a focus group.".into(),
+                    required: true,
+                    agreed: true,
+                },
+                ItemDecision {
+                    key: "quotes".into(),
+                    text: "I agree to be quoted “verbatim”.".into(),
+                    required: false,
+                    agreed: false,
+                },
+            ],
+            typed_name: "Zoë O’Brien-Nguyễn".into(),
+            drawn_signature_sha256: None,
+            signed_at: "2026-11-25T05:00:00.000000Z".into(),
+            identity_check: "none".into(),
+            meaning: SIGNATURE_MEANING.into(),
+        }
+    }
+
+    #[test]
+    fn a_long_statement_paginates_and_the_pdf_is_whole() {
+        let body = "## Explanatory statement\n".to_string()
+            + &"This study explores how students use social media. ".repeat(400);
+        let drawing =
+            parse_drawing(r#"<svg viewBox="0 0 300 100"><path d="M10 50 L60 20 L120 80"/></svg>"#)
+                .ok();
+        let pdf = render(&record(), &"b".repeat(64), &body, drawing.as_ref()).expect("renders");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("%%EOF"));
+        let pages = text.matches("/Type /Page").count() + text.matches("/Type/Page").count();
+        assert!(pages >= 3, "a long statement runs over several pages ({pages})");
+    }
+}

@@ -1,0 +1,282 @@
+//! A small page layout on A4: wrapped paragraphs measured with the font's own glyph
+//! widths, headings, rules, drawn strokes, page breaks and "page i of n" footers.
+
+use std::sync::LazyLock;
+
+use printpdf::{
+    Color, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, Rgb, TextItem,
+};
+
+const PAGE_W: f32 = 210.0;
+const PAGE_H: f32 = 297.0;
+pub const MARGIN: f32 = 20.0;
+const FOOTER: f32 = 12.0;
+pub const TEXT_W: f32 = PAGE_W - 2.0 * MARGIN;
+const PT_PER_MM: f32 = 72.0 / 25.4;
+
+struct Fonts {
+    regular: ParsedFont,
+    bold: ParsedFont,
+}
+
+static FONTS: LazyLock<Option<Fonts>> = LazyLock::new(|| {
+    let regular = ParsedFont::from_bytes(dejavu::sans::regular(), 0, &mut Vec::new())?;
+    let bold = ParsedFont::from_bytes(dejavu::sans::bold(), 0, &mut Vec::new())?;
+    Some(Fonts { regular, bold })
+});
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    Regular,
+    Bold,
+}
+
+/// Width of `text` at `size` points, in millimetres.
+fn width_mm(font: &ParsedFont, text: &str, size: f32) -> f32 {
+    let units: u32 = text
+        .chars()
+        .map(|c| {
+            font.lookup_glyph_index(c as u32)
+                .and_then(|g| font.get_glyph_width(g))
+                .map(u32::from)
+                .unwrap_or(600)
+        })
+        .sum();
+    units as f32 / f32::from(font.units_per_em.max(1)) * size / PT_PER_MM
+}
+
+/// Splits `text` into lines no wider than `max_mm`, breaking at spaces (and inside
+/// a word only when the word alone is too wide).
+fn wrap(font: &ParsedFont, text: &str, size: f32, max_mm: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let candidate =
+            if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
+        if width_mm(font, &candidate, size) <= max_mm {
+            current = candidate;
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        let mut piece = String::new();
+        for c in word.chars() {
+            piece.push(c);
+            if width_mm(font, &piece, size) > max_mm {
+                piece.pop();
+                lines.push(std::mem::take(&mut piece));
+                piece.push(c);
+            }
+        }
+        current = piece;
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+pub struct Layout {
+    doc: PdfDocument,
+    regular: printpdf::FontId,
+    bold: printpdf::FontId,
+    pages: Vec<Vec<Op>>,
+    y: f32,
+    footer_left: String,
+}
+
+impl Layout {
+    /// A document titled `title`; `footer_left` is printed at the foot of every page.
+    pub fn new(title: &str, footer_left: &str) -> Result<Self, String> {
+        let fonts = FONTS.as_ref().ok_or("the embedded DejaVu font could not be read")?;
+        let mut doc = PdfDocument::new(title);
+        let regular = doc.add_font(&fonts.regular);
+        let bold = doc.add_font(&fonts.bold);
+        Ok(Self {
+            doc,
+            regular,
+            bold,
+            pages: vec![Vec::new()],
+            y: PAGE_H - MARGIN,
+            footer_left: footer_left.to_string(),
+        })
+    }
+
+    fn font(weight: Weight) -> Option<&'static ParsedFont> {
+        FONTS.as_ref().map(|f| match weight {
+            Weight::Regular => &f.regular,
+            Weight::Bold => &f.bold,
+        })
+    }
+
+    fn ops(&mut self) -> &mut Vec<Op> {
+        if self.pages.is_empty() {
+            self.pages.push(Vec::new());
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    /// Starts a new page when less than `height` millimetres remain.
+    pub fn ensure(&mut self, height: f32) {
+        if self.y - height < MARGIN + FOOTER {
+            self.pages.push(Vec::new());
+            self.y = PAGE_H - MARGIN;
+        }
+    }
+
+    fn put(&mut self, x: f32, y: f32, text: &str, size: f32, weight: Weight) {
+        let font = match weight {
+            Weight::Regular => self.regular.clone(),
+            Weight::Bold => self.bold.clone(),
+        };
+        self.ops().extend([
+            Op::StartTextSection,
+            Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
+            Op::SetTextCursor { pos: Point::new(Mm(x), Mm(y)) },
+            Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
+            Op::EndTextSection,
+        ]);
+    }
+
+    /// A wrapped paragraph at `indent` millimetres from the margin.
+    pub fn paragraph(&mut self, text: &str, size: f32, weight: Weight, indent: f32) {
+        let Some(font) = Self::font(weight) else { return };
+        let line_h = size * 1.45 / PT_PER_MM;
+        for line in wrap(font, text, size, TEXT_W - indent) {
+            self.ensure(line_h);
+            self.y -= line_h;
+            self.put(MARGIN + indent, self.y, &line, size, weight);
+        }
+    }
+
+    /// A label in bold followed by its value, wrapped under the label's column.
+    pub fn field(&mut self, label: &str, value: &str) {
+        let size = 10.0;
+        let Some(font) = Self::font(Weight::Regular) else { return };
+        let label_w = 48.0;
+        let line_h = size * 1.45 / PT_PER_MM;
+        let lines = wrap(font, value, size, TEXT_W - label_w);
+        for (i, line) in lines.iter().enumerate() {
+            self.ensure(line_h);
+            self.y -= line_h;
+            if i == 0 {
+                self.put(MARGIN, self.y, label, size, Weight::Bold);
+            }
+            self.put(MARGIN + label_w, self.y, line, size, Weight::Regular);
+        }
+    }
+
+    pub fn heading(&mut self, text: &str, size: f32) {
+        self.ensure(size / PT_PER_MM * 3.0);
+        self.gap(size / PT_PER_MM * 0.6);
+        self.paragraph(text, size, Weight::Bold, 0.0);
+        self.gap(1.5);
+    }
+
+    pub fn gap(&mut self, mm: f32) {
+        self.y -= mm;
+    }
+
+    pub fn rule(&mut self) {
+        self.ensure(4.0);
+        self.gap(2.0);
+        let y = self.y;
+        self.line(&[(MARGIN, y), (PAGE_W - MARGIN, y)], 0.5);
+        self.gap(2.0);
+    }
+
+    fn line(&mut self, points: &[(f32, f32)], thickness: f32) {
+        let line = Line {
+            points: points
+                .iter()
+                .map(|(x, y)| LinePoint { p: Point::new(Mm(*x), Mm(*y)), bezier: false })
+                .collect(),
+            is_closed: false,
+        };
+        self.ops().extend([
+            Op::SetOutlineColor {
+                col: Color::Rgb(Rgb { r: 0.1, g: 0.1, b: 0.1, icc_profile: None }),
+            },
+            Op::SetOutlineThickness { pt: Pt(thickness) },
+            Op::DrawLine { line },
+        ]);
+    }
+
+    /// Draws strokes given in a `width` × `height` box (y down) into a box of
+    /// `box_w` × `box_h` millimetres under the cursor, keeping the aspect ratio.
+    pub fn drawing(
+        &mut self,
+        width: f32,
+        height: f32,
+        strokes: &[Vec<(f32, f32)>],
+        box_w: f32,
+        box_h: f32,
+    ) {
+        self.ensure(box_h + 2.0);
+        let scale = (box_w / width).min(box_h / height);
+        let top = self.y - 1.0;
+        let left = MARGIN;
+        for stroke in strokes.iter().filter(|s| s.len() >= 2) {
+            let pts: Vec<(f32, f32)> =
+                stroke.iter().map(|(x, y)| (left + x * scale, top - y * scale)).collect();
+            self.line(&pts, 1.2);
+        }
+        self.y -= box_h + 2.0;
+        let y = self.y;
+        self.line(&[(MARGIN, y), (MARGIN + box_w, y)], 0.3);
+    }
+
+    /// The finished document, with "page i of n" on every page.
+    pub fn finish(mut self) -> Vec<u8> {
+        let n = self.pages.len();
+        let footer = self.footer_left.clone();
+        let mut pages = Vec::with_capacity(n);
+        for (i, mut ops) in std::mem::take(&mut self.pages).into_iter().enumerate() {
+            let number = format!("Page {} of {}", i + 1, n);
+            let font = self.regular.clone();
+            let number_x = PAGE_W
+                - MARGIN
+                - Self::font(Weight::Regular).map(|f| width_mm(f, &number, 8.0)).unwrap_or(20.0);
+            for (x, text) in [(MARGIN, footer.as_str()), (number_x, number.as_str())] {
+                ops.extend([
+                    Op::StartTextSection,
+                    Op::SetFont { font: PdfFontHandle::External(font.clone()), size: Pt(8.0) },
+                    Op::SetTextCursor { pos: Point::new(Mm(x), Mm(MARGIN - 8.0)) },
+                    Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
+                    Op::EndTextSection,
+                ]);
+            }
+            pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
+        }
+        self.doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_respects_the_measured_width() {
+        let font = Layout::font(Weight::Regular).expect("font");
+        let text = "Focus groups were held with 23 students enrolled in a medical degree programme in Melbourne, Australia, to explore how they use social media.";
+        let lines = wrap(font, text, 10.0, 60.0);
+        assert!(lines.len() >= 3, "{lines:?}");
+        assert!(lines.iter().all(|l| width_mm(font, l, 10.0) <= 60.0));
+        assert_eq!(lines.join(" "), text);
+        let long = wrap(font, &"x".repeat(400), 10.0, 50.0);
+        assert!(long.len() > 1 && long.iter().all(|l| width_mm(font, l, 10.0) <= 50.0));
+    }
+
+    #[test]
+    fn dejavu_covers_names_from_many_languages() {
+        let font = Layout::font(Weight::Regular).expect("font");
+        for c in "Zoë O’Brien-Nguyễn “quoted” — Łódź Ærø".chars().filter(|c| !c.is_whitespace())
+        {
+            assert!(font.lookup_glyph_index(c as u32).is_some_and(|g| g != 0), "no glyph for {c}");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! PDFs from domain data (no database, no HTTP): the signed consent record. Text is
+//! set in DejaVu Sans, embedded, so any name and punctuation render.
+
+pub mod consent;
+mod layout;
