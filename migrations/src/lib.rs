@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_foundation;
 mod m20261125_000002_consent_forms;
+mod m20261125_000003_participants_and_consents;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_consent_forms::Migration),
+            Box::new(m20261125_000003_participants_and_consents::Migration),
         ]
     }
 }

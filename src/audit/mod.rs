@@ -4,7 +4,9 @@
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::domain::audit::{ChainBreak, ChainSummary, ChainVerifier, Event, NewEvent, chain_for};
+use crate::domain::audit::{
+    ChainBreak, ChainSummary, ChainVerifier, Event, NewEvent, chain_for, sha256_hex,
+};
 use crate::error::AppResult;
 use crate::store::{self, Conn};
 
@@ -94,8 +96,85 @@ pub async fn verify(db: &store::Db) -> AppResult<Verification> {
             Err(b) => return Ok(Verification::broken(b, total + checked)),
         }
     }
+    if let Some(broken) = verify_consents(conn, total).await? {
+        return Ok(broken);
+    }
     snapshot.finish().await?;
     Ok(Verification::Ok { ok: true, events: total, chains: summaries })
+}
+
+/// Recomputes every consent record's hash and its PDF's hash and compares them
+/// with the `consent.given` event that recorded them (whose own integrity the chain
+/// has just proved). A consent without its event, or an event without its consent,
+/// is reported too.
+async fn verify_consents(conn: &impl Conn, events: i64) -> AppResult<Option<Verification>> {
+    use std::collections::HashMap;
+    let given = store::audit::by_action(conn, "consent.given").await?;
+    let mut by_consent: HashMap<String, &Event> =
+        given.iter().map(|e| (e.entity_id.clone(), e)).collect();
+    let broken = |event: Option<&Event>, chain: &str, reason: String| {
+        Verification::broken(
+            ChainBreak {
+                chain: chain.to_string(),
+                first_bad_seq: event.map(|e| e.seq).unwrap_or(0),
+                reason,
+            },
+            events,
+        )
+    };
+    let mut after = 0;
+    loop {
+        let page = store::consents::page(conn, after, 200).await?;
+        for consent in &page {
+            after = consent.id;
+            let event = by_consent.remove(&consent.id.to_string());
+            let chain = event.map(|e| e.chain.clone()).unwrap_or_else(|| "consents".to_string());
+            let Some(event) = event else {
+                return Ok(Some(broken(
+                    None,
+                    &chain,
+                    format!("consent {} has no consent.given event", consent.id),
+                )));
+            };
+            let claimed = |key: &str| {
+                event.details.get(key).and_then(|v| v.as_str()).unwrap_or("").to_string()
+            };
+            let record_hash = sha256_hex(consent.record_json.as_bytes());
+            if record_hash != consent.record_sha256 || record_hash != claimed("record_sha256") {
+                return Ok(Some(broken(
+                    Some(event),
+                    &chain,
+                    format!(
+                        "consent {}'s record does not match the hash recorded at signing",
+                        consent.id
+                    ),
+                )));
+            }
+            let pdf = store::consents::pdf(conn, consent.id).await?.unwrap_or_default();
+            let pdf_hash = sha256_hex(&pdf);
+            if pdf_hash != consent.pdf_sha256 || pdf_hash != claimed("pdf_sha256") {
+                return Ok(Some(broken(
+                    Some(event),
+                    &chain,
+                    format!(
+                        "consent {}'s PDF does not match the hash recorded at signing",
+                        consent.id
+                    ),
+                )));
+            }
+        }
+        if page.len() < 200 {
+            break;
+        }
+    }
+    if let Some(event) = by_consent.values().min_by_key(|e| (e.chain.clone(), e.seq)) {
+        return Ok(Some(broken(
+            Some(event),
+            &event.chain.clone(),
+            format!("consent {} recorded by this event is missing", event.entity_id),
+        )));
+    }
+    Ok(None)
 }
 
 /// Events of one chain after `after`, for reading the log.

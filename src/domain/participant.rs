@@ -86,9 +86,52 @@ impl Participant {
     }
 }
 
+/// One step on a participant's page, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextStep {
+    pub step: &'static str,
+    pub done: bool,
+    pub version: Option<String>,
+}
+
+/// The consent steps: consent to the version in force, or — when a newer version
+/// replaced the one signed — read it and consent again. None after withdrawal.
+pub fn consent_steps(signed: Option<&str>, active: Option<&str>, withdrawn: bool) -> Vec<NextStep> {
+    if withdrawn {
+        return Vec::new();
+    }
+    match (signed, active) {
+        (None, active) => {
+            vec![NextStep { step: "consent", done: false, version: active.map(str::to_string) }]
+        }
+        (Some(s), Some(a)) if s != a => vec![
+            NextStep { step: "consent", done: true, version: Some(s.to_string()) },
+            NextStep { step: "reconsent", done: false, version: Some(a.to_string()) },
+        ],
+        (Some(s), _) => {
+            vec![NextStep { step: "consent", done: true, version: Some(s.to_string()) }]
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consent_steps_follow_versions() {
+        assert_eq!(
+            consent_steps(None, Some("1"), false),
+            [NextStep { step: "consent", done: false, version: Some("1".into()) }]
+        );
+        assert_eq!(consent_steps(Some("1"), Some("1"), false).len(), 1);
+        let re = consent_steps(Some("1"), Some("2"), false);
+        assert_eq!(
+            (re[1].step, re[1].done, re[1].version.as_deref()),
+            ("reconsent", false, Some("2"))
+        );
+        assert!(consent_steps(Some("1"), Some("2"), true).is_empty());
+    }
 
     #[test]
     fn codes_are_padded_and_grow() {

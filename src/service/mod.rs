@@ -2,8 +2,10 @@
 //! records the audit event in the same transaction, and commits.
 
 pub mod auth;
+pub mod consent;
 pub mod consent_forms;
 pub mod demo;
+pub mod participants;
 pub mod studies;
 pub mod users;
 

@@ -119,3 +119,16 @@ pub async fn chains_with_events(db: &impl Conn) -> Result<Vec<String>, AppError>
         .await?;
     Ok(rows)
 }
+
+/// Every event with this action, in chain order.
+pub async fn by_action(db: &impl Conn, action: &str) -> Result<Vec<Event>, AppError> {
+    Ok(audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq(action))
+        .order_by_asc(audit_events::Column::Chain)
+        .order_by_asc(audit_events::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect())
+}

@@ -6,6 +6,8 @@ mod entity;
 
 pub mod audit;
 pub mod consent_forms;
+pub mod consents;
+pub mod participants;
 pub mod studies;
 pub mod tokens;
 pub mod users;

@@ -76,6 +76,10 @@ pub async fn find_by_slug(db: &impl Conn, slug: &str) -> Result<Option<Study>, A
         .transpose()
 }
 
+pub async fn find_by_id(db: &impl Conn, id: i64) -> Result<Option<Study>, AppError> {
+    studies::Entity::find_by_id(id).one(db).await?.map(to_domain).transpose()
+}
+
 async fn membership(
     db: &impl Conn,
     study_id: i64,

@@ -230,7 +230,7 @@ db_test!(concurrent_writes_all_land, |app| {
         let coord = coord.clone();
         async move { app.create_study(&coord, &format!("study-{i:02}")).await.0 }
     });
-    let statuses = futures_join_all(creations).await;
+    let statuses = crate::tests::helpers::join_all(creations).await;
     assert!(statuses.iter().all(|s| *s == Status::Created), "{statuses:?}");
     let (_, list) = app.get_json("/api/v1/studies", Some(&coord)).await;
     assert_eq!(list.as_array().map(Vec::len), Some(12));
@@ -238,25 +238,3 @@ db_test!(concurrent_writes_all_land, |app| {
     let (_, v) = app.get_json("/api/v1/audit/verify", Some(&admin)).await;
     assert_eq!(v["ok"], true, "{v}");
 });
-
-/// Polls every future on this task together (the local client is not `Send`).
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if results[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => results[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    results.into_iter().flatten().collect()
-}

@@ -9,6 +9,7 @@ mod api_auth;
 mod api_consent_forms;
 mod api_studies;
 mod audit_chain;
+mod consent_flow;
 mod errors_and_ops;
 mod html_pages;
 mod layering;

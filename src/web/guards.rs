@@ -105,6 +105,52 @@ impl<'r> FromRequest<'r> for AuditReader {
     }
 }
 
+/// A participant, by the private token of their link: `Authorization: Bearer cpt_…`
+/// for the API, or the private participant cookie that `/p/{token}` sets.
+#[derive(Debug, Clone)]
+pub struct ParticipantUser {
+    pub participant: crate::domain::participant::Participant,
+    pub study: crate::domain::study::Study,
+}
+
+pub const PARTICIPANT_COOKIE: &str = "consentry_participant";
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ParticipantUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let state = match state(req) {
+            Ok(s) => s,
+            Err(e) => return fail(req, e),
+        };
+        let token = match req.headers().get_one("Authorization") {
+            Some(h) => h.strip_prefix("Bearer ").map(|t| t.trim().to_string()),
+            None => req.cookies().get_private(PARTICIPANT_COOKIE).map(|c| c.value().to_string()),
+        };
+        let Some(token) = token else {
+            return fail(
+                req,
+                AppError::Unauthenticated(
+                    "Open the private link from your invitation first.".into(),
+                ),
+            );
+        };
+        match crate::service::participants::authenticate(state, &token).await {
+            Ok(Some((participant, study))) => {
+                Outcome::Success(ParticipantUser { participant, study })
+            }
+            Ok(None) => fail(
+                req,
+                AppError::Unauthenticated(
+                    "This link is not valid (a newer one may have replaced it).".into(),
+                ),
+            ),
+            Err(e) => fail(req, e),
+        }
+    }
+}
+
 /// A staff member signed in through the browser (private session cookie).
 #[derive(Debug, Clone)]
 pub struct SessionUser {

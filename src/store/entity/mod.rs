@@ -3,7 +3,11 @@
 pub mod audit_chain_heads;
 pub mod audit_events;
 pub mod consent_forms;
+pub mod consents;
+pub mod participant_contacts;
+pub mod participants;
 pub mod staff_tokens;
 pub mod studies;
+pub mod study_code_counters;
 pub mod study_staff;
 pub mod users;

@@ -374,3 +374,139 @@ impl From<&crate::domain::consent::ConsentForm> for ConsentFormDto {
         }
     }
 }
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct InviteParticipant {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvitationDto {
+    /// Starts `cpt_`; shown once. The participant's private link is `portal_url`.
+    pub participant_token: String,
+    pub portal_url: String,
+    /// True when this address was invited before: the new link replaces the old one.
+    pub reissued: bool,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct SignatureInput {
+    pub typed_name: String,
+    /// An SVG of strokes from the signature pad: `<svg viewBox=…>` with `<path d="M… L…"/>` only.
+    #[schema(nullable = false)]
+    pub drawn_svg: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct GiveConsent {
+    pub version: String,
+    pub form_hash: String,
+    /// Item key to agreed; optional items left out count as not agreed.
+    pub items: std::collections::BTreeMap<String, bool>,
+    pub signature: SignatureInput,
+    pub read_confirmed: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentGivenDto {
+    pub consent_id: i64,
+    pub participant_code: String,
+    pub signed_at: String,
+    pub version: String,
+    pub ethics_reference: String,
+    pub record_sha256: String,
+    pub pdf_sha256: String,
+    #[schema(value_type = Object)]
+    pub receipt: serde_json::Value,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct Withdraw {
+    /// `future_only` or `withdraw_data`.
+    pub scope: String,
+    #[schema(nullable = false)]
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ParticipantFormDto {
+    pub version: String,
+    pub title: String,
+    pub language: String,
+    pub body_markdown: String,
+    pub items: Vec<ConsentItemDto>,
+    pub form_hash: String,
+    pub ethics: EthicsRefDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EthicsRefDto {
+    pub committee: String,
+    pub reference: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NextStepDto {
+    /// `consent`, `reconsent`, `questionnaire` or `availability`.
+    pub step: String,
+    /// `todo` or `done`.
+    pub state: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PortalStudyDto {
+    pub slug: String,
+    pub title: String,
+    pub ethics: EthicsRefDto,
+    pub contact: ContactDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PortalConsentDto {
+    pub version: String,
+    pub signed_at: String,
+    pub pdf_sha256: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PortalDto {
+    pub study: PortalStudyDto,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// `invited`, `consented` or `withdrawn`.
+    pub status: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<PortalConsentDto>,
+    pub next_steps: Vec<NextStepDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegisterEntryDto {
+    pub consent_id: i64,
+    pub participant_code: String,
+    pub version: String,
+    pub form_hash: String,
+    pub signed_at: String,
+    #[schema(value_type = Object)]
+    pub items: serde_json::Map<String, serde_json::Value>,
+    pub typed_name: String,
+    pub drawn_signature: bool,
+    #[schema(value_type = Option<Object>)]
+    pub withdrawal: Option<serde_json::Value>,
+    pub record_sha256: String,
+    pub pdf_sha256: String,
+    pub pdf_url: String,
+}

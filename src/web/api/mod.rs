@@ -5,7 +5,9 @@
 pub mod audit;
 pub mod auth;
 pub mod consent_forms;
+pub mod consents;
 pub mod dto;
+pub mod participant;
 pub mod studies;
 pub mod users;
 
@@ -36,6 +38,15 @@ use utoipa::{Modify, OpenApi};
         consent_forms::list,
         consent_forms::get,
         consent_forms::approve,
+        consents::register,
+        consents::pdf,
+        participant::invite,
+        participant::portal,
+        participant::consent_form,
+        participant::give,
+        participant::pdf,
+        participant::receipt,
+        participant::withdraw,
         audit::events,
         audit::verify,
     ),
@@ -45,6 +56,7 @@ use utoipa::{Modify, OpenApi};
         (name = "staff", description = "Staff accounts"),
         (name = "studies", description = "Studies under ethics approval"),
         (name = "consent", description = "Consent-form versions under the study's approval"),
+        (name = "participants", description = "A participant's own record, by their private token"),
         (name = "audit", description = "The tamper-evident audit log"),
     )
 )]
@@ -81,6 +93,15 @@ pub fn routes() -> Vec<Route> {
         consent_forms::list,
         consent_forms::get,
         consent_forms::approve,
+        consents::register,
+        consents::pdf,
+        participant::invite,
+        participant::portal,
+        participant::consent_form,
+        participant::give,
+        participant::pdf,
+        participant::receipt,
+        participant::withdraw,
         audit::events,
         audit::verify,
     ]

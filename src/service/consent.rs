@@ -1,0 +1,367 @@
+//! Giving consent (SPEC §6): one transaction checks every rule, assigns the code,
+//! renders and stores the PDF and records the event carrying both hashes. Also the
+//! participant's copy, receipt and withdrawal, and the staff register.
+
+use chrono::Utc;
+use rand::RngCore;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::studies::visible;
+use crate::audit;
+use crate::domain::audit::{NewEvent, format_at, sha256_hex, storable};
+use crate::domain::consent::{
+    ConsentForm, ConsentRecord, DecisionError, SIGNATURE_MEANING, SignRequest, decide,
+};
+use crate::domain::participant::{Participant, WithdrawalScope};
+use crate::domain::policy::Capacity;
+use crate::domain::signature::parse_drawing;
+use crate::domain::study::{Study, StudyStatus};
+use crate::domain::user::User;
+use crate::error::{AppError, AppResult};
+use crate::store::consents::StoredConsent;
+use crate::store::{self, Conn};
+
+/// The outcome of a signing request.
+#[derive(Debug, Clone)]
+pub struct Given {
+    pub consent_id: i64,
+    pub record: ConsentRecord,
+    pub record_sha256: String,
+    pub pdf_sha256: String,
+    /// False when an identical earlier consent was returned (a safe retry).
+    pub created: bool,
+}
+
+/// Whether the study can take consent now (recruiting or paused, approval live).
+pub fn check_can_consent(study: &Study) -> AppResult<()> {
+    if !matches!(study.status, StudyStatus::Recruiting | StudyStatus::Paused) {
+        return Err(AppError::Gone(format!(
+            "The study is {}; it cannot take consent now.",
+            study.status
+        )));
+    }
+    if study.approval_expired(Utc::now().date_naive()) {
+        return Err(AppError::Gone(format!(
+            "The ethics approval {} expired on {}; consent cannot be given.",
+            study.ethics.reference, study.ethics.expires_on
+        )));
+    }
+    Ok(())
+}
+
+async fn reload(db: &impl Conn, participant: &Participant) -> AppResult<(Participant, Study)> {
+    let p = store::participants::find(db, participant.id).await?.ok_or(AppError::NotFound)?;
+    let s = store::studies::find_by_id(db, p.study_id).await?.ok_or(AppError::NotFound)?;
+    Ok((p, s))
+}
+
+/// The consent form in force for a participant's study.
+pub async fn active_form(state: &AppState, participant: &Participant) -> AppResult<ConsentForm> {
+    store::consent_forms::active(state.db.conn(), participant.study_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn given_from(stored: &StoredConsent, created: bool) -> AppResult<Given> {
+    let record = stored
+        .record
+        .clone()
+        .ok_or_else(|| AppError::Internal(format!("consent {} record unreadable", stored.id)))?;
+    Ok(Given {
+        consent_id: stored.id,
+        record,
+        record_sha256: stored.record_sha256.clone(),
+        pdf_sha256: stored.pdf_sha256.clone(),
+        created,
+    })
+}
+
+pub async fn give(
+    state: &AppState,
+    participant: &Participant,
+    req: SignRequest,
+) -> AppResult<Given> {
+    let tx = state.db.begin_write().await?;
+    let (participant, study) = reload(tx.conn(), participant).await?;
+    check_can_consent(&study)?;
+    if participant.withdrawal.is_some() {
+        return Err(AppError::Conflict("You have withdrawn from this study.".into()));
+    }
+    let form = store::consent_forms::active(tx.conn(), study.id)
+        .await?
+        .ok_or_else(|| AppError::Conflict("The study has no consent form in force.".into()))?;
+    let decision = decide(&form, &req).map_err(|e| match e {
+        DecisionError::Fields(f) => AppError::Validation(f),
+        DecisionError::Stale(m) => AppError::Conflict(m),
+    })?;
+    let earlier = store::consents::of_participant(tx.conn(), participant.id).await?;
+    if let Some(existing) = earlier.iter().find(|c| c.consent_form_id == form.id) {
+        let same = existing.record.as_ref().is_some_and(|r| r.same_as(&form.form_hash, &decision));
+        if same {
+            return given_from(existing, false);
+        }
+        return Err(AppError::Conflict(format!(
+            "You have already consented to version {}; to change what you agreed to, withdraw and contact the researchers.",
+            form.version
+        )));
+    }
+    let code = match &participant.code {
+        Some(code) => code.clone(),
+        None => store::participants::assign_code(tx.conn(), study.id, participant.id).await?,
+    };
+    let signed_at = storable(Utc::now());
+    let mut uid = [0u8; 8];
+    rand::rng().fill_bytes(&mut uid);
+    let record = ConsentRecord {
+        record_id: format!("{}-{}-{}", study.slug, code, hex::encode(uid)),
+        study: study.slug.clone(),
+        study_title: study.title.clone(),
+        committee: study.ethics.committee.clone(),
+        ethics_reference: study.ethics.reference.clone(),
+        participant_code: code.clone(),
+        form_version: form.version.clone(),
+        form_title: form.title.clone(),
+        form_hash: form.form_hash.clone(),
+        language: form.language.clone(),
+        items: decision.items.clone(),
+        typed_name: decision.typed_name.clone(),
+        drawn_signature_sha256: decision.drawn_svg.as_ref().map(|s| sha256_hex(s.as_bytes())),
+        signed_at: format_at(&signed_at),
+        identity_check: "none".into(),
+        meaning: SIGNATURE_MEANING.into(),
+    };
+    let record_sha256 = record.sha256();
+    let drawing = decision
+        .drawn_svg
+        .as_deref()
+        .map(parse_drawing)
+        .transpose()
+        .map_err(|e| AppError::field("signature.drawn_svg", e.code, e.message))?;
+    let pdf =
+        crate::pdf::consent::render(&record, &record_sha256, &form.body_markdown, drawing.as_ref())
+            .map_err(AppError::Internal)?;
+    let pdf_sha256 = sha256_hex(&pdf);
+    let consent_id = store::consents::insert(
+        tx.conn(),
+        study.id,
+        participant.id,
+        form.id,
+        &record,
+        &record_sha256,
+        pdf,
+        &pdf_sha256,
+        signed_at,
+    )
+    .await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(format!("participant:{code}"), "consent.given", "consent", consent_id).in_study(&study.slug).with(
+            json!({
+                "participant_code": code,
+                "version": form.version,
+                "form_hash": form.form_hash,
+                "record_sha256": record_sha256,
+                "pdf_sha256": pdf_sha256,
+                "reconsent": !earlier.is_empty(),
+                "items": decision.items.iter().map(|i| (i.key.clone(), Value::Bool(i.agreed))).collect::<serde_json::Map<_, _>>(),
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, code = %code, version = %form.version, "consent given");
+    Ok(Given { consent_id, record, record_sha256, pdf_sha256, created: true })
+}
+
+/// The participant's latest consent, if any.
+pub async fn latest(state: &AppState, participant: &Participant) -> AppResult<Option<Given>> {
+    let all = store::consents::of_participant(state.db.conn(), participant.id).await?;
+    all.last().map(|c| given_from(c, false)).transpose()
+}
+
+/// The stored PDF of the participant's latest consent, byte for byte; the read is audited.
+pub async fn participant_pdf(
+    state: &AppState,
+    participant: &Participant,
+    study: &Study,
+) -> AppResult<Vec<u8>> {
+    let latest = latest(state, participant).await?.ok_or(AppError::NotFound)?;
+    pdf_audited(state, study, latest.consent_id, &participant.actor()).await
+}
+
+async fn pdf_audited(
+    state: &AppState,
+    study: &Study,
+    consent_id: i64,
+    actor: &str,
+) -> AppResult<Vec<u8>> {
+    let tx = state.db.begin_write().await?;
+    let bytes = store::consents::pdf(tx.conn(), consent_id).await?.ok_or(AppError::NotFound)?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(actor, "consent.pdf_viewed", "consent", consent_id)
+            .in_study(&study.slug)
+            .with(json!({"pdf_sha256": sha256_hex(&bytes)})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(bytes)
+}
+
+/// Withdraws a participant. The consent record stays; `withdraw_data` excludes their
+/// answers from reports and exports from now on.
+pub async fn withdraw(
+    state: &AppState,
+    participant: &Participant,
+    scope: &str,
+    reason: Option<&str>,
+) -> AppResult<Participant> {
+    let scope: WithdrawalScope =
+        scope.parse().map_err(|e: crate::domain::fields::FieldError| {
+            AppError::field("scope", e.code, e.message)
+        })?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        return Err(AppError::field(
+            "reason",
+            "too_long",
+            "Reason must be at most 2000 characters.",
+        ));
+    }
+    let tx = state.db.begin_write().await?;
+    let (participant, study) = reload(tx.conn(), participant).await?;
+    if participant.withdrawal.is_some() {
+        return Err(AppError::Conflict("You have withdrawn from this study already.".into()));
+    }
+    let now = Utc::now();
+    store::participants::withdraw(tx.conn(), participant.id, scope, reason, now).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(participant.actor(), "participant.withdrew", "participant", participant.id)
+            .in_study(&study.slug)
+            .with(json!({"scope": scope, "participant_code": participant.code})),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, scope = %scope, "participant withdrew");
+    Ok(Participant {
+        withdrawal: Some(crate::domain::participant::Withdrawal { scope, at: now }),
+        ..participant
+    })
+}
+
+/// A machine-readable consent receipt, with the fields of a consent record after
+/// ISO/IEC TS 27560.
+pub fn receipt(state: &AppState, study: &Study, participant: &Participant, given: &Given) -> Value {
+    let r = &given.record;
+    json!({
+        "schema": "consentry-receipt/1 (fields after ISO/IEC TS 27560)",
+        "record_id": r.record_id,
+        "record_sha256": given.record_sha256,
+        "pdf_sha256": given.pdf_sha256,
+        "subject": {"code": r.participant_code},
+        "controller": {"name": study.contact_name, "contact": study.contact_email},
+        "purposes": [{"purpose": study.title, "description": study.summary}],
+        "notice": {"title": r.form_title, "version": r.form_version, "sha256": r.form_hash, "language": r.language},
+        "items": r.items.iter().map(|i| json!({
+            "key": i.key, "text": i.text, "required": i.required,
+            "state": if i.agreed { "given" } else { "not_given" },
+        })).collect::<Vec<_>>(),
+        "timestamp": r.signed_at,
+        "method": if r.drawn_signature_sha256.is_some() { "online: typed name and drawn signature" } else { "online: typed name" },
+        "identity_check": r.identity_check,
+        "jurisdiction": {"ethics_committee": r.committee, "approval_reference": r.ethics_reference},
+        "state": if participant.withdrawal.is_some() { "withdrawn" } else { "active" },
+        "withdrawal": {
+            "how": "Withdraw at any time from your page, or tell the researchers; it has no consequence for your studies.",
+            "url": state.config.public_link("/participant"),
+            "api": "POST /api/v1/participant/withdraw {\"scope\": \"future_only\" | \"withdraw_data\"}",
+        },
+    })
+}
+
+/// One line of the consent register.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterEntry {
+    pub consent_id: i64,
+    pub participant_code: String,
+    pub version: String,
+    pub form_hash: String,
+    pub signed_at: String,
+    pub items: serde_json::Map<String, Value>,
+    pub typed_name: String,
+    pub drawn_signature: bool,
+    pub withdrawal: Option<Value>,
+    pub record_sha256: String,
+    pub pdf_sha256: String,
+}
+
+fn require_register_reader(capacity: Capacity) -> AppResult<()> {
+    match capacity {
+        Capacity::Coordinator | Capacity::EthicsOfficer => Ok(()),
+        Capacity::Facilitator => {
+            Err(AppError::Forbidden("Facilitators do not read the consent register.".into()))
+        }
+    }
+}
+
+/// The consent register of a study; reading it is audited.
+pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<RegisterEntry>> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_register_reader(capacity)?;
+    let consents = store::consents::of_study(tx.conn(), study.id).await?;
+    let mut entries = Vec::with_capacity(consents.len());
+    for c in &consents {
+        let Some(r) = &c.record else {
+            return Err(AppError::Internal(format!("consent {} record unreadable", c.id)));
+        };
+        let withdrawal = store::participants::find(tx.conn(), c.participant_id)
+            .await?
+            .and_then(|p| p.withdrawal)
+            .map(|w| json!({"scope": w.scope, "at": format_at(&w.at)}));
+        entries.push(RegisterEntry {
+            consent_id: c.id,
+            participant_code: r.participant_code.clone(),
+            version: r.form_version.clone(),
+            form_hash: r.form_hash.clone(),
+            signed_at: r.signed_at.clone(),
+            items: r.items.iter().map(|i| (i.key.clone(), Value::Bool(i.agreed))).collect(),
+            typed_name: r.typed_name.clone(),
+            drawn_signature: r.drawn_signature_sha256.is_some(),
+            withdrawal,
+            record_sha256: c.record_sha256.clone(),
+            pdf_sha256: c.pdf_sha256.clone(),
+        });
+    }
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "consent.register_viewed", "study", study.id)
+            .in_study(&study.slug)
+            .with(json!({"entries": entries.len()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entries)
+}
+
+/// A signed PDF from the register, for coordinators and ethics officers; audited.
+pub async fn staff_pdf(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    consent_id: i64,
+) -> AppResult<Vec<u8>> {
+    let (study, capacity) = visible(state.db.conn(), user, slug).await?;
+    require_register_reader(capacity)?;
+    let belongs = store::consents::of_study(state.db.conn(), study.id)
+        .await?
+        .iter()
+        .any(|c| c.id == consent_id);
+    if !belongs {
+        return Err(AppError::NotFound);
+    }
+    pdf_audited(state, &study, consent_id, &user.actor()).await
+}

@@ -1,0 +1,174 @@
+//! Participants and their contact details (kept in a table of their own, read only
+//! for coordinators), and the gapless per-study code counter.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+
+use super::entity::{participant_contacts, participants, study_code_counters};
+use super::{Conn, decode};
+use crate::domain::participant::{Participant, Withdrawal, WithdrawalScope, participant_code};
+use crate::domain::user::Email;
+use crate::error::AppError;
+
+fn to_domain(m: participants::Model) -> Result<Participant, AppError> {
+    let withdrawal = match (m.withdrawal_scope, m.withdrawn_at) {
+        (Some(scope), Some(at)) => {
+            Some(Withdrawal { scope: decode::<WithdrawalScope>("withdrawal scope", &scope)?, at })
+        }
+        _ => None,
+    };
+    Ok(Participant {
+        id: m.id,
+        study_id: m.study_id,
+        code: m.code,
+        withdrawal,
+        created_at: m.created_at,
+    })
+}
+
+pub async fn insert(
+    db: &impl Conn,
+    study_id: i64,
+    token_hash: &str,
+    name: &str,
+    email: &Email,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<Participant, AppError> {
+    let model = participants::ActiveModel {
+        study_id: Set(study_id),
+        token_hash: Set(token_hash.to_string()),
+        code: Set(None),
+        source: Set(source.to_string()),
+        withdrawal_scope: Set(None),
+        withdrawal_reason: Set(None),
+        withdrawn_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    participant_contacts::ActiveModel {
+        participant_id: Set(model.id),
+        study_id: Set(study_id),
+        name: Set(name.to_string()),
+        email: Set(email.as_str().to_string()),
+    }
+    .insert(db)
+    .await?;
+    to_domain(model)
+}
+
+/// The participant of `study_id` with this e-mail address, if any.
+pub async fn find_by_email(
+    db: &impl Conn,
+    study_id: i64,
+    email: &Email,
+) -> Result<Option<Participant>, AppError> {
+    let contact = participant_contacts::Entity::find()
+        .filter(participant_contacts::Column::StudyId.eq(study_id))
+        .filter(participant_contacts::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?;
+    match contact {
+        Some(c) => find(db, c.participant_id).await,
+        None => Ok(None),
+    }
+}
+
+pub async fn find(db: &impl Conn, id: i64) -> Result<Option<Participant>, AppError> {
+    participants::Entity::find_by_id(id).one(db).await?.map(to_domain).transpose()
+}
+
+pub async fn find_by_token(
+    db: &impl Conn,
+    token_hash: &str,
+) -> Result<Option<Participant>, AppError> {
+    participants::Entity::find()
+        .filter(participants::Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
+}
+
+pub async fn find_by_code(
+    db: &impl Conn,
+    study_id: i64,
+    code: &str,
+) -> Result<Option<Participant>, AppError> {
+    participants::Entity::find()
+        .filter(participants::Column::StudyId.eq(study_id))
+        .filter(participants::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
+}
+
+/// A new private link for a participant (the old one stops working).
+pub async fn set_token(db: &impl Conn, id: i64, token_hash: &str) -> Result<(), AppError> {
+    participants::Entity::update_many()
+        .col_expr(participants::Column::TokenHash, Expr::value(token_hash))
+        .filter(participants::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Name and e-mail address, for coordinators and for mail only.
+pub async fn contact(db: &impl Conn, id: i64) -> Result<Option<(String, String)>, AppError> {
+    Ok(participant_contacts::Entity::find_by_id(id).one(db).await?.map(|c| (c.name, c.email)))
+}
+
+/// Gives the participant the study's next code, without gaps: the counter row is
+/// locked for the rest of the transaction (`FOR UPDATE` on PostgreSQL).
+pub async fn assign_code(
+    db: &impl Conn,
+    study_id: i64,
+    participant_id: i64,
+) -> Result<String, AppError> {
+    study_code_counters::Entity::insert(study_code_counters::ActiveModel {
+        study_id: Set(study_id),
+        last_code: Set(0),
+    })
+    .on_conflict_do_nothing()
+    .exec(db)
+    .await?;
+    let counter = study_code_counters::Entity::find_by_id(study_id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal("code counter vanished".into()))?;
+    let next = counter.last_code + 1;
+    study_code_counters::Entity::update_many()
+        .col_expr(study_code_counters::Column::LastCode, Expr::value(next))
+        .filter(study_code_counters::Column::StudyId.eq(study_id))
+        .exec(db)
+        .await?;
+    let code = participant_code(next);
+    participants::Entity::update_many()
+        .col_expr(participants::Column::Code, Expr::value(code.clone()))
+        .filter(participants::Column::Id.eq(participant_id))
+        .exec(db)
+        .await?;
+    Ok(code)
+}
+
+pub async fn withdraw(
+    db: &impl Conn,
+    id: i64,
+    scope: WithdrawalScope,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    participants::Entity::update_many()
+        .col_expr(participants::Column::WithdrawalScope, Expr::value(scope.as_str()))
+        .col_expr(participants::Column::WithdrawalReason, Expr::value(reason.map(str::to_string)))
+        .col_expr(participants::Column::WithdrawnAt, Expr::value(now))
+        .filter(participants::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! The consent register and signed PDFs, for coordinators and ethics officers.
+
+use rocket::http::ContentType;
+use rocket::serde::json::Json;
+use rocket::{State, get};
+
+use super::dto::{ErrorBody, RegisterEntryDto};
+use crate::service::{AppState, consent};
+use crate::web::errors::ApiResult;
+use crate::web::guards::StaffUser;
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/consents", tag = "consent",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every signed consent, in signing order (reading it is audited)", body = Vec<RegisterEntryDto>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Facilitators do not read the register", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/consents")]
+pub async fn register(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<Vec<RegisterEntryDto>>> {
+    let entries = consent::register(state, &staff.0, slug).await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|e| RegisterEntryDto {
+                pdf_url: format!("/api/v1/studies/{slug}/consents/{}/pdf", e.consent_id),
+                consent_id: e.consent_id,
+                participant_code: e.participant_code,
+                version: e.version,
+                form_hash: e.form_hash,
+                signed_at: e.signed_at,
+                items: e.items,
+                typed_name: e.typed_name,
+                drawn_signature: e.drawn_signature,
+                withdrawal: e.withdrawal,
+                record_sha256: e.record_sha256,
+                pdf_sha256: e.pdf_sha256,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/consents/{consent_id}/pdf", tag = "consent",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("consent_id" = i64, Path, description = "The consent's id from the register"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed PDF as stored at signing (reading it is audited)", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Facilitators do not read signed consents", body = ErrorBody),
+        (status = 404, description = "No such study or consent", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/consents/<consent_id>/pdf")]
+pub async fn pdf(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    consent_id: i64,
+) -> ApiResult<(ContentType, Vec<u8>)> {
+    let bytes = consent::staff_pdf(state, &staff.0, slug, consent_id).await?;
+    Ok((ContentType::PDF, bytes))
+}

@@ -1,0 +1,242 @@
+//! The participant's side of the API (their own record only, by their private
+//! token) and the coordinator's direct invitation.
+
+use rocket::http::{ContentType, Status};
+use rocket::serde::json::Json;
+use rocket::{State, get, post};
+use serde_json::Value;
+
+use super::dto::{
+    ConsentGivenDto, ConsentItemDto, ContactDto, ErrorBody, EthicsRefDto, GiveConsent,
+    InvitationDto, InviteParticipant, NextStepDto, ParticipantFormDto, PortalConsentDto, PortalDto,
+    PortalStudyDto, Withdraw,
+};
+use crate::domain::consent::SignRequest;
+use crate::domain::participant::consent_steps;
+use crate::service::{AppState, consent, participants};
+use crate::web::errors::ApiResult;
+use crate::web::guards::{ParticipantUser, StaffUser};
+use crate::web::json::JsonBody;
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/participants", tag = "participants",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    request_body = InviteParticipant,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The private link (shown once)", body = InvitationDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 410, description = "The study is suspended or closed", body = ErrorBody),
+        (status = 422, description = "A field was refused", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/participants", data = "<body>")]
+pub async fn invite(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<InviteParticipant>,
+) -> ApiResult<(Status, Json<InvitationDto>)> {
+    let inv = participants::invite(state, &staff.0, slug, &body.0.name, &body.0.email).await?;
+    Ok((
+        Status::Created,
+        Json(InvitationDto {
+            participant_token: inv.token,
+            portal_url: inv.portal_url,
+            reissued: inv.reissued,
+        }),
+    ))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The participant's status and next steps", body = PortalDto),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+    )
+)]
+#[get("/participant")]
+pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<Json<PortalDto>> {
+    let latest = consent::latest(state, &me.participant).await?;
+    let active = consent::active_form(state, &me.participant).await.ok();
+    let steps = consent_steps(
+        latest.as_ref().map(|g| g.record.form_version.as_str()),
+        active.as_ref().map(|f| f.version.as_str()),
+        me.participant.withdrawal.is_some(),
+    );
+    let s = &me.study;
+    Ok(Json(PortalDto {
+        study: PortalStudyDto {
+            slug: s.slug.clone(),
+            title: s.title.clone(),
+            ethics: EthicsRefDto {
+                committee: s.ethics.committee.clone(),
+                reference: s.ethics.reference.clone(),
+            },
+            contact: ContactDto { name: s.contact_name.clone(), email: s.contact_email.clone() },
+        },
+        code: me.participant.code.clone(),
+        status: me.participant.status().to_string(),
+        consent: latest.map(|g| PortalConsentDto {
+            version: g.record.form_version,
+            signed_at: g.record.signed_at,
+            pdf_sha256: g.pdf_sha256,
+        }),
+        next_steps: steps
+            .into_iter()
+            .map(|n| NextStepDto {
+                step: n.step.to_string(),
+                state: if n.done { "done" } else { "todo" }.to_string(),
+                key: None,
+                version: n.version,
+            })
+            .collect(),
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/consent-form", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The consent form in force", body = ParticipantFormDto),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 404, description = "The study has no consent form in force", body = ErrorBody),
+    )
+)]
+#[get("/participant/consent-form")]
+pub async fn consent_form(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<Json<ParticipantFormDto>> {
+    let f = consent::active_form(state, &me.participant).await?;
+    Ok(Json(ParticipantFormDto {
+        version: f.version,
+        title: f.title,
+        language: f.language,
+        body_markdown: f.body_markdown,
+        items: f
+            .items
+            .into_iter()
+            .map(|i| ConsentItemDto { key: i.key, text: i.text, required: i.required })
+            .collect(),
+        form_hash: f.form_hash,
+        ethics: EthicsRefDto {
+            committee: me.study.ethics.committee.clone(),
+            reference: me.study.ethics.reference.clone(),
+        },
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/consent", tag = "participants",
+    request_body = GiveConsent,
+    security(("participant" = [])),
+    responses(
+        (status = 201, description = "Consent recorded; the signed PDF is stored", body = ConsentGivenDto),
+        (status = 200, description = "The same consent again (a safe retry): the existing record", body = ConsentGivenDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 409, description = "Not the version in force, another text, or a different consent given already", body = ErrorBody),
+        (status = 410, description = "The study cannot take consent now", body = ErrorBody),
+        (status = 422, description = "A required item not agreed, no name, or reading not confirmed", body = ErrorBody),
+    )
+)]
+#[post("/participant/consent", data = "<body>")]
+pub async fn give(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    body: JsonBody<GiveConsent>,
+) -> ApiResult<(Status, Json<ConsentGivenDto>)> {
+    let b = body.0;
+    let req = SignRequest {
+        version: b.version,
+        form_hash: b.form_hash,
+        items: b.items,
+        typed_name: b.signature.typed_name,
+        drawn_svg: b.signature.drawn_svg,
+        read_confirmed: b.read_confirmed,
+    };
+    let given = consent::give(state, &me.participant, req).await?;
+    let status = if given.created { Status::Created } else { Status::Ok };
+    let receipt = consent::receipt(state, &me.study, &me.participant, &given);
+    Ok((
+        status,
+        Json(ConsentGivenDto {
+            consent_id: given.consent_id,
+            participant_code: given.record.participant_code.clone(),
+            signed_at: given.record.signed_at.clone(),
+            version: given.record.form_version.clone(),
+            ethics_reference: given.record.ethics_reference.clone(),
+            record_sha256: given.record_sha256.clone(),
+            pdf_sha256: given.pdf_sha256.clone(),
+            receipt,
+        }),
+    ))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/consent.pdf", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The signed PDF, byte for byte as hashed at signing", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 404, description = "No consent given yet", body = ErrorBody),
+    )
+)]
+#[get("/participant/consent.pdf")]
+pub async fn pdf(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<(ContentType, Vec<u8>)> {
+    let bytes = consent::participant_pdf(state, &me.participant, &me.study).await?;
+    Ok((ContentType::PDF, bytes))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/consent/receipt", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The consent receipt (fields after ISO/IEC TS 27560)", body = Object),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 404, description = "No consent given yet", body = ErrorBody),
+    )
+)]
+#[get("/participant/consent/receipt")]
+pub async fn receipt(state: &State<AppState>, me: ParticipantUser) -> ApiResult<Json<Value>> {
+    let given =
+        consent::latest(state, &me.participant).await?.ok_or(crate::error::AppError::NotFound)?;
+    Ok(Json(consent::receipt(state, &me.study, &me.participant, &given)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/withdraw", tag = "participants",
+    request_body = Withdraw,
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "Withdrawn; the consent record stays", body = Object),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 409, description = "Withdrawn already", body = ErrorBody),
+        (status = 422, description = "Unknown scope", body = ErrorBody),
+    )
+)]
+#[post("/participant/withdraw", data = "<body>")]
+pub async fn withdraw(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    body: JsonBody<Withdraw>,
+) -> ApiResult<Json<Value>> {
+    let p =
+        consent::withdraw(state, &me.participant, &body.0.scope, body.0.reason.as_deref()).await?;
+    let w = p.withdrawal.as_ref();
+    Ok(Json(serde_json::json!({
+        "status": p.status(),
+        "scope": w.map(|w| w.scope),
+        "withdrawn_at": w.map(|w| crate::domain::audit::format_at(&w.at)),
+        "consent_record_kept": true,
+    })))
+}
