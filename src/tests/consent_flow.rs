@@ -10,11 +10,11 @@ use crate::domain::audit::sha256_hex;
 const REF: &str = "CF15/2639-2015001090";
 const STUDY: &str = "/api/v1/studies/study-one";
 
-struct Study {
+pub(super) struct Study {
     coord: String,
     ethics: String,
     fac: String,
-    form_hash: String,
+    pub(super) form_hash: String,
 }
 
 fn form(version: &str) -> Value {
@@ -44,7 +44,7 @@ async fn approve(app: &TestApp, s: &Study, version: &str) -> String {
     v["form_hash"].as_str().unwrap_or_default().to_string()
 }
 
-async fn recruiting_study(app: &TestApp) -> Study {
+pub(super) async fn recruiting_study(app: &TestApp) -> Study {
     let coord = app.staff("coord@example.org", "coordinator").await;
     let ethics = app.staff("eth@example.org", "ethics_officer").await;
     let fac = app.staff("fac@example.org", "facilitator").await;
@@ -64,7 +64,7 @@ async fn recruiting_study(app: &TestApp) -> Study {
     s
 }
 
-async fn invite(app: &TestApp, s: &Study, email: &str) -> String {
+pub(super) async fn invite(app: &TestApp, s: &Study, email: &str) -> String {
     let (status, v) = app
         .post_json(
             &format!("{STUDY}/participants"),

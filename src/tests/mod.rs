@@ -13,3 +13,4 @@ mod consent_flow;
 mod errors_and_ops;
 mod html_pages;
 mod layering;
+mod participant_pages;

@@ -1,9 +1,12 @@
 //! Server-rendered pages for people. Every page works without JavaScript; every
 //! POST form carries a CSRF token (see `CsrfForm`).
 
+pub mod participant;
 pub mod staff;
 pub mod views;
 
 pub fn routes() -> Vec<rocket::Route> {
-    staff::routes()
+    let mut all = staff::routes();
+    all.extend(participant::routes());
+    all
 }

@@ -68,3 +68,76 @@ pub struct LoginForm {
     pub email: String,
     pub error: Option<String>,
 }
+
+/// What every participant page shows about the study: its title, the approval it
+/// runs under, and whom to contact.
+#[derive(Serialize)]
+pub struct StudyBanner {
+    pub title: String,
+    pub committee: String,
+    pub reference: String,
+    pub contact_name: String,
+    pub contact_email: String,
+}
+
+impl From<&Study> for StudyBanner {
+    fn from(s: &Study) -> Self {
+        Self {
+            title: s.title.clone(),
+            committee: s.ethics.committee.clone(),
+            reference: s.ethics.reference.clone(),
+            contact_name: s.contact_name.clone(),
+            contact_email: s.contact_email.clone(),
+        }
+    }
+}
+
+/// A block of the explanatory statement, for templates (Markdown subset: headings,
+/// bullets, paragraphs; the text is escaped by the template).
+#[derive(Serialize, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+pub fn blocks(markdown: &str) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::new();
+    let mut paragraph: Vec<String> = Vec::new();
+    let flush = |out: &mut Vec<Block>, paragraph: &mut Vec<String>| {
+        if !paragraph.is_empty() {
+            out.push(Block { kind: "p", text: paragraph.join(" ") });
+            paragraph.clear();
+        }
+    };
+    for raw in markdown.lines() {
+        let line = raw.trim().replace("**", "").replace("__", "");
+        if line.is_empty() {
+            flush(&mut out, &mut paragraph);
+        } else if let Some(h) = line.strip_prefix('#') {
+            flush(&mut out, &mut paragraph);
+            out.push(Block { kind: "h", text: h.trim_start_matches('#').trim().to_string() });
+        } else if let Some(item) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
+            flush(&mut out, &mut paragraph);
+            out.push(Block { kind: "li", text: item.to_string() });
+        } else {
+            paragraph.push(line);
+        }
+    }
+    flush(&mut out, &mut paragraph);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_blocks() {
+        let b = blocks("## Why\nWe ask **you**\nbecause.\n\n- one\n* two");
+        let kinds: Vec<_> = b.iter().map(|b| (b.kind, b.text.as_str())).collect();
+        assert_eq!(
+            kinds,
+            [("h", "Why"), ("p", "We ask you because."), ("li", "one"), ("li", "two")]
+        );
+    }
+}

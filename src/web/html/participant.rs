@@ -1,0 +1,238 @@
+//! Participants' pages: the private link, their page, signing the consent form
+//! (typed name, optional drawn signature), and withdrawal. Work without JavaScript.
+
+use std::collections::BTreeMap;
+
+use rocket::form::FromForm;
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::response::Redirect;
+use rocket::time::Duration as CookieDuration;
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::{Template, context};
+
+use super::views::{StudyBanner, blocks};
+use crate::domain::consent::SignRequest;
+use crate::domain::participant::consent_steps;
+use crate::error::AppError;
+use crate::service::{AppState, consent, participants};
+use crate::web::errors::{PageError, PageResult};
+use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser};
+
+/// Exchanges the private link's token for a session cookie and moves on, so the
+/// token leaves the address bar (and no page with it in its address is kept).
+#[get("/p/<token>")]
+async fn link(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    token: &str,
+) -> PageResult<Redirect> {
+    match participants::authenticate(state, token).await? {
+        Some(_) => {
+            let secure = state.config.public_url.starts_with("https://");
+            cookies.add_private(
+                Cookie::build((PARTICIPANT_COOKIE, token.to_string()))
+                    .http_only(true)
+                    .same_site(SameSite::Lax)
+                    .secure(secure)
+                    .path("/")
+                    .max_age(CookieDuration::days(30)),
+            );
+            Ok(Redirect::to("/participant"))
+        }
+        None => Err(PageError(AppError::NotFound)),
+    }
+}
+
+fn study_context(me: &ParticipantUser) -> StudyBanner {
+    StudyBanner::from(&me.study)
+}
+
+#[get("/participant")]
+async fn portal(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+) -> PageResult<Template> {
+    let latest = consent::latest(state, &me.participant).await?;
+    let active = consent::active_form(state, &me.participant).await.ok();
+    let steps = consent_steps(
+        latest.as_ref().map(|g| g.record.form_version.as_str()),
+        active.as_ref().map(|f| f.version.as_str()),
+        me.participant.withdrawal.is_some(),
+    );
+    Ok(Template::render(
+        "participant/portal",
+        context! {
+            study: study_context(&me),
+            csrf: csrf.0,
+            code: me.participant.code.clone(),
+            status: me.participant.status(),
+            steps,
+            signed_version: latest.as_ref().map(|g| g.record.form_version.clone()),
+            signed_at: latest.as_ref().map(|g| g.record.signed_at.clone()),
+        },
+    ))
+}
+
+#[derive(FromForm, Default)]
+struct SignForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    version: String,
+    #[field(default = String::new())]
+    form_hash: String,
+    #[field(default = BTreeMap::new())]
+    items: BTreeMap<String, bool>,
+    signature: SignatureFields,
+    #[field(default = false)]
+    read_confirmed: bool,
+}
+
+#[derive(FromForm, Default, Clone)]
+struct SignatureFields {
+    #[field(default = String::new())]
+    typed_name: String,
+    #[field(default = String::new())]
+    drawn_svg: String,
+}
+
+impl CsrfProtected for SignForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+async fn sign_page(
+    state: &AppState,
+    me: &ParticipantUser,
+    csrf: &str,
+    form: Option<&SignForm>,
+    error: Option<AppError>,
+) -> PageResult<(Status, Template)> {
+    let f = consent::active_form(state, &me.participant).await?;
+    let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
+    let errors: Vec<(String, Vec<String>)> = error
+        .as_ref()
+        .and_then(|e| e.fields())
+        .map(|f| f.messages().into_iter().collect())
+        .unwrap_or_default();
+    let message = error.as_ref().filter(|e| e.fields().is_none()).map(|e| e.public_message());
+    let items: Vec<_> = f
+        .items
+        .iter()
+        .map(|i| {
+            let checked = form.is_some_and(|s| s.items.get(&i.key).copied().unwrap_or(false));
+            let field = format!("items.{}", i.key);
+            let item_errors: Vec<String> =
+                errors.iter().find(|(k, _)| *k == field).map(|(_, v)| v.clone()).unwrap_or_default();
+            serde_json::json!({"key": i.key, "text": i.text, "required": i.required, "checked": checked, "errors": item_errors})
+        })
+        .collect();
+    let field_errors = |name: &str| -> Vec<String> {
+        errors.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    };
+    Ok((
+        status,
+        Template::render(
+            "participant/consent",
+            context! {
+                study: study_context(me),
+                csrf,
+                form: context! { version: f.version, title: f.title, form_hash: f.form_hash, language: f.language },
+                statement: blocks(&f.body_markdown),
+                items,
+                typed_name: form.map(|s| s.signature.typed_name.clone()).unwrap_or_default(),
+                read_confirmed: form.is_some_and(|s| s.read_confirmed),
+                errors: errors.clone(),
+                name_errors: field_errors("signature.typed_name"),
+                read_errors: field_errors("read_confirmed"),
+                signature_errors: field_errors("signature.drawn_svg"),
+                message,
+            },
+        ),
+    ))
+}
+
+#[get("/participant/consent")]
+async fn consent_page(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+) -> PageResult<(Status, Template)> {
+    sign_page(state, &me, &csrf.0, None, None).await
+}
+
+#[post("/participant/consent", data = "<form>")]
+async fn consent_submit(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<SignForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    let f = form.0;
+    let req = SignRequest {
+        version: f.version.clone(),
+        form_hash: f.form_hash.clone(),
+        items: f.items.clone(),
+        typed_name: f.signature.typed_name.clone(),
+        drawn_svg: Some(f.signature.drawn_svg.clone()).filter(|s| !s.trim().is_empty()),
+        read_confirmed: f.read_confirmed,
+    };
+    match consent::give(state, &me.participant, req).await {
+        Ok(_) => Ok(Ok(Redirect::to("/participant"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            Ok(Err(sign_page(state, &me, &csrf.0, Some(&f), Some(e)).await?))
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(FromForm)]
+struct WithdrawForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    scope: String,
+    #[field(default = String::new())]
+    reason: String,
+}
+
+impl CsrfProtected for WithdrawForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[get("/participant/withdraw")]
+fn withdraw_page(me: ParticipantUser, csrf: CsrfToken) -> Template {
+    Template::render(
+        "participant/withdraw",
+        context! { study: study_context(&me), csrf: csrf.0, errors: Vec::<String>::new() },
+    )
+}
+
+#[post("/participant/withdraw", data = "<form>")]
+async fn withdraw_submit(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<WithdrawForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    let f = form.0;
+    match consent::withdraw(state, &me.participant, &f.scope, Some(f.reason.as_str())).await {
+        Ok(_) => Ok(Ok(Redirect::to("/participant"))),
+        Err(AppError::Validation(fields)) => Ok(Err((
+            Status::UnprocessableEntity,
+            Template::render(
+                "participant/withdraw",
+                context! { study: study_context(&me), csrf: csrf.0, errors: fields.messages().into_values().flatten().collect::<Vec<_>>() },
+            ),
+        ))),
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![link, portal, consent_page, consent_submit, withdraw_page, withdraw_submit]
+}
