@@ -40,6 +40,30 @@ enum Command {
     },
     /// Recompute every audit chain; exit 1 when one is broken.
     VerifyAudit,
+    /// Consent-form versions from files under forms/consent/.
+    ConsentForm {
+        #[command(subcommand)]
+        command: ConsentFormCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsentFormCommand {
+    /// Draft a consent-form version for a study from a file, on behalf of one of its coordinators.
+    Draft {
+        /// The study's slug.
+        #[arg(long)]
+        study: String,
+        /// A consent-form file, e.g. forms/consent/social-media-medical-education.toml.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// The version label, e.g. 1 or 2.1 (never reused in a study).
+        #[arg(long)]
+        version: String,
+        /// The e-mail address of a coordinator of the study, recorded as the author.
+        #[arg(long)]
+        by: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -158,6 +182,39 @@ async fn run(
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::ConsentForm {
+            command: ConsentFormCommand::Draft { study, file, version, by },
+        } => {
+            let draft =
+                crate::forms::consent::draft_from_file(&file, &version).map_err(|errors| {
+                    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+                })?;
+            let db = open(&config).await?;
+            let state = AppState::new(db, config);
+            let email = crate::domain::user::Email::parse(&by)
+                .map_err(|e| format!("--by: {}", e.message))?;
+            let author = crate::store::users::find_by_email(state.db.conn(), &email)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("--by: no staff account {email}"))?;
+            let form = service::consent_forms::draft(&state, &author, &study, Ok(draft))
+                .await
+                .map_err(|e| match e {
+                    crate::error::AppError::NotFound => {
+                        format!("no study {study} that {email} works on")
+                    }
+                    other => other.public_message(),
+                })?;
+            println!(
+                "drafted {study} consent form version {} (form hash {})",
+                form.version, form.form_hash
+            );
+            println!(
+                "an ethics officer approves it: POST /api/v1/studies/{study}/consent-forms/{}/approve",
+                form.version
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::VerifyAudit => {
             let db = open(&config).await?;
             match audit::verify(&db)
@@ -203,7 +260,7 @@ async fn serve(
     let db = open(&config).await?;
     let state = AppState::new(db, config.clone());
     if demo {
-        let logins = service::demo::load(&state)
+        let loaded = service::demo::load(&state)
             .await
             .map_err(|e| format!("the demo could not be loaded: {e}"))?;
         let mut out = std::io::stdout().lock();
@@ -218,9 +275,14 @@ async fn serve(
             "Sign in at {}/staff/login with (demo only, never in production):",
             config.public_url.trim_end_matches('/')
         );
-        for l in logins {
+        for l in loaded.logins {
             let _ = writeln!(out, "  {:<15} {:<40} {}", l.role, l.email, l.password);
         }
+        let _ = writeln!(
+            out,
+            "A demo participant's private link (new at every start; open it on a phone):"
+        );
+        let _ = writeln!(out, "  {}", loaded.participant_link);
         let _ = out.flush();
     }
     tracing::info!(address = %config.address, port = config.port, database = %redact_url(&config.database_url), "serving");

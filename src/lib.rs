@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod forms;
 pub mod pdf;
 pub mod service;
 pub mod store;

@@ -58,10 +58,20 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
     },
 ];
 
-/// Loads the demo study and its staff; returns the logins to print.
-pub async fn load(state: &AppState) -> AppResult<&'static [DemoLogin]> {
+/// What the demo prints: the staff logins and a participant's private link.
+pub struct Demo {
+    pub logins: &'static [DemoLogin],
+    pub participant_link: String,
+}
+
+pub const DEMO_CONSENT_FILE: &str = "consent/social-media-medical-education.toml";
+
+/// Loads the demo study, its staff and its consent form (approved, so the study is
+/// recruiting), and issues a fresh private link for a demo participant.
+pub async fn load(state: &AppState) -> AppResult<Demo> {
     let mut coordinator = None;
     let mut facilitators = Vec::new();
+    let mut ethics = None;
     for login in DEMO_LOGINS {
         let email = Email::parse(login.email).map_err(|e| AppError::Internal(e.message))?;
         let user = match store::users::find_by_email(state.db.conn(), &email).await? {
@@ -75,11 +85,13 @@ pub async fn load(state: &AppState) -> AppResult<&'static [DemoLogin]> {
         match login.role {
             "coordinator" => coordinator = Some(user),
             "facilitator" => facilitators.push(user),
+            "ethics_officer" => ethics = Some(user),
             _ => {}
         }
     }
     let coordinator =
         coordinator.ok_or_else(|| AppError::Internal("demo has no coordinator".into()))?;
+    let ethics = ethics.ok_or_else(|| AppError::Internal("demo has no ethics officer".into()))?;
 
     if store::studies::find_by_slug(state.db.conn(), DEMO_SLUG).await?.is_none() {
         let today = Utc::now().date_naive();
@@ -109,5 +121,34 @@ pub async fn load(state: &AppState) -> AppResult<&'static [DemoLogin]> {
         )
         .await?;
     }
-    Ok(DEMO_LOGINS)
+    if super::consent_forms::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
+        let path = std::path::Path::new(&state.config.forms_dir).join(DEMO_CONSENT_FILE);
+        let draft = crate::forms::consent::draft_from_file(&path, "1").map_err(|errors| {
+            AppError::Internal(
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            )
+        })?;
+        super::consent_forms::draft(state, &coordinator, DEMO_SLUG, Ok(draft)).await?;
+        let (study, _) = super::studies::get(state, &coordinator, DEMO_SLUG).await?;
+        let today = Utc::now().date_naive().to_string();
+        super::consent_forms::approve(
+            state,
+            &ethics,
+            DEMO_SLUG,
+            "1",
+            &study.ethics.reference,
+            &today,
+        )
+        .await?;
+        super::studies::change_status(state, &coordinator, DEMO_SLUG, "recruiting", None).await?;
+    }
+    let invitation = super::participants::invite(
+        state,
+        &coordinator,
+        DEMO_SLUG,
+        "Demo Participant",
+        "demo.participant@student.example.edu",
+    )
+    .await?;
+    Ok(Demo { logins: DEMO_LOGINS, participant_link: invitation.portal_url })
 }

@@ -10,6 +10,7 @@ mod api_consent_forms;
 mod api_studies;
 mod audit_chain;
 mod consent_flow;
+mod demo;
 mod errors_and_ops;
 mod html_pages;
 mod layering;

@@ -1,0 +1,136 @@
+//! Consent-form files (`forms/consent/*.toml`): `title`, `language`, `body` (the
+//! explanatory statement, Markdown) and `[[item]]` entries with `key`, `text`,
+//! `required`. A file has no version: it is given when the file is drafted for a study.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{FormFileError, line_of, line_of_key};
+use crate::domain::consent::{ConsentFormDraft, ItemInput};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentFile {
+    title: String,
+    language: String,
+    body: String,
+    #[serde(rename = "item", default)]
+    items: Vec<ItemFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemFile {
+    key: String,
+    text: String,
+    #[serde(default)]
+    required: bool,
+}
+
+/// Reads a consent-form file and checks it as a draft of `version`.
+pub fn draft_from_file(path: &Path, version: &str) -> Result<ConsentFormDraft, Vec<FormFileError>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![FormFileError::new(path, 0, "file", format!("cannot be read: {e}"))])?;
+    draft_from_str(path, &text, version)
+}
+
+pub fn draft_from_str(
+    path: &Path,
+    text: &str,
+    version: &str,
+) -> Result<ConsentFormDraft, Vec<FormFileError>> {
+    let file: ConsentFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+        let message = e.message().to_string();
+        let key = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.contains("unknown field") || message.contains("missing field"))
+            .unwrap_or("file")
+            .to_string();
+        vec![FormFileError::new(path, line, &key, message)]
+    })?;
+    let items: Vec<ItemInput> = file
+        .items
+        .iter()
+        .map(|i| ItemInput { key: i.key.clone(), text: i.text.clone(), required: i.required })
+        .collect();
+    ConsentFormDraft::parse(version, &file.language, &file.title, &file.body, &items).map_err(
+        |errors| {
+            errors
+                .iter()
+                .flat_map(|(field, list)| {
+                    // `items[2].key` → the third `[[item]]` table's `key`.
+                    let (key, line) =
+                        match field.strip_prefix("items[").and_then(|r| r.split_once("].")) {
+                            Some((index, sub)) => {
+                                let nth = index.parse::<usize>().unwrap_or(0);
+                                let table = text
+                                    .match_indices("[[item]]")
+                                    .nth(nth)
+                                    .map(|(at, _)| at)
+                                    .unwrap_or(0);
+                                (format!("item[{}].{sub}", nth + 1), line_of_key(text, sub, table))
+                            }
+                            None => {
+                                let key =
+                                    if field == "body_markdown" { "body" } else { field.as_str() };
+                                (key.to_string(), line_of_key(text, key, 0))
+                            }
+                        };
+                    list.iter()
+                        .map(move |e| FormFileError::new(path, line, &key, e.message.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new("forms/consent/test.toml")
+    }
+
+    #[test]
+    fn the_seed_form_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("forms/consent/social-media-medical-education.toml");
+        let draft = draft_from_file(&path, "1").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(draft.language, "en-AU");
+        assert!(draft.body_markdown.contains("CF15/2639-2015001090"));
+        let keys: Vec<_> = draft.items.iter().map(|i| (i.key.as_str(), i.required)).collect();
+        assert_eq!(
+            &keys[..4],
+            [
+                ("read_statement", true),
+                ("take_part", true),
+                ("audio_recording", true),
+                ("verbatim_quotes", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let unknown = "title = \"T\"\nlanguage = \"en\"\nbody = \"B\"\ncolour = \"red\"\n";
+        let e = draft_from_str(p(), unknown, "1").err().unwrap_or_default();
+        assert_eq!((e[0].line, e[0].key.as_str()), (4, "colour"), "{e:?}");
+        assert!(e[0].to_string().starts_with("forms/consent/test.toml:4: colour:"));
+
+        let bad_item = "title = \"T\"\nlanguage = \"en\"\nbody = \"B\"\n\n[[item]]\nkey = \"ok\"\ntext = \"Fine\"\n\n[[item]]\nkey = \"Not OK\"\ntext = \"x\"\n";
+        let e = draft_from_str(p(), bad_item, "1").err().unwrap_or_default();
+        assert_eq!((e[0].line, e[0].key.as_str()), (10, "item[2].key"), "{e:?}");
+
+        let bad_language = "title = \"T\"\nlanguage = \"English please\"\nbody = \"B\"\n[[item]]\nkey = \"a\"\ntext = \"t\"\n";
+        let e = draft_from_str(p(), bad_language, "1").err().unwrap_or_default();
+        assert_eq!((e[0].line, e[0].key.as_str()), (2, "language"), "{e:?}");
+
+        let e = draft_from_str(p(), "title = \n", "1").err().unwrap_or_default();
+        assert_eq!(e[0].line, 1, "{e:?}");
+    }
+}

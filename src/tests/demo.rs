@@ -1,0 +1,42 @@
+//! `serve --demo`: the seed study, its staff of every role, its approved consent
+//! form and a participant link — loaded twice without change.
+
+use rocket::http::Status;
+
+use crate::service::demo::{self, DEMO_LOGINS, DEMO_SLUG};
+
+db_test!(the_demo_loads_twice_and_works, |app| {
+    let first = demo::load(app.state()).await.expect("demo loads");
+    let second = demo::load(app.state()).await.expect("demo loads again");
+    assert_ne!(first.participant_link, second.participant_link, "a fresh link at every start");
+    for login in DEMO_LOGINS {
+        assert!(
+            app.token(login.email, login.password).await.starts_with("cst_"),
+            "{} signs in",
+            login.email
+        );
+    }
+    let coord = app.token("coordinator@demo.consentry.test", "demo-coordinator-password").await;
+    let (status, studies) = app.get_json("/api/v1/studies", Some(&coord)).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(studies.as_array().map(Vec::len), Some(1), "loaded once");
+    assert_eq!(studies[0]["slug"], DEMO_SLUG);
+    assert_eq!(studies[0]["status"], "recruiting");
+    assert_eq!(studies[0]["ethics"]["reference"], "CF15/2639-2015001090");
+    let (_, forms) =
+        app.get_json(&format!("/api/v1/studies/{DEMO_SLUG}/consent-forms"), Some(&coord)).await;
+    assert_eq!(forms.as_array().map(Vec::len), Some(1));
+    assert_eq!(forms[0]["state"], "active");
+
+    let token = second.participant_link.rsplit('/').next().unwrap_or_default().to_string();
+    let (_, form) = app.get_json("/api/v1/participant/consent-form", Some(&token)).await;
+    let body = serde_json::json!({
+        "version": "1", "form_hash": form["form_hash"], "read_confirmed": true,
+        "items": {"read_statement": true, "take_part": true, "audio_recording": true},
+        "signature": {"typed_name": "Demo Participant"},
+    });
+    let (status, v) = app.post_json("/api/v1/participant/consent", Some(&token), body).await;
+    assert_eq!(status, Status::Created, "{v}");
+    let admin = app.token("admin@demo.consentry.test", "demo-admin-password").await;
+    assert_eq!(app.get_json("/api/v1/audit/verify", Some(&admin)).await.1["ok"], true);
+});
