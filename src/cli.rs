@@ -257,8 +257,14 @@ async fn serve(
             return Err("CONSENTRY_SECRET_KEY is required (openssl rand -base64 32)".into());
         }
     }
+    let delivery =
+        crate::mail::sender::Delivery::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
     let db = open(&config).await?;
-    let state = AppState::new(db, config.clone());
+    let state = AppState::new(db.clone(), config.clone());
+    crate::mail::sender::spawn(db, delivery);
+    if config.smtp_url.is_none() {
+        tracing::info!("no CONSENTRY_SMTP_URL: mail is kept in the outbox (GET /api/v1/outbox)");
+    }
     if demo {
         let loaded = service::demo::load(&state)
             .await

@@ -26,6 +26,8 @@ pub struct AppConfig {
     pub forms_dir: String,
     pub public_url: String,
     pub smtp_url: Option<String>,
+    /// The sender of mail, e.g. `Study team <research@example.edu>`.
+    pub mail_from: String,
     pub log_format: LogFormat,
     /// Lifetime of a staff API token, in hours.
     pub token_ttl_hours: i64,
@@ -79,6 +81,7 @@ impl Default for AppConfig {
             forms_dir: "forms".into(),
             public_url: "http://127.0.0.1:8000".into(),
             smtp_url: None,
+            mail_from: "Consentry <consentry@localhost>".into(),
             log_format: LogFormat::Human,
             token_ttl_hours: 12,
             session_ttl_hours: 8,

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_foundation;
 mod m20261125_000002_consent_forms;
 mod m20261125_000003_participants_and_consents;
+mod m20261125_000004_outbox;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_consent_forms::Migration),
             Box::new(m20261125_000003_participants_and_consents::Migration),
+            Box::new(m20261125_000004_outbox::Migration),
         ]
     }
 }

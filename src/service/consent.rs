@@ -143,6 +143,11 @@ pub async fn give(
         crate::pdf::consent::render(&record, &record_sha256, &form.body_markdown, drawing.as_ref())
             .map_err(AppError::Internal)?;
     let pdf_sha256 = sha256_hex(&pdf);
+    if let Some((_, email)) = store::participants::contact(tx.conn(), participant.id).await? {
+        let receipt =
+            crate::mail::compose::consent_receipt(&study, &email, &record, &record_sha256, &pdf);
+        crate::mail::enqueue(tx.conn(), &receipt).await?;
+    }
     let consent_id = store::consents::insert(
         tx.conn(),
         study.id,
@@ -237,6 +242,10 @@ pub async fn withdraw(
     }
     let now = Utc::now();
     store::participants::withdraw(tx.conn(), participant.id, scope, reason, now).await?;
+    if let Some((_, email)) = store::participants::contact(tx.conn(), participant.id).await? {
+        crate::mail::enqueue(tx.conn(), &crate::mail::compose::withdrawal(&study, &email, scope))
+            .await?;
+    }
     audit::record(
         tx.conn(),
         NewEvent::new(participant.actor(), "participant.withdrew", "participant", participant.id)

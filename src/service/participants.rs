@@ -73,6 +73,12 @@ pub async fn invite(
                 (p, false)
             }
         };
+    let link = portal_url(state, &token);
+    crate::mail::enqueue(
+        tx.conn(),
+        &crate::mail::compose::invitation(&study, email.as_str(), &name, &link),
+    )
+    .await?;
     let action = if reissued { "participant.link_reissued" } else { "participant.invited" };
     audit::record(
         tx.conn(),
@@ -82,7 +88,7 @@ pub async fn invite(
     )
     .await?;
     tx.commit().await?;
-    Ok(Invitation { portal_url: portal_url(state, &token), participant, token, reissued })
+    Ok(Invitation { portal_url: link, participant, token, reissued })
 }
 
 /// The participant behind a private token, with their study.

@@ -11,9 +11,9 @@ const REF: &str = "CF15/2639-2015001090";
 const STUDY: &str = "/api/v1/studies/study-one";
 
 pub(super) struct Study {
-    coord: String,
-    ethics: String,
-    fac: String,
+    pub(super) coord: String,
+    pub(super) ethics: String,
+    pub(super) fac: String,
     pub(super) form_hash: String,
 }
 

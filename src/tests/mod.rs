@@ -14,4 +14,5 @@ mod demo;
 mod errors_and_ops;
 mod html_pages;
 mod layering;
+mod mail;
 mod participant_pages;

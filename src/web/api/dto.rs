@@ -510,3 +510,23 @@ pub struct RegisterEntryDto {
     pub pdf_sha256: String,
     pub pdf_url: String,
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct MailDto {
+    pub id: i64,
+    /// `invitation`, `consent_receipt`, `withdrawal`, `identity_code`.
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<String>,
+    /// `queued`, `sending`, `sent`, `kept` (no SMTP configured) or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<String>,
+}

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod consent_forms;
 pub mod consents;
 pub mod dto;
+pub mod outbox;
 pub mod participant;
 pub mod studies;
 pub mod users;
@@ -47,6 +48,7 @@ use utoipa::{Modify, OpenApi};
         participant::pdf,
         participant::receipt,
         participant::withdraw,
+        outbox::list,
         audit::events,
         audit::verify,
     ),
@@ -57,6 +59,7 @@ use utoipa::{Modify, OpenApi};
         (name = "studies", description = "Studies under ethics approval"),
         (name = "consent", description = "Consent-form versions under the study's approval"),
         (name = "participants", description = "A participant's own record, by their private token"),
+        (name = "mail", description = "The outbox"),
         (name = "audit", description = "The tamper-evident audit log"),
     )
 )]
@@ -102,6 +105,7 @@ pub fn routes() -> Vec<Route> {
         participant::pdf,
         participant::receipt,
         participant::withdraw,
+        outbox::list,
         audit::events,
         audit::verify,
     ]

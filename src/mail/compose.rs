@@ -1,0 +1,108 @@
+//! The messages Consentry sends, as plain text. Each says which study and approval
+//! it is about and how to withdraw.
+
+use crate::domain::consent::ConsentRecord;
+use crate::domain::mail::{Attachment, Message};
+use crate::domain::participant::WithdrawalScope;
+use crate::domain::study::Study;
+
+fn footer(study: &Study) -> String {
+    format!(
+        "\n--\n{title}\nApproved by the {committee}, reference {reference}.\n\
+         Taking part is voluntary; you can withdraw at any time from your page.\n\
+         Questions: {contact} <{email}>.\n",
+        title = study.title,
+        committee = study.ethics.committee,
+        reference = study.ethics.reference,
+        contact = study.contact_name,
+        email = study.contact_email,
+    )
+}
+
+/// The private link for a person invited to a study.
+pub fn invitation(study: &Study, to: &str, name: &str, link: &str) -> Message {
+    Message {
+        study_id: Some(study.id),
+        kind: "invitation",
+        to: to.to_string(),
+        subject: format!("Your link for the study \"{}\"", study.title),
+        body: format!(
+            "Dear {name},\n\nThank you for your interest in the study \"{title}\".\n\n\
+             Your private link is below. It opens your own page, where you can read the \
+             explanatory statement and decide whether to take part. Keep it to yourself: \
+             anyone with it can act as you in this study.\n\n{link}\n{footer}",
+            title = study.title,
+            footer = footer(study),
+        ),
+        attachment: None,
+    }
+}
+
+/// The participant's copy of their signed consent, with the PDF attached.
+pub fn consent_receipt(
+    study: &Study,
+    to: &str,
+    record: &ConsentRecord,
+    record_sha256: &str,
+    pdf: &[u8],
+) -> Message {
+    let agreed: Vec<String> = record
+        .items
+        .iter()
+        .map(|i| format!("  [{}] {}", if i.agreed { "x" } else { " " }, i.text))
+        .collect();
+    Message {
+        study_id: Some(study.id),
+        kind: "consent_receipt",
+        to: to.to_string(),
+        subject: format!(
+            "Your signed consent for \"{}\" ({})",
+            study.title, record.participant_code
+        ),
+        body: format!(
+            "Thank you. Your consent to take part was recorded on {signed_at} (UTC).\n\n\
+             Participant code: {code}\nConsent form: version {version}\nSigned as: {name}\n\n\
+             What you agreed to:\n{items}\n\n\
+             Your signed copy is attached (PDF). Its record fingerprint is\n{hash}\n{footer}",
+            signed_at = record.signed_at,
+            code = record.participant_code,
+            version = record.form_version,
+            name = record.typed_name,
+            items = agreed.join("\n"),
+            hash = record_sha256,
+            footer = footer(study),
+        ),
+        attachment: Some(Attachment {
+            name: format!("consent-{}-{}.pdf", study.slug, record.participant_code),
+            content_type: "application/pdf".into(),
+            bytes: pdf.to_vec(),
+        }),
+    }
+}
+
+/// Confirmation of a withdrawal.
+pub fn withdrawal(study: &Study, to: &str, scope: WithdrawalScope) -> Message {
+    let what = match scope {
+        WithdrawalScope::FutureOnly => {
+            "You will not be contacted again. What you have already given stays in the study."
+        }
+        WithdrawalScope::WithdrawData => {
+            "You will not be contacted again, and your answers are removed from the study's results \
+             (what was said in a focus group stays in that group's transcript)."
+        }
+    };
+    Message {
+        study_id: Some(study.id),
+        kind: "withdrawal",
+        to: to.to_string(),
+        subject: format!("You have withdrawn from \"{}\"", study.title),
+        body: format!(
+            "This confirms that you have withdrawn from the study \"{title}\".\n\n{what}\n\n\
+             Your signed consent stays on record, as the ethics approval requires. \
+             Withdrawing has no consequence for your studies.\n{footer}",
+            title = study.title,
+            footer = footer(study),
+        ),
+        attachment: None,
+    }
+}

@@ -1,0 +1,192 @@
+//! The outbox sender: claims due messages, delivers them, and records the outcome
+//! with retries and backoff. Safe to run in several instances at once.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, Utc};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::domain::mail::{MAX_ATTEMPTS, MailStatus, Message, backoff};
+use crate::error::{AppError, AppResult};
+use crate::store::{self, Db};
+
+/// Where messages go.
+pub enum Delivery {
+    /// An SMTP server (`smtp://host:port`, optionally with `user:pass@`).
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    /// No server configured: messages stay in the outbox as `kept`.
+    Keep,
+}
+
+impl Delivery {
+    /// From `CONSENTRY_SMTP_URL` and the sender address.
+    pub fn from_config(smtp_url: Option<&str>, from: &str) -> Result<Self, String> {
+        match smtp_url {
+            None => Ok(Delivery::Keep),
+            Some(url) => {
+                let relay = SmtpRelay::parse(url)?;
+                let mut builder =
+                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(relay.host)
+                        .port(relay.port)
+                        .timeout(Some(StdDuration::from_secs(20)));
+                if let Some((user, password)) = relay.credentials {
+                    builder = builder.credentials(Credentials::new(user, password));
+                }
+                let transport = builder.build();
+                let from = from
+                    .parse()
+                    .map_err(|e| format!("CONSENTRY_MAIL_FROM is not an address: {e}"))?;
+                Ok(Delivery::Smtp { transport, from })
+            }
+        }
+    }
+}
+
+/// `smtp://[user:password@]host[:port]`: a relay reached without TLS, such as the
+/// machine's own MTA, which then delivers onwards.
+#[derive(Debug, PartialEq, Eq)]
+struct SmtpRelay {
+    host: String,
+    port: u16,
+    credentials: Option<(String, String)>,
+}
+
+impl SmtpRelay {
+    fn parse(url: &str) -> Result<Self, String> {
+        let rest = url.strip_prefix("smtp://").ok_or(
+            "CONSENTRY_SMTP_URL must be smtp://[user:password@]host[:port] (a relay such as the local MTA)",
+        )?;
+        let (credentials, hostport) = match rest.rsplit_once('@') {
+            Some((creds, hp)) => {
+                let (user, password) = creds.split_once(':').unwrap_or((creds, ""));
+                (Some((user.to_string(), password.to_string())), hp)
+            }
+            None => (None, rest),
+        };
+        let hostport = hostport.trim_end_matches('/');
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| "CONSENTRY_SMTP_URL has a bad port")?),
+            None => (hostport, 25),
+        };
+        if host.is_empty() {
+            return Err("CONSENTRY_SMTP_URL has no host".into());
+        }
+        Ok(Self { host: host.to_string(), port, credentials })
+    }
+}
+
+fn build(message: &Message, from: &Mailbox) -> Result<lettre::Message, String> {
+    let to: Mailbox = message.to.parse().map_err(|e| format!("bad recipient: {e}"))?;
+    let builder =
+        lettre::Message::builder().from(from.clone()).to(to).subject(message.subject.clone());
+    let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(message.body.clone());
+    let result = match &message.attachment {
+        None => builder.singlepart(text),
+        Some(a) => {
+            let content_type = ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
+            let file = LettreAttachment::new(a.name.clone()).body(a.bytes.clone(), content_type);
+            builder.multipart(MultiPart::mixed().singlepart(text).singlepart(file))
+        }
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// One pass: claims due messages and delivers them. Returns how many were handled.
+pub async fn deliver_due(db: &Db, delivery: &Delivery) -> AppResult<usize> {
+    let now = Utc::now();
+    let tx = db.begin_write().await?;
+    let claimed = store::outbox::claim_due(tx.conn(), now, Duration::minutes(10), 20).await?;
+    tx.commit().await?;
+    for mail in &claimed {
+        let outcome = match delivery {
+            Delivery::Keep => Ok(MailStatus::Kept),
+            Delivery::Smtp { transport, from } => match build(&mail.message, from) {
+                Ok(m) => {
+                    transport.send(m).await.map(|_| MailStatus::Sent).map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e),
+            },
+        };
+        let now = Utc::now();
+        let tx = db.begin_write().await?;
+        match outcome {
+            Ok(status) => {
+                store::outbox::mark(tx.conn(), mail.id, status, mail.attempts + 1, now, None, now)
+                    .await?;
+                tracing::info!(
+                    mail_id = mail.id,
+                    kind = mail.message.kind,
+                    status = status.as_str(),
+                    "mail handled"
+                );
+            }
+            Err(error) => {
+                let attempts = mail.attempts + 1;
+                let status =
+                    if attempts >= MAX_ATTEMPTS { MailStatus::Failed } else { MailStatus::Queued };
+                store::outbox::mark(
+                    tx.conn(),
+                    mail.id,
+                    status,
+                    attempts,
+                    now + backoff(attempts),
+                    Some(&error),
+                    now,
+                )
+                .await?;
+                tracing::warn!(
+                    mail_id = mail.id,
+                    kind = mail.message.kind,
+                    attempts,
+                    "mail delivery failed"
+                );
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(claimed.len())
+}
+
+/// Runs the sender until the process ends, checking the outbox every few seconds.
+pub fn spawn(db: Db, delivery: Delivery) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match deliver_due(&db, &delivery).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(AppError::Db(e)) | Err(AppError::Internal(e)) => {
+                    tracing::error!(error = %e, "outbox sender")
+                }
+                Err(e) => tracing::error!(error = %e, "outbox sender"),
+            }
+            tokio::time::sleep(StdDuration::from_secs(3)).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_urls() {
+        assert_eq!(
+            SmtpRelay::parse("smtp://localhost:2525"),
+            Ok(SmtpRelay { host: "localhost".into(), port: 2525, credentials: None })
+        );
+        assert_eq!(
+            SmtpRelay::parse("smtp://app:s3cret@mail.internal"),
+            Ok(SmtpRelay {
+                host: "mail.internal".into(),
+                port: 25,
+                credentials: Some(("app".into(), "s3cret".into()))
+            })
+        );
+        for bad in ["smtps://x", "http://x", "smtp://", "smtp://h:port"] {
+            assert!(SmtpRelay::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
