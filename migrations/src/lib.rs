@@ -8,6 +8,7 @@ mod m20261125_000001_foundation;
 mod m20261125_000002_consent_forms;
 mod m20261125_000003_participants_and_consents;
 mod m20261125_000004_outbox;
+mod m20261125_000005_identity_check;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_consent_forms::Migration),
             Box::new(m20261125_000003_participants_and_consents::Migration),
             Box::new(m20261125_000004_outbox::Migration),
+            Box::new(m20261125_000005_identity_check::Migration),
         ]
     }
 }

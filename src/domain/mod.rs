@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod consent;
 pub mod fields;
+pub mod identity;
 pub mod mail;
 pub mod participant;
 pub mod policy;

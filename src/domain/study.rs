@@ -144,6 +144,40 @@ impl EthicsApproval {
     }
 }
 
+/// How a participant's identity is checked before they sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityCheck {
+    /// The private link is the only check.
+    None,
+    /// A six-digit code e-mailed to the participant must be entered before signing.
+    EmailCode,
+}
+
+impl IdentityCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityCheck::None => "none",
+            IdentityCheck::EmailCode => "email_code",
+        }
+    }
+}
+
+impl FromStr for IdentityCheck {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "" | "none" => Ok(IdentityCheck::None),
+            "email_code" => Ok(IdentityCheck::EmailCode),
+            _ => Err(FieldError::new(
+                "unknown_identity_check",
+                "Identity check must be none or email_code.",
+            )),
+        }
+    }
+}
+
 /// A study as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Study {
@@ -156,6 +190,7 @@ pub struct Study {
     pub ethics: EthicsApproval,
     pub contact_name: String,
     pub contact_email: String,
+    pub identity_check: IdentityCheck,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -185,6 +220,7 @@ pub struct NewStudy {
     pub ethics: EthicsApproval,
     pub contact_name: String,
     pub contact_email: Email,
+    pub identity_check: IdentityCheck,
 }
 
 /// The raw fields of a study as a request carries them.
@@ -199,6 +235,8 @@ pub struct StudyInput<'a> {
     pub expires_on: &'a str,
     pub contact_name: &'a str,
     pub contact_email: &'a str,
+    /// `none` (or empty) or `email_code`.
+    pub identity_check: &'a str,
 }
 
 impl NewStudy {
@@ -227,7 +265,9 @@ impl NewStudy {
         let contact_name =
             errors.take("contact.name", required_text(input.contact_name, "Contact name", 200));
         let contact_email = errors.take("contact.email", Email::parse(input.contact_email));
-        match (slug, title, summary, ethics, contact_name, contact_email) {
+        let identity_check =
+            errors.take("identity_check", input.identity_check.trim().parse::<IdentityCheck>());
+        match (slug, title, summary, ethics, contact_name, contact_email, identity_check) {
             (
                 Some(slug),
                 Some(title),
@@ -235,9 +275,16 @@ impl NewStudy {
                 Some(ethics),
                 Some(contact_name),
                 Some(contact_email),
-            ) if errors.is_empty() => {
-                Ok(Self { slug, title, summary, ethics, contact_name, contact_email })
-            }
+                Some(identity_check),
+            ) if errors.is_empty() => Ok(Self {
+                slug,
+                title,
+                summary,
+                ethics,
+                contact_name,
+                contact_email,
+                identity_check,
+            }),
             _ => Err(errors),
         }
     }

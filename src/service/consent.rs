@@ -89,6 +89,12 @@ pub async fn give(
     if participant.withdrawal.is_some() {
         return Err(AppError::Conflict("You have withdrawn from this study.".into()));
     }
+    if !super::identity::cleared(tx.conn(), &participant, &study).await? {
+        return Err(AppError::Forbidden(
+            "This study checks your identity first: enter the code sent to your e-mail address."
+                .into(),
+        ));
+    }
     let form = store::consent_forms::active(tx.conn(), study.id)
         .await?
         .ok_or_else(|| AppError::Conflict("The study has no consent form in force.".into()))?;
@@ -129,7 +135,7 @@ pub async fn give(
         typed_name: decision.typed_name.clone(),
         drawn_signature_sha256: decision.drawn_svg.as_ref().map(|s| sha256_hex(s.as_bytes())),
         signed_at: format_at(&signed_at),
-        identity_check: "none".into(),
+        identity_check: study.identity_check.as_str().into(),
         meaning: SIGNATURE_MEANING.into(),
     };
     let record_sha256 = record.sha256();

@@ -108,6 +108,7 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
             expires_on: &expires_on,
             contact_name: coordinator.name.as_str(),
             contact_email: coordinator.email.as_str(),
+            identity_check: "none",
         });
         super::studies::create(state, &coordinator, new).await?;
     }

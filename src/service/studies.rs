@@ -191,3 +191,33 @@ pub async fn change_status(
     tracing::info!(study = %study.slug, from = %study.status, to = %to, "study status changed");
     Ok(Study { status: to, status_reason: reason.map(str::to_string), updated_at: now, ..study })
 }
+
+/// Changes the study's identity check before signing (`none` or `email_code`).
+pub async fn set_identity_check(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    value: &str,
+) -> AppResult<Study> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    let check: crate::domain::study::IdentityCheck =
+        value.trim().parse().map_err(|e: crate::domain::fields::FieldError| {
+            AppError::field("identity_check", e.code, e.message)
+        })?;
+    if study.status == StudyStatus::Closed {
+        return Err(AppError::Conflict("The study is closed.".into()));
+    }
+    let now = Utc::now();
+    store::studies::set_identity_check(tx.conn(), study.id, check, now).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "study.settings_changed", "study", study.id)
+            .in_study(&study.slug)
+            .with(json!({"identity_check": {"from": study.identity_check, "to": check}})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Study { identity_check: check, updated_at: now, ..study })
+}

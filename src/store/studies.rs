@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use super::entity::{studies, study_staff, users};
 use super::{Conn, decode};
 use crate::domain::policy::{Capacity, StudyRole};
-use crate::domain::study::{EthicsApproval, NewStudy, Study, StudyStatus};
+use crate::domain::study::{EthicsApproval, IdentityCheck, NewStudy, Study, StudyStatus};
 use crate::domain::user::{Role, User};
 use crate::error::AppError;
 
@@ -28,6 +28,7 @@ fn to_domain(m: studies::Model) -> Result<Study, AppError> {
         },
         contact_name: m.contact_name,
         contact_email: m.contact_email,
+        identity_check: decode::<IdentityCheck>("identity check", &m.identity_check)?,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -54,6 +55,7 @@ pub async fn insert(
         created_by: Set(created_by),
         created_at: Set(now),
         updated_at: Set(now),
+        identity_check: Set(new.identity_check.as_str().to_string()),
         ..Default::default()
     }
     .insert(db)
@@ -204,6 +206,21 @@ pub async fn set_status(
     studies::Entity::update_many()
         .col_expr(studies::Column::Status, Expr::value(status.as_str()))
         .col_expr(studies::Column::StatusReason, Expr::value(reason.map(str::to_string)))
+        .col_expr(studies::Column::UpdatedAt, Expr::value(now))
+        .filter(studies::Column::Id.eq(study_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_identity_check(
+    db: &impl Conn,
+    study_id: i64,
+    check: IdentityCheck,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    studies::Entity::update_many()
+        .col_expr(studies::Column::IdentityCheck, Expr::value(check.as_str()))
         .col_expr(studies::Column::UpdatedAt, Expr::value(now))
         .filter(studies::Column::Id.eq(study_id))
         .exec(db)

@@ -13,6 +13,7 @@ mod consent_flow;
 mod demo;
 mod errors_and_ops;
 mod html_pages;
+mod identity_check;
 mod layering;
 mod mail;
 mod participant_pages;

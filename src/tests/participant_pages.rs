@@ -99,3 +99,42 @@ db_test!(signing_on_a_phone_without_javascript, |app| {
     let (_, html) = page(&app, "/participant").await;
     assert!(html.contains("You have withdrawn"), "{html}");
 });
+
+db_test!(the_identity_check_on_the_page, |app| {
+    let s = recruiting_study(&app).await;
+    let res = app
+        .client
+        .put("/api/v1/studies/study-one/settings")
+        .header(ContentType::JSON)
+        .header(rocket::http::Header::new("Authorization", format!("Bearer {}", s.coord)))
+        .body(serde_json::json!({"identity_check": "email_code"}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    let token = invite(&app, &s, "pat@student.example.edu").await;
+    app.client.get(format!("/p/{token}")).dispatch().await;
+
+    let (_, html) = page(&app, "/participant/consent").await;
+    assert!(
+        html.contains("a quick check that it is you") && !html.contains("Sign and give consent"),
+        "{html}"
+    );
+    let csrf = value_of(&html, "csrf_token");
+    let (status, location, _) =
+        post(&app, "/participant/identity/code", format!("csrf_token={csrf}")).await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, location.as_deref().unwrap_or("/participant/consent")).await;
+    assert!(html.contains("We sent a six-digit code to p•••@student.example.edu"), "{html}");
+
+    let (status, _, html) =
+        post(&app, "/participant/identity/verify", format!("csrf_token={csrf}&code=12")).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(html.contains("tries left"), "{html}");
+    let mail = crate::store::outbox::recent(app.db.conn(), None, 1).await.expect("outbox");
+    let code = mail[0].message.subject.rsplit(": ").next().unwrap_or_default().to_string();
+    let (status, location, _) =
+        post(&app, "/participant/identity/verify", format!("csrf_token={csrf}&code={code}")).await;
+    assert_eq!((status, location.as_deref()), (Status::SeeOther, Some("/participant/consent")));
+    let (_, html) = page(&app, "/participant/consent").await;
+    assert!(html.contains("Sign and give consent"), "signing is open now");
+});

@@ -4,6 +4,7 @@ pub mod audit_chain_heads;
 pub mod audit_events;
 pub mod consent_forms;
 pub mod consents;
+pub mod identity_codes;
 pub mod outbox;
 pub mod participant_contacts;
 pub mod participants;

@@ -19,6 +19,7 @@ pub struct Model {
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub identity_check: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -112,6 +112,16 @@ pub struct CreateStudy {
     pub summary: String,
     pub ethics: EthicsInput,
     pub contact: ContactInput,
+    /// `none` (default) or `email_code`: a code e-mailed to participants must be entered before signing.
+    #[schema(nullable = false)]
+    pub identity_check: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct StudySettings {
+    /// `none` or `email_code`.
+    pub identity_check: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -142,6 +152,8 @@ pub struct StudyDto {
     pub status_reason: Option<String>,
     pub ethics: EthicsDto,
     pub contact: ContactDto,
+    /// `none` or `email_code`.
+    pub identity_check: String,
     /// The capacity the caller acts in: `coordinator`, `facilitator` or `ethics_officer`.
     pub your_role: String,
     pub created_at: String,
@@ -175,6 +187,7 @@ impl StudyDto {
                 name: study.contact_name.clone(),
                 email: study.contact_email.clone(),
             },
+            identity_check: study.identity_check.as_str().to_string(),
             your_role: capacity_name(capacity).to_string(),
             created_at: study.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated_at: study.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -529,4 +542,11 @@ pub struct MailDto {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct EnterCode {
+    /// The six digits from the e-mail.
+    pub code: String,
 }

@@ -6,6 +6,7 @@ use rocket::serde::json::Json;
 use rocket::{State, get, post};
 use serde_json::Value;
 
+use super::dto::EnterCode;
 use super::dto::{
     ConsentGivenDto, ConsentItemDto, ContactDto, ErrorBody, EthicsRefDto, GiveConsent,
     InvitationDto, InviteParticipant, NextStepDto, ParticipantFormDto, PortalConsentDto, PortalDto,
@@ -239,4 +240,52 @@ pub async fn withdraw(
         "withdrawn_at": w.map(|w| crate::domain::audit::format_at(&w.at)),
         "consent_record_kept": true,
     })))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/identity/code", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 202, description = "A code is on its way to the participant's e-mail address", body = Object),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 409, description = "The study does not use an identity check", body = ErrorBody),
+        (status = 429, description = "Too many codes this hour", body = ErrorBody),
+    )
+)]
+#[post("/participant/identity/code")]
+pub async fn send_code(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<(Status, Json<Value>)> {
+    let to = crate::service::identity::send_code(state, &me.participant, &me.study).await?;
+    Ok((
+        Status::Accepted,
+        Json(
+            serde_json::json!({"sent_to": to, "expires_in_minutes": crate::domain::identity::CODE_TTL_MINUTES}),
+        ),
+    ))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/identity/verify", tag = "participants",
+    request_body = EnterCode,
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The code is right: signing is open for two hours", body = Object),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 409, description = "The study does not use an identity check", body = ErrorBody),
+        (status = 410, description = "The code has expired", body = ErrorBody),
+        (status = 422, description = "Wrong code, or none asked for", body = ErrorBody),
+        (status = 429, description = "Too many tries", body = ErrorBody),
+    )
+)]
+#[post("/participant/identity/verify", data = "<body>")]
+pub async fn verify_code(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    body: JsonBody<EnterCode>,
+) -> ApiResult<Json<Value>> {
+    crate::service::identity::verify_code(state, &me.participant, &me.study, &body.0.code).await?;
+    Ok(Json(serde_json::json!({"verified": true})))
 }

@@ -3,9 +3,11 @@
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, get, post};
+use rocket::{State, get, post, put};
 
-use super::dto::{AddStaff, ChangeStatus, CreateStudy, ErrorBody, StaffMemberDto, StudyDto};
+use super::dto::{
+    AddStaff, ChangeStatus, CreateStudy, ErrorBody, StaffMemberDto, StudyDto, StudySettings,
+};
 use crate::domain::study::{NewStudy, StudyInput};
 use crate::service::{AppState, studies};
 use crate::web::errors::ApiResult;
@@ -45,6 +47,7 @@ pub async fn create(
         expires_on: &b.ethics.expires_on,
         contact_name: &b.contact.name,
         contact_email: &b.contact.email,
+        identity_check: b.identity_check.as_deref().unwrap_or("none"),
     });
     let study = studies::create(state, &staff.0, new).await?;
     let (study, capacity) = studies::get(state, &staff.0, &study.slug).await?;
@@ -158,6 +161,33 @@ pub async fn change_status(
     let b = body.0;
     let study =
         studies::change_status(state, &staff.0, slug, &b.status, b.reason.as_deref()).await?;
+    let (_, capacity) = studies::get(state, &staff.0, &study.slug).await?;
+    Ok(Json(StudyDto::new(&study, capacity, today())))
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/studies/{slug}/settings", tag = "studies",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    request_body = StudySettings,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The study with its new settings", body = StudyDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 409, description = "The study is closed", body = ErrorBody),
+        (status = 422, description = "Unknown identity check", body = ErrorBody),
+    )
+)]
+#[put("/studies/<slug>/settings", data = "<body>")]
+pub async fn settings(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<StudySettings>,
+) -> ApiResult<Json<StudyDto>> {
+    let study = studies::set_identity_check(state, &staff.0, slug, &body.0.identity_check).await?;
     let (_, capacity) = studies::get(state, &staff.0, &study.slug).await?;
     Ok(Json(StudyDto::new(&study, capacity, today())))
 }

@@ -103,14 +103,24 @@ impl CsrfProtected for SignForm {
     }
 }
 
+/// What the identity-check box on the signing page shows.
+#[derive(Default)]
+struct IdentityBox {
+    sent_to: Option<String>,
+    error: Option<String>,
+}
+
 async fn sign_page(
     state: &AppState,
     me: &ParticipantUser,
     csrf: &str,
     form: Option<&SignForm>,
     error: Option<AppError>,
+    identity: IdentityBox,
 ) -> PageResult<(Status, Template)> {
     let f = consent::active_form(state, &me.participant).await?;
+    let identity_required =
+        !crate::service::identity::cleared(state.db.conn(), &me.participant, &me.study).await?;
     let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
     let errors: Vec<(String, Vec<String>)> = error
         .as_ref()
@@ -149,18 +159,79 @@ async fn sign_page(
                 read_errors: field_errors("read_confirmed"),
                 signature_errors: field_errors("signature.drawn_svg"),
                 message,
+                identity_required,
+                identity_sent_to: identity.sent_to,
+                identity_error: identity.error,
             },
         ),
     ))
 }
 
-#[get("/participant/consent")]
+#[get("/participant/consent?<sent>")]
 async fn consent_page(
     state: &State<AppState>,
     me: ParticipantUser,
     csrf: CsrfToken,
+    sent: Option<&str>,
 ) -> PageResult<(Status, Template)> {
-    sign_page(state, &me, &csrf.0, None, None).await
+    let identity = IdentityBox { sent_to: sent.map(str::to_string), error: None };
+    sign_page(state, &me, &csrf.0, None, None, identity).await
+}
+
+#[derive(FromForm)]
+struct CodeForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    code: String,
+}
+
+impl CsrfProtected for CodeForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[post("/participant/identity/code", data = "<_form>")]
+async fn send_code(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    _form: CsrfForm<CodeForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    match crate::service::identity::send_code(state, &me.participant, &me.study).await {
+        Ok(to) => Ok(Ok(Redirect::to(rocket::uri!(consent_page(sent = Some(to.as_str())))))),
+        Err(e @ AppError::TooMany) => {
+            let identity = IdentityBox { sent_to: None, error: Some(e.public_message()) };
+            let (_, page) = sign_page(state, &me, &csrf.0, None, None, identity).await?;
+            Ok(Err((Status::TooManyRequests, page)))
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[post("/participant/identity/verify", data = "<form>")]
+async fn verify_code(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<CodeForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    match crate::service::identity::verify_code(state, &me.participant, &me.study, &form.0.code)
+        .await
+    {
+        Ok(()) => Ok(Ok(Redirect::to("/participant/consent"))),
+        Err(e @ (AppError::Validation(_) | AppError::Gone(_) | AppError::TooMany)) => {
+            let message = match e.fields() {
+                Some(f) => f.messages().into_values().flatten().collect::<Vec<_>>().join(" "),
+                None => e.public_message(),
+            };
+            let identity = IdentityBox { sent_to: None, error: Some(message) };
+            let (_, page) = sign_page(state, &me, &csrf.0, None, None, identity).await?;
+            Ok(Err((Status::new(e.status()), page)))
+        }
+        Err(e) => Err(PageError(e)),
+    }
 }
 
 #[post("/participant/consent", data = "<form>")]
@@ -181,9 +252,9 @@ async fn consent_submit(
     };
     match consent::give(state, &me.participant, req).await {
         Ok(_) => Ok(Ok(Redirect::to("/participant"))),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            Ok(Err(sign_page(state, &me, &csrf.0, Some(&f), Some(e)).await?))
-        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => Ok(
+            Err(sign_page(state, &me, &csrf.0, Some(&f), Some(e), IdentityBox::default()).await?),
+        ),
         Err(e) => Err(PageError(e)),
     }
 }
@@ -234,5 +305,14 @@ async fn withdraw_submit(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![link, portal, consent_page, consent_submit, withdraw_page, withdraw_submit]
+    routes![
+        link,
+        portal,
+        consent_page,
+        consent_submit,
+        send_code,
+        verify_code,
+        withdraw_page,
+        withdraw_submit
+    ]
 }
