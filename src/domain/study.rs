@@ -377,6 +377,18 @@ pub fn check_transition(
     Ok(())
 }
 
+/// The statuses `who` may move a study to now, in the order of the status machine.
+pub fn allowed_transitions(
+    from: StudyStatus,
+    who: StatusAuthority,
+    ctx: TransitionContext,
+) -> Vec<StudyStatus> {
+    StudyStatus::ALL
+        .into_iter()
+        .filter(|to| check_transition(from, *to, who, ctx).is_ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::StatusAuthority::*;
@@ -470,6 +482,15 @@ mod tests {
             check_transition(Recruiting, Recruiting, Coordinator, READY),
             Err(TransitionError::Conflict(_))
         ));
+    }
+
+    #[test]
+    fn the_moves_on_offer() {
+        assert_eq!(allowed_transitions(Draft, Coordinator, READY), [Recruiting, Closed]);
+        assert_eq!(allowed_transitions(Recruiting, EthicsOfficer, READY), [Suspended]);
+        let no_form = TransitionContext { has_active_consent_form: false, ..READY };
+        assert_eq!(allowed_transitions(Draft, Coordinator, no_form), [Closed]);
+        assert!(allowed_transitions(Closed, Coordinator, READY).is_empty());
     }
 
     #[test]

@@ -380,3 +380,51 @@ pub async fn staff_pdf(
     }
     pdf_audited(state, &study, consent_id, &user.actor()).await
 }
+
+/// A participant who consented to a version that has since been superseded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconsentDue {
+    pub participant_code: String,
+    pub signed_version: String,
+    pub signed_at: String,
+    pub active_version: String,
+}
+
+/// Participants asked to consent again: their latest consent is to an older version
+/// than the one in force, and they have not withdrawn.
+pub async fn reconsent_due(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<Vec<ReconsentDue>> {
+    let (study, capacity) = visible(state.db.conn(), user, slug).await?;
+    require_register_reader(capacity)?;
+    let Some(active) = store::consent_forms::active(state.db.conn(), study.id).await? else {
+        return Ok(Vec::new());
+    };
+    let consents = store::consents::of_study(state.db.conn(), study.id).await?;
+    let mut latest: std::collections::BTreeMap<i64, &StoredConsent> =
+        std::collections::BTreeMap::new();
+    for c in &consents {
+        latest.insert(c.participant_id, c);
+    }
+    let mut due = Vec::new();
+    for (participant_id, c) in latest {
+        if c.consent_form_id == active.id {
+            continue;
+        }
+        let withdrawn = store::participants::find(state.db.conn(), participant_id)
+            .await?
+            .is_some_and(|p| p.withdrawal.is_some());
+        if let (false, Some(r)) = (withdrawn, &c.record) {
+            due.push(ReconsentDue {
+                participant_code: r.participant_code.clone(),
+                signed_version: r.form_version.clone(),
+                signed_at: r.signed_at.clone(),
+                active_version: active.version.clone(),
+            });
+        }
+    }
+    due.sort_by(|a, b| a.participant_code.cmp(&b.participant_code));
+    Ok(due)
+}

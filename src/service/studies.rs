@@ -221,3 +221,22 @@ pub async fn set_identity_check(
     tx.commit().await?;
     Ok(Study { identity_check: check, updated_at: now, ..study })
 }
+
+/// The statuses `user` may move the study to now (for offering buttons).
+pub async fn moves_on_offer(
+    state: &AppState,
+    study: &Study,
+    capacity: Capacity,
+) -> AppResult<Vec<StudyStatus>> {
+    let who = match capacity {
+        Capacity::Coordinator => StatusAuthority::Coordinator,
+        Capacity::EthicsOfficer => StatusAuthority::EthicsOfficer,
+        Capacity::Facilitator => return Ok(Vec::new()),
+    };
+    let ctx = TransitionContext {
+        approval_expired: study.approval_expired(Utc::now().date_naive()),
+        has_active_consent_form: store::consent_forms::has_active(state.db.conn(), study.id)
+            .await?,
+    };
+    Ok(crate::domain::study::allowed_transitions(study.status, who, ctx))
+}

@@ -395,6 +395,17 @@ db_test!(reconsent_to_a_new_version, |app| {
     let p = invite(&app, &s, "p1@student.example.edu").await;
     app.post_json("/api/v1/participant/consent", Some(&p), signing(&s, "Pat Example", false)).await;
     let v2 = approve(&app, &s, "2").await;
+    let (status, due) = app.get_json(&format!("{STUDY}/reconsent"), Some(&s.ethics)).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(due[0]["participant_code"], "P001");
+    assert_eq!(
+        (due[0]["signed_version"].as_str(), due[0]["active_version"].as_str()),
+        (Some("1"), Some("2"))
+    );
+    assert_eq!(
+        app.get_json(&format!("{STUDY}/reconsent"), Some(&s.fac)).await.0,
+        Status::Forbidden
+    );
     let (_, portal) = app.get_json("/api/v1/participant", Some(&p)).await;
     assert_eq!(
         portal["next_steps"][1],
@@ -419,6 +430,11 @@ db_test!(reconsent_to_a_new_version, |app| {
     let versions: Vec<_> =
         reg.as_array().into_iter().flatten().filter_map(|e| e["version"].as_str()).collect();
     assert_eq!(versions, ["1", "2"], "both consents stay on record");
+    assert_eq!(
+        app.get_json(&format!("{STUDY}/reconsent"), Some(&s.coord)).await.1,
+        json!([]),
+        "nobody is due any more"
+    );
 });
 
 db_test!(altered_consents_are_found, |app| {

@@ -95,3 +95,107 @@ db_test!(forms_without_the_csrf_token_are_refused, |app| {
     assert_eq!(res.status(), Status::Forbidden);
     assert_eq!(page(&app, "/staff").await.0, Status::Ok, "a forged sign-out does nothing");
 });
+
+async fn post_form(app: &TestApp, path: &str, body: String) -> (Status, Option<String>) {
+    let res =
+        app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch().await;
+    (res.status(), res.headers().get_one("Location").map(str::to_string))
+}
+
+async fn sign_out(app: &TestApp) {
+    let csrf = csrf_of(&page(app, "/staff").await.1);
+    post_form(app, "/staff/logout", format!("csrf_token={csrf}")).await;
+}
+
+db_test!(running_a_study_from_its_page, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    app.staff("eth@example.org", "ethics_officer").await;
+    app.create_study(&coord, "study-one").await;
+    let form = serde_json::json!({
+        "version": "1", "language": "en-AU", "title": "Consent", "body_markdown": "## Statement\nWhat it involves.",
+        "items": [{"key": "take_part", "text": "I agree to take part.", "required": true}],
+    });
+    app.post_json("/api/v1/studies/study-one/consent-forms", Some(&coord), form).await;
+    let path = "/staff/studies/study-one";
+
+    // The ethics officer previews and approves the draft.
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, path).await;
+    assert!(html.contains("Approve under CF15&#x2f;2639-2015001090"), "{html}");
+    assert!(!html.contains("Invite a participant"), "ethics officers do not invite");
+    let (status, preview) = page(&app, "/staff/studies/study-one/consent-forms/1/preview").await;
+    assert_eq!(status, Status::Ok);
+    assert!(
+        preview.contains("Preview")
+            && preview.contains("I agree to take part.")
+            && preview.contains("disabled")
+    );
+    let csrf = csrf_of(&html);
+    let (status, location) = post_form(
+        &app,
+        "/staff/studies/study-one/consent-forms/1/approve",
+        format!("csrf_token={csrf}"),
+    )
+    .await;
+    assert_eq!((status, location.as_deref()), (Status::SeeOther, Some(path)));
+    let (_, html) = page(&app, path).await;
+    assert!(html.contains("version 1 is now active"), "{html}");
+    sign_out(&app).await;
+
+    // The coordinator opens recruitment and invites someone.
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, path).await;
+    assert!(html.contains("Open recruitment"), "{html}");
+    let csrf = csrf_of(&html);
+    post_form(
+        &app,
+        "/staff/studies/study-one/status",
+        format!("csrf_token={csrf}&status=recruiting&reason="),
+    )
+    .await;
+    let (_, html) = page(&app, path).await;
+    assert!(html.contains("The study is now recruiting"), "{html}");
+    post_form(
+        &app,
+        "/staff/studies/study-one/status",
+        format!("csrf_token={csrf}&status=suspended"),
+    )
+    .await;
+    let (_, html) = page(&app, path).await;
+    assert!(
+        html.contains("Only an ethics officer can suspend"),
+        "a refused move is explained: {html}"
+    );
+    post_form(
+        &app,
+        "/staff/studies/study-one/participants",
+        format!("csrf_token={csrf}&name=Pat&email=pat%40student.example.edu"),
+    )
+    .await;
+    let (_, html) = page(&app, path).await;
+    let link = html
+        .split("(shown once): ")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap_or("")
+        .replace("&#x2f;", "/");
+    assert!(link.contains("/p/cpt_"), "{html}");
+    let token = link.rsplit('/').next().unwrap_or_default().to_string();
+
+    let (_, f) = app.get_json("/api/v1/participant/consent-form", Some(&token)).await;
+    let body = serde_json::json!({
+        "version": "1", "form_hash": f["form_hash"], "read_confirmed": true,
+        "items": {"take_part": true}, "signature": {"typed_name": "Pat Example"},
+    });
+    assert_eq!(
+        app.post_json("/api/v1/participant/consent", Some(&token), body).await.0,
+        Status::Created
+    );
+    let (_, html) = page(&app, path).await;
+    assert!(
+        html.contains("P001") && html.contains("Pat Example") && html.contains("/consents/1/pdf"),
+        "{html}"
+    );
+    let pdf = app.client.get("/staff/studies/study-one/consents/1/pdf").dispatch().await;
+    assert_eq!((pdf.status(), pdf.content_type()), (Status::Ok, Some(ContentType::PDF)));
+});

@@ -4,7 +4,7 @@ use rocket::http::ContentType;
 use rocket::serde::json::Json;
 use rocket::{State, get};
 
-use super::dto::{ErrorBody, RegisterEntryDto};
+use super::dto::{ErrorBody, ReconsentDueDto, RegisterEntryDto};
 use crate::service::{AppState, consent};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
@@ -71,4 +71,34 @@ pub async fn pdf(
 ) -> ApiResult<(ContentType, Vec<u8>)> {
     let bytes = consent::staff_pdf(state, &staff.0, slug, consent_id).await?;
     Ok((ContentType::PDF, bytes))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/reconsent", tag = "consent",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Participants whose consent is to a superseded version", body = Vec<ReconsentDueDto>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Facilitators do not read consents", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/reconsent")]
+pub async fn reconsent(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<Vec<ReconsentDueDto>>> {
+    let due = consent::reconsent_due(state, &staff.0, slug).await?;
+    Ok(Json(
+        due.into_iter()
+            .map(|d| ReconsentDueDto {
+                participant_code: d.participant_code,
+                signed_version: d.signed_version,
+                signed_at: d.signed_at,
+                active_version: d.active_version,
+            })
+            .collect(),
+    ))
 }

@@ -550,3 +550,11 @@ pub struct EnterCode {
     /// The six digits from the e-mail.
     pub code: String,
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ReconsentDueDto {
+    pub participant_code: String,
+    pub signed_version: String,
+    pub signed_at: String,
+    pub active_version: String,
+}

@@ -2,15 +2,21 @@
 
 use chrono::Utc;
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
+use rocket::http::{ContentType, CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::response::Flash;
 use rocket::response::Redirect;
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
-use super::views::{LoginForm, MemberRow, StudyRow, Viewer};
+use super::views::{
+    FormRow, LoginForm, MemberRow, RegisterRow, StudyBanner, StudyRow, Viewer, blocks,
+};
+use crate::domain::policy::Capacity;
 use crate::error::AppError;
-use crate::service::{AppState, auth, studies};
+use crate::service::{AppState, auth, consent, consent_forms, participants, studies};
 use crate::store::tokens::TokenKind;
+use crate::web::errors::PageError;
 use crate::web::errors::PageResult;
 use crate::web::guards::{
     ClientAddr, CsrfForm, CsrfProtected, CsrfToken, SESSION_COOKIE, SessionUser, set_session_cookie,
@@ -137,31 +143,229 @@ async fn study(
     state: &State<AppState>,
     session: SessionUser,
     csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
     slug: &str,
 ) -> PageResult<Template> {
-    let (study, capacity) = studies::get(state, &session.user, slug).await?;
-    let members: Vec<MemberRow> = studies::members(state, &session.user, slug)
+    let user = &session.user;
+    let (study, capacity) = studies::get(state, user, slug).await?;
+    let members: Vec<MemberRow> = studies::members(state, user, slug)
         .await?
         .into_iter()
         .map(|(u, r)| MemberRow { name: u.name, email: u.email, role: r.as_str() })
+        .collect();
+    let forms: Vec<FormRow> =
+        consent_forms::list(state, user, slug).await?.iter().map(FormRow::from).collect();
+    let reads_consents = matches!(capacity, Capacity::Coordinator | Capacity::EthicsOfficer);
+    let (register, reconsent) = if reads_consents {
+        let register: Vec<RegisterRow> =
+            consent::register(state, user, slug).await?.iter().map(RegisterRow::from).collect();
+        (register, consent::reconsent_due(state, user, slug).await?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let moves: Vec<&str> = studies::moves_on_offer(state, &study, capacity)
+        .await?
+        .into_iter()
+        .map(|s| s.as_str())
         .collect();
     let today = Utc::now().date_naive();
     Ok(Template::render(
         "staff/study",
         context! {
-            viewer: Viewer::from(&session.user),
+            viewer: Viewer::from(user),
             csrf: csrf.0,
+            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
             study: StudyRow::new(&study, capacity, today),
             summary: study.summary,
             approved_on: study.ethics.approved_on.to_string(),
             status_reason: study.status_reason,
+            identity_check: study.identity_check.as_str(),
             contact_name: study.contact_name,
             contact_email: study.contact_email,
             members,
+            forms,
+            register,
+            reconsent,
+            moves,
+            is_coordinator: capacity == Capacity::Coordinator,
+            is_ethics: capacity == Capacity::EthicsOfficer,
+        },
+    ))
+}
+
+fn back(slug: &str) -> Redirect {
+    Redirect::to(format!("/staff/studies/{slug}"))
+}
+
+/// Turns the outcome of a staff action into a message on the study's page.
+fn outcome<T>(
+    slug: &str,
+    result: Result<T, AppError>,
+    done: impl FnOnce(T) -> String,
+) -> PageResult<Flash<Redirect>> {
+    match result {
+        Ok(v) => Ok(Flash::success(back(slug), done(v))),
+        Err(e @ (AppError::Internal(_) | AppError::Db(_) | AppError::NotFound)) => {
+            Err(PageError(e))
+        }
+        Err(e) => {
+            let text = match e.fields() {
+                Some(f) => f
+                    .messages()
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}: {}", v.join(" ")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                None => e.public_message(),
+            };
+            Ok(Flash::error(back(slug), text))
+        }
+    }
+}
+
+#[derive(FromForm)]
+pub struct StatusForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    status: String,
+    #[field(default = String::new())]
+    reason: String,
+}
+
+impl CsrfProtected for StatusForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[post("/staff/studies/<slug>/status", data = "<form>")]
+async fn change_status(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    form: CsrfForm<StatusForm>,
+) -> PageResult<Flash<Redirect>> {
+    let f = form.0;
+    let result =
+        studies::change_status(state, &session.user, slug, &f.status, Some(f.reason.as_str()))
+            .await;
+    outcome(slug, result, |s| format!("The study is now {}.", s.status))
+}
+
+#[post("/staff/studies/<slug>/consent-forms/<version>/approve", data = "<_form>")]
+async fn approve_form(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    version: &str,
+    _form: CsrfForm<PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let (study, _) = studies::get(state, &session.user, slug).await?;
+    let today = Utc::now().date_naive().to_string();
+    let result = consent_forms::approve(
+        state,
+        &session.user,
+        slug,
+        version,
+        &study.ethics.reference,
+        &today,
+    )
+    .await;
+    outcome(slug, result, |f| format!("Consent form version {} is now active.", f.version))
+}
+
+#[derive(FromForm)]
+pub struct InviteForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    name: String,
+    #[field(default = String::new())]
+    email: String,
+}
+
+impl CsrfProtected for InviteForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[post("/staff/studies/<slug>/participants", data = "<form>")]
+async fn invite(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    form: CsrfForm<InviteForm>,
+) -> PageResult<Flash<Redirect>> {
+    let f = form.0;
+    let result = participants::invite(state, &session.user, slug, &f.name, &f.email).await;
+    outcome(slug, result, |inv| {
+        format!(
+            "Invitation queued for {}. Their private link (shown once): {}",
+            f.email.trim(),
+            inv.portal_url
+        )
+    })
+}
+
+#[get("/staff/studies/<slug>/consents/<consent_id>/pdf")]
+async fn consent_pdf(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    consent_id: i64,
+) -> PageResult<(ContentType, Vec<u8>)> {
+    Ok((ContentType::PDF, consent::staff_pdf(state, &session.user, slug, consent_id).await?))
+}
+
+/// A consent-form version exactly as participants will see it.
+#[get("/staff/studies/<slug>/consent-forms/<version>/preview")]
+async fn preview(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    version: &str,
+) -> PageResult<Template> {
+    let (study, _) = studies::get(state, &session.user, slug).await?;
+    let form = consent_forms::get(state, &session.user, slug, version).await?;
+    let items: Vec<_> = form
+        .items
+        .iter()
+        .map(|i| serde_json::json!({"key": i.key, "text": i.text, "required": i.required, "checked": false, "errors": []}))
+        .collect();
+    Ok(Template::render(
+        "participant/consent",
+        context! {
+            preview: true,
+            study: StudyBanner::from(&study),
+            csrf: "",
+            form: context! { version: form.version, title: form.title, form_hash: form.form_hash, language: form.language, state: form.state.as_str() },
+            statement: blocks(&form.body_markdown),
+            items,
+            typed_name: "",
+            read_confirmed: false,
+            errors: Vec::<(String, Vec<String>)>::new(),
+            name_errors: Vec::<String>::new(),
+            read_errors: Vec::<String>::new(),
+            signature_errors: Vec::<String>::new(),
+            identity_required: false,
         },
     ))
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![index, login_page, login, logout, dashboard, study]
+    routes![
+        index,
+        login_page,
+        login,
+        logout,
+        dashboard,
+        study,
+        change_status,
+        approve_form,
+        invite,
+        consent_pdf,
+        preview
+    ]
 }

@@ -63,6 +63,64 @@ pub struct MemberRow {
     pub role: &'static str,
 }
 
+#[derive(Serialize)]
+pub struct FormRow {
+    pub version: String,
+    pub title: String,
+    pub state: &'static str,
+    pub hash_prefix: String,
+    pub approved_on: Option<String>,
+    pub items: usize,
+}
+
+impl From<&crate::domain::consent::ConsentForm> for FormRow {
+    fn from(f: &crate::domain::consent::ConsentForm) -> Self {
+        Self {
+            version: f.version.clone(),
+            title: f.title.clone(),
+            state: f.state.as_str(),
+            hash_prefix: f.form_hash.chars().take(12).collect(),
+            approved_on: f.approved_on.map(|d| d.to_string()),
+            items: f.items.len(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct RegisterRow {
+    pub consent_id: i64,
+    pub code: String,
+    pub version: String,
+    pub signed_at: String,
+    pub agreed: String,
+    pub typed_name: String,
+    pub withdrawn: Option<String>,
+}
+
+impl From<&crate::service::consent::RegisterEntry> for RegisterRow {
+    fn from(e: &crate::service::consent::RegisterEntry) -> Self {
+        let agreed: Vec<&str> = e
+            .items
+            .iter()
+            .filter(|(_, v)| v.as_bool() == Some(true))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        Self {
+            consent_id: e.consent_id,
+            code: e.participant_code.clone(),
+            version: e.version.clone(),
+            signed_at: e.signed_at.chars().take(16).collect::<String>().replace('T', " "),
+            agreed: agreed.join(", "),
+            typed_name: e.typed_name.clone(),
+            withdrawn: e
+                .withdrawal
+                .as_ref()
+                .and_then(|w| w["scope"].as_str())
+                .map(|s| s.replace('_', " ")),
+        }
+    }
+}
+
 #[derive(Serialize, Default)]
 pub struct LoginForm {
     pub email: String,
