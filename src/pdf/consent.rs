@@ -170,6 +170,18 @@ mod tests {
     }
 
     #[test]
+    fn the_text_reads_back_with_reference_name_and_hash() {
+        let hash = "c0ffee".repeat(10) + "abcd";
+        let pdf = render(&record(), &hash, "## Explanatory statement\nShort.", None).expect("renders");
+        let doc = printpdf::PdfDocument::parse(&pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new())
+            .expect("the PDF parses");
+        let text: String = doc.extract_text().into_iter().flatten().collect::<Vec<_>>().join(" ");
+        for expected in ["CF15/2639-2015001090", "Zoë O’Brien-Nguyễn", "“verbatim”", &hash, "P001", "Monash University"] {
+            assert!(text.contains(expected), "{expected} not found in: {text}");
+        }
+    }
+
+    #[test]
     fn a_long_statement_paginates_and_the_pdf_is_whole() {
         let body = "## Explanatory statement\n".to_string()
             + &"This study explores how students use social media. ".repeat(400);

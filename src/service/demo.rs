@@ -64,6 +64,35 @@ pub struct Demo {
     pub participant_link: String,
 }
 
+/// Demo participants who have signed: (name, e-mail, agrees to verbatim quotes).
+const DEMO_SIGNED: &[(&str, &str, bool)] = &[
+    ("Alex Nguyen", "alex.nguyen@student.example.edu", true),
+    ("Sam Taylor", "sam.taylor@student.example.edu", false),
+    ("Zoë O’Brien-Nguyễn", "zoe.obrien@student.example.edu", true),
+];
+
+async fn sign_demo_participants(state: &AppState, coordinator: &crate::domain::user::User) -> AppResult<()> {
+    for (name, email, quotes) in DEMO_SIGNED {
+        let invitation = super::participants::invite(state, coordinator, DEMO_SLUG, name, email).await?;
+        let form = super::consent::active_form(state, &invitation.participant).await?;
+        let items = form
+            .items
+            .iter()
+            .map(|i| (i.key.clone(), i.required || (*quotes && i.key == "verbatim_quotes")))
+            .collect();
+        let request = crate::domain::consent::SignRequest {
+            version: form.version.clone(),
+            form_hash: form.form_hash.clone(),
+            items,
+            typed_name: name.to_string(),
+            drawn_svg: None,
+            read_confirmed: true,
+        };
+        super::consent::give(state, &invitation.participant, request).await?;
+    }
+    Ok(())
+}
+
 pub const DEMO_CONSENT_FILE: &str = "consent/social-media-medical-education.toml";
 
 /// Loads the demo study, its staff and its consent form (approved, so the study is
@@ -142,6 +171,7 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
         )
         .await?;
         super::studies::change_status(state, &coordinator, DEMO_SLUG, "recruiting", None).await?;
+        sign_demo_participants(state, &coordinator).await?;
     }
     let invitation = super::participants::invite(
         state,
