@@ -170,13 +170,39 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "timing aid: cargo test --release pdf_render_time -- --ignored --nocapture"]
+    fn pdf_render_time() {
+        let started = std::time::Instant::now();
+        for _ in 0..20 {
+            render(&record(), &"b".repeat(64), &"A statement. ".repeat(300), None)
+                .expect("renders");
+        }
+        println!("render: {:?} each", started.elapsed() / 20);
+        let pdf = render(&record(), &"b".repeat(64), &"A statement. ".repeat(300), None)
+            .expect("renders");
+        println!("size: {} bytes", pdf.len());
+    }
+
+    #[test]
     fn the_text_reads_back_with_reference_name_and_hash() {
         let hash = "c0ffee".repeat(10) + "abcd";
-        let pdf = render(&record(), &hash, "## Explanatory statement\nShort.", None).expect("renders");
-        let doc = printpdf::PdfDocument::parse(&pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new())
-            .expect("the PDF parses");
+        let pdf =
+            render(&record(), &hash, "## Explanatory statement\nShort.", None).expect("renders");
+        let doc = printpdf::PdfDocument::parse(
+            &pdf,
+            &printpdf::PdfParseOptions::default(),
+            &mut Vec::new(),
+        )
+        .expect("the PDF parses");
         let text: String = doc.extract_text().into_iter().flatten().collect::<Vec<_>>().join(" ");
-        for expected in ["CF15/2639-2015001090", "Zoë O’Brien-Nguyễn", "“verbatim”", &hash, "P001", "Monash University"] {
+        for expected in [
+            "CF15/2639-2015001090",
+            "Zoë O’Brien-Nguyễn",
+            "“verbatim”",
+            &hash,
+            "P001",
+            "Monash University",
+        ] {
             assert!(text.contains(expected), "{expected} not found in: {text}");
         }
     }

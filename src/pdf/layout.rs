@@ -34,16 +34,16 @@ pub enum Weight {
 
 /// Width of `text` at `size` points, in millimetres.
 fn width_mm(font: &ParsedFont, text: &str, size: f32) -> f32 {
+    let face = font.as_azul();
     let units: u32 = text
         .chars()
         .map(|c| {
-            font.lookup_glyph_index(c as u32)
-                .and_then(|g| font.get_glyph_width(g))
-                .map(u32::from)
+            face.lookup_glyph_index(c as u32)
+                .map(|g| u32::from(face.get_horizontal_advance(g)))
                 .unwrap_or(600)
         })
         .sum();
-    units as f32 / f32::from(font.units_per_em.max(1)) * size / PT_PER_MM
+    units as f32 / f32::from(face.font_metrics.units_per_em.max(1)) * size / PT_PER_MM
 }
 
 /// Splits `text` into lines no wider than `max_mm`, breaking at spaces (and inside
@@ -276,7 +276,10 @@ mod tests {
         let font = Layout::font(Weight::Regular).expect("font");
         for c in "Zoë O’Brien-Nguyễn “quoted” — Łódź Ærø".chars().filter(|c| !c.is_whitespace())
         {
-            assert!(font.lookup_glyph_index(c as u32).is_some_and(|g| g != 0), "no glyph for {c}");
+            assert!(
+                font.as_azul().lookup_glyph_index(c as u32).is_some_and(|g| g != 0),
+                "no glyph for {c}"
+            );
         }
     }
 }

@@ -71,9 +71,13 @@ const DEMO_SIGNED: &[(&str, &str, bool)] = &[
     ("Zoë O’Brien-Nguyễn", "zoe.obrien@student.example.edu", true),
 ];
 
-async fn sign_demo_participants(state: &AppState, coordinator: &crate::domain::user::User) -> AppResult<()> {
+async fn sign_demo_participants(
+    state: &AppState,
+    coordinator: &crate::domain::user::User,
+) -> AppResult<()> {
     for (name, email, quotes) in DEMO_SIGNED {
-        let invitation = super::participants::invite(state, coordinator, DEMO_SLUG, name, email).await?;
+        let invitation =
+            super::participants::invite(state, coordinator, DEMO_SLUG, name, email).await?;
         let form = super::consent::active_form(state, &invitation.participant).await?;
         let items = form
             .items

@@ -39,7 +39,8 @@ db_test!(the_demo_loads_twice_and_works, |app| {
     assert_eq!(status, Status::Created, "{v}");
     assert_eq!(v["participant_code"], "P004", "three demo participants signed before");
     let ethics = app.token("ethics@demo.consentry.test", "demo-ethics-password").await;
-    let (_, register) = app.get_json(&format!("/api/v1/studies/{DEMO_SLUG}/consents"), Some(&ethics)).await;
+    let (_, register) =
+        app.get_json(&format!("/api/v1/studies/{DEMO_SLUG}/consents"), Some(&ethics)).await;
     assert_eq!(register.as_array().map(Vec::len), Some(4));
     let admin = app.token("admin@demo.consentry.test", "demo-admin-password").await;
     assert_eq!(app.get_json("/api/v1/audit/verify", Some(&admin)).await.1["ok"], true);
