@@ -67,9 +67,15 @@ pub async fn pdf(
     state: &State<AppState>,
     staff: StaffUser,
     slug: &str,
-    consent_id: i64,
+    consent_id: &str,
 ) -> ApiResult<(ContentType, Vec<u8>)> {
-    let bytes = consent::staff_pdf(state, &staff.0, slug, consent_id).await?;
+    let bytes = consent::staff_pdf(
+        state,
+        &staff.0,
+        slug,
+        consent_id.parse().map_err(|_| crate::error::AppError::NotFound)?,
+    )
+    .await?;
     Ok((ContentType::PDF, bytes))
 }
 

@@ -314,9 +314,18 @@ async fn consent_pdf(
     state: &State<AppState>,
     session: SessionUser,
     slug: &str,
-    consent_id: i64,
+    consent_id: &str,
 ) -> PageResult<(ContentType, Vec<u8>)> {
-    Ok((ContentType::PDF, consent::staff_pdf(state, &session.user, slug, consent_id).await?))
+    Ok((
+        ContentType::PDF,
+        consent::staff_pdf(
+            state,
+            &session.user,
+            slug,
+            consent_id.parse().map_err(|_| AppError::NotFound)?,
+        )
+        .await?,
+    ))
 }
 
 /// A consent-form version exactly as participants will see it.
