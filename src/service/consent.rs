@@ -192,6 +192,21 @@ pub async fn latest(state: &AppState, participant: &Participant) -> AppResult<Op
     all.last().map(|c| given_from(c, false)).transpose()
 }
 
+/// The participant's latest consent and the steps their page offers.
+pub async fn portal(
+    state: &AppState,
+    participant: &Participant,
+) -> AppResult<(Option<Given>, Vec<crate::domain::participant::NextStep>)> {
+    let latest = latest(state, participant).await?;
+    let active = store::consent_forms::active(state.db.conn(), participant.study_id).await?;
+    let steps = crate::domain::participant::consent_steps(
+        latest.as_ref().map(|g| g.record.form_version.as_str()),
+        active.as_ref().map(|f| f.version.as_str()),
+        participant.withdrawal.is_some(),
+    );
+    Ok((latest, steps))
+}
+
 /// The stored PDF of the participant's latest consent, byte for byte; the read is audited.
 pub async fn participant_pdf(
     state: &AppState,

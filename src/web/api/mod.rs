@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1` (SPEC §5), one file per area, and its OpenAPI
-//! document at `/api/v1/openapi.json`. A route added here is added to `ApiDoc` too;
-//! `src/tests/openapi.rs` fails when one is missing.
+//! document at `/api/v1/openapi.json`. Each handler is listed once, in `api!`, which mounts it
+//! and documents it; `src/tests/errors_and_ops.rs` checks that every mounted route is documented.
 
 pub mod audit;
 pub mod auth;
@@ -17,57 +17,69 @@ use rocket::{Route, get, routes};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Consentry",
-        description = "Survey and informed-consent management for human research. \
-                       Errors are `{\"error\": {\"code\", \"message\", \"fields\"?}}`.",
-        version = "1"
-    ),
-    paths(
-        auth::token,
-        users::create,
-        users::list,
-        studies::create,
-        studies::list,
-        studies::get,
-        studies::staff_list,
-        studies::add_staff,
-        studies::change_status,
-        consent_forms::create,
-        consent_forms::list,
-        consent_forms::get,
-        consent_forms::approve,
-        consents::register,
-        consents::pdf,
-        participant::invite,
-        participant::portal,
-        participant::consent_form,
-        participant::give,
-        participant::pdf,
-        participant::receipt,
-        participant::withdraw,
-        studies::settings,
-        participant::send_code,
-        participant::verify_code,
-        consents::reconsent,
-        outbox::list,
-        audit::events,
-        audit::verify,
-    ),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "auth", description = "Staff sign-in"),
-        (name = "staff", description = "Staff accounts"),
-        (name = "studies", description = "Studies under ethics approval"),
-        (name = "consent", description = "Consent-form versions under the study's approval"),
-        (name = "participants", description = "A participant's own record, by their private token"),
-        (name = "mail", description = "The outbox"),
-        (name = "audit", description = "The tamper-evident audit log"),
-    )
-)]
-pub struct ApiDoc;
+/// Declares the API once: every handler listed here is both mounted and documented.
+macro_rules! api {
+    ($($handler:path),* $(,)?) => {
+        #[derive(OpenApi)]
+        #[openapi(
+            info(
+                title = "Consentry",
+                description = "Survey and informed-consent management for human research. \
+                               Errors are `{\"error\": {\"code\", \"message\", \"fields\"?}}`.",
+                version = "1"
+            ),
+            paths($($handler),*),
+            modifiers(&BearerAuth),
+            tags(
+                (name = "auth", description = "Staff sign-in"),
+                (name = "staff", description = "Staff accounts"),
+                (name = "studies", description = "Studies under ethics approval"),
+                (name = "consent", description = "Consent-form versions under the study's approval"),
+                (name = "participants", description = "A participant's own record, by their private token"),
+                (name = "mail", description = "The outbox"),
+                (name = "audit", description = "The tamper-evident audit log"),
+            )
+        )]
+        pub struct ApiDoc;
+
+        pub fn routes() -> Vec<Route> {
+            routes![openapi, $($handler),*]
+        }
+    };
+}
+
+api![
+    auth::token,
+    users::create,
+    users::list,
+    studies::create,
+    studies::list,
+    studies::get,
+    studies::staff_list,
+    studies::add_staff,
+    studies::change_status,
+    studies::settings,
+    consent_forms::create,
+    consent_forms::list,
+    consent_forms::get,
+    consent_forms::approve,
+    consents::register,
+    consents::pdf,
+    consents::reconsent,
+    participant::invite,
+    participant::portal,
+    participant::consent_form,
+    participant::give,
+    participant::pdf,
+    participant::receipt,
+    participant::withdraw,
+    participant::send_code,
+    participant::verify_code,
+    outbox::list,
+    audit::events,
+    audit::verify,
+];
+
 
 struct BearerAuth;
 
@@ -82,39 +94,4 @@ impl Modify for BearerAuth {
 #[get("/openapi.json")]
 fn openapi() -> (ContentType, String) {
     (ContentType::JSON, ApiDoc::openapi().to_json().unwrap_or_default())
-}
-
-pub fn routes() -> Vec<Route> {
-    routes![
-        openapi,
-        auth::token,
-        users::create,
-        users::list,
-        studies::create,
-        studies::list,
-        studies::get,
-        studies::staff_list,
-        studies::add_staff,
-        studies::change_status,
-        consent_forms::create,
-        consent_forms::list,
-        consent_forms::get,
-        consent_forms::approve,
-        consents::register,
-        consents::pdf,
-        participant::invite,
-        participant::portal,
-        participant::consent_form,
-        participant::give,
-        participant::pdf,
-        participant::receipt,
-        participant::withdraw,
-        studies::settings,
-        participant::send_code,
-        participant::verify_code,
-        consents::reconsent,
-        outbox::list,
-        audit::events,
-        audit::verify,
-    ]
 }

@@ -13,7 +13,6 @@ use super::dto::{
     PortalStudyDto, Withdraw,
 };
 use crate::domain::consent::SignRequest;
-use crate::domain::participant::consent_steps;
 use crate::service::{AppState, consent, participants};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
@@ -62,13 +61,7 @@ pub async fn invite(
 )]
 #[get("/participant")]
 pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<Json<PortalDto>> {
-    let latest = consent::latest(state, &me.participant).await?;
-    let active = consent::active_form(state, &me.participant).await.ok();
-    let steps = consent_steps(
-        latest.as_ref().map(|g| g.record.form_version.as_str()),
-        active.as_ref().map(|f| f.version.as_str()),
-        me.participant.withdrawal.is_some(),
-    );
+    let (latest, steps) = consent::portal(state, &me.participant).await?;
     let s = &me.study;
     Ok(Json(PortalDto {
         study: PortalStudyDto {

@@ -12,7 +12,6 @@ use rocket_dyn_templates::{Template, context};
 
 use super::views::{StudyBanner, blocks};
 use crate::domain::consent::SignRequest;
-use crate::domain::participant::consent_steps;
 use crate::error::AppError;
 use crate::service::{AppState, consent, participants};
 use crate::web::errors::{PageError, PageResult};
@@ -53,13 +52,7 @@ async fn portal(
     me: ParticipantUser,
     csrf: CsrfToken,
 ) -> PageResult<Template> {
-    let latest = consent::latest(state, &me.participant).await?;
-    let active = consent::active_form(state, &me.participant).await.ok();
-    let steps = consent_steps(
-        latest.as_ref().map(|g| g.record.form_version.as_str()),
-        active.as_ref().map(|f| f.version.as_str()),
-        me.participant.withdrawal.is_some(),
-    );
+    let (latest, steps) = consent::portal(state, &me.participant).await?;
     Ok(Template::render(
         "participant/portal",
         context! {
