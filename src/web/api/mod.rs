@@ -80,7 +80,6 @@ api![
     audit::verify,
 ];
 
-
 struct BearerAuth;
 
 impl Modify for BearerAuth {
