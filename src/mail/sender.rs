@@ -10,7 +10,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::domain::mail::{MAX_ATTEMPTS, MailStatus, Message, backoff};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::{self, Db};
 
 /// Where messages go.
@@ -157,9 +157,6 @@ pub fn spawn(db: Db, delivery: Delivery) -> tokio::task::JoinHandle<()> {
             match deliver_due(&db, &delivery).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
-                Err(AppError::Db(e)) | Err(AppError::Internal(e)) => {
-                    tracing::error!(error = %e, "outbox sender")
-                }
                 Err(e) => tracing::error!(error = %e, "outbox sender"),
             }
             tokio::time::sleep(StdDuration::from_secs(3)).await;

@@ -192,6 +192,15 @@ pub async fn latest(state: &AppState, participant: &Participant) -> AppResult<Op
     all.last().map(|c| given_from(c, false)).transpose()
 }
 
+/// Whether the participant may sign now as far as the study's identity check goes.
+pub async fn identity_cleared(
+    state: &AppState,
+    participant: &Participant,
+    study: &Study,
+) -> AppResult<bool> {
+    super::identity::cleared(state.db.conn(), participant, study).await
+}
+
 /// The participant's latest consent and the steps their page offers.
 pub async fn portal(
     state: &AppState,
@@ -343,14 +352,14 @@ pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Ve
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_register_reader(capacity)?;
     let consents = store::consents::of_study(tx.conn(), study.id).await?;
+    let withdrawals = store::participants::withdrawals(tx.conn(), study.id).await?;
     let mut entries = Vec::with_capacity(consents.len());
     for c in &consents {
         let Some(r) = &c.record else {
             return Err(AppError::Internal(format!("consent {} record unreadable", c.id)));
         };
-        let withdrawal = store::participants::find(tx.conn(), c.participant_id)
-            .await?
-            .and_then(|p| p.withdrawal)
+        let withdrawal = withdrawals
+            .get(&c.participant_id)
             .map(|w| json!({"scope": w.scope, "at": format_at(&w.at)}));
         entries.push(RegisterEntry {
             consent_id: c.id,
@@ -418,6 +427,7 @@ pub async fn reconsent_due(
         return Ok(Vec::new());
     };
     let consents = store::consents::of_study(state.db.conn(), study.id).await?;
+    let withdrawals = store::participants::withdrawals(state.db.conn(), study.id).await?;
     let mut latest: std::collections::BTreeMap<i64, &StoredConsent> =
         std::collections::BTreeMap::new();
     for c in &consents {
@@ -428,9 +438,7 @@ pub async fn reconsent_due(
         if c.consent_form_id == active.id {
             continue;
         }
-        let withdrawn = store::participants::find(state.db.conn(), participant_id)
-            .await?
-            .is_some_and(|p| p.withdrawal.is_some());
+        let withdrawn = withdrawals.contains_key(&participant_id);
         if let (false, Some(r)) = (withdrawn, &c.record) {
             due.push(ReconsentDue {
                 participant_code: r.participant_code.clone(),

@@ -172,3 +172,23 @@ pub async fn withdraw(
         .await?;
     Ok(())
 }
+
+/// Every withdrawal in a study, by participant id, in one query.
+pub async fn withdrawals(
+    db: &impl Conn,
+    study_id: i64,
+) -> Result<std::collections::HashMap<i64, Withdrawal>, AppError> {
+    let rows = participants::Entity::find()
+        .filter(participants::Column::StudyId.eq(study_id))
+        .filter(participants::Column::WithdrawnAt.is_not_null())
+        .all(db)
+        .await?;
+    let mut out = std::collections::HashMap::new();
+    for row in rows {
+        let id = row.id;
+        if let Some(w) = to_domain(row)?.withdrawal {
+            out.insert(id, w);
+        }
+    }
+    Ok(out)
+}

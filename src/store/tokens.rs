@@ -74,13 +74,3 @@ pub async fn revoke(db: &impl Conn, token_hash: &str, now: DateTime<Utc>) -> Res
         .await?;
     Ok(())
 }
-
-/// Removes tokens that expired more than a day ago.
-pub async fn purge_expired(db: &impl Conn, now: DateTime<Utc>) -> Result<u64, AppError> {
-    let cutoff = now - chrono::Duration::days(1);
-    let res = staff_tokens::Entity::delete_many()
-        .filter(staff_tokens::Column::ExpiresAt.lt(cutoff))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
-}

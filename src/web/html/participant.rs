@@ -112,8 +112,7 @@ async fn sign_page(
     identity: IdentityBox,
 ) -> PageResult<(Status, Template)> {
     let f = consent::active_form(state, &me.participant).await?;
-    let identity_required =
-        !crate::service::identity::cleared(state.db.conn(), &me.participant, &me.study).await?;
+    let identity_required = !consent::identity_cleared(state, &me.participant, &me.study).await?;
     let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
     let errors: Vec<(String, Vec<String>)> = error
         .as_ref()
