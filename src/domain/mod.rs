@@ -1,13 +1,16 @@
 //! Pure rules and types. Nothing here touches the database, HTTP, PDFs or templates
 //! (the layering test in `src/tests/layering.rs` keeps it so); most unit tests live here.
 
+pub mod answers;
 pub mod audit;
 pub mod consent;
+pub mod expr;
 pub mod fields;
 pub mod identity;
 pub mod mail;
 pub mod participant;
 pub mod policy;
+pub mod questionnaire;
 pub mod signature;
 pub mod study;
 pub mod user;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{FormFileError, line_of, line_of_key};
+use super::{FormFileError, line_of_key};
 use crate::domain::consent::{ConsentFormDraft, ItemInput};
 
 #[derive(Debug, Deserialize)]
@@ -40,17 +40,8 @@ pub fn draft_from_str(
     text: &str,
     version: &str,
 ) -> Result<ConsentFormDraft, Vec<FormFileError>> {
-    let file: ConsentFile = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
-        let message = e.message().to_string();
-        let key = message
-            .split('`')
-            .nth(1)
-            .filter(|_| message.contains("unknown field") || message.contains("missing field"))
-            .unwrap_or("file")
-            .to_string();
-        vec![FormFileError::new(path, line, &key, message)]
-    })?;
+    let file: ConsentFile =
+        toml::from_str(text).map_err(|e| vec![super::toml_error(path, text, &e)])?;
     let items: Vec<ItemInput> = file
         .items
         .iter()

@@ -1,0 +1,655 @@
+//! Questionnaire definitions (SPEC §9): questions with types and constraints, choice
+//! lists and `show_if` branching, checked once when a form is loaded so that answering
+//! never meets a broken definition. `answers` validates what participants send.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use super::FieldErrors;
+use super::expr::{self, Expr, Operand};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuestionType {
+    Text,
+    LongText,
+    Integer,
+    Number,
+    SingleChoice,
+    MultiChoice,
+    Scale,
+    YesNo,
+    Date,
+    Email,
+}
+
+impl QuestionType {
+    pub const ALL: [QuestionType; 10] = [
+        QuestionType::Text,
+        QuestionType::LongText,
+        QuestionType::Integer,
+        QuestionType::Number,
+        QuestionType::SingleChoice,
+        QuestionType::MultiChoice,
+        QuestionType::Scale,
+        QuestionType::YesNo,
+        QuestionType::Date,
+        QuestionType::Email,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionType::Text => "text",
+            QuestionType::LongText => "long_text",
+            QuestionType::Integer => "integer",
+            QuestionType::Number => "number",
+            QuestionType::SingleChoice => "single_choice",
+            QuestionType::MultiChoice => "multi_choice",
+            QuestionType::Scale => "scale",
+            QuestionType::YesNo => "yes_no",
+            QuestionType::Date => "date",
+            QuestionType::Email => "email",
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(self, QuestionType::Integer | QuestionType::Number | QuestionType::Scale)
+    }
+
+    pub fn is_textual(self) -> bool {
+        matches!(self, QuestionType::Text | QuestionType::LongText | QuestionType::Email)
+    }
+
+    pub fn has_choices(self) -> bool {
+        matches!(self, QuestionType::SingleChoice | QuestionType::MultiChoice)
+    }
+
+    /// Whole numbers only.
+    pub fn is_whole(self) -> bool {
+        matches!(self, QuestionType::Integer | QuestionType::Scale)
+    }
+
+    /// The longest answer accepted when the form sets no `max_length`.
+    fn default_max_length(self) -> usize {
+        match self {
+            QuestionType::LongText => 10_000,
+            QuestionType::Email => 254,
+            _ => 1_000,
+        }
+    }
+}
+
+impl fmt::Display for QuestionType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for QuestionType {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        QuestionType::ALL.into_iter().find(|t| t.as_str() == s).ok_or(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// A regular expression an answer must match in full.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub source: String,
+    regex: regex::Regex,
+}
+
+impl Pattern {
+    pub fn parse(source: &str) -> Result<Self, String> {
+        regex::RegexBuilder::new(&format!("^(?:{source})$"))
+            .size_limit(1 << 20)
+            .build()
+            .map(|regex| Pattern { source: source.to_string(), regex })
+            .map_err(|e| match e {
+                regex::Error::Syntax(s) => {
+                    format!("is not a valid regular expression: {}", s.lines().last().unwrap_or(""))
+                }
+                _ => "is too large a regular expression".to_string(),
+            })
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    pub key: String,
+    pub kind: QuestionType,
+    pub label: String,
+    pub help: Option<String>,
+    pub required: bool,
+    /// The heading of the group this question opens, if it opens one.
+    pub section: Option<String>,
+    /// The name of the choice list, and its choices.
+    pub choice_list: Option<String>,
+    pub choices: Vec<Choice>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub pattern: Option<Pattern>,
+    pub min_choices: Option<usize>,
+    pub max_choices: Option<usize>,
+    pub show_if: Option<(String, Expr)>,
+}
+
+impl Question {
+    pub fn choice_label(&self, value: &str) -> Option<&str> {
+        self.choices.iter().find(|c| c.value == value).map(|c| c.label.as_str())
+    }
+
+    /// The longest text accepted.
+    pub fn length_limit(&self) -> usize {
+        self.max_length.unwrap_or_else(|| self.kind.default_max_length())
+    }
+
+    /// How expressions see this question.
+    pub fn operand(&self) -> Operand {
+        let values = || self.choices.iter().map(|c| c.value.clone()).collect();
+        match self.kind {
+            QuestionType::Text | QuestionType::LongText | QuestionType::Email => Operand::Text,
+            QuestionType::Date => Operand::Date,
+            QuestionType::Integer | QuestionType::Number | QuestionType::Scale => Operand::Number,
+            QuestionType::YesNo => Operand::Bool,
+            QuestionType::SingleChoice => Operand::Choice(values()),
+            QuestionType::MultiChoice => Operand::Choices(values()),
+        }
+    }
+}
+
+/// A loaded questionnaire: `key` + `version` name it, `form_hash` (SHA-256 of the
+/// file) proves which text the answers were given against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormDefinition {
+    pub key: String,
+    pub version: u32,
+    pub title: String,
+    pub description: Option<String>,
+    pub questions: Vec<Question>,
+    pub form_hash: String,
+}
+
+impl FormDefinition {
+    pub fn question(&self, key: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.key == key)
+    }
+
+    /// Checks `expression` (an `eligible_if`) against this form's questions.
+    pub fn check_expression(&self, source: &str) -> Result<Expr, String> {
+        let parsed = expr::parse(source).map_err(|e| e.to_string())?;
+        expr::check(&parsed, &|key| {
+            self.question(key)
+                .map(Question::operand)
+                .ok_or_else(|| format!("`{key}` is not a question of {}", self.key))
+        })?;
+        Ok(parsed)
+    }
+}
+
+/// One choice in a list, as written.
+#[derive(Debug, Clone, Default)]
+pub struct ChoiceInput {
+    pub value: String,
+    pub label: String,
+}
+
+/// One question as written; `kind` is still text so that a wrong type is reported
+/// like every other mistake.
+#[derive(Debug, Clone, Default)]
+pub struct QuestionInput {
+    pub key: String,
+    pub kind: String,
+    pub label: String,
+    pub help: Option<String>,
+    pub required: bool,
+    pub section: Option<String>,
+    pub choices: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub min_length: Option<i64>,
+    pub max_length: Option<i64>,
+    pub pattern: Option<String>,
+    pub min_choices: Option<i64>,
+    pub max_choices: Option<i64>,
+    pub show_if: Option<String>,
+}
+
+/// A questionnaire as written, before it is checked.
+#[derive(Debug, Clone, Default)]
+pub struct FormInput {
+    pub key: String,
+    pub version: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub questions: Vec<QuestionInput>,
+    pub choices: Vec<(String, Vec<ChoiceInput>)>,
+}
+
+fn is_slug(s: &str, extra: char) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == extra)
+}
+
+pub fn is_form_key(s: &str) -> bool {
+    is_slug(s, '-')
+}
+
+/// Checks a written questionnaire. Field names in the errors are `key`, `version`,
+/// `title`, `question[N].FIELD` (N counting from 1, as the file's `[[question]]`
+/// tables do) and `choices.LIST[N].FIELD`.
+pub fn build(input: FormInput, form_hash: String) -> Result<FormDefinition, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    if !is_form_key(&input.key) {
+        errors.add("key", "invalid", "must be lower-case letters, digits and hyphens (at most 64)");
+    }
+    let version = u32::try_from(input.version).ok().filter(|v| *v > 0);
+    if version.is_none() {
+        errors.add("version", "invalid", "must be a positive whole number");
+    }
+    if input.title.trim().is_empty() {
+        errors.add("title", "required", "must not be empty");
+    }
+
+    let mut lists: BTreeMap<&str, Vec<Choice>> = BTreeMap::new();
+    for (name, choices) in &input.choices {
+        let field = |n: usize, f: &str| format!("choices.{name}[{n}].{f}");
+        if choices.is_empty() {
+            errors.add(
+                &format!("choices.{name}"),
+                "empty",
+                "a choice list needs at least one choice",
+            );
+        }
+        let mut seen = Vec::new();
+        for (n, c) in choices.iter().enumerate() {
+            if !is_slug(&c.value, '_') {
+                errors.add(
+                    &field(n + 1, "value"),
+                    "invalid",
+                    format!("'{}' must be lower-case letters, digits and _", c.value),
+                );
+            } else if seen.contains(&c.value.as_str()) {
+                errors.add(
+                    &field(n + 1, "value"),
+                    "duplicate",
+                    format!("'{}' is listed twice", c.value),
+                );
+            }
+            seen.push(c.value.as_str());
+            if c.label.trim().is_empty() {
+                errors.add(&field(n + 1, "label"), "required", "must not be empty");
+            }
+        }
+        lists.insert(
+            name.as_str(),
+            choices
+                .iter()
+                .map(|c| Choice { value: c.value.clone(), label: c.label.clone() })
+                .collect(),
+        );
+    }
+
+    if input.questions.is_empty() {
+        errors.add("question", "required", "a questionnaire needs at least one [[question]]");
+    }
+    let mut questions: Vec<Question> = Vec::new();
+    for (n, q) in input.questions.into_iter().enumerate() {
+        let at = |f: &str| format!("question[{}].{f}", n + 1);
+        let mut bad = |f: &str, message: String| errors.add(&at(f), "invalid", message);
+        if !is_slug(&q.key, '_') {
+            bad(
+                "key",
+                format!("'{}' must be lower-case letters, digits and _ (at most 64)", q.key),
+            );
+        } else if questions.iter().any(|p| p.key == q.key) {
+            bad("key", format!("'{}' is used by an earlier question", q.key));
+        }
+        if q.label.trim().is_empty() {
+            bad("label", "must not be empty".into());
+        }
+        let Ok(kind) = q.kind.parse::<QuestionType>() else {
+            let all: Vec<_> = QuestionType::ALL.iter().map(|t| t.as_str()).collect();
+            bad("type", format!("'{}' is not a question type ({})", q.kind, all.join(", ")));
+            continue;
+        };
+        let mut not_for = |f: &str, set: bool| {
+            if set {
+                bad(f, format!("does not apply to a {kind} question"));
+            }
+        };
+        not_for("min", q.min.is_some() && !kind.is_numeric());
+        not_for("max", q.max.is_some() && !kind.is_numeric());
+        not_for("min_length", q.min_length.is_some() && !kind.is_textual());
+        not_for("max_length", q.max_length.is_some() && !kind.is_textual());
+        not_for(
+            "pattern",
+            q.pattern.is_some() && !matches!(kind, QuestionType::Text | QuestionType::LongText),
+        );
+        not_for("choices", q.choices.is_some() && !kind.has_choices());
+        not_for("min_choices", q.min_choices.is_some() && kind != QuestionType::MultiChoice);
+        not_for("max_choices", q.max_choices.is_some() && kind != QuestionType::MultiChoice);
+
+        let mut bad = |f: &str, message: String| errors.add(&at(f), "invalid", message);
+        for (f, v) in [("min", q.min), ("max", q.max)] {
+            if let Some(v) = v {
+                if !v.is_finite() {
+                    bad(f, "must be a finite number".into());
+                } else if kind.is_whole() && v.fract() != 0.0 {
+                    bad(f, format!("must be a whole number for a {kind} question"));
+                }
+            }
+        }
+        if let (Some(lo), Some(hi)) = (q.min, q.max)
+            && lo > hi
+        {
+            bad("max", format!("{hi} is below min {lo}: no answer could be given"));
+        }
+        if kind == QuestionType::Scale {
+            match (q.min, q.max) {
+                (Some(lo), Some(hi)) if hi - lo > 100.0 => {
+                    bad("max", "a scale has at most 101 points".into())
+                }
+                (Some(_), Some(_)) => {}
+                _ => bad("max", "a scale needs both min and max (for example 1 and 5)".into()),
+            }
+        }
+        let count = |f: &str, v: Option<i64>, bad: &mut dyn FnMut(&str, String)| match v {
+            Some(v) if v < 0 => {
+                bad(f, "must not be negative".into());
+                None
+            }
+            Some(v) => usize::try_from(v).ok(),
+            None => None,
+        };
+        let min_length = count("min_length", q.min_length, &mut bad);
+        let max_length = count("max_length", q.max_length, &mut bad);
+        let min_choices = count("min_choices", q.min_choices, &mut bad);
+        let max_choices = count("max_choices", q.max_choices, &mut bad);
+        if max_length == Some(0) {
+            bad("max_length", "must be at least 1".into());
+        }
+        if let (Some(lo), Some(hi)) = (min_length, max_length)
+            && lo > hi
+        {
+            bad("max_length", format!("{hi} is below min_length {lo}: no answer could be given"));
+        }
+        if max_length.is_some_and(|m| m > 100_000) {
+            bad("max_length", "must be at most 100000".into());
+        }
+        let pattern = match q.pattern.as_deref().map(Pattern::parse) {
+            Some(Err(e)) => {
+                bad("pattern", e);
+                None
+            }
+            Some(Ok(p)) => Some(p),
+            None => None,
+        };
+        let (choice_list, choices) = match (&q.choices, kind.has_choices()) {
+            (Some(name), true) => match lists.get(name.as_str()) {
+                Some(list) => (Some(name.clone()), list.clone()),
+                None => {
+                    let known: Vec<_> = lists.keys().copied().collect();
+                    bad(
+                        "choices",
+                        format!(
+                            "there is no list '{name}' under [choices]{}",
+                            if known.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({})", known.join(", "))
+                            }
+                        ),
+                    );
+                    (None, Vec::new())
+                }
+            },
+            (None, true) => {
+                bad("choices", format!("a {kind} question names its choice list"));
+                (None, Vec::new())
+            }
+            _ => (None, Vec::new()),
+        };
+        if !choices.is_empty() {
+            if max_choices.is_some_and(|m| m > choices.len()) {
+                bad("max_choices", format!("is more than the {} choices offered", choices.len()));
+            }
+            if min_choices.is_some_and(|m| m > choices.len()) {
+                bad("min_choices", format!("is more than the {} choices offered", choices.len()));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (min_choices, max_choices)
+            && lo > hi
+        {
+            bad("max_choices", format!("{hi} is below min_choices {lo}: no answer could be given"));
+        }
+        if max_choices == Some(0) {
+            bad("max_choices", "must be at least 1".into());
+        }
+        let show_if = match q.show_if.as_deref() {
+            None => None,
+            Some(source) => match expr::parse(source) {
+                Err(e) => {
+                    bad("show_if", e.to_string());
+                    None
+                }
+                Ok(parsed) => {
+                    let earlier = |key: &str| -> Result<Operand, String> {
+                        match questions.iter().find(|p| p.key == key) {
+                            Some(p) => Ok(p.operand()),
+                            None if key == q.key => Err(format!(
+                                "`{key}` is this question: show_if may only look at earlier questions"
+                            )),
+                            None => Err(format!("`{key}` is not an earlier question of this form")),
+                        }
+                    };
+                    match expr::check(&parsed, &earlier) {
+                        Ok(()) => Some((source.to_string(), parsed)),
+                        Err(e) => {
+                            bad("show_if", e);
+                            None
+                        }
+                    }
+                }
+            },
+        };
+        questions.push(Question {
+            key: q.key,
+            kind,
+            label: q.label.trim().to_string(),
+            help: q.help.filter(|h| !h.trim().is_empty()),
+            required: q.required,
+            section: q.section.filter(|s| !s.trim().is_empty()),
+            choice_list,
+            choices,
+            min: q.min,
+            max: q.max,
+            min_length,
+            max_length,
+            pattern,
+            min_choices,
+            max_choices,
+            show_if,
+        });
+    }
+    errors.into_result()?;
+    Ok(FormDefinition {
+        key: input.key,
+        version: version.unwrap_or(1),
+        title: input.title.trim().to_string(),
+        description: input.description.filter(|d| !d.trim().is_empty()),
+        questions,
+        form_hash,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn q(key: &str, kind: &str) -> QuestionInput {
+        QuestionInput {
+            key: key.into(),
+            kind: kind.into(),
+            label: format!("Label {key}"),
+            ..Default::default()
+        }
+    }
+
+    pub fn form(questions: Vec<QuestionInput>) -> FormInput {
+        FormInput {
+            key: "test-form".into(),
+            version: 1,
+            title: "Test".into(),
+            description: None,
+            questions,
+            choices: vec![(
+                "platforms".into(),
+                ["facebook", "twitter", "youtube"]
+                    .iter()
+                    .map(|v| ChoiceInput { value: v.to_string(), label: v.to_uppercase() })
+                    .collect(),
+            )],
+        }
+    }
+
+    fn errors_of(input: FormInput) -> BTreeMap<String, Vec<String>> {
+        build(input, "h".into()).err().map(|e| e.messages()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_form_with_every_type_builds() {
+        let mut questions: Vec<_> =
+            QuestionType::ALL.iter().map(|t| q(&format!("q_{}", t.as_str()), t.as_str())).collect();
+        for question in &mut questions {
+            if question.kind.ends_with("choice") {
+                question.choices = Some("platforms".into());
+            }
+            if question.kind == "scale" {
+                question.min = Some(1.0);
+                question.max = Some(5.0);
+            }
+        }
+        questions[5].show_if = Some("q_yes_no == true or q_single_choice == 'twitter'".into());
+        questions[5].show_if = Some("answered(q_text) and q_integer > 3".into());
+        let def =
+            build(form(questions), "abc".into()).unwrap_or_else(|e| panic!("{:?}", e.messages()));
+        assert_eq!(def.questions.len(), 10);
+        assert_eq!(def.questions[4].choices.len(), 3);
+        assert_eq!(def.form_hash, "abc");
+    }
+
+    #[test]
+    fn mistakes_are_named_by_question_and_field() {
+        let mut dup = q("age", "integer");
+        dup.min = Some(80.0);
+        dup.max = Some(17.0);
+        let mut wrong = q("age", "text");
+        wrong.min = Some(1.0);
+        wrong.pattern = Some("([a-z]".into());
+        let mut dangling = q("pick", "single_choice");
+        dangling.choices = Some("colours".into());
+        let mut later = q("follow", "text");
+        later.show_if = Some("after == 'x'".into());
+        let mut itself = q("selfish", "yes_no");
+        itself.show_if = Some("selfish == true".into());
+        let mut typo = q("kind", "dropdown");
+        typo.help = Some("h".into());
+        let mut frac = q("half", "integer");
+        frac.min = Some(0.5);
+        let mut too_many = q("many", "multi_choice");
+        too_many.choices = Some("platforms".into());
+        too_many.max_choices = Some(4);
+        let mut scale = q("rate", "scale");
+        scale.min = Some(1.0);
+        let e = errors_of(form(vec![
+            dup,
+            wrong,
+            dangling,
+            later,
+            itself,
+            typo,
+            frac,
+            too_many,
+            scale,
+            q("after", "text"),
+        ]));
+        let has = |field: &str, fragment: &str| {
+            assert!(
+                e.get(field).is_some_and(|l| l.iter().any(|m| m.contains(fragment))),
+                "{field}: {fragment} not in {e:?}"
+            );
+        };
+        has("question[1].max", "below min 80");
+        has("question[2].key", "used by an earlier question");
+        has("question[2].min", "does not apply to a text question");
+        has("question[2].pattern", "not a valid regular expression");
+        has("question[3].choices", "no list 'colours'");
+        has("question[4].show_if", "not an earlier question");
+        has("question[5].show_if", "this question");
+        has("question[6].type", "'dropdown' is not a question type");
+        has("question[7].min", "whole number");
+        has("question[8].max_choices", "more than the 3 choices");
+        has("question[9].max", "needs both min and max");
+    }
+
+    #[test]
+    fn choice_lists_and_the_form_itself_are_checked() {
+        let mut input = form(vec![q("a", "text")]);
+        input.key = "Bad Key".into();
+        input.version = 0;
+        input.title = " ".into();
+        input.choices.push((
+            "dups".into(),
+            vec![
+                ChoiceInput { value: "x".into(), label: "X".into() },
+                ChoiceInput { value: "x".into(), label: "".into() },
+            ],
+        ));
+        let e = errors_of(input);
+        for field in ["key", "version", "title", "choices.dups[2].value", "choices.dups[2].label"] {
+            assert!(e.contains_key(field), "{field} in {e:?}");
+        }
+        assert!(errors_of(form(vec![])).contains_key("question"));
+    }
+
+    #[test]
+    fn eligible_if_is_checked_against_the_form() {
+        let mut yes = q("enrolled_in_medicine", "yes_no");
+        yes.required = true;
+        let def =
+            build(form(vec![yes]), "h".into()).unwrap_or_else(|e| panic!("{:?}", e.messages()));
+        assert!(def.check_expression("enrolled_in_medicine == true").is_ok());
+        let e = def.check_expression("enrolled == true").err().unwrap_or_default();
+        assert!(e.contains("not a question of test-form"), "{e}");
+        assert!(def.check_expression("enrolled_in_medicine = true").is_err());
+    }
+
+    #[test]
+    fn patterns_match_whole_answers() {
+        let p = Pattern::parse("[A-Z][0-9]{3}").unwrap_or_else(|e| panic!("{e}"));
+        assert!(p.is_match("A123"));
+        assert!(!p.is_match("xA123"));
+        assert!(!p.is_match("A1234"));
+    }
+}
