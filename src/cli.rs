@@ -40,10 +40,25 @@ enum Command {
     },
     /// Recompute every audit chain; exit 1 when one is broken.
     VerifyAudit,
+    /// Form files: check a folder of questionnaires and consent forms.
+    Forms {
+        #[command(subcommand)]
+        command: FormsCommand,
+    },
     /// Consent-form versions from files under forms/consent/.
     ConsentForm {
         #[command(subcommand)]
         command: ConsentFormCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FormsCommand {
+    /// Load every file under DIR/questionnaires/ and DIR/consent/ and report each
+    /// mistake as FILE:LINE: KEY: MESSAGE; exit 1 when there is one.
+    Check {
+        /// The forms folder (default: CONSENTRY_FORMS_DIR, else forms).
+        dir: Option<std::path::PathBuf>,
     },
 }
 
@@ -143,6 +158,31 @@ async fn run(
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { demo } => serve(config, figment, demo).await,
+        Command::Forms { command: FormsCommand::Check { dir } } => {
+            let dir = dir.unwrap_or_else(|| config.forms_dir.clone().into());
+            let report = crate::forms::check_dir(&dir);
+            for line in &report.questionnaires {
+                println!("ok questionnaire {line}");
+            }
+            for line in &report.consent_forms {
+                println!("ok consent form {line}");
+            }
+            for e in &report.errors {
+                eprintln!("{e}");
+            }
+            if report.errors.is_empty() {
+                println!(
+                    "{}: {} questionnaires and {} consent forms load",
+                    dir.display(),
+                    report.questionnaires.len(),
+                    report.consent_forms.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("{}: {} problems", dir.display(), report.errors.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
         Command::User { command: UserCommand::Add { email, name, role, password_stdin } } => {
             let (password, generated) = if password_stdin {
                 let mut line = String::new();
@@ -240,6 +280,24 @@ async fn run(
     }
 }
 
+/// The questionnaires of the forms folder; any broken file stops the start.
+fn load_forms(config: &AppConfig) -> Result<crate::forms::questionnaire::Catalogue, String> {
+    let dir = std::path::Path::new(&config.forms_dir);
+    if !dir.is_dir() {
+        tracing::warn!(forms_dir = %config.forms_dir, "the forms folder does not exist: no questionnaires are loaded");
+    }
+    let catalogue = crate::forms::questionnaire::Catalogue::load(dir).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        format!(
+            "the forms folder has problems (consentry forms check {}):\n{}",
+            dir.display(),
+            lines.join("\n")
+        )
+    })?;
+    tracing::info!(questionnaires = catalogue.len(), forms_dir = %config.forms_dir, "forms loaded");
+    Ok(catalogue)
+}
+
 async fn serve(
     mut config: AppConfig,
     mut figment: figment::Figment,
@@ -259,8 +317,10 @@ async fn serve(
     }
     let delivery =
         crate::mail::sender::Delivery::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
+    let forms = load_forms(&config)?;
     let db = open(&config).await?;
-    let state = AppState::new(db.clone(), config.clone());
+    let state = AppState::new(db.clone(), config.clone()).with_forms(forms);
+    service::questionnaires::sync_catalogue(&state).await?;
     crate::mail::sender::spawn(db, delivery);
     if config.smtp_url.is_none() {
         tracing::info!("no CONSENTRY_SMTP_URL: mail is kept in the outbox (GET /api/v1/outbox)");

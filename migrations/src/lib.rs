@@ -9,6 +9,7 @@ mod m20261125_000002_consent_forms;
 mod m20261125_000003_participants_and_consents;
 mod m20261125_000004_outbox;
 mod m20261125_000005_identity_check;
+mod m20261125_000006_questionnaires;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_participants_and_consents::Migration),
             Box::new(m20261125_000004_outbox::Migration),
             Box::new(m20261125_000005_identity_check::Migration),
+            Box::new(m20261125_000006_questionnaires::Migration),
         ]
     }
 }

@@ -89,9 +89,31 @@ impl Participant {
 /// One step on a participant's page, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NextStep {
+    /// `consent`, `reconsent`, `questionnaire` or `availability`.
     pub step: &'static str,
-    pub done: bool,
+    /// `todo`, `in_progress` or `done`.
+    pub state: &'static str,
+    /// The questionnaire's key, for a questionnaire step.
+    pub key: Option<String>,
+    /// What the step is called on the page (a questionnaire's title).
+    pub title: Option<String>,
     pub version: Option<String>,
+}
+
+impl NextStep {
+    pub fn new(step: &'static str, done: bool, version: Option<String>) -> Self {
+        NextStep {
+            step,
+            state: if done { "done" } else { "todo" },
+            key: None,
+            title: None,
+            version,
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        self.state == "done"
+    }
 }
 
 /// The consent steps: consent to the version in force, or — when a newer version
@@ -102,14 +124,14 @@ pub fn consent_steps(signed: Option<&str>, active: Option<&str>, withdrawn: bool
     }
     match (signed, active) {
         (None, active) => {
-            vec![NextStep { step: "consent", done: false, version: active.map(str::to_string) }]
+            vec![NextStep::new("consent", false, active.map(str::to_string))]
         }
         (Some(s), Some(a)) if s != a => vec![
-            NextStep { step: "consent", done: true, version: Some(s.to_string()) },
-            NextStep { step: "reconsent", done: false, version: Some(a.to_string()) },
+            NextStep::new("consent", true, Some(s.to_string())),
+            NextStep::new("reconsent", false, Some(a.to_string())),
         ],
         (Some(s), _) => {
-            vec![NextStep { step: "consent", done: true, version: Some(s.to_string()) }]
+            vec![NextStep::new("consent", true, Some(s.to_string()))]
         }
     }
 }
@@ -122,12 +144,12 @@ mod tests {
     fn consent_steps_follow_versions() {
         assert_eq!(
             consent_steps(None, Some("1"), false),
-            [NextStep { step: "consent", done: false, version: Some("1".into()) }]
+            [NextStep::new("consent", false, Some("1".into()))]
         );
         assert_eq!(consent_steps(Some("1"), Some("1"), false).len(), 1);
         let re = consent_steps(Some("1"), Some("2"), false);
         assert_eq!(
-            (re[1].step, re[1].done, re[1].version.as_deref()),
+            (re[1].step, re[1].done(), re[1].version.as_deref()),
             ("reconsent", false, Some("2"))
         );
         assert!(consent_steps(Some("1"), Some("2"), true).is_empty());

@@ -503,6 +503,101 @@ pub fn build(input: FormInput, form_hash: String) -> Result<FormDefinition, Fiel
     })
 }
 
+/// When a study asks a questionnaire: when someone answers an ad (`screening`,
+/// deciding eligibility), or once they have consented (`after_consent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Screening,
+    AfterConsent,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Screening => "screening",
+            Stage::AfterConsent => "after_consent",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Stage {
+    type Err = super::fields::FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "screening" => Ok(Stage::Screening),
+            "after_consent" => Ok(Stage::AfterConsent),
+            _ => Err(super::fields::FieldError::new(
+                "unknown_stage",
+                "Stage must be screening or after_consent.",
+            )),
+        }
+    }
+}
+
+/// A questionnaire attached to a study.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instrument {
+    pub id: i64,
+    pub study_id: i64,
+    pub definition_id: i64,
+    pub key: String,
+    pub version: u32,
+    pub form_hash: String,
+    pub stage: Stage,
+    pub eligible_if: Option<String>,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseStatus {
+    /// Saved to finish later; required questions may still be open.
+    InProgress,
+    Complete,
+}
+
+impl ResponseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseStatus::InProgress => "in_progress",
+            ResponseStatus::Complete => "complete",
+        }
+    }
+}
+
+impl FromStr for ResponseStatus {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "in_progress" => Ok(ResponseStatus::InProgress),
+            "complete" => Ok(ResponseStatus::Complete),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A participant's answers to one instrument, stamped with the definition they
+/// were given against. `revision` counts saves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub id: i64,
+    pub participant_id: i64,
+    pub instrument_id: i64,
+    pub definition_id: i64,
+    pub form_hash: String,
+    pub status: ResponseStatus,
+    pub revision: i32,
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

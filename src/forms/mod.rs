@@ -78,3 +78,100 @@ pub fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> FormFileError
         .to_string();
     FormFileError::new(path, line, &key, message)
 }
+
+/// What `consentry forms check` found in a folder.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub questionnaires: Vec<String>,
+    pub consent_forms: Vec<String>,
+    pub errors: Vec<FormFileError>,
+}
+
+/// Checks every questionnaire under `dir/questionnaires/` and every consent form
+/// under `dir/consent/`, collecting every error rather than stopping at the first.
+pub fn check_dir(dir: &Path) -> CheckReport {
+    let mut report = CheckReport::default();
+    if !dir.is_dir() {
+        report.errors.push(FormFileError::new(dir, 0, "folder", "is not a folder"));
+        return report;
+    }
+    match questionnaire::Catalogue::load(dir) {
+        Ok(catalogue) => {
+            report.questionnaires = catalogue
+                .iter()
+                .map(|f| {
+                    format!("{} v{} ({})", f.definition.key, f.definition.version, f.path.display())
+                })
+                .collect();
+        }
+        Err(errors) => report.errors.extend(errors),
+    }
+    let consent = dir.join("consent");
+    if consent.is_dir() {
+        match questionnaire::toml_files(&consent) {
+            Err(e) => report.errors.push(e),
+            Ok(files) => {
+                for file in files {
+                    match consent::draft_from_file(&file, "1") {
+                        Ok(_) => report.consent_forms.push(file.display().to_string()),
+                        Err(errors) => report.errors.extend(errors),
+                    }
+                }
+            }
+        }
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file shipped in `forms/` loads.
+    #[test]
+    fn every_shipped_form_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("forms");
+        let report = check_dir(&dir);
+        assert!(report.errors.is_empty(), "{:#?}", report.errors);
+        assert_eq!(report.questionnaires.len(), 3, "{:?}", report.questionnaires);
+        assert_eq!(report.consent_forms.len(), 1);
+        let catalogue = questionnaire::Catalogue::load(&dir).unwrap_or_default();
+        let usage = catalogue.get("platform-usage", 1).map(|f| &f.definition);
+        let keys: Vec<&str> =
+            usage.map(|d| d.questions.iter().map(|q| q.key.as_str()).collect()).unwrap_or_default();
+        for key in ["platforms_used", "preferred_platform", "purposes", "hours_per_day", "barriers"]
+        {
+            assert!(keys.contains(&key), "{key} in {keys:?}");
+        }
+        let screening = catalogue.get("screening-medical-students", 1).map(|f| &f.definition);
+        assert!(
+            screening.is_some_and(|d| d.check_expression("enrolled_in_medicine == true").is_ok())
+        );
+    }
+
+    #[test]
+    fn two_files_with_one_key_and_version_are_refused() {
+        let dir = std::env::temp_dir().join(format!("consentry-forms-{}", std::process::id()));
+        let folder = dir.join("questionnaires");
+        std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+        let text = "key = \"a\"\nversion = 1\ntitle = \"A\"\n[[question]]\nkey = \"q\"\ntype = \"text\"\nlabel = \"Q\"\n";
+        for name in ["one.toml", "two.toml"] {
+            std::fs::write(folder.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(
+            folder.join("bad.toml"),
+            "key = \"b\"\nversion = 1\ntitle = \"B\"\nlabels = 1\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let report = check_dir(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let messages: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("two.toml:2: version: a version 1 is also defined in")),
+            "{messages:?}"
+        );
+        assert!(messages.iter().any(|m| m.contains("bad.toml:4: labels:")), "{messages:?}");
+    }
+}

@@ -208,11 +208,12 @@ pub async fn portal(
 ) -> AppResult<(Option<Given>, Vec<crate::domain::participant::NextStep>)> {
     let latest = latest(state, participant).await?;
     let active = store::consent_forms::active(state.db.conn(), participant.study_id).await?;
-    let steps = crate::domain::participant::consent_steps(
+    let mut steps = crate::domain::participant::consent_steps(
         latest.as_ref().map(|g| g.record.form_version.as_str()),
         active.as_ref().map(|f| f.version.as_str()),
         participant.withdrawal.is_some(),
     );
+    steps.extend(super::questionnaires::steps(state, participant).await?);
     Ok((latest, steps))
 }
 

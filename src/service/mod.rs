@@ -8,10 +8,14 @@ pub mod demo;
 pub mod identity;
 pub mod outbox;
 pub mod participants;
+pub mod questionnaires;
 pub mod studies;
 pub mod users;
 
+use std::sync::Arc;
+
 use crate::config::AppConfig;
+use crate::forms::questionnaire::Catalogue;
 use crate::store::Db;
 
 /// What every use-case needs: the database, the configuration and the in-memory
@@ -20,11 +24,18 @@ pub struct AppState {
     pub db: Db,
     pub config: AppConfig,
     pub throttle: auth::LoginThrottle,
+    /// The questionnaires loaded from the forms folder at start.
+    pub forms: Arc<Catalogue>,
 }
 
 impl AppState {
+    /// A state with no questionnaires loaded; see `with_forms`.
     pub fn new(db: Db, config: AppConfig) -> Self {
-        Self { db, config, throttle: auth::LoginThrottle::default() }
+        Self { db, config, throttle: auth::LoginThrottle::default(), forms: Arc::default() }
+    }
+
+    pub fn with_forms(self, forms: Catalogue) -> Self {
+        Self { forms: Arc::new(forms), ..self }
     }
 }
 

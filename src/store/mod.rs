@@ -10,6 +10,7 @@ pub mod consents;
 pub mod identity_codes;
 pub mod outbox;
 pub mod participants;
+pub mod questionnaires;
 pub mod studies;
 pub mod tokens;
 pub mod users;

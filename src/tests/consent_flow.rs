@@ -76,7 +76,7 @@ pub(super) async fn invite(app: &TestApp, s: &Study, email: &str) -> String {
     v["participant_token"].as_str().unwrap_or_default().to_string()
 }
 
-fn signing(s: &Study, name: &str, quotes: bool) -> Value {
+pub(super) fn signing(s: &Study, name: &str, quotes: bool) -> Value {
     json!({
         "version": "1", "form_hash": s.form_hash, "read_confirmed": true,
         "items": {"read_statement": true, "audio_recording": true, "verbatim_quotes": quotes},

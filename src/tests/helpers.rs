@@ -136,12 +136,16 @@ impl TestApp {
         let mut figment = config::figment()
             .merge(("database_url", test_db.url.clone()))
             .merge(("secret_key", SECRET_KEY))
-            .merge(("public_url", "http://consentry.test"));
+            .merge(("public_url", "http://consentry.test"))
+            .merge(("forms_dir", concat!(env!("CARGO_MANIFEST_DIR"), "/forms")));
         for (key, value) in settings {
             figment = figment.merge((*key, value.clone()));
         }
         let config = AppConfig::from_figment(&figment).expect("test configuration is valid");
-        let state = AppState::new(db.clone(), config);
+        let forms =
+            crate::forms::questionnaire::Catalogue::load(std::path::Path::new(&config.forms_dir))
+                .expect("the test forms load");
+        let state = AppState::new(db.clone(), config).with_forms(forms);
         let client = Client::tracked(crate::build(state, figment)).await.expect("rocket launches");
         Some(TestApp { client, db, test_db })
     }
@@ -182,6 +186,15 @@ impl TestApp {
     ) -> (Status, Value) {
         let mut req =
             self.client.post(path.to_string()).header(ContentType::JSON).body(value.to_string());
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        body(req.dispatch().await).await
+    }
+
+    pub async fn put_json(&self, path: &str, token: Option<&str>, value: Value) -> (Status, Value) {
+        let mut req =
+            self.client.put(path.to_string()).header(ContentType::JSON).body(value.to_string());
         if let Some(t) = token {
             req = req.header(Header::new("Authorization", format!("Bearer {t}")));
         }

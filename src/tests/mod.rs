@@ -17,3 +17,4 @@ mod identity_check;
 mod layering;
 mod mail;
 mod participant_pages;
+mod questionnaires;

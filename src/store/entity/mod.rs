@@ -1,5 +1,6 @@
 //! Table mappings, private to `store`. Nothing outside `store` sees a `Model`.
 
+pub mod answers;
 pub mod audit_chain_heads;
 pub mod audit_events;
 pub mod consent_forms;
@@ -8,8 +9,11 @@ pub mod identity_codes;
 pub mod outbox;
 pub mod participant_contacts;
 pub mod participants;
+pub mod questionnaire_definitions;
+pub mod responses;
 pub mod staff_tokens;
 pub mod studies;
 pub mod study_code_counters;
+pub mod study_instruments;
 pub mod study_staff;
 pub mod users;

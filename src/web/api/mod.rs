@@ -9,6 +9,7 @@ pub mod consents;
 pub mod dto;
 pub mod outbox;
 pub mod participant;
+pub mod questionnaires;
 pub mod studies;
 pub mod users;
 
@@ -35,6 +36,7 @@ macro_rules! api {
                 (name = "staff", description = "Staff accounts"),
                 (name = "studies", description = "Studies under ethics approval"),
                 (name = "consent", description = "Consent-form versions under the study's approval"),
+                (name = "questionnaires", description = "Questionnaires attached to a study"),
                 (name = "participants", description = "A participant's own record, by their private token"),
                 (name = "mail", description = "The outbox"),
                 (name = "audit", description = "The tamper-evident audit log"),
@@ -75,6 +77,11 @@ api![
     participant::withdraw,
     participant::send_code,
     participant::verify_code,
+    questionnaires::attach,
+    questionnaires::list,
+    questionnaires::mine,
+    questionnaires::definition,
+    questionnaires::answer,
     outbox::list,
     audit::events,
     audit::verify,

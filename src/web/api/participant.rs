@@ -84,8 +84,8 @@ pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<J
             .into_iter()
             .map(|n| NextStepDto {
                 step: n.step.to_string(),
-                state: if n.done { "done" } else { "todo" }.to_string(),
-                key: None,
+                state: n.state.to_string(),
+                key: n.key,
                 version: n.version,
             })
             .collect(),

@@ -1,0 +1,470 @@
+//! Questionnaires in a study: coordinators attach loaded definitions; consented
+//! participants answer them, and may revise their answers until the study closes.
+//! Every save is one transaction with its audit event; answers are stored
+//! normalised and stamped with the definition's key, version and file hash.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::studies::{require_coordinator, visible};
+use crate::audit;
+use crate::domain::FieldErrors;
+use crate::domain::answers::{self, Answers, Mode};
+use crate::domain::audit::{NewEvent, canonical_json, sha256_hex};
+use crate::domain::participant::{NextStep, Participant};
+use crate::domain::questionnaire::{FormDefinition, Instrument, Response, ResponseStatus, Stage};
+use crate::domain::study::{Study, StudyStatus};
+use crate::domain::user::User;
+use crate::error::{AppError, AppResult};
+use crate::forms::questionnaire::parse_str;
+use crate::store::questionnaires::StoredDefinition;
+use crate::store::{self, Conn};
+
+/// What a coordinator asks to attach.
+#[derive(Debug, Clone)]
+pub struct Attach {
+    pub key: String,
+    pub version: i64,
+    pub stage: String,
+    pub eligible_if: Option<String>,
+}
+
+/// Attaches a loaded questionnaire to a study. Unknown keys and versions, a bad
+/// stage and an `eligible_if` that does not fit the form are 422 naming the field.
+pub async fn attach(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    req: Attach,
+) -> AppResult<Instrument> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    if study.status == StudyStatus::Closed {
+        return Err(AppError::Conflict("The study is closed.".into()));
+    }
+    let mut errors = FieldErrors::new();
+    let stage = errors.take("stage", req.stage.parse::<Stage>());
+    let version = u32::try_from(req.version).ok().filter(|v| *v > 0);
+    let loaded = match version {
+        None => {
+            errors.add("version", "invalid", "Version must be a positive whole number.");
+            None
+        }
+        Some(v) => match state.forms.get(&req.key, v) {
+            Some(f) => Some(f.clone()),
+            None if state.forms.has_key(&req.key) => {
+                errors.add(
+                    "version",
+                    "unknown",
+                    format!("Version {v} of {} is not loaded.", req.key),
+                );
+                None
+            }
+            None => {
+                errors.add(
+                    "key",
+                    "unknown",
+                    format!("No questionnaire {:?} is loaded from the forms folder.", req.key),
+                );
+                None
+            }
+        },
+    };
+    let eligible_if = req.eligible_if.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    if let (Some(stage), Some(expression)) = (stage, eligible_if) {
+        if stage != Stage::Screening {
+            errors.add(
+                "eligible_if",
+                "not_screening",
+                "Only a screening questionnaire decides eligibility.",
+            );
+        } else if let Some(f) = &loaded
+            && let Err(e) = f.definition.check_expression(expression)
+        {
+            errors.add("eligible_if", "invalid", e);
+        }
+    }
+    errors.into_result()?;
+    let (Some(stage), Some(loaded)) = (stage, loaded) else {
+        return Err(AppError::Internal("attach: checked fields missing".into()));
+    };
+    let existing = store::questionnaires::instruments(tx.conn(), study.id).await?;
+    if stage == Stage::Screening && existing.iter().any(|i| i.stage == Stage::Screening) {
+        return Err(AppError::Conflict(
+            "This study has a screening questionnaire already; a study screens with one.".into(),
+        ));
+    }
+    let now = Utc::now();
+    let def = ensure_definition(tx.conn(), &loaded.definition, &loaded.source, now).await?;
+    let instrument = store::questionnaires::insert_instrument(
+        tx.conn(),
+        study.id,
+        &def,
+        stage,
+        eligible_if,
+        user.id,
+        now,
+    )
+    .await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "instrument.attached", "instrument", instrument.id)
+            .in_study(&study.slug)
+            .with(json!({
+                "key": instrument.key,
+                "version": instrument.version,
+                "form_hash": instrument.form_hash,
+                "stage": stage.as_str(),
+                "eligible_if": eligible_if,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, key = %instrument.key, "instrument attached");
+    Ok(instrument)
+}
+
+/// The stored definition for a loaded file, added the first time a study uses it.
+async fn ensure_definition(
+    db: &impl Conn,
+    def: &FormDefinition,
+    source: &str,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<StoredDefinition> {
+    match store::questionnaires::find_definition(db, &def.key, def.version).await? {
+        None => {
+            store::questionnaires::insert_definition(
+                db,
+                &def.key,
+                def.version,
+                &def.form_hash,
+                source,
+                now,
+            )
+            .await
+        }
+        Some(stored) if stored.form_hash == def.form_hash => Ok(stored),
+        Some(stored) => {
+            if store::questionnaires::has_responses(db, stored.id).await? {
+                return Err(AppError::Conflict(format!(
+                    "{} version {} has answers under a different text; give the changed file a new version.",
+                    def.key, def.version
+                )));
+            }
+            store::questionnaires::replace_definition(db, stored.id, &def.form_hash, source)
+                .await?;
+            Ok(StoredDefinition {
+                form_hash: def.form_hash.clone(),
+                source: source.to_string(),
+                ..stored
+            })
+        }
+    }
+}
+
+/// At start: a loaded file whose key and version already have answers under a
+/// different text is refused (the message says which file and what to do); one
+/// without answers replaces the stored text, with an audit event.
+pub async fn sync_catalogue(state: &AppState) -> Result<usize, String> {
+    let tx = state.db.begin_write().await.map_err(|e| e.to_string())?;
+    let stored =
+        store::questionnaires::all_definitions(tx.conn()).await.map_err(|e| e.to_string())?;
+    let mut problems = Vec::new();
+    let mut replaced = 0;
+    for s in stored {
+        let Some(loaded) = state.forms.get(&s.key, s.version) else { continue };
+        if loaded.definition.form_hash == s.form_hash {
+            continue;
+        }
+        let answered = store::questionnaires::has_responses(tx.conn(), s.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        if answered {
+            problems.push(format!(
+                "{}: {} version {} already has answers given against a different text of this file \
+                 (stored hash {}, file hash {}). Restore the text it had, or give the changed file \
+                 version {} so that existing answers keep their meaning.",
+                loaded.path.display(),
+                s.key,
+                s.version,
+                &s.form_hash[..12.min(s.form_hash.len())],
+                &loaded.definition.form_hash[..12],
+                s.version + 1
+            ));
+            continue;
+        }
+        store::questionnaires::replace_definition(
+            tx.conn(),
+            s.id,
+            &loaded.definition.form_hash,
+            &loaded.source,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        audit::record(
+            tx.conn(),
+            NewEvent::new("system", "questionnaire.text_replaced", "questionnaire", s.id).with(
+                json!({
+                    "key": s.key,
+                    "version": s.version,
+                    "old_form_hash": s.form_hash,
+                    "form_hash": loaded.definition.form_hash,
+                }),
+            ),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        replaced += 1;
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(replaced)
+}
+
+/// The definition an instrument uses: the loaded file when its text is the one
+/// stored, else the stored text itself (the file changed or went away).
+async fn definition_of(
+    state: &AppState,
+    db: &impl Conn,
+    instrument: &Instrument,
+) -> AppResult<Arc<FormDefinition>> {
+    if let Some(loaded) = state.forms.get(&instrument.key, instrument.version)
+        && loaded.definition.form_hash == instrument.form_hash
+    {
+        return Ok(Arc::new(loaded.definition.clone()));
+    }
+    let stored =
+        store::questionnaires::definition_by_id(db, instrument.definition_id).await?.ok_or_else(
+            || AppError::Internal(format!("instrument {} lost its definition", instrument.id)),
+        )?;
+    let path = format!("stored:{}@{}", stored.key, stored.version);
+    parse_str(Path::new(&path), &stored.source).map(Arc::new).map_err(|e| {
+        AppError::Internal(format!(
+            "stored definition {} no longer loads: {:?}",
+            stored.id,
+            e.first()
+        ))
+    })
+}
+
+/// A study's instruments with their definitions, for staff.
+pub async fn list(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<Vec<(Instrument, Arc<FormDefinition>)>> {
+    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    let mut out = Vec::new();
+    for i in store::questionnaires::instruments(state.db.conn(), study.id).await? {
+        let d = definition_of(state, state.db.conn(), &i).await?;
+        out.push((i, d));
+    }
+    Ok(out)
+}
+
+/// One questionnaire as a participant sees it: the definition, their saved answers.
+#[derive(Debug, Clone)]
+pub struct Questionnaire {
+    pub instrument: Instrument,
+    pub definition: Arc<FormDefinition>,
+    pub response: Option<Response>,
+    pub answers: Answers,
+}
+
+impl Questionnaire {
+    /// `not_started`, `in_progress` or `complete`.
+    pub fn status(&self) -> &'static str {
+        match &self.response {
+            None => "not_started",
+            Some(r) => r.status.as_str(),
+        }
+    }
+}
+
+/// Questionnaires open only to participants who consented and have not withdrawn.
+fn check_open(participant: &Participant) -> AppResult<()> {
+    if participant.withdrawal.is_some() {
+        return Err(AppError::Forbidden(
+            "You have withdrawn from this study, so its questionnaires are closed to you.".into(),
+        ));
+    }
+    if participant.code.is_none() {
+        return Err(AppError::Forbidden(
+            "Questionnaires open once you have given your consent.".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_study_takes_answers(study: &Study) -> AppResult<()> {
+    match study.status {
+        StudyStatus::Closed => {
+            Err(AppError::Conflict("The study is closed; answers can no longer be changed.".into()))
+        }
+        StudyStatus::Suspended => {
+            Err(AppError::Gone("The study is suspended; answers cannot be saved now.".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn after_consent(
+    state: &AppState,
+    db: &impl Conn,
+    participant: &Participant,
+) -> AppResult<Vec<Questionnaire>> {
+    let instruments = store::questionnaires::instruments(db, participant.study_id).await?;
+    let responses = store::questionnaires::responses_of(db, participant.id).await?;
+    let mut out = Vec::new();
+    for instrument in instruments.into_iter().filter(|i| i.stage == Stage::AfterConsent) {
+        let definition = definition_of(state, db, &instrument).await?;
+        let response = responses.iter().find(|r| r.instrument_id == instrument.id).cloned();
+        let answers = match &response {
+            Some(r) => Answers::from_rows(
+                &definition,
+                &store::questionnaires::answer_rows(db, r.id).await?,
+            ),
+            None => Answers::default(),
+        };
+        out.push(Questionnaire { instrument, definition, response, answers });
+    }
+    Ok(out)
+}
+
+/// The participant's questionnaires, in order (403 before consent or after withdrawal).
+pub async fn for_participant(
+    state: &AppState,
+    participant: &Participant,
+) -> AppResult<Vec<Questionnaire>> {
+    let p = store::participants::find(state.db.conn(), participant.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_open(&p)?;
+    after_consent(state, state.db.conn(), &p).await
+}
+
+/// One of the participant's questionnaires by key (404 when the study has none).
+pub async fn open(
+    state: &AppState,
+    participant: &Participant,
+    key: &str,
+) -> AppResult<Questionnaire> {
+    for_participant(state, participant)
+        .await?
+        .into_iter()
+        .find(|q| q.instrument.key == key)
+        .ok_or(AppError::NotFound)
+}
+
+/// The portal's questionnaire steps: none before consent or after withdrawal.
+pub async fn steps(state: &AppState, participant: &Participant) -> AppResult<Vec<NextStep>> {
+    if check_open(participant).is_err() {
+        return Ok(Vec::new());
+    }
+    let instruments =
+        store::questionnaires::instruments(state.db.conn(), participant.study_id).await?;
+    let responses = store::questionnaires::responses_of(state.db.conn(), participant.id).await?;
+    let mut out = Vec::new();
+    for i in instruments.into_iter().filter(|i| i.stage == Stage::AfterConsent) {
+        let title = definition_of(state, state.db.conn(), &i).await?.title.clone();
+        let st = match responses.iter().find(|r| r.instrument_id == i.id).map(|r| r.status) {
+            None => "todo",
+            Some(ResponseStatus::InProgress) => "in_progress",
+            Some(ResponseStatus::Complete) => "done",
+        };
+        out.push(NextStep {
+            step: "questionnaire",
+            state: st,
+            key: Some(i.key),
+            title: Some(title),
+            version: Some(i.version.to_string()),
+        });
+    }
+    Ok(out)
+}
+
+/// How a submission is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submit {
+    /// Final: every rule, required answers included (the JSON API, "Submit" on a page).
+    Complete,
+    /// Save to finish later (pages only): required answers may be open, answers to
+    /// questions a script hid are dropped. A completed response cannot go back to a draft.
+    Draft,
+}
+
+/// Saves a participant's answers to `key`. Field errors name question keys.
+pub async fn answer(
+    state: &AppState,
+    participant: &Participant,
+    key: &str,
+    raw: &Map<String, Value>,
+    submit: Submit,
+) -> AppResult<Questionnaire> {
+    let tx = state.db.begin_write().await?;
+    let p =
+        store::participants::find(tx.conn(), participant.id).await?.ok_or(AppError::NotFound)?;
+    check_open(&p)?;
+    let study =
+        store::studies::find_by_id(tx.conn(), p.study_id).await?.ok_or(AppError::NotFound)?;
+    let mut q = after_consent(state, tx.conn(), &p)
+        .await?
+        .into_iter()
+        .find(|q| q.instrument.key == key)
+        .ok_or(AppError::NotFound)?;
+    check_study_takes_answers(&study)?;
+    let was_complete = q.response.as_ref().is_some_and(|r| r.status == ResponseStatus::Complete);
+    let (mode, status) = match submit {
+        Submit::Complete => (Mode::STRICT, ResponseStatus::Complete),
+        Submit::Draft if was_complete => {
+            (Mode { require: true, drop_hidden: true }, ResponseStatus::Complete)
+        }
+        Submit::Draft => (Mode { require: false, drop_hidden: true }, ResponseStatus::InProgress),
+    };
+    let validated = answers::validate(&q.definition, raw, mode)?;
+    let now = Utc::now();
+    let rows = validated.rows();
+    let response = store::questionnaires::save_response(
+        tx.conn(),
+        store::questionnaires::Save {
+            study_id: study.id,
+            participant_id: p.id,
+            instrument_id: q.instrument.id,
+            definition_id: q.instrument.definition_id,
+            form_hash: &q.instrument.form_hash,
+            status,
+            rows: &rows,
+            now,
+        },
+        q.response.as_ref(),
+    )
+    .await?;
+    let answers_json = Value::Object(validated.to_json());
+    audit::record(
+        tx.conn(),
+        NewEvent::new(p.actor(), "questionnaire.answered", "response", response.id)
+            .in_study(&study.slug)
+            .with(json!({
+                "key": q.instrument.key,
+                "version": q.instrument.version,
+                "form_hash": q.instrument.form_hash,
+                "status": status.as_str(),
+                "revision": response.revision,
+                "questions_answered": validated.len(),
+                "answers_sha256": sha256_hex(canonical_json(&answers_json).as_bytes()),
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, key = %q.instrument.key, revision = response.revision, "questionnaire saved");
+    q.response = Some(response);
+    q.answers = validated;
+    Ok(q)
+}

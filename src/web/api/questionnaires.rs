@@ -1,0 +1,179 @@
+//! Questionnaires: coordinators attach them to a study; participants read and
+//! answer their own.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{State, get, post, put};
+
+use super::dto::{
+    AnswersSavedDto, AttachInstrument, ErrorBody, InstrumentDto, QuestionDto, QuestionnaireDto,
+    QuestionnaireSummaryDto, SubmitAnswers,
+};
+use crate::domain::questionnaire::{FormDefinition, Instrument};
+use crate::service::AppState;
+use crate::service::questionnaires::{self, Attach, Questionnaire, Submit};
+use crate::web::errors::ApiResult;
+use crate::web::guards::{ParticipantUser, StaffUser};
+use crate::web::json::JsonBody;
+
+fn instrument_dto(i: &Instrument, d: &FormDefinition) -> InstrumentDto {
+    InstrumentDto {
+        key: i.key.clone(),
+        version: i.version,
+        title: d.title.clone(),
+        form_hash: i.form_hash.clone(),
+        stage: i.stage.as_str().to_string(),
+        eligible_if: i.eligible_if.clone(),
+        questions: d.questions.len(),
+    }
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/instruments", tag = "questionnaires",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    request_body = AttachInstrument,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Attached", body = InstrumentDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 409, description = "Attached already, a second screening questionnaire, or the study is closed", body = ErrorBody),
+        (status = 422, description = "Unknown key or version, bad stage, or an eligible_if that does not fit the form", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/instruments", data = "<body>")]
+pub async fn attach(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<AttachInstrument>,
+) -> ApiResult<(Status, Json<InstrumentDto>)> {
+    let b = body.0;
+    let req = Attach { key: b.key, version: b.version, stage: b.stage, eligible_if: b.eligible_if };
+    let instrument = questionnaires::attach(state, &staff.0, slug, req).await?;
+    let definition = state
+        .forms
+        .get(&instrument.key, instrument.version)
+        .map(|f| f.definition.clone())
+        .ok_or(crate::error::AppError::NotFound)?;
+    Ok((Status::Created, Json(instrument_dto(&instrument, &definition))))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/instruments", tag = "questionnaires",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The study's questionnaires in order", body = Vec<InstrumentDto>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/instruments")]
+pub async fn list(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<Vec<InstrumentDto>>> {
+    let all = questionnaires::list(state, &staff.0, slug).await?;
+    Ok(Json(all.iter().map(|(i, d)| instrument_dto(i, d)).collect()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/questionnaires", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The participant's questionnaires in order", body = Vec<QuestionnaireSummaryDto>),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 403, description = "Before consent, or after withdrawal", body = ErrorBody),
+    )
+)]
+#[get("/participant/questionnaires")]
+pub async fn mine(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<Json<Vec<QuestionnaireSummaryDto>>> {
+    let all = questionnaires::for_participant(state, &me.participant).await?;
+    Ok(Json(
+        all.iter()
+            .map(|q| QuestionnaireSummaryDto {
+                key: q.instrument.key.clone(),
+                version: q.instrument.version,
+                title: q.definition.title.clone(),
+                status: q.status().to_string(),
+            })
+            .collect(),
+    ))
+}
+
+fn questionnaire_dto(q: &Questionnaire) -> QuestionnaireDto {
+    QuestionnaireDto {
+        key: q.instrument.key.clone(),
+        version: q.instrument.version,
+        title: q.definition.title.clone(),
+        description: q.definition.description.clone(),
+        form_hash: q.instrument.form_hash.clone(),
+        status: q.status().to_string(),
+        revision: q.response.as_ref().map(|r| r.revision).unwrap_or(0),
+        questions: q.definition.questions.iter().map(QuestionDto::from).collect(),
+        answers: q.answers.to_json(),
+    }
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/questionnaires/{key}", tag = "participants",
+    params(("key" = String, Path, description = "The questionnaire's key", example = "demographics")),
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The definition and the answers saved so far", body = QuestionnaireDto),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 403, description = "Before consent, or after withdrawal", body = ErrorBody),
+        (status = 404, description = "The study asks no such questionnaire", body = ErrorBody),
+    )
+)]
+#[get("/participant/questionnaires/<key>")]
+pub async fn definition(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    key: &str,
+) -> ApiResult<Json<QuestionnaireDto>> {
+    let q = questionnaires::open(state, &me.participant, key).await?;
+    Ok(Json(questionnaire_dto(&q)))
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/participant/questionnaires/{key}", tag = "participants",
+    params(("key" = String, Path, description = "The questionnaire's key", example = "demographics")),
+    request_body = SubmitAnswers,
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "Saved; a later PUT revises the answers", body = AnswersSavedDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 403, description = "Before consent, or after withdrawal", body = ErrorBody),
+        (status = 404, description = "The study asks no such questionnaire", body = ErrorBody),
+        (status = 409, description = "The study is closed", body = ErrorBody),
+        (status = 410, description = "The study is suspended", body = ErrorBody),
+        (status = 422, description = "Answers refused; `fields` is keyed by question", body = ErrorBody),
+    )
+)]
+#[put("/participant/questionnaires/<key>", data = "<body>")]
+pub async fn answer(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    key: &str,
+    body: JsonBody<SubmitAnswers>,
+) -> ApiResult<Json<AnswersSavedDto>> {
+    let q = questionnaires::answer(state, &me.participant, key, &body.0.answers, Submit::Complete)
+        .await?;
+    Ok(Json(AnswersSavedDto {
+        key: q.instrument.key.clone(),
+        version: q.instrument.version,
+        form_hash: q.instrument.form_hash.clone(),
+        status: q.status().to_string(),
+        revision: q.response.as_ref().map(|r| r.revision).unwrap_or(0),
+        answers: q.answers.to_json(),
+    }))
+}
