@@ -178,6 +178,23 @@ pub fn validate(
     Ok(answers)
 }
 
+/// The answers in `raw` that are valid and asked, ignoring every mistake: what a
+/// page uses to decide which questions to show while it still has errors.
+pub fn readable(definition: &FormDefinition, raw: &Map<String, Value>) -> Answers {
+    let mut answers = Answers::default();
+    for q in &definition.questions {
+        if let Some((_, condition)) = &q.show_if
+            && !eval_with_dates(condition, &answers)
+        {
+            continue;
+        }
+        if let Some(Ok(answer)) = raw.get(&q.key).filter(|v| !is_blank(v)).map(|v| parse(q, v)) {
+            answers.0.push((q.key.clone(), answer));
+        }
+    }
+    answers
+}
+
 /// `null`, an empty or blank text and an empty list all mean "not answered".
 fn is_blank(v: &Value) -> bool {
     match v {
@@ -542,6 +559,9 @@ mod tests {
         has("mail", "");
         has("colour", "no question `colour`");
         assert!(!e.contains_key("ok"), "ok is hidden while age is refused: {e:?}");
+        let Value::Object(raw) = json!({"age": 200, "hours": 3, "ok": true}) else { return };
+        let readable = readable(&demographics(), &raw);
+        assert_eq!(readable.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["hours"]);
     }
 
     #[test]

@@ -393,8 +393,11 @@ pub async fn steps(state: &AppState, participant: &Participant) -> AppResult<Vec
 /// How a submission is meant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Submit {
-    /// Final: every rule, required answers included (the JSON API, "Submit" on a page).
+    /// Final: every rule, required answers included (the JSON API).
     Complete,
+    /// Final from a page: as `Complete`, but answers to questions a script hid are
+    /// dropped rather than refused.
+    Page,
     /// Save to finish later (pages only): required answers may be open, answers to
     /// questions a script hid are dropped. A completed response cannot go back to a draft.
     Draft,
@@ -423,6 +426,7 @@ pub async fn answer(
     let was_complete = q.response.as_ref().is_some_and(|r| r.status == ResponseStatus::Complete);
     let (mode, status) = match submit {
         Submit::Complete => (Mode::STRICT, ResponseStatus::Complete),
+        Submit::Page => (Mode { require: true, drop_hidden: true }, ResponseStatus::Complete),
         Submit::Draft if was_complete => {
             (Mode { require: true, drop_hidden: true }, ResponseStatus::Complete)
         }

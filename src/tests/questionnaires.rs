@@ -356,3 +356,170 @@ db_test!(a_changed_file_with_the_same_version_is_refused_once_answered, |app| {
         Ok(0)
     );
 });
+
+fn form_body(csrf: &str, action: &str, fields: &[(&str, &str)]) -> String {
+    let mut body = format!("csrf_token={csrf}&action={action}");
+    for (k, v) in fields {
+        body.push_str(&format!("&a%5B{k}%5D={}", v.replace(' ', "+")));
+    }
+    body
+}
+
+async fn html(app: &TestApp, path: &str) -> (Status, String) {
+    let res = app.client.get(path.to_string()).dispatch().await;
+    let status = res.status();
+    (status, res.into_string().await.unwrap_or_default())
+}
+
+async fn post_form(app: &TestApp, path: &str, body: String) -> (Status, Option<String>, String) {
+    let res = app
+        .client
+        .post(path.to_string())
+        .header(rocket::http::ContentType::Form)
+        .body(body)
+        .dispatch()
+        .await;
+    let status = res.status();
+    let location = res.headers().get_one("Location").map(str::to_string);
+    (status, location, res.into_string().await.unwrap_or_default())
+}
+
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+db_test!(answering_on_a_page_without_javascript, |app| {
+    let s = with_questionnaires(&app).await;
+    let token = consented(&app, &s, "lee@student.example.edu").await;
+    app.client.get(format!("/p/{token}")).dispatch().await;
+
+    let (status, portal) = html(&app, "/participant").await;
+    assert_eq!(status, Status::Ok);
+    assert!(portal.contains("href=\"/participant/questionnaires/demographics\""), "{portal}");
+    assert!(portal.contains("Answer “About you”"), "{portal}");
+
+    let path = "/participant/questionnaires/demographics";
+    let (status, page) = html(&app, path).await;
+    assert_eq!(status, Status::Ok);
+    assert!(page.contains("Questionnaire 1 of 2"), "progress is shown");
+    assert!(page.contains("<label for=\"field-age\">Age in years</label>"), "inputs are labelled");
+    assert!(page.contains("aria-describedby=\"hint-year_of_course\""), "help is tied to its field");
+    assert!(
+        page.contains("<legend>What is your gender?</legend>"),
+        "choices are grouped under their question"
+    );
+    let prior =
+        page.split("id=\"q-prior_degree\"").nth(1).and_then(|r| r.split('>').next()).unwrap_or("");
+    assert!(prior.contains("hidden") && prior.contains("data-show-if"), "not asked yet: {prior}");
+    let csrf = csrf_of(&page);
+
+    let (status, _, _) =
+        post_form(&app, path, form_body("forged", "submit", &[("age", "22")])).await;
+    assert_eq!(status, Status::Forbidden, "a form without its CSRF token is refused");
+
+    // Save part of it: the graduate pathway opens the first-degree question.
+    let (status, location, _) = post_form(
+        &app,
+        path,
+        form_body(&csrf, "save", &[("entry_pathway", "graduate"), ("age", "")]),
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (Status::SeeOther, Some("/participant/questionnaires/demographics?saved=true"))
+    );
+    let (_, page) = html(&app, "/participant/questionnaires/demographics?saved=true").await;
+    assert!(page.contains("Your answers are saved"));
+    let prior =
+        page.split("id=\"q-prior_degree\"").nth(1).and_then(|r| r.split('>').next()).unwrap_or("");
+    assert!(!prior.contains("hidden"), "now asked: {prior}");
+    assert!(page.contains("value=\"graduate\" checked"), "the saved answer is shown");
+    let (_, list) = app.get_json(Q, Some(&token)).await;
+    assert_eq!(list[0]["status"], "in_progress");
+
+    // Submit with mistakes: 422, a summary linking to each field, values kept.
+    let (status, _, page) = post_form(
+        &app,
+        path,
+        form_body(
+            &csrf,
+            "submit",
+            &[("entry_pathway", "graduate"), ("age", "200"), ("year_of_course", "three")],
+        ),
+    )
+    .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(page.contains("There is a problem"), "{page}");
+    for field in ["gender", "age", "year_of_course"] {
+        assert!(
+            page.contains(&format!("href=\"#field-{field}\"")),
+            "{field} linked from the summary"
+        );
+    }
+    assert!(page.contains("value=\"200\""), "the value typed is kept");
+    assert!(page.contains("value=\"three\""), "even when it is not a number");
+    assert!(page.contains("aria-invalid=\"true\""));
+
+    // A hidden field left filled by a script is dropped, not refused, on a page.
+    let (status, location, body) = post_form(
+        &app,
+        path,
+        form_body(
+            &csrf,
+            "submit",
+            &[
+                ("gender", "male"),
+                ("age", "24"),
+                ("entry_pathway", "undergraduate"),
+                ("year_of_course", "2"),
+                ("prior_degree", "BSc"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther, "{body}");
+    assert_eq!(
+        location.as_deref(),
+        Some("/participant/questionnaires/platform-usage"),
+        "on to the next one"
+    );
+    let (_, def) = app.get_json(&format!("{Q}/demographics"), Some(&token)).await;
+    assert_eq!(
+        def["answers"],
+        json!({"gender": "male", "age": 24, "entry_pathway": "undergraduate", "year_of_course": 2})
+    );
+
+    let usage = "/participant/questionnaires/platform-usage";
+    let (_, page) = html(&app, usage).await;
+    assert!(page.contains("Questionnaire 2 of 2 · 1 of 2 finished"), "progress moves on");
+    let (status, location, body) = post_form(
+        &app,
+        usage,
+        form_body(
+            &csrf,
+            "submit",
+            &[
+                ("platforms_used", "facebook"),
+                ("platforms_used", "twitter"),
+                ("preferred_platform", "twitter"),
+                ("frequency_twitter", "weekly"),
+                ("purposes", "networking"),
+                ("hours_per_day", "1.5"),
+                ("professionalism_concern", "3"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (Status::SeeOther, Some("/participant?answered=true")),
+        "{body}"
+    );
+    let (_, def) = app.get_json(&format!("{Q}/platform-usage"), Some(&token)).await;
+    assert_eq!(def["answers"]["platforms_used"], json!(["facebook", "twitter"]));
+    assert_eq!(def["answers"]["professionalism_concern"], json!(3));
+});

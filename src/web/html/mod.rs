@@ -2,11 +2,13 @@
 //! POST form carries a CSRF token (see `CsrfForm`).
 
 pub mod participant;
+pub mod questionnaire;
 pub mod staff;
 pub mod views;
 
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = staff::routes();
     all.extend(participant::routes());
+    all.extend(questionnaire::routes());
     all
 }
