@@ -141,17 +141,46 @@ fn forms_check_passes_on_the_shipped_forms_and_names_each_mistake() {
     let dir = scratch();
     let ok = consentry(&dir, &["forms", "check", "forms"], None);
     assert!(ok.status.success(), "{}{}", stdout(&ok), String::from_utf8_lossy(&ok.stderr));
-    assert!(stdout(&ok).contains("forms: 3 questionnaires and 1 consent forms load"), "{}", stdout(&ok));
+    assert!(
+        stdout(&ok).contains("forms: 3 questionnaires and 1 consent forms load"),
+        "{}",
+        stdout(&ok)
+    );
 
     let broken = dir.0.join("forms");
     std::fs::create_dir_all(broken.join("questionnaires")).expect("folder");
-    let good = std::fs::read_to_string("forms/questionnaires/demographics.toml").expect("seed form");
+    let good =
+        std::fs::read_to_string("forms/questionnaires/demographics.toml").expect("seed form");
     let cases = [
-        ("unknown.toml", good.replace("required = true\nmin = 17", "required = true\nminimum = 17"), "minimum"),
-        ("bounds.toml", good.replace("key = \"demographics\"", "key = \"bounds\"").replace("max = 80", "max = 10"), "question[2].max"),
-        ("dangling.toml", good.replace("key = \"demographics\"", "key = \"dangling\"").replace("choices = \"campus\"", "choices = \"campuses\""), "question[5].choices"),
-        ("later.toml", good.replace("key = \"demographics\"", "key = \"later\"").replace("entry_pathway == 'graduate'", "nickname == 'x'"), "question[6].show_if"),
-        ("pattern.toml", good.replace("key = \"demographics\"", "key = \"pattern\"").replace("max_length = 200", "pattern = \"([a-z]\""), "question[6].pattern"),
+        (
+            "unknown.toml",
+            good.replace("required = true\nmin = 17", "required = true\nminimum = 17"),
+            "minimum",
+        ),
+        (
+            "bounds.toml",
+            good.replace("key = \"demographics\"", "key = \"bounds\"")
+                .replace("max = 80", "max = 10"),
+            "question[2].max",
+        ),
+        (
+            "dangling.toml",
+            good.replace("key = \"demographics\"", "key = \"dangling\"")
+                .replace("choices = \"campus\"", "choices = \"campuses\""),
+            "question[5].choices",
+        ),
+        (
+            "later.toml",
+            good.replace("key = \"demographics\"", "key = \"later\"")
+                .replace("entry_pathway == 'graduate'", "nickname == 'x'"),
+            "question[6].show_if",
+        ),
+        (
+            "pattern.toml",
+            good.replace("key = \"demographics\"", "key = \"pattern\"")
+                .replace("max_length = 200", "pattern = \"([a-z]\""),
+            "question[6].pattern",
+        ),
     ];
     for (name, text, _) in &cases {
         std::fs::write(broken.join("questionnaires").join(name), text).expect("write");
@@ -160,7 +189,10 @@ fn forms_check_passes_on_the_shipped_forms_and_names_each_mistake() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(1), "{err}");
     for (name, _, key) in &cases {
-        let line = err.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} not reported: {err}"));
+        let line = err
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} not reported: {err}"));
         assert!(line.contains(&format!(": {key}: ")), "{line}");
         let number: usize = line.split(':').nth(1).and_then(|n| n.trim().parse().ok()).unwrap_or(0);
         assert!(number > 0, "a line number: {line}");

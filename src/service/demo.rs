@@ -97,6 +97,56 @@ async fn sign_demo_participants(
     Ok(())
 }
 
+/// The seed study's screening and after-consent questionnaires; the signed demo
+/// participants answer the demographics.
+async fn attach_instruments(
+    state: &AppState,
+    coordinator: &crate::domain::user::User,
+) -> AppResult<()> {
+    use super::questionnaires::{Attach, Submit};
+    let instruments = [
+        ("screening-medical-students", "screening", Some("enrolled_in_medicine == true")),
+        ("demographics", "after_consent", None),
+        ("platform-usage", "after_consent", None),
+    ];
+    for (key, stage, eligible_if) in instruments {
+        let req = Attach {
+            key: key.to_string(),
+            version: 1,
+            stage: stage.to_string(),
+            eligible_if: eligible_if.map(str::to_string),
+        };
+        super::questionnaires::attach(state, coordinator, DEMO_SLUG, req).await?;
+    }
+    let answers = [
+        serde_json::json!({"gender": "female", "age": 21, "entry_pathway": "undergraduate", "year_of_course": 3}),
+        serde_json::json!({"gender": "male", "age": 27, "entry_pathway": "graduate", "year_of_course": 2,
+                           "prior_degree": "Bachelor of Biomedical Science"}),
+    ];
+    let study = store::studies::find_by_slug(state.db.conn(), DEMO_SLUG)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    for ((_, email, _), answer) in DEMO_SIGNED.iter().zip(answers) {
+        let email = Email::parse(email).map_err(|e| AppError::Internal(e.message))?;
+        let Some(participant) =
+            store::participants::find_by_email(state.db.conn(), study.id, &email).await?
+        else {
+            continue;
+        };
+        if let serde_json::Value::Object(map) = answer {
+            super::questionnaires::answer(
+                state,
+                &participant,
+                "demographics",
+                &map,
+                Submit::Complete,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 pub const DEMO_CONSENT_FILE: &str = "consent/social-media-medical-education.toml";
 
 /// Loads the demo study, its staff and its consent form (approved, so the study is
@@ -176,6 +226,9 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
         .await?;
         super::studies::change_status(state, &coordinator, DEMO_SLUG, "recruiting", None).await?;
         sign_demo_participants(state, &coordinator).await?;
+    }
+    if super::questionnaires::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
+        attach_instruments(state, &coordinator).await?;
     }
     let invitation = super::participants::invite(
         state,

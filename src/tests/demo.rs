@@ -42,6 +42,14 @@ db_test!(the_demo_loads_twice_and_works, |app| {
     let (_, register) =
         app.get_json(&format!("/api/v1/studies/{DEMO_SLUG}/consents"), Some(&ethics)).await;
     assert_eq!(register.as_array().map(Vec::len), Some(4));
+    let (_, instruments) =
+        app.get_json(&format!("/api/v1/studies/{DEMO_SLUG}/instruments"), Some(&coord)).await;
+    let keys: Vec<&str> =
+        instruments.as_array().into_iter().flatten().filter_map(|i| i["key"].as_str()).collect();
+    assert_eq!(keys, ["screening-medical-students", "demographics", "platform-usage"]);
+    let (status, mine) = app.get_json("/api/v1/participant/questionnaires", Some(&token)).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
     let admin = app.token("admin@demo.consentry.test", "demo-admin-password").await;
     assert_eq!(app.get_json("/api/v1/audit/verify", Some(&admin)).await.1["ok"], true);
 });
