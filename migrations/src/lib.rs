@@ -10,6 +10,7 @@ mod m20261125_000003_participants_and_consents;
 mod m20261125_000004_outbox;
 mod m20261125_000005_identity_check;
 mod m20261125_000006_questionnaires;
+mod m20261125_000007_recruitment;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_outbox::Migration),
             Box::new(m20261125_000005_identity_check::Migration),
             Box::new(m20261125_000006_questionnaires::Migration),
+            Box::new(m20261125_000007_recruitment::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod participant;
 pub mod policy;
 pub mod questionnaire;
+pub mod recruitment;
 pub mod signature;
 pub mod study;
 pub mod user;

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod outbox;
 pub mod participants;
 pub mod questionnaires;
+pub mod recruitment;
 pub mod studies;
 pub mod users;
 

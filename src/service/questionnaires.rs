@@ -230,7 +230,7 @@ pub async fn sync_catalogue(state: &AppState) -> Result<usize, String> {
 
 /// The definition an instrument uses: the loaded file when its text is the one
 /// stored, else the stored text itself (the file changed or went away).
-async fn definition_of(
+pub(crate) async fn definition_of(
     state: &AppState,
     db: &impl Conn,
     instrument: &Instrument,

@@ -11,6 +11,7 @@ pub mod identity_codes;
 pub mod outbox;
 pub mod participants;
 pub mod questionnaires;
+pub mod recruitment;
 pub mod studies;
 pub mod tokens;
 pub mod users;

@@ -18,3 +18,4 @@ mod layering;
 mod mail;
 mod participant_pages;
 mod questionnaires;
+mod recruitment;

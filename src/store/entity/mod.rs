@@ -1,5 +1,6 @@
 //! Table mappings, private to `store`. Nothing outside `store` sees a `Model`.
 
+pub mod ads;
 pub mod answers;
 pub mod audit_chain_heads;
 pub mod audit_events;
@@ -11,7 +12,9 @@ pub mod participant_contacts;
 pub mod participants;
 pub mod questionnaire_definitions;
 pub mod responses;
+pub mod screenings;
 pub mod staff_tokens;
+pub mod strata;
 pub mod studies;
 pub mod study_code_counters;
 pub mod study_instruments;

@@ -13,6 +13,8 @@ pub struct Model {
     pub withdrawal_reason: Option<String>,
     pub withdrawn_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    pub ad_id: Option<i64>,
+    pub stratum_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod outbox;
 pub mod participant;
 pub mod questionnaires;
+pub mod recruitment;
 pub mod studies;
 pub mod users;
 
@@ -36,6 +37,7 @@ macro_rules! api {
                 (name = "staff", description = "Staff accounts"),
                 (name = "studies", description = "Studies under ethics approval"),
                 (name = "consent", description = "Consent-form versions under the study's approval"),
+                (name = "recruitment", description = "Ads, screening, strata and enrolment"),
                 (name = "questionnaires", description = "Questionnaires attached to a study"),
                 (name = "participants", description = "A participant's own record, by their private token"),
                 (name = "mail", description = "The outbox"),
@@ -82,6 +84,14 @@ api![
     questionnaires::mine,
     questionnaires::definition,
     questionnaires::answer,
+    recruitment::create_ad,
+    recruitment::list_ads,
+    recruitment::update_ad,
+    recruitment::close_ad,
+    recruitment::public_ad,
+    recruitment::enrol,
+    recruitment::add_stratum,
+    recruitment::list_strata,
     outbox::list,
     audit::events,
     audit::verify,

@@ -1,6 +1,7 @@
 //! Server-rendered pages for people. Every page works without JavaScript; every
 //! POST form carries a CSRF token (see `CsrfForm`).
 
+pub mod ads;
 pub mod participant;
 pub mod questionnaire;
 pub mod staff;
@@ -10,5 +11,6 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut all = staff::routes();
     all.extend(participant::routes());
     all.extend(questionnaire::routes());
+    all.extend(ads::routes());
     all
 }

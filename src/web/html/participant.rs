@@ -27,19 +27,24 @@ async fn link(
 ) -> PageResult<Redirect> {
     match participants::authenticate(state, token).await? {
         Some(_) => {
-            let secure = state.config.public_url.starts_with("https://");
-            cookies.add_private(
-                Cookie::build((PARTICIPANT_COOKIE, token.to_string()))
-                    .http_only(true)
-                    .same_site(SameSite::Lax)
-                    .secure(secure)
-                    .path("/")
-                    .max_age(CookieDuration::days(30)),
-            );
+            sign_in(state, cookies, token);
             Ok(Redirect::to("/participant"))
         }
         None => Err(PageError(AppError::NotFound)),
     }
+}
+
+/// Starts a participant's session on this browser from their private token.
+pub(super) fn sign_in(state: &AppState, cookies: &CookieJar<'_>, token: &str) {
+    let secure = state.config.public_url.starts_with("https://");
+    cookies.add_private(
+        Cookie::build((PARTICIPANT_COOKIE, token.to_string()))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .path("/")
+            .max_age(CookieDuration::days(30)),
+    );
 }
 
 fn study_context(me: &ParticipantUser) -> StudyBanner {

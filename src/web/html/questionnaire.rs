@@ -73,7 +73,7 @@ struct QuestionView {
 }
 
 #[derive(Serialize)]
-struct SectionView {
+pub(super) struct SectionView {
     title: Option<String>,
     questions: Vec<QuestionView>,
 }
@@ -181,7 +181,7 @@ fn question_view(
     }
 }
 
-fn sections(
+pub(super) fn sections(
     def: &FormDefinition,
     saved: &Answers,
     submitted: Option<&BTreeMap<String, Vec<String>>>,

@@ -132,6 +132,7 @@ pub struct LoginForm {
 #[derive(Serialize)]
 pub struct StudyBanner {
     pub title: String,
+    pub summary: String,
     pub committee: String,
     pub reference: String,
     pub contact_name: String,
@@ -142,6 +143,7 @@ impl From<&Study> for StudyBanner {
     fn from(s: &Study) -> Self {
         Self {
             title: s.title.clone(),
+            summary: s.summary.clone(),
             committee: s.ethics.committee.clone(),
             reference: s.ethics.reference.clone(),
             contact_name: s.contact_name.clone(),

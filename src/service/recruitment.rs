@@ -1,0 +1,470 @@
+//! Purposive recruitment: coordinators write ads and set quotas by stratum; anyone
+//! answering an ad is screened against the study's screening questionnaire and, if
+//! eligible and their stratum has room, becomes a participant with a private link.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::auth::{PARTICIPANT_TOKEN_PREFIX, new_token};
+use super::participants::portal_url;
+use super::studies::{require_coordinator, visible};
+use crate::audit;
+use crate::domain::FieldErrors;
+use crate::domain::answers::{self, Answers, Mode};
+use crate::domain::audit::{NewEvent, sha256_hex};
+use crate::domain::fields::required_text;
+use crate::domain::participant::Participant;
+use crate::domain::questionnaire::{FormDefinition, Instrument, ResponseStatus, Stage};
+use crate::domain::recruitment::{self, Ad, AdDraft, Stratum, StratumDraft};
+use crate::domain::study::{Study, StudyStatus};
+use crate::domain::user::{Email, User};
+use crate::error::{AppError, AppResult};
+use crate::store::recruitment::{By, Funnel, NewScreening};
+use crate::store::{self, Conn};
+
+pub async fn create_ad(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    draft: Result<AdDraft, FieldErrors>,
+) -> AppResult<Ad> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    let draft = draft?;
+    if study.status == StudyStatus::Closed {
+        return Err(AppError::Conflict("The study is closed.".into()));
+    }
+    let ad =
+        store::recruitment::insert_ad(tx.conn(), study.id, &draft, user.id, Utc::now()).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "ad.created", "ad", ad.id).in_study(&study.slug).with(json!({
+            "code": ad.code,
+            "channel": ad.channel.as_str(),
+            "opens_at": ad.opens_at.to_rfc3339(),
+            "closes_at": ad.closes_at.to_rfc3339(),
+            "text_sha256": sha256_hex(format!("{}\n{}", ad.title, ad.body_markdown).as_bytes()),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, ad = %ad.code, "ad created");
+    Ok(ad)
+}
+
+async fn own_ad(db: &impl Conn, study: &Study, code: &str) -> AppResult<Ad> {
+    store::recruitment::ad_by_code(db, code)
+        .await?
+        .filter(|a| a.study_id == study.id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Edits an ad's channel, text and window; its code is its short link and stays.
+pub async fn update_ad(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    code: &str,
+    draft: Result<AdDraft, FieldErrors>,
+) -> AppResult<Ad> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    let ad = own_ad(tx.conn(), &study, code).await?;
+    let draft = draft?;
+    if draft.code != ad.code {
+        return Err(FieldErrors::single(
+            "code",
+            "immutable",
+            "An ad's code cannot change: it is its link.",
+        )
+        .into());
+    }
+    store::recruitment::update_ad(tx.conn(), ad.id, &draft).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "ad.updated", "ad", ad.id).in_study(&study.slug).with(json!({
+            "code": ad.code,
+            "channel": draft.channel.as_str(),
+            "opens_at": draft.opens_at.to_rfc3339(),
+            "closes_at": draft.closes_at.to_rfc3339(),
+            "text_sha256": sha256_hex(format!("{}\n{}", draft.title, draft.body_markdown).as_bytes()),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    own_ad(state.db.conn(), &study, code).await
+}
+
+pub async fn close_ad(state: &AppState, user: &User, slug: &str, code: &str) -> AppResult<Ad> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    let ad = own_ad(tx.conn(), &study, code).await?;
+    if ad.closed_at.is_none() {
+        store::recruitment::close_ad(tx.conn(), ad.id, Utc::now()).await?;
+        audit::record(
+            tx.conn(),
+            NewEvent::new(user.actor(), "ad.closed", "ad", ad.id)
+                .in_study(&study.slug)
+                .with(json!({"code": ad.code})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    own_ad(state.db.conn(), &study, code).await
+}
+
+/// A study's ads with their funnel (views, screened, eligible, consented).
+pub async fn ads(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<(Ad, Funnel)>> {
+    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    let ads = store::recruitment::ads_of(state.db.conn(), study.id).await?;
+    let funnel = store::recruitment::funnel(state.db.conn(), study.id, By::Ad).await?;
+    Ok(ads
+        .into_iter()
+        .map(|a| {
+            let f = funnel.get(&a.id).copied().unwrap_or_default();
+            (a, f)
+        })
+        .collect())
+}
+
+/// The study's screening questionnaire, if it has one.
+pub async fn screening(
+    state: &AppState,
+    db: &impl Conn,
+    study_id: i64,
+) -> AppResult<Option<(Instrument, Arc<FormDefinition>)>> {
+    let instrument = store::questionnaires::instruments(db, study_id)
+        .await?
+        .into_iter()
+        .find(|i| i.stage == Stage::Screening);
+    match instrument {
+        None => Ok(None),
+        Some(i) => {
+            let d = super::questionnaires::definition_of(state, db, &i).await?;
+            Ok(Some((i, d)))
+        }
+    }
+}
+
+pub async fn add_stratum(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    question: &str,
+    value: &str,
+    target: i64,
+    cap: Option<i64>,
+) -> AppResult<Stratum> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    let screening = screening(state, tx.conn(), study.id).await?;
+    let draft = StratumDraft::parse(
+        question,
+        value,
+        target,
+        cap,
+        screening.as_ref().map(|(_, d)| d.as_ref()),
+    )?;
+    let stratum =
+        store::recruitment::insert_stratum(tx.conn(), study.id, &draft, Utc::now()).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "stratum.created", "stratum", stratum.id)
+            .in_study(&study.slug)
+            .with(json!({
+                "question": stratum.question_key,
+                "value": stratum.value,
+                "target": stratum.target,
+                "cap": stratum.cap,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(stratum)
+}
+
+/// A study's strata with screened, eligible and consented counts.
+pub async fn strata(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<Vec<(Stratum, Funnel)>> {
+    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    let strata = store::recruitment::strata_of(state.db.conn(), study.id).await?;
+    let funnel = store::recruitment::funnel(state.db.conn(), study.id, By::Stratum).await?;
+    Ok(strata
+        .into_iter()
+        .map(|s| {
+            let f = funnel.get(&s.id).copied().unwrap_or_default();
+            (s, f)
+        })
+        .collect())
+}
+
+/// An ad as the public sees it.
+#[derive(Debug, Clone)]
+pub struct PublicAd {
+    pub ad: Ad,
+    pub study: Study,
+    pub screening: Option<Arc<FormDefinition>>,
+    /// Why the ad takes no respondents now, if it does not.
+    pub closed_because: Option<String>,
+}
+
+fn refusal(ad: &Ad, study: &Study) -> Option<String> {
+    let now = Utc::now();
+    if let Some(why) = ad.not_open(now) {
+        return Some(why);
+    }
+    if study.status != StudyStatus::Recruiting {
+        return Some(format!(
+            "The study is not recruiting at the moment (it is {}).",
+            study.status
+        ));
+    }
+    if study.approval_expired(now.date_naive()) {
+        return Some("The study's ethics approval has expired, so it cannot recruit.".into());
+    }
+    None
+}
+
+/// The public ad by code, counting the view when `count_view`.
+pub async fn public_ad(state: &AppState, code: &str, count_view: bool) -> AppResult<PublicAd> {
+    let db = state.db.conn();
+    let ad = store::recruitment::ad_by_code(db, code).await?.ok_or(AppError::NotFound)?;
+    let study = store::studies::find_by_id(db, ad.study_id).await?.ok_or(AppError::NotFound)?;
+    if count_view {
+        let tx = state.db.begin_write().await?;
+        store::recruitment::count_view(tx.conn(), ad.id).await?;
+        tx.commit().await?;
+    }
+    let screening = screening(state, db, study.id).await?.map(|(_, d)| d);
+    let closed_because = refusal(&ad, &study);
+    Ok(PublicAd { ad, study, screening, closed_because })
+}
+
+/// The outcome of answering an ad.
+#[derive(Debug, Clone)]
+pub enum Enrolment {
+    Enrolled {
+        participant: Participant,
+        token: String,
+        portal_url: String,
+        reissued: bool,
+    },
+    /// Not eligible; nothing about the person is kept.
+    Ineligible,
+}
+
+/// Screens a respondent and, when eligible and their stratum has room, enrols them.
+/// 410 when the ad or study does not take respondents, 422 naming each field (the
+/// screening answers by question key), 409 when the stratum is full.
+pub async fn enrol(
+    state: &AppState,
+    code: &str,
+    name: &str,
+    email: &str,
+    raw: &Map<String, Value>,
+) -> AppResult<Enrolment> {
+    let tx = state.db.begin_write().await?;
+    let ad = store::recruitment::ad_by_code(tx.conn(), code).await?.ok_or(AppError::NotFound)?;
+    let study =
+        store::studies::find_by_id(tx.conn(), ad.study_id).await?.ok_or(AppError::NotFound)?;
+    if let Some(why) = refusal(&ad, &study) {
+        return Err(AppError::Gone(why));
+    }
+    let mut errors = FieldErrors::new();
+    let name = errors.take("name", required_text(name, "Name", 200));
+    let email = errors.take("email", Email::parse(email));
+    let screening = screening(state, tx.conn(), study.id).await?;
+    let (answers, eligible) = match &screening {
+        Some((instrument, definition)) => match answers::validate(definition, raw, Mode::STRICT) {
+            Ok(a) => {
+                let rule =
+                    instrument.eligible_if.as_deref().map(|e| definition.check_expression(e));
+                let eligible = match rule {
+                    None => true,
+                    Some(Ok(expr)) => a.satisfy(&expr),
+                    Some(Err(e)) => {
+                        return Err(AppError::Internal(format!(
+                            "stored eligible_if no longer checks: {e}"
+                        )));
+                    }
+                };
+                (a, eligible)
+            }
+            Err(e) => {
+                errors.merge(e);
+                (Answers::default(), false)
+            }
+        },
+        None => {
+            for key in raw.keys() {
+                errors.add(key, "unknown", "This study asks no screening questions.");
+            }
+            (Answers::default(), true)
+        }
+    };
+    errors.into_result()?;
+    let (Some(name), Some(email)) = (name, email) else {
+        return Err(AppError::Internal("enrol: checked fields missing".into()));
+    };
+    let strata = store::recruitment::strata_of(tx.conn(), study.id).await?;
+    let stratum = recruitment::matching(&strata, &answers).cloned();
+    let now = Utc::now();
+    let screened = |outcome, eligible, participant_id| NewScreening {
+        study_id: study.id,
+        ad_id: ad.id,
+        stratum_id: stratum.as_ref().map(|s| s.id),
+        eligible,
+        outcome,
+        participant_id,
+    };
+
+    if !eligible {
+        let id = store::recruitment::insert_screening(
+            tx.conn(),
+            screened("ineligible", false, None),
+            now,
+        )
+        .await?;
+        audit::record(
+            tx.conn(),
+            NewEvent::new("public", "enrolment.screened", "screening", id)
+                .in_study(&study.slug)
+                .with(json!({"ad": ad.code, "eligible": false})),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Enrolment::Ineligible);
+    }
+
+    let (token, hash) = new_token(PARTICIPANT_TOKEN_PREFIX);
+    let link = portal_url(state, &token);
+    if let Some(existing) = store::participants::find_by_email(tx.conn(), study.id, &email).await? {
+        // The same address again: a new link, not a second participant.
+        store::participants::set_token(tx.conn(), existing.id, &hash).await?;
+        store::recruitment::insert_screening(
+            tx.conn(),
+            screened("returning", true, Some(existing.id)),
+            now,
+        )
+        .await?;
+        crate::mail::enqueue(
+            tx.conn(),
+            &crate::mail::compose::invitation(&study, email.as_str(), &name, &link),
+        )
+        .await?;
+        audit::record(
+            tx.conn(),
+            NewEvent::new("public", "participant.link_reissued", "participant", existing.id)
+                .in_study(&study.slug)
+                .with(json!({"source": format!("ad:{}", ad.code)})),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Enrolment::Enrolled {
+            participant: existing,
+            token,
+            portal_url: link,
+            reissued: true,
+        });
+    }
+
+    if let Some(s) = &stratum
+        && let Some(cap) = s.cap
+    {
+        store::recruitment::lock_stratum(tx.conn(), s.id).await?;
+        let taken = store::recruitment::places_taken(tx.conn(), s.id).await?;
+        if taken >= u64::try_from(cap).unwrap_or(0) {
+            let id = store::recruitment::insert_screening(
+                tx.conn(),
+                screened("capped", true, None),
+                now,
+            )
+            .await?;
+            audit::record(
+                tx.conn(),
+                NewEvent::new("public", "enrolment.screened", "screening", id)
+                    .in_study(&study.slug)
+                    .with(
+                        json!({"ad": ad.code, "eligible": true, "capped": true, "stratum": s.id}),
+                    ),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::Conflict(
+                "Thank you for your interest. The study has all the participants it needs from your group, so it cannot take you now.".into(),
+            ));
+        }
+    }
+
+    let participant = store::participants::insert(
+        tx.conn(),
+        study.id,
+        &hash,
+        &name,
+        &email,
+        &format!("ad:{}", ad.code),
+        now,
+    )
+    .await?;
+    store::recruitment::set_origin(
+        tx.conn(),
+        participant.id,
+        ad.id,
+        stratum.as_ref().map(|s| s.id),
+    )
+    .await?;
+    store::recruitment::insert_screening(
+        tx.conn(),
+        screened("enrolled", true, Some(participant.id)),
+        now,
+    )
+    .await?;
+    if let Some((instrument, _)) = &screening {
+        let rows = answers.rows();
+        store::questionnaires::save_response(
+            tx.conn(),
+            store::questionnaires::Save {
+                study_id: study.id,
+                participant_id: participant.id,
+                instrument_id: instrument.id,
+                definition_id: instrument.definition_id,
+                form_hash: &instrument.form_hash,
+                status: ResponseStatus::Complete,
+                rows: &rows,
+                now,
+            },
+            None,
+        )
+        .await?;
+    }
+    crate::mail::enqueue(
+        tx.conn(),
+        &crate::mail::compose::invitation(&study, email.as_str(), &name, &link),
+    )
+    .await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new("public", "participant.enrolled", "participant", participant.id)
+            .in_study(&study.slug)
+            .with(json!({
+                "ad": ad.code,
+                "stratum": stratum.as_ref().map(|s| s.id),
+                "screening_form_hash": screening.as_ref().map(|(i, _)| i.form_hash.clone()),
+                "email_sha256": sha256_hex(email.as_str().as_bytes()),
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, ad = %ad.code, "participant enrolled");
+    Ok(Enrolment::Enrolled { participant, token, portal_url: link, reissued: false })
+}

@@ -1,0 +1,305 @@
+//! Recruitment through ads: writing ads, screening with eligibility and quotas by
+//! stratum (no overshoot under concurrent enrolments), attribution and the funnel,
+//! and the public page with its no-JavaScript enrolment form.
+
+use rocket::http::{ContentType, Status};
+use serde_json::{Value, json};
+
+use super::consent_flow::{Study, recruiting_study};
+use super::helpers::{TestApp, fields, join_all};
+use crate::store::testing::scalar;
+
+const STUDY: &str = "/api/v1/studies/study-one";
+
+fn iso(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339()
+}
+
+fn ad_body(code: &str) -> Value {
+    json!({"code": code, "channel": "lms", "title": "Do you use social media to study?",
+           "body_markdown": "Join a one-hour focus group.", "opens_at": iso(-1), "closes_at": iso(30)})
+}
+
+async fn with_screening(app: &TestApp) -> Study {
+    let s = recruiting_study(app).await;
+    let (status, v) = app
+        .post_json(
+            &format!("{STUDY}/instruments"),
+            Some(&s.coord),
+            json!({"key": "screening-medical-students", "version": 1, "stage": "screening",
+                   "eligible_if": "enrolled_in_medicine == true"}),
+        )
+        .await;
+    assert_eq!(status, Status::Created, "{v}");
+    let (status, v) =
+        app.post_json(&format!("{STUDY}/ads"), Some(&s.coord), ad_body("moodle-mbbs")).await;
+    assert_eq!(status, Status::Created, "{v}");
+    s
+}
+
+async fn enrol(
+    app: &TestApp,
+    name: &str,
+    email: &str,
+    enrolled: bool,
+    pathway: &str,
+) -> (Status, Value) {
+    app.post_json(
+        "/api/v1/ads/moodle-mbbs/enrol",
+        None,
+        json!({"name": name, "email": email,
+               "answers": {"enrolled_in_medicine": enrolled, "entry_pathway": pathway}}),
+    )
+    .await
+}
+
+db_test!(writing_ads, |app| {
+    let s = with_screening(&app).await;
+    let (status, v) =
+        app.post_json(&format!("{STUDY}/ads"), Some(&s.coord), ad_body("moodle-mbbs")).await;
+    assert_eq!(status, Status::Conflict, "codes are unique: {v}");
+    let (status, v) = app
+        .post_json(
+            &format!("{STUDY}/ads"),
+            Some(&s.coord),
+            json!({"code": "Bad Code", "channel": "radio", "title": "", "body_markdown": "x",
+                   "opens_at": iso(2), "closes_at": iso(1)}),
+        )
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert_eq!(fields(&v), ["channel", "closes_at", "code", "title"], "{v}");
+    let (status, _) =
+        app.post_json(&format!("{STUDY}/ads"), Some(&s.fac), ad_body("by-facilitator")).await;
+    assert_eq!(status, Status::Forbidden);
+    let outsider = app.staff("other@example.org", "coordinator").await;
+    let (status, _) =
+        app.post_json(&format!("{STUDY}/ads"), Some(&outsider), ad_body("by-outsider")).await;
+    assert_eq!(status, Status::NotFound);
+
+    let (status, public) = app.get_json("/api/v1/ads/moodle-mbbs", None).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(public["study"]["ethics"]["reference"], "CF15/2639-2015001090");
+    assert_eq!(public["open"], true);
+    assert_eq!(public["screening"]["questions"][0]["key"], "enrolled_in_medicine");
+    assert_eq!(app.get_json("/api/v1/ads/nothing-here", None).await.0, Status::NotFound);
+
+    let mut edited = ad_body("moodle-mbbs");
+    edited["title"] = json!("Medical students: do you study on social media?");
+    let (status, v) =
+        app.put_json(&format!("{STUDY}/ads/moodle-mbbs"), Some(&s.coord), edited).await;
+    assert_eq!(
+        (status, v["title"].as_str()),
+        (Status::Ok, Some("Medical students: do you study on social media?"))
+    );
+    let (status, v) =
+        app.post_json(&format!("{STUDY}/ads/moodle-mbbs/close"), Some(&s.coord), json!({})).await;
+    assert_eq!((status, v["open"].as_bool()), (Status::Ok, Some(false)));
+    let (status, v) = enrol(&app, "Late", "late@student.example.edu", true, "graduate").await;
+    assert_eq!(status, Status::Gone, "a closed ad takes no one: {v}");
+    let (_, public) = app.get_json("/api/v1/ads/moodle-mbbs", None).await;
+    assert!(public["closed_reason"].as_str().unwrap_or_default().contains("closed"), "{public}");
+    assert_eq!(
+        scalar(&app.db, "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'ad.%'").await,
+        3
+    );
+});
+
+db_test!(screening_and_enrolment, |app| {
+    let s = with_screening(&app).await;
+    let (status, v) = app
+        .post_json(
+            &format!("{STUDY}/strata"),
+            Some(&s.coord),
+            json!({"question": "entry_pathway", "value": "graduate", "target": 12}),
+        )
+        .await;
+    assert_eq!(status, Status::Created, "{v}");
+    for (body, field) in [
+        (json!({"question": "entry_pathway", "value": "postgraduate", "target": 1}), "value"),
+        (json!({"question": "shoe_size", "value": "9", "target": 1}), "question"),
+        (json!({"question": "entry_pathway", "value": "undergraduate", "target": -1}), "target"),
+    ] {
+        let (status, v) = app.post_json(&format!("{STUDY}/strata"), Some(&s.coord), body).await;
+        assert_eq!(status, Status::UnprocessableEntity, "{v}");
+        assert_eq!(fields(&v), [field], "{v}");
+    }
+
+    let (status, v) = enrol(&app, "Ana", "ana@student.example.edu", true, "graduate").await;
+    assert_eq!(status, Status::Created, "{v}");
+    assert_eq!(v["eligible"], true);
+    let token = v["participant_token"].as_str().unwrap_or_default().to_string();
+    assert!(token.starts_with("cpt_"));
+    assert_eq!(v["portal_url"].as_str(), Some(format!("http://consentry.test/p/{token}").as_str()));
+    let (status, me) = app.get_json("/api/v1/participant", Some(&token)).await;
+    assert_eq!((status, me["next_steps"][0]["step"].as_str()), (Status::Ok, Some("consent")));
+
+    let (status, v) = enrol(&app, "Ben", "ben@example.org", false, "undergraduate").await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(v["eligible"], false);
+    assert!(v["reason"].as_str().unwrap_or_default().contains("not able to include you"));
+    assert!(v.get("participant_token").is_none());
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM participant_contacts WHERE email = 'ben@example.org'"
+        )
+        .await,
+        0,
+        "nothing kept about an ineligible person"
+    );
+
+    let (status, v) = app
+        .post_json(
+            "/api/v1/ads/moodle-mbbs/enrol",
+            None,
+            json!({"name": "", "email": "not-an-email", "answers": {}}),
+        )
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert_eq!(fields(&v), ["email", "enrolled_in_medicine", "entry_pathway", "name"], "{v}");
+    let (status, v) = app
+        .post_json("/api/v1/ads/moodle-mbbs/enrol", None,
+            json!({"name": "C", "email": "c@example.org", "answers": {"enrolled_in_medicine": "yes", "entry_pathway": "graduate", "hobby": "x"}}))
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert_eq!(fields(&v), ["enrolled_in_medicine", "hobby"], "{v}");
+
+    let (status, again) = enrol(&app, "Ana", "ANA@student.example.edu", true, "graduate").await;
+    assert_eq!(status, Status::Created, "{again}");
+    assert_ne!(again["participant_token"], json!(token), "a new link for a known address");
+    assert_eq!(
+        scalar(&app.db, "SELECT COUNT(*) FROM participants").await,
+        1,
+        "not a second participant"
+    );
+    assert_eq!(
+        scalar(&app.db, "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'").await,
+        2,
+        "the link is mailed each time"
+    );
+    assert_eq!(
+        scalar(&app.db, "SELECT COUNT(*) FROM answers a JOIN study_instruments i ON i.id = a.instrument_id WHERE i.stage = 'screening'").await,
+        2,
+        "the eligible person's screening answers are kept for the strata and the report"
+    );
+
+    let (_, ads) = app.get_json(&format!("{STUDY}/ads"), Some(&s.coord)).await;
+    assert_eq!(ads[0]["funnel"], json!({"screened": 2, "eligible": 1, "consented": 0}), "{ads}");
+    let (_, strata) = app.get_json(&format!("{STUDY}/strata"), Some(&s.coord)).await;
+    assert_eq!(strata[0]["value"], "graduate");
+    assert_eq!(
+        (strata[0]["screened"].as_i64(), strata[0]["eligible"].as_i64()),
+        (Some(1), Some(1)),
+        "{strata}"
+    );
+});
+
+db_test!(a_capped_stratum_never_overshoots, |app| {
+    let s = with_screening(&app).await;
+    let (status, _) = app
+        .post_json(
+            &format!("{STUDY}/strata"),
+            Some(&s.coord),
+            json!({"question": "entry_pathway", "value": "graduate", "target": 3, "cap": 3}),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    let emails: Vec<String> = (0..8).map(|i| format!("g{i}@student.example.edu")).collect();
+    let results = join_all(emails.iter().map(|e| enrol(&app, "Grad", e, true, "graduate"))).await;
+    let created = results.iter().filter(|(s, _)| *s == Status::Created).count();
+    let full = results.iter().filter(|(s, _)| *s == Status::Conflict).count();
+    assert_eq!((created, full), (3, 5), "{results:?}");
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM participants").await, 3);
+    let (status, _) = enrol(&app, "Under", "u@student.example.edu", true, "undergraduate").await;
+    assert_eq!(status, Status::Created, "other strata are not capped");
+
+    // A withdrawal frees a place.
+    let first = results
+        .iter()
+        .find(|(s, _)| *s == Status::Created)
+        .map(|(_, v)| v["participant_token"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    let (status, _) = app
+        .post_json("/api/v1/participant/withdraw", Some(&first), json!({"scope": "future_only"}))
+        .await;
+    assert_eq!(status, Status::Ok);
+    let (status, v) = enrol(&app, "Grad", "g9@student.example.edu", true, "graduate").await;
+    assert_eq!(status, Status::Created, "{v}");
+});
+
+db_test!(enrolment_waits_for_recruitment, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    app.create_study(&coord, "study-one").await;
+    let (status, v) =
+        app.post_json(&format!("{STUDY}/ads"), Some(&coord), ad_body("moodle-mbbs")).await;
+    assert_eq!(status, Status::Created, "{v}");
+    let (status, public) = app.get_json("/api/v1/ads/moodle-mbbs", None).await;
+    assert_eq!((status, public["open"].as_bool()), (Status::Ok, Some(false)));
+    assert!(
+        public["closed_reason"].as_str().unwrap_or_default().contains("not recruiting"),
+        "{public}"
+    );
+    let (status, v) = enrol(&app, "Early", "early@student.example.edu", true, "graduate").await;
+    assert_eq!(status, Status::Gone, "{v}");
+});
+
+db_test!(the_ad_page_and_its_form, |app| {
+    let _s = with_screening(&app).await;
+    let res = app.client.get("/ads/moodle-mbbs").header(ContentType::HTML).dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    let page = res.into_string().await.unwrap_or_default();
+    assert!(page.contains("CF15&#x2f;2639-2015001090"), "the approval reference is shown");
+    assert!(page.contains("property=\"og:title\""), "it previews when shared");
+    assert!(page.contains("What taking part involves"));
+    assert!(page.contains(
+        "<legend>Are you currently enrolled in the medical degree (MBBS or MD)?</legend>"
+    ));
+    let csrf = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("")
+        .to_string();
+
+    let post = |body: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post("/ads/moodle-mbbs/enrol")
+                .header(ContentType::Form)
+                .body(body)
+                .dispatch()
+                .await;
+            let status = res.status();
+            let location = res.headers().get_one("Location").map(str::to_string);
+            (status, location, res.into_string().await.unwrap_or_default())
+        }
+    };
+    let (status, _, page) =
+        post(format!("csrf_token={csrf}&name=&email=x&a%5Benrolled_in_medicine%5D=yes")).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(
+        page.contains("href=\"#field-name\"") && page.contains("href=\"#field-entry_pathway\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"yes\" checked"), "answers are kept");
+
+    let (status, _, page) = post(format!(
+        "csrf_token={csrf}&name=Nia&email=nia%40example.org&a%5Benrolled_in_medicine%5D=no&a%5Bentry_pathway%5D=graduate"
+    ))
+    .await;
+    assert_eq!(status, Status::Ok);
+    assert!(page.contains("Thank you for your interest"), "{page}");
+
+    let (status, location, _) = post(format!(
+        "csrf_token={csrf}&name=Mo&email=mo%40student.example.edu&a%5Benrolled_in_medicine%5D=yes&a%5Bentry_pathway%5D=undergraduate"
+    ))
+    .await;
+    assert_eq!((status, location.as_deref()), (Status::SeeOther, Some("/participant")));
+    let res = app.client.get("/participant").dispatch().await;
+    assert_eq!(res.status(), Status::Ok, "signed in on this browser");
+    let (_, ads) = app.get_json(&format!("{STUDY}/ads"), Some(&_s.coord)).await;
+    assert_eq!(ads[0]["views"], 1);
+    assert_eq!(ads[0]["funnel"]["screened"], 2);
+});
