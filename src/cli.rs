@@ -349,6 +349,12 @@ async fn serve(
             "A demo participant's private link (new at every start; open it on a phone):"
         );
         let _ = writeln!(out, "  {}", loaded.participant_link);
+        let _ = writeln!(
+            out,
+            "The study's Moodle ad, open to anyone: {}/ads/{}",
+            config.public_url.trim_end_matches('/'),
+            service::demo::DEMO_AD
+        );
         let _ = out.flush();
     }
     tracing::info!(address = %config.address, port = config.port, database = %redact_url(&config.database_url), "serving");

@@ -147,6 +147,53 @@ async fn attach_instruments(
     Ok(())
 }
 
+/// The Moodle ad, quotas for both entry pathways, and a handful of respondents
+/// (one of them not a medical student).
+async fn recruit(state: &AppState, coordinator: &crate::domain::user::User) -> AppResult<()> {
+    let now = Utc::now();
+    let draft = crate::domain::recruitment::AdDraft::parse(
+        DEMO_AD,
+        "lms",
+        "Do you use social media to study medicine?",
+        "We are medical-education researchers at Monash University. We would like to hear \
+         how you use Facebook, YouTube, Twitter and other platforms for your studies.\n\n\
+         Join a relaxed one-hour focus group with five to eight other students on campus. \
+         Light refreshments are provided.",
+        &(now - Duration::days(1)).to_rfc3339(),
+        &(now + Duration::days(60)).to_rfc3339(),
+    );
+    super::recruitment::create_ad(state, coordinator, DEMO_SLUG, draft).await?;
+    for value in ["undergraduate", "graduate"] {
+        super::recruitment::add_stratum(
+            state,
+            coordinator,
+            DEMO_SLUG,
+            "entry_pathway",
+            value,
+            12,
+            None,
+        )
+        .await?;
+    }
+    let respondents = [
+        ("Priya Raman", "priya.raman@student.example.edu", true, "undergraduate"),
+        ("Tom Becker", "tom.becker@student.example.edu", true, "graduate"),
+        ("Lena Park", "lena.park@student.example.edu", true, "undergraduate"),
+        ("Jo Smith", "jo.smith@example.org", false, "graduate"),
+    ];
+    for (name, email, enrolled, pathway) in respondents {
+        let answers =
+            serde_json::json!({"enrolled_in_medicine": enrolled, "entry_pathway": pathway});
+        if let serde_json::Value::Object(map) = answers {
+            super::recruitment::enrol(state, DEMO_AD, name, email, &map).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The demo study's ad, at `/ads/moodle-mbbs`.
+pub const DEMO_AD: &str = "moodle-mbbs";
+
 pub const DEMO_CONSENT_FILE: &str = "consent/social-media-medical-education.toml";
 
 /// Loads the demo study, its staff and its consent form (approved, so the study is
@@ -229,6 +276,9 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
     }
     if super::questionnaires::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
         attach_instruments(state, &coordinator).await?;
+    }
+    if super::recruitment::ads(state, &coordinator, DEMO_SLUG).await?.is_empty() {
+        recruit(state, &coordinator).await?;
     }
     let invitation = super::participants::invite(
         state,

@@ -47,6 +47,13 @@ db_test!(the_demo_loads_twice_and_works, |app| {
     let keys: Vec<&str> =
         instruments.as_array().into_iter().flatten().filter_map(|i| i["key"].as_str()).collect();
     assert_eq!(keys, ["screening-medical-students", "demographics", "platform-usage"]);
+    let (_, ads) = app.get_json(&format!("/api/v1/studies/{DEMO_SLUG}/ads"), Some(&coord)).await;
+    assert_eq!(ads[0]["code"], "moodle-mbbs");
+    assert_eq!(ads[0]["funnel"]["screened"], 4);
+    assert_eq!(ads[0]["funnel"]["eligible"], 3);
+    let (_, strata) =
+        app.get_json(&format!("/api/v1/studies/{DEMO_SLUG}/strata"), Some(&coord)).await;
+    assert_eq!(strata.as_array().map(Vec::len), Some(2));
     let (status, mine) = app.get_json("/api/v1/participant/questionnaires", Some(&token)).await;
     assert_eq!(status, Status::Ok);
     assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
