@@ -13,7 +13,7 @@ fn csrf_of(html: &str) -> String {
         .to_string()
 }
 
-async fn sign_in(client: &Client, email: &str, password: &str) -> Status {
+pub(super) async fn sign_in(client: &Client, email: &str, password: &str) -> Status {
     let page = client.get("/staff/login").dispatch().await.into_string().await.unwrap_or_default();
     let csrf = csrf_of(&page);
     assert_eq!(csrf.len(), 64, "the login form carries a CSRF token");

@@ -303,3 +303,49 @@ db_test!(the_ad_page_and_its_form, |app| {
     assert_eq!(ads[0]["views"], 1);
     assert_eq!(ads[0]["funnel"]["screened"], 2);
 });
+
+db_test!(the_coordinator_sees_the_funnel_and_the_mail, |app| {
+    let s = with_screening(&app).await;
+    app.post_json(
+        &format!("{STUDY}/strata"),
+        Some(&s.coord),
+        json!({"question": "entry_pathway", "value": "graduate", "target": 12}),
+    )
+    .await;
+    enrol(&app, "Ana", "ana@student.example.edu", true, "graduate").await;
+    enrol(&app, "Ben", "ben@example.org", false, "graduate").await;
+    let status = crate::tests::html_pages::sign_in(
+        &app.client,
+        "coord@example.org",
+        crate::tests::helpers::PASSWORD,
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let page = app
+        .client
+        .get("/staff/studies/study-one")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap_or_default();
+    assert!(page.contains("Recruitment") && page.contains("/ads/moodle-mbbs"), "{page}");
+    assert!(
+        page.contains(
+            "<td>Learning-management system</td><td>0</td><td>2</td><td>1</td><td>0</td>"
+        ),
+        "views, screened, eligible, consented: {page}"
+    );
+    assert!(page.contains("entry_pathway = graduate"), "strata are shown");
+    assert!(
+        page.contains("eligible if <code>enrolled_in_medicine == true</code>"),
+        "the screening rule is shown"
+    );
+    let mail = app.client.get("/staff/outbox").dispatch().await;
+    assert_eq!(mail.status(), Status::Ok);
+    let mail = mail.into_string().await.unwrap_or_default();
+    assert!(
+        mail.contains("ana@student.example.edu") && !mail.contains("ben@example.org"),
+        "{mail}"
+    );
+});

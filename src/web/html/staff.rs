@@ -138,6 +138,33 @@ async fn dashboard(
     ))
 }
 
+/// Every message the outbox holds for this person's studies (admins: all), so a
+/// local demo without SMTP shows what would have been sent.
+#[get("/staff/outbox")]
+async fn outbox(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+) -> PageResult<Template> {
+    let mail: Vec<serde_json::Value> = crate::service::outbox::list(state, &session.user, 200)
+        .await?
+        .into_iter()
+        .map(|m| {
+            serde_json::json!({
+                "kind": m.message.kind, "to": m.message.to, "subject": m.message.subject,
+                "body": m.message.body, "attachment": m.message.attachment.map(|a| a.name),
+                "status": m.status.as_str(), "attempts": m.attempts,
+                "created_at": m.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                "sent_at": m.sent_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            })
+        })
+        .collect();
+    Ok(Template::render(
+        "staff/outbox",
+        context! { viewer: Viewer::from(&session.user), csrf: csrf.0, mail },
+    ))
+}
+
 #[get("/staff/studies/<slug>")]
 async fn study(
     state: &State<AppState>,
@@ -168,6 +195,40 @@ async fn study(
         .into_iter()
         .map(|s| s.as_str())
         .collect();
+    let instruments: Vec<serde_json::Value> =
+        crate::service::questionnaires::list(state, user, slug)
+            .await?
+            .iter()
+            .map(|(i, d)| {
+                serde_json::json!({
+                    "key": i.key, "version": i.version, "title": d.title, "stage": i.stage.as_str(),
+                    "eligible_if": i.eligible_if, "questions": d.questions.len(),
+                    "hash_prefix": i.form_hash.get(..12).unwrap_or(""),
+                })
+            })
+            .collect();
+    let ads: Vec<serde_json::Value> = crate::service::recruitment::ads(state, user, slug)
+        .await?
+        .iter()
+        .map(|(a, f)| {
+            serde_json::json!({
+                "code": a.code, "title": a.title, "channel": a.channel.label(),
+                "open": a.not_open(Utc::now()).is_none(),
+                "closes_at": a.closes_at.format("%Y-%m-%d %H:%M").to_string(),
+                "views": a.views, "screened": f.screened, "eligible": f.eligible, "consented": f.consented,
+            })
+        })
+        .collect();
+    let strata: Vec<serde_json::Value> = crate::service::recruitment::strata(state, user, slug)
+        .await?
+        .iter()
+        .map(|(s, f)| {
+            serde_json::json!({
+                "question": s.question_key, "value": s.value, "target": s.target, "cap": s.cap,
+                "screened": f.screened, "eligible": f.eligible, "consented": f.consented,
+            })
+        })
+        .collect();
     let today = Utc::now().date_naive();
     Ok(Template::render(
         "staff/study",
@@ -187,6 +248,9 @@ async fn study(
             register,
             reconsent,
             moves,
+            instruments,
+            ads,
+            strata,
             is_coordinator: capacity == Capacity::Coordinator,
             is_ethics: capacity == Capacity::EthicsOfficer,
         },
@@ -370,6 +434,7 @@ pub fn routes() -> Vec<rocket::Route> {
         login,
         logout,
         dashboard,
+        outbox,
         study,
         change_status,
         approve_form,
