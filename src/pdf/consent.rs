@@ -8,7 +8,7 @@ use crate::domain::consent::ConsentRecord;
 use crate::domain::signature::Drawing;
 
 /// Sets simple Markdown (headings, bullets, paragraphs) as text.
-fn statement(layout: &mut Layout, markdown: &str) {
+pub(super) fn statement(layout: &mut Layout, markdown: &str) {
     let mut paragraph: Vec<String> = Vec::new();
     let flush = |layout: &mut Layout, paragraph: &mut Vec<String>| {
         if !paragraph.is_empty() {

@@ -3,3 +3,4 @@
 
 pub mod consent;
 mod layout;
+pub mod poster;

@@ -299,8 +299,11 @@ db_test!(the_ad_page_and_its_form, |app| {
     assert_eq!((status, location.as_deref()), (Status::SeeOther, Some("/participant")));
     let res = app.client.get("/participant").dispatch().await;
     assert_eq!(res.status(), Status::Ok, "signed in on this browser");
+    let poster = app.client.get("/ads/moodle-mbbs/poster.pdf").dispatch().await;
+    assert_eq!((poster.status(), poster.content_type()), (Status::Ok, Some(ContentType::PDF)));
+    assert!(poster.into_bytes().await.unwrap_or_default().starts_with(b"%PDF-"));
     let (_, ads) = app.get_json(&format!("{STUDY}/ads"), Some(&_s.coord)).await;
-    assert_eq!(ads[0]["views"], 1);
+    assert_eq!(ads[0]["views"], 1, "the poster is not a view");
     assert_eq!(ads[0]["funnel"]["screened"], 2);
 });
 
