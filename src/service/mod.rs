@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod participants;
 pub mod questionnaires;
 pub mod recruitment;
+pub mod report;
 pub mod studies;
 pub mod users;
 

@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod participants;
 pub mod questionnaires;
 pub mod recruitment;
+pub mod report;
 pub mod studies;
 pub mod tokens;
 pub mod users;

@@ -19,3 +19,4 @@ mod mail;
 mod participant_pages;
 mod questionnaires;
 mod recruitment;
+mod report;

@@ -20,7 +20,7 @@ fn ad_body(code: &str) -> Value {
            "body_markdown": "Join a one-hour focus group.", "opens_at": iso(-1), "closes_at": iso(30)})
 }
 
-async fn with_screening(app: &TestApp) -> Study {
+pub(super) async fn with_screening(app: &TestApp) -> Study {
     let s = recruiting_study(app).await;
     let (status, v) = app
         .post_json(
@@ -37,7 +37,7 @@ async fn with_screening(app: &TestApp) -> Study {
     s
 }
 
-async fn enrol(
+pub(super) async fn enrol(
     app: &TestApp,
     name: &str,
     email: &str,

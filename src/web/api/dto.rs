@@ -795,3 +795,30 @@ pub struct StratumDto {
     pub eligible: i64,
     pub consented: i64,
 }
+
+/// The report (SPEC §8). `questions` maps instrument key → question key →
+/// `{type, label, n, skipped, counts?, percent?, mean?, median?, q1?, q3?, min?, max?}`.
+#[derive(Serialize, ToSchema)]
+pub struct ReportDto {
+    pub study: String,
+    pub title: String,
+    pub ethics_reference: String,
+    pub generated_at: String,
+    #[schema(value_type = Object)]
+    pub enrolment: serde_json::Value,
+    #[schema(value_type = Vec<Object>)]
+    pub by_ad: serde_json::Value,
+    #[schema(value_type = Vec<Object>)]
+    pub by_channel: serde_json::Value,
+    #[schema(value_type = Vec<Object>)]
+    pub strata: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub questions: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub respondents: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub excluded: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub focus_groups: serde_json::Value,
+    pub suppressed_below: i64,
+}

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod participant;
 pub mod questionnaires;
 pub mod recruitment;
+pub mod report;
 pub mod studies;
 pub mod users;
 
@@ -40,6 +41,7 @@ macro_rules! api {
                 (name = "recruitment", description = "Ads, screening, strata and enrolment"),
                 (name = "questionnaires", description = "Questionnaires attached to a study"),
                 (name = "participants", description = "A participant's own record, by their private token"),
+                (name = "report", description = "What the study found"),
                 (name = "mail", description = "The outbox"),
                 (name = "audit", description = "The tamper-evident audit log"),
             )
@@ -92,6 +94,7 @@ api![
     recruitment::enrol,
     recruitment::add_stratum,
     recruitment::list_strata,
+    report::json,
     outbox::list,
     audit::events,
     audit::verify,

@@ -1,0 +1,253 @@
+//! The study report (SPEC §8) as the coordinator's JSON: enrolment funnel, ads,
+//! strata and per-question statistics, all counted by the database in one snapshot.
+//! Answers of participants who withdrew with their data are excluded everywhere.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::AppState;
+use super::studies::{require_coordinator, visible};
+use crate::domain::questionnaire::QuestionType;
+use crate::domain::report::{QuestionStats, interpolate, percent, quantile_position};
+use crate::domain::user::User;
+use crate::error::AppResult;
+use crate::store::recruitment::By;
+use crate::store::{self, Conn};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolment {
+    pub ads_viewed: i64,
+    pub screened: i64,
+    pub eligible: i64,
+    pub consented: i64,
+    pub withdrawn: i64,
+    /// Focus-group scheduling is not part of Consentry yet: always 0.
+    pub scheduled: i64,
+    pub attended: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdRow {
+    pub code: String,
+    pub channel: &'static str,
+    pub views: i64,
+    pub screened: i64,
+    pub eligible: i64,
+    pub consented: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StratumRow {
+    pub question: String,
+    pub value: String,
+    pub target: i32,
+    pub cap: Option<i32>,
+    pub screened: i64,
+    pub eligible: i64,
+    pub consented: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Excluded {
+    pub withdrawn_with_data: i64,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FocusGroups {
+    pub count: i64,
+    pub members: i64,
+    pub attended: i64,
+    pub minutes: Vec<i64>,
+    pub new_codes: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub study: String,
+    pub title: String,
+    pub ethics_reference: String,
+    pub generated_at: String,
+    pub enrolment: Enrolment,
+    pub by_ad: Vec<AdRow>,
+    pub by_channel: Vec<AdRow>,
+    pub strata: Vec<StratumRow>,
+    /// instrument key → question key → statistics.
+    pub questions: BTreeMap<String, BTreeMap<String, QuestionStats>>,
+    /// Respondents (complete responses that count) per instrument.
+    pub respondents: BTreeMap<String, i64>,
+    pub excluded: Excluded,
+    pub focus_groups: FocusGroups,
+    /// Published outputs show non-zero counts below this as `<k`; this JSON is raw.
+    pub suppressed_below: i64,
+}
+
+/// The report for a study's coordinators (and admins); 403 for other staff.
+pub async fn report(state: &AppState, user: &User, slug: &str) -> AppResult<Report> {
+    let snapshot = state.db.begin_snapshot().await?;
+    let db = snapshot.conn();
+    let (study, capacity) = visible(db, user, slug).await?;
+    require_coordinator(capacity)?;
+    let ads = store::recruitment::ads_of(db, study.id).await?;
+    let ad_funnel = store::recruitment::funnel(db, study.id, By::Ad).await?;
+    let by_ad: Vec<AdRow> = ads
+        .iter()
+        .map(|a| {
+            let f = ad_funnel.get(&a.id).copied().unwrap_or_default();
+            AdRow {
+                code: a.code.clone(),
+                channel: a.channel.as_str(),
+                views: a.views,
+                screened: f.screened,
+                eligible: f.eligible,
+                consented: f.consented,
+            }
+        })
+        .collect();
+    let mut channels: BTreeMap<&'static str, AdRow> = BTreeMap::new();
+    for row in &by_ad {
+        let c = channels.entry(row.channel).or_insert_with(|| AdRow {
+            code: String::new(),
+            channel: row.channel,
+            views: 0,
+            screened: 0,
+            eligible: 0,
+            consented: 0,
+        });
+        c.views += row.views;
+        c.screened += row.screened;
+        c.eligible += row.eligible;
+        c.consented += row.consented;
+    }
+    let strata_funnel = store::recruitment::funnel(db, study.id, By::Stratum).await?;
+    let strata = store::recruitment::strata_of(db, study.id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let f = strata_funnel.get(&s.id).copied().unwrap_or_default();
+            StratumRow {
+                question: s.question_key,
+                value: s.value,
+                target: s.target,
+                cap: s.cap,
+                screened: f.screened,
+                eligible: f.eligible,
+                consented: f.consented,
+            }
+        })
+        .collect();
+    let (consented, withdrawn) = store::report::consented_and_withdrawn(db, study.id).await?;
+    let enrolment = Enrolment {
+        ads_viewed: by_ad.iter().map(|a| a.views).sum(),
+        screened: by_ad.iter().map(|a| a.screened).sum(),
+        eligible: by_ad.iter().map(|a| a.eligible).sum(),
+        consented,
+        withdrawn,
+        scheduled: 0,
+        attended: 0,
+    };
+
+    let mut questions = BTreeMap::new();
+    let mut respondents = BTreeMap::new();
+    for instrument in store::questionnaires::instruments(db, study.id).await? {
+        let definition = super::questionnaires::definition_of(state, db, &instrument).await?;
+        let (stats, total) = instrument_stats(db, instrument.id, &definition).await?;
+        respondents.insert(instrument.key.clone(), total);
+        questions.insert(instrument.key.clone(), stats);
+    }
+    let excluded = Excluded {
+        withdrawn_with_data: store::report::withdrawn_with_data(db, study.id).await?,
+        reason: "withdrew from the study with their data: their answers are left out of every figure computed from answers",
+    };
+    snapshot.finish().await?;
+    Ok(Report {
+        study: study.slug.clone(),
+        title: study.title.clone(),
+        ethics_reference: study.ethics.reference.clone(),
+        generated_at: crate::domain::audit::format_at(&Utc::now()),
+        enrolment,
+        by_ad,
+        by_channel: channels.into_values().collect(),
+        strata,
+        questions,
+        respondents,
+        excluded,
+        focus_groups: FocusGroups::default(),
+        suppressed_below: 5,
+    })
+}
+
+async fn instrument_stats(
+    db: &impl Conn,
+    instrument_id: i64,
+    definition: &crate::domain::questionnaire::FormDefinition,
+) -> AppResult<(BTreeMap<String, QuestionStats>, i64)> {
+    let total = store::report::respondents(db, instrument_id).await?;
+    let answered: BTreeMap<String, i64> =
+        store::report::answered(db, instrument_id).await?.into_iter().collect();
+    let mut values: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for (key, value, n) in store::report::value_counts(db, instrument_id).await? {
+        values.entry(key).or_default().insert(value, n);
+    }
+    let numeric: BTreeMap<String, (i64, f64, f64, f64)> = store::report::numeric(db, instrument_id)
+        .await?
+        .into_iter()
+        .map(|(k, n, mean, min, max)| (k, (n, mean, min, max)))
+        .collect();
+    let mut out = BTreeMap::new();
+    for q in &definition.questions {
+        let n = answered.get(&q.key).copied().unwrap_or(0);
+        let mut stats = QuestionStats {
+            kind: q.kind.as_str(),
+            label: q.label.clone(),
+            n,
+            skipped: (total - n).max(0),
+            counts: BTreeMap::new(),
+            percent: BTreeMap::new(),
+            mean: None,
+            median: None,
+            q1: None,
+            q3: None,
+            min: None,
+            max: None,
+        };
+        match q.kind {
+            QuestionType::SingleChoice | QuestionType::MultiChoice | QuestionType::YesNo => {
+                let found = values.remove(&q.key).unwrap_or_default();
+                let listed: Vec<String> = if q.kind == QuestionType::YesNo {
+                    vec!["yes".into(), "no".into()]
+                } else {
+                    q.choices.iter().map(|c| c.value.clone()).collect()
+                };
+                for value in listed {
+                    let count = found.get(&value).copied().unwrap_or(0);
+                    stats.percent.insert(value.clone(), percent(count, n));
+                    stats.counts.insert(value, count);
+                }
+            }
+            QuestionType::Integer | QuestionType::Number | QuestionType::Scale => {
+                if let Some((count, mean, min, max)) = numeric.get(&q.key).copied() {
+                    let count = u64::try_from(count).unwrap_or(0);
+                    let mut quantiles = Vec::new();
+                    for p in [0.25, 0.5, 0.75] {
+                        let (i, f) = quantile_position(count, p);
+                        let (lo, hi) =
+                            store::report::values_at(db, instrument_id, &q.key, i).await?;
+                        quantiles.push(lo.map(|lo| interpolate(lo, hi, f)));
+                    }
+                    stats.mean = Some((mean * 100.0).round() / 100.0);
+                    stats.q1 = quantiles[0];
+                    stats.median = quantiles[1];
+                    stats.q3 = quantiles[2];
+                    stats.min = Some(min);
+                    stats.max = Some(max);
+                }
+            }
+            _ => {}
+        }
+        out.insert(q.key.clone(), stats);
+    }
+    Ok((out, total))
+}

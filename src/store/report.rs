@@ -1,0 +1,147 @@
+//! Aggregations for the report, computed in the database over the normalised
+//! answers. Only complete responses count, and never those of participants who
+//! withdrew with their data. Ids are bound as parameters.
+
+use sea_orm::{DbBackend, Statement, Value};
+
+use super::Conn;
+use crate::error::AppError;
+
+/// The rows an instrument's statistics come from.
+const FROM: &str = "FROM answers a \
+     JOIN responses r ON r.id = a.response_id \
+     JOIN participants p ON p.id = r.participant_id \
+     WHERE r.instrument_id = {1} AND r.status = 'complete' \
+     AND (p.withdrawal_scope IS NULL OR p.withdrawal_scope <> 'withdraw_data')";
+
+fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    }
+}
+
+fn statement(db: &impl Conn, sql: &str, values: Vec<Value>) -> Statement {
+    let backend = db.get_database_backend();
+    let mut text = sql.to_string();
+    for n in 1..=values.len() {
+        text = text.replace(&format!("{{{n}}}"), &placeholder(backend, n));
+    }
+    Statement::from_sql_and_values(backend, text, values)
+}
+
+async fn rows(
+    db: &impl Conn,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<sea_orm::QueryResult>, AppError> {
+    Ok(db.query_all_raw(statement(db, sql, values)).await?)
+}
+
+/// Respondents: complete responses that count.
+pub async fn respondents(db: &impl Conn, instrument_id: i64) -> Result<i64, AppError> {
+    let sql = "SELECT COUNT(*) FROM responses r JOIN participants p ON p.id = r.participant_id \
+               WHERE r.instrument_id = {1} AND r.status = 'complete' \
+               AND (p.withdrawal_scope IS NULL OR p.withdrawal_scope <> 'withdraw_data')";
+    let found = rows(db, sql, vec![instrument_id.into()]).await?;
+    Ok(found.first().and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0))
+}
+
+/// Per question: respondents who answered it.
+pub async fn answered(db: &impl Conn, instrument_id: i64) -> Result<Vec<(String, i64)>, AppError> {
+    let sql = format!("SELECT a.question_key, COUNT(DISTINCT r.id) {FROM} GROUP BY a.question_key");
+    rows(db, &sql, vec![instrument_id.into()])
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get_by_index::<String>(0)?, r.try_get_by_index::<i64>(1)?)))
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(AppError::from)
+}
+
+/// Per question and chosen value (choices) or yes/no answer: respondents.
+pub async fn value_counts(
+    db: &impl Conn,
+    instrument_id: i64,
+) -> Result<Vec<(String, String, i64)>, AppError> {
+    let sql = format!(
+        "SELECT a.question_key, a.choice_value, a.bool_value, COUNT(DISTINCT r.id) {FROM} \
+         AND (a.choice_value IS NOT NULL OR a.bool_value IS NOT NULL) \
+         GROUP BY a.question_key, a.choice_value, a.bool_value"
+    );
+    let mut out = Vec::new();
+    for r in rows(db, &sql, vec![instrument_id.into()]).await? {
+        let key: String = r.try_get_by_index(0)?;
+        let choice: Option<String> = r.try_get_by_index(1)?;
+        let flag: Option<bool> = r.try_get_by_index(2)?;
+        let n: i64 = r.try_get_by_index(3)?;
+        let value = match (choice, flag) {
+            (Some(c), _) => c,
+            (None, Some(b)) => if b { "yes" } else { "no" }.to_string(),
+            (None, None) => continue,
+        };
+        out.push((key, value, n));
+    }
+    Ok(out)
+}
+
+/// Per numeric question: n, mean, min and max.
+pub async fn numeric(
+    db: &impl Conn,
+    instrument_id: i64,
+) -> Result<Vec<(String, i64, f64, f64, f64)>, AppError> {
+    let sql = format!(
+        "SELECT a.question_key, COUNT(*), AVG(a.number_value), MIN(a.number_value), MAX(a.number_value) {FROM} \
+         AND a.number_value IS NOT NULL GROUP BY a.question_key"
+    );
+    let mut out = Vec::new();
+    for r in rows(db, &sql, vec![instrument_id.into()]).await? {
+        out.push((
+            r.try_get_by_index(0)?,
+            r.try_get_by_index(1)?,
+            r.try_get_by_index(2)?,
+            r.try_get_by_index(3)?,
+            r.try_get_by_index(4)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The numeric answers to `question_key` at sorted positions `offset` and
+/// `offset + 1` (for quantiles), read by the database without loading the rest.
+pub async fn values_at(
+    db: &impl Conn,
+    instrument_id: i64,
+    question_key: &str,
+    offset: u64,
+) -> Result<(Option<f64>, Option<f64>), AppError> {
+    let sql = format!(
+        "SELECT a.number_value {FROM} AND a.question_key = {{2}} AND a.number_value IS NOT NULL \
+         ORDER BY a.number_value LIMIT 2 OFFSET {{3}}"
+    );
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let found =
+        rows(db, &sql, vec![instrument_id.into(), question_key.into(), offset.into()]).await?;
+    let at = |i: usize| found.get(i).and_then(|r| r.try_get_by_index::<f64>(0).ok());
+    Ok((at(0), at(1)))
+}
+
+/// Participants who withdrew with their data (excluded from everything computed from answers).
+pub async fn withdrawn_with_data(db: &impl Conn, study_id: i64) -> Result<i64, AppError> {
+    let sql = "SELECT COUNT(*) FROM participants WHERE study_id = {1} AND withdrawal_scope = 'withdraw_data'";
+    let found = rows(db, sql, vec![study_id.into()]).await?;
+    Ok(found.first().and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0))
+}
+
+/// Enrolment counts: consented (have a code) and withdrawn, among everyone.
+pub async fn consented_and_withdrawn(
+    db: &impl Conn,
+    study_id: i64,
+) -> Result<(i64, i64), AppError> {
+    let sql = "SELECT \
+                 COALESCE(SUM(CASE WHEN code IS NOT NULL THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN withdrawn_at IS NOT NULL THEN 1 ELSE 0 END), 0) \
+               FROM participants WHERE study_id = {1}";
+    let found = rows(db, sql, vec![study_id.into()]).await?;
+    let r = found.first().ok_or_else(|| AppError::Internal("no enrolment row".into()))?;
+    Ok((r.try_get_by_index::<i64>(0)?, r.try_get_by_index::<i64>(1)?))
+}

@@ -1,0 +1,49 @@
+//! `GET /studies/{slug}/report`: the coordinator's report as JSON.
+
+use rocket::serde::json::Json;
+use rocket::{State, get};
+
+use super::dto::{ErrorBody, ReportDto};
+use crate::error::AppError;
+use crate::service::{AppState, report};
+use crate::web::errors::ApiResult;
+use crate::web::guards::StaffUser;
+
+fn value<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
+    serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/report", tag = "report",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Raw counts and statistics", body = ReportDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/report")]
+pub async fn json(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<ReportDto>> {
+    let r = report::report(state, &staff.0, slug).await?;
+    Ok(Json(ReportDto {
+        study: r.study.clone(),
+        title: r.title.clone(),
+        ethics_reference: r.ethics_reference.clone(),
+        generated_at: r.generated_at.clone(),
+        enrolment: value(&r.enrolment)?,
+        by_ad: value(&r.by_ad)?,
+        by_channel: value(&r.by_channel)?,
+        strata: value(&r.strata)?,
+        questions: value(&r.questions)?,
+        respondents: value(&r.respondents)?,
+        excluded: value(&r.excluded)?,
+        focus_groups: value(&r.focus_groups)?,
+        suppressed_below: r.suppressed_below,
+    }))
+}
