@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod audit;
 pub mod consent;
+pub mod export;
 pub mod expr;
 pub mod fields;
 pub mod identity;

@@ -145,3 +145,42 @@ pub async fn consented_and_withdrawn(
     let r = found.first().ok_or_else(|| AppError::Internal("no enrolment row".into()))?;
     Ok((r.try_get_by_index::<i64>(0)?, r.try_get_by_index::<i64>(1)?))
 }
+
+/// One stored answer row for the export: participant code, instrument, question
+/// and the typed value columns. Only participants whose answers count.
+pub type ExportRow =
+    (String, i64, String, Option<String>, Option<String>, Option<f64>, Option<bool>);
+
+pub async fn export_rows(db: &impl Conn, study_id: i64) -> Result<Vec<ExportRow>, AppError> {
+    let sql = "SELECT p.code, r.instrument_id, a.question_key, a.choice_value, a.text_value, a.number_value, a.bool_value \
+               FROM answers a JOIN responses r ON r.id = a.response_id \
+               JOIN participants p ON p.id = r.participant_id \
+               WHERE p.study_id = {1} AND p.code IS NOT NULL AND r.status = 'complete' \
+               AND (p.withdrawal_scope IS NULL OR p.withdrawal_scope <> 'withdraw_data') \
+               ORDER BY p.code, r.instrument_id, a.id";
+    let mut out = Vec::new();
+    for r in rows(db, sql, vec![study_id.into()]).await? {
+        out.push((
+            r.try_get_by_index(0)?,
+            r.try_get_by_index(1)?,
+            r.try_get_by_index(2)?,
+            r.try_get_by_index(3)?,
+            r.try_get_by_index(4)?,
+            r.try_get_by_index(5)?,
+            r.try_get_by_index(6)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// Codes of the participants whose answers count (consented, not withdrawn with data).
+pub async fn counted_codes(db: &impl Conn, study_id: i64) -> Result<Vec<String>, AppError> {
+    let sql = "SELECT code FROM participants WHERE study_id = {1} AND code IS NOT NULL \
+               AND (withdrawal_scope IS NULL OR withdrawal_scope <> 'withdraw_data') ORDER BY code";
+    rows(db, sql, vec![study_id.into()])
+        .await?
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(AppError::from)
+}

@@ -122,3 +122,106 @@ db_test!(the_report_counts_what_the_study_found, |app| {
     let outsider = app.staff("other@example.org", "coordinator").await;
     assert_eq!(app.get_json(&format!("{STUDY}/report"), Some(&outsider)).await.0, Status::NotFound);
 });
+
+db_test!(the_export_reads_back_to_the_same_counts, |app| {
+    let s = with_screening(&app).await;
+    let (status, _) = app
+        .post_json(
+            &format!("{STUDY}/instruments"),
+            Some(&s.coord),
+            json!({"key": "platform-usage", "version": 1, "stage": "after_consent"}),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    let picks = [vec!["facebook", "youtube"], vec!["facebook"], vec!["twitter"]];
+    let mut tokens = Vec::new();
+    for (i, platforms) in picks.iter().enumerate() {
+        let (_, v) = enrol(&app, "P", &format!("x{i}@student.example.edu"), true, "graduate").await;
+        let token = v["participant_token"].as_str().unwrap_or_default().to_string();
+        app.post_json("/api/v1/participant/consent", Some(&token), signing(&s, "P", true)).await;
+        let barriers = if i == 0 { "=cmd|' /C calc'!A0, \"quoted\"" } else { "Time" };
+        let (status, v) = app
+            .put_json(
+                &format!("{Q}/platform-usage"),
+                Some(&token),
+                json!({"answers": {
+                "platforms_used": platforms, "preferred_platform": platforms[0],
+                "purposes": ["news"], "hours_per_day": 2, "barriers": barriers}}),
+            )
+            .await;
+        assert_eq!(status, Status::Ok, "{v}");
+        tokens.push(token);
+    }
+    app.post_json(
+        "/api/v1/participant/withdraw",
+        Some(&tokens[2]),
+        json!({"scope": "withdraw_data"}),
+    )
+    .await;
+
+    let res = app
+        .client
+        .get(format!("{STUDY}/export.csv"))
+        .header(rocket::http::Header::new("Authorization", format!("Bearer {}", s.coord)))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(
+        res.content_type().map(|c| c.to_string()).as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    let text = res.into_string().await.unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and the two people whose answers count: {text}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(header[..3], ["participant_code", "form_versions", "enrolled_in_medicine"]);
+    assert!(!text.contains('@'), "no e-mail addresses");
+    let col = |name: &str| {
+        header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
+    let cells = |line: &str| line.split(',').map(str::to_string).collect::<Vec<_>>();
+    let rows: Vec<Vec<String>> = lines[1..].iter().map(|l| cells(l)).collect();
+    // Recompute the report's counts from the export.
+    let facebook: i64 =
+        rows.iter().map(|r| r[col("platforms_used__facebook")].parse::<i64>().unwrap_or(0)).sum();
+    let youtube: i64 =
+        rows.iter().map(|r| r[col("platforms_used__youtube")].parse::<i64>().unwrap_or(0)).sum();
+    let (_, report) = app.get_json(&format!("{STUDY}/report"), Some(&s.coord)).await;
+    let counts = &report["questions"]["platform-usage"]["platforms_used"]["counts"];
+    assert_eq!(
+        (facebook, youtube),
+        (counts["facebook"].as_i64().unwrap_or(-1), counts["youtube"].as_i64().unwrap_or(-1))
+    );
+    assert_eq!(rows[0][col("form_versions")], "platform-usage=1; screening-medical-students=1");
+    assert!(
+        text.contains("\"'=cmd|' /C calc'!A0, \"\"quoted\"\"\""),
+        "formulas are defused and quotes escaped: {text}"
+    );
+
+    let res = app
+        .client
+        .get(format!("{STUDY}/codebook.csv"))
+        .header(rocket::http::Header::new("Authorization", format!("Bearer {}", s.coord)))
+        .dispatch()
+        .await;
+    let codebook = res.into_string().await.unwrap_or_default();
+    assert!(
+        codebook.contains(
+            "platforms_used__facebook,platform-usage,1,platforms_used,multi_choice (0/1)"
+        ),
+        "{codebook}"
+    );
+    assert_eq!(codebook.lines().count(), header.len() + 1, "every column described");
+    assert_eq!(
+        crate::store::testing::scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'report.exported'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        app.get_json(&format!("{STUDY}/export.csv"), Some(&s.ethics)).await.0,
+        Status::Forbidden
+    );
+});

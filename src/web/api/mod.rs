@@ -95,6 +95,8 @@ api![
     recruitment::add_stratum,
     recruitment::list_strata,
     report::json,
+    report::export_csv,
+    report::codebook_csv,
     outbox::list,
     audit::events,
     audit::verify,

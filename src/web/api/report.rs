@@ -47,3 +47,45 @@ pub async fn json(
         suppressed_below: r.suppressed_below,
     }))
 }
+
+/// A CSV download in UTF-8.
+pub struct Csv(String);
+
+impl<'r> rocket::response::Responder<'r, 'static> for Csv {
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        let csv = rocket::http::ContentType::new("text", "csv").with_params(("charset", "utf-8"));
+        (csv, self.0).respond_to(req)
+    }
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/export.csv", tag = "report",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One row per participant code whose answers count; multi_choice as question__choice 0/1 columns", content_type = "text/csv", body = String),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/export.csv")]
+pub async fn export_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Csv> {
+    Ok(Csv(report::export(state, &staff.0, slug, report::Export::Answers).await?))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/codebook.csv", tag = "report",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every export column with its questionnaire, question, type, label and values", content_type = "text/csv", body = String),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/codebook.csv")]
+pub async fn codebook_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Csv> {
+    Ok(Csv(report::export(state, &staff.0, slug, report::Export::Codebook).await?))
+}
