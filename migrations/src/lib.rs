@@ -11,6 +11,7 @@ mod m20261125_000004_outbox;
 mod m20261125_000005_identity_check;
 mod m20261125_000006_questionnaires;
 mod m20261125_000007_recruitment;
+mod m20261125_000008_reminders;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_identity_check::Migration),
             Box::new(m20261125_000006_questionnaires::Migration),
             Box::new(m20261125_000007_recruitment::Migration),
+            Box::new(m20261125_000008_reminders::Migration),
         ]
     }
 }

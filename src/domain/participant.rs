@@ -136,6 +136,19 @@ pub fn consent_steps(signed: Option<&str>, active: Option<&str>, withdrawn: bool
     }
 }
 
+/// At most one reminder per participant in this many hours.
+pub const REMINDER_GAP_HOURS: i64 = 48;
+
+/// Whether a participant with `open_steps` still to do should be reminded now.
+pub fn due_reminder(
+    open_steps: usize,
+    reminded_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    open_steps > 0
+        && reminded_at.is_none_or(|at| now - at >= chrono::Duration::hours(REMINDER_GAP_HOURS))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +166,15 @@ mod tests {
             ("reconsent", false, Some("2"))
         );
         assert!(consent_steps(Some("1"), Some("2"), true).is_empty());
+    }
+
+    #[test]
+    fn reminders_wait_between_sends_and_need_an_open_step() {
+        let now = Utc::now();
+        assert!(due_reminder(1, None, now));
+        assert!(!due_reminder(0, None, now));
+        assert!(!due_reminder(2, Some(now - chrono::Duration::hours(47)), now));
+        assert!(due_reminder(2, Some(now - chrono::Duration::hours(48)), now));
     }
 
     #[test]

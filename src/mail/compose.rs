@@ -38,6 +38,28 @@ pub fn invitation(study: &Study, to: &str, name: &str, link: &str) -> Message {
     }
 }
 
+/// A reminder of the steps a participant has not finished, with a fresh link.
+pub fn reminder(study: &Study, to: &str, name: &str, link: &str, steps: &[String]) -> Message {
+    let list: Vec<String> = steps.iter().map(|s| format!("  - {s}")).collect();
+    Message {
+        study_id: Some(study.id),
+        kind: "reminder",
+        to: to.to_string(),
+        subject: format!("A reminder about the study \"{}\"", study.title),
+        body: format!(
+            "Dear {name},\n\nThis is a friendly reminder about the study \"{title}\". \
+             When you have a moment, these steps are still open:\n\n{steps}\n\n\
+             Your link is below (it replaces the one we sent before). Taking part is \
+             voluntary: if you would rather not continue, you can withdraw from your page \
+             at any time, and we will not remind you again.\n\n{link}\n{footer}",
+            title = study.title,
+            steps = list.join("\n"),
+            footer = footer(study),
+        ),
+        attachment: None,
+    }
+}
+
 /// The participant's copy of their signed consent, with the PDF attached.
 pub fn consent_receipt(
     study: &Study,

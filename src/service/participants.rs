@@ -109,3 +109,76 @@ pub async fn authenticate(
         .ok_or_else(|| AppError::Internal("participant without a study".into()))?;
     Ok(Some((p, study)))
 }
+
+/// Reminds every participant who has not withdrawn and still has a step open (consent,
+/// or a questionnaire not finished), at most once per `REMINDER_GAP_HOURS`. Each gets a
+/// fresh private link (links are stored only as hashes, so the old one is replaced).
+/// Returns how many reminders were queued.
+pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usize> {
+    use crate::domain::participant::due_reminder;
+    use crate::domain::questionnaire::{ResponseStatus, Stage};
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    if !matches!(study.status, StudyStatus::Recruiting | StudyStatus::Paused) {
+        return Err(AppError::Gone(format!(
+            "The study is {}; no reminders are sent.",
+            study.status
+        )));
+    }
+    let now = Utc::now();
+    let mut instruments = Vec::new();
+    for i in store::questionnaires::instruments(tx.conn(), study.id).await? {
+        if i.stage == Stage::AfterConsent {
+            let title =
+                super::questionnaires::definition_of(state, tx.conn(), &i).await?.title.clone();
+            instruments.push((i, title));
+        }
+    }
+    let mut reminded = Vec::new();
+    for (p, reminded_at) in store::participants::active_in_study(tx.conn(), study.id).await? {
+        let steps: Vec<String> = if p.code.is_none() {
+            vec![
+                "read the explanatory statement and decide whether to give your consent"
+                    .to_string(),
+            ]
+        } else {
+            let responses = store::questionnaires::responses_of(tx.conn(), p.id).await?;
+            instruments
+                .iter()
+                .filter(|(i, _)| {
+                    !responses
+                        .iter()
+                        .any(|r| r.instrument_id == i.id && r.status == ResponseStatus::Complete)
+                })
+                .map(|(_, title)| format!("answer the questionnaire \"{title}\""))
+                .collect()
+        };
+        if !due_reminder(steps.len(), reminded_at, now) {
+            continue;
+        }
+        let Some((name, email)) = store::participants::contact(tx.conn(), p.id).await? else {
+            continue;
+        };
+        let (token, hash) = new_token(PARTICIPANT_TOKEN_PREFIX);
+        store::participants::set_token(tx.conn(), p.id, &hash).await?;
+        store::participants::set_reminded(tx.conn(), p.id, now).await?;
+        let link = portal_url(state, &token);
+        crate::mail::enqueue(
+            tx.conn(),
+            &crate::mail::compose::reminder(&study, &email, &name, &link, &steps),
+        )
+        .await?;
+        reminded.push(p.id);
+    }
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "participants.reminded", "study", study.id)
+            .in_study(&study.slug)
+            .with(json!({"participants": reminded})),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, reminded = reminded.len(), "reminders queued");
+    Ok(reminded.len())
+}

@@ -33,6 +33,7 @@ fn kind(raw: &str) -> &'static str {
         "consent_receipt" => "consent_receipt",
         "withdrawal" => "withdrawal",
         "identity_code" => "identity_code",
+        "reminder" => "reminder",
         _ => "other",
     }
 }

@@ -192,3 +192,30 @@ pub async fn withdrawals(
     }
     Ok(out)
 }
+
+/// The study's participants who have not withdrawn, with when they were last reminded.
+pub async fn active_in_study(
+    db: &impl Conn,
+    study_id: i64,
+) -> Result<Vec<(Participant, Option<DateTime<Utc>>)>, AppError> {
+    participants::Entity::find()
+        .filter(participants::Column::StudyId.eq(study_id))
+        .filter(participants::Column::WithdrawnAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let reminded = m.reminded_at;
+            to_domain(m).map(|p| (p, reminded))
+        })
+        .collect()
+}
+
+pub async fn set_reminded(db: &impl Conn, id: i64, at: DateTime<Utc>) -> Result<(), AppError> {
+    participants::Entity::update_many()
+        .col_expr(participants::Column::RemindedAt, Expr::value(at))
+        .filter(participants::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -344,11 +344,103 @@ db_test!(the_coordinator_sees_the_funnel_and_the_mail, |app| {
         page.contains("eligible if <code>enrolled_in_medicine == true</code>"),
         "the screening rule is shown"
     );
+    let csrf = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("")
+        .to_string();
+    let res = app
+        .client
+        .post("/staff/studies/study-one/reminders")
+        .header(ContentType::Form)
+        .body(format!("csrf_token={csrf}"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::SeeOther, "the reminders button works");
     let mail = app.client.get("/staff/outbox").dispatch().await;
     assert_eq!(mail.status(), Status::Ok);
     let mail = mail.into_string().await.unwrap_or_default();
     assert!(
         mail.contains("ana@student.example.edu") && !mail.contains("ben@example.org"),
         "{mail}"
+    );
+});
+
+db_test!(reminders_go_to_people_with_open_steps, |app| {
+    let s = with_screening(&app).await;
+    let (status, _) = app
+        .post_json(
+            &format!("{STUDY}/instruments"),
+            Some(&s.coord),
+            json!({"key": "demographics", "version": 1, "stage": "after_consent"}),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    let mut tokens = Vec::new();
+    for i in 0..4 {
+        let (_, v) = enrol(&app, "P", &format!("r{i}@student.example.edu"), true, "graduate").await;
+        tokens.push(v["participant_token"].as_str().unwrap_or_default().to_string());
+    }
+    // 0 has not consented; 1 consented but has a questionnaire open; 2 has done it all; 3 withdrew.
+    for t in &tokens[1..3] {
+        app.post_json(
+            "/api/v1/participant/consent",
+            Some(t),
+            crate::tests::consent_flow::signing(&s, "P", true),
+        )
+        .await;
+    }
+    let (status, _) = app
+        .put_json("/api/v1/participant/questionnaires/demographics", Some(&tokens[2]),
+            json!({"answers": {"gender": "female", "age": 22, "entry_pathway": "graduate", "year_of_course": 1}}))
+        .await;
+    assert_eq!(status, Status::Ok);
+    app.post_json(
+        "/api/v1/participant/withdraw",
+        Some(&tokens[3]),
+        json!({"scope": "future_only"}),
+    )
+    .await;
+
+    let (status, v) = app.post_json(&format!("{STUDY}/reminders"), Some(&s.coord), json!({})).await;
+    assert_eq!((status, v["queued"].as_i64()), (Status::Accepted, Some(2)), "{v}");
+    let coord = s.coord.clone();
+    let body = |to: &str| {
+        let app = &app;
+        let to = to.to_string();
+        let coord = coord.clone();
+        async move {
+            let (_, mail) = app.get_json("/api/v1/outbox", Some(&coord)).await;
+            mail.as_array()
+                .into_iter()
+                .flatten()
+                .find(|m| m["kind"] == "reminder" && m["to"] == to.as_str())
+                .map(|m| m["body"].as_str().unwrap_or_default().to_string())
+        }
+    };
+    assert!(
+        body("r0@student.example.edu")
+            .await
+            .is_some_and(|b| b.contains("decide whether to give your consent"))
+    );
+    assert!(
+        body("r1@student.example.edu")
+            .await
+            .is_some_and(|b| b.contains("answer the questionnaire \"About you\""))
+    );
+    assert!(body("r2@student.example.edu").await.is_none(), "nothing open: no reminder");
+    assert!(body("r3@student.example.edu").await.is_none(), "withdrawn: never reminded");
+    assert_eq!(
+        app.get_json("/api/v1/participant", Some(&tokens[0])).await.0,
+        Status::Unauthorized,
+        "the link was replaced"
+    );
+
+    let (_, again) = app.post_json(&format!("{STUDY}/reminders"), Some(&s.coord), json!({})).await;
+    assert_eq!(again["queued"], 0, "not twice within 48 hours");
+    assert_eq!(
+        app.post_json(&format!("{STUDY}/reminders"), Some(&s.fac), json!({})).await.0,
+        Status::Forbidden
     );
 });

@@ -822,3 +822,9 @@ pub struct ReportDto {
     pub focus_groups: serde_json::Value,
     pub suppressed_below: i64,
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct RemindersDto {
+    /// Reminders queued now (each with a fresh link).
+    pub queued: usize,
+}

@@ -81,6 +81,7 @@ api![
     participant::withdraw,
     participant::send_code,
     participant::verify_code,
+    participant::remind,
     questionnaires::attach,
     questionnaires::list,
     questionnaires::mine,

@@ -282,3 +282,25 @@ pub async fn verify_code(
     crate::service::identity::verify_code(state, &me.participant, &me.study, &body.0.code).await?;
     Ok(Json(serde_json::json!({"verified": true})))
 }
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/reminders", tag = "participants",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Reminders queued for participants with open steps (at most one per 48 hours each)", body = super::dto::RemindersDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 410, description = "The study is not recruiting or paused", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/reminders")]
+pub async fn remind(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<(Status, Json<super::dto::RemindersDto>)> {
+    let queued = participants::remind(state, &staff.0, slug).await?;
+    Ok((Status::Accepted, Json(super::dto::RemindersDto { queued })))
+}

@@ -373,6 +373,23 @@ async fn invite(
     })
 }
 
+#[post("/staff/studies/<slug>/reminders", data = "<_form>")]
+async fn remind(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    _form: CsrfForm<PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = participants::remind(state, &session.user, slug).await;
+    outcome(slug, result, |n| match n {
+        0 => {
+            "No one needed a reminder (each person is reminded at most every 48 hours).".to_string()
+        }
+        1 => "A reminder was queued for 1 participant.".to_string(),
+        n => format!("Reminders were queued for {n} participants."),
+    })
+}
+
 #[get("/staff/studies/<slug>/consents/<consent_id>/pdf")]
 async fn consent_pdf(
     state: &State<AppState>,
@@ -439,6 +456,7 @@ pub fn routes() -> Vec<rocket::Route> {
         change_status,
         approve_form,
         invite,
+        remind,
         consent_pdf,
         preview
     ]
