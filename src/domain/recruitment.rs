@@ -166,6 +166,14 @@ impl Ad {
     }
 }
 
+/// How many people an ad or a stratum brought: screened, eligible, consented.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Funnel {
+    pub screened: i64,
+    pub eligible: i64,
+    pub consented: i64,
+}
+
 /// A purposive quota on one screening answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stratum {

@@ -18,11 +18,11 @@ use crate::domain::audit::{NewEvent, sha256_hex};
 use crate::domain::fields::required_text;
 use crate::domain::participant::Participant;
 use crate::domain::questionnaire::{FormDefinition, Instrument, ResponseStatus, Stage};
-use crate::domain::recruitment::{self, Ad, AdDraft, Stratum, StratumDraft};
+use crate::domain::recruitment::{self, Ad, AdDraft, Funnel, Stratum, StratumDraft};
 use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
-use crate::store::recruitment::{By, Funnel, NewScreening};
+use crate::store::recruitment::{By, NewScreening};
 use crate::store::{self, Conn};
 
 pub async fn create_ad(

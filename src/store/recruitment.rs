@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::entity::{ads, participants, screenings, strata};
 use super::{Conn, decode};
-use crate::domain::recruitment::{Ad, AdDraft, Channel, Stratum, StratumDraft};
+use crate::domain::recruitment::{Ad, AdDraft, Channel, Funnel, Stratum, StratumDraft};
 use crate::error::AppError;
 
 fn ad(m: ads::Model) -> Result<Ad, AppError> {
@@ -223,14 +223,6 @@ pub async fn set_origin(
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// Screened, eligible and consented counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Funnel {
-    pub screened: i64,
-    pub eligible: i64,
-    pub consented: i64,
 }
 
 /// Funnel counts grouped by ad (`by = Ad`) or by stratum, for one study. Returning

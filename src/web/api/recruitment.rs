@@ -8,10 +8,9 @@ use super::dto::{
     AdDto, AdInput, ContactDto, EnrolDto, EnrolInput, ErrorBody, EthicsRefDto, FunnelDto,
     PublicAdDto, PublicStudyDto, QuestionDto, QuestionnaireDto, StratumDto, StratumInput,
 };
-use crate::domain::recruitment::{Ad, AdDraft};
+use crate::domain::recruitment::{Ad, AdDraft, Funnel};
 use crate::service::AppState;
 use crate::service::recruitment::{self, Enrolment};
-use crate::store::recruitment::Funnel;
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
