@@ -40,7 +40,7 @@ pub async fn attach(
     user: &User,
     slug: &str,
     req: Attach,
-) -> AppResult<Instrument> {
+) -> AppResult<(Instrument, Arc<FormDefinition>)> {
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
@@ -126,7 +126,7 @@ pub async fn attach(
     .await?;
     tx.commit().await?;
     tracing::info!(study = %study.slug, key = %instrument.key, "instrument attached");
-    Ok(instrument)
+    Ok((instrument, Arc::new(loaded.definition.clone())))
 }
 
 /// The stored definition for a loaded file, added the first time a study uses it.

@@ -52,12 +52,7 @@ pub async fn attach(
 ) -> ApiResult<(Status, Json<InstrumentDto>)> {
     let b = body.0;
     let req = Attach { key: b.key, version: b.version, stage: b.stage, eligible_if: b.eligible_if };
-    let instrument = questionnaires::attach(state, &staff.0, slug, req).await?;
-    let definition = state
-        .forms
-        .get(&instrument.key, instrument.version)
-        .map(|f| f.definition.clone())
-        .ok_or(crate::error::AppError::NotFound)?;
+    let (instrument, definition) = questionnaires::attach(state, &staff.0, slug, req).await?;
     Ok((Status::Created, Json(instrument_dto(&instrument, &definition))))
 }
 
