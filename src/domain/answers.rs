@@ -342,10 +342,10 @@ fn clip(s: &str) -> String {
 /// be (otherwise left as text, to be refused with a message), `yes`/`no` as booleans.
 pub fn from_form_fields(
     definition: &FormDefinition,
-    fields: &[(String, String)],
+    fields: &BTreeMap<String, Vec<String>>,
 ) -> Map<String, Value> {
     let mut raw = Map::new();
-    for (key, value) in fields {
+    for (key, value) in fields.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (k, v))) {
         let Some(q) = definition.question(key) else {
             raw.insert(key.clone(), Value::String(value.clone()));
             continue;
@@ -613,16 +613,16 @@ mod tests {
     #[test]
     fn html_fields_become_typed_json() {
         let def = demographics();
-        let fields: Vec<(String, String)> = [
+        let mut fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (k, v) in [
             ("age", "22"),
             ("platforms_used", "facebook"),
             ("platforms_used", "twitter"),
             ("ok", "yes"),
             ("hours", "two"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        ] {
+            fields.entry(k.to_string()).or_default().push(v.to_string());
+        }
         let raw = from_form_fields(&def, &fields);
         assert_eq!(raw["age"], json!(22.0));
         assert_eq!(raw["platforms_used"], json!(["facebook", "twitter"]));

@@ -104,10 +104,8 @@ async fn enrol(
 ) -> PageResult<Result<Redirect, (Status, Template)>> {
     let form = form.0;
     let p = recruitment::public_ad(state, code, false).await?;
-    let pairs: Vec<(String, String)> =
-        form.a.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (k.clone(), v.clone()))).collect();
     let raw = match &p.screening {
-        Some(d) => answers::from_form_fields(d, &pairs),
+        Some(d) => answers::from_form_fields(d, &form.a),
         None => serde_json::Map::new(),
     };
     match recruitment::enrol(state, code, &form.name, &form.email, &raw).await {

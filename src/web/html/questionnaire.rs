@@ -189,13 +189,7 @@ pub(super) fn sections(
 ) -> Vec<SectionView> {
     // Visibility follows what is on the page: the submitted values when there are any.
     let current = match submitted {
-        Some(fields) => {
-            let pairs: Vec<(String, String)> = fields
-                .iter()
-                .flat_map(|(k, vs)| vs.iter().map(move |v| (k.clone(), v.clone())))
-                .collect();
-            answers::readable(def, &answers::from_form_fields(def, &pairs))
-        }
+        Some(fields) => answers::readable(def, &answers::from_form_fields(def, fields)),
         None => saved.clone(),
     };
     let visible = answers::visible(def, &current);
@@ -295,9 +289,7 @@ async fn submit(
         .find(|q| q.instrument.key == key)
         .map(|q| q.definition.clone())
         .ok_or(AppError::NotFound)?;
-    let pairs: Vec<(String, String)> =
-        form.a.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (k.clone(), v.clone()))).collect();
-    let raw: Map<String, Value> = answers::from_form_fields(&definition, &pairs);
+    let raw: Map<String, Value> = answers::from_form_fields(&definition, &form.a);
     let how = if form.action == "save" { Submit::Draft } else { Submit::Page };
     match questionnaires::answer(state, &me.participant, key, &raw, how).await {
         Ok(saved) if how == Submit::Draft && saved.status() != "complete" => {
