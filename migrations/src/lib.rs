@@ -4,6 +4,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod common;
 mod m20261125_000001_foundation;
 mod m20261125_000002_consent_forms;
 mod m20261125_000003_participants_and_consents;

@@ -5,6 +5,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::common::{fk, id};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -79,18 +81,6 @@ enum Users {
 enum Participants {
     Table,
     Id,
-}
-
-fn id<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().auto_increment().primary_key().to_owned()
-}
-
-fn fk<A: IntoIden, B: IntoIden, C: IntoIden, D: IntoIden>(
-    name: &str,
-    from: (A, B),
-    to: (C, D),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create().name(name).from(from.0, from.1).to(to.0, to.1).to_owned()
 }
 
 #[async_trait::async_trait]

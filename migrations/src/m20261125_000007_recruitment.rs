@@ -4,6 +4,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::common::id;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -66,10 +68,6 @@ enum Studies {
 enum Users {
     Table,
     Id,
-}
-
-fn id<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().auto_increment().primary_key().to_owned()
 }
 
 #[async_trait::async_trait]
