@@ -13,6 +13,7 @@ mod m20261125_000005_identity_check;
 mod m20261125_000006_questionnaires;
 mod m20261125_000007_recruitment;
 mod m20261125_000008_reminders;
+mod m20261125_000009_suppression;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_questionnaires::Migration),
             Box::new(m20261125_000007_recruitment::Migration),
             Box::new(m20261125_000008_reminders::Migration),
+            Box::new(m20261125_000009_suppression::Migration),
         ]
     }
 }

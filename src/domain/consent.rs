@@ -456,6 +456,7 @@ mod tests {
             contact_name: "C".into(),
             contact_email: "c@example.org".into(),
             identity_check: crate::domain::study::IdentityCheck::None,
+            suppress_below: 5,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         }

@@ -16,6 +16,7 @@ pub mod recruitment;
 pub mod report;
 pub mod signature;
 pub mod study;
+pub mod suppression;
 pub mod user;
 
 pub use fields::FieldErrors;

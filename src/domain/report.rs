@@ -59,6 +59,151 @@ pub struct QuestionStats {
     pub min: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// The values in the form's order with their labels (choices; yes/no).
+    #[serde(skip)]
+    pub choices: Vec<(String, String)>,
+    /// Numeric answers as (value, respondents), lowest first, for distributions.
+    #[serde(skip)]
+    pub distribution: Vec<(f64, i64)>,
+}
+
+impl QuestionStats {
+    /// Empty statistics for a question of `kind` answered by `n` of `respondents`.
+    pub fn new(kind: &'static str, label: &str, n: i64, respondents: i64) -> Self {
+        QuestionStats {
+            kind,
+            label: label.to_string(),
+            n,
+            skipped: (respondents - n).max(0),
+            counts: BTreeMap::new(),
+            percent: BTreeMap::new(),
+            mean: None,
+            median: None,
+            q1: None,
+            q3: None,
+            min: None,
+            max: None,
+            choices: Vec::new(),
+            distribution: Vec::new(),
+        }
+    }
+
+    /// Whether the question is summarised by counts per value.
+    pub fn is_categorical(&self) -> bool {
+        !self.choices.is_empty()
+    }
+
+    /// Whether the question is summarised by a numeric summary.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self.kind, "integer" | "number" | "scale")
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolment {
+    pub ads_viewed: i64,
+    pub screened: i64,
+    pub eligible: i64,
+    pub consented: i64,
+    pub withdrawn: i64,
+    /// Focus-group scheduling is not part of Consentry yet: always 0.
+    pub scheduled: i64,
+    pub attended: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdRow {
+    pub code: String,
+    pub channel: &'static str,
+    pub views: i64,
+    pub screened: i64,
+    pub eligible: i64,
+    pub consented: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StratumRow {
+    pub question: String,
+    pub value: String,
+    pub target: i32,
+    pub cap: Option<i32>,
+    pub screened: i64,
+    pub eligible: i64,
+    pub consented: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Excluded {
+    pub withdrawn_with_data: i64,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FocusGroups {
+    pub count: i64,
+    pub members: i64,
+    pub attended: i64,
+    pub minutes: Vec<i64>,
+    pub new_codes: Vec<i64>,
+}
+
+/// A questionnaire the study uses, as the report names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstrumentSummary {
+    pub key: String,
+    pub title: String,
+    pub version: u32,
+    pub stage: &'static str,
+    pub respondents: i64,
+}
+
+/// The statistics again within each group of respondents to one screening
+/// question (`?by=entry_pathway`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CrossTab {
+    /// The screening question the groups come from.
+    pub question: String,
+    pub label: String,
+    pub groups: Vec<Group>,
+}
+
+/// One group of a cross-tab: everyone who gave `value` to the screening question.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub value: String,
+    pub label: String,
+    /// Respondents per questionnaire in this group.
+    pub respondents: BTreeMap<String, i64>,
+    /// Questionnaire key → question key → statistics within the group.
+    pub questions: BTreeMap<String, BTreeMap<String, QuestionStats>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub study: String,
+    pub title: String,
+    pub summary: String,
+    pub ethics_committee: String,
+    pub ethics_reference: String,
+    pub generated_at: String,
+    pub enrolment: Enrolment,
+    pub by_ad: Vec<AdRow>,
+    pub by_channel: Vec<AdRow>,
+    pub strata: Vec<StratumRow>,
+    /// instrument key → question key → statistics.
+    pub questions: BTreeMap<String, BTreeMap<String, QuestionStats>>,
+    /// Respondents (complete responses that count) per instrument.
+    pub respondents: BTreeMap<String, i64>,
+    /// The questionnaires in the order the study uses them.
+    pub instruments: Vec<InstrumentSummary>,
+    /// Question keys per questionnaire in the form's order.
+    pub question_order: BTreeMap<String, Vec<String>>,
+    /// Present when the report was asked for `?by=`.
+    pub crosstab: Option<CrossTab>,
+    pub excluded: Excluded,
+    pub focus_groups: FocusGroups,
+    /// Published outputs show non-zero counts below this as `<k`; this JSON is raw.
+    pub suppressed_below: u32,
 }
 
 #[cfg(test)]

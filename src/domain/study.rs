@@ -191,6 +191,8 @@ pub struct Study {
     pub contact_name: String,
     pub contact_email: String,
     pub identity_check: IdentityCheck,
+    /// Published outputs show non-zero counts below this as `<k`; 0 turns it off.
+    pub suppress_below: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -198,6 +200,21 @@ pub struct Study {
 impl Study {
     pub fn approval_expired(&self, today: NaiveDate) -> bool {
         self.ethics.is_expired(today)
+    }
+}
+
+/// The largest small-cell threshold a study may set.
+pub const MAX_SUPPRESS_BELOW: i64 = 100;
+
+/// A study's small-cell threshold: a whole number from 0 (off) to 100.
+pub fn parse_suppress_below(raw: i64) -> Result<u32, FieldError> {
+    if (0..=MAX_SUPPRESS_BELOW).contains(&raw) {
+        Ok(u32::try_from(raw).unwrap_or(0))
+    } else {
+        Err(FieldError::new(
+            "out_of_range",
+            format!("Must be a whole number from 0 (no suppression) to {MAX_SUPPRESS_BELOW}."),
+        ))
     }
 }
 

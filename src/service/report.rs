@@ -4,92 +4,50 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use chrono::Utc;
-use serde::Serialize;
 
 use super::AppState;
 use super::studies::{require_coordinator, visible};
-use crate::domain::questionnaire::QuestionType;
-use crate::domain::report::{QuestionStats, interpolate, percent, quantile_position};
+use crate::domain::export::number_cell;
+use crate::domain::questionnaire::{FormDefinition, Instrument, Question, QuestionType, Stage};
+use crate::domain::report::{
+    AdRow, CrossTab, Enrolment, Excluded, FocusGroups, Group, InstrumentSummary, QuestionStats,
+    Report, StratumRow, interpolate, percent, quantile_position,
+};
+use crate::domain::study::Study;
 use crate::domain::user::User;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::store::recruitment::By;
+use crate::store::report::GroupValue;
 use crate::store::{self, Conn};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Enrolment {
-    pub ads_viewed: i64,
-    pub screened: i64,
-    pub eligible: i64,
-    pub consented: i64,
-    pub withdrawn: i64,
-    /// Focus-group scheduling is not part of Consentry yet: always 0.
-    pub scheduled: i64,
-    pub attended: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AdRow {
-    pub code: String,
-    pub channel: &'static str,
-    pub views: i64,
-    pub screened: i64,
-    pub eligible: i64,
-    pub consented: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StratumRow {
-    pub question: String,
-    pub value: String,
-    pub target: i32,
-    pub cap: Option<i32>,
-    pub screened: i64,
-    pub eligible: i64,
-    pub consented: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Excluded {
-    pub withdrawn_with_data: i64,
-    pub reason: &'static str,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct FocusGroups {
-    pub count: i64,
-    pub members: i64,
-    pub attended: i64,
-    pub minutes: Vec<i64>,
-    pub new_codes: Vec<i64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub study: String,
-    pub title: String,
-    pub ethics_reference: String,
-    pub generated_at: String,
-    pub enrolment: Enrolment,
-    pub by_ad: Vec<AdRow>,
-    pub by_channel: Vec<AdRow>,
-    pub strata: Vec<StratumRow>,
-    /// instrument key → question key → statistics.
-    pub questions: BTreeMap<String, BTreeMap<String, QuestionStats>>,
-    /// Respondents (complete responses that count) per instrument.
-    pub respondents: BTreeMap<String, i64>,
-    pub excluded: Excluded,
-    pub focus_groups: FocusGroups,
-    /// Published outputs show non-zero counts below this as `<k`; this JSON is raw.
-    pub suppressed_below: i64,
-}
-
-/// The report for a study's coordinators (and admins); 403 for other staff.
-pub async fn report(state: &AppState, user: &User, slug: &str) -> AppResult<Report> {
+/// The report for a study's coordinators (and admins); 403 for other staff. With
+/// `by`, every question's statistics are also given within each group of
+/// respondents to that screening question.
+pub async fn report(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    by: Option<&str>,
+) -> AppResult<Report> {
     let snapshot = state.db.begin_snapshot().await?;
     let db = snapshot.conn();
     let (study, capacity) = visible(db, user, slug).await?;
     require_coordinator(capacity)?;
+    let report = compute(state, db, &study, by).await?;
+    snapshot.finish().await?;
+    Ok(report)
+}
+
+/// The report computed over `db` (one snapshot), for a caller already authorised.
+pub(crate) async fn compute(
+    state: &AppState,
+    db: &impl Conn,
+    study: &Study,
+    by: Option<&str>,
+) -> AppResult<Report> {
     let ads = store::recruitment::ads_of(db, study.id).await?;
     let ad_funnel = store::recruitment::funnel(db, study.id, By::Ad).await?;
     let by_ad: Vec<AdRow> = ads
@@ -149,22 +107,44 @@ pub async fn report(state: &AppState, user: &User, slug: &str) -> AppResult<Repo
         attended: 0,
     };
 
-    let mut questions = BTreeMap::new();
-    let mut respondents = BTreeMap::new();
+    let mut forms = Vec::new();
     for instrument in store::questionnaires::instruments(db, study.id).await? {
         let definition = super::questionnaires::definition_of(state, db, &instrument).await?;
-        let (stats, total) = instrument_stats(db, instrument.id, &definition).await?;
+        forms.push((instrument, definition));
+    }
+    let crosstab = match by {
+        Some(key) => Some(crosstab(db, &forms, key).await?),
+        None => None,
+    };
+    let mut questions = BTreeMap::new();
+    let mut respondents = BTreeMap::new();
+    let mut instruments = Vec::new();
+    let mut question_order = BTreeMap::new();
+    for (instrument, definition) in &forms {
+        let (stats, total) = instrument_stats(db, instrument.id, definition, None).await?;
         respondents.insert(instrument.key.clone(), total);
         questions.insert(instrument.key.clone(), stats);
+        question_order.insert(
+            instrument.key.clone(),
+            definition.questions.iter().map(|q| q.key.clone()).collect(),
+        );
+        instruments.push(InstrumentSummary {
+            key: instrument.key.clone(),
+            title: definition.title.clone(),
+            version: instrument.version,
+            stage: instrument.stage.as_str(),
+            respondents: total,
+        });
     }
     let excluded = Excluded {
         withdrawn_with_data: store::report::withdrawn_with_data(db, study.id).await?,
         reason: "withdrew from the study with their data: their answers are left out of every figure computed from answers",
     };
-    snapshot.finish().await?;
     Ok(Report {
         study: study.slug.clone(),
         title: study.title.clone(),
+        summary: study.summary.clone(),
+        ethics_committee: study.ethics.committee.clone(),
         ethics_reference: study.ethics.reference.clone(),
         generated_at: crate::domain::audit::format_at(&Utc::now()),
         enrolment,
@@ -173,58 +153,113 @@ pub async fn report(state: &AppState, user: &User, slug: &str) -> AppResult<Repo
         strata,
         questions,
         respondents,
+        instruments,
+        question_order,
+        crosstab,
         excluded,
         focus_groups: FocusGroups::default(),
-        suppressed_below: 5,
+        suppressed_below: study.suppress_below,
     })
+}
+
+/// The groups of `?by=KEY`: one per possible answer to that question of the
+/// screening questionnaire (choices, yes/no, or the whole numbers given).
+async fn crosstab(
+    db: &impl Conn,
+    forms: &[(Instrument, Arc<FormDefinition>)],
+    key: &str,
+) -> AppResult<CrossTab> {
+    let screening = forms.iter().find(|(i, _)| i.stage == Stage::Screening);
+    let groupable = |q: &&Question| {
+        matches!(q.kind, QuestionType::SingleChoice | QuestionType::YesNo | QuestionType::Integer)
+    };
+    let found = screening.and_then(|(i, d)| d.question(key).filter(groupable).map(|q| (i, q)));
+    let Some((instrument, question)) = found else {
+        let offered: Vec<&str> = screening
+            .map(|(_, d)| d.questions.iter().filter(groupable).map(|q| q.key.as_str()).collect())
+            .unwrap_or_default();
+        let message = if offered.is_empty() {
+            "The study has no screening question to group by.".to_string()
+        } else {
+            format!("Group by one of the screening questions: {}.", offered.join(", "))
+        };
+        return Err(AppError::field("by", "unknown_question", message));
+    };
+    let values: Vec<(GroupValue, String, String)> = match question.kind {
+        QuestionType::YesNo => vec![
+            (GroupValue::Flag(true), "yes".into(), "Yes".into()),
+            (GroupValue::Flag(false), "no".into(), "No".into()),
+        ],
+        QuestionType::Integer => store::report::distribution(db, instrument.id, None)
+            .await?
+            .into_iter()
+            .filter(|(k, _, _)| k == key)
+            .map(|(_, v, _)| (GroupValue::Number(v), number_cell(v), number_cell(v)))
+            .collect(),
+        _ => question
+            .choices
+            .iter()
+            .map(|c| (GroupValue::Choice(c.value.clone()), c.value.clone(), c.label.clone()))
+            .collect(),
+    };
+    let mut groups = Vec::new();
+    for (value, shown, label) in values {
+        let filter = store::report::Group {
+            instrument_id: instrument.id,
+            question_key: key.to_string(),
+            value,
+        };
+        let mut respondents = BTreeMap::new();
+        let mut questions = BTreeMap::new();
+        for (i, definition) in forms {
+            let (stats, total) = instrument_stats(db, i.id, definition, Some(&filter)).await?;
+            respondents.insert(i.key.clone(), total);
+            questions.insert(i.key.clone(), stats);
+        }
+        groups.push(Group { value: shown, label, respondents, questions });
+    }
+    Ok(CrossTab { question: key.to_string(), label: question.label.clone(), groups })
 }
 
 async fn instrument_stats(
     db: &impl Conn,
     instrument_id: i64,
-    definition: &crate::domain::questionnaire::FormDefinition,
+    definition: &FormDefinition,
+    group: Option<&store::report::Group>,
 ) -> AppResult<(BTreeMap<String, QuestionStats>, i64)> {
-    let total = store::report::respondents(db, instrument_id).await?;
+    let total = store::report::respondents(db, instrument_id, group).await?;
     let answered: BTreeMap<String, i64> =
-        store::report::answered(db, instrument_id).await?.into_iter().collect();
+        store::report::answered(db, instrument_id, group).await?.into_iter().collect();
     let mut values: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-    for (key, value, n) in store::report::value_counts(db, instrument_id).await? {
+    for (key, value, n) in store::report::value_counts(db, instrument_id, group).await? {
         values.entry(key).or_default().insert(value, n);
     }
-    let numeric: BTreeMap<String, (i64, f64, f64, f64)> = store::report::numeric(db, instrument_id)
-        .await?
-        .into_iter()
-        .map(|(k, n, mean, min, max)| (k, (n, mean, min, max)))
-        .collect();
+    let numeric: BTreeMap<String, (i64, f64, f64, f64)> =
+        store::report::numeric(db, instrument_id, group)
+            .await?
+            .into_iter()
+            .map(|(k, n, mean, min, max)| (k, (n, mean, min, max)))
+            .collect();
+    let mut distributions: BTreeMap<String, Vec<(f64, i64)>> = BTreeMap::new();
+    for (key, value, n) in store::report::distribution(db, instrument_id, group).await? {
+        distributions.entry(key).or_default().push((value, n));
+    }
     let mut out = BTreeMap::new();
     for q in &definition.questions {
         let n = answered.get(&q.key).copied().unwrap_or(0);
-        let mut stats = QuestionStats {
-            kind: q.kind.as_str(),
-            label: q.label.clone(),
-            n,
-            skipped: (total - n).max(0),
-            counts: BTreeMap::new(),
-            percent: BTreeMap::new(),
-            mean: None,
-            median: None,
-            q1: None,
-            q3: None,
-            min: None,
-            max: None,
-        };
+        let mut stats = QuestionStats::new(q.kind.as_str(), &q.label, n, total);
         match q.kind {
             QuestionType::SingleChoice | QuestionType::MultiChoice | QuestionType::YesNo => {
                 let found = values.remove(&q.key).unwrap_or_default();
-                let listed: Vec<String> = if q.kind == QuestionType::YesNo {
-                    vec!["yes".into(), "no".into()]
+                stats.choices = if q.kind == QuestionType::YesNo {
+                    vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())]
                 } else {
-                    q.choices.iter().map(|c| c.value.clone()).collect()
+                    q.choices.iter().map(|c| (c.value.clone(), c.label.clone())).collect()
                 };
-                for value in listed {
-                    let count = found.get(&value).copied().unwrap_or(0);
+                for (value, _) in &stats.choices {
+                    let count = found.get(value).copied().unwrap_or(0);
                     stats.percent.insert(value.clone(), percent(count, n));
-                    stats.counts.insert(value, count);
+                    stats.counts.insert(value.clone(), count);
                 }
             }
             QuestionType::Integer | QuestionType::Number | QuestionType::Scale => {
@@ -234,7 +269,7 @@ async fn instrument_stats(
                     for p in [0.25, 0.5, 0.75] {
                         let (i, f) = quantile_position(count, p);
                         let (lo, hi) =
-                            store::report::values_at(db, instrument_id, &q.key, i).await?;
+                            store::report::values_at(db, instrument_id, &q.key, i, group).await?;
                         quantiles.push(lo.map(|lo| interpolate(lo, hi, f)));
                     }
                     stats.mean = Some((mean * 100.0).round() / 100.0);
@@ -244,6 +279,7 @@ async fn instrument_stats(
                     stats.min = Some(min);
                     stats.max = Some(max);
                 }
+                stats.distribution = distributions.remove(&q.key).unwrap_or_default();
             }
             _ => {}
         }
@@ -263,7 +299,7 @@ pub enum Export {
 
 /// `export.csv` or `codebook.csv` for the study's coordinators; every export is audited.
 pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) -> AppResult<String> {
-    use crate::domain::export::{columns, csv_field, number_cell, text_cell};
+    use crate::domain::export::{columns, csv_field, text_cell};
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;

@@ -10,7 +10,7 @@ use crate::domain::audit::{NewEvent, sha256_hex};
 use crate::domain::policy::{Capacity, StudyRole, may_create_study};
 use crate::domain::study::{
     NewStudy, StatusAuthority, Study, StudyStatus, TransitionContext, TransitionError,
-    check_transition,
+    check_transition, parse_suppress_below,
 };
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
@@ -192,34 +192,63 @@ pub async fn change_status(
     Ok(Study { status: to, status_reason: reason.map(str::to_string), updated_at: now, ..study })
 }
 
-/// Changes the study's identity check before signing (`none` or `email_code`).
-pub async fn set_identity_check(
+/// Settings a coordinator may change; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SettingsChange<'a> {
+    /// The identity check before signing: `none` or `email_code`.
+    pub identity_check: Option<&'a str>,
+    /// The small-cell threshold of published outputs (0 turns suppression off).
+    pub suppress_below: Option<i64>,
+}
+
+/// Changes the study's settings; every change is audited with its old and new value.
+pub async fn change_settings(
     state: &AppState,
     user: &User,
     slug: &str,
-    value: &str,
+    change: SettingsChange<'_>,
 ) -> AppResult<Study> {
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
-    let check: crate::domain::study::IdentityCheck =
-        value.trim().parse().map_err(|e: crate::domain::fields::FieldError| {
-            AppError::field("identity_check", e.code, e.message)
-        })?;
+    let mut errors = FieldErrors::new();
+    let check = match change.identity_check {
+        Some(raw) => errors.take("identity_check", raw.trim().parse()),
+        None => Some(study.identity_check),
+    };
+    let suppress_below = match change.suppress_below {
+        Some(raw) => errors.take("suppress_below", parse_suppress_below(raw)),
+        None => Some(study.suppress_below),
+    };
+    let (Some(check), Some(suppress_below)) = (check, suppress_below) else {
+        return Err(errors.into());
+    };
     if study.status == StudyStatus::Closed {
         return Err(AppError::Conflict("The study is closed.".into()));
     }
     let now = Utc::now();
-    store::studies::set_identity_check(tx.conn(), study.id, check, now).await?;
-    audit::record(
-        tx.conn(),
-        NewEvent::new(user.actor(), "study.settings_changed", "study", study.id)
-            .in_study(&study.slug)
-            .with(json!({"identity_check": {"from": study.identity_check, "to": check}})),
-    )
-    .await?;
+    store::studies::set_settings(tx.conn(), study.id, check, suppress_below, now).await?;
+    let mut changed = serde_json::Map::new();
+    if check != study.identity_check {
+        changed.insert("identity_check".into(), json!({"from": study.identity_check, "to": check}));
+    }
+    if suppress_below != study.suppress_below {
+        changed.insert(
+            "suppress_below".into(),
+            json!({"from": study.suppress_below, "to": suppress_below}),
+        );
+    }
+    if !changed.is_empty() {
+        audit::record(
+            tx.conn(),
+            NewEvent::new(user.actor(), "study.settings_changed", "study", study.id)
+                .in_study(&study.slug)
+                .with(serde_json::Value::Object(changed)),
+        )
+        .await?;
+    }
     tx.commit().await?;
-    Ok(Study { identity_check: check, updated_at: now, ..study })
+    Ok(Study { identity_check: check, suppress_below, updated_at: now, ..study })
 }
 
 /// The statuses `user` may move the study to now (for offering buttons).

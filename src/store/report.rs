@@ -14,6 +14,42 @@ const FROM: &str = "FROM answers a \
      WHERE r.instrument_id = {1} AND r.status = 'complete' \
      AND (p.withdrawal_scope IS NULL OR p.withdrawal_scope <> 'withdraw_data')";
 
+/// Restricts an aggregation to the participants who gave one answer to a
+/// screening question (a cross-tab group).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub instrument_id: i64,
+    pub question_key: String,
+    pub value: GroupValue,
+}
+
+/// The answer that defines a group, in the column it is stored in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupValue {
+    Choice(String),
+    Flag(bool),
+    Number(f64),
+}
+
+/// The SQL condition (on `r.participant_id`) for `group`, its placeholders numbered
+/// from `first`, and the values to bind; empty without a group.
+fn group_condition(group: Option<&Group>, first: usize) -> (String, Vec<Value>) {
+    let Some(g) = group else { return (String::new(), Vec::new()) };
+    let (column, value): (&str, Value) = match &g.value {
+        GroupValue::Choice(c) => ("choice_value", c.clone().into()),
+        GroupValue::Flag(b) => ("bool_value", (*b).into()),
+        GroupValue::Number(n) => ("number_value", (*n).into()),
+    };
+    let sql = format!(
+        " AND r.participant_id IN (SELECT gr.participant_id FROM responses gr \
+         JOIN answers ga ON ga.response_id = gr.id \
+         WHERE gr.instrument_id = {{{first}}} AND ga.question_key = {{{}}} AND ga.{column} = {{{}}})",
+        first + 1,
+        first + 2
+    );
+    (sql, vec![g.instrument_id.into(), g.question_key.clone().into(), value])
+}
+
 fn placeholder(backend: DbBackend, n: usize) -> String {
     match backend {
         DbBackend::Postgres => format!("${n}"),
@@ -24,7 +60,7 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
 fn statement(db: &impl Conn, sql: &str, values: Vec<Value>) -> Statement {
     let backend = db.get_database_backend();
     let mut text = sql.to_string();
-    for n in 1..=values.len() {
+    for n in (1..=values.len()).rev() {
         text = text.replace(&format!("{{{n}}}"), &placeholder(backend, n));
     }
     Statement::from_sql_and_values(backend, text, values)
@@ -38,19 +74,41 @@ async fn rows(
     Ok(db.query_all_raw(statement(db, sql, values)).await?)
 }
 
+/// `instrument_id` followed by the group's values, and the group's condition.
+fn bind(instrument_id: i64, group: Option<&Group>, first: usize) -> (String, Vec<Value>) {
+    let (condition, mut values) = group_condition(group, first);
+    let mut all = vec![instrument_id.into()];
+    all.append(&mut values);
+    (condition, all)
+}
+
 /// Respondents: complete responses that count.
-pub async fn respondents(db: &impl Conn, instrument_id: i64) -> Result<i64, AppError> {
-    let sql = "SELECT COUNT(*) FROM responses r JOIN participants p ON p.id = r.participant_id \
-               WHERE r.instrument_id = {1} AND r.status = 'complete' \
-               AND (p.withdrawal_scope IS NULL OR p.withdrawal_scope <> 'withdraw_data')";
-    let found = rows(db, sql, vec![instrument_id.into()]).await?;
+pub async fn respondents(
+    db: &impl Conn,
+    instrument_id: i64,
+    group: Option<&Group>,
+) -> Result<i64, AppError> {
+    let (condition, values) = bind(instrument_id, group, 2);
+    let sql = format!(
+        "SELECT COUNT(*) FROM responses r JOIN participants p ON p.id = r.participant_id \
+         WHERE r.instrument_id = {{1}} AND r.status = 'complete' \
+         AND (p.withdrawal_scope IS NULL OR p.withdrawal_scope <> 'withdraw_data'){condition}"
+    );
+    let found = rows(db, &sql, values).await?;
     Ok(found.first().and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0))
 }
 
 /// Per question: respondents who answered it.
-pub async fn answered(db: &impl Conn, instrument_id: i64) -> Result<Vec<(String, i64)>, AppError> {
-    let sql = format!("SELECT a.question_key, COUNT(DISTINCT r.id) {FROM} GROUP BY a.question_key");
-    rows(db, &sql, vec![instrument_id.into()])
+pub async fn answered(
+    db: &impl Conn,
+    instrument_id: i64,
+    group: Option<&Group>,
+) -> Result<Vec<(String, i64)>, AppError> {
+    let (condition, values) = bind(instrument_id, group, 2);
+    let sql = format!(
+        "SELECT a.question_key, COUNT(DISTINCT r.id) {FROM}{condition} GROUP BY a.question_key"
+    );
+    rows(db, &sql, values)
         .await?
         .iter()
         .map(|r| Ok((r.try_get_by_index::<String>(0)?, r.try_get_by_index::<i64>(1)?)))
@@ -62,14 +120,16 @@ pub async fn answered(db: &impl Conn, instrument_id: i64) -> Result<Vec<(String,
 pub async fn value_counts(
     db: &impl Conn,
     instrument_id: i64,
+    group: Option<&Group>,
 ) -> Result<Vec<(String, String, i64)>, AppError> {
+    let (condition, values) = bind(instrument_id, group, 2);
     let sql = format!(
         "SELECT a.question_key, a.choice_value, a.bool_value, COUNT(DISTINCT r.id) {FROM} \
-         AND (a.choice_value IS NOT NULL OR a.bool_value IS NOT NULL) \
+         AND (a.choice_value IS NOT NULL OR a.bool_value IS NOT NULL){condition} \
          GROUP BY a.question_key, a.choice_value, a.bool_value"
     );
     let mut out = Vec::new();
-    for r in rows(db, &sql, vec![instrument_id.into()]).await? {
+    for r in rows(db, &sql, values).await? {
         let key: String = r.try_get_by_index(0)?;
         let choice: Option<String> = r.try_get_by_index(1)?;
         let flag: Option<bool> = r.try_get_by_index(2)?;
@@ -88,13 +148,15 @@ pub async fn value_counts(
 pub async fn numeric(
     db: &impl Conn,
     instrument_id: i64,
+    group: Option<&Group>,
 ) -> Result<Vec<(String, i64, f64, f64, f64)>, AppError> {
+    let (condition, values) = bind(instrument_id, group, 2);
     let sql = format!(
         "SELECT a.question_key, COUNT(*), AVG(a.number_value), MIN(a.number_value), MAX(a.number_value) {FROM} \
-         AND a.number_value IS NOT NULL GROUP BY a.question_key"
+         AND a.number_value IS NOT NULL{condition} GROUP BY a.question_key"
     );
     let mut out = Vec::new();
-    for r in rows(db, &sql, vec![instrument_id.into()]).await? {
+    for r in rows(db, &sql, values).await? {
         out.push((
             r.try_get_by_index(0)?,
             r.try_get_by_index(1)?,
@@ -106,6 +168,25 @@ pub async fn numeric(
     Ok(out)
 }
 
+/// Per numeric question and value: respondents, lowest value first.
+pub async fn distribution(
+    db: &impl Conn,
+    instrument_id: i64,
+    group: Option<&Group>,
+) -> Result<Vec<(String, f64, i64)>, AppError> {
+    let (condition, values) = bind(instrument_id, group, 2);
+    let sql = format!(
+        "SELECT a.question_key, a.number_value, COUNT(*) {FROM} \
+         AND a.number_value IS NOT NULL{condition} \
+         GROUP BY a.question_key, a.number_value ORDER BY a.question_key, a.number_value"
+    );
+    let mut out = Vec::new();
+    for r in rows(db, &sql, values).await? {
+        out.push((r.try_get_by_index(0)?, r.try_get_by_index(1)?, r.try_get_by_index(2)?));
+    }
+    Ok(out)
+}
+
 /// The numeric answers to `question_key` at sorted positions `offset` and
 /// `offset + 1` (for quantiles), read by the database without loading the rest.
 pub async fn values_at(
@@ -113,14 +194,17 @@ pub async fn values_at(
     instrument_id: i64,
     question_key: &str,
     offset: u64,
+    group: Option<&Group>,
 ) -> Result<(Option<f64>, Option<f64>), AppError> {
+    let (condition, mut values) = bind(instrument_id, group, 4);
     let sql = format!(
-        "SELECT a.number_value {FROM} AND a.question_key = {{2}} AND a.number_value IS NOT NULL \
+        "SELECT a.number_value {FROM} AND a.question_key = {{2}} AND a.number_value IS NOT NULL{condition} \
          ORDER BY a.number_value LIMIT 2 OFFSET {{3}}"
     );
     let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    let found =
-        rows(db, &sql, vec![instrument_id.into(), question_key.into(), offset.into()]).await?;
+    values.insert(1, question_key.into());
+    values.insert(2, offset.into());
+    let found = rows(db, &sql, values).await?;
     let at = |i: usize| found.get(i).and_then(|r| r.try_get_by_index::<f64>(0).ok());
     Ok((at(0), at(1)))
 }

@@ -29,6 +29,7 @@ fn to_domain(m: studies::Model) -> Result<Study, AppError> {
         contact_name: m.contact_name,
         contact_email: m.contact_email,
         identity_check: decode::<IdentityCheck>("identity check", &m.identity_check)?,
+        suppress_below: u32::try_from(m.suppress_below).unwrap_or(5),
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -56,6 +57,7 @@ pub async fn insert(
         created_at: Set(now),
         updated_at: Set(now),
         identity_check: Set(new.identity_check.as_str().to_string()),
+        suppress_below: Set(5),
         ..Default::default()
     }
     .insert(db)
@@ -213,14 +215,19 @@ pub async fn set_status(
     Ok(())
 }
 
-pub async fn set_identity_check(
+pub async fn set_settings(
     db: &impl Conn,
     study_id: i64,
     check: IdentityCheck,
+    suppress_below: u32,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     studies::Entity::update_many()
         .col_expr(studies::Column::IdentityCheck, Expr::value(check.as_str()))
+        .col_expr(
+            studies::Column::SuppressBelow,
+            Expr::value(i32::try_from(suppress_below).unwrap_or(5)),
+        )
         .col_expr(studies::Column::UpdatedAt, Expr::value(now))
         .filter(studies::Column::Id.eq(study_id))
         .exec(db)

@@ -114,6 +114,30 @@ db_test!(the_report_counts_what_the_study_found, |app| {
         "eligible screenings kept, minus the withdrawn"
     );
 
+    assert!(r.get("by").is_none(), "no cross-tab unless asked");
+
+    let (status, x) =
+        app.get_json(&format!("{STUDY}/report?by=entry_pathway"), Some(&s.coord)).await;
+    assert_eq!(status, Status::Ok, "{x}");
+    assert_eq!(x["by"]["question"], "entry_pathway");
+    let groups = x["by"]["groups"].as_array().cloned().unwrap_or_default();
+    let values: Vec<&str> = groups.iter().filter_map(|g| g["value"].as_str()).collect();
+    assert_eq!(values, ["undergraduate", "graduate"], "in the form's order");
+    let (under, grad) = (&groups[0], &groups[1]);
+    assert_eq!(under["respondents"]["demographics"], 2);
+    assert_eq!(
+        under["questions"]["demographics"]["gender"]["counts"],
+        json!({"female": 1, "male": 1, "non_binary": 0, "prefer_not_to_say": 0})
+    );
+    assert_eq!(under["questions"]["demographics"]["age"]["median"], 22.0);
+    assert_eq!(grad["respondents"]["demographics"], 1, "the withdrawn graduate is left out");
+    assert_eq!(grad["questions"]["demographics"]["gender"]["counts"]["female"], 1);
+    assert_eq!(x["questions"], r["questions"], "the overall figures do not change");
+    let (status, err) = app.get_json(&format!("{STUDY}/report?by=gender"), Some(&s.coord)).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(err["error"]["fields"]["by"].is_array(), "{err}");
+    assert!(err.to_string().contains("entry_pathway"), "names what may be used: {err}");
+
     assert_eq!(
         app.get_json(&format!("{STUDY}/report"), Some(&s.ethics)).await.0,
         Status::Forbidden

@@ -20,6 +20,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub identity_check: String,
+    pub suppress_below: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

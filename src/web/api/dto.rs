@@ -120,8 +120,13 @@ pub struct CreateStudy {
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(default)]
 pub struct StudySettings {
-    /// `none` or `email_code`.
-    pub identity_check: String,
+    /// `none` or `email_code`; left as it is when absent.
+    #[schema(nullable = false)]
+    pub identity_check: Option<String>,
+    /// Published outputs (report PDF and CSV) show non-zero counts below this as
+    /// `<k`; 0 turns suppression off, at most 100. Left as it is when absent.
+    #[schema(nullable = false, minimum = 0, maximum = 100)]
+    pub suppress_below: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -154,6 +159,8 @@ pub struct StudyDto {
     pub contact: ContactDto,
     /// `none` or `email_code`.
     pub identity_check: String,
+    /// Small-cell threshold of the published outputs (0: off).
+    pub suppress_below: u32,
     /// The capacity the caller acts in: `coordinator`, `facilitator` or `ethics_officer`.
     pub your_role: String,
     pub created_at: String,
@@ -188,6 +195,7 @@ impl StudyDto {
                 email: study.contact_email.clone(),
             },
             identity_check: study.identity_check.as_str().to_string(),
+            suppress_below: study.suppress_below,
             your_role: capacity_name(capacity).to_string(),
             created_at: study.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated_at: study.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -820,7 +828,12 @@ pub struct ReportDto {
     pub excluded: serde_json::Value,
     #[schema(value_type = Object)]
     pub focus_groups: serde_json::Value,
-    pub suppressed_below: i64,
+    /// With `?by=QUESTION`: `{question, label, groups: [{value, label, respondents,
+    /// questions}]}`, the same statistics within each group of respondents.
+    #[schema(value_type = Object, nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<serde_json::Value>,
+    pub suppressed_below: u32,
 }
 
 #[derive(Serialize, ToSchema)]

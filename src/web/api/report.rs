@@ -15,22 +15,27 @@ fn value<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/report", tag = "report",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("by" = Option<String>, Query, description = "A screening question to cross-tabulate every question by", example = "entry_pathway"),
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Raw counts and statistics", body = ReportDto),
         (status = 401, description = "No or bad token", body = ErrorBody),
         (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
         (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 422, description = "`by` is not a screening question of the study", body = ErrorBody),
     )
 )]
-#[get("/studies/<slug>/report")]
+#[get("/studies/<slug>/report?<by>")]
 pub async fn json(
     state: &State<AppState>,
     staff: StaffUser,
     slug: &str,
+    by: Option<&str>,
 ) -> ApiResult<Json<ReportDto>> {
-    let r = report::report(state, &staff.0, slug).await?;
+    let r = report::report(state, &staff.0, slug, by).await?;
     Ok(Json(ReportDto {
         study: r.study.clone(),
         title: r.title.clone(),
@@ -44,6 +49,7 @@ pub async fn json(
         respondents: value(&r.respondents)?,
         excluded: value(&r.excluded)?,
         focus_groups: value(&r.focus_groups)?,
+        by: r.crosstab.as_ref().map(value).transpose()?,
         suppressed_below: r.suppressed_below,
     }))
 }

@@ -177,7 +177,7 @@ pub async fn change_status(
         (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
         (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
         (status = 409, description = "The study is closed", body = ErrorBody),
-        (status = 422, description = "Unknown identity check", body = ErrorBody),
+        (status = 422, description = "Unknown identity check, or a threshold outside 0–100", body = ErrorBody),
     )
 )]
 #[put("/studies/<slug>/settings", data = "<body>")]
@@ -187,7 +187,12 @@ pub async fn settings(
     slug: &str,
     body: JsonBody<StudySettings>,
 ) -> ApiResult<Json<StudyDto>> {
-    let study = studies::set_identity_check(state, &staff.0, slug, &body.0.identity_check).await?;
+    let b = body.0;
+    let change = studies::SettingsChange {
+        identity_check: b.identity_check.as_deref(),
+        suppress_below: b.suppress_below,
+    };
+    let study = studies::change_settings(state, &staff.0, slug, change).await?;
     let (_, capacity) = studies::get(state, &staff.0, &study.slug).await?;
     Ok(Json(StudyDto::new(&study, capacity, today())))
 }
