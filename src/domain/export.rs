@@ -82,13 +82,17 @@ pub fn columns(instruments: &[&FormDefinition]) -> Vec<Column> {
     out
 }
 
-/// A CSV field: quoted when it holds a comma, quote or line break.
-pub fn csv_field(raw: &str) -> String {
-    if raw.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", raw.replace('"', "\"\""))
-    } else {
-        raw.to_string()
+/// Rows as CSV text (RFC 4180: fields quoted when they need it, CRLF line ends).
+pub fn write_csv(rows: &[Vec<String>]) -> Result<String, String> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .flexible(true)
+        .from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(row).map_err(|e| e.to_string())?;
     }
+    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
 /// Free text as a cell: a leading `=`, `+`, `-`, `@` or tab would make a
@@ -130,8 +134,8 @@ mod tests {
 
     #[test]
     fn cells_are_escaped_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, \"b\"\nc"), "\"a, \"\"b\"\"\nc\"");
+        let rows = vec![vec!["plain".to_string(), "a, \"b\"\nc".to_string()]];
+        assert_eq!(write_csv(&rows).as_deref(), Ok("plain,\"a, \"\"b\"\"\nc\"\r\n"));
         assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(text_cell("fine"), "fine");
         assert_eq!(number_cell(22.0), "22");

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod mail;
 pub mod participant;
 pub mod policy;
+pub mod publish;
 pub mod questionnaire;
 pub mod recruitment;
 pub mod report;

@@ -299,7 +299,7 @@ pub enum Export {
 
 /// `export.csv` or `codebook.csv` for the study's coordinators; every export is audited.
 pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) -> AppResult<String> {
-    use crate::domain::export::{columns, csv_field, text_cell};
+    use crate::domain::export::{columns, text_cell, write_csv};
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
@@ -309,23 +309,20 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
         definitions.push(super::questionnaires::definition_of(state, tx.conn(), i).await?);
     }
     let cols = columns(&definitions.iter().map(|d| d.as_ref()).collect::<Vec<_>>());
-    let mut out = String::new();
-    let line = |cells: Vec<String>| {
-        cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",") + "\r\n"
-    };
+    let mut lines: Vec<Vec<String>> = Vec::new();
     let rows = match which {
         Export::Codebook => {
-            out.push_str(&line(
+            lines.push(
                 ["column", "questionnaire", "version", "question", "type", "label", "values"]
                     .map(String::from)
                     .to_vec(),
-            ));
-            out.push_str(&line(
+            );
+            lines.push(
                 ["participant_code", "", "", "", "text", "Participant code given at consent", ""]
                     .map(String::from)
                     .to_vec(),
-            ));
-            out.push_str(&line(
+            );
+            lines.push(
                 [
                     "form_versions",
                     "",
@@ -337,9 +334,9 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
                 ]
                 .map(String::from)
                 .to_vec(),
-            ));
+            );
             for c in &cols {
-                out.push_str(&line(vec![
+                lines.push(vec![
                     c.name.clone(),
                     c.instrument.clone(),
                     c.version.to_string(),
@@ -351,7 +348,7 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
                     },
                     c.label.clone(),
                     c.values.clone(),
-                ]));
+                ]);
             }
             cols.len()
         }
@@ -360,7 +357,7 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
             let answers = store::report::export_rows(tx.conn(), study.id).await?;
             let mut header = vec!["participant_code".to_string(), "form_versions".to_string()];
             header.extend(cols.iter().map(|c| c.name.clone()));
-            out.push_str(&line(header));
+            lines.push(header);
             let instrument_key = |id: i64| {
                 instruments.iter().find(|i| i.id == id).map(|i| (i.key.clone(), i.version))
             };
@@ -405,11 +402,12 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
                     };
                     cells.push(cell);
                 }
-                out.push_str(&line(cells));
+                lines.push(cells);
             }
             codes.len()
         }
     };
+    let out = write_csv(&lines).map_err(AppError::Internal)?;
     crate::audit::record(
         tx.conn(),
         crate::domain::audit::NewEvent::new(user.actor(), "report.exported", "study", study.id)
