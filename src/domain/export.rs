@@ -19,6 +19,20 @@ pub struct Column {
     pub label: String,
     /// `value=label; …` for the codebook.
     pub values: String,
+    /// The cell values that have labels, with their labels (choices, 1/0).
+    pub labels: Vec<(String, String)>,
+}
+
+fn labels_of(q: &Question) -> Vec<(String, String)> {
+    let pair = |v: &str, l: &str| (v.to_string(), l.to_string());
+    match q.kind {
+        QuestionType::YesNo => vec![pair("1", "Yes"), pair("0", "No")],
+        QuestionType::MultiChoice => vec![pair("1", "Chosen"), pair("0", "Not chosen")],
+        QuestionType::SingleChoice => {
+            q.choices.iter().map(|c| (c.value.clone(), c.label.clone())).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn values_of(q: &Question) -> String {
@@ -65,6 +79,7 @@ pub fn columns(instruments: &[&FormDefinition]) -> Vec<Column> {
                 kind: q.kind,
                 label,
                 values: values_of(q),
+                labels: labels_of(q),
             };
             if q.kind == QuestionType::MultiChoice {
                 for c in &q.choices {

@@ -18,6 +18,7 @@ pub mod report;
 pub mod signature;
 pub mod study;
 pub mod suppression;
+pub mod syntax;
 pub mod user;
 
 pub use fields::FieldErrors;

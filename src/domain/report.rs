@@ -199,6 +199,7 @@ pub struct Report {
     /// Question keys per questionnaire in the form's order.
     pub question_order: BTreeMap<String, Vec<String>>,
     /// Present when the report was asked for `?by=`.
+    #[serde(rename = "by", skip_serializing_if = "Option::is_none")]
     pub crosstab: Option<CrossTab>,
     pub excluded: Excluded,
     pub focus_groups: FocusGroups,

@@ -4,8 +4,8 @@
 use std::sync::LazyLock;
 
 use printpdf::{
-    Color, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rgb, TextItem,
+    Color, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
 };
 
 const PAGE_W: f32 = 210.0;
@@ -227,6 +227,86 @@ impl Layout {
         self.y -= box_h + 2.0;
         let y = self.y;
         self.line(&[(MARGIN, y), (MARGIN + box_w, y)], 0.3);
+    }
+
+    /// One table row: the first cell wrapped within `widths[0]`, the others set on
+    /// its first line, right-aligned in their columns. A thin rule follows when
+    /// `ruled`.
+    pub fn table_row(&mut self, widths: &[f32], cells: &[&str], weight: Weight, ruled: bool) {
+        let size = 9.0;
+        let Some(font) = Self::font(weight) else { return };
+        let line_h = size * 1.4 / PT_PER_MM;
+        let first = wrap(font, cells.first().copied().unwrap_or(""), size, widths[0] - 2.0);
+        self.ensure(line_h * first.len() as f32 + 1.5);
+        let top = self.y - line_h;
+        for (i, line) in first.iter().enumerate() {
+            self.put(MARGIN, top - line_h * i as f32, line, size, weight);
+        }
+        let mut right = MARGIN + widths[0];
+        for (w, text) in widths.iter().skip(1).zip(cells.iter().skip(1)) {
+            right += w;
+            let x = right - width_mm(font, text, size);
+            self.put(x, top, text, size, weight);
+        }
+        self.y -= line_h * first.len() as f32 + 1.0;
+        if ruled {
+            let y = self.y + 0.4;
+            self.line(&[(MARGIN, y), (MARGIN + widths.iter().sum::<f32>(), y)], 0.3);
+        }
+    }
+
+    /// One horizontal bar: its label, a filled bar `fraction` of the plot's width
+    /// long (none when the count is hidden), and what it shows at its end.
+    pub fn bar(&mut self, label: &str, fraction: Option<f32>, shown: &str) {
+        let size = 8.5;
+        let label_w = 62.0;
+        let plot_w = TEXT_W - label_w - 16.0;
+        let h = 5.0;
+        self.ensure(h + 1.0);
+        let Some(font) = Self::font(Weight::Regular) else { return };
+        let mut text = label.to_string();
+        if width_mm(font, &text, size) > label_w - 3.0 {
+            let mut kept: Vec<char> = label.chars().collect();
+            while !kept.is_empty() {
+                kept.pop();
+                text = format!("{}…", kept.iter().collect::<String>().trim_end());
+                if width_mm(font, &text, size) <= label_w - 3.0 {
+                    break;
+                }
+            }
+        }
+        let top = self.y;
+        self.put(MARGIN, top - h + 1.3, &text, size, Weight::Regular);
+        let left = MARGIN + label_w;
+        let length = fraction.map(|f| f.clamp(0.0, 1.0) * plot_w).unwrap_or(0.0);
+        if length > 0.0 {
+            self.fill_rect(left, top - h + 0.6, length, h - 1.2);
+        }
+        self.put(left + length + 1.5, top - h + 1.3, shown, size, Weight::Regular);
+        self.y -= h;
+    }
+
+    fn fill_rect(&mut self, x: f32, y: f32, w: f32, h: f32) {
+        let corner = |x: f32, y: f32| LinePoint { p: Point::new(Mm(x), Mm(y)), bezier: false };
+        let polygon = Polygon {
+            rings: vec![PolygonRing {
+                points: vec![
+                    corner(x, y),
+                    corner(x + w, y),
+                    corner(x + w, y + h),
+                    corner(x, y + h),
+                ],
+            }],
+            mode: PaintMode::Fill,
+            winding_order: WindingOrder::NonZero,
+        };
+        self.ops().extend([
+            Op::SetFillColor {
+                col: Color::Rgb(Rgb { r: 0.16, g: 0.38, b: 0.62, icc_profile: None }),
+            },
+            Op::DrawPolygon { polygon },
+            Op::SetFillColor { col: Color::Rgb(Rgb { r: 0.0, g: 0.0, b: 0.0, icc_profile: None }) },
+        ]);
     }
 
     /// The finished document, with "page i of n" on every page.

@@ -1,6 +1,8 @@
-//! PDFs from domain data (no database, no HTTP): the signed consent record. Text is
-//! set in DejaVu Sans, embedded, so any name and punctuation render.
+//! PDFs from domain data (no database, no HTTP): the signed consent record, the ad
+//! poster and the study report. Text is set in DejaVu Sans, embedded, so any name and
+//! punctuation render.
 
 pub mod consent;
 mod layout;
 pub mod poster;
+pub mod report;

@@ -11,6 +11,7 @@ use chrono::Utc;
 use super::AppState;
 use super::studies::{require_coordinator, visible};
 use crate::domain::export::number_cell;
+use crate::domain::publish::{Published, publish};
 use crate::domain::questionnaire::{FormDefinition, Instrument, Question, QuestionType, Stage};
 use crate::domain::report::{
     AdRow, CrossTab, Enrolment, Excluded, FocusGroups, Group, InstrumentSummary, QuestionStats,
@@ -295,9 +296,25 @@ pub enum Export {
     Answers,
     /// Every column of the export with its question, type, values and labels.
     Codebook,
+    /// `export.R`: R code that reads `export.csv` with its labels.
+    R,
+    /// `export.sps`: SPSS syntax that reads `export.csv` with its labels.
+    Spss,
 }
 
-/// `export.csv` or `codebook.csv` for the study's coordinators; every export is audited.
+impl Export {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Export::Answers => "export.csv",
+            Export::Codebook => "codebook.csv",
+            Export::R => "export.R",
+            Export::Spss => "export.sps",
+        }
+    }
+}
+
+/// `export.csv`, `codebook.csv`, `export.R` or `export.sps` for the study's
+/// coordinators; every export is audited.
 pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) -> AppResult<String> {
     use crate::domain::export::{columns, text_cell, write_csv};
     let tx = state.db.begin_write().await?;
@@ -310,7 +327,18 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
     }
     let cols = columns(&definitions.iter().map(|d| d.as_ref()).collect::<Vec<_>>());
     let mut lines: Vec<Vec<String>> = Vec::new();
+    let origin = crate::domain::syntax::Origin {
+        study: &study.slug,
+        title: &study.title,
+        generated_at: &crate::domain::audit::format_at(&Utc::now()),
+    };
+    let syntax = match which {
+        Export::R => Some(crate::domain::syntax::r(&origin, &cols)),
+        Export::Spss => Some(crate::domain::syntax::spss(&origin, &cols)),
+        Export::Answers | Export::Codebook => None,
+    };
     let rows = match which {
+        Export::R | Export::Spss => cols.len(),
         Export::Codebook => {
             lines.push(
                 ["column", "questionnaire", "version", "question", "type", "label", "values"]
@@ -407,18 +435,123 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
             codes.len()
         }
     };
-    let out = write_csv(&lines).map_err(AppError::Internal)?;
-    crate::audit::record(
-        tx.conn(),
-        crate::domain::audit::NewEvent::new(user.actor(), "report.exported", "study", study.id)
-            .in_study(&study.slug)
-            .with(serde_json::json!({
-                "format": match which { Export::Answers => "export.csv", Export::Codebook => "codebook.csv" },
-                "rows": rows,
-                "sha256": crate::domain::audit::sha256_hex(out.as_bytes()),
-            })),
-    )
-    .await?;
+    let out = match syntax {
+        Some(text) => text,
+        None => write_csv(&lines).map_err(AppError::Internal)?,
+    };
+    audit_export(tx.conn(), &user.actor(), &study, which.file_name(), rows, out.as_bytes()).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// A published output of the report, suppression applied (SPEC §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// `report.csv`: every published figure in long form.
+    Csv,
+    /// `report.pdf`: title page, methods, tables and charts.
+    Pdf,
+}
+
+impl Output {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Output::Csv => "report.csv",
+            Output::Pdf => "report.pdf",
+        }
+    }
+}
+
+/// The report as its coordinators publish it, for the report page; not an export, so
+/// not audited.
+pub async fn published(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    by: Option<&str>,
+) -> AppResult<Published> {
+    let report = report(state, user, slug, by).await?;
+    Ok(publish(&report, report.suppressed_below))
+}
+
+/// `report.csv` or `report.pdf` for the study's coordinators, audited as an export.
+pub async fn output(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    by: Option<&str>,
+    format: Output,
+) -> AppResult<Vec<u8>> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    let bytes = render(state, tx.conn(), &study, by, format, &user.actor()).await?;
+    tx.commit().await?;
+    Ok(bytes)
+}
+
+/// The report of a study from the command line (`consentry report`), audited as an
+/// export by `cli`. `None` renders the coordinator's JSON.
+pub async fn offline(
+    state: &AppState,
+    slug: &str,
+    by: Option<&str>,
+    format: Option<Output>,
+) -> AppResult<Vec<u8>> {
+    let tx = state.db.begin_write().await?;
+    let study = store::studies::find_by_slug(tx.conn(), slug).await?.ok_or(AppError::NotFound)?;
+    let actor = super::Actor::Cli.audit_name();
+    let bytes = match format {
+        Some(format) => render(state, tx.conn(), &study, by, format, &actor).await?,
+        None => {
+            let report = compute(state, tx.conn(), &study, by).await?;
+            let json = serde_json::to_vec_pretty(&report)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            audit_export(tx.conn(), &actor, &study, "report.json", 1, &json).await?;
+            json
+        }
+    };
+    tx.commit().await?;
+    Ok(bytes)
+}
+
+async fn render(
+    state: &AppState,
+    db: &impl Conn,
+    study: &Study,
+    by: Option<&str>,
+    format: Output,
+    actor: &str,
+) -> AppResult<Vec<u8>> {
+    let report = compute(state, db, study, by).await?;
+    let published = publish(&report, study.suppress_below);
+    let bytes = match format {
+        Output::Csv => published.to_csv().map_err(AppError::Internal)?.into_bytes(),
+        Output::Pdf => crate::pdf::report::render(&published).map_err(AppError::Internal)?,
+    };
+    let figures = published.sections.iter().flat_map(|s| &s.tables).map(|t| t.rows.len()).sum();
+    audit_export(db, actor, study, format.file_name(), figures, &bytes).await?;
+    Ok(bytes)
+}
+
+async fn audit_export(
+    db: &impl Conn,
+    actor: &str,
+    study: &Study,
+    format: &str,
+    rows: usize,
+    bytes: &[u8],
+) -> AppResult<()> {
+    crate::audit::record(
+        db,
+        crate::domain::audit::NewEvent::new(actor, "report.exported", "study", study.id)
+            .in_study(&study.slug)
+            .with(serde_json::json!({
+                "format": format,
+                "rows": rows,
+                "sha256": crate::domain::audit::sha256_hex(bytes),
+            })),
+    )
+    .await
+    .map(|_| ())
 }

@@ -178,6 +178,19 @@ impl TestApp {
         body(req.dispatch().await).await
     }
 
+    /// A download: its status, content type and bytes.
+    pub async fn get_bytes(&self, path: &str, token: &str) -> (Status, String, Vec<u8>) {
+        let res = self
+            .client
+            .get(path.to_string())
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .dispatch()
+            .await;
+        let status = res.status();
+        let kind = res.content_type().map(|c| c.to_string()).unwrap_or_default();
+        (status, kind, res.into_bytes().await.unwrap_or_default())
+    }
+
     pub async fn post_json(
         &self,
         path: &str,

@@ -249,3 +249,112 @@ db_test!(the_export_reads_back_to_the_same_counts, |app| {
         Status::Forbidden
     );
 });
+
+/// Six consenting participants answer the demographics: five female, one male.
+async fn six_answered(app: &super::helpers::TestApp) -> super::consent_flow::Study {
+    let s = with_screening(app).await;
+    let (status, _) = app
+        .post_json(
+            &format!("{STUDY}/instruments"),
+            Some(&s.coord),
+            json!({"key": "demographics", "version": 1, "stage": "after_consent"}),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    for i in 0..6 {
+        let (_, v) = enrol(app, "P", &format!("s{i}@student.example.edu"), true, "graduate").await;
+        let token = v["participant_token"].as_str().unwrap_or_default().to_string();
+        app.post_json("/api/v1/participant/consent", Some(&token), signing(&s, "P", true)).await;
+        let gender = if i == 0 { "male" } else { "female" };
+        let (status, v) = app
+            .put_json(&format!("{Q}/demographics"), Some(&token),
+                json!({"answers": {"gender": gender, "age": 20 + i, "entry_pathway": "graduate", "year_of_course": 2}}))
+            .await;
+        assert_eq!(status, Status::Ok, "{v}");
+    }
+    s
+}
+
+db_test!(published_outputs_hide_small_cells_and_their_complements, |app| {
+    let s = six_answered(&app).await;
+    let (status, kind, csv) = app.get_bytes(&format!("{STUDY}/report.csv"), &s.coord).await;
+    assert_eq!((status, kind.as_str()), (Status::Ok, "text/csv; charset=utf-8"));
+    let csv = String::from_utf8(csv).unwrap_or_default();
+    assert!(csv.starts_with("section,instrument,table,row,column,value\r\n"), "{csv}");
+    assert!(csv.contains("about,,,ethics_reference,,CF15/2639-2015001090\r\n"), "{csv}");
+    assert!(csv.contains("about,,,suppressed_below,,5\r\n"), "{csv}");
+    assert!(csv.contains("questionnaire,demographics,gender,male,n,<5\r\n"), "{csv}");
+    assert!(
+        csv.contains("questionnaire,demographics,gender,female,n,<5\r\n"),
+        "the complement of a hidden cell in a shown total is hidden too: {csv}"
+    );
+    assert!(csv.contains("questionnaire,demographics,gender,answered,n,6\r\n"), "{csv}");
+    assert!(!csv.contains("gender,female,percent,83"), "percentages of hidden counts hide: {csv}");
+    let (_, raw) = app.get_json(&format!("{STUDY}/report"), Some(&s.coord)).await;
+    assert_eq!(raw["questions"]["demographics"]["gender"]["counts"]["male"], 1, "raw JSON");
+
+    let settings = format!("{STUDY}/settings");
+    let (status, v) = app.put_json(&settings, Some(&s.coord), json!({"suppress_below": 101})).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(v["error"]["fields"]["suppress_below"].is_array(), "{v}");
+    let (status, v) = app.put_json(&settings, Some(&s.coord), json!({"suppress_below": 0})).await;
+    assert_eq!(status, Status::Ok, "{v}");
+    assert_eq!(v["suppress_below"], 0);
+    let (_, _, csv) = app.get_bytes(&format!("{STUDY}/report.csv"), &s.coord).await;
+    let csv = String::from_utf8(csv).unwrap_or_default();
+    assert!(csv.contains("questionnaire,demographics,gender,male,n,1\r\n"), "k = 0: {csv}");
+    assert!(csv.contains("questionnaire,demographics,gender,female,percent,83.3%\r\n"), "{csv}");
+
+    let (status, kind, pdf) =
+        app.get_bytes(&format!("{STUDY}/report.pdf?by=entry_pathway"), &s.coord).await;
+    assert_eq!((status, kind.as_str()), (Status::Ok, "application/pdf"));
+    let doc =
+        printpdf::PdfDocument::parse(&pdf, &printpdf::PdfParseOptions::default(), &mut vec![])
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(doc.pages.len() >= 3, "title page, methods and sections: {} pages", doc.pages.len());
+    let text = doc.extract_text().into_iter().flatten().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Study report",
+        "CF15/2639-2015001090",
+        "Methods",
+        "Enrolment",
+        "Table 1.",
+        "What is your gender?",
+        "Page 1 of",
+    ] {
+        assert!(text.contains(expected), "{expected} in the PDF: {text}");
+    }
+    assert_eq!(
+        app.get_bytes(&format!("{STUDY}/report.pdf?by=gender"), &s.coord).await.0,
+        Status::UnprocessableEntity
+    );
+
+    let (status, _, r) = app.get_bytes(&format!("{STUDY}/export.R"), &s.coord).await;
+    let r = String::from_utf8(r).unwrap_or_default();
+    assert_eq!(status, Status::Ok);
+    assert!(
+        r.contains("read.csv(\"export.csv\"") && r.contains("export[[\"gender\"]] <- factor("),
+        "{r}"
+    );
+    let (status, _, sps) = app.get_bytes(&format!("{STUDY}/export.sps"), &s.coord).await;
+    let sps = String::from_utf8(sps).unwrap_or_default();
+    assert_eq!(status, Status::Ok);
+    assert!(
+        sps.contains("GET DATA /TYPE=TXT /FILE='export.csv'") && sps.contains("VALUE LABELS"),
+        "{sps}"
+    );
+
+    let exported = crate::store::testing::scalar(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'report.exported'",
+    )
+    .await;
+    assert_eq!(exported, 5, "two report CSVs, the PDF, the R and SPSS files (not the refused one)");
+    let outsider = app.staff("other@example.org", "coordinator").await;
+    for path in ["report.csv", "report.pdf", "export.R", "export.sps"] {
+        let path = format!("{STUDY}/{path}");
+        assert_eq!(app.get_bytes(&path, &s.ethics).await.0, Status::Forbidden, "{path}");
+        assert_eq!(app.get_bytes(&path, &s.fac).await.0, Status::Forbidden, "{path}");
+        assert_eq!(app.get_bytes(&path, &outsider).await.0, Status::NotFound, "{path}");
+    }
+});

@@ -1,10 +1,14 @@
-//! `GET /studies/{slug}/report`: the coordinator's report as JSON.
+//! The study report: the coordinator's JSON, the published outputs (`report.csv`,
+//! `report.pdf`, small cells suppressed) and the answer exports with their codebook
+//! and R and SPSS syntax.
 
+use rocket::http::ContentType;
 use rocket::serde::json::Json;
 use rocket::{State, get};
 
 use super::dto::{ErrorBody, ReportDto};
 use crate::error::AppError;
+use crate::service::report::{Export, Output};
 use crate::service::{AppState, report};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
@@ -77,7 +81,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Csv {
 )]
 #[get("/studies/<slug>/export.csv")]
 pub async fn export_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Csv> {
-    Ok(Csv(report::export(state, &staff.0, slug, report::Export::Answers).await?))
+    Ok(Csv(report::export(state, &staff.0, slug, Export::Answers).await?))
 }
 
 #[utoipa::path(
@@ -93,5 +97,101 @@ pub async fn export_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -
 )]
 #[get("/studies/<slug>/codebook.csv")]
 pub async fn codebook_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Csv> {
-    Ok(Csv(report::export(state, &staff.0, slug, report::Export::Codebook).await?))
+    Ok(Csv(report::export(state, &staff.0, slug, Export::Codebook).await?))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/report.csv", tag = "report",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("by" = Option<String>, Query, description = "A screening question to break every question down by", example = "entry_pathway"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every published figure, one per line (`section,instrument,table,row,column,value`), non-zero counts below the study's threshold shown as `<k` with complementary suppression", content_type = "text/csv", body = String),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 422, description = "`by` is not a screening question of the study", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/report.csv?<by>")]
+pub async fn report_csv(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    by: Option<&str>,
+) -> ApiResult<Csv> {
+    let bytes = report::output(state, &staff.0, slug, by, Output::Csv).await?;
+    Ok(Csv(String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))?))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/report.pdf", tag = "report",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("by" = Option<String>, Query, description = "A screening question to break every question down by", example = "entry_pathway"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Title page, methods, then every section's tables and bar charts, small cells suppressed", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 422, description = "`by` is not a screening question of the study", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/report.pdf?<by>")]
+pub async fn report_pdf(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    by: Option<&str>,
+) -> ApiResult<(ContentType, Vec<u8>)> {
+    Ok((ContentType::PDF, report::output(state, &staff.0, slug, by, Output::Pdf).await?))
+}
+
+/// R or SPSS syntax, as plain UTF-8 text.
+pub struct Syntax(String);
+
+impl<'r> rocket::response::Responder<'r, 'static> for Syntax {
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        (ContentType::Plain, self.0).respond_to(req)
+    }
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/export.R", tag = "report",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "R code that reads export.csv with column classes, factor labels and variable labels", content_type = "text/plain", body = String),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/export.R")]
+pub async fn export_r(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Syntax> {
+    Ok(Syntax(report::export(state, &staff.0, slug, Export::R).await?))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/export.sps", tag = "report",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "SPSS syntax that reads export.csv with formats, variable labels and value labels", content_type = "text/plain", body = String),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/export.sps")]
+pub async fn export_sps(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Syntax> {
+    Ok(Syntax(report::export(state, &staff.0, slug, Export::Spss).await?))
 }

@@ -1,0 +1,106 @@
+//! The report PDF: a title page with the study, its ethics approval and when the
+//! report was generated; the methods summary; then every section's tables with their
+//! bar charts drawn as vector shapes. Figures arrive already suppressed
+//! ([`crate::domain::publish`]); this module only lays them out.
+
+use super::layout::{Layout, TEXT_W, Weight};
+use crate::domain::publish::{Chart, Published, Table};
+
+pub fn render(p: &Published) -> Result<Vec<u8>, String> {
+    let mut l = Layout::new(
+        &format!("{} — report", p.title),
+        &format!("{} · approval {} · generated {}", p.title, p.reference, p.generated_at),
+    )?;
+    l.gap(30.0);
+    l.paragraph("Study report", 12.0, Weight::Regular, 0.0);
+    l.gap(2.0);
+    l.paragraph(&p.title, 22.0, Weight::Bold, 0.0);
+    l.gap(6.0);
+    if !p.summary.trim().is_empty() {
+        l.paragraph(&p.summary, 11.0, Weight::Regular, 0.0);
+        l.gap(6.0);
+    }
+    l.rule();
+    l.field("Study", &p.study);
+    l.field("Ethics committee", &p.committee);
+    l.field("Approval reference", &p.reference);
+    l.field("Generated", &p.generated_at);
+    l.field("Small cells", &suppression_note(p));
+    l.rule();
+
+    l.heading("Methods", 15.0);
+    for paragraph in &p.methods {
+        l.paragraph(paragraph, 10.0, Weight::Regular, 0.0);
+        l.gap(2.0);
+    }
+
+    let mut number = 0;
+    for section in &p.sections {
+        l.heading(&section.heading, 15.0);
+        if let Some(intro) = &section.intro {
+            l.paragraph(intro, 10.0, Weight::Regular, 0.0);
+            l.gap(2.0);
+        }
+        for table in &section.tables {
+            number += 1;
+            render_table(&mut l, number, table);
+        }
+    }
+    Ok(l.finish())
+}
+
+fn suppression_note(p: &Published) -> String {
+    match p.suppressed_below {
+        0 => "No suppression: every count is shown as it is.".into(),
+        k => format!(
+            "Non-zero counts below {k} are shown as <{k}, with further cells hidden so that no \
+             hidden count can be worked out from a total ({} figures hidden). Percentages and \
+             statistics of a hidden count are shown as –.",
+            p.hidden
+        ),
+    }
+}
+
+/// Column widths: the label column takes what the figures leave, at least 55 mm.
+fn widths(columns: usize) -> Vec<f32> {
+    let figure = ((TEXT_W - 55.0) / columns.max(1) as f32).min(24.0);
+    let mut widths = vec![TEXT_W - figure * columns as f32];
+    widths.extend(std::iter::repeat_n(figure, columns));
+    widths
+}
+
+fn render_table(l: &mut Layout, number: usize, table: &Table) {
+    l.ensure(30.0);
+    l.gap(3.0);
+    l.paragraph(&format!("Table {number}. {}", table.caption), 10.0, Weight::Bold, 0.0);
+    l.gap(1.0);
+    let widths = widths(table.columns.len());
+    let mut header = vec![""];
+    header.extend(table.columns.iter().map(|(_, h)| h.as_str()));
+    l.table_row(&widths, &header, Weight::Bold, true);
+    for row in &table.rows {
+        let mut cells = vec![row.label.as_str()];
+        cells.extend(row.cells.iter().map(String::as_str));
+        let total = matches!(row.key.as_str(), "total" | "answered");
+        l.table_row(&widths, &cells, if total { Weight::Bold } else { Weight::Regular }, false);
+    }
+    l.rule();
+    if let Some(note) = &table.note {
+        l.paragraph(note, 8.5, Weight::Regular, 0.0);
+    }
+    if let Some(chart) = &table.chart {
+        render_chart(l, chart);
+    }
+}
+
+fn render_chart(l: &mut Layout, chart: &Chart) {
+    let max = chart.bars.iter().filter_map(|b| b.value).max().unwrap_or(0).max(1) as f32;
+    l.ensure(8.0 + 5.0 * chart.bars.len() as f32);
+    l.gap(2.0);
+    l.paragraph(&chart.title, 9.0, Weight::Bold, 0.0);
+    l.gap(1.0);
+    for bar in &chart.bars {
+        l.bar(&bar.label, bar.value.map(|v| v as f32 / max), &bar.shown);
+    }
+    l.gap(3.0);
+}
