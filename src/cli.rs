@@ -1,4 +1,5 @@
-//! The command line (SPEC §3): serve, migrate, user add, verify-audit.
+//! The command line (SPEC §3): serve, migrate, user add, verify-audit, forms check,
+//! consent-form draft, report.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -50,6 +51,27 @@ enum Command {
         #[command(subcommand)]
         command: ConsentFormCommand,
     },
+    /// A study's report, offline: the coordinator's JSON (raw counts), or the
+    /// published CSV or PDF (small cells suppressed). Audited as an export by `cli`.
+    Report {
+        /// The study's slug.
+        study: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ReportFormat,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Also break every question down by this screening question.
+        #[arg(long)]
+        by: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Json,
+    Csv,
+    Pdf,
 }
 
 #[derive(Subcommand)]
@@ -253,6 +275,40 @@ async fn run(
                 "an ethics officer approves it: POST /api/v1/studies/{study}/consent-forms/{}/approve",
                 form.version
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { study, format, out, by } => {
+            let format = match format {
+                ReportFormat::Json => None,
+                ReportFormat::Csv => Some(service::report::Output::Csv),
+                ReportFormat::Pdf => Some(service::report::Output::Pdf),
+            };
+            if format == Some(service::report::Output::Pdf) && out.is_none() {
+                return Err("--format pdf needs --out FILE".into());
+            }
+            let db = open(&config).await?;
+            let state = AppState::new(db, config);
+            let bytes = service::report::offline(&state, &study, by.as_deref(), format)
+                .await
+                .map_err(|e| match e {
+                    crate::error::AppError::NotFound => format!("no study {study}"),
+                    other => match other.fields() {
+                        Some(f) => {
+                            f.messages().into_values().flatten().collect::<Vec<_>>().join(" ")
+                        }
+                        None => other.public_message(),
+                    },
+                })?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &bytes)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
+                }
+                None => std::io::stdout()
+                    .write_all(&bytes)
+                    .map_err(|e| format!("cannot write the report: {e}"))?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::VerifyAudit => {

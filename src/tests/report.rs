@@ -358,3 +358,32 @@ db_test!(published_outputs_hide_small_cells_and_their_complements, |app| {
         assert_eq!(app.get_bytes(&path, &outsider).await.0, Status::NotFound, "{path}");
     }
 });
+
+db_test!(the_command_line_report_matches_the_api_and_is_audited, |app| {
+    use crate::service::report::{Output, offline};
+    let s = six_answered(&app).await;
+    let json = offline(app.state(), "study-one", None, None).await.unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+    let (_, api) = app.get_json(&format!("{STUDY}/report"), Some(&s.coord)).await;
+    assert_eq!(json["questions"], api["questions"]);
+    assert_eq!(json["enrolment"], api["enrolment"]);
+    let csv = offline(app.state(), "study-one", Some("entry_pathway"), Some(Output::Csv))
+        .await
+        .unwrap_or_default();
+    let csv = String::from_utf8(csv).unwrap_or_default();
+    assert!(csv.contains("questionnaire,demographics,gender,male,n,<5\r\n"), "{csv}");
+    let pdf = offline(app.state(), "study-one", None, Some(Output::Pdf)).await.unwrap_or_default();
+    assert!(pdf.starts_with(b"%PDF"));
+    assert!(matches!(
+        offline(app.state(), "no-such-study", None, None).await,
+        Err(crate::error::AppError::NotFound)
+    ));
+    assert_eq!(
+        crate::store::testing::scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'report.exported' AND actor = 'cli'"
+        )
+        .await,
+        3
+    );
+});
