@@ -11,6 +11,7 @@ pub mod error;
 pub mod forms;
 pub mod mail;
 pub mod pdf;
+pub mod report;
 pub mod service;
 pub mod store;
 pub mod telemetry;

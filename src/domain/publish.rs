@@ -6,11 +6,13 @@
 //! of any table. Percentages, means and other statistics of a hidden count are
 //! hidden with it. Free-text answers are never published.
 
+use serde::Serialize;
+
 use super::report::{QuestionStats, Report};
 use super::suppression::{CellId, Sheet, Suppressed};
 
 /// A published report: the title page's facts, a methods summary and sections.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Published {
     pub study: String,
     pub title: String,
@@ -27,7 +29,7 @@ pub struct Published {
     pub sections: Vec<Section>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Section {
     /// `enrolment`, `recruitment`, `strata`, `focus_groups` or `questionnaire`.
     pub key: String,
@@ -39,7 +41,7 @@ pub struct Section {
 }
 
 /// A captioned table; cells are already what is printed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Table {
     /// The question key (questionnaire sections) or the table's name.
     pub key: String,
@@ -51,7 +53,7 @@ pub struct Table {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Row {
     /// The row's key for the CSV (a choice value, a statistic's name).
     pub key: String,
@@ -60,13 +62,13 @@ pub struct Row {
 }
 
 /// A horizontal bar chart of counts; suppressed bars have no length.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Chart {
     pub title: String,
     pub bars: Vec<Bar>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Bar {
     pub label: String,
     /// `None` when the count is hidden.

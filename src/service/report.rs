@@ -163,6 +163,37 @@ pub(crate) async fn compute(
     })
 }
 
+/// Whether a report can be broken down by the answers to this screening question.
+fn groupable(q: &Question) -> bool {
+    matches!(q.kind, QuestionType::SingleChoice | QuestionType::YesNo | QuestionType::Integer)
+}
+
+/// The screening questions the study's report can be broken down by (`?by=`), as
+/// `(key, question)`, for its coordinators.
+pub async fn by_options(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<Vec<(String, String)>> {
+    let db = state.db.conn();
+    let (study, capacity) = visible(db, user, slug).await?;
+    require_coordinator(capacity)?;
+    let mut out = Vec::new();
+    for instrument in store::questionnaires::instruments(db, study.id).await? {
+        if instrument.stage == Stage::Screening {
+            let definition = super::questionnaires::definition_of(state, db, &instrument).await?;
+            out.extend(
+                definition
+                    .questions
+                    .iter()
+                    .filter(|q| groupable(q))
+                    .map(|q| (q.key.clone(), q.label.clone())),
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// The groups of `?by=KEY`: one per possible answer to that question of the
 /// screening questionnaire (choices, yes/no, or the whole numbers given).
 async fn crosstab(
@@ -171,9 +202,7 @@ async fn crosstab(
     key: &str,
 ) -> AppResult<CrossTab> {
     let screening = forms.iter().find(|(i, _)| i.stage == Stage::Screening);
-    let groupable = |q: &&Question| {
-        matches!(q.kind, QuestionType::SingleChoice | QuestionType::YesNo | QuestionType::Integer)
-    };
+    let groupable = |q: &&Question| groupable(q);
     let found = screening.and_then(|(i, d)| d.question(key).filter(groupable).map(|q| (i, q)));
     let Some((instrument, question)) = found else {
         let offered: Vec<&str> = screening

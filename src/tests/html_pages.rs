@@ -5,7 +5,7 @@ use rocket::local::asynchronous::Client;
 
 use super::helpers::{PASSWORD, TestApp};
 
-fn csrf_of(html: &str) -> String {
+pub(super) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf_token\" value=\"")
         .nth(1)
         .and_then(|r| r.split('"').next())
@@ -26,7 +26,7 @@ pub(super) async fn sign_in(client: &Client, email: &str, password: &str) -> Sta
     res.status()
 }
 
-async fn page(app: &TestApp, path: &str) -> (Status, String) {
+pub(super) async fn page(app: &TestApp, path: &str) -> (Status, String) {
     let res = app.client.get(path.to_string()).dispatch().await;
     let status = res.status();
     (status, res.into_string().await.unwrap_or_default())
@@ -96,13 +96,13 @@ db_test!(forms_without_the_csrf_token_are_refused, |app| {
     assert_eq!(page(&app, "/staff").await.0, Status::Ok, "a forged sign-out does nothing");
 });
 
-async fn post_form(app: &TestApp, path: &str, body: String) -> (Status, Option<String>) {
+pub(super) async fn post_form(app: &TestApp, path: &str, body: String) -> (Status, Option<String>) {
     let res =
         app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch().await;
     (res.status(), res.headers().get_one("Location").map(str::to_string))
 }
 
-async fn sign_out(app: &TestApp) {
+pub(super) async fn sign_out(app: &TestApp) {
     let csrf = csrf_of(&page(app, "/staff").await.1);
     post_form(app, "/staff/logout", format!("csrf_token={csrf}")).await;
 }

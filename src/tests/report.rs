@@ -387,3 +387,61 @@ db_test!(the_command_line_report_matches_the_api_and_is_audited, |app| {
         3
     );
 });
+
+db_test!(the_report_page_shows_tables_charts_and_downloads, |app| {
+    use crate::tests::helpers::PASSWORD;
+    use crate::tests::html_pages::{csrf_of, page, post_form, sign_in};
+    six_answered(&app).await;
+    let path = "/staff/studies/study-one/report";
+    assert_eq!(page(&app, path).await.0, Status::SeeOther, "signed out: to the sign-in page");
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, study) = page(&app, "/staff/studies/study-one").await;
+    assert!(study.contains("href=\"/staff/studies/study-one/report\""), "linked from the study");
+    let (status, html) = page(&app, path).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("<caption>What is your gender?</caption>"), "{html}");
+    assert!(html.contains("<td class=\"num\">&lt;5</td>"), "suppressed as published: {html}");
+    assert!(html.contains("<svg") && html.contains("<rect"), "bar charts inline: {html}");
+    assert!(html.contains("<option value=\"entry_pathway\""), "breakdowns offered: {html}");
+    let (status, by) = page(&app, &format!("{path}?by=entry_pathway")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(by.contains("href=\"/staff/studies/study-one/report/report.pdf?by=entry_pathway\""));
+    assert_eq!(page(&app, &format!("{path}?by=gender")).await.0, Status::UnprocessableEntity);
+
+    let csrf = csrf_of(&html);
+    let (status, to) = post_form(
+        &app,
+        &format!("{path}/threshold"),
+        format!("csrf_token={csrf}&suppress_below=abc"),
+    )
+    .await;
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some(path)));
+    let (_, html) = page(&app, path).await;
+    assert!(html.contains("suppress_below: Give the threshold as a whole number"), "{html}");
+    post_form(&app, &format!("{path}/threshold"), format!("csrf_token={csrf}&suppress_below=0"))
+        .await;
+    let (_, html) = page(&app, path).await;
+    assert!(html.contains("Published outputs now show every count."), "{html}");
+    assert!(html.contains("<td class=\"num\">1</td>"), "threshold 0 shows the 1: {html}");
+    let (status, _) =
+        post_form(&app, &format!("{path}/threshold"), "suppress_below=3".into()).await;
+    assert_eq!(status, Status::Forbidden, "no CSRF token, no change");
+
+    let res = app.client.get(format!("{path}/report.pdf")).dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(
+        res.headers().get_one("Content-Disposition"),
+        Some("attachment; filename=\"study-one-report.pdf\"")
+    );
+    assert!(res.into_bytes().await.unwrap_or_default().starts_with(b"%PDF"));
+    for name in ["report.csv", "export.csv", "codebook.csv", "export.R", "export.sps"] {
+        let res = app.client.get(format!("{path}/{name}")).dispatch().await;
+        assert_eq!(res.status(), Status::Ok, "{name}");
+    }
+    assert_eq!(page(&app, &format!("{path}/secrets.txt")).await.0, Status::NotFound);
+
+    crate::tests::html_pages::sign_out(&app).await;
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    assert_eq!(page(&app, path).await.0, Status::Forbidden);
+    assert_eq!(page(&app, &format!("{path}/export.csv")).await.0, Status::Forbidden);
+});

@@ -4,6 +4,7 @@
 pub mod ads;
 pub mod participant;
 pub mod questionnaire;
+pub mod report;
 pub mod staff;
 pub mod views;
 
@@ -12,5 +13,6 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(participant::routes());
     all.extend(questionnaire::routes());
     all.extend(ads::routes());
+    all.extend(report::routes());
     all
 }

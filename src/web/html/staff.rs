@@ -257,18 +257,25 @@ async fn study(
     ))
 }
 
-fn back(slug: &str) -> Redirect {
-    Redirect::to(format!("/staff/studies/{slug}"))
-}
-
 /// Turns the outcome of a staff action into a message on the study's page.
 fn outcome<T>(
     slug: &str,
     result: Result<T, AppError>,
     done: impl FnOnce(T) -> String,
 ) -> PageResult<Flash<Redirect>> {
+    outcome_on(&format!("/staff/studies/{slug}"), result, done)
+}
+
+/// Turns the outcome of a staff action into a message on the page at `to`: a field
+/// error or a refusal is shown there; a missing study or a fault is an error page.
+pub(super) fn outcome_on<T>(
+    to: &str,
+    result: Result<T, AppError>,
+    done: impl FnOnce(T) -> String,
+) -> PageResult<Flash<Redirect>> {
+    let back = || Redirect::to(to.to_string());
     match result {
-        Ok(v) => Ok(Flash::success(back(slug), done(v))),
+        Ok(v) => Ok(Flash::success(back(), done(v))),
         Err(e @ (AppError::Internal(_) | AppError::Db(_) | AppError::NotFound)) => {
             Err(PageError(e))
         }
@@ -282,7 +289,7 @@ fn outcome<T>(
                     .join("; "),
                 None => e.public_message(),
             };
-            Ok(Flash::error(back(slug), text))
+            Ok(Flash::error(back(), text))
         }
     }
 }

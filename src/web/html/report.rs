@@ -1,0 +1,184 @@
+//! The coordinator's report page: every published table with its bar chart (small
+//! cells suppressed, as in the PDF), the breakdown by a screening question, the
+//! small-cell threshold, and downloads of every output through the signed-in
+//! session. Downloads are the same audited exports as the JSON API's.
+
+use rocket::form::FromForm;
+use rocket::http::{ContentType, Header};
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect, Responder};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::{Template, context};
+use serde::Serialize;
+
+use super::staff::outcome_on;
+use super::views::{StudyBanner, Viewer};
+use crate::domain::publish::{Section, Table};
+use crate::service::report::{Export, Output};
+use crate::service::studies::SettingsChange;
+use crate::service::{AppState, report, studies};
+use crate::web::errors::PageResult;
+use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
+
+#[derive(Serialize)]
+struct TableView<'a> {
+    table: &'a Table,
+    /// The chart as inline SVG (escaped by the renderer).
+    svg: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SectionView<'a> {
+    section: &'a Section,
+    tables: Vec<TableView<'a>>,
+}
+
+#[get("/staff/studies/<slug>/report?<by>")]
+async fn page(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    by: Option<&str>,
+) -> PageResult<Template> {
+    let user = &session.user;
+    let by = by.filter(|b| !b.is_empty());
+    let (study, _) = studies::get(state, user, slug).await?;
+    let options = report::by_options(state, user, slug).await?;
+    let published = report::published(state, user, slug, by).await?;
+    let mut sections = Vec::new();
+    for section in &published.sections {
+        let mut tables = Vec::new();
+        for table in &section.tables {
+            let svg = match &table.chart {
+                Some(chart) => Some(
+                    crate::report::charts::svg(chart).map_err(crate::error::AppError::Internal)?,
+                ),
+                None => None,
+            };
+            tables.push(TableView { table, svg });
+        }
+        sections.push(SectionView { section, tables });
+    }
+    let query = by.map(|b| format!("?by={b}")).unwrap_or_default();
+    Ok(Template::render(
+        "staff/report",
+        context! {
+            viewer: Viewer::from(user),
+            csrf: csrf.0,
+            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
+            slug,
+            study: StudyBanner::from(&study),
+            report: &published,
+            sections,
+            options,
+            by,
+            query,
+        },
+    ))
+}
+
+#[derive(FromForm)]
+pub struct ThresholdForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    suppress_below: String,
+}
+
+impl CsrfProtected for ThresholdForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[post("/staff/studies/<slug>/report/threshold", data = "<form>")]
+async fn threshold(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    form: CsrfForm<ThresholdForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = match form.0.suppress_below.trim().parse::<i64>() {
+        Ok(k) => {
+            let change = SettingsChange { identity_check: None, suppress_below: Some(k) };
+            studies::change_settings(state, &session.user, slug, change).await
+        }
+        Err(_) => Err(crate::error::AppError::field(
+            "suppress_below",
+            "not_a_number",
+            "Give the threshold as a whole number from 0 to 100.",
+        )),
+    };
+    outcome_on(&format!("/staff/studies/{slug}/report"), result, |s| match s.suppress_below {
+        0 => "Published outputs now show every count.".to_string(),
+        k => format!("Published outputs now show non-zero counts below {k} as <{k}."),
+    })
+}
+
+/// A file to save, named after the study.
+pub struct Download {
+    kind: ContentType,
+    name: String,
+    bytes: Vec<u8>,
+}
+
+impl<'r> Responder<'r, 'static> for Download {
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        let mut res = (self.kind, self.bytes).respond_to(req)?;
+        res.set_header(Header::new(
+            "Content-Disposition",
+            format!("attachment; filename=\"{}\"", self.name),
+        ));
+        Ok(res)
+    }
+}
+
+fn file(slug: &str, name: &str, kind: ContentType, bytes: Vec<u8>) -> Download {
+    Download { kind, name: format!("{slug}-{name}"), bytes }
+}
+
+fn export(kind: ContentType, name: &str, text: String) -> Download {
+    Download { kind, name: name.to_string(), bytes: text.into_bytes() }
+}
+
+#[get("/staff/studies/<slug>/report/<name>?<by>", rank = 2)]
+async fn download(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    name: &str,
+    by: Option<&str>,
+) -> PageResult<Download> {
+    let user = &session.user;
+    let by = by.filter(|b| !b.is_empty());
+    let csv = ContentType::new("text", "csv").with_params(("charset", "utf-8"));
+    let text = ContentType::Plain;
+    let out = match name {
+        "report.pdf" => file(
+            slug,
+            name,
+            ContentType::PDF,
+            report::output(state, user, slug, by, Output::Pdf).await?,
+        ),
+        "report.csv" => {
+            file(slug, name, csv, report::output(state, user, slug, by, Output::Csv).await?)
+        }
+        // The R and SPSS syntax read `export.csv` by that name: exports keep their names.
+        "export.csv" => {
+            export(csv, name, report::export(state, user, slug, Export::Answers).await?)
+        }
+        "codebook.csv" => {
+            export(csv, name, report::export(state, user, slug, Export::Codebook).await?)
+        }
+        "export.R" => export(text, name, report::export(state, user, slug, Export::R).await?),
+        "export.sps" => export(text, name, report::export(state, user, slug, Export::Spss).await?),
+        _ => return Err(crate::error::AppError::NotFound.into()),
+    };
+    Ok(out)
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![page, threshold, download]
+}
