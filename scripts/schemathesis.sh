@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Fuzzes the JSON API of a release build, on a fresh SQLite database, from its own
+# Fuzzes the JSON API of a built server, on a fresh SQLite database, from its own
 # OpenAPI document, as an admin. Fails on any 5xx, undocumented status, wrong
 # content type or response that breaks its schema. Bounded in examples and time.
 #   scripts/schemathesis.sh            (after cargo build --release)
+#   CONSENTRY_BIN=target/debug/consentry scripts/schemathesis.sh
 #   MAX_EXAMPLES=50 MAX_TIME=300 scripts/schemathesis.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=target/release/consentry
+bin=${CONSENTRY_BIN:-target/release/consentry}
 venv=target/ci-venv
-[ -x "$bin" ] || { echo "no $bin: run cargo build --release first" >&2; exit 2; }
+[ -x "$bin" ] || { echo "no $bin: build it first (cargo build --release)" >&2; exit 2; }
 if [ ! -x "$venv/bin/schemathesis" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5'

@@ -25,6 +25,21 @@ pub fn interpolate(lower: f64, upper: Option<f64>, fraction: f64) -> f64 {
     }
 }
 
+/// The `p` quantile (R's type 7) of the values of a frequency table, sorted by
+/// value: `(value, how many)`. `None` when the table is empty.
+pub fn quantile(distribution: &[(f64, i64)], p: f64) -> Option<f64> {
+    let n: i64 = distribution.iter().map(|(_, c)| (*c).max(0)).sum();
+    let (index, fraction) = quantile_position(u64::try_from(n).ok()?, p);
+    let at = |i: u64| {
+        let mut seen = 0u64;
+        distribution.iter().find_map(|(v, c)| {
+            seen += u64::try_from(*c).unwrap_or(0);
+            (seen > i).then_some(*v)
+        })
+    };
+    at(index).map(|lower| interpolate(lower, at(index + 1), fraction))
+}
+
 /// A percentage with one decimal.
 pub fn percent(count: i64, of: i64) -> f64 {
     if of <= 0 { 0.0 } else { (count as f64 * 1000.0 / of as f64).round() / 10.0 }
@@ -225,6 +240,18 @@ mod tests {
         assert_eq!(quantile(&[7.0], 0.5), 7.0);
         assert_eq!(quantile(&[1.0, 2.0, 10.0], 0.5), 2.0);
         assert_eq!(quantile_position(0, 0.5), (0, 0.0));
+    }
+
+    #[test]
+    fn quantiles_of_a_frequency_table_match_the_values_spelt_out() {
+        let table = [(1.0, 2), (2.0, 1), (10.0, 3)];
+        let spelt: Vec<f64> =
+            table.iter().flat_map(|(v, c)| std::iter::repeat_n(*v, *c as usize)).collect();
+        for p in [0.0, 0.25, 0.5, 0.75, 1.0] {
+            assert_eq!(super::quantile(&table, p), Some(quantile(&spelt, p)), "p = {p}");
+        }
+        assert_eq!(super::quantile(&[], 0.5), None);
+        assert_eq!(super::quantile(&[(7.0, 1)], 0.75), Some(7.0));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::domain::publish::{Published, publish};
 use crate::domain::questionnaire::{FormDefinition, Instrument, Question, QuestionType, Stage};
 use crate::domain::report::{
     AdRow, CrossTab, Enrolment, Excluded, FocusGroups, Group, InstrumentSummary, QuestionStats,
-    Report, StratumRow, interpolate, percent, quantile_position,
+    Report, StratumRow, percent, quantile,
 };
 use crate::domain::study::Study;
 use crate::domain::user::User;
@@ -220,12 +220,19 @@ async fn crosstab(
             (GroupValue::Flag(true), "yes".into(), "Yes".into()),
             (GroupValue::Flag(false), "no".into(), "No".into()),
         ],
-        QuestionType::Integer => store::report::distribution(db, instrument.id, None)
-            .await?
-            .into_iter()
-            .filter(|(k, _, _)| k == key)
-            .map(|(_, v, _)| (GroupValue::Number(v), number_cell(v), number_cell(v)))
-            .collect(),
+        QuestionType::Integer => {
+            let mut numbers: Vec<f64> = store::report::value_groups(db, instrument.id, None)
+                .await?
+                .into_iter()
+                .filter(|g| g.question_key == key)
+                .filter_map(|g| g.number)
+                .collect();
+            numbers.sort_by(f64::total_cmp);
+            numbers
+                .into_iter()
+                .map(|v| (GroupValue::Number(v), number_cell(v), number_cell(v)))
+                .collect()
+        }
         _ => question
             .choices
             .iter()
@@ -258,22 +265,35 @@ async fn instrument_stats(
     group: Option<&store::report::Group>,
 ) -> AppResult<(BTreeMap<String, QuestionStats>, i64)> {
     let total = store::report::respondents(db, instrument_id, group).await?;
-    let answered: BTreeMap<String, i64> =
-        store::report::answered(db, instrument_id, group).await?.into_iter().collect();
+    // Every answer, grouped by question and value, in one pass.
+    let mut answered: BTreeMap<String, i64> = BTreeMap::new();
     let mut values: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-    for (key, value, n) in store::report::value_counts(db, instrument_id, group).await? {
-        values.entry(key).or_default().insert(value, n);
-    }
-    let numeric: BTreeMap<String, (i64, f64, f64, f64)> =
-        store::report::numeric(db, instrument_id, group)
-            .await?
-            .into_iter()
-            .map(|(k, n, mean, min, max)| (k, (n, mean, min, max)))
-            .collect();
     let mut distributions: BTreeMap<String, Vec<(f64, i64)>> = BTreeMap::new();
-    for (key, value, n) in store::report::distribution(db, instrument_id, group).await? {
-        distributions.entry(key).or_default().push((value, n));
+    for g in store::report::value_groups(db, instrument_id, group).await? {
+        *answered.entry(g.question_key.clone()).or_default() += g.rows;
+        match (g.choice, g.flag, g.number) {
+            (Some(choice), _, _) => {
+                values.entry(g.question_key).or_default().insert(choice, g.rows);
+            }
+            (None, Some(flag), _) => {
+                let value = if flag { "yes" } else { "no" };
+                values.entry(g.question_key).or_default().insert(value.into(), g.rows);
+            }
+            (None, None, Some(number)) => {
+                distributions.entry(g.question_key).or_default().push((number, g.rows));
+            }
+            (None, None, None) => {}
+        }
     }
+    // A multiple choice has a row per chosen value: count its respondents apart.
+    let multi: Vec<&str> = definition
+        .questions
+        .iter()
+        .filter(|q| q.kind == QuestionType::MultiChoice)
+        .map(|q| q.key.as_str())
+        .collect();
+    answered
+        .extend(store::report::respondents_per_question(db, instrument_id, &multi, group).await?);
     let mut out = BTreeMap::new();
     for q in &definition.questions {
         let n = answered.get(&q.key).copied().unwrap_or(0);
@@ -293,23 +313,19 @@ async fn instrument_stats(
                 }
             }
             QuestionType::Integer | QuestionType::Number | QuestionType::Scale => {
-                if let Some((count, mean, min, max)) = numeric.get(&q.key).copied() {
-                    let count = u64::try_from(count).unwrap_or(0);
-                    let mut quantiles = Vec::new();
-                    for p in [0.25, 0.5, 0.75] {
-                        let (i, f) = quantile_position(count, p);
-                        let (lo, hi) =
-                            store::report::values_at(db, instrument_id, &q.key, i, group).await?;
-                        quantiles.push(lo.map(|lo| interpolate(lo, hi, f)));
-                    }
-                    stats.mean = Some((mean * 100.0).round() / 100.0);
-                    stats.q1 = quantiles[0];
-                    stats.median = quantiles[1];
-                    stats.q3 = quantiles[2];
-                    stats.min = Some(min);
-                    stats.max = Some(max);
+                let mut distribution = distributions.remove(&q.key).unwrap_or_default();
+                distribution.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let count: i64 = distribution.iter().map(|(_, c)| c).sum();
+                if count > 0 {
+                    let sum: f64 = distribution.iter().map(|(v, c)| v * *c as f64).sum();
+                    stats.mean = Some((sum / count as f64 * 100.0).round() / 100.0);
+                    stats.q1 = quantile(&distribution, 0.25);
+                    stats.median = quantile(&distribution, 0.5);
+                    stats.q3 = quantile(&distribution, 0.75);
+                    stats.min = distribution.first().map(|(v, _)| *v);
+                    stats.max = distribution.last().map(|(v, _)| *v);
                 }
-                stats.distribution = distributions.remove(&q.key).unwrap_or_default();
+                stats.distribution = distribution;
             }
             _ => {}
         }

@@ -98,15 +98,66 @@ pub async fn respondents(
     Ok(found.first().and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0))
 }
 
-/// Per question: respondents who answered it.
-pub async fn answered(
+/// One group of identical answers to a question: the chosen value, yes/no or number
+/// (all `None` for text and dates), and how many answer rows hold it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueGroup {
+    pub question_key: String,
+    pub choice: Option<String>,
+    pub flag: Option<bool>,
+    pub number: Option<f64>,
+    pub rows: i64,
+}
+
+/// Every answer of an instrument's counted responses, grouped by question and
+/// value, numbers in ascending order: one pass over the answers from which every
+/// count, mean, quantile and distribution of the report follows. A response holds at
+/// most one row per question and value, so `rows` counts respondents.
+pub async fn value_groups(
     db: &impl Conn,
     instrument_id: i64,
     group: Option<&Group>,
-) -> Result<Vec<(String, i64)>, AppError> {
+) -> Result<Vec<ValueGroup>, AppError> {
     let (condition, values) = bind(instrument_id, group, 2);
     let sql = format!(
-        "SELECT a.question_key, COUNT(DISTINCT r.id) {FROM}{condition} GROUP BY a.question_key"
+        "SELECT a.question_key, a.choice_value, a.bool_value, a.number_value, COUNT(*) {FROM}{condition} \
+         GROUP BY a.question_key, a.choice_value, a.bool_value, a.number_value \
+         ORDER BY a.question_key, a.number_value"
+    );
+    let mut out = Vec::new();
+    for r in rows(db, &sql, values).await? {
+        out.push(ValueGroup {
+            question_key: r.try_get_by_index(0)?,
+            choice: r.try_get_by_index(1)?,
+            flag: r.try_get_by_index(2)?,
+            number: r.try_get_by_index(3)?,
+            rows: r.try_get_by_index(4)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Respondents who answered each of these questions (multiple choices, where a
+/// respondent has a row per chosen value).
+pub async fn respondents_per_question(
+    db: &impl Conn,
+    instrument_id: i64,
+    keys: &[&str],
+    group: Option<&Group>,
+) -> Result<Vec<(String, i64)>, AppError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = 2 + keys.len();
+    let (condition, mut values) = bind(instrument_id, group, first);
+    let list: Vec<String> = (2..first).map(|n| format!("{{{n}}}")).collect();
+    for (i, key) in keys.iter().enumerate() {
+        values.insert(1 + i, (*key).into());
+    }
+    let sql = format!(
+        "SELECT d.question_key, COUNT(*) FROM (SELECT DISTINCT a.question_key, a.response_id {FROM} \
+         AND a.question_key IN ({}){condition}) d GROUP BY d.question_key",
+        list.join(", ")
     );
     rows(db, &sql, values)
         .await?
@@ -114,99 +165,6 @@ pub async fn answered(
         .map(|r| Ok((r.try_get_by_index::<String>(0)?, r.try_get_by_index::<i64>(1)?)))
         .collect::<Result<_, sea_orm::DbErr>>()
         .map_err(AppError::from)
-}
-
-/// Per question and chosen value (choices) or yes/no answer: respondents.
-pub async fn value_counts(
-    db: &impl Conn,
-    instrument_id: i64,
-    group: Option<&Group>,
-) -> Result<Vec<(String, String, i64)>, AppError> {
-    let (condition, values) = bind(instrument_id, group, 2);
-    let sql = format!(
-        "SELECT a.question_key, a.choice_value, a.bool_value, COUNT(DISTINCT r.id) {FROM} \
-         AND (a.choice_value IS NOT NULL OR a.bool_value IS NOT NULL){condition} \
-         GROUP BY a.question_key, a.choice_value, a.bool_value"
-    );
-    let mut out = Vec::new();
-    for r in rows(db, &sql, values).await? {
-        let key: String = r.try_get_by_index(0)?;
-        let choice: Option<String> = r.try_get_by_index(1)?;
-        let flag: Option<bool> = r.try_get_by_index(2)?;
-        let n: i64 = r.try_get_by_index(3)?;
-        let value = match (choice, flag) {
-            (Some(c), _) => c,
-            (None, Some(b)) => if b { "yes" } else { "no" }.to_string(),
-            (None, None) => continue,
-        };
-        out.push((key, value, n));
-    }
-    Ok(out)
-}
-
-/// Per numeric question: n, mean, min and max.
-pub async fn numeric(
-    db: &impl Conn,
-    instrument_id: i64,
-    group: Option<&Group>,
-) -> Result<Vec<(String, i64, f64, f64, f64)>, AppError> {
-    let (condition, values) = bind(instrument_id, group, 2);
-    let sql = format!(
-        "SELECT a.question_key, COUNT(*), AVG(a.number_value), MIN(a.number_value), MAX(a.number_value) {FROM} \
-         AND a.number_value IS NOT NULL{condition} GROUP BY a.question_key"
-    );
-    let mut out = Vec::new();
-    for r in rows(db, &sql, values).await? {
-        out.push((
-            r.try_get_by_index(0)?,
-            r.try_get_by_index(1)?,
-            r.try_get_by_index(2)?,
-            r.try_get_by_index(3)?,
-            r.try_get_by_index(4)?,
-        ));
-    }
-    Ok(out)
-}
-
-/// Per numeric question and value: respondents, lowest value first.
-pub async fn distribution(
-    db: &impl Conn,
-    instrument_id: i64,
-    group: Option<&Group>,
-) -> Result<Vec<(String, f64, i64)>, AppError> {
-    let (condition, values) = bind(instrument_id, group, 2);
-    let sql = format!(
-        "SELECT a.question_key, a.number_value, COUNT(*) {FROM} \
-         AND a.number_value IS NOT NULL{condition} \
-         GROUP BY a.question_key, a.number_value ORDER BY a.question_key, a.number_value"
-    );
-    let mut out = Vec::new();
-    for r in rows(db, &sql, values).await? {
-        out.push((r.try_get_by_index(0)?, r.try_get_by_index(1)?, r.try_get_by_index(2)?));
-    }
-    Ok(out)
-}
-
-/// The numeric answers to `question_key` at sorted positions `offset` and
-/// `offset + 1` (for quantiles), read by the database without loading the rest.
-pub async fn values_at(
-    db: &impl Conn,
-    instrument_id: i64,
-    question_key: &str,
-    offset: u64,
-    group: Option<&Group>,
-) -> Result<(Option<f64>, Option<f64>), AppError> {
-    let (condition, mut values) = bind(instrument_id, group, 4);
-    let sql = format!(
-        "SELECT a.number_value {FROM} AND a.question_key = {{2}} AND a.number_value IS NOT NULL{condition} \
-         ORDER BY a.number_value LIMIT 2 OFFSET {{3}}"
-    );
-    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    values.insert(1, question_key.into());
-    values.insert(2, offset.into());
-    let found = rows(db, &sql, values).await?;
-    let at = |i: usize| found.get(i).and_then(|r| r.try_get_by_index::<f64>(0).ok());
-    Ok((at(0), at(1)))
 }
 
 /// Participants who withdrew with their data (excluded from everything computed from answers).
