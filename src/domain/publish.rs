@@ -384,17 +384,21 @@ pub fn publish(report: &Report, k: u32) -> Published {
                             cells: cells.iter().map(render).collect(),
                         })
                         .collect(),
-                    chart: t.chart.map(|(title, bars)| Chart {
-                        title,
-                        bars: bars
-                            .into_iter()
-                            .map(|(label, c)| Bar {
-                                label,
-                                value: suppressed.value(c),
-                                shown: suppressed.show(c),
-                            })
-                            .collect(),
-                    }),
+                    // A chart of nothing but zeros says nothing the table does not.
+                    chart: t
+                        .chart
+                        .map(|(title, bars)| Chart {
+                            title,
+                            bars: bars
+                                .into_iter()
+                                .map(|(label, c)| Bar {
+                                    label,
+                                    value: suppressed.value(c),
+                                    shown: suppressed.show(c),
+                                })
+                                .collect(),
+                        })
+                        .filter(|c| c.bars.iter().any(|b| b.value != Some(0))),
                     note: t.note,
                 })
                 .collect(),
@@ -580,10 +584,18 @@ fn question_table(
     if !group_n.is_empty() {
         sheet.sum(&group_n, n);
     }
-    let mut columns = vec![("n".to_string(), "n".to_string()), ("percent".into(), "%".into())];
+    // Choices: a count and a percentage per group; numbers: the statistic; text: n.
+    let percents = q.is_categorical();
+    let (key_of, header) = if q.is_numeric() { ("value", "Value") } else { ("n", "n") };
+    let mut columns = vec![(key_of.to_string(), header.to_string())];
+    if percents {
+        columns.push(("percent".into(), "%".into()));
+    }
     for (label, _) in by {
-        columns.push((format!("n:{label}"), label.clone()));
-        columns.push((format!("percent:{label}"), format!("% {label}")));
+        columns.push((format!("{key_of}:{label}"), label.clone()));
+        if percents {
+            columns.push((format!("percent:{label}"), "%".into()));
+        }
     }
     let mut rows = Vec::new();
     let mut chart = None;
@@ -634,7 +646,7 @@ fn question_table(
         ];
         for (stat, label, value) in stats {
             let Some(value) = value else { continue };
-            let mut cells = vec![Cell::Stat(n, value), Cell::Text(String::new())];
+            let mut cells = vec![Cell::Stat(n, value)];
             for (i, (_, g)) in by.iter().enumerate() {
                 let v = g.and_then(|g| match stat {
                     "mean" => g.mean,
@@ -645,7 +657,6 @@ fn question_table(
                     _ => g.max,
                 });
                 cells.push(v.map_or(Cell::Text("–".into()), |v| Cell::Stat(group_n[i], v)));
-                cells.push(Cell::Text(String::new()));
             }
             rows.push((stat.to_string(), label.to_string(), cells));
         }
@@ -660,16 +671,18 @@ fn question_table(
     } else {
         note = Some("Free-text and date answers are not published; see the export.".into());
     }
-    let mut answered = vec![Cell::Count(n), Cell::Text(String::new())];
+    // Counts only: the percentage columns of these rows stay empty.
+    let blank = || percents.then(|| Cell::Text(String::new()));
+    let mut answered: Vec<Cell> = std::iter::once(Cell::Count(n)).chain(blank()).collect();
     for g in &group_n {
         answered.push(Cell::Count(*g));
-        answered.push(Cell::Text(String::new()));
+        answered.extend(blank());
     }
     rows.push(("answered".into(), "Answered".into(), answered));
-    let mut skipped_row = vec![Cell::Count(skipped), Cell::Text(String::new())];
+    let mut skipped_row: Vec<Cell> = std::iter::once(Cell::Count(skipped)).chain(blank()).collect();
     for (_, g) in by {
         skipped_row.push(Cell::Count(sheet.count(g.map_or(0, |g| g.skipped))));
-        skipped_row.push(Cell::Text(String::new()));
+        skipped_row.extend(blank());
     }
     rows.push(("skipped".into(), "Skipped or not asked".into(), skipped_row));
     Draft { key: key.to_string(), caption: q.label.clone(), columns, rows, chart, note }

@@ -119,6 +119,11 @@ impl Layout {
         &mut self.pages[last]
     }
 
+    /// The width of `text` set at `size` points, in millimetres.
+    pub fn text_width(&self, text: &str, size: f32, weight: Weight) -> f32 {
+        Self::font(weight).map(|f| width_mm(f, text, size)).unwrap_or(0.0)
+    }
+
     /// Starts a new page when less than `height` millimetres remain.
     pub fn ensure(&mut self, height: f32) {
         if self.y - height < MARGIN + FOOTER {
@@ -229,26 +234,29 @@ impl Layout {
         self.line(&[(MARGIN, y), (MARGIN + box_w, y)], 0.3);
     }
 
-    /// One table row: the first cell wrapped within `widths[0]`, the others set on
-    /// its first line, right-aligned in their columns. A thin rule follows when
-    /// `ruled`.
+    /// One table row: every cell wrapped within its column, the first left-aligned and
+    /// the others right-aligned. A thin rule follows when `ruled`.
     pub fn table_row(&mut self, widths: &[f32], cells: &[&str], weight: Weight, ruled: bool) {
         let size = 9.0;
         let Some(font) = Self::font(weight) else { return };
         let line_h = size * 1.4 / PT_PER_MM;
-        let first = wrap(font, cells.first().copied().unwrap_or(""), size, widths[0] - 2.0);
-        self.ensure(line_h * first.len() as f32 + 1.5);
+        let wrapped: Vec<Vec<String>> = widths
+            .iter()
+            .zip(cells)
+            .map(|(w, text)| wrap(font, text, size, (w - 2.0).max(4.0)))
+            .collect();
+        let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        self.ensure(line_h * lines as f32 + 1.5);
         let top = self.y - line_h;
-        for (i, line) in first.iter().enumerate() {
-            self.put(MARGIN, top - line_h * i as f32, line, size, weight);
+        let mut left = MARGIN;
+        for (i, (w, column)) in widths.iter().zip(&wrapped).enumerate() {
+            for (j, line) in column.iter().enumerate() {
+                let x = if i == 0 { left } else { left + w - width_mm(font, line, size) };
+                self.put(x, top - line_h * j as f32, line, size, weight);
+            }
+            left += w;
         }
-        let mut right = MARGIN + widths[0];
-        for (w, text) in widths.iter().skip(1).zip(cells.iter().skip(1)) {
-            right += w;
-            let x = right - width_mm(font, text, size);
-            self.put(x, top, text, size, weight);
-        }
-        self.y -= line_h * first.len() as f32 + 1.0;
+        self.y -= line_h * lines as f32 + 1.0;
         if ruled {
             let y = self.y + 0.4;
             self.line(&[(MARGIN, y), (MARGIN + widths.iter().sum::<f32>(), y)], 0.3);

@@ -7,9 +7,10 @@ use super::layout::{Layout, TEXT_W, Weight};
 use crate::domain::publish::{Chart, Published, Table};
 
 pub fn render(p: &Published) -> Result<Vec<u8>, String> {
+    let generated = when(&p.generated_at);
     let mut l = Layout::new(
         &format!("{} — report", p.title),
-        &format!("{} · approval {} · generated {}", p.title, p.reference, p.generated_at),
+        &format!("Report · approval {} · {generated}", p.reference),
     )?;
     l.gap(30.0);
     l.paragraph("Study report", 12.0, Weight::Regular, 0.0);
@@ -24,7 +25,7 @@ pub fn render(p: &Published) -> Result<Vec<u8>, String> {
     l.field("Study", &p.study);
     l.field("Ethics committee", &p.committee);
     l.field("Approval reference", &p.reference);
-    l.field("Generated", &p.generated_at);
+    l.field("Generated", &generated);
     l.field("Small cells", &suppression_note(p));
     l.rule();
 
@@ -49,6 +50,14 @@ pub fn render(p: &Published) -> Result<Vec<u8>, String> {
     Ok(l.finish())
 }
 
+/// `2026-12-01T16:52:38.98Z` as `2026-12-01 16:52 UTC`.
+fn when(at: &str) -> String {
+    match (at.get(..10), at.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => at.to_string(),
+    }
+}
+
 fn suppression_note(p: &Published) -> String {
     match p.suppressed_below {
         0 => "No suppression: every count is shown as it is.".into(),
@@ -61,20 +70,41 @@ fn suppression_note(p: &Published) -> String {
     }
 }
 
-/// Column widths: the label column takes what the figures leave, at least 55 mm.
-fn widths(columns: usize) -> Vec<f32> {
-    let figure = ((TEXT_W - 55.0) / columns.max(1) as f32).min(24.0);
-    let mut widths = vec![TEXT_W - figure * columns as f32];
-    widths.extend(std::iter::repeat_n(figure, columns));
+/// Column widths: each figure column as wide as its widest figure or the longest
+/// word of its header (at least 14 mm; headers wrap), the label column what is left
+/// (at least 50 mm); figure columns shrink evenly when there are too many.
+fn widths(l: &Layout, table: &Table) -> Vec<f32> {
+    let mut figures: Vec<f32> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, header))| {
+            let figures = table.rows.iter().filter_map(|r| r.cells.get(i));
+            let widest = figures
+                .map(|t| l.text_width(t, 9.0, Weight::Bold))
+                .chain(header.split_whitespace().map(|w| l.text_width(w, 9.0, Weight::Bold)))
+                .fold(0.0, f32::max);
+            (widest + 3.0).max(14.0)
+        })
+        .collect();
+    let room = TEXT_W - 50.0;
+    let used: f32 = figures.iter().sum();
+    if used > room {
+        figures.iter_mut().for_each(|w| *w *= room / used);
+    }
+    let mut widths = vec![TEXT_W - figures.iter().sum::<f32>()];
+    widths.extend(figures);
     widths
 }
 
 fn render_table(l: &mut Layout, number: usize, table: &Table) {
-    l.ensure(30.0);
+    // Keep a table on one page when it fits on one.
+    let height = 14.0 + 4.6 * (table.rows.len() as f32 + 1.0);
+    l.ensure(height.min(120.0));
     l.gap(3.0);
     l.paragraph(&format!("Table {number}. {}", table.caption), 10.0, Weight::Bold, 0.0);
     l.gap(1.0);
-    let widths = widths(table.columns.len());
+    let widths = widths(l, table);
     let mut header = vec![""];
     header.extend(table.columns.iter().map(|(_, h)| h.as_str()));
     l.table_row(&widths, &header, Weight::Bold, true);
