@@ -114,6 +114,7 @@ async fn run(label: &str, url: &str, n: i64) {
         checked = Some(r.respondents.get("platform-usage").copied().unwrap_or(0));
     }
     let (b, r) = (median(&mut baseline), median(&mut report));
+    breakdown(label, &db, study.id).await;
     println!(
         "{label}: baseline aggregation {:.1} ms, JSON report {:.1} ms (median of {RUNS}); \
          ratio {:.2} (target at most 2); {} platform-usage respondents counted",
@@ -121,6 +122,22 @@ async fn run(label: &str, url: &str, n: i64) {
         ms(r),
         r.as_secs_f64() / b.as_secs_f64(),
         checked.unwrap_or(0)
+    );
+}
+
+/// Where the report's time goes: its two answer queries.
+async fn breakdown(label: &str, db: &Db, study_id: i64) {
+    use consentry::store::report;
+    let t = Instant::now();
+    report::respondents(db.conn(), study_id, None).await.expect("respondents");
+    let respondents = t.elapsed();
+    let t = Instant::now();
+    report::value_groups(db.conn(), study_id, None).await.expect("groups");
+    let groups = t.elapsed();
+    println!(
+        "{label}: respondents per questionnaire {:.0} ms, answers grouped by value {:.0} ms",
+        ms(respondents),
+        ms(groups)
     );
 }
 
@@ -215,9 +232,9 @@ async fn generate(db: &Db, study_id: i64, n: i64) -> i64 {
         ),
         format!(
             "INSERT INTO answers (response_id, study_id, instrument_id, question_key, choice_value, \
-             text_value, number_value, bool_value) \
+             text_value, number_value, bool_value, first_of_question) \
              SELECT nr.id, a.study_id, a.instrument_id, a.question_key, a.choice_value, a.text_value, \
-             a.number_value + (nr.id % 5), a.bool_value \
+             a.number_value + (nr.id % 5), a.bool_value, a.first_of_question \
              FROM participants p JOIN responses nr ON nr.participant_id = p.id \
              JOIN responses tr ON tr.participant_id = {template} AND tr.instrument_id = nr.instrument_id \
              JOIN answers a ON a.response_id = tr.id \

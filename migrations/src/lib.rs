@@ -14,6 +14,7 @@ mod m20261125_000006_questionnaires;
 mod m20261125_000007_recruitment;
 mod m20261125_000008_reminders;
 mod m20261125_000009_suppression;
+mod m20261201_000010_answer_first_rows;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_recruitment::Migration),
             Box::new(m20261125_000008_reminders::Migration),
             Box::new(m20261125_000009_suppression::Migration),
+            Box::new(m20261201_000010_answer_first_rows::Migration),
         ]
     }
 }

@@ -114,17 +114,14 @@ pub(crate) async fn compute(
         forms.push((instrument, definition));
     }
     let crosstab = match by {
-        Some(key) => Some(crosstab(db, &forms, key).await?),
+        Some(key) => Some(crosstab(db, study.id, &forms, key).await?),
         None => None,
     };
-    let mut questions = BTreeMap::new();
-    let mut respondents = BTreeMap::new();
+    let (questions, respondents) = statistics(db, study.id, &forms, None).await?;
     let mut instruments = Vec::new();
     let mut question_order = BTreeMap::new();
     for (instrument, definition) in &forms {
-        let (stats, total) = instrument_stats(db, instrument.id, definition, None).await?;
-        respondents.insert(instrument.key.clone(), total);
-        questions.insert(instrument.key.clone(), stats);
+        let total = respondents.get(&instrument.key).copied().unwrap_or(0);
         question_order.insert(
             instrument.key.clone(),
             definition.questions.iter().map(|q| q.key.clone()).collect(),
@@ -198,6 +195,7 @@ pub async fn by_options(
 /// screening questionnaire (choices, yes/no, or the whole numbers given).
 async fn crosstab(
     db: &impl Conn,
+    study_id: i64,
     forms: &[(Instrument, Arc<FormDefinition>)],
     key: &str,
 ) -> AppResult<CrossTab> {
@@ -221,10 +219,10 @@ async fn crosstab(
             (GroupValue::Flag(false), "no".into(), "No".into()),
         ],
         QuestionType::Integer => {
-            let mut numbers: Vec<f64> = store::report::value_groups(db, instrument.id, None)
+            let mut numbers: Vec<f64> = store::report::value_groups(db, study_id, None)
                 .await?
                 .into_iter()
-                .filter(|g| g.question_key == key)
+                .filter(|g| g.instrument_id == instrument.id && g.question_key == key)
                 .filter_map(|g| g.number)
                 .collect();
             numbers.sort_by(f64::total_cmp);
@@ -246,31 +244,49 @@ async fn crosstab(
             question_key: key.to_string(),
             value,
         };
-        let mut respondents = BTreeMap::new();
-        let mut questions = BTreeMap::new();
-        for (i, definition) in forms {
-            let (stats, total) = instrument_stats(db, i.id, definition, Some(&filter)).await?;
-            respondents.insert(i.key.clone(), total);
-            questions.insert(i.key.clone(), stats);
-        }
+        let (questions, respondents) = statistics(db, study_id, forms, Some(&filter)).await?;
         groups.push(Group { value: shown, label, respondents, questions });
     }
     Ok(CrossTab { question: key.to_string(), label: question.label.clone(), groups })
 }
 
-async fn instrument_stats(
+/// Per questionnaire (by key): every question's statistics and the respondents,
+/// from two aggregate queries over the whole study.
+#[allow(clippy::type_complexity)]
+async fn statistics(
     db: &impl Conn,
-    instrument_id: i64,
-    definition: &FormDefinition,
+    study_id: i64,
+    forms: &[(Instrument, Arc<FormDefinition>)],
     group: Option<&store::report::Group>,
-) -> AppResult<(BTreeMap<String, QuestionStats>, i64)> {
-    let total = store::report::respondents(db, instrument_id, group).await?;
-    // Every answer, grouped by question and value, in one pass.
+) -> AppResult<(BTreeMap<String, BTreeMap<String, QuestionStats>>, BTreeMap<String, i64>)> {
+    let totals: BTreeMap<i64, i64> =
+        store::report::respondents(db, study_id, group).await?.into_iter().collect();
+    let mut by_instrument: BTreeMap<i64, Vec<store::report::ValueGroup>> = BTreeMap::new();
+    for g in store::report::value_groups(db, study_id, group).await? {
+        by_instrument.entry(g.instrument_id).or_default().push(g);
+    }
+    let mut questions = BTreeMap::new();
+    let mut respondents = BTreeMap::new();
+    for (instrument, definition) in forms {
+        let total = totals.get(&instrument.id).copied().unwrap_or(0);
+        let groups = by_instrument.remove(&instrument.id).unwrap_or_default();
+        questions.insert(instrument.key.clone(), instrument_stats(definition, groups, total));
+        respondents.insert(instrument.key.clone(), total);
+    }
+    Ok((questions, respondents))
+}
+
+/// One questionnaire's statistics from its grouped answers.
+fn instrument_stats(
+    definition: &FormDefinition,
+    groups: Vec<store::report::ValueGroup>,
+    total: i64,
+) -> BTreeMap<String, QuestionStats> {
     let mut answered: BTreeMap<String, i64> = BTreeMap::new();
     let mut values: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     let mut distributions: BTreeMap<String, Vec<(f64, i64)>> = BTreeMap::new();
-    for g in store::report::value_groups(db, instrument_id, group).await? {
-        *answered.entry(g.question_key.clone()).or_default() += g.rows;
+    for g in groups {
+        *answered.entry(g.question_key.clone()).or_default() += g.first_rows;
         match (g.choice, g.flag, g.number) {
             (Some(choice), _, _) => {
                 values.entry(g.question_key).or_default().insert(choice, g.rows);
@@ -285,15 +301,6 @@ async fn instrument_stats(
             (None, None, None) => {}
         }
     }
-    // A multiple choice has a row per chosen value: count its respondents apart.
-    let multi: Vec<&str> = definition
-        .questions
-        .iter()
-        .filter(|q| q.kind == QuestionType::MultiChoice)
-        .map(|q| q.key.as_str())
-        .collect();
-    answered
-        .extend(store::report::respondents_per_question(db, instrument_id, &multi, group).await?);
     let mut out = BTreeMap::new();
     for q in &definition.questions {
         let n = answered.get(&q.key).copied().unwrap_or(0);
@@ -331,7 +338,7 @@ async fn instrument_stats(
         }
         out.insert(q.key.clone(), stats);
     }
-    Ok((out, total))
+    out
 }
 
 /// Which export.

@@ -196,6 +196,14 @@ pub mod testing {
             .unwrap_or_else(|| panic!("{sql}: no integer"))
     }
 
+    /// Reverts the newest migration and applies it again, as on a database that held
+    /// rows before it.
+    pub async fn redo_last_migration(db: &super::Db) {
+        use migrations::{Migrator, MigratorTrait};
+        Migrator::down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("down: {e}"));
+        Migrator::up(&db.conn, None).await.unwrap_or_else(|e| panic!("up: {e}"));
+    }
+
     pub async fn try_execute(db: &super::Db, sql: &str) -> Result<(), String> {
         db.conn.execute_unprepared(sql).await.map(|_| ()).map_err(|e| e.to_string())
     }

@@ -305,7 +305,9 @@ pub async fn save_response(
         }
     };
     if !save.rows.is_empty() {
+        let mut seen = std::collections::HashSet::new();
         let rows = save.rows.iter().map(|a| answers::ActiveModel {
+            first_of_question: Set(seen.insert(a.question_key.as_str())),
             response_id: Set(model.id),
             study_id: Set(save.study_id),
             instrument_id: Set(save.instrument_id),

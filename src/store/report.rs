@@ -7,11 +7,12 @@ use sea_orm::{DbBackend, Statement, Value};
 use super::Conn;
 use crate::error::AppError;
 
-/// The rows an instrument's statistics come from.
+/// The answer rows a study's statistics come from: complete responses of
+/// participants who did not withdraw their data.
 const FROM: &str = "FROM answers a \
      JOIN responses r ON r.id = a.response_id \
      JOIN participants p ON p.id = r.participant_id \
-     WHERE r.instrument_id = {1} AND r.status = 'complete' \
+     WHERE r.study_id = {1} AND r.status = 'complete' \
      AND (p.withdrawal_scope IS NULL OR p.withdrawal_scope <> 'withdraw_data')";
 
 /// Restricts an aggregation to the participants who gave one answer to a
@@ -74,97 +75,78 @@ async fn rows(
     Ok(db.query_all_raw(statement(db, sql, values)).await?)
 }
 
-/// `instrument_id` followed by the group's values, and the group's condition.
-fn bind(instrument_id: i64, group: Option<&Group>, first: usize) -> (String, Vec<Value>) {
+/// `study_id` followed by the group's values, and the group's condition.
+fn bind(study_id: i64, group: Option<&Group>, first: usize) -> (String, Vec<Value>) {
     let (condition, mut values) = group_condition(group, first);
-    let mut all = vec![instrument_id.into()];
+    let mut all = vec![study_id.into()];
     all.append(&mut values);
     (condition, all)
 }
 
-/// Respondents: complete responses that count.
+/// Respondents per questionnaire: complete responses that count.
 pub async fn respondents(
     db: &impl Conn,
-    instrument_id: i64,
+    study_id: i64,
     group: Option<&Group>,
-) -> Result<i64, AppError> {
-    let (condition, values) = bind(instrument_id, group, 2);
+) -> Result<Vec<(i64, i64)>, AppError> {
+    let (condition, values) = bind(study_id, group, 2);
     let sql = format!(
-        "SELECT COUNT(*) FROM responses r JOIN participants p ON p.id = r.participant_id \
-         WHERE r.instrument_id = {{1}} AND r.status = 'complete' \
-         AND (p.withdrawal_scope IS NULL OR p.withdrawal_scope <> 'withdraw_data'){condition}"
-    );
-    let found = rows(db, &sql, values).await?;
-    Ok(found.first().and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0))
-}
-
-/// One group of identical answers to a question: the chosen value, yes/no or number
-/// (all `None` for text and dates), and how many answer rows hold it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValueGroup {
-    pub question_key: String,
-    pub choice: Option<String>,
-    pub flag: Option<bool>,
-    pub number: Option<f64>,
-    pub rows: i64,
-}
-
-/// Every answer of an instrument's counted responses, grouped by question and
-/// value, numbers in ascending order: one pass over the answers from which every
-/// count, mean, quantile and distribution of the report follows. A response holds at
-/// most one row per question and value, so `rows` counts respondents.
-pub async fn value_groups(
-    db: &impl Conn,
-    instrument_id: i64,
-    group: Option<&Group>,
-) -> Result<Vec<ValueGroup>, AppError> {
-    let (condition, values) = bind(instrument_id, group, 2);
-    let sql = format!(
-        "SELECT a.question_key, a.choice_value, a.bool_value, a.number_value, COUNT(*) {FROM}{condition} \
-         GROUP BY a.question_key, a.choice_value, a.bool_value, a.number_value \
-         ORDER BY a.question_key, a.number_value"
-    );
-    let mut out = Vec::new();
-    for r in rows(db, &sql, values).await? {
-        out.push(ValueGroup {
-            question_key: r.try_get_by_index(0)?,
-            choice: r.try_get_by_index(1)?,
-            flag: r.try_get_by_index(2)?,
-            number: r.try_get_by_index(3)?,
-            rows: r.try_get_by_index(4)?,
-        });
-    }
-    Ok(out)
-}
-
-/// Respondents who answered each of these questions (multiple choices, where a
-/// respondent has a row per chosen value).
-pub async fn respondents_per_question(
-    db: &impl Conn,
-    instrument_id: i64,
-    keys: &[&str],
-    group: Option<&Group>,
-) -> Result<Vec<(String, i64)>, AppError> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let first = 2 + keys.len();
-    let (condition, mut values) = bind(instrument_id, group, first);
-    let list: Vec<String> = (2..first).map(|n| format!("{{{n}}}")).collect();
-    for (i, key) in keys.iter().enumerate() {
-        values.insert(1 + i, (*key).into());
-    }
-    let sql = format!(
-        "SELECT d.question_key, COUNT(*) FROM (SELECT DISTINCT a.question_key, a.response_id {FROM} \
-         AND a.question_key IN ({}){condition}) d GROUP BY d.question_key",
-        list.join(", ")
+        "SELECT r.instrument_id, COUNT(*) FROM responses r JOIN participants p ON p.id = r.participant_id \
+         WHERE r.study_id = {{1}} AND r.status = 'complete' \
+         AND (p.withdrawal_scope IS NULL OR p.withdrawal_scope <> 'withdraw_data'){condition} \
+         GROUP BY r.instrument_id"
     );
     rows(db, &sql, values)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get_by_index::<String>(0)?, r.try_get_by_index::<i64>(1)?)))
+        .map(|r| Ok((r.try_get_by_index::<i64>(0)?, r.try_get_by_index::<i64>(1)?)))
         .collect::<Result<_, sea_orm::DbErr>>()
         .map_err(AppError::from)
+}
+
+/// One group of identical answers to a question: the chosen value, yes/no or number
+/// (all `None` for text and dates), how many answer rows hold it and on how many of
+/// them a respondent's answer to the question starts (`first_of_question`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueGroup {
+    pub instrument_id: i64,
+    pub question_key: String,
+    pub choice: Option<String>,
+    pub flag: Option<bool>,
+    pub number: Option<f64>,
+    /// Respondents who gave this value (a response has one row per question and value).
+    pub rows: i64,
+    /// Summed over a question's groups: the respondents who answered it.
+    pub first_rows: i64,
+}
+
+/// Every counted answer of the study, grouped by questionnaire, question and value:
+/// one pass over the answers from which every count, mean, quantile and
+/// distribution of the report follows.
+pub async fn value_groups(
+    db: &impl Conn,
+    study_id: i64,
+    group: Option<&Group>,
+) -> Result<Vec<ValueGroup>, AppError> {
+    let (condition, values) = bind(study_id, group, 2);
+    let sql = format!(
+        "SELECT r.instrument_id, a.question_key, a.choice_value, a.bool_value, a.number_value, \
+         COUNT(*), SUM(CASE WHEN a.first_of_question THEN 1 ELSE 0 END) {FROM}{condition} \
+         GROUP BY r.instrument_id, a.question_key, a.choice_value, a.bool_value, a.number_value"
+    );
+    let mut out = Vec::new();
+    for r in rows(db, &sql, values).await? {
+        out.push(ValueGroup {
+            instrument_id: r.try_get_by_index(0)?,
+            question_key: r.try_get_by_index(1)?,
+            choice: r.try_get_by_index(2)?,
+            flag: r.try_get_by_index(3)?,
+            number: r.try_get_by_index(4)?,
+            rows: r.try_get_by_index(5)?,
+            first_rows: r.try_get_by_index(6)?,
+        });
+    }
+    Ok(out)
 }
 
 /// Participants who withdrew with their data (excluded from everything computed from answers).

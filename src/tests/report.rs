@@ -248,6 +248,15 @@ db_test!(the_export_reads_back_to_the_same_counts, |app| {
         app.get_json(&format!("{STUDY}/export.csv"), Some(&s.ethics)).await.0,
         Status::Forbidden
     );
+
+    // Answers stored before respondents were marked on their first row count the same.
+    let first_rows = "SELECT COUNT(*) FROM answers WHERE first_of_question = true";
+    let marked = crate::store::testing::scalar(&app.db, first_rows).await;
+    crate::store::testing::redo_last_migration(&app.db).await;
+    assert_eq!(crate::store::testing::scalar(&app.db, first_rows).await, marked);
+    let (_, again) = app.get_json(&format!("{STUDY}/report"), Some(&s.coord)).await;
+    assert_eq!(again["questions"], report["questions"]);
+    assert_eq!(again["questions"]["platform-usage"]["platforms_used"]["n"], 2);
 });
 
 /// Six consenting participants answer the demographics: five female, one male.

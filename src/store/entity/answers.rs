@@ -13,6 +13,8 @@ pub struct Model {
     pub text_value: Option<String>,
     pub number_value: Option<f64>,
     pub bool_value: Option<bool>,
+    /// True on one row per response and question (a multiple choice has several).
+    pub first_of_question: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
