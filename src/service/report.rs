@@ -250,15 +250,17 @@ async fn crosstab(
     Ok(CrossTab { question: key.to_string(), label: question.label.clone(), groups })
 }
 
-/// Per questionnaire (by key): every question's statistics and the respondents,
-/// from two aggregate queries over the whole study.
-#[allow(clippy::type_complexity)]
+/// Questionnaire key → question key → statistics, and questionnaire key → respondents.
+type Statistics = (BTreeMap<String, BTreeMap<String, QuestionStats>>, BTreeMap<String, i64>);
+
+/// Every questionnaire's statistics and respondents, from two aggregate queries over
+/// the whole study.
 async fn statistics(
     db: &impl Conn,
     study_id: i64,
     forms: &[(Instrument, Arc<FormDefinition>)],
     group: Option<&store::report::Group>,
-) -> AppResult<(BTreeMap<String, BTreeMap<String, QuestionStats>>, BTreeMap<String, i64>)> {
+) -> AppResult<Statistics> {
     let totals: BTreeMap<i64, i64> =
         store::report::respondents(db, study_id, group).await?.into_iter().collect();
     let mut by_instrument: BTreeMap<i64, Vec<store::report::ValueGroup>> = BTreeMap::new();
