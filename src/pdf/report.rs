@@ -98,9 +98,10 @@ fn widths(l: &Layout, table: &Table) -> Vec<f32> {
 }
 
 fn render_table(l: &mut Layout, number: usize, table: &Table) {
-    // Keep a table on one page when it fits on one.
-    let height = 14.0 + 4.6 * (table.rows.len() as f32 + 1.0);
-    l.ensure(height.min(120.0));
+    // Keep a table, and its chart, on one page when they fit on one.
+    let rows = 14.0 + 4.6 * (table.rows.len() as f32 + 1.0);
+    let chart = table.chart.as_ref().map_or(0.0, |c| chart_height(c.bars.len()));
+    l.ensure(if rows + chart <= 200.0 { rows + chart } else { rows.min(120.0) });
     l.gap(3.0);
     l.paragraph(&format!("Table {number}. {}", table.caption), 10.0, Weight::Bold, 0.0);
     l.gap(1.0);
@@ -123,9 +124,14 @@ fn render_table(l: &mut Layout, number: usize, table: &Table) {
     }
 }
 
+/// The height of a chart of `bars` bars with its title, in millimetres.
+fn chart_height(bars: usize) -> f32 {
+    12.0 + 5.0 * bars as f32
+}
+
 fn render_chart(l: &mut Layout, chart: &Chart) {
     let max = chart.bars.iter().filter_map(|b| b.value).max().unwrap_or(0).max(1) as f32;
-    l.ensure(8.0 + 5.0 * chart.bars.len() as f32);
+    l.ensure(chart_height(chart.bars.len()));
     l.gap(2.0);
     l.paragraph(&chart.title, 9.0, Weight::Bold, 0.0);
     l.gap(1.0);
