@@ -1,7 +1,7 @@
 //! Written informed consent through the JSON API: invitation, signing, the signed
 //! PDF, receipt, register, withdrawal, re-consent and verification.
 
-use rocket::http::{Header, Status};
+use rocket::http::Status;
 use serde_json::{Value, json};
 
 use super::helpers::{TestApp, fields};
@@ -82,17 +82,6 @@ pub(super) fn signing(s: &Study, name: &str, quotes: bool) -> Value {
         "items": {"read_statement": true, "audio_recording": true, "verbatim_quotes": quotes},
         "signature": {"typed_name": name},
     })
-}
-
-async fn get_bytes(app: &TestApp, path: &str, token: &str) -> (Status, Vec<u8>) {
-    let res = app
-        .client
-        .get(path.to_string())
-        .header(Header::new("Authorization", format!("Bearer {token}")))
-        .dispatch()
-        .await;
-    let status = res.status();
-    (status, res.into_bytes().await.unwrap_or_default())
 }
 
 db_test!(invitations, |app| {
@@ -209,7 +198,7 @@ db_test!(signing_the_consent, |app| {
         (Some("P001"), Some(REF))
     );
     assert_eq!(given["receipt"]["items"][2]["state"], "not_given");
-    let (status, pdf) = get_bytes(&app, "/api/v1/participant/consent.pdf", &p).await;
+    let (status, _, pdf) = app.get_bytes("/api/v1/participant/consent.pdf", &p).await;
     assert_eq!(status, Status::Ok);
     assert!(pdf.starts_with(b"%PDF-"));
     assert_eq!(
@@ -284,14 +273,14 @@ db_test!(the_register_and_staff_copies, |app| {
     );
     assert_eq!(entry["items"]["verbatim_quotes"], true);
     assert_eq!(entry["pdf_sha256"], given["pdf_sha256"]);
-    let (status, pdf) =
-        get_bytes(&app, entry["pdf_url"].as_str().unwrap_or_default(), &s.coord).await;
+    let (status, _, pdf) =
+        app.get_bytes(entry["pdf_url"].as_str().unwrap_or_default(), &s.coord).await;
     assert_eq!(
         (status, sha256_hex(&pdf)),
         (Status::Ok, given["pdf_sha256"].as_str().unwrap_or_default().to_string())
     );
     assert_eq!(
-        get_bytes(&app, &format!("{STUDY}/consents/999/pdf"), &s.coord).await.0,
+        app.get_bytes(&format!("{STUDY}/consents/999/pdf"), &s.coord).await.0,
         Status::NotFound
     );
 
