@@ -113,12 +113,7 @@ fn columns(list: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Numbers as the published tables print them: whole numbers without a decimal
 /// point, others with up to two decimals.
 pub fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else {
-        let text = format!("{value:.2}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
+    super::export::number_cell((value * 100.0).round() / 100.0)
 }
 
 fn channel_label(channel: &str) -> &'static str {
