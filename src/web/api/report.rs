@@ -59,7 +59,7 @@ pub async fn json(
 }
 
 /// A CSV download in UTF-8.
-pub struct Csv(String);
+pub struct Csv(Vec<u8>);
 
 impl<'r> rocket::response::Responder<'r, 'static> for Csv {
     fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
@@ -81,7 +81,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Csv {
 )]
 #[get("/studies/<slug>/export.csv")]
 pub async fn export_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Csv> {
-    Ok(Csv(report::export(state, &staff.0, slug, Export::Answers).await?))
+    Ok(Csv(report::export(state, &staff.0, slug, Export::Answers).await?.into_bytes()))
 }
 
 #[utoipa::path(
@@ -97,7 +97,7 @@ pub async fn export_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -
 )]
 #[get("/studies/<slug>/codebook.csv")]
 pub async fn codebook_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Csv> {
-    Ok(Csv(report::export(state, &staff.0, slug, Export::Codebook).await?))
+    Ok(Csv(report::export(state, &staff.0, slug, Export::Codebook).await?.into_bytes()))
 }
 
 #[utoipa::path(
@@ -122,8 +122,7 @@ pub async fn report_csv(
     slug: &str,
     by: Option<&str>,
 ) -> ApiResult<Csv> {
-    let bytes = report::output(state, &staff.0, slug, by, Output::Csv).await?;
-    Ok(Csv(String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))?))
+    Ok(Csv(report::output(state, &staff.0, slug, by, Output::Csv).await?))
 }
 
 #[utoipa::path(
@@ -151,15 +150,6 @@ pub async fn report_pdf(
     Ok((ContentType::PDF, report::output(state, &staff.0, slug, by, Output::Pdf).await?))
 }
 
-/// R or SPSS syntax, as plain UTF-8 text.
-pub struct Syntax(String);
-
-impl<'r> rocket::response::Responder<'r, 'static> for Syntax {
-    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
-        (ContentType::Plain, self.0).respond_to(req)
-    }
-}
-
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/export.R", tag = "report",
     params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
@@ -172,8 +162,12 @@ impl<'r> rocket::response::Responder<'r, 'static> for Syntax {
     )
 )]
 #[get("/studies/<slug>/export.R")]
-pub async fn export_r(state: &State<AppState>, staff: StaffUser, slug: &str) -> ApiResult<Syntax> {
-    Ok(Syntax(report::export(state, &staff.0, slug, Export::R).await?))
+pub async fn export_r(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<(ContentType, String)> {
+    Ok((ContentType::Plain, report::export(state, &staff.0, slug, Export::R).await?))
 }
 
 #[utoipa::path(
@@ -192,6 +186,6 @@ pub async fn export_sps(
     state: &State<AppState>,
     staff: StaffUser,
     slug: &str,
-) -> ApiResult<Syntax> {
-    Ok(Syntax(report::export(state, &staff.0, slug, Export::Spss).await?))
+) -> ApiResult<(ContentType, String)> {
+    Ok((ContentType::Plain, report::export(state, &staff.0, slug, Export::Spss).await?))
 }
