@@ -147,6 +147,14 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A refusal as the command line prints it: each field's reasons, else the message.
+fn explain(e: crate::error::AppError) -> String {
+    match e.fields() {
+        Some(f) => f.messages().into_values().flatten().collect::<Vec<_>>().join(" "),
+        None => e.public_message(),
+    }
+}
+
 async fn open(config: &AppConfig) -> Result<Db, String> {
     let db = Db::connect(&config.database_url, config.db_max_connections).await.map_err(|e| {
         format!("cannot open the database {}: {e}", redact_url(&config.database_url))
@@ -228,15 +236,7 @@ async fn run(
             })?;
             let db = open(&config).await?;
             let state = AppState::new(db, config);
-            let user =
-                service::users::create(&state, Actor::Cli, new).await.map_err(|e| {
-                    match e.fields() {
-                        Some(f) => {
-                            f.messages().into_values().flatten().collect::<Vec<_>>().join(" ")
-                        }
-                        None => e.public_message(),
-                    }
-                })?;
+            let user = service::users::create(&state, Actor::Cli, new).await.map_err(explain)?;
             println!("created {} {} (id {})", user.role, user.email, user.id);
             if generated {
                 println!("password: {password}");
@@ -292,12 +292,7 @@ async fn run(
                 .await
                 .map_err(|e| match e {
                     crate::error::AppError::NotFound => format!("no study {study}"),
-                    other => match other.fields() {
-                        Some(f) => {
-                            f.messages().into_values().flatten().collect::<Vec<_>>().join(" ")
-                        }
-                        None => other.public_message(),
-                    },
+                    other => explain(other),
                 })?;
             match out {
                 Some(path) => {
