@@ -15,6 +15,7 @@ mod m20261125_000007_recruitment;
 mod m20261125_000008_reminders;
 mod m20261125_000009_suppression;
 mod m20261201_000010_answer_first_rows;
+mod m20261201_000011_focus_groups;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_reminders::Migration),
             Box::new(m20261125_000009_suppression::Migration),
             Box::new(m20261201_000010_answer_first_rows::Migration),
+            Box::new(m20261201_000011_focus_groups::Migration),
         ]
     }
 }

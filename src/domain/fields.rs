@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,6 +102,16 @@ pub fn required_text(value: &str, label: &str, max: usize) -> Result<String, Fie
         ));
     }
     Ok(trimmed.to_string())
+}
+
+/// An RFC 3339 time, as every `*_at` field of the API carries it.
+pub fn parse_time(raw: &str, label: &str) -> Result<DateTime<Utc>, FieldError> {
+    DateTime::parse_from_rfc3339(raw.trim()).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        FieldError::new(
+            "invalid_time",
+            format!("{label} must be an RFC 3339 time, e.g. 2026-03-01T09:00:00Z."),
+        )
+    })
 }
 
 #[cfg(test)]

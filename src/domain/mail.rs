@@ -31,6 +31,8 @@ pub enum MailStatus {
     /// No SMTP server is configured: the message stays here, readable by staff.
     Kept,
     Failed,
+    /// Withdrawn before it was due (a reminder for a session the person left).
+    Cancelled,
 }
 
 impl MailStatus {
@@ -41,6 +43,7 @@ impl MailStatus {
             MailStatus::Sent => "sent",
             MailStatus::Kept => "kept",
             MailStatus::Failed => "failed",
+            MailStatus::Cancelled => "cancelled",
         }
     }
 }
@@ -55,6 +58,7 @@ impl std::str::FromStr for MailStatus {
             MailStatus::Sent,
             MailStatus::Kept,
             MailStatus::Failed,
+            MailStatus::Cancelled,
         ]
         .into_iter()
         .find(|m| m.as_str() == s)

@@ -7,6 +7,7 @@ pub mod consent;
 pub mod export;
 pub mod expr;
 pub mod fields;
+pub mod focus_group;
 pub mod identity;
 pub mod mail;
 pub mod participant;

@@ -144,6 +144,8 @@ pub fn publish(report: &Report, k: u32) -> Published {
             "Withdrew with their data (left out of every answer)",
             report.excluded.withdrawn_with_data,
         ),
+        ("scheduled", "Placed in a focus group", e.scheduled),
+        ("attended", "Attended a focus group", e.attended),
     ];
     let stage_cells: Vec<CellId> = stages.iter().map(|s| sheet.count(s.2)).collect();
     let funnel: Vec<(String, CellId)> =
@@ -292,26 +294,58 @@ pub fn publish(report: &Report, k: u32) -> Published {
         });
     }
 
-    // Focus groups (filled in once scheduling records them).
+    // Focus groups, and the saturation of themes across the logged sessions.
     let fg = &report.focus_groups;
+    let mut fg_tables = vec![Draft {
+        key: "focus_groups".into(),
+        caption: "Focus groups held".into(),
+        columns: columns(&[("count", "Number")]),
+        rows: vec![
+            ("groups".into(), "Focus groups".into(), vec![Cell::Text(fg.count.to_string())]),
+            ("members".into(), "Members".into(), vec![Cell::Count(sheet.count(fg.members))]),
+            ("attended".into(), "Attended".into(), vec![Cell::Count(sheet.count(fg.attended))]),
+        ],
+        chart: None,
+        note: None,
+    }];
+    if !fg.new_codes.is_empty() {
+        let sessions: Vec<(String, CellId, CellId)> = fg
+            .minutes
+            .iter()
+            .zip(&fg.new_codes)
+            .enumerate()
+            .map(|(i, (&minutes, &codes))| {
+                (format!("Session {}", i + 1), sheet.figure(minutes), sheet.figure(codes))
+            })
+            .collect();
+        fg_tables.push(Draft {
+            key: "saturation".into(),
+            caption: "Sessions in the order held: length and codes not heard before".into(),
+            columns: columns(&[("minutes", "Minutes"), ("new_codes", "New codes")]),
+            rows: sessions
+                .iter()
+                .enumerate()
+                .map(|(i, (label, m, c))| {
+                    (format!("session_{}", i + 1), label.clone(), vec![Cell::Count(*m), Cell::Count(*c)])
+                })
+                .collect(),
+            chart: Some((
+                "New codes per session (saturation)".into(),
+                sessions.iter().map(|(label, _, c)| (label.clone(), *c)).collect(),
+            )),
+            note: Some(
+                "Saturation is reached when a session adds no codes that earlier sessions had not raised."
+                    .into(),
+            ),
+        });
+    }
     sections.push(DraftSection {
         key: "focus_groups",
         instrument: String::new(),
         heading: "Focus groups".into(),
         intro: vec![],
         intro_text: |_| String::new(),
-        tables: vec![Draft {
-            key: "focus_groups".into(),
-            caption: "Focus groups held".into(),
-            columns: columns(&[("count", "Number")]),
-            rows: vec![
-                ("groups".into(), "Focus groups".into(), vec![Cell::Text(fg.count.to_string())]),
-                ("members".into(), "Members".into(), vec![Cell::Count(sheet.count(fg.members))]),
-                ("attended".into(), "Attended".into(), vec![Cell::Count(sheet.count(fg.attended))]),
-            ],
-            chart: None,
-            note: None,
-        }],
+        tables: fg_tables,
     });
 
     // Questionnaires, question by question, optionally by group.

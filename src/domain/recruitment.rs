@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::FieldErrors;
 use super::answers::{Answer, Answers};
-use super::fields::{FieldError, required_text};
+use super::fields::{FieldError, parse_time, required_text};
 use super::questionnaire::{FormDefinition, QuestionType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,15 +73,6 @@ pub struct AdDraft {
     pub body_markdown: String,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
-}
-
-fn parse_time(raw: &str, label: &str) -> Result<DateTime<Utc>, FieldError> {
-    DateTime::parse_from_rfc3339(raw.trim()).map(|t| t.with_timezone(&Utc)).map_err(|_| {
-        FieldError::new(
-            "invalid_time",
-            format!("{label} must be an RFC 3339 time, e.g. 2026-03-01T09:00:00Z."),
-        )
-    })
 }
 
 pub fn is_ad_code(code: &str) -> bool {

@@ -29,6 +29,8 @@ struct Sum {
 #[derive(Debug, Clone, Default)]
 pub struct Sheet {
     values: Vec<i64>,
+    /// Figures that count no people (minutes, codes): never hidden, in no sum.
+    figures: Vec<bool>,
     sums: Vec<Sum>,
 }
 
@@ -40,6 +42,15 @@ impl Sheet {
     /// Registers a count the output shows.
     pub fn count(&mut self, value: i64) -> CellId {
         self.values.push(value);
+        self.figures.push(false);
+        CellId(self.values.len() - 1)
+    }
+
+    /// Registers a figure that counts no people (a session's minutes, its new
+    /// codes): it identifies nobody, so it is always shown.
+    pub fn figure(&mut self, value: i64) -> CellId {
+        self.values.push(value);
+        self.figures.push(true);
         CellId(self.values.len() - 1)
     }
 
@@ -53,7 +64,12 @@ impl Sheet {
     /// Decides which counts to hide with threshold `k` (0: hide nothing).
     pub fn suppress(self, k: u32) -> Suppressed {
         let k = i64::from(k);
-        let mut hidden: Vec<bool> = self.values.iter().map(|&v| v > 0 && v < k).collect();
+        let mut hidden: Vec<bool> = self
+            .values
+            .iter()
+            .zip(&self.figures)
+            .map(|(&v, &figure)| !figure && v > 0 && v < k)
+            .collect();
         let mut changed = k > 0;
         while changed {
             changed = false;
@@ -127,6 +143,16 @@ mod tests {
         assert_eq!(out.show(zero), "0");
         assert_eq!(out.show(three), "<5");
         assert_eq!(out.show(five), "5");
+    }
+
+    #[test]
+    fn figures_that_count_no_people_are_never_hidden() {
+        let mut sheet = Sheet::new();
+        let codes = sheet.figure(2);
+        let people = sheet.count(2);
+        let s = sheet.suppress(5);
+        assert_eq!(s.show(codes), "2");
+        assert_eq!(s.show(people), "<5");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! it is about and how to withdraw.
 
 use crate::domain::consent::ConsentRecord;
+use crate::domain::focus_group::FocusGroup;
 use crate::domain::mail::{Attachment, Message};
 use crate::domain::participant::WithdrawalScope;
 use crate::domain::study::Study;
@@ -126,5 +127,107 @@ pub fn withdrawal(study: &Study, to: &str, scope: WithdrawalScope) -> Message {
             footer = footer(study),
         ),
         attachment: None,
+    }
+}
+
+fn session_lines(group: &FocusGroup) -> String {
+    format!(
+        "  When:  {start} to {end} (UTC)\n  Where: {location}\n  Facilitator: {facilitator}",
+        start = group.starts_at.format("%A %-d %B %Y, %H:%M"),
+        end = group.ends_at().format("%H:%M"),
+        location = group.location,
+        facilitator = group.facilitator_name,
+    )
+}
+
+/// An invitation to one focus group, to one member, with the calendar file.
+pub fn focus_group_invitation(
+    study: &Study,
+    to: &str,
+    first_name: &str,
+    group: &FocusGroup,
+    ics: String,
+) -> Message {
+    Message {
+        study_id: Some(study.id),
+        kind: "focus_group_invitation",
+        to: to.to_string(),
+        subject: format!("Invitation: {} ({})", group.title, study.title),
+        body: format!(
+            "Dear {first_name},\n\nThank you for offering to join a focus group for the study \
+             \"{title}\". You are invited to:\n\n  {group}\n{session}\n\n\
+             The attached calendar file adds it to your calendar. We will remind you the day \
+             before. If you can no longer come, or no longer wish to take part, tell us or \
+             withdraw from your page; you do not need to give a reason.\n{footer}",
+            title = study.title,
+            group = group.title,
+            session = session_lines(group),
+            footer = footer(study),
+        ),
+        attachment: Some(Attachment {
+            name: "invite.ics".into(),
+            content_type: "text/calendar; method=REQUEST; charset=UTF-8".into(),
+            bytes: ics.into_bytes(),
+        }),
+    }
+}
+
+/// The reminder the server sends a member the day before their session.
+pub fn focus_group_reminder(
+    study: &Study,
+    to: &str,
+    first_name: &str,
+    group: &FocusGroup,
+) -> Message {
+    Message {
+        study_id: Some(study.id),
+        kind: FOCUS_GROUP_REMINDER,
+        to: to.to_string(),
+        subject: format!("Reminder: {} tomorrow ({})", group.title, study.title),
+        body: format!(
+            "Dear {first_name},\n\nA reminder that your focus group for the study \"{title}\" \
+             is coming up:\n\n  {group}\n{session}\n\n\
+             If you can no longer come, please let us know. Taking part is voluntary.\n{footer}",
+            title = study.title,
+            group = group.title,
+            session = session_lines(group),
+            footer = footer(study),
+        ),
+        attachment: None,
+    }
+}
+
+/// The kind of the reminder message, by which a queued reminder is cancelled.
+pub const FOCUS_GROUP_REMINDER: &str = "focus_group_reminder";
+
+/// Tells a member they are no longer expected at a session, with the calendar
+/// cancellation.
+pub fn focus_group_cancellation(
+    study: &Study,
+    to: &str,
+    first_name: &str,
+    group: &FocusGroup,
+    ics: String,
+) -> Message {
+    Message {
+        study_id: Some(study.id),
+        kind: "focus_group_cancellation",
+        to: to.to_string(),
+        subject: format!("Cancelled: {} ({})", group.title, study.title),
+        body: format!(
+            "Dear {first_name},\n\nYou are no longer booked for this focus group of the study \
+             \"{title}\":\n\n  {group}\n{session}\n\n\
+             The attached file removes it from your calendar. If this is unexpected, please \
+             contact us.\n{footer}",
+            title = study.title,
+            group = group.title,
+            session = session_lines(group),
+            footer = footer(study),
+        ),
+        attachment: Some(Attachment {
+            name: "cancel.ics".into(),
+            content_type: "text/calendar; method=CANCEL; charset=UTF-8".into(),
+            bytes: ics.into_bytes(),
+        }),
     }
 }

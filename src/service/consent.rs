@@ -214,6 +214,7 @@ pub async fn portal(
         participant.withdrawal.is_some(),
     );
     steps.extend(super::questionnaires::steps(state, participant).await?);
+    steps.extend(super::focus_groups::steps(state, participant).await?);
     Ok((latest, steps))
 }
 
@@ -273,7 +274,15 @@ pub async fn withdraw(
     }
     let now = Utc::now();
     store::participants::withdraw(tx.conn(), participant.id, scope, reason, now).await?;
-    if let Some((_, email)) = store::participants::contact(tx.conn(), participant.id).await? {
+    let contact = store::participants::contact(tx.conn(), participant.id).await?;
+    let left_sessions = super::focus_groups::on_withdrawal(
+        tx.conn(),
+        study.id,
+        participant.id,
+        contact.as_ref().map(|(_, email)| email.as_str()),
+    )
+    .await?;
+    if let Some((_, email)) = contact {
         crate::mail::enqueue(tx.conn(), &crate::mail::compose::withdrawal(&study, &email, scope))
             .await?;
     }
@@ -281,7 +290,11 @@ pub async fn withdraw(
         tx.conn(),
         NewEvent::new(participant.actor(), "participant.withdrew", "participant", participant.id)
             .in_study(&study.slug)
-            .with(json!({"scope": scope, "participant_code": participant.code})),
+            .with(json!({
+                "scope": scope,
+                "participant_code": participant.code,
+                "left_focus_groups": left_sessions,
+            })),
     )
     .await?;
     tx.commit().await?;

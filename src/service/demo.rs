@@ -191,6 +191,50 @@ async fn recruit(state: &AppState, coordinator: &crate::domain::user::User) -> A
     Ok(())
 }
 
+/// Four focus groups, two per facilitator, in the coming weeks; the signed demo
+/// participants placed in the first two.
+async fn schedule(state: &AppState, coordinator: &crate::domain::user::User) -> AppResult<()> {
+    let start = (Utc::now() + Duration::days(7)).date_naive();
+    let mut ids = Vec::new();
+    for (n, (days, facilitator)) in [
+        (0, "facilitator@demo.consentry.test"),
+        (1, "facilitator@demo.consentry.test"),
+        (7, "research-officer@demo.consentry.test"),
+        (8, "research-officer@demo.consentry.test"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let starts_at =
+            (start + Duration::days(days)).and_hms_opt(3, 0, 0).unwrap_or_default().and_utc();
+        let session = super::focus_groups::create(
+            state,
+            coordinator,
+            DEMO_SLUG,
+            super::focus_groups::NewGroup {
+                title: &format!("Focus group {}", n + 1),
+                starts_at: &starts_at.to_rfc3339(),
+                duration_minutes: 60,
+                location: "Clayton campus, Building 15, seminar room 1.02",
+                facilitator_email: facilitator,
+                capacity: 8,
+            },
+        )
+        .await?;
+        ids.push(session.group.id);
+    }
+    for (code, group) in ["P001", "P002", "P003"].into_iter().zip([0, 0, 1]) {
+        if let Some(id) = ids.get(group) {
+            // A demo database from an earlier version may hold these codes withdrawn.
+            match super::focus_groups::add_member(state, coordinator, DEMO_SLUG, *id, code).await {
+                Ok(_) | Err(AppError::Conflict(_) | AppError::Validation(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The demo study's ad, at `/ads/moodle-mbbs`.
 pub const DEMO_AD: &str = "moodle-mbbs";
 
@@ -279,6 +323,9 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
     }
     if super::recruitment::ads(state, &coordinator, DEMO_SLUG).await?.is_empty() {
         recruit(state, &coordinator).await?;
+    }
+    if super::focus_groups::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
+        schedule(state, &coordinator).await?;
     }
     let invitation = super::participants::invite(
         state,

@@ -14,8 +14,8 @@ use crate::domain::export::number_cell;
 use crate::domain::publish::{Published, publish};
 use crate::domain::questionnaire::{FormDefinition, Instrument, Question, QuestionType, Stage};
 use crate::domain::report::{
-    AdRow, CrossTab, Enrolment, Excluded, FocusGroups, Group, InstrumentSummary, QuestionStats,
-    Report, StratumRow, percent, quantile,
+    AdRow, CrossTab, Enrolment, Excluded, Group, InstrumentSummary, QuestionStats, Report,
+    StratumRow, percent, quantile,
 };
 use crate::domain::study::Study;
 use crate::domain::user::User;
@@ -98,14 +98,15 @@ pub(crate) async fn compute(
         })
         .collect();
     let (consented, withdrawn) = store::report::consented_and_withdrawn(db, study.id).await?;
+    let (focus_groups, scheduled, attended) = super::focus_groups::figures(db, study.id).await?;
     let enrolment = Enrolment {
         ads_viewed: by_ad.iter().map(|a| a.views).sum(),
         screened: by_ad.iter().map(|a| a.screened).sum(),
         eligible: by_ad.iter().map(|a| a.eligible).sum(),
         consented,
         withdrawn,
-        scheduled: 0,
-        attended: 0,
+        scheduled,
+        attended,
     };
 
     let mut forms = Vec::new();
@@ -155,7 +156,7 @@ pub(crate) async fn compute(
         question_order,
         crosstab,
         excluded,
-        focus_groups: FocusGroups::default(),
+        focus_groups,
         suppressed_below: study.suppress_below,
     })
 }

@@ -7,6 +7,7 @@ mod entity;
 pub mod audit;
 pub mod consent_forms;
 pub mod consents;
+pub mod focus_groups;
 pub mod identity_codes;
 pub mod outbox;
 pub mod participants;

@@ -24,6 +24,8 @@ pub struct StoredMail {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Not sent before this time (a reminder's due time, or the next retry).
+    pub due_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
 }
 
@@ -34,6 +36,9 @@ fn kind(raw: &str) -> &'static str {
         "withdrawal" => "withdrawal",
         "identity_code" => "identity_code",
         "reminder" => "reminder",
+        "focus_group_invitation" => "focus_group_invitation",
+        "focus_group_reminder" => "focus_group_reminder",
+        "focus_group_cancellation" => "focus_group_cancellation",
         _ => "other",
     }
 }
@@ -60,6 +65,7 @@ fn to_domain(m: outbox::Model) -> Result<StoredMail, AppError> {
         attempts: m.attempts,
         last_error: m.last_error,
         created_at: m.created_at,
+        due_at: m.next_attempt_at,
         sent_at: m.sent_at,
     })
 }
@@ -68,6 +74,16 @@ pub async fn insert(
     db: &impl Conn,
     message: &Message,
     now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    insert_due(db, message, now, now).await
+}
+
+/// Queues a message that is not to be sent before `due` (a reminder).
+pub async fn insert_due(
+    db: &impl Conn,
+    message: &Message,
+    now: DateTime<Utc>,
+    due: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     let a = message.attachment.as_ref();
     let model = outbox::ActiveModel {
@@ -81,7 +97,7 @@ pub async fn insert(
         attachment: Set(a.map(|a| a.bytes.clone())),
         status: Set(MailStatus::Queued.as_str().to_string()),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(due),
         claimed_until: Set(None),
         last_error: Set(None),
         created_at: Set(now),
@@ -164,4 +180,23 @@ pub async fn recent(
         q = q.filter(outbox::Column::StudyId.is_in(ids.to_vec()));
     }
     q.all(db).await?.into_iter().map(to_domain).collect()
+}
+
+/// Cancels the still-queued messages of one kind to one address in a study (a
+/// reminder for a session the person no longer attends); returns how many.
+pub async fn cancel_queued(
+    db: &impl Conn,
+    study_id: i64,
+    kind: &str,
+    to: &str,
+) -> Result<u64, AppError> {
+    let r = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(MailStatus::Cancelled.as_str()))
+        .filter(outbox::Column::StudyId.eq(study_id))
+        .filter(outbox::Column::Kind.eq(kind))
+        .filter(outbox::Column::ToAddress.eq(to))
+        .filter(outbox::Column::Status.eq(MailStatus::Queued.as_str()))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
 }

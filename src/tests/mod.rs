@@ -12,6 +12,7 @@ mod audit_chain;
 mod consent_flow;
 mod demo;
 mod errors_and_ops;
+mod focus_groups;
 mod html_pages;
 mod identity_check;
 mod layering;

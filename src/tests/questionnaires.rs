@@ -25,7 +25,7 @@ async fn with_questionnaires(app: &TestApp) -> Study {
 }
 
 /// An invited participant who has consented: their token.
-async fn consented(app: &TestApp, s: &Study, email: &str) -> String {
+pub(super) async fn consented(app: &TestApp, s: &Study, email: &str) -> String {
     let token = invite(app, s, email).await;
     let (status, v) = app
         .post_json("/api/v1/participant/consent", Some(&token), signing(s, "Sam Student", true))

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod consent_forms;
 pub mod consents;
 pub mod dto;
+pub mod focus_groups;
 pub mod outbox;
 pub mod participant;
 pub mod questionnaires;
@@ -41,6 +42,7 @@ macro_rules! api {
                 (name = "recruitment", description = "Ads, screening, strata and enrolment"),
                 (name = "questionnaires", description = "Questionnaires attached to a study"),
                 (name = "participants", description = "A participant's own record, by their private token"),
+                (name = "focus groups", description = "Sessions, members, invitations, attendance and the session log"),
                 (name = "report", description = "What the study found"),
                 (name = "mail", description = "The outbox"),
                 (name = "audit", description = "The tamper-evident audit log"),
@@ -95,6 +97,19 @@ api![
     recruitment::enrol,
     recruitment::add_stratum,
     recruitment::list_strata,
+    focus_groups::create,
+    focus_groups::list,
+    focus_groups::get,
+    focus_groups::plan,
+    focus_groups::add_member,
+    focus_groups::remove_member,
+    focus_groups::invitations,
+    focus_groups::ics,
+    focus_groups::attendance,
+    focus_groups::log,
+    focus_groups::declare_conflict,
+    focus_groups::my_availability,
+    focus_groups::set_availability,
     report::json,
     report::export_csv,
     report::codebook_csv,

@@ -33,6 +33,7 @@ pub async fn list(state: &State<AppState>, staff: StaffUser) -> ApiResult<Json<V
                 status: m.status.as_str().to_string(),
                 attempts: m.attempts,
                 created_at: format_at(&m.created_at),
+                due_at: format_at(&m.due_at),
                 sent_at: m.sent_at.as_ref().map(format_at),
             })
             .collect(),

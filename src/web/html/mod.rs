@@ -2,6 +2,7 @@
 //! POST form carries a CSRF token (see `CsrfForm`).
 
 pub mod ads;
+pub mod focus_groups;
 pub mod participant;
 pub mod questionnaire;
 pub mod report;
@@ -14,5 +15,6 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(questionnaire::routes());
     all.extend(ads::routes());
     all.extend(report::routes());
+    all.extend(focus_groups::routes());
     all
 }

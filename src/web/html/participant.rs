@@ -13,7 +13,7 @@ use rocket_dyn_templates::{Template, context};
 use super::views::{StudyBanner, blocks};
 use crate::domain::consent::SignRequest;
 use crate::error::AppError;
-use crate::service::{AppState, consent, participants};
+use crate::service::{AppState, consent, focus_groups, participants};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser};
 
@@ -301,8 +301,96 @@ async fn withdraw_submit(
     }
 }
 
+#[derive(FromForm, Default)]
+struct AvailabilityForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = Vec::new())]
+    slots: Vec<i64>,
+}
+
+impl CsrfProtected for AvailabilityForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+fn when(g: &crate::domain::focus_group::FocusGroup) -> String {
+    format!("{} to {} UTC", g.starts_at.format("%A %-d %B %Y, %H:%M"), g.ends_at().format("%H:%M"))
+}
+
+async fn availability_page(
+    state: &AppState,
+    me: &ParticipantUser,
+    csrf: &str,
+    error: Option<AppError>,
+) -> PageResult<(Status, Template)> {
+    let choices = focus_groups::availability(state, &me.participant).await?;
+    let booked = focus_groups::booking(state, &me.participant).await?;
+    let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
+    let errors: Vec<String> = error
+        .map(|e| match e.fields() {
+            Some(f) => f.messages().into_values().flatten().collect(),
+            None => vec![e.public_message()],
+        })
+        .unwrap_or_default();
+    let sessions: Vec<_> = choices
+        .iter()
+        .map(|c| {
+            context! {
+                id: c.group.id,
+                title: c.group.title.clone(),
+                when: when(&c.group),
+                starts_at: crate::domain::audit::format_at(&c.group.starts_at),
+                location: c.group.location.clone(),
+                chosen: c.chosen,
+            }
+        })
+        .collect();
+    Ok((
+        status,
+        Template::render(
+            "participant/availability",
+            context! {
+                study: study_context(me),
+                csrf,
+                sessions,
+                booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g), location: g.location.clone() }),
+                errors,
+            },
+        ),
+    ))
+}
+
+#[get("/participant/availability")]
+async fn availability(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+) -> PageResult<(Status, Template)> {
+    availability_page(state, &me, &csrf.0, None).await
+}
+
+#[post("/participant/availability", data = "<form>")]
+async fn availability_submit(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<AvailabilityForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    match focus_groups::set_availability(state, &me.participant, &form.0.slots).await {
+        Ok(_) => Ok(Ok(Redirect::to("/participant"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            Ok(Err(availability_page(state, &me, &csrf.0, Some(e)).await?))
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
 pub fn routes() -> Vec<rocket::Route> {
     routes![
+        availability,
+        availability_submit,
         link,
         portal,
         consent_page,

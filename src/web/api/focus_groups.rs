@@ -1,0 +1,446 @@
+//! Focus groups: scheduling and membership for coordinators, attendance and the
+//! session log for facilitators, and the participant's availability.
+
+use rocket::http::{ContentType, Status};
+use rocket::serde::json::Json;
+use rocket::{State, delete, get, post, put};
+
+use super::dto::{
+    AttendanceDto, AttendanceInput, AvailabilityDto, AvailabilityInput, ErrorBody, FacilitatorDto,
+    FocusGroupDto, FocusGroupInput, InvitationsQueuedDto, MemberDto, MemberInput, PlacementDto,
+    PlanDto, SessionLogDto, SessionLogInput, SlotDto, UnplacedDto,
+};
+use crate::domain::audit::format_at;
+use crate::domain::focus_group::{Member, SessionLog};
+use crate::error::AppError;
+use crate::service::AppState;
+use crate::service::focus_groups::{self, Choice, NewGroup, Session};
+use crate::web::errors::ApiResult;
+use crate::web::guards::{ParticipantUser, StaffUser};
+use crate::web::json::JsonBody;
+
+fn member_dto(m: Member) -> MemberDto {
+    MemberDto {
+        participant_code: m.code,
+        first_name: m.first_name,
+        attended: m.attended,
+        invited_at: m.invited_at.as_ref().map(format_at),
+    }
+}
+
+fn log_dto(l: SessionLog) -> SessionLogDto {
+    SessionLogDto {
+        actual_minutes: l.actual_minutes,
+        new_codes: l.new_codes,
+        notes: l.notes,
+        logged_at: format_at(&l.logged_at),
+    }
+}
+
+fn session_dto(s: Session) -> FocusGroupDto {
+    let g = s.group;
+    FocusGroupDto {
+        id: g.id,
+        starts_at: format_at(&g.starts_at),
+        ends_at: format_at(&g.ends_at()),
+        title: g.title,
+        duration_minutes: g.duration_minutes,
+        location: g.location,
+        facilitator: FacilitatorDto { email: g.facilitator_email, name: g.facilitator_name },
+        capacity: g.capacity,
+        sequence: g.sequence,
+        members: s.members.into_iter().map(member_dto).collect(),
+        available: s.available,
+        log: g.log.map(log_dto),
+    }
+}
+
+fn group_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/focus-groups", tag = "focus groups",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    request_body = FocusGroupInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The session", body = FocusGroupDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 410, description = "The study is suspended or closed", body = ErrorBody),
+        (status = 422, description = "A field was refused (the facilitator must be on the study's staff)", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/focus-groups", data = "<body>")]
+pub async fn create(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<FocusGroupInput>,
+) -> ApiResult<(Status, Json<FocusGroupDto>)> {
+    let b = body.0;
+    let s = focus_groups::create(
+        state,
+        &staff.0,
+        slug,
+        NewGroup {
+            title: &b.title,
+            starts_at: &b.starts_at,
+            duration_minutes: b.duration_minutes,
+            location: &b.location,
+            facilitator_email: &b.facilitator_email,
+            capacity: b.capacity,
+        },
+    )
+    .await?;
+    Ok((Status::Created, Json(session_dto(s))))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/focus-groups", tag = "focus groups",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Sessions in time order with their members (a facilitator sees their own)", body = Vec<FocusGroupDto>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/focus-groups")]
+pub async fn list(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<Vec<FocusGroupDto>>> {
+    let all = focus_groups::list(state, &staff.0, slug).await?;
+    Ok(Json(all.into_iter().map(session_dto).collect()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/focus-groups/{id}", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("id" = i64, Path, description = "The session's id"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The session with its members", body = FocusGroupDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
+        (status = 404, description = "No such session, or not yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/focus-groups/<id>", rank = 2)]
+pub async fn get(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    id: &str,
+) -> ApiResult<Json<FocusGroupDto>> {
+    let s = focus_groups::get(state, &staff.0, slug, group_id(id)?).await?;
+    Ok(Json(session_dto(s)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/focus-groups/plan", tag = "focus groups",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A proposed allocation from availability, strata and capacity; nothing is applied", body = PlanDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/focus-groups/plan")]
+pub async fn plan(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<PlanDto>> {
+    let p = focus_groups::plan(state, &staff.0, slug).await?;
+    Ok(Json(PlanDto {
+        placements: p
+            .placements
+            .into_iter()
+            .map(|x| PlacementDto {
+                participant_code: x.participant_code,
+                focus_group_id: x.focus_group_id,
+            })
+            .collect(),
+        unplaced: p
+            .unplaced
+            .into_iter()
+            .map(|x| UnplacedDto { participant_code: x.participant_code, reason: x.reason.into() })
+            .collect(),
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/focus-groups/{id}/members", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("id" = i64, Path, description = "The session's id"),
+    ),
+    request_body = MemberInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The participant is a member", body = MemberDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 409, description = "Not consented, withdrawn, in another session, the session is full, or its facilitator declared a conflict", body = ErrorBody),
+        (status = 422, description = "No participant with that code", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/focus-groups/<id>/members", data = "<body>")]
+pub async fn add_member(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    id: &str,
+    body: JsonBody<MemberInput>,
+) -> ApiResult<(Status, Json<MemberDto>)> {
+    let m =
+        focus_groups::add_member(state, &staff.0, slug, group_id(id)?, &body.0.participant_code)
+            .await?;
+    Ok((Status::Created, Json(member_dto(m))))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/studies/{slug}/focus-groups/{id}/members/{code}", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("id" = i64, Path, description = "The session's id"),
+        ("code" = String, Path, description = "The participant's code", example = "P001"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed; an invited member is sent a calendar cancellation"),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such session, or the participant is not in it", body = ErrorBody),
+        (status = 422, description = "No participant with that code", body = ErrorBody),
+    )
+)]
+#[delete("/studies/<slug>/focus-groups/<id>/members/<code>")]
+pub async fn remove_member(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    id: &str,
+    code: &str,
+) -> ApiResult<Status> {
+    focus_groups::remove_member(state, &staff.0, slug, group_id(id)?, code).await?;
+    Ok(Status::NoContent)
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/focus-groups/{id}/invitations", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("id" = i64, Path, description = "The session's id"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "One invitation per member queued with its .ics, and a reminder for the day before", body = InvitationsQueuedDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 409, description = "The session has started", body = ErrorBody),
+        (status = 410, description = "The study is suspended or closed", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/focus-groups/<id>/invitations")]
+pub async fn invitations(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    id: &str,
+) -> ApiResult<(Status, Json<InvitationsQueuedDto>)> {
+    let queued = focus_groups::invite(state, &staff.0, slug, group_id(id)?).await?;
+    Ok((Status::Accepted, Json(InvitationsQueuedDto { queued })))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/focus-groups/{id}/invite.ics", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("id" = i64, Path, description = "The session's id"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The session as an RFC 5545 calendar", content_type = "text/calendar", body = String),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
+        (status = 404, description = "No such session, or not yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/focus-groups/<id>/invite.ics")]
+pub async fn ics(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    id: &str,
+) -> ApiResult<(ContentType, String)> {
+    let text = focus_groups::ics(state, &staff.0, slug, group_id(id)?).await?;
+    Ok((ContentType::new("text", "calendar").with_params(("charset", "utf-8")), text))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/focus-groups/{id}/attendance", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("id" = i64, Path, description = "The session's id"),
+    ),
+    request_body = AttendanceInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Recorded", body = AttendanceDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
+        (status = 404, description = "No such session, or not yours", body = ErrorBody),
+        (status = 422, description = "No such participant, or not a member", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/focus-groups/<id>/attendance", data = "<body>")]
+pub async fn attendance(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    id: &str,
+    body: JsonBody<AttendanceInput>,
+) -> ApiResult<Json<AttendanceDto>> {
+    let b = body.0;
+    focus_groups::attendance(state, &staff.0, slug, group_id(id)?, &b.participant_code, b.attended)
+        .await?;
+    Ok(Json(AttendanceDto {
+        participant_code: b.participant_code.trim().into(),
+        attended: b.attended,
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/focus-groups/{id}/log", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("id" = i64, Path, description = "The session's id"),
+    ),
+    request_body = SessionLogInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Recorded (a later log replaces it); feeds the saturation chart", body = SessionLogDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
+        (status = 404, description = "No such session, or not yours", body = ErrorBody),
+        (status = 422, description = "A field was refused", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/focus-groups/<id>/log", data = "<body>")]
+pub async fn log(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    id: &str,
+    body: JsonBody<SessionLogInput>,
+) -> ApiResult<Json<SessionLogDto>> {
+    let b = body.0;
+    let l = focus_groups::log(
+        state,
+        &staff.0,
+        slug,
+        group_id(id)?,
+        b.actual_minutes,
+        b.new_codes,
+        &b.notes,
+    )
+    .await?;
+    Ok(Json(log_dto(l)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/focus-groups/conflicts", tag = "focus groups",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    request_body = MemberInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The conflict is recorded: you will not be given a session with this participant"),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        (status = 422, description = "No participant with that code", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/focus-groups/conflicts", data = "<body>")]
+pub async fn declare_conflict(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<MemberInput>,
+) -> ApiResult<Status> {
+    focus_groups::declare_conflict(state, &staff.0, slug, &body.0.participant_code).await?;
+    Ok(Status::Created)
+}
+
+fn availability_dto(choices: Vec<Choice>) -> AvailabilityDto {
+    AvailabilityDto {
+        slots: choices.iter().filter(|c| c.chosen).map(|c| c.group.id).collect(),
+        sessions: choices
+            .into_iter()
+            .map(|c| SlotDto {
+                id: c.group.id,
+                starts_at: format_at(&c.group.starts_at),
+                ends_at: format_at(&c.group.ends_at()),
+                title: c.group.title,
+                location: c.group.location,
+                chosen: c.chosen,
+            })
+            .collect(),
+    }
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/availability", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The sessions chosen and every upcoming session", body = AvailabilityDto),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+    )
+)]
+#[get("/participant/availability")]
+pub async fn my_availability(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<Json<AvailabilityDto>> {
+    Ok(Json(availability_dto(focus_groups::availability(state, &me.participant).await?)))
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/participant/availability", tag = "participants",
+    request_body = AvailabilityInput,
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "Saved (replaces the earlier choice)", body = AvailabilityDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 409, description = "Not consented yet, or withdrawn", body = ErrorBody),
+        (status = 422, description = "A slot is not an upcoming session of the study", body = ErrorBody),
+    )
+)]
+#[put("/participant/availability", data = "<body>")]
+pub async fn set_availability(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    body: JsonBody<AvailabilityInput>,
+) -> ApiResult<Json<AvailabilityDto>> {
+    let choices = focus_groups::set_availability(state, &me.participant, &body.0.slots).await?;
+    Ok(Json(availability_dto(choices)))
+}

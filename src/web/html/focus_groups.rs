@@ -1,0 +1,381 @@
+//! Focus groups for staff: the coordinator schedules sessions, looks at the
+//! planner's proposal, places participants and sends invitations; a facilitator
+//! opens the session sheet of their own sessions (members, consent items, a warning
+//! for anyone who did not agree to audio recording), records attendance and logs
+//! the session.
+
+use rocket::form::FromForm;
+use rocket::http::{ContentType, Header};
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect, Responder};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::{Template, context};
+
+use super::staff::outcome_on;
+use super::views::{StudyBanner, Viewer};
+use crate::domain::audit::format_at;
+use crate::domain::focus_group::FocusGroup;
+use crate::domain::policy::Capacity;
+use crate::error::AppError;
+use crate::service::AppState;
+use crate::service::focus_groups::{self, NewGroup, Session};
+use crate::web::errors::{PageError, PageResult};
+use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
+
+fn when(g: &FocusGroup) -> String {
+    format!("{} to {} UTC", g.starts_at.format("%a %-d %b %Y, %H:%M"), g.ends_at().format("%H:%M"))
+}
+
+fn session_view(s: &Session) -> serde_json::Value {
+    let g = &s.group;
+    serde_json::json!({
+        "id": g.id,
+        "title": g.title,
+        "when": when(g),
+        "location": g.location,
+        "facilitator": g.facilitator_name,
+        "facilitator_email": g.facilitator_email,
+        "capacity": g.capacity,
+        "available": s.available,
+        "members": s.members,
+        "full": s.members.len() >= usize::try_from(g.capacity).unwrap_or(0),
+        "log": g.log,
+    })
+}
+
+fn page_of(slug: &str) -> String {
+    format!("/staff/studies/{slug}/focus-groups")
+}
+
+fn group_id(raw: &str) -> Result<i64, PageError> {
+    raw.parse().map_err(|_| PageError(AppError::NotFound))
+}
+
+#[get("/staff/studies/<slug>/focus-groups?<plan>")]
+async fn page(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    plan: Option<bool>,
+) -> PageResult<Template> {
+    let user = &session.user;
+    let (study, capacity, sessions) = focus_groups::overview(state, user, slug).await?;
+    let coordinator = capacity == Capacity::Coordinator;
+    let proposal = match (plan, coordinator) {
+        (Some(true), true) => Some(focus_groups::plan(state, user, slug).await?),
+        _ => None,
+    };
+    let title_of = |id: i64| {
+        sessions
+            .iter()
+            .find(|s| s.group.id == id)
+            .map(|s| s.group.title.clone())
+            .unwrap_or_default()
+    };
+    let proposal = proposal.map(|p| {
+        context! {
+            placements: p.placements.iter().map(|x| (x.participant_code.clone(), x.focus_group_id, title_of(x.focus_group_id))).collect::<Vec<_>>(),
+            unplaced: p.unplaced.iter().map(|x| (x.participant_code.clone(), x.reason)).collect::<Vec<_>>(),
+        }
+    });
+    Ok(Template::render(
+        "staff/focus_groups",
+        context! {
+            viewer: Viewer::from(user),
+            csrf: csrf.0,
+            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
+            slug,
+            study: StudyBanner::from(&study),
+            coordinator,
+            sessions: sessions.iter().map(session_view).collect::<Vec<_>>(),
+            proposal,
+        },
+    ))
+}
+
+#[derive(FromForm)]
+struct ScheduleForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    title: String,
+    /// `YYYY-MM-DDTHH:MM` from a `datetime-local` input, read as UTC.
+    #[field(default = String::new())]
+    starts_at: String,
+    #[field(default = String::new())]
+    duration_minutes: String,
+    #[field(default = String::new())]
+    location: String,
+    #[field(default = String::new())]
+    facilitator_email: String,
+    #[field(default = String::new())]
+    capacity: String,
+}
+
+impl CsrfProtected for ScheduleForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// A number typed in a form; anything else becomes -1, which the domain refuses
+/// with the field's own message.
+fn number(raw: &str) -> i64 {
+    raw.trim().parse().unwrap_or(-1)
+}
+
+/// A `datetime-local` value (no zone) is taken as UTC; a full RFC 3339 time is kept.
+fn utc_time(raw: &str) -> String {
+    let raw = raw.trim();
+    match chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M") {
+        Ok(t) => t.and_utc().to_rfc3339(),
+        Err(_) => raw.to_string(),
+    }
+}
+
+#[post("/staff/studies/<slug>/focus-groups", data = "<form>")]
+async fn schedule(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    form: CsrfForm<ScheduleForm>,
+) -> PageResult<Flash<Redirect>> {
+    let f = form.0;
+    let starts_at = utc_time(&f.starts_at);
+    let result = focus_groups::create(
+        state,
+        &session.user,
+        slug,
+        NewGroup {
+            title: &f.title,
+            starts_at: &starts_at,
+            duration_minutes: number(&f.duration_minutes),
+            location: &f.location,
+            facilitator_email: &f.facilitator_email,
+            capacity: number(&f.capacity),
+        },
+    )
+    .await;
+    outcome_on(&page_of(slug), result, |s| format!("{} is scheduled.", s.group.title))
+}
+
+#[derive(FromForm)]
+struct CodeForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    participant_code: String,
+}
+
+impl CsrfProtected for CodeForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[post("/staff/studies/<slug>/focus-groups/<id>/members", data = "<form>")]
+async fn add_member(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    id: &str,
+    form: CsrfForm<CodeForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = focus_groups::add_member(
+        state,
+        &session.user,
+        slug,
+        group_id(id)?,
+        &form.0.participant_code,
+    )
+    .await;
+    outcome_on(&page_of(slug), result, |m| format!("{} is placed.", m.code))
+}
+
+#[post("/staff/studies/<slug>/focus-groups/<id>/members/<code>/remove", data = "<_form>")]
+async fn remove_member(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    id: &str,
+    code: &str,
+    _form: CsrfForm<super::staff::PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = focus_groups::remove_member(state, &session.user, slug, group_id(id)?, code).await;
+    outcome_on(&page_of(slug), result, |_| format!("{code} is no longer in this session."))
+}
+
+#[post("/staff/studies/<slug>/focus-groups/<id>/invitations", data = "<_form>")]
+async fn invite(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    id: &str,
+    _form: CsrfForm<super::staff::PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = focus_groups::invite(state, &session.user, slug, group_id(id)?).await;
+    outcome_on(&page_of(slug), result, |n| {
+        format!(
+            "{n} invitation(s) queued, each with its calendar file; reminders go the day before."
+        )
+    })
+}
+
+#[get("/staff/studies/<slug>/focus-groups/<id>/sheet")]
+async fn sheet(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    id: &str,
+) -> PageResult<Template> {
+    let user = &session.user;
+    let (study, s, rows) = focus_groups::sheet(state, user, slug, group_id(id)?).await?;
+    let warnings = rows.iter().filter(|r| r.declines_audio).count();
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            context! {
+                code: r.member.code.clone(),
+                first_name: r.member.first_name.clone(),
+                attended: r.member.attended,
+                declines_audio: r.declines_audio,
+                items: r.items.iter().map(|i| (i.text.clone(), i.agreed)).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
+    Ok(Template::render(
+        "staff/focus_group_sheet",
+        context! {
+            viewer: Viewer::from(user),
+            csrf: csrf.0,
+            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
+            slug,
+            study: StudyBanner::from(&study),
+            session: session_view(&s),
+            logged_at: s.group.log.as_ref().map(|l| format_at(&l.logged_at)),
+            rows,
+            warnings,
+        },
+    ))
+}
+
+#[derive(FromForm)]
+struct AttendanceForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    /// The codes of the members who came; every other member is recorded absent.
+    #[field(default = Vec::new())]
+    present: Vec<String>,
+}
+
+impl CsrfProtected for AttendanceForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[post("/staff/studies/<slug>/focus-groups/<id>/attendance", data = "<form>")]
+async fn attendance(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    id: &str,
+    form: CsrfForm<AttendanceForm>,
+) -> PageResult<Flash<Redirect>> {
+    let id = group_id(id)?;
+    let user = &session.user;
+    let members = focus_groups::get(state, user, slug, id).await?.members;
+    let mut result = Ok(0);
+    for m in &members {
+        let came = form.0.present.iter().any(|p| p == &m.code);
+        if let Err(e) = focus_groups::attendance(state, user, slug, id, &m.code, came).await {
+            result = Err(e);
+            break;
+        }
+        result = result.map(|n| n + usize::from(came));
+    }
+    let back = format!("/staff/studies/{slug}/focus-groups/{id}/sheet");
+    outcome_on(&back, result, |n| format!("Attendance saved: {n} of {} came.", members.len()))
+}
+
+#[derive(FromForm)]
+struct LogForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    actual_minutes: String,
+    #[field(default = String::new())]
+    new_codes: String,
+    #[field(default = String::new())]
+    notes: String,
+}
+
+impl CsrfProtected for LogForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[post("/staff/studies/<slug>/focus-groups/<id>/log", data = "<form>")]
+async fn log(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    id: &str,
+    form: CsrfForm<LogForm>,
+) -> PageResult<Flash<Redirect>> {
+    let id = group_id(id)?;
+    let f = form.0;
+    let result = focus_groups::log(
+        state,
+        &session.user,
+        slug,
+        id,
+        number(&f.actual_minutes),
+        number(&f.new_codes),
+        &f.notes,
+    )
+    .await;
+    let back = format!("/staff/studies/{slug}/focus-groups/{id}/sheet");
+    outcome_on(&back, result, |l| {
+        format!("Session logged: {} minutes, {} new codes.", l.actual_minutes, l.new_codes)
+    })
+}
+
+/// The session's calendar file, to save.
+struct Calendar {
+    name: String,
+    text: String,
+}
+
+impl<'r> Responder<'r, 'static> for Calendar {
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        let kind = ContentType::new("text", "calendar").with_params(("charset", "utf-8"));
+        let mut res = (kind, self.text).respond_to(req)?;
+        res.set_header(Header::new(
+            "Content-Disposition",
+            format!("attachment; filename=\"{}\"", self.name),
+        ));
+        Ok(res)
+    }
+}
+
+#[get("/staff/studies/<slug>/focus-groups/<id>/invite.ics")]
+async fn ics(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    id: &str,
+) -> PageResult<Calendar> {
+    let id = group_id(id)?;
+    let text = focus_groups::ics(state, &session.user, slug, id).await?;
+    Ok(Calendar { name: format!("{slug}-focus-group-{id}.ics"), text })
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![page, schedule, add_member, remove_member, invite, sheet, attendance, log, ics]
+}
