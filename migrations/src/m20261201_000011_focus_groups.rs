@@ -1,4 +1,5 @@
-//! Focus groups: sessions with a facilitator and a capacity, their members and
+//! Focus groups: sessions with a facilitator and a capacity (kept when cancelled,
+//! with the time of cancellation), their members and
 //! attendance, the participants' availability, conflicts a facilitator declares
 //! with a participant (someone they teach or know), and the post-session log that
 //! feeds the saturation chart.
@@ -40,6 +41,7 @@ enum FocusGroups {
     FacilitatorId,
     Capacity,
     Sequence,
+    CancelledAt,
     ActualMinutes,
     NewCodes,
     Notes,
@@ -114,6 +116,7 @@ impl MigrationTrait for Migration {
                     .col(big(FocusGroups::FacilitatorId))
                     .col(ColumnDef::new(FocusGroups::Capacity).integer().not_null())
                     .col(ColumnDef::new(FocusGroups::Sequence).integer().not_null().default(0))
+                    .col(at_or_null(FocusGroups::CancelledAt))
                     .col(ColumnDef::new(FocusGroups::ActualMinutes).integer().null())
                     .col(ColumnDef::new(FocusGroups::NewCodes).integer().null())
                     .col(ColumnDef::new(FocusGroups::Notes).text().null())

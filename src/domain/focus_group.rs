@@ -152,12 +152,27 @@ pub struct FocusGroup {
     pub capacity: i32,
     /// Raised at every reschedule, so calendars replace the event they hold.
     pub sequence: i32,
+    pub cancelled_at: Option<DateTime<Utc>>,
     pub log: Option<SessionLog>,
 }
 
 impl FocusGroup {
     pub fn ends_at(&self) -> DateTime<Utc> {
         self.starts_at + Duration::minutes(i64::from(self.duration_minutes))
+    }
+
+    /// Not cancelled and not started: open to availability and planning.
+    pub fn upcoming(&self, now: DateTime<Utc>) -> bool {
+        self.cancelled_at.is_none() && self.starts_at > now
+    }
+
+    /// Whether a change alters what members' calendars hold (time, length, place or
+    /// title), so that the event's SEQUENCE must rise and members be told.
+    pub fn calendar_changes(&self, draft: &FocusGroupDraft) -> bool {
+        self.starts_at != draft.starts_at
+            || self.duration_minutes != draft.duration_minutes
+            || self.location != draft.location
+            || self.title != draft.title
     }
 }
 
@@ -483,6 +498,7 @@ mod tests {
             facilitator_name: "Di Facil".into(),
             capacity: 8,
             sequence: 0,
+            cancelled_at: None,
             log: None,
         }
     }

@@ -231,3 +231,35 @@ pub fn focus_group_cancellation(
         }),
     }
 }
+
+/// The changed time or place of a session a member was invited to, with the
+/// updated calendar event (same UID, higher SEQUENCE).
+pub fn focus_group_update(
+    study: &Study,
+    to: &str,
+    first_name: &str,
+    group: &FocusGroup,
+    ics: String,
+) -> Message {
+    Message {
+        study_id: Some(study.id),
+        kind: "focus_group_update",
+        to: to.to_string(),
+        subject: format!("Changed: {} ({})", group.title, study.title),
+        body: format!(
+            "Dear {first_name},\n\nThe focus group you are invited to for the study \
+             \"{title}\" has changed. It is now:\n\n  {group}\n{session}\n\n\
+             The attached file updates the event in your calendar. If the new time does not \
+             suit you, please tell us; taking part is voluntary.\n{footer}",
+            title = study.title,
+            group = group.title,
+            session = session_lines(group),
+            footer = footer(study),
+        ),
+        attachment: Some(Attachment {
+            name: "invite.ics".into(),
+            content_type: "text/calendar; method=REQUEST; charset=UTF-8".into(),
+            bytes: ics.into_bytes(),
+        }),
+    }
+}

@@ -74,6 +74,13 @@ async fn session_for(
     Ok((study, group))
 }
 
+fn not_cancelled(group: &FocusGroup) -> AppResult<()> {
+    match group.cancelled_at {
+        Some(_) => Err(AppError::Conflict("This focus group was cancelled.".into())),
+        None => Ok(()),
+    }
+}
+
 fn uid_domain(state: &AppState) -> String {
     let url = state.config.public_link("");
     let host = url.split("://").nth(1).unwrap_or(&url);
@@ -106,18 +113,7 @@ pub async fn create(
             study.status
         )));
     }
-    let facilitator = store::studies::members(tx.conn(), study.id)
-        .await?
-        .into_iter()
-        .map(|(u, _)| u)
-        .find(|u| u.email == draft.facilitator_email.as_str() && u.active)
-        .ok_or_else(|| {
-            AppError::field(
-                "facilitator_email",
-                "not_staff",
-                "The facilitator must be a member of this study's staff (add them on the study's staff list first).",
-            )
-        })?;
+    let facilitator = facilitator(tx.conn(), &study, &draft).await?;
     let group =
         store::focus_groups::insert(tx.conn(), study.id, &draft, &facilitator, user.id, now)
             .await?;
@@ -136,6 +132,169 @@ pub async fn create(
     tx.commit().await?;
     tracing::info!(study = %study.slug, focus_group = group.id, "focus group scheduled");
     Ok(Session { group, members: Vec::new(), available: 0 })
+}
+
+/// The active staff member of the study a draft names as facilitator (422 on
+/// `facilitator_email` otherwise).
+async fn facilitator(db: &impl Conn, study: &Study, draft: &FocusGroupDraft) -> AppResult<User> {
+    store::studies::members(db, study.id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .find(|u| u.email == draft.facilitator_email.as_str() && u.active)
+        .ok_or_else(|| {
+            AppError::field(
+                "facilitator_email",
+                "not_staff",
+                "The facilitator must be a member of this study's staff (add them on the study's staff list first).",
+            )
+        })
+}
+
+/// Changes a session. A change of time, length, place or title raises the
+/// calendar SEQUENCE and sends every invited member the updated event (their
+/// reminder moves with it). Capacity cannot drop below the members placed, and a
+/// new facilitator must have declared no conflict with any of them (409).
+pub async fn reschedule(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    id: i64,
+    input: NewGroup<'_>,
+) -> AppResult<Session> {
+    let now = Utc::now();
+    let tx = state.db.begin_write().await?;
+    let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
+    not_cancelled(&group)?;
+    let draft = FocusGroupDraft::parse(
+        input.title,
+        input.starts_at,
+        input.duration_minutes,
+        input.location,
+        input.facilitator_email,
+        input.capacity,
+        now,
+    )?;
+    let lead = facilitator(tx.conn(), &study, &draft).await?;
+    let members = store::focus_groups::members(tx.conn(), &[group.id])
+        .await?
+        .remove(&group.id)
+        .unwrap_or_default();
+    if members.len() > usize::try_from(draft.capacity).unwrap_or(0) {
+        return Err(AppError::Conflict(format!(
+            "{} people are placed in this session; remove some before lowering its places to {}.",
+            members.len(),
+            draft.capacity
+        )));
+    }
+    for m in &members {
+        if store::focus_groups::has_conflict(tx.conn(), lead.id, m.participant_id).await? {
+            return Err(AppError::Conflict(format!(
+                "The new facilitator has declared a conflict with {}; move them first.",
+                m.code
+            )));
+        }
+    }
+    let changed = group.calendar_changes(&draft);
+    let sequence = if changed { group.sequence + 1 } else { group.sequence };
+    store::focus_groups::update(tx.conn(), group.id, &draft, lead.id, sequence).await?;
+    let updated = store::focus_groups::get(tx.conn(), study.id, group.id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let told = if changed {
+        tell_invited(state, tx.conn(), &study, &updated, &members, Method::Request, now).await?
+    } else {
+        0
+    };
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "focus_group.rescheduled", "focus_group", group.id)
+            .in_study(&study.slug)
+            .with(json!({
+                "starts_at": crate::domain::audit::format_at(&updated.starts_at),
+                "duration_minutes": updated.duration_minutes,
+                "capacity": updated.capacity,
+                "facilitator": lead.actor(),
+                "sequence": sequence,
+                "members_told": told,
+            })),
+    )
+    .await?;
+    let out = sessions(tx.conn(), vec![updated])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal("session vanished".into()))?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Cancels a session: it is kept for the record, invited members are sent a
+/// calendar cancellation and their reminders are withdrawn, and its members are
+/// free to be placed in another session.
+pub async fn cancel(state: &AppState, user: &User, slug: &str, id: i64) -> AppResult<Session> {
+    let now = Utc::now();
+    let tx = state.db.begin_write().await?;
+    let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
+    not_cancelled(&group)?;
+    let members = store::focus_groups::members(tx.conn(), &[group.id])
+        .await?
+        .remove(&group.id)
+        .unwrap_or_default();
+    let sequence = group.sequence + 1;
+    store::focus_groups::cancel(tx.conn(), group.id, sequence, now).await?;
+    let cancelled = FocusGroup { sequence, cancelled_at: Some(now), ..group };
+    let told =
+        tell_invited(state, tx.conn(), &study, &cancelled, &members, Method::Cancel, now).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "focus_group.cancelled", "focus_group", cancelled.id)
+            .in_study(&study.slug)
+            .with(json!({"members": members.len(), "members_told": told, "sequence": sequence})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Session { group: cancelled, members, available: 0 })
+}
+
+/// Sends each invited member the session's calendar again — updated (`Request`)
+/// with a new reminder, or cancelled (`Cancel`) with their reminder withdrawn.
+/// Returns how many were told.
+async fn tell_invited(
+    state: &AppState,
+    db: &impl Conn,
+    study: &Study,
+    group: &FocusGroup,
+    members: &[Member],
+    method: Method,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let mut told = 0;
+    for m in members.iter().filter(|m| m.invited_at.is_some()) {
+        let Some((name, email)) = store::participants::contact(db, m.participant_id).await? else {
+            continue;
+        };
+        let first = focus_group::first_name(&name);
+        let ics = calendar(state, study, group, Some((&name, &email)), method);
+        store::outbox::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, &email).await?;
+        let message = match method {
+            Method::Cancel => compose::focus_group_cancellation(study, &email, &first, group, ics),
+            Method::Request | Method::Publish => {
+                if let Some(due) = focus_group::reminder_due(group.starts_at, now) {
+                    store::outbox::insert_due(
+                        db,
+                        &compose::focus_group_reminder(study, &email, &first, group),
+                        now,
+                        due,
+                    )
+                    .await?;
+                }
+                compose::focus_group_update(study, &email, &first, group, ics)
+            }
+        };
+        crate::mail::enqueue(db, &message).await?;
+        told += 1;
+    }
+    Ok(told)
 }
 
 /// The sessions a staff member may see: all of the study's for coordinators, their
@@ -197,14 +356,11 @@ pub async fn plan(state: &AppState, user: &User, slug: &str) -> AppResult<Plan> 
     let (study, capacity) = visible(db, user, slug).await?;
     require_coordinator(capacity)?;
     let now = Utc::now();
-    let groups: Vec<FocusGroup> = store::focus_groups::of_study(db, study.id, None)
-        .await?
-        .into_iter()
-        .filter(|g| g.starts_at > now)
-        .collect();
-    let all_groups: Vec<i64> =
-        store::focus_groups::of_study(db, study.id, None).await?.iter().map(|g| g.id).collect();
-    let members = store::focus_groups::members(db, &all_groups).await?;
+    let all_groups = store::focus_groups::of_study(db, study.id, None).await?;
+    let held: Vec<i64> =
+        all_groups.iter().filter(|g| g.cancelled_at.is_none()).map(|g| g.id).collect();
+    let members = store::focus_groups::members(db, &held).await?;
+    let groups: Vec<FocusGroup> = all_groups.into_iter().filter(|g| g.upcoming(now)).collect();
     let placed: BTreeSet<i64> = members.values().flatten().map(|m| m.participant_id).collect();
     let people = store::focus_groups::consented(db, study.id).await?;
     let stratum_of: BTreeMap<i64, Option<String>> =
@@ -266,6 +422,7 @@ pub async fn add_member(
 ) -> AppResult<Member> {
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
+    not_cancelled(&group)?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
     let standing = match (&participant.withdrawal, &participant.code) {
         (Some(_), _) => Standing::Withdrawn,
@@ -319,33 +476,15 @@ pub async fn remove_member(
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
-    let invited = store::focus_groups::members(tx.conn(), &[group.id])
+    let member = store::focus_groups::members(tx.conn(), &[group.id])
         .await?
         .remove(&group.id)
         .unwrap_or_default()
         .into_iter()
         .find(|m| m.participant_id == participant.id)
-        .ok_or(AppError::NotFound)?
-        .invited_at
-        .is_some();
+        .ok_or(AppError::NotFound)?;
     store::focus_groups::remove_member(tx.conn(), group.id, participant.id).await?;
-    if invited
-        && let Some((name, email)) = store::participants::contact(tx.conn(), participant.id).await?
-    {
-        store::outbox::cancel_queued(tx.conn(), study.id, FOCUS_GROUP_REMINDER, &email).await?;
-        let ics = calendar(state, &study, &group, Some((&name, &email)), Method::Cancel);
-        crate::mail::enqueue(
-            tx.conn(),
-            &compose::focus_group_cancellation(
-                &study,
-                &email,
-                &focus_group::first_name(&name),
-                &group,
-                ics,
-            ),
-        )
-        .await?;
-    }
+    tell_invited(state, tx.conn(), &study, &group, &[member], Method::Cancel, Utc::now()).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(user.actor(), "focus_group.member_removed", "focus_group", group.id)
@@ -400,6 +539,7 @@ pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
             study.status
         )));
     }
+    not_cancelled(&group)?;
     let now = Utc::now();
     if group.starts_at <= now {
         return Err(AppError::Conflict("This focus group has started already.".into()));
@@ -457,6 +597,7 @@ pub async fn attendance(
 ) -> AppResult<()> {
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, false, false).await?;
+    not_cancelled(&group)?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
     if !store::focus_groups::set_attendance(tx.conn(), group.id, participant.id, attended).await? {
         return Err(AppError::field(
@@ -488,6 +629,7 @@ pub async fn log(
 ) -> AppResult<SessionLog> {
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, false, false).await?;
+    not_cancelled(&group)?;
     let log = SessionLog::parse(actual_minutes, new_codes, notes, Utc::now())?;
     store::focus_groups::set_log(tx.conn(), group.id, &log).await?;
     audit::record(
@@ -559,7 +701,7 @@ async fn upcoming(db: &impl Conn, study_id: i64, now: DateTime<Utc>) -> AppResul
     Ok(store::focus_groups::of_study(db, study_id, None)
         .await?
         .into_iter()
-        .filter(|g| g.starts_at > now)
+        .filter(|g| g.upcoming(now))
         .collect())
 }
 
@@ -633,7 +775,11 @@ pub async fn steps(state: &AppState, participant: &Participant) -> AppResult<Vec
 /// The report's figures: the focus-group section, and how many participants were
 /// scheduled and attended (for the enrolment section).
 pub async fn figures(db: &impl Conn, study_id: i64) -> AppResult<(FocusGroups, i64, i64)> {
-    let groups = store::focus_groups::of_study(db, study_id, None).await?;
+    let groups: Vec<FocusGroup> = store::focus_groups::of_study(db, study_id, None)
+        .await?
+        .into_iter()
+        .filter(|g| g.cancelled_at.is_none())
+        .collect();
     let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
     let members = store::focus_groups::members(db, &ids).await?;
     let all: Vec<&Member> = members.values().flatten().collect();

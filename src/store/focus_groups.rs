@@ -41,6 +41,7 @@ fn to_domain(m: focus_groups::Model, facilitator: Option<&users::Model>) -> Focu
         facilitator_name: facilitator.map(|u| u.name.clone()).unwrap_or_default(),
         capacity: m.capacity,
         sequence: m.sequence,
+        cancelled_at: m.cancelled_at,
         log,
     }
 }
@@ -83,6 +84,7 @@ pub async fn insert(
         facilitator_id: Set(facilitator.id),
         capacity: Set(draft.capacity),
         sequence: Set(0),
+        cancelled_at: Set(None),
         actual_minutes: Set(None),
         new_codes: Set(None),
         notes: Set(None),
@@ -182,20 +184,77 @@ pub async fn member_count(db: &impl Conn, group_id: i64) -> Result<u64, AppError
         .await?)
 }
 
-/// The session of this study a participant is a member of, if any.
+/// The session of this study a participant is a member of, if any (cancelled
+/// sessions do not count: their members are free to join another).
 pub async fn group_of(
     db: &impl Conn,
     study_id: i64,
     participant_id: i64,
 ) -> Result<Option<FocusGroup>, AppError> {
-    let Some(row) = focus_group_members::Entity::find()
+    let groups: Vec<i64> = focus_group_members::Entity::find()
         .filter(focus_group_members::Column::ParticipantId.eq(participant_id))
+        .select_only()
+        .column(focus_group_members::Column::FocusGroupId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let row = focus_groups::Entity::find()
+        .filter(focus_groups::Column::Id.is_in(groups))
+        .filter(focus_groups::Column::StudyId.eq(study_id))
+        .filter(focus_groups::Column::CancelledAt.is_null())
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    get(db, study_id, row.focus_group_id, false).await
+        .await?;
+    match row {
+        Some(m) => Ok(with_facilitators(db, vec![m]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// Changes a session's time, place, title, facilitator or capacity; `sequence` is
+/// the calendar SEQUENCE it now has.
+pub async fn update(
+    db: &impl Conn,
+    id: i64,
+    draft: &FocusGroupDraft,
+    facilitator_id: i64,
+    sequence: i32,
+) -> Result<(), AppError> {
+    focus_groups::ActiveModel {
+        id: Set(id),
+        title: Set(draft.title.clone()),
+        starts_at: Set(draft.starts_at),
+        duration_minutes: Set(draft.duration_minutes),
+        location: Set(draft.location.clone()),
+        facilitator_id: Set(facilitator_id),
+        capacity: Set(draft.capacity),
+        sequence: Set(sequence),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks a session cancelled (it is kept, with its members, for the record).
+pub async fn cancel(
+    db: &impl Conn,
+    id: i64,
+    sequence: i32,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    focus_groups::ActiveModel {
+        id: Set(id),
+        sequence: Set(sequence),
+        cancelled_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    availability::Entity::delete_many()
+        .filter(availability::Column::FocusGroupId.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn add_member(
@@ -239,6 +298,7 @@ pub async fn leave_upcoming(
 ) -> Result<Vec<i64>, AppError> {
     let upcoming: Vec<i64> = focus_groups::Entity::find()
         .filter(focus_groups::Column::StartsAt.gt(now))
+        .filter(focus_groups::Column::CancelledAt.is_null())
         .select_only()
         .column(focus_groups::Column::Id)
         .into_tuple()

@@ -39,6 +39,7 @@ fn kind(raw: &str) -> &'static str {
         "focus_group_invitation" => "focus_group_invitation",
         "focus_group_reminder" => "focus_group_reminder",
         "focus_group_cancellation" => "focus_group_cancellation",
+        "focus_group_update" => "focus_group_update",
         _ => "other",
     }
 }

@@ -558,6 +558,15 @@ db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {
     let (_, html) = page(&app, "/staff/studies/study-one/focus-groups").await;
     assert!(html.contains("invitation(s) queued"), "{html}");
     assert!(html.contains(&yes_code));
+    assert!(html.contains(&format!("value=\"{when}\"")), "the change form is filled in: {html}");
+    post_form(
+        &app,
+        &format!("/staff/studies/study-one/focus-groups/{g}"),
+        format!("csrf_token={csrf}&title=Evening+group&starts_at={when}&duration_minutes=60&location=Room+3&facilitator_email=fac%40example.org&capacity=6"),
+    )
+    .await;
+    let (_, html) = page(&app, "/staff/studies/study-one/focus-groups").await;
+    assert!(html.contains("Evening group is changed") && html.contains("Room 3"), "{html}");
     sign_out(&app).await;
 
     assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
@@ -611,4 +620,108 @@ db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {
             .any(|e| e["action"] == "focus_group.sheet_viewed"),
         "reading consent decisions on the sheet is audited"
     );
+});
+
+db_test!(rescheduling_and_cancelling_tell_invited_members, |app| {
+    let s = recruiting_study(&app).await;
+    let g = schedule(&app, &s, "Focus group 1", 3, 2).await;
+    let other = schedule(&app, &s, "Focus group 2", 6, 8).await;
+    let a = consented(&app, &s, "a@example.org").await;
+    let b = consented(&app, &s, "b@example.org").await;
+    let (acode, bcode) = (code_of(&app, &a).await, code_of(&app, &b).await);
+    add(&app, &s, g, &acode).await;
+    add(&app, &s, g, &bcode).await;
+    app.post_json(&format!("{FG}/{g}/invitations"), Some(&s.coord), json!({})).await;
+
+    let mut body = session("Focus group 1", 5, "fac@example.org", 1);
+    let (status, v) = app.put_json(&format!("{FG}/{g}"), Some(&s.coord), body.clone()).await;
+    assert_eq!(status, Status::Conflict, "two members do not fit one place: {v}");
+    body["capacity"] = json!(8);
+    body["starts_at"] = json!("not a time");
+    let (status, v) = app.put_json(&format!("{FG}/{g}"), Some(&s.coord), body.clone()).await;
+    assert_eq!((status, fields(&v)), (Status::UnprocessableEntity, vec!["starts_at".to_string()]));
+    body["starts_at"] = json!(iso(5));
+    assert_eq!(
+        app.put_json(&format!("{FG}/{g}"), Some(&s.fac), body.clone()).await.0,
+        Status::Forbidden
+    );
+    let (status, v) = app.put_json(&format!("{FG}/{g}"), Some(&s.coord), body.clone()).await;
+    assert_eq!(status, Status::Ok, "{v}");
+    assert_eq!(v["sequence"], 1, "a new time raises the SEQUENCE");
+    let (_, kind, bytes) = app.get_bytes(&format!("{FG}/{g}/invite.ics"), &s.coord).await;
+    assert!(kind.starts_with("text/calendar"));
+    assert!(String::from_utf8_lossy(&bytes).contains("SEQUENCE:1\r\n"));
+    let (_, mail) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
+    let count = |kind: &str, status: &str| {
+        mail.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["kind"] == kind && m["status"] == status)
+            .count()
+    };
+    assert_eq!(
+        count("focus_group_update", "queued"),
+        2,
+        "each invited member gets the update: {mail}"
+    );
+    assert_eq!(count("focus_group_reminder", "queued"), 2, "one live reminder each");
+    assert_eq!(count("focus_group_reminder", "cancelled"), 2, "the old reminders are withdrawn");
+    let (_, v) = app.put_json(&format!("{FG}/{g}"), Some(&s.coord), body.clone()).await;
+    assert_eq!(v["sequence"], 1, "saving the same time again changes nothing");
+
+    let (status, v) = app.post_json(&format!("{FG}/{g}/cancel"), Some(&s.coord), json!({})).await;
+    assert_eq!(status, Status::Ok, "{v}");
+    assert!(v["cancelled_at"].is_string());
+    assert_eq!(
+        app.post_json(&format!("{FG}/{g}/cancel"), Some(&s.coord), json!({})).await.0,
+        Status::Conflict
+    );
+    let (_, mail) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
+    let cancels: Vec<&Value> = mail
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["kind"] == "focus_group_cancellation")
+        .collect();
+    assert_eq!(cancels.len(), 2);
+    assert!(
+        !mail
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["kind"] == "focus_group_reminder" && m["status"] == "queued"),
+        "no reminder is left for a cancelled session"
+    );
+    let stored = crate::store::outbox::recent(app.db.conn(), None, 50).await.expect("outbox");
+    let ics = stored
+        .iter()
+        .find(|m| m.message.kind == "focus_group_cancellation")
+        .and_then(|m| m.message.attachment.clone())
+        .map(|a| String::from_utf8_lossy(&a.bytes).to_string())
+        .unwrap_or_default();
+    assert!(
+        ics.contains("METHOD:CANCEL\r\n")
+            && ics.contains("SEQUENCE:2\r\n")
+            && ics.contains(&format!("UID:focus-group-{g}@")),
+        "{ics}"
+    );
+    assert_eq!(
+        add(&app, &s, g, &acode).await.0,
+        Status::Conflict,
+        "a cancelled session takes nobody"
+    );
+    assert_eq!(
+        add(&app, &s, other, &acode).await.0,
+        Status::Created,
+        "its members are free to join another"
+    );
+    let (_, avail) = app.get_json("/api/v1/participant/availability", Some(&b)).await;
+    assert_eq!(
+        avail["sessions"].as_array().map(Vec::len),
+        Some(1),
+        "only the live session is offered: {avail}"
+    );
+    let (_, report) = app.get_json(&format!("{STUDY}/report"), Some(&s.coord)).await;
+    assert_eq!(report["focus_groups"]["count"], 1, "a cancelled session is not counted");
+    assert_eq!(report["enrolment"]["scheduled"], 1);
 });

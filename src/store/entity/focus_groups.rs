@@ -13,6 +13,7 @@ pub struct Model {
     pub facilitator_id: i64,
     pub capacity: i32,
     pub sequence: i32,
+    pub cancelled_at: Option<DateTimeUtc>,
     pub actual_minutes: Option<i32>,
     pub new_codes: Option<i32>,
     pub notes: Option<String>,

@@ -902,6 +902,8 @@ pub struct FocusGroupDto {
     pub capacity: i32,
     /// Raised at every reschedule (the calendar's SEQUENCE).
     pub sequence: i32,
+    /// Set when the session was cancelled (it is kept for the record).
+    pub cancelled_at: Option<String>,
     pub members: Vec<MemberDto>,
     /// How many participants said they can attend.
     pub available: usize,

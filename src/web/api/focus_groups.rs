@@ -49,6 +49,7 @@ fn session_dto(s: Session) -> FocusGroupDto {
         facilitator: FacilitatorDto { email: g.facilitator_email, name: g.facilitator_name },
         capacity: g.capacity,
         sequence: g.sequence,
+        cancelled_at: g.cancelled_at.as_ref().map(format_at),
         members: s.members.into_iter().map(member_dto).collect(),
         available: s.available,
         log: g.log.map(log_dto),
@@ -81,21 +82,7 @@ pub async fn create(
     slug: &str,
     body: JsonBody<FocusGroupInput>,
 ) -> ApiResult<(Status, Json<FocusGroupDto>)> {
-    let b = body.0;
-    let s = focus_groups::create(
-        state,
-        &staff.0,
-        slug,
-        NewGroup {
-            title: &b.title,
-            starts_at: &b.starts_at,
-            duration_minutes: b.duration_minutes,
-            location: &b.location,
-            facilitator_email: &b.facilitator_email,
-            capacity: b.capacity,
-        },
-    )
-    .await?;
+    let s = focus_groups::create(state, &staff.0, slug, new_group(&body.0)).await?;
     Ok((Status::Created, Json(session_dto(s))))
 }
 
@@ -118,6 +105,74 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<FocusGroupDto>>> {
     let all = focus_groups::list(state, &staff.0, slug).await?;
     Ok(Json(all.into_iter().map(session_dto).collect()))
+}
+
+fn new_group(b: &FocusGroupInput) -> NewGroup<'_> {
+    NewGroup {
+        title: &b.title,
+        starts_at: &b.starts_at,
+        duration_minutes: b.duration_minutes,
+        location: &b.location,
+        facilitator_email: &b.facilitator_email,
+        capacity: b.capacity,
+    }
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/studies/{slug}/focus-groups/{id}", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("id" = i64, Path, description = "The session's id"),
+    ),
+    request_body = FocusGroupInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The session; a new time, length, place or title raises its SEQUENCE and sends invited members the updated event", body = FocusGroupDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 409, description = "Cancelled, fewer places than members, or the new facilitator declared a conflict with a member", body = ErrorBody),
+        (status = 422, description = "A field was refused", body = ErrorBody),
+    )
+)]
+#[put("/studies/<slug>/focus-groups/<id>", data = "<body>")]
+pub async fn reschedule(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    id: &str,
+    body: JsonBody<FocusGroupInput>,
+) -> ApiResult<Json<FocusGroupDto>> {
+    let s =
+        focus_groups::reschedule(state, &staff.0, slug, group_id(id)?, new_group(&body.0)).await?;
+    Ok(Json(session_dto(s)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/focus-groups/{id}/cancel", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("id" = i64, Path, description = "The session's id"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Cancelled and kept for the record; invited members are sent METHOD:CANCEL and their reminders withdrawn", body = FocusGroupDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 409, description = "Cancelled already", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/focus-groups/<id>/cancel")]
+pub async fn cancel(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    id: &str,
+) -> ApiResult<Json<FocusGroupDto>> {
+    let s = focus_groups::cancel(state, &staff.0, slug, group_id(id)?).await?;
+    Ok(Json(session_dto(s)))
 }
 
 #[utoipa::path(

@@ -100,6 +100,8 @@ api![
     focus_groups::create,
     focus_groups::list,
     focus_groups::get,
+    focus_groups::reschedule,
+    focus_groups::cancel,
     focus_groups::plan,
     focus_groups::add_member,
     focus_groups::remove_member,

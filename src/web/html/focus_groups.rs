@@ -40,6 +40,9 @@ fn session_view(s: &Session) -> serde_json::Value {
         "members": s.members,
         "full": s.members.len() >= usize::try_from(g.capacity).unwrap_or(0),
         "log": g.log,
+        "cancelled": g.cancelled_at.is_some(),
+        "starts_local": g.starts_at.format("%Y-%m-%dT%H:%M").to_string(),
+        "duration_minutes": g.duration_minutes,
     })
 }
 
@@ -159,6 +162,53 @@ async fn schedule(
     )
     .await;
     outcome_on(&page_of(slug), result, |s| format!("{} is scheduled.", s.group.title))
+}
+
+#[post("/staff/studies/<slug>/focus-groups/<id>", data = "<form>")]
+async fn reschedule(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    id: &str,
+    form: CsrfForm<ScheduleForm>,
+) -> PageResult<Flash<Redirect>> {
+    let f = form.0;
+    let starts_at = utc_time(&f.starts_at);
+    let result = focus_groups::reschedule(
+        state,
+        &session.user,
+        slug,
+        group_id(id)?,
+        NewGroup {
+            title: &f.title,
+            starts_at: &starts_at,
+            duration_minutes: number(&f.duration_minutes),
+            location: &f.location,
+            facilitator_email: &f.facilitator_email,
+            capacity: number(&f.capacity),
+        },
+    )
+    .await;
+    outcome_on(&page_of(slug), result, |s| {
+        format!("{} is changed; invited members are sent the updated event.", s.group.title)
+    })
+}
+
+#[post("/staff/studies/<slug>/focus-groups/<id>/cancel", data = "<_form>")]
+async fn cancel(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    id: &str,
+    _form: CsrfForm<super::staff::PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = focus_groups::cancel(state, &session.user, slug, group_id(id)?).await;
+    outcome_on(&page_of(slug), result, |s| {
+        format!(
+            "{} is cancelled; invited members are told and their reminders withdrawn.",
+            s.group.title
+        )
+    })
 }
 
 #[derive(FromForm)]
@@ -377,5 +427,17 @@ async fn ics(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![page, schedule, add_member, remove_member, invite, sheet, attendance, log, ics]
+    routes![
+        page,
+        schedule,
+        reschedule,
+        cancel,
+        add_member,
+        remove_member,
+        invite,
+        sheet,
+        attendance,
+        log,
+        ics
+    ]
 }
