@@ -59,7 +59,11 @@ impl FocusGroupDraft {
     ) -> Result<FocusGroupDraft, FieldErrors> {
         let mut errors = FieldErrors::new();
         let title = errors.take("title", required_text(title, "Title", 200));
-        let starts = errors.take("starts_at", parse_time(starts_at, "Start time"));
+        // Kept to the microsecond, as the database stores it, so that an unchanged
+        // time compares equal to the stored one.
+        let starts = errors
+            .take("starts_at", parse_time(starts_at, "Start time"))
+            .map(super::audit::storable);
         if let Some(s) = starts
             && s <= now
         {

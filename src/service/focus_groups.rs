@@ -424,6 +424,7 @@ pub async fn add_member(
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     not_cancelled(&group)?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
+    store::focus_groups::lock_participant(tx.conn(), participant.id).await?;
     let standing = match (&participant.withdrawal, &participant.code) {
         (Some(_), _) => Standing::Withdrawn,
         (None, Some(_)) => Standing::Consented,

@@ -177,6 +177,13 @@ pub async fn members(
     Ok(out)
 }
 
+/// Locks a participant's row for the rest of the transaction (`FOR UPDATE` on
+/// PostgreSQL), so two sessions cannot take the same person at once.
+pub async fn lock_participant(db: &impl Conn, participant_id: i64) -> Result<(), AppError> {
+    participants::Entity::find_by_id(participant_id).lock_exclusive().one(db).await?;
+    Ok(())
+}
+
 pub async fn member_count(db: &impl Conn, group_id: i64) -> Result<u64, AppError> {
     Ok(focus_group_members::Entity::find()
         .filter(focus_group_members::Column::FocusGroupId.eq(group_id))

@@ -725,3 +725,24 @@ db_test!(rescheduling_and_cancelling_tell_invited_members, |app| {
     assert_eq!(report["focus_groups"]["count"], 1, "a cancelled session is not counted");
     assert_eq!(report["enrolment"]["scheduled"], 1);
 });
+
+db_test!(one_person_is_never_placed_in_two_sessions_at_once, |app| {
+    let s = recruiting_study(&app).await;
+    let mut groups = Vec::new();
+    for n in 0..4 {
+        groups.push(schedule(&app, &s, &format!("Focus group {n}"), 3 + n, 8).await);
+    }
+    let t = consented(&app, &s, "a@example.org").await;
+    let code = code_of(&app, &t).await;
+    let results = join_all(groups.iter().map(|g| add(&app, &s, *g, &code))).await;
+    let created = results.iter().filter(|r| r.0 == Status::Created).count();
+    assert_eq!(created, 1, "{results:?}");
+    let (_, list) = app.get_json(FG, Some(&s.coord)).await;
+    let placements: usize = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| g["members"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(placements, 1);
+});
