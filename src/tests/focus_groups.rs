@@ -360,6 +360,12 @@ db_test!(invitations_calendar_attendance_and_log, |app| {
     assert_eq!(report["focus_groups"]["new_codes"], json!([14]));
     assert_eq!(report["enrolment"]["scheduled"], 2);
     assert_eq!(report["enrolment"]["attended"], 1);
+    let (status, _, csv) = app.get_bytes(&format!("{STUDY}/report.csv"), &s.coord).await;
+    assert_eq!(status, Status::Ok);
+    let csv = String::from_utf8_lossy(&csv);
+    assert!(csv.contains("focus_groups,,saturation,session_1,new_codes,14"), "codes are never suppressed: {csv}");
+    assert!(csv.contains("focus_groups,,saturation,session_1,minutes,52"), "{csv}");
+    assert!(csv.contains("enrolment,,funnel,scheduled,count,<5"), "people are: {csv}");
 
     // Withdrawing leaves the session and cancels the pending reminder.
     app.post_json("/api/v1/participant/withdraw", Some(&b), json!({"scope": "future_only"})).await;
