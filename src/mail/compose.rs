@@ -140,126 +140,88 @@ fn session_lines(group: &FocusGroup) -> String {
     )
 }
 
-/// An invitation to one focus group, to one member, with the calendar file.
-pub fn focus_group_invitation(
-    study: &Study,
-    to: &str,
-    first_name: &str,
-    group: &FocusGroup,
-    ics: String,
-) -> Message {
-    Message {
-        study_id: Some(study.id),
-        kind: "focus_group_invitation",
-        to: to.to_string(),
-        subject: format!("Invitation: {} ({})", group.title, study.title),
-        body: format!(
-            "Dear {first_name},\n\nThank you for offering to join a focus group for the study \
-             \"{title}\". You are invited to:\n\n  {group}\n{session}\n\n\
-             The attached calendar file adds it to your calendar. We will remind you the day \
-             before. If you can no longer come, or no longer wish to take part, tell us or \
-             withdraw from your page; you do not need to give a reason.\n{footer}",
-            title = study.title,
-            group = group.title,
-            session = session_lines(group),
-            footer = footer(study),
-        ),
-        attachment: Some(Attachment {
-            name: "invite.ics".into(),
-            content_type: "text/calendar; method=REQUEST; charset=UTF-8".into(),
-            bytes: ics.into_bytes(),
-        }),
-    }
+/// Why a member of a focus group is written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionNotice {
+    /// The invitation, with the calendar event (`METHOD:REQUEST`).
+    Invitation,
+    /// The session's time, length, place or title changed: the updated event.
+    Update,
+    /// The member is no longer expected (removed, or the session cancelled):
+    /// `METHOD:CANCEL`.
+    Cancellation,
+    /// The server's reminder the day before; no attachment.
+    Reminder,
 }
 
-/// The reminder the server sends a member the day before their session.
-pub fn focus_group_reminder(
-    study: &Study,
-    to: &str,
-    first_name: &str,
-    group: &FocusGroup,
-) -> Message {
-    Message {
-        study_id: Some(study.id),
-        kind: FOCUS_GROUP_REMINDER,
-        to: to.to_string(),
-        subject: format!("Reminder: {} tomorrow ({})", group.title, study.title),
-        body: format!(
-            "Dear {first_name},\n\nA reminder that your focus group for the study \"{title}\" \
-             is coming up:\n\n  {group}\n{session}\n\n\
-             If you can no longer come, please let us know. Taking part is voluntary.\n{footer}",
-            title = study.title,
-            group = group.title,
-            session = session_lines(group),
-            footer = footer(study),
-        ),
-        attachment: None,
+impl SessionNotice {
+    /// The outbox kind, by which (for reminders) a queued message is withdrawn.
+    pub fn kind(self) -> &'static str {
+        match self {
+            SessionNotice::Invitation => "focus_group_invitation",
+            SessionNotice::Update => "focus_group_update",
+            SessionNotice::Cancellation => "focus_group_cancellation",
+            SessionNotice::Reminder => FOCUS_GROUP_REMINDER,
+        }
     }
 }
 
 /// The kind of the reminder message, by which a queued reminder is cancelled.
 pub const FOCUS_GROUP_REMINDER: &str = "focus_group_reminder";
 
-/// Tells a member they are no longer expected at a session, with the calendar
-/// cancellation.
-pub fn focus_group_cancellation(
+/// A message to one member of a focus group — never a shared list — with the
+/// session's calendar file when `ics` is given.
+pub fn focus_group(
     study: &Study,
     to: &str,
     first_name: &str,
     group: &FocusGroup,
-    ics: String,
+    notice: SessionNotice,
+    ics: Option<String>,
 ) -> Message {
+    let (subject, intro, outro) = match notice {
+        SessionNotice::Invitation => (
+            "Invitation",
+            "Thank you for offering to join a focus group for the study \"{title}\". You are invited to:",
+            "The attached calendar file adds it to your calendar. We will remind you the day \
+             before. If you can no longer come, or no longer wish to take part, tell us or \
+             withdraw from your page; you do not need to give a reason.",
+        ),
+        SessionNotice::Update => (
+            "Changed",
+            "The focus group you are invited to for the study \"{title}\" has changed. It is now:",
+            "The attached file updates the event in your calendar. If the new time does not \
+             suit you, please tell us; taking part is voluntary.",
+        ),
+        SessionNotice::Cancellation => (
+            "Cancelled",
+            "You are no longer booked for this focus group of the study \"{title}\":",
+            "The attached file removes it from your calendar. If this is unexpected, please \
+             contact us.",
+        ),
+        SessionNotice::Reminder => (
+            "Reminder",
+            "A reminder that your focus group for the study \"{title}\" is coming up:",
+            "If you can no longer come, please let us know. Taking part is voluntary.",
+        ),
+    };
+    let method = if notice == SessionNotice::Cancellation { "CANCEL" } else { "REQUEST" };
     Message {
         study_id: Some(study.id),
-        kind: "focus_group_cancellation",
+        kind: notice.kind(),
         to: to.to_string(),
-        subject: format!("Cancelled: {} ({})", group.title, study.title),
+        subject: format!("{subject}: {} ({})", group.title, study.title),
         body: format!(
-            "Dear {first_name},\n\nYou are no longer booked for this focus group of the study \
-             \"{title}\":\n\n  {group}\n{session}\n\n\
-             The attached file removes it from your calendar. If this is unexpected, please \
-             contact us.\n{footer}",
-            title = study.title,
+            "Dear {first_name},\n\n{intro}\n\n  {group}\n{session}\n\n{outro}\n{footer}",
+            intro = intro.replace("{title}", &study.title),
             group = group.title,
             session = session_lines(group),
             footer = footer(study),
         ),
-        attachment: Some(Attachment {
-            name: "cancel.ics".into(),
-            content_type: "text/calendar; method=CANCEL; charset=UTF-8".into(),
-            bytes: ics.into_bytes(),
-        }),
-    }
-}
-
-/// The changed time or place of a session a member was invited to, with the
-/// updated calendar event (same UID, higher SEQUENCE).
-pub fn focus_group_update(
-    study: &Study,
-    to: &str,
-    first_name: &str,
-    group: &FocusGroup,
-    ics: String,
-) -> Message {
-    Message {
-        study_id: Some(study.id),
-        kind: "focus_group_update",
-        to: to.to_string(),
-        subject: format!("Changed: {} ({})", group.title, study.title),
-        body: format!(
-            "Dear {first_name},\n\nThe focus group you are invited to for the study \
-             \"{title}\" has changed. It is now:\n\n  {group}\n{session}\n\n\
-             The attached file updates the event in your calendar. If the new time does not \
-             suit you, please tell us; taking part is voluntary.\n{footer}",
-            title = study.title,
-            group = group.title,
-            session = session_lines(group),
-            footer = footer(study),
-        ),
-        attachment: Some(Attachment {
-            name: "invite.ics".into(),
-            content_type: "text/calendar; method=REQUEST; charset=UTF-8".into(),
-            bytes: ics.into_bytes(),
+        attachment: ics.map(|text| Attachment {
+            name: if method == "CANCEL" { "cancel.ics" } else { "invite.ics" }.into(),
+            content_type: format!("text/calendar; method={method}; charset=UTF-8"),
+            bytes: text.into_bytes(),
         }),
     }
 }

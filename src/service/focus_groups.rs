@@ -24,7 +24,7 @@ use crate::domain::report::FocusGroups;
 use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
-use crate::mail::compose::{self, FOCUS_GROUP_REMINDER};
+use crate::mail::compose::{self, FOCUS_GROUP_REMINDER, SessionNotice};
 use crate::store::{self, Conn};
 
 /// What a coordinator asks for, as received.
@@ -35,6 +35,20 @@ pub struct NewGroup<'a> {
     pub location: &'a str,
     pub facilitator_email: &'a str,
     pub capacity: i64,
+}
+
+impl NewGroup<'_> {
+    fn draft(&self, now: DateTime<Utc>) -> Result<FocusGroupDraft, crate::domain::FieldErrors> {
+        FocusGroupDraft::parse(
+            self.title,
+            self.starts_at,
+            self.duration_minutes,
+            self.location,
+            self.facilitator_email,
+            self.capacity,
+            now,
+        )
+    }
 }
 
 /// A session with its members and how many participants said they can attend it.
@@ -98,15 +112,7 @@ pub async fn create(
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
-    let draft = FocusGroupDraft::parse(
-        input.title,
-        input.starts_at,
-        input.duration_minutes,
-        input.location,
-        input.facilitator_email,
-        input.capacity,
-        now,
-    )?;
+    let draft = input.draft(now)?;
     if matches!(study.status, StudyStatus::Closed | StudyStatus::Suspended) {
         return Err(AppError::Gone(format!(
             "The study is {}; no focus groups can be scheduled.",
@@ -166,15 +172,7 @@ pub async fn reschedule(
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     not_cancelled(&group)?;
-    let draft = FocusGroupDraft::parse(
-        input.title,
-        input.starts_at,
-        input.duration_minutes,
-        input.location,
-        input.facilitator_email,
-        input.capacity,
-        now,
-    )?;
+    let draft = input.draft(now)?;
     let lead = facilitator(tx.conn(), &study, &draft).await?;
     let members = store::focus_groups::members(tx.conn(), &[group.id])
         .await?
@@ -256,6 +254,25 @@ pub async fn cancel(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
     Ok(Session { group: cancelled, members, available: 0 })
 }
 
+/// Replaces a member's pending reminder with one due the day before `group`
+/// starts (none when that moment has passed).
+async fn remind(
+    db: &impl Conn,
+    study: &Study,
+    group: &FocusGroup,
+    email: &str,
+    first_name: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    store::outbox::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, email).await?;
+    if let Some(due) = focus_group::reminder_due(group.starts_at, now) {
+        let reminder =
+            compose::focus_group(study, email, first_name, group, SessionNotice::Reminder, None);
+        store::outbox::insert_due(db, &reminder, now, due).await?;
+    }
+    Ok(())
+}
+
 /// Sends each invited member the session's calendar again — updated (`Request`)
 /// with a new reminder, or cancelled (`Cancel`) with their reminder withdrawn.
 /// Returns how many were told.
@@ -275,22 +292,17 @@ async fn tell_invited(
         };
         let first = focus_group::first_name(&name);
         let ics = calendar(state, study, group, Some((&name, &email)), method);
-        store::outbox::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, &email).await?;
-        let message = match method {
-            Method::Cancel => compose::focus_group_cancellation(study, &email, &first, group, ics),
+        let notice = match method {
+            Method::Cancel => {
+                store::outbox::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, &email).await?;
+                SessionNotice::Cancellation
+            }
             Method::Request | Method::Publish => {
-                if let Some(due) = focus_group::reminder_due(group.starts_at, now) {
-                    store::outbox::insert_due(
-                        db,
-                        &compose::focus_group_reminder(study, &email, &first, group),
-                        now,
-                        due,
-                    )
-                    .await?;
-                }
-                compose::focus_group_update(study, &email, &first, group, ics)
+                remind(db, study, group, &email, &first, now).await?;
+                SessionNotice::Update
             }
         };
+        let message = compose::focus_group(study, &email, &first, group, notice, Some(ics));
         crate::mail::enqueue(db, &message).await?;
         told += 1;
     }
@@ -557,21 +569,16 @@ pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
         };
         let first = focus_group::first_name(&name);
         let ics = calendar(state, &study, &group, Some((&name, &email)), Method::Request);
-        crate::mail::enqueue(
-            tx.conn(),
-            &compose::focus_group_invitation(&study, &email, &first, &group, ics),
-        )
-        .await?;
-        store::outbox::cancel_queued(tx.conn(), study.id, FOCUS_GROUP_REMINDER, &email).await?;
-        if let Some(due) = focus_group::reminder_due(group.starts_at, now) {
-            store::outbox::insert_due(
-                tx.conn(),
-                &compose::focus_group_reminder(&study, &email, &first, &group),
-                now,
-                due,
-            )
-            .await?;
-        }
+        let invitation = compose::focus_group(
+            &study,
+            &email,
+            &first,
+            &group,
+            SessionNotice::Invitation,
+            Some(ics),
+        );
+        crate::mail::enqueue(tx.conn(), &invitation).await?;
+        remind(tx.conn(), &study, &group, &email, &first, now).await?;
         store::focus_groups::mark_invited(tx.conn(), group.id, m.participant_id, now).await?;
         queued += 1;
     }
@@ -587,35 +594,65 @@ pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
     Ok(queued)
 }
 
-/// Records whether a member came.
+/// Attendance as a facilitator records it.
+#[derive(Debug, Clone, Copy)]
+pub enum Attendance<'a> {
+    /// One member came or did not (422 on `participant_code` for a non-member).
+    One { code: &'a str, attended: bool },
+    /// The register of the whole session: these codes came, every other member
+    /// did not.
+    Roll { present: &'a [String] },
+}
+
+/// Records attendance in one transaction, each mark an audit event. Returns how
+/// many of the marks say the member came.
 pub async fn attendance(
     state: &AppState,
     user: &User,
     slug: &str,
     id: i64,
-    code: &str,
-    attended: bool,
-) -> AppResult<()> {
+    marks: Attendance<'_>,
+) -> AppResult<usize> {
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, false, false).await?;
     not_cancelled(&group)?;
-    let participant = participant_by_code(tx.conn(), &study, code).await?;
-    if !store::focus_groups::set_attendance(tx.conn(), group.id, participant.id, attended).await? {
-        return Err(AppError::field(
-            "participant_code",
-            "not_a_member",
-            "That participant is not a member of this focus group.",
-        ));
+    let marks: Vec<(Participant, bool)> = match marks {
+        Attendance::One { code, attended } => {
+            vec![(participant_by_code(tx.conn(), &study, code).await?, attended)]
+        }
+        Attendance::Roll { present } => {
+            let members = store::focus_groups::members(tx.conn(), &[group.id])
+                .await?
+                .remove(&group.id)
+                .unwrap_or_default();
+            let mut out = Vec::new();
+            for m in members {
+                let came = present.contains(&m.code);
+                out.push((participant_by_code(tx.conn(), &study, &m.code).await?, came));
+            }
+            out
+        }
+    };
+    for (participant, attended) in &marks {
+        if !store::focus_groups::set_attendance(tx.conn(), group.id, participant.id, *attended)
+            .await?
+        {
+            return Err(AppError::field(
+                "participant_code",
+                "not_a_member",
+                "That participant is not a member of this focus group.",
+            ));
+        }
+        audit::record(
+            tx.conn(),
+            NewEvent::new(user.actor(), "focus_group.attendance", "focus_group", group.id)
+                .in_study(&study.slug)
+                .with(json!({"participant_code": participant.code, "attended": attended})),
+        )
+        .await?;
     }
-    audit::record(
-        tx.conn(),
-        NewEvent::new(user.actor(), "focus_group.attendance", "focus_group", group.id)
-            .in_study(&study.slug)
-            .with(json!({"participant_code": participant.code, "attended": attended})),
-    )
-    .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(marks.iter().filter(|(_, came)| *came).count())
 }
 
 /// Records the post-session log (a second log replaces the first).

@@ -363,7 +363,10 @@ db_test!(invitations_calendar_attendance_and_log, |app| {
     let (status, _, csv) = app.get_bytes(&format!("{STUDY}/report.csv"), &s.coord).await;
     assert_eq!(status, Status::Ok);
     let csv = String::from_utf8_lossy(&csv);
-    assert!(csv.contains("focus_groups,,saturation,session_1,new_codes,14"), "codes are never suppressed: {csv}");
+    assert!(
+        csv.contains("focus_groups,,saturation,session_1,new_codes,14"),
+        "codes are never suppressed: {csv}"
+    );
     assert!(csv.contains("focus_groups,,saturation,session_1,minutes,52"), "{csv}");
     assert!(csv.contains("enrolment,,funnel,scheduled,count,<5"), "people are: {csv}");
 
@@ -593,6 +596,9 @@ db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {
         format!("csrf_token={csrf}&present={yes_code}"),
     )
     .await;
+    let (_, html) = page(&app, &format!("/staff/studies/study-one/focus-groups/{g}/sheet")).await;
+    assert!(html.contains("Attendance saved: 1 came."), "{html}");
+    assert!(html.contains(&format!("value=\"{yes_code}\" checked")), "who came stays ticked");
     post_form(
         &app,
         &format!("/staff/studies/study-one/focus-groups/{g}/log"),

@@ -14,7 +14,7 @@ use crate::domain::audit::format_at;
 use crate::domain::focus_group::{Member, SessionLog};
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::focus_groups::{self, Choice, NewGroup, Session};
+use crate::service::focus_groups::{self, Attendance, Choice, NewGroup, Session};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
@@ -373,8 +373,8 @@ pub async fn attendance(
     body: JsonBody<AttendanceInput>,
 ) -> ApiResult<Json<AttendanceDto>> {
     let b = body.0;
-    focus_groups::attendance(state, &staff.0, slug, group_id(id)?, &b.participant_code, b.attended)
-        .await?;
+    let marks = Attendance::One { code: &b.participant_code, attended: b.attended };
+    focus_groups::attendance(state, &staff.0, slug, group_id(id)?, marks).await?;
     Ok(Json(AttendanceDto {
         participant_code: b.participant_code.trim().into(),
         attended: b.attended,

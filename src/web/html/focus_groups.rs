@@ -18,7 +18,7 @@ use crate::domain::focus_group::FocusGroup;
 use crate::domain::policy::Capacity;
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::focus_groups::{self, NewGroup, Session};
+use crate::service::focus_groups::{self, Attendance, NewGroup, Session};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
 
@@ -123,6 +123,24 @@ impl CsrfProtected for ScheduleForm {
     }
 }
 
+impl ScheduleForm {
+    /// The form with a `datetime-local` start read as UTC.
+    fn in_utc(self) -> Self {
+        Self { starts_at: utc_time(&self.starts_at), ..self }
+    }
+
+    fn group(&self) -> NewGroup<'_> {
+        NewGroup {
+            title: &self.title,
+            starts_at: &self.starts_at,
+            duration_minutes: number(&self.duration_minutes),
+            location: &self.location,
+            facilitator_email: &self.facilitator_email,
+            capacity: number(&self.capacity),
+        }
+    }
+}
+
 /// A number typed in a form; anything else becomes -1, which the domain refuses
 /// with the field's own message.
 fn number(raw: &str) -> i64 {
@@ -145,22 +163,8 @@ async fn schedule(
     slug: &str,
     form: CsrfForm<ScheduleForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let f = form.0;
-    let starts_at = utc_time(&f.starts_at);
-    let result = focus_groups::create(
-        state,
-        &session.user,
-        slug,
-        NewGroup {
-            title: &f.title,
-            starts_at: &starts_at,
-            duration_minutes: number(&f.duration_minutes),
-            location: &f.location,
-            facilitator_email: &f.facilitator_email,
-            capacity: number(&f.capacity),
-        },
-    )
-    .await;
+    let f = form.0.in_utc();
+    let result = focus_groups::create(state, &session.user, slug, f.group()).await;
     outcome_on(&page_of(slug), result, |s| format!("{} is scheduled.", s.group.title))
 }
 
@@ -172,23 +176,9 @@ async fn reschedule(
     id: &str,
     form: CsrfForm<ScheduleForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let f = form.0;
-    let starts_at = utc_time(&f.starts_at);
-    let result = focus_groups::reschedule(
-        state,
-        &session.user,
-        slug,
-        group_id(id)?,
-        NewGroup {
-            title: &f.title,
-            starts_at: &starts_at,
-            duration_minutes: number(&f.duration_minutes),
-            location: &f.location,
-            facilitator_email: &f.facilitator_email,
-            capacity: number(&f.capacity),
-        },
-    )
-    .await;
+    let f = form.0.in_utc();
+    let result =
+        focus_groups::reschedule(state, &session.user, slug, group_id(id)?, f.group()).await;
     outcome_on(&page_of(slug), result, |s| {
         format!("{} is changed; invited members are sent the updated event.", s.group.title)
     })
@@ -337,19 +327,10 @@ async fn attendance(
     form: CsrfForm<AttendanceForm>,
 ) -> PageResult<Flash<Redirect>> {
     let id = group_id(id)?;
-    let user = &session.user;
-    let members = focus_groups::get(state, user, slug, id).await?.members;
-    let mut result = Ok(0);
-    for m in &members {
-        let came = form.0.present.iter().any(|p| p == &m.code);
-        if let Err(e) = focus_groups::attendance(state, user, slug, id, &m.code, came).await {
-            result = Err(e);
-            break;
-        }
-        result = result.map(|n| n + usize::from(came));
-    }
+    let roll = Attendance::Roll { present: &form.0.present };
+    let result = focus_groups::attendance(state, &session.user, slug, id, roll).await;
     let back = format!("/staff/studies/{slug}/focus-groups/{id}/sheet");
-    outcome_on(&back, result, |n| format!("Attendance saved: {n} of {} came.", members.len()))
+    outcome_on(&back, result, |n| format!("Attendance saved: {n} came."))
 }
 
 #[derive(FromForm)]
