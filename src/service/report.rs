@@ -49,6 +49,31 @@ pub(crate) async fn compute(
     study: &Study,
     by: Option<&str>,
 ) -> AppResult<Report> {
+    let forms = forms(state, db, study.id).await?;
+    compute_with(db, study, &forms, by).await
+}
+
+/// Every questionnaire attached to the study with its definition.
+async fn forms(
+    state: &AppState,
+    db: &impl Conn,
+    study_id: i64,
+) -> AppResult<Vec<(Instrument, Arc<FormDefinition>)>> {
+    let mut forms = Vec::new();
+    for instrument in store::questionnaires::instruments(db, study_id).await? {
+        let definition = super::questionnaires::definition_of(state, db, &instrument).await?;
+        forms.push((instrument, definition));
+    }
+    Ok(forms)
+}
+
+/// The report over forms already loaded.
+async fn compute_with(
+    db: &impl Conn,
+    study: &Study,
+    forms: &[(Instrument, Arc<FormDefinition>)],
+    by: Option<&str>,
+) -> AppResult<Report> {
     let ads = store::recruitment::ads_of(db, study.id).await?;
     let ad_funnel = store::recruitment::funnel(db, study.id, By::Ad).await?;
     let by_ad: Vec<AdRow> = ads
@@ -109,19 +134,14 @@ pub(crate) async fn compute(
         attended,
     };
 
-    let mut forms = Vec::new();
-    for instrument in store::questionnaires::instruments(db, study.id).await? {
-        let definition = super::questionnaires::definition_of(state, db, &instrument).await?;
-        forms.push((instrument, definition));
-    }
     let crosstab = match by {
-        Some(key) => Some(crosstab(db, study.id, &forms, key).await?),
+        Some(key) => Some(crosstab(db, study.id, forms, key).await?),
         None => None,
     };
-    let (questions, respondents) = statistics(db, study.id, &forms, None).await?;
+    let (questions, respondents) = statistics(db, study.id, forms, None).await?;
     let mut instruments = Vec::new();
     let mut question_order = BTreeMap::new();
-    for (instrument, definition) in &forms {
+    for (instrument, definition) in forms {
         let total = respondents.get(&instrument.key).copied().unwrap_or(0);
         question_order.insert(
             instrument.key.clone(),
@@ -166,30 +186,48 @@ fn groupable(q: &Question) -> bool {
     matches!(q.kind, QuestionType::SingleChoice | QuestionType::YesNo | QuestionType::Integer)
 }
 
-/// The screening questions the study's report can be broken down by (`?by=`), as
-/// `(key, question)`, for its coordinators.
-pub async fn by_options(
-    state: &AppState,
-    user: &User,
-    slug: &str,
-) -> AppResult<Vec<(String, String)>> {
-    let db = state.db.conn();
+/// The screening questions a report over `forms` can be broken down by
+/// (`?by=`), as `(key, label)`.
+fn groupable_questions(forms: &[(Instrument, Arc<FormDefinition>)]) -> Vec<(String, String)> {
+    forms
+        .iter()
+        .filter(|(i, _)| i.stage == Stage::Screening)
+        .flat_map(|(_, d)| d.questions.iter().filter(|q| groupable(q)))
+        .map(|q| (q.key.clone(), q.label.clone()))
+        .collect()
+}
+
+/// What the coordinator's report page shows, read in one snapshot: the study, the
+/// published report, the questions it can be broken down by, and each table's
+/// chart as SVG (`charts[section][table]`).
+pub struct Page {
+    pub study: Study,
+    pub published: Published,
+    pub by_options: Vec<(String, String)>,
+    pub charts: Vec<Vec<Option<String>>>,
+}
+
+pub async fn page(state: &AppState, user: &User, slug: &str, by: Option<&str>) -> AppResult<Page> {
+    let snapshot = state.db.begin_snapshot().await?;
+    let db = snapshot.conn();
     let (study, capacity) = visible(db, user, slug).await?;
     require_coordinator(capacity)?;
-    let mut out = Vec::new();
-    for instrument in store::questionnaires::instruments(db, study.id).await? {
-        if instrument.stage == Stage::Screening {
-            let definition = super::questionnaires::definition_of(state, db, &instrument).await?;
-            out.extend(
-                definition
-                    .questions
-                    .iter()
-                    .filter(|q| groupable(q))
-                    .map(|q| (q.key.clone(), q.label.clone())),
-            );
+    let forms = forms(state, db, study.id).await?;
+    let report = compute_with(db, &study, &forms, by).await?;
+    snapshot.finish().await?;
+    let published = publish(&report, report.suppressed_below);
+    let mut charts = Vec::new();
+    for section in &published.sections {
+        let mut row = Vec::new();
+        for table in &section.tables {
+            row.push(match &table.chart {
+                Some(chart) => Some(crate::report::charts::svg(chart).map_err(AppError::Internal)?),
+                None => None,
+            });
         }
+        charts.push(row);
     }
-    Ok(out)
+    Ok(Page { study, published, by_options: groupable_questions(&forms), charts })
 }
 
 /// The groups of `?by=KEY`: one per possible answer to that question of the
@@ -204,9 +242,7 @@ async fn crosstab(
     let groupable = |q: &&Question| groupable(q);
     let found = screening.and_then(|(i, d)| d.question(key).filter(groupable).map(|q| (i, q)));
     let Some((instrument, question)) = found else {
-        let offered: Vec<&str> = screening
-            .map(|(_, d)| d.questions.iter().filter(groupable).map(|q| q.key.as_str()).collect())
-            .unwrap_or_default();
+        let offered: Vec<String> = groupable_questions(forms).into_iter().map(|(k, _)| k).collect();
         let message = if offered.is_empty() {
             "The study has no screening question to group by.".to_string()
         } else {

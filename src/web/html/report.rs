@@ -44,23 +44,22 @@ async fn page(
 ) -> PageResult<Template> {
     let user = &session.user;
     let by = by.filter(|b| !b.is_empty());
-    let (study, _) = studies::get(state, user, slug).await?;
-    let options = report::by_options(state, user, slug).await?;
-    let published = report::published(state, user, slug, by).await?;
-    let mut sections = Vec::new();
-    for section in &published.sections {
-        let mut tables = Vec::new();
-        for table in &section.tables {
-            let svg = match &table.chart {
-                Some(chart) => Some(
-                    crate::report::charts::svg(chart).map_err(crate::error::AppError::Internal)?,
-                ),
-                None => None,
-            };
-            tables.push(TableView { table, svg });
-        }
-        sections.push(SectionView { section, tables });
-    }
+    let page = report::page(state, user, slug, by).await?;
+    let sections: Vec<SectionView<'_>> = page
+        .published
+        .sections
+        .iter()
+        .zip(&page.charts)
+        .map(|(section, charts)| SectionView {
+            section,
+            tables: section
+                .tables
+                .iter()
+                .zip(charts)
+                .map(|(table, svg)| TableView { table, svg: svg.clone() })
+                .collect(),
+        })
+        .collect();
     let query = by.map(|b| format!("?by={b}")).unwrap_or_default();
     Ok(Template::render(
         "staff/report",
@@ -69,10 +68,10 @@ async fn page(
             csrf: csrf.0,
             flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
             slug,
-            study: StudyBanner::from(&study),
-            report: &published,
+            study: StudyBanner::from(&page.study),
+            report: &page.published,
             sections,
-            options,
+            options: &page.by_options,
             by,
             query,
         },
