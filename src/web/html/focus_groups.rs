@@ -5,14 +5,14 @@
 //! the session.
 
 use rocket::form::FromForm;
-use rocket::http::{ContentType, Header};
+use rocket::http::ContentType;
 use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect, Responder};
+use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
 use super::staff::outcome_on;
-use super::views::{StudyBanner, Viewer};
+use super::views::{Download, StudyBanner, Viewer};
 use crate::domain::audit::format_at;
 use crate::domain::focus_group::FocusGroup;
 use crate::domain::policy::Capacity;
@@ -377,34 +377,17 @@ async fn log(
     })
 }
 
-/// The session's calendar file, to save.
-struct Calendar {
-    name: String,
-    text: String,
-}
-
-impl<'r> Responder<'r, 'static> for Calendar {
-    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
-        let kind = ContentType::new("text", "calendar").with_params(("charset", "utf-8"));
-        let mut res = (kind, self.text).respond_to(req)?;
-        res.set_header(Header::new(
-            "Content-Disposition",
-            format!("attachment; filename=\"{}\"", self.name),
-        ));
-        Ok(res)
-    }
-}
-
 #[get("/staff/studies/<slug>/focus-groups/<id>/invite.ics")]
 async fn ics(
     state: &State<AppState>,
     session: SessionUser,
     slug: &str,
     id: &str,
-) -> PageResult<Calendar> {
+) -> PageResult<Download> {
     let id = group_id(id)?;
     let text = focus_groups::ics(state, &session.user, slug, id).await?;
-    Ok(Calendar { name: format!("{slug}-focus-group-{id}.ics"), text })
+    let kind = ContentType::new("text", "calendar").with_params(("charset", "utf-8"));
+    Ok(Download::new(kind, format!("{slug}-focus-group-{id}.ics"), text.into_bytes()))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

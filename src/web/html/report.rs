@@ -4,15 +4,15 @@
 //! session. Downloads are the same audited exports as the JSON API's.
 
 use rocket::form::FromForm;
-use rocket::http::{ContentType, Header};
+use rocket::http::ContentType;
 use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect, Responder};
+use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 use serde::Serialize;
 
 use super::staff::outcome_on;
-use super::views::{StudyBanner, Viewer};
+use super::views::{Download, StudyBanner, Viewer};
 use crate::domain::publish::{Section, Table};
 use crate::service::report::{Export, Output};
 use crate::service::studies::SettingsChange;
@@ -116,30 +116,12 @@ async fn threshold(
     })
 }
 
-/// A file to save, named after the study.
-pub struct Download {
-    kind: ContentType,
-    name: String,
-    bytes: Vec<u8>,
-}
-
-impl<'r> Responder<'r, 'static> for Download {
-    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
-        let mut res = (self.kind, self.bytes).respond_to(req)?;
-        res.set_header(Header::new(
-            "Content-Disposition",
-            format!("attachment; filename=\"{}\"", self.name),
-        ));
-        Ok(res)
-    }
-}
-
 fn file(slug: &str, name: &str, kind: ContentType, bytes: Vec<u8>) -> Download {
-    Download { kind, name: format!("{slug}-{name}"), bytes }
+    Download::new(kind, format!("{slug}-{name}"), bytes)
 }
 
 fn export(kind: ContentType, name: &str, text: String) -> Download {
-    Download { kind, name: name.to_string(), bytes: text.into_bytes() }
+    Download::new(kind, name.to_string(), text.into_bytes())
 }
 
 #[get("/staff/studies/<slug>/report/<name>?<by>", rank = 2)]

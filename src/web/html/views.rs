@@ -1,5 +1,7 @@
 //! Typed contexts for templates: pages get these, never database rows.
 
+use rocket::http::{ContentType, Header};
+use rocket::response::Responder;
 use serde::Serialize;
 
 use crate::domain::policy::Capacity;
@@ -185,6 +187,30 @@ pub fn blocks(markdown: &str) -> Vec<Block> {
     }
     flush(&mut out, &mut paragraph);
     out
+}
+
+/// A file to save (`Content-Disposition: attachment`) under `name`.
+pub struct Download {
+    kind: ContentType,
+    name: String,
+    bytes: Vec<u8>,
+}
+
+impl Download {
+    pub fn new(kind: ContentType, name: String, bytes: Vec<u8>) -> Self {
+        Self { kind, name, bytes }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Download {
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        let mut res = (self.kind, self.bytes).respond_to(req)?;
+        res.set_header(Header::new(
+            "Content-Disposition",
+            format!("attachment; filename=\"{}\"", self.name),
+        ));
+        Ok(res)
+    }
 }
 
 #[cfg(test)]
