@@ -125,6 +125,107 @@ pub fn number_cell(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{n:.0}") } else { n.to_string() }
 }
 
+/// One stored answer of a counted participant, as the export reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportAnswer {
+    pub code: String,
+    pub instrument: String,
+    pub version: u32,
+    pub question: String,
+    pub choice: Option<String>,
+    pub text: Option<String>,
+    pub number: Option<f64>,
+    pub flag: Option<bool>,
+}
+
+/// `codebook.csv`: a header, the two fixed columns, then one line per column.
+pub fn codebook_lines(cols: &[Column]) -> Vec<Vec<String>> {
+    let mut lines = vec![
+        ["column", "questionnaire", "version", "question", "type", "label", "values"]
+            .map(String::from)
+            .to_vec(),
+        ["participant_code", "", "", "", "text", "Participant code given at consent", ""]
+            .map(String::from)
+            .to_vec(),
+        [
+            "form_versions",
+            "",
+            "",
+            "",
+            "text",
+            "Questionnaire versions the answers were given against",
+            "key=version; …",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for c in cols {
+        let kind = match c.choice {
+            Some(_) => "multi_choice (0/1)".to_string(),
+            None => c.kind.as_str().to_string(),
+        };
+        lines.push(vec![
+            c.name.clone(),
+            c.instrument.clone(),
+            c.version.to_string(),
+            c.question.clone(),
+            kind,
+            c.label.clone(),
+            c.values.clone(),
+        ]);
+    }
+    lines
+}
+
+/// `export.csv`: a header, then one line per participant code in `codes` with the
+/// questionnaire versions they answered and a cell per column. A multiple choice's
+/// 0/1 columns are empty for someone who did not answer that questionnaire.
+pub fn answer_lines(
+    cols: &[Column],
+    codes: &[String],
+    answers: &[ExportAnswer],
+) -> Vec<Vec<String>> {
+    let mut header = vec!["participant_code".to_string(), "form_versions".to_string()];
+    header.extend(cols.iter().map(|c| c.name.clone()));
+    let mut lines = vec![header];
+    let mut by_code: std::collections::BTreeMap<&str, Vec<&ExportAnswer>> =
+        std::collections::BTreeMap::new();
+    for a in answers {
+        by_code.entry(a.code.as_str()).or_default().push(a);
+    }
+    for code in codes {
+        let mine = by_code.remove(code.as_str()).unwrap_or_default();
+        let answered: std::collections::BTreeSet<(&str, u32)> =
+            mine.iter().map(|a| (a.instrument.as_str(), a.version)).collect();
+        let versions = answered.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>();
+        let mut cells = vec![code.clone(), versions.join("; ")];
+        for c in cols {
+            let here: Vec<&&ExportAnswer> = mine
+                .iter()
+                .filter(|a| a.question == c.question && a.instrument == c.instrument)
+                .collect();
+            let took_part = answered.iter().any(|(k, _)| *k == c.instrument);
+            let cell = match (&c.choice, here.first()) {
+                (Some(choice), _) if took_part => {
+                    let chosen = here.iter().any(|a| a.choice.as_deref() == Some(choice.as_str()));
+                    if chosen { "1" } else { "0" }.to_string()
+                }
+                (Some(_), _) | (None, None) => String::new(),
+                (None, Some(a)) => match (&a.choice, &a.text, a.number, a.flag) {
+                    (Some(choice), _, _, _) => choice.clone(),
+                    (_, Some(text), _, _) => text_cell(text),
+                    (_, _, Some(n), _) => number_cell(n),
+                    (_, _, _, Some(b)) => if b { "1" } else { "0" }.to_string(),
+                    _ => String::new(),
+                },
+            };
+            cells.push(cell);
+        }
+        lines.push(cells);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +256,39 @@ mod tests {
         assert_eq!(text_cell("fine"), "fine");
         assert_eq!(number_cell(22.0), "22");
         assert_eq!(number_cell(2.5), "2.5");
+    }
+
+    #[test]
+    fn answer_lines_fill_one_row_per_code() {
+        let mut used = q("used", "multi_choice");
+        used.choices = Some("platforms".into());
+        let def = build(form(vec![q("age", "integer"), used]), "a".into())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let cols = columns(&[&def]);
+        let answer =
+            |code: &str, question: &str, choice: Option<&str>, number: Option<f64>| ExportAnswer {
+                code: code.into(),
+                instrument: def.key.clone(),
+                version: def.version,
+                question: question.into(),
+                choice: choice.map(str::to_string),
+                text: None,
+                number,
+                flag: None,
+            };
+        let answers = [
+            answer("P001", "age", None, Some(22.0)),
+            answer("P001", "used", Some("youtube"), None),
+            answer("P001", "used", Some("facebook"), None),
+        ];
+        let codes = ["P001".to_string(), "P002".to_string()];
+        let lines = answer_lines(&cols, &codes, &answers);
+        assert_eq!(lines[0][..3], ["participant_code", "form_versions", "age"]);
+        let version = format!("{}={}", def.key, def.version);
+        assert_eq!(lines[1], ["P001", version.as_str(), "22", "1", "0", "1"]);
+        assert_eq!(lines[2], ["P002", "", "", "", "", ""], "no answers: empty, not 0");
+        let book = codebook_lines(&cols);
+        assert_eq!(book.len(), 3 + cols.len());
+        assert_eq!(book[4][4], "multi_choice (0/1)");
     }
 }

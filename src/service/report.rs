@@ -407,7 +407,7 @@ impl Export {
 /// `export.csv`, `codebook.csv`, `export.R` or `export.sps` for the study's
 /// coordinators; every export is audited.
 pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) -> AppResult<String> {
-    use crate::domain::export::{columns, text_cell, write_csv};
+    use crate::domain::export::{ExportAnswer, answer_lines, codebook_lines, columns, write_csv};
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
@@ -417,7 +417,6 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
         definitions.push(super::questionnaires::definition_of(state, tx.conn(), i).await?);
     }
     let cols = columns(&definitions.iter().map(|d| d.as_ref()).collect::<Vec<_>>());
-    let mut lines: Vec<Vec<String>> = Vec::new();
     let origin = crate::domain::syntax::Origin {
         study: &study.slug,
         title: &study.title,
@@ -428,102 +427,29 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
         Export::Spss => Some(crate::domain::syntax::spss(&origin, &cols)),
         Export::Answers | Export::Codebook => None,
     };
-    let rows = match which {
-        Export::R | Export::Spss => cols.len(),
-        Export::Codebook => {
-            lines.push(
-                ["column", "questionnaire", "version", "question", "type", "label", "values"]
-                    .map(String::from)
-                    .to_vec(),
-            );
-            lines.push(
-                ["participant_code", "", "", "", "text", "Participant code given at consent", ""]
-                    .map(String::from)
-                    .to_vec(),
-            );
-            lines.push(
-                [
-                    "form_versions",
-                    "",
-                    "",
-                    "",
-                    "text",
-                    "Questionnaire versions the answers were given against",
-                    "key=version; …",
-                ]
-                .map(String::from)
-                .to_vec(),
-            );
-            for c in &cols {
-                lines.push(vec![
-                    c.name.clone(),
-                    c.instrument.clone(),
-                    c.version.to_string(),
-                    c.question.clone(),
-                    if c.choice.is_some() {
-                        "multi_choice (0/1)".to_string()
-                    } else {
-                        c.kind.as_str().to_string()
-                    },
-                    c.label.clone(),
-                    c.values.clone(),
-                ]);
-            }
-            cols.len()
-        }
+    let (lines, rows) = match which {
+        Export::R | Export::Spss => (Vec::new(), cols.len()),
+        Export::Codebook => (codebook_lines(&cols), cols.len()),
         Export::Answers => {
             let codes = store::report::counted_codes(tx.conn(), study.id).await?;
-            let answers = store::report::export_rows(tx.conn(), study.id).await?;
-            let mut header = vec!["participant_code".to_string(), "form_versions".to_string()];
-            header.extend(cols.iter().map(|c| c.name.clone()));
-            lines.push(header);
-            let instrument_key = |id: i64| {
-                instruments.iter().find(|i| i.id == id).map(|i| (i.key.clone(), i.version))
-            };
-            let mut by_code: BTreeMap<&str, Vec<&store::report::ExportRow>> = BTreeMap::new();
-            for a in &answers {
-                by_code.entry(a.0.as_str()).or_default().push(a);
-            }
-            for code in &codes {
-                let mine: Vec<&store::report::ExportRow> =
-                    by_code.remove(code.as_str()).unwrap_or_default();
-                let answered: std::collections::BTreeSet<(String, u32)> =
-                    mine.iter().filter_map(|a| instrument_key(a.1)).collect();
-                let versions =
-                    answered.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-                let mut cells = vec![code.clone(), versions];
-                for c in &cols {
-                    let here: Vec<_> = mine
-                        .iter()
-                        .filter(|a| {
-                            a.2 == c.question
-                                && instrument_key(a.1).is_some_and(|(k, _)| k == c.instrument)
-                        })
-                        .collect();
-                    let took_part = answered.iter().any(|(k, _)| k == &c.instrument);
-                    let cell = match (&c.choice, here.first()) {
-                        (Some(choice), _) if took_part => {
-                            if here.iter().any(|a| a.3.as_deref() == Some(choice.as_str())) {
-                                "1"
-                            } else {
-                                "0"
-                            }
-                            .to_string()
-                        }
-                        (Some(_), _) | (None, None) => String::new(),
-                        (None, Some(a)) => match (&a.3, &a.4, a.5, a.6) {
-                            (Some(choice), _, _, _) => choice.clone(),
-                            (_, Some(text), _, _) => text_cell(text),
-                            (_, _, Some(n), _) => number_cell(n),
-                            (_, _, _, Some(b)) => if b { "1" } else { "0" }.to_string(),
-                            _ => String::new(),
-                        },
-                    };
-                    cells.push(cell);
-                }
-                lines.push(cells);
-            }
-            codes.len()
+            let answers: Vec<ExportAnswer> = store::report::export_rows(tx.conn(), study.id)
+                .await?
+                .into_iter()
+                .filter_map(|(code, instrument_id, question, choice, text, number, flag)| {
+                    let i = instruments.iter().find(|i| i.id == instrument_id)?;
+                    Some(ExportAnswer {
+                        code,
+                        instrument: i.key.clone(),
+                        version: i.version,
+                        question,
+                        choice,
+                        text,
+                        number,
+                        flag,
+                    })
+                })
+                .collect();
+            (answer_lines(&cols, &codes, &answers), codes.len())
         }
     };
     let out = match syntax {
