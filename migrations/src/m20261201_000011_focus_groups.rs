@@ -2,7 +2,7 @@
 //! with the time of cancellation), their members and
 //! attendance, the participants' availability, conflicts a facilitator declares
 //! with a participant (someone they teach or know), and the post-session log that
-//! feeds the saturation chart.
+//! feeds the saturation chart; and each study's reminder lead time (24 hours).
 
 use sea_orm_migration::prelude::*;
 
@@ -15,6 +15,7 @@ pub struct Migration;
 enum Studies {
     Table,
     Id,
+    FocusGroupReminderHours,
 }
 
 #[derive(DeriveIden)]
@@ -103,6 +104,19 @@ fn unique(
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Studies::Table)
+                    .add_column(
+                        ColumnDef::new(Studies::FocusGroupReminderHours)
+                            .integer()
+                            .not_null()
+                            .default(24),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -245,6 +259,13 @@ impl MigrationTrait for Migration {
         ] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
-        Ok(())
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Studies::Table)
+                    .drop_column(Studies::FocusGroupReminderHours)
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -457,6 +457,7 @@ mod tests {
             contact_email: "c@example.org".into(),
             identity_check: crate::domain::study::IdentityCheck::None,
             suppress_below: 5,
+            reminder_hours: 24,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         }

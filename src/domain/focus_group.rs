@@ -471,13 +471,15 @@ pub fn declines_audio(items: &[ItemDecision]) -> bool {
     })
 }
 
-/// When the server reminds members of a session.
-pub const REMINDER_BEFORE_HOURS: i64 = 24;
-
-/// The time a reminder is due, or `None` when that moment has passed already.
-pub fn reminder_due(starts_at: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let due = starts_at - Duration::hours(REMINDER_BEFORE_HOURS);
-    (due > now).then_some(due)
+/// The time a reminder `hours` before the session is due, or `None` when the study
+/// sends none (0) or that moment has passed already.
+pub fn reminder_due(
+    starts_at: DateTime<Utc>,
+    hours: u32,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let due = starts_at - Duration::hours(i64::from(hours));
+    (hours > 0 && due > now).then_some(due)
 }
 
 #[cfg(test)]
@@ -708,8 +710,10 @@ mod tests {
     #[test]
     fn reminders_fall_a_day_before_unless_that_has_passed() {
         let start = now() + Duration::days(3);
-        assert_eq!(reminder_due(start, now()), Some(start - Duration::hours(24)));
-        assert_eq!(reminder_due(now() + Duration::hours(5), now()), None);
+        assert_eq!(reminder_due(start, 24, now()), Some(start - Duration::hours(24)));
+        assert_eq!(reminder_due(start, 2, now()), Some(start - Duration::hours(2)));
+        assert_eq!(reminder_due(now() + Duration::hours(5), 24, now()), None);
+        assert_eq!(reminder_due(start, 0, now()), None, "0 turns reminders off");
     }
 
     #[test]

@@ -193,6 +193,8 @@ pub struct Study {
     pub identity_check: IdentityCheck,
     /// Published outputs show non-zero counts below this as `<k`; 0 turns it off.
     pub suppress_below: u32,
+    /// Hours before a focus group that members are reminded (0: no reminders).
+    pub reminder_hours: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -214,6 +216,23 @@ pub fn parse_suppress_below(raw: i64) -> Result<u32, FieldError> {
         Err(FieldError::new(
             "out_of_range",
             format!("Must be a whole number from 0 (no suppression) to {MAX_SUPPRESS_BELOW}."),
+        ))
+    }
+}
+
+/// The longest reminder lead time a study may set: a week.
+pub const MAX_REMINDER_HOURS: i64 = 168;
+
+/// Hours before a focus group that its members are reminded: 0 (none) to 168.
+pub fn parse_reminder_hours(raw: i64) -> Result<u32, FieldError> {
+    if (0..=MAX_REMINDER_HOURS).contains(&raw) {
+        Ok(u32::try_from(raw).unwrap_or(0))
+    } else {
+        Err(FieldError::new(
+            "out_of_range",
+            format!(
+                "Must be a whole number of hours from 0 (no reminders) to {MAX_REMINDER_HOURS}."
+            ),
         ))
     }
 }

@@ -265,7 +265,7 @@ async fn remind(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     store::outbox::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, email).await?;
-    if let Some(due) = focus_group::reminder_due(group.starts_at, now) {
+    if let Some(due) = focus_group::reminder_due(group.starts_at, study.reminder_hours, now) {
         let reminder =
             compose::focus_group(study, email, first_name, group, SessionNotice::Reminder, None);
         store::outbox::insert_due(db, &reminder, now, due).await?;

@@ -10,7 +10,7 @@ use crate::domain::audit::{NewEvent, sha256_hex};
 use crate::domain::policy::{Capacity, StudyRole, may_create_study};
 use crate::domain::study::{
     NewStudy, StatusAuthority, Study, StudyStatus, TransitionContext, TransitionError,
-    check_transition, parse_suppress_below,
+    check_transition, parse_reminder_hours, parse_suppress_below,
 };
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
@@ -199,6 +199,8 @@ pub struct SettingsChange<'a> {
     pub identity_check: Option<&'a str>,
     /// The small-cell threshold of published outputs (0 turns suppression off).
     pub suppress_below: Option<i64>,
+    /// Hours before a focus group that members are reminded (0: none).
+    pub reminder_hours: Option<i64>,
 }
 
 /// Changes the study's settings; every change is audited with its old and new value.
@@ -220,14 +222,21 @@ pub async fn change_settings(
         Some(raw) => errors.take("suppress_below", parse_suppress_below(raw)),
         None => Some(study.suppress_below),
     };
-    let (Some(check), Some(suppress_below)) = (check, suppress_below) else {
+    let reminder_hours = match change.reminder_hours {
+        Some(raw) => errors.take("reminder_hours", parse_reminder_hours(raw)),
+        None => Some(study.reminder_hours),
+    };
+    let (Some(check), Some(suppress_below), Some(reminder_hours)) =
+        (check, suppress_below, reminder_hours)
+    else {
         return Err(errors.into());
     };
     if study.status == StudyStatus::Closed {
         return Err(AppError::Conflict("The study is closed.".into()));
     }
     let now = Utc::now();
-    store::studies::set_settings(tx.conn(), study.id, check, suppress_below, now).await?;
+    store::studies::set_settings(tx.conn(), study.id, check, suppress_below, reminder_hours, now)
+        .await?;
     let mut changed = serde_json::Map::new();
     if check != study.identity_check {
         changed.insert("identity_check".into(), json!({"from": study.identity_check, "to": check}));
@@ -236,6 +245,12 @@ pub async fn change_settings(
         changed.insert(
             "suppress_below".into(),
             json!({"from": study.suppress_below, "to": suppress_below}),
+        );
+    }
+    if reminder_hours != study.reminder_hours {
+        changed.insert(
+            "reminder_hours".into(),
+            json!({"from": study.reminder_hours, "to": reminder_hours}),
         );
     }
     if !changed.is_empty() {
@@ -248,7 +263,7 @@ pub async fn change_settings(
         .await?;
     }
     tx.commit().await?;
-    Ok(Study { identity_check: check, suppress_below, updated_at: now, ..study })
+    Ok(Study { identity_check: check, suppress_below, reminder_hours, updated_at: now, ..study })
 }
 
 /// The statuses `user` may move the study to now (for offering buttons).

@@ -197,11 +197,17 @@ pub mod testing {
             .unwrap_or_else(|| panic!("{sql}: no integer"))
     }
 
-    /// Reverts the newest migration and applies it again, as on a database that held
-    /// rows before it.
-    pub async fn redo_last_migration(db: &super::Db) {
+    /// Reverts migration `name` and every later one, then applies them again, as on
+    /// a database that held rows before `name`.
+    pub async fn redo_migrations_from(db: &super::Db, name: &str) {
         use migrations::{Migrator, MigratorTrait};
-        Migrator::down(&db.conn, Some(1)).await.unwrap_or_else(|e| panic!("down: {e}"));
+        let all = Migrator::migrations();
+        let at = all
+            .iter()
+            .position(|m| m.name() == name)
+            .unwrap_or_else(|| panic!("no migration {name}"));
+        let later = u32::try_from(all.len() - at).unwrap_or(u32::MAX);
+        Migrator::down(&db.conn, Some(later)).await.unwrap_or_else(|e| panic!("down: {e}"));
         Migrator::up(&db.conn, None).await.unwrap_or_else(|e| panic!("up: {e}"));
     }
 

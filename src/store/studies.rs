@@ -30,6 +30,7 @@ fn to_domain(m: studies::Model) -> Result<Study, AppError> {
         contact_email: m.contact_email,
         identity_check: decode::<IdentityCheck>("identity check", &m.identity_check)?,
         suppress_below: u32::try_from(m.suppress_below).unwrap_or(5),
+        reminder_hours: u32::try_from(m.focus_group_reminder_hours).unwrap_or(24),
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -58,6 +59,7 @@ pub async fn insert(
         updated_at: Set(now),
         identity_check: Set(new.identity_check.as_str().to_string()),
         suppress_below: Set(5),
+        focus_group_reminder_hours: Set(24),
         ..Default::default()
     }
     .insert(db)
@@ -220,6 +222,7 @@ pub async fn set_settings(
     study_id: i64,
     check: IdentityCheck,
     suppress_below: u32,
+    reminder_hours: u32,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     studies::Entity::update_many()
@@ -227,6 +230,10 @@ pub async fn set_settings(
         .col_expr(
             studies::Column::SuppressBelow,
             Expr::value(i32::try_from(suppress_below).unwrap_or(5)),
+        )
+        .col_expr(
+            studies::Column::FocusGroupReminderHours,
+            Expr::value(i32::try_from(reminder_hours).unwrap_or(24)),
         )
         .col_expr(studies::Column::UpdatedAt, Expr::value(now))
         .filter(studies::Column::Id.eq(study_id))

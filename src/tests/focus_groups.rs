@@ -758,3 +758,59 @@ db_test!(one_person_is_never_placed_in_two_sessions_at_once, |app| {
         .sum();
     assert_eq!(placements, 1);
 });
+
+db_test!(the_reminder_lead_time_is_a_study_setting, |app| {
+    let s = recruiting_study(&app).await;
+    let settings = format!("{STUDY}/settings");
+    let (status, v) = app.put_json(&settings, Some(&s.coord), json!({"reminder_hours": 500})).await;
+    assert_eq!(
+        (status, fields(&v)),
+        (Status::UnprocessableEntity, vec!["reminder_hours".to_string()])
+    );
+    let (_, study) = app.get_json(STUDY, Some(&s.coord)).await;
+    assert_eq!(study["reminder_hours"], 24, "the default");
+    let (status, v) = app.put_json(&settings, Some(&s.coord), json!({"reminder_hours": 2})).await;
+    assert_eq!(status, Status::Ok, "{v}");
+    assert_eq!(v["reminder_hours"], 2);
+    let g = schedule(&app, &s, "Focus group 1", 3, 8).await;
+    let a = consented(&app, &s, "a@example.org").await;
+    add(&app, &s, g, &code_of(&app, &a).await).await;
+    app.post_json(&format!("{FG}/{g}/invitations"), Some(&s.coord), json!({})).await;
+    let (_, mail) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
+    let reminder = mail
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["kind"] == "focus_group_reminder")
+        .cloned()
+        .unwrap_or_default();
+    let due = chrono::DateTime::parse_from_rfc3339(reminder["due_at"].as_str().unwrap_or(""))
+        .expect("due_at");
+    let expected = chrono::Utc::now() + chrono::Duration::days(3) - chrono::Duration::hours(2);
+    assert!(
+        (due.with_timezone(&chrono::Utc) - expected).num_minutes().abs() < 5,
+        "due two hours before: {due}"
+    );
+
+    app.put_json(&settings, Some(&s.coord), json!({"reminder_hours": 0})).await;
+    app.post_json(&format!("{FG}/{g}/invitations"), Some(&s.coord), json!({})).await;
+    let (_, mail) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
+    let queued = mail
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["kind"] == "focus_group_reminder" && m["status"] == "queued")
+        .count();
+    assert_eq!(queued, 0, "0 turns reminders off, and a resend withdraws the old one");
+    let (_, events) =
+        app.get_json("/api/v1/audit?study=study-one&limit=1000", Some(&s.ethics)).await;
+    assert!(
+        events["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["action"] == "study.settings_changed"
+                && e["details"]["reminder_hours"]["to"] == 0),
+        "the change is audited"
+    );
+});

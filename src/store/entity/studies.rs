@@ -21,6 +21,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub identity_check: String,
     pub suppress_below: i32,
+    pub focus_group_reminder_hours: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -127,6 +127,10 @@ pub struct StudySettings {
     /// `<k`; 0 turns suppression off, at most 100. Left as it is when absent.
     #[schema(nullable = false, minimum = 0, maximum = 100)]
     pub suppress_below: Option<i64>,
+    /// Hours before a focus group that the server reminds its members (0: no
+    /// reminders), at most 168. Left as it is when absent.
+    #[schema(nullable = false, minimum = 0, maximum = 168)]
+    pub reminder_hours: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -161,6 +165,8 @@ pub struct StudyDto {
     pub identity_check: String,
     /// Small-cell threshold of the published outputs (0: off).
     pub suppress_below: u32,
+    /// Hours before a focus group that members are reminded (0: none).
+    pub reminder_hours: u32,
     /// The capacity the caller acts in: `coordinator`, `facilitator` or `ethics_officer`.
     pub your_role: String,
     pub created_at: String,
@@ -196,6 +202,7 @@ impl StudyDto {
             },
             identity_check: study.identity_check.as_str().to_string(),
             suppress_below: study.suppress_below,
+            reminder_hours: study.reminder_hours,
             your_role: capacity_name(capacity).to_string(),
             created_at: study.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated_at: study.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -101,7 +101,7 @@ async fn threshold(
 ) -> PageResult<Flash<Redirect>> {
     let result = match form.0.suppress_below.trim().parse::<i64>() {
         Ok(k) => {
-            let change = SettingsChange { identity_check: None, suppress_below: Some(k) };
+            let change = SettingsChange { suppress_below: Some(k), ..SettingsChange::default() };
             studies::change_settings(state, &session.user, slug, change).await
         }
         Err(_) => Err(crate::error::AppError::field(
