@@ -465,6 +465,8 @@ db_test!(availability_page_without_javascript, |app| {
     add(&app, &s, g1, &code_of(&app, &token).await).await;
     let (_, html) = page(&app, "/participant/availability").await;
     assert!(html.contains("You are booked for"), "{html}");
+    let (_, html) = page(&app, "/participant").await;
+    assert!(html.contains("Your focus group: <strong>Focus group 1</strong>"), "{html}");
 });
 
 db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {

@@ -12,19 +12,14 @@ use rocket::{State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
 use super::staff::outcome_on;
-use super::views::{Download, StudyBanner, Viewer};
+use super::views::{Download, StudyBanner, Viewer, when};
 use crate::domain::audit::format_at;
-use crate::domain::focus_group::FocusGroup;
 use crate::domain::policy::Capacity;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::focus_groups::{self, Attendance, NewGroup, Session};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
-
-fn when(g: &FocusGroup) -> String {
-    format!("{} to {} UTC", g.starts_at.format("%a %-d %b %Y, %H:%M"), g.ends_at().format("%H:%M"))
-}
 
 fn session_view(s: &Session) -> serde_json::Value {
     let g = &s.group;

@@ -58,6 +58,10 @@ async fn portal(
     csrf: CsrfToken,
 ) -> PageResult<Template> {
     let (latest, steps) = consent::portal(state, &me.participant).await?;
+    let booked = match me.participant.withdrawal {
+        Some(_) => None,
+        None => focus_groups::booking(state, &me.participant).await?,
+    };
     Ok(Template::render(
         "participant/portal",
         context! {
@@ -66,6 +70,7 @@ async fn portal(
             code: me.participant.code.clone(),
             status: me.participant.status(),
             steps,
+            booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g), location: g.location.clone() }),
             signed_version: latest.as_ref().map(|g| g.record.form_version.clone()),
             signed_at: latest.as_ref().map(|g| g.record.signed_at.clone()),
         },
