@@ -909,3 +909,18 @@ pub async fn sheet(
     tx.commit().await?;
     Ok((study, session, rows))
 }
+
+/// The sessions `user` is to facilitate, soonest first, each with its study, on the
+/// studies they can still see.
+pub async fn my_sessions(state: &AppState, user: &User) -> AppResult<Vec<(Study, Session)>> {
+    let db = state.db.conn();
+    let studies = store::studies::list_for_staff(db, user).await?;
+    let groups = store::focus_groups::upcoming_for_facilitator(db, user.id, Utc::now()).await?;
+    let mut out = Vec::new();
+    for s in sessions(db, groups).await? {
+        if let Some((study, _)) = studies.iter().find(|(st, _)| st.id == s.group.study_id) {
+            out.push((study.clone(), s));
+        }
+    }
+    Ok(out)
+}

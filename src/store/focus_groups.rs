@@ -117,6 +117,23 @@ pub async fn of_study(
     with_facilitators(db, rows).await
 }
 
+/// The sessions a staff member facilitates that have not started and are not
+/// cancelled, soonest first, across studies.
+pub async fn upcoming_for_facilitator(
+    db: &impl Conn,
+    facilitator_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<FocusGroup>, AppError> {
+    let rows = focus_groups::Entity::find()
+        .filter(focus_groups::Column::FacilitatorId.eq(facilitator_id))
+        .filter(focus_groups::Column::StartsAt.gt(now))
+        .filter(focus_groups::Column::CancelledAt.is_null())
+        .order_by_asc(focus_groups::Column::StartsAt)
+        .all(db)
+        .await?;
+    with_facilitators(db, rows).await
+}
+
 /// One session of a study, its row locked for the rest of the transaction when
 /// `lock` is set (`FOR UPDATE` on PostgreSQL), so that two concurrent additions
 /// cannot both take its last place.

@@ -581,6 +581,12 @@ db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {
     sign_out(&app).await;
 
     assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff").await;
+    assert!(
+        html.contains("Your next focus groups")
+            && html.contains(&format!("/staff/studies/study-one/focus-groups/{g}/sheet")),
+        "a facilitator's dashboard leads to their sessions: {html}"
+    );
     let (status, html) =
         page(&app, &format!("/staff/studies/study-one/focus-groups/{g}/sheet")).await;
     assert_eq!(status, Status::Ok);

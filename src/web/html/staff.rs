@@ -132,9 +132,24 @@ async fn dashboard(
         .iter()
         .map(|(s, c)| StudyRow::new(s, *c, today))
         .collect();
+    let sessions: Vec<_> = crate::service::focus_groups::my_sessions(state, &session.user)
+        .await?
+        .iter()
+        .map(|(study, s)| {
+            context! {
+                slug: study.slug.clone(),
+                study: study.title.clone(),
+                id: s.group.id,
+                title: s.group.title.clone(),
+                when: super::views::when(&s.group),
+                location: s.group.location.clone(),
+                members: s.members.len(),
+            }
+        })
+        .collect();
     Ok(Template::render(
         "staff/dashboard",
-        context! { viewer: Viewer::from(&session.user), csrf: csrf.0, studies: rows },
+        context! { viewer: Viewer::from(&session.user), csrf: csrf.0, studies: rows, sessions },
     ))
 }
 
