@@ -467,6 +467,15 @@ db_test!(availability_page_without_javascript, |app| {
     assert!(html.contains("You are booked for"), "{html}");
     let (_, html) = page(&app, "/participant").await;
     assert!(html.contains("Your focus group: <strong>Focus group 1</strong>"), "{html}");
+
+    let invited = invite(&app, &s, "later@example.org").await;
+    app.client.get(format!("/p/{invited}")).dispatch().await;
+    let (status, html) = page(&app, "/participant/availability").await;
+    assert_eq!(status, Status::Ok);
+    assert!(
+        html.contains("for people who have given their consent")
+            && !html.contains("name=\"slots\"")
+    );
 });
 
 db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {

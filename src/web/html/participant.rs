@@ -361,6 +361,7 @@ async fn availability_page(
                 csrf,
                 sessions,
                 booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g), location: g.location.clone() }),
+                consented: me.participant.status() == "consented",
                 errors,
             },
         ),
