@@ -854,8 +854,11 @@ pub async fn on_withdrawal(
     Ok(left)
 }
 
-/// The session a participant is booked into, if any.
+/// The session a participant is booked into, if any (none once they withdrew).
 pub async fn booking(state: &AppState, participant: &Participant) -> AppResult<Option<FocusGroup>> {
+    if participant.withdrawal.is_some() {
+        return Ok(None);
+    }
     store::focus_groups::group_of(state.db.conn(), participant.study_id, participant.id).await
 }
 

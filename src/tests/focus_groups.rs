@@ -467,6 +467,8 @@ db_test!(availability_page_without_javascript, |app| {
     assert!(html.contains("You are booked for"), "{html}");
     let (_, html) = page(&app, "/participant").await;
     assert!(html.contains("Your focus group: <strong>Focus group 1</strong>"), "{html}");
+    let (_, portal) = app.get_json("/api/v1/participant", Some(&token)).await;
+    assert_eq!(portal["focus_group"]["id"], g1, "{portal}");
 
     let invited = invite(&app, &s, "later@example.org").await;
     app.client.get(format!("/p/{invited}")).dispatch().await;

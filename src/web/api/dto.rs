@@ -519,6 +519,10 @@ pub struct PortalDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<PortalConsentDto>,
     pub next_steps: Vec<NextStepDto>,
+    /// The focus group the participant is booked into, if any.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus_group: Option<SlotDto>,
 }
 
 #[derive(Serialize, ToSchema)]

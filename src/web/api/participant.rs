@@ -10,10 +10,11 @@ use super::dto::EnterCode;
 use super::dto::{
     ConsentGivenDto, ConsentItemDto, ContactDto, ErrorBody, EthicsRefDto, GiveConsent,
     InvitationDto, InviteParticipant, NextStepDto, ParticipantFormDto, PortalConsentDto, PortalDto,
-    PortalStudyDto, Withdraw,
+    PortalStudyDto, SlotDto, Withdraw,
 };
+use crate::domain::audit::format_at;
 use crate::domain::consent::SignRequest;
-use crate::service::{AppState, consent, participants};
+use crate::service::{AppState, consent, focus_groups, participants};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
@@ -62,6 +63,7 @@ pub async fn invite(
 #[get("/participant")]
 pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<Json<PortalDto>> {
     let (latest, steps) = consent::portal(state, &me.participant).await?;
+    let booked = focus_groups::booking(state, &me.participant).await?;
     let s = &me.study;
     Ok(Json(PortalDto {
         study: PortalStudyDto {
@@ -89,6 +91,14 @@ pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<J
                 version: n.version,
             })
             .collect(),
+        focus_group: booked.map(|g| SlotDto {
+            id: g.id,
+            starts_at: format_at(&g.starts_at),
+            ends_at: format_at(&g.ends_at()),
+            title: g.title,
+            location: g.location,
+            chosen: true,
+        }),
     }))
 }
 

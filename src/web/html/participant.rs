@@ -58,10 +58,7 @@ async fn portal(
     csrf: CsrfToken,
 ) -> PageResult<Template> {
     let (latest, steps) = consent::portal(state, &me.participant).await?;
-    let booked = match me.participant.withdrawal {
-        Some(_) => None,
-        None => focus_groups::booking(state, &me.participant).await?,
-    };
+    let booked = focus_groups::booking(state, &me.participant).await?;
     Ok(Template::render(
         "participant/portal",
         context! {
