@@ -19,10 +19,10 @@ use crate::domain::focus_group::{
     Standing,
 };
 use crate::domain::participant::{NextStep, Participant};
-use crate::domain::policy::Capacity;
+use crate::domain::policy::{Capacity, StudyRole};
 use crate::domain::report::FocusGroups;
 use crate::domain::study::{Study, StudyStatus};
-use crate::domain::user::User;
+use crate::domain::user::{Role, User};
 use crate::error::{AppError, AppResult};
 use crate::mail::compose::{self, FOCUS_GROUP_REMINDER, SessionNotice};
 use crate::store::{self, Conn};
@@ -119,7 +119,7 @@ pub async fn create(
             study.status
         )));
     }
-    let facilitator = facilitator(tx.conn(), &study, &draft).await?;
+    let facilitator = facilitator(tx.conn(), user, &study, &draft).await?;
     let group =
         store::focus_groups::insert(tx.conn(), study.id, &draft, &facilitator, user.id, now)
             .await?;
@@ -140,21 +140,41 @@ pub async fn create(
     Ok(Session { group, members: Vec::new(), available: 0 })
 }
 
-/// The active staff member of the study a draft names as facilitator (422 on
-/// `facilitator_email` otherwise).
-async fn facilitator(db: &impl Conn, study: &Study, draft: &FocusGroupDraft) -> AppResult<User> {
-    store::studies::members(db, study.id)
+/// The staff account a draft names as facilitator. Someone with a facilitator or
+/// coordinator account who is not yet on the study's staff joins it as a
+/// facilitator (audited as `study.staff_added`); anyone else is refused (422 on
+/// `facilitator_email`).
+async fn facilitator(
+    db: &impl Conn,
+    by: &User,
+    study: &Study,
+    draft: &FocusGroupDraft,
+) -> AppResult<User> {
+    let email = &draft.facilitator_email;
+    let members = store::studies::members(db, study.id).await?;
+    if let Some((u, _)) = members.into_iter().find(|(u, _)| u.email == email.as_str() && u.active) {
+        return Ok(u);
+    }
+    let account = store::users::find_by_email(db, email)
         .await?
-        .into_iter()
-        .map(|(u, _)| u)
-        .find(|u| u.email == draft.facilitator_email.as_str() && u.active)
+        .filter(|u| u.active && matches!(u.role, Role::Facilitator | Role::Coordinator))
         .ok_or_else(|| {
             AppError::field(
                 "facilitator_email",
                 "not_staff",
-                "The facilitator must be a member of this study's staff (add them on the study's staff list first).",
+                "No active facilitator or coordinator account has this e-mail address; an admin creates it first.",
             )
-        })
+        })?;
+    store::studies::upsert_member(db, study.id, account.id, StudyRole::Facilitator, Utc::now())
+        .await?;
+    audit::record(
+        db,
+        NewEvent::new(by.actor(), "study.staff_added", "user", account.id)
+            .in_study(&study.slug)
+            .with(json!({"role": StudyRole::Facilitator, "to_facilitate": true})),
+    )
+    .await?;
+    Ok(account)
 }
 
 /// Changes a session. A change of time, length, place or title raises the
@@ -173,7 +193,7 @@ pub async fn reschedule(
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     not_cancelled(&group)?;
     let draft = input.draft(now)?;
-    let lead = facilitator(tx.conn(), &study, &draft).await?;
+    let lead = facilitator(tx.conn(), user, &study, &draft).await?;
     let members = store::focus_groups::members(tx.conn(), &[group.id])
         .await?
         .remove(&group.id)

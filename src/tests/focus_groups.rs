@@ -63,8 +63,24 @@ db_test!(scheduling_validates_and_scopes, |app| {
     );
     let (status, v) =
         app.post_json(FG, Some(&s.coord), session("FG", 3, "stranger@example.org", 8)).await;
-    assert_eq!(status, Status::UnprocessableEntity, "the facilitator must be on the staff");
+    assert_eq!(status, Status::UnprocessableEntity, "the facilitator needs an account");
     assert_eq!(fields(&v), ["facilitator_email"]);
+    let (status, _) =
+        app.post_json(FG, Some(&s.coord), session("FG", 3, "eth@example.org", 8)).await;
+    assert_eq!(status, Status::UnprocessableEntity, "an ethics officer does not facilitate");
+    app.staff("new.fac@example.org", "facilitator").await;
+    let (status, v) =
+        app.post_json(FG, Some(&s.coord), session("FG 0", 3, "new.fac@example.org", 8)).await;
+    assert_eq!(status, Status::Created, "{v}");
+    let (_, staff) = app.get_json(&format!("{STUDY}/staff"), Some(&s.coord)).await;
+    assert!(
+        staff
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["email"] == "new.fac@example.org" && m["role"] == "facilitator"),
+        "a facilitator named for a session joins the study's staff: {staff}"
+    );
     let (status, _) = app.post_json(FG, Some(&s.fac), session("FG", 3, "fac@example.org", 8)).await;
     assert_eq!(status, Status::Forbidden, "facilitators do not schedule");
     let outsider = app.staff("other@example.org", "coordinator").await;
@@ -75,9 +91,9 @@ db_test!(scheduling_validates_and_scopes, |app| {
     let g = schedule(&app, &s, "Focus group 1", 3, 8).await;
     let (status, list) = app.get_json(FG, Some(&s.coord)).await;
     assert_eq!(status, Status::Ok);
-    assert_eq!(list[0]["id"], g);
-    assert_eq!(list[0]["facilitator"]["email"], "fac@example.org");
-    assert_eq!(list[0]["members"], json!([]));
+    assert_eq!(list[1]["id"], g);
+    assert_eq!(list[1]["facilitator"]["email"], "fac@example.org");
+    assert_eq!(list[1]["members"], json!([]));
     let (status, mine) = app.get_json(FG, Some(&s.fac)).await;
     assert_eq!((status, mine.as_array().map(Vec::len)), (Status::Ok, Some(1)), "their own session");
     assert_eq!(app.get_json(FG, Some(&s.ethics)).await.0, Status::Forbidden);

@@ -72,7 +72,7 @@ fn group_id(raw: &str) -> Result<i64, AppError> {
         (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
         (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
         (status = 410, description = "The study is suspended or closed", body = ErrorBody),
-        (status = 422, description = "A field was refused (the facilitator must be on the study's staff)", body = ErrorBody),
+        (status = 422, description = "A field was refused (the facilitator needs an active facilitator or coordinator account; one not on the study's staff joins it)", body = ErrorBody),
     )
 )]
 #[post("/studies/<slug>/focus-groups", data = "<body>")]
