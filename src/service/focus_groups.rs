@@ -433,7 +433,8 @@ pub async fn plan(state: &AppState, user: &User, slug: &str) -> AppResult<Plan> 
 }
 
 async fn participant_by_code(db: &impl Conn, study: &Study, code: &str) -> AppResult<Participant> {
-    store::participants::find_by_code(db, study.id, code.trim()).await?.ok_or_else(|| {
+    let code = code.trim().to_uppercase();
+    store::participants::find_by_code(db, study.id, &code).await?.ok_or_else(|| {
         AppError::field(
             "participant_code",
             "unknown",

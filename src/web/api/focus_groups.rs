@@ -376,7 +376,7 @@ pub async fn attendance(
     let marks = Attendance::One { code: &b.participant_code, attended: b.attended };
     focus_groups::attendance(state, &staff.0, slug, group_id(id)?, marks).await?;
     Ok(Json(AttendanceDto {
-        participant_code: b.participant_code.trim().into(),
+        participant_code: b.participant_code.trim().to_uppercase(),
         attended: b.attended,
     }))
 }
