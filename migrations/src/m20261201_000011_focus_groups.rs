@@ -2,7 +2,8 @@
 //! with the time of cancellation), their members and
 //! attendance, the participants' availability, conflicts a facilitator declares
 //! with a participant (someone they teach or know), and the post-session log that
-//! feeds the saturation chart; and each study's reminder lead time (24 hours).
+//! feeds the saturation chart; and each study's reminder lead time (24 hours) and
+//! the time zone its pages and mail show times in (UTC until set).
 
 use sea_orm_migration::prelude::*;
 
@@ -16,6 +17,7 @@ enum Studies {
     Table,
     Id,
     FocusGroupReminderHours,
+    Timezone,
 }
 
 #[derive(DeriveIden)]
@@ -113,6 +115,16 @@ impl MigrationTrait for Migration {
                             .integer()
                             .not_null()
                             .default(24),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Studies::Table)
+                    .add_column(
+                        ColumnDef::new(Studies::Timezone).string_len(64).not_null().default("UTC"),
                     )
                     .to_owned(),
             )
@@ -259,13 +271,11 @@ impl MigrationTrait for Migration {
         ] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Studies::Table)
-                    .drop_column(Studies::FocusGroupReminderHours)
-                    .to_owned(),
-            )
-            .await
+        for column in [Studies::FocusGroupReminderHours, Studies::Timezone] {
+            manager
+                .alter_table(Table::alter().table(Studies::Table).drop_column(column).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -458,6 +458,7 @@ mod tests {
             identity_check: crate::domain::study::IdentityCheck::None,
             suppress_below: 5,
             reminder_hours: 24,
+            timezone: crate::domain::study::Zone::default(),
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         }

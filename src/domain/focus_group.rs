@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::FieldErrors;
 use super::consent::ItemDecision;
 use super::fields::{FieldError, parse_time, required_text};
+use super::study::Zone;
 use super::user::Email;
 
 /// Bounds a coordinator may set, chosen so that a typing slip is caught.
@@ -178,6 +179,17 @@ impl FocusGroup {
             || self.location != draft.location
             || self.title != draft.title
     }
+}
+
+/// When a session runs on the study's clock, for people (pages and mail):
+/// "Tuesday 8 December 2026, 14:00 to 15:00 (Australia/Melbourne time)".
+pub fn when(g: &FocusGroup, zone: Zone) -> String {
+    format!(
+        "{} to {} ({} time)",
+        zone.local(g.starts_at).format("%A %-d %B %Y, %H:%M"),
+        zone.local(g.ends_at()).format("%H:%M"),
+        zone.name()
+    )
 }
 
 /// A member of a session, as its facilitator may see them: code and first name.
@@ -728,6 +740,27 @@ mod tests {
         assert!(declines_audio(&[item("rec", "I agree to Audio recording.", false)]));
         assert!(!declines_audio(&[item("audio_recording", "Recorded", true)]));
         assert!(!declines_audio(&[item("verbatim_quotes", "Quotes", false)]));
+    }
+
+    #[test]
+    fn times_are_written_on_the_study_clock() {
+        let g = group(1, "FG");
+        let melbourne = Zone::parse("Australia/Melbourne").unwrap_or_default();
+        assert_eq!(
+            when(&g, melbourne),
+            "Sunday 8 March 2026, 20:00 to 21:00 (Australia/Melbourne time)",
+            "daylight saving: UTC+11"
+        );
+        assert_eq!(when(&g, Zone::default()), "Sunday 8 March 2026, 09:00 to 10:00 (UTC time)");
+        let wall = chrono::NaiveDate::from_ymd_opt(2026, 7, 1)
+            .and_then(|d| d.and_hms_opt(14, 0, 0))
+            .unwrap_or_default();
+        assert_eq!(
+            melbourne.from_local(wall).map(|t| t.to_rfc3339()),
+            Some("2026-07-01T04:00:00+00:00".to_string()),
+            "winter: UTC+10"
+        );
+        assert!(Zone::parse("Mars/Olympus").is_err());
     }
 
     #[test]

@@ -195,6 +195,8 @@ pub struct Study {
     pub suppress_below: u32,
     /// Hours before a focus group that members are reminded (0: no reminders).
     pub reminder_hours: u32,
+    /// The zone pages and mail show times in (the API speaks UTC).
+    pub timezone: Zone,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -217,6 +219,43 @@ pub fn parse_suppress_below(raw: i64) -> Result<u32, FieldError> {
             "out_of_range",
             format!("Must be a whole number from 0 (no suppression) to {MAX_SUPPRESS_BELOW}."),
         ))
+    }
+}
+
+/// A study's time zone, by its IANA name (`Australia/Melbourne`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Zone(pub chrono_tz::Tz);
+
+impl Zone {
+    pub fn parse(raw: &str) -> Result<Zone, FieldError> {
+        raw.trim().parse::<chrono_tz::Tz>().map(Zone).map_err(|_| {
+            FieldError::new(
+                "unknown_timezone",
+                "Give an IANA time zone name, such as Australia/Melbourne or UTC.",
+            )
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// `at` as the clock on the wall in this zone shows it.
+    pub fn local(self, at: DateTime<Utc>) -> DateTime<chrono_tz::Tz> {
+        at.with_timezone(&self.0)
+    }
+
+    /// A wall-clock time in this zone (`2026-03-08T14:00`, as a form's
+    /// `datetime-local` sends it) as a UTC instant; `None` when the clock skips it.
+    pub fn from_local(self, wall: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+        use chrono::TimeZone;
+        self.0.from_local_datetime(&wall).earliest().map(|t| t.with_timezone(&Utc))
+    }
+}
+
+impl Serialize for Zone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 

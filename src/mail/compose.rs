@@ -130,11 +130,10 @@ pub fn withdrawal(study: &Study, to: &str, scope: WithdrawalScope) -> Message {
     }
 }
 
-fn session_lines(group: &FocusGroup) -> String {
+fn session_lines(study: &Study, group: &FocusGroup) -> String {
     format!(
-        "  When:  {start} to {end} (UTC)\n  Where: {location}\n  Facilitator: {facilitator}",
-        start = group.starts_at.format("%A %-d %B %Y, %H:%M"),
-        end = group.ends_at().format("%H:%M"),
+        "  When:  {when}\n  Where: {location}\n  Facilitator: {facilitator}",
+        when = crate::domain::focus_group::when(group, study.timezone),
         location = group.location,
         facilitator = group.facilitator_name,
     )
@@ -215,7 +214,7 @@ pub fn focus_group(
             "Dear {first_name},\n\n{intro}\n\n  {group}\n{session}\n\n{outro}\n{footer}",
             intro = intro.replace("{title}", &study.title),
             group = group.title,
-            session = session_lines(group),
+            session = session_lines(study, group),
             footer = footer(study),
         ),
         attachment: ics.map(|text| Attachment {

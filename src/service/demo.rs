@@ -191,9 +191,14 @@ async fn recruit(state: &AppState, coordinator: &crate::domain::user::User) -> A
     Ok(())
 }
 
-/// Four focus groups, two per facilitator, in the coming weeks; the signed demo
-/// participants placed in the first two.
+/// Four focus groups, two per facilitator, in the coming weeks at 2 pm on the
+/// study's clock (Melbourne); the signed demo participants placed in the first two.
 async fn schedule(state: &AppState, coordinator: &crate::domain::user::User) -> AppResult<()> {
+    let zone = super::studies::SettingsChange {
+        timezone: Some("Australia/Melbourne"),
+        ..super::studies::SettingsChange::default()
+    };
+    super::studies::change_settings(state, coordinator, DEMO_SLUG, zone).await?;
     let start = (Utc::now() + Duration::days(7)).date_naive();
     let mut ids = Vec::new();
     for (n, (days, facilitator)) in [
@@ -205,19 +210,19 @@ async fn schedule(state: &AppState, coordinator: &crate::domain::user::User) -> 
     .into_iter()
     .enumerate()
     {
-        let starts_at =
-            (start + Duration::days(days)).and_hms_opt(3, 0, 0).unwrap_or_default().and_utc();
+        let starts_at = format!("{}T14:00", start + Duration::days(days));
         let session = super::focus_groups::create(
             state,
             coordinator,
             DEMO_SLUG,
             super::focus_groups::NewGroup {
                 title: &format!("Focus group {}", n + 1),
-                starts_at: &starts_at.to_rfc3339(),
+                starts_at: &starts_at,
                 duration_minutes: 60,
                 location: "Clayton campus, Building 15, seminar room 1.02",
                 facilitator_email: facilitator,
                 capacity: 8,
+                wall_clock: true,
             },
         )
         .await?;

@@ -21,7 +21,7 @@ use crate::domain::focus_group::{
 use crate::domain::participant::{NextStep, Participant};
 use crate::domain::policy::{Capacity, StudyRole};
 use crate::domain::report::FocusGroups;
-use crate::domain::study::{Study, StudyStatus};
+use crate::domain::study::{Study, StudyStatus, Zone};
 use crate::domain::user::{Role, User};
 use crate::error::{AppError, AppResult};
 use crate::mail::compose::{self, FOCUS_GROUP_REMINDER, SessionNotice};
@@ -35,13 +35,25 @@ pub struct NewGroup<'a> {
     pub location: &'a str,
     pub facilitator_email: &'a str,
     pub capacity: i64,
+    /// `starts_at` is a wall-clock time on the study's clock (`2026-03-08T14:00`, as a
+    /// form's `datetime-local` sends it) rather than RFC 3339.
+    pub wall_clock: bool,
 }
 
 impl NewGroup<'_> {
-    fn draft(&self, now: DateTime<Utc>) -> Result<FocusGroupDraft, crate::domain::FieldErrors> {
+    fn draft(
+        &self,
+        now: DateTime<Utc>,
+        zone: Zone,
+    ) -> Result<FocusGroupDraft, crate::domain::FieldErrors> {
+        let wall = chrono::NaiveDateTime::parse_from_str(self.starts_at.trim(), "%Y-%m-%dT%H:%M")
+            .ok()
+            .filter(|_| self.wall_clock)
+            .and_then(|t| zone.from_local(t))
+            .map(|t| t.to_rfc3339());
         FocusGroupDraft::parse(
             self.title,
-            self.starts_at,
+            wall.as_deref().unwrap_or(self.starts_at),
             self.duration_minutes,
             self.location,
             self.facilitator_email,
@@ -112,7 +124,7 @@ pub async fn create(
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
-    let draft = input.draft(now)?;
+    let draft = input.draft(now, study.timezone)?;
     if matches!(study.status, StudyStatus::Closed | StudyStatus::Suspended) {
         return Err(AppError::Gone(format!(
             "The study is {}; no focus groups can be scheduled.",
@@ -192,7 +204,7 @@ pub async fn reschedule(
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     not_cancelled(&group)?;
-    let draft = input.draft(now)?;
+    let draft = input.draft(now, study.timezone)?;
     let lead = facilitator(tx.conn(), user, &study, &draft).await?;
     let members = store::focus_groups::members(tx.conn(), &[group.id])
         .await?

@@ -9,7 +9,7 @@ use crate::domain::FieldErrors;
 use crate::domain::audit::{NewEvent, sha256_hex};
 use crate::domain::policy::{Capacity, StudyRole, may_create_study};
 use crate::domain::study::{
-    NewStudy, StatusAuthority, Study, StudyStatus, TransitionContext, TransitionError,
+    NewStudy, StatusAuthority, Study, StudyStatus, TransitionContext, TransitionError, Zone,
     check_transition, parse_reminder_hours, parse_suppress_below,
 };
 use crate::domain::user::{Email, User};
@@ -201,6 +201,8 @@ pub struct SettingsChange<'a> {
     pub suppress_below: Option<i64>,
     /// Hours before a focus group that members are reminded (0: none).
     pub reminder_hours: Option<i64>,
+    /// The IANA zone pages and mail show times in.
+    pub timezone: Option<&'a str>,
 }
 
 /// Changes the study's settings; every change is audited with its old and new value.
@@ -226,8 +228,12 @@ pub async fn change_settings(
         Some(raw) => errors.take("reminder_hours", parse_reminder_hours(raw)),
         None => Some(study.reminder_hours),
     };
-    let (Some(check), Some(suppress_below), Some(reminder_hours)) =
-        (check, suppress_below, reminder_hours)
+    let timezone = match change.timezone {
+        Some(raw) => errors.take("timezone", Zone::parse(raw)),
+        None => Some(study.timezone),
+    };
+    let (Some(check), Some(suppress_below), Some(reminder_hours), Some(timezone)) =
+        (check, suppress_below, reminder_hours, timezone)
     else {
         return Err(errors.into());
     };
@@ -235,8 +241,16 @@ pub async fn change_settings(
         return Err(AppError::Conflict("The study is closed.".into()));
     }
     let now = Utc::now();
-    store::studies::set_settings(tx.conn(), study.id, check, suppress_below, reminder_hours, now)
-        .await?;
+    store::studies::set_settings(
+        tx.conn(),
+        study.id,
+        check,
+        suppress_below,
+        reminder_hours,
+        timezone,
+        now,
+    )
+    .await?;
     let mut changed = serde_json::Map::new();
     if check != study.identity_check {
         changed.insert("identity_check".into(), json!({"from": study.identity_check, "to": check}));
@@ -253,6 +267,9 @@ pub async fn change_settings(
             json!({"from": study.reminder_hours, "to": reminder_hours}),
         );
     }
+    if timezone != study.timezone {
+        changed.insert("timezone".into(), json!({"from": study.timezone, "to": timezone}));
+    }
     if !changed.is_empty() {
         audit::record(
             tx.conn(),
@@ -263,7 +280,14 @@ pub async fn change_settings(
         .await?;
     }
     tx.commit().await?;
-    Ok(Study { identity_check: check, suppress_below, reminder_hours, updated_at: now, ..study })
+    Ok(Study {
+        identity_check: check,
+        suppress_below,
+        reminder_hours,
+        timezone,
+        updated_at: now,
+        ..study
+    })
 }
 
 /// The statuses `user` may move the study to now (for offering buttons).

@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use super::entity::{studies, study_staff, users};
 use super::{Conn, decode};
 use crate::domain::policy::{Capacity, StudyRole};
-use crate::domain::study::{EthicsApproval, IdentityCheck, NewStudy, Study, StudyStatus};
+use crate::domain::study::{EthicsApproval, IdentityCheck, NewStudy, Study, StudyStatus, Zone};
 use crate::domain::user::{Role, User};
 use crate::error::AppError;
 
@@ -31,6 +31,7 @@ fn to_domain(m: studies::Model) -> Result<Study, AppError> {
         identity_check: decode::<IdentityCheck>("identity check", &m.identity_check)?,
         suppress_below: u32::try_from(m.suppress_below).unwrap_or(5),
         reminder_hours: u32::try_from(m.focus_group_reminder_hours).unwrap_or(24),
+        timezone: Zone::parse(&m.timezone).unwrap_or_default(),
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -60,6 +61,7 @@ pub async fn insert(
         identity_check: Set(new.identity_check.as_str().to_string()),
         suppress_below: Set(5),
         focus_group_reminder_hours: Set(24),
+        timezone: Set(Zone::default().name().to_string()),
         ..Default::default()
     }
     .insert(db)
@@ -223,6 +225,7 @@ pub async fn set_settings(
     check: IdentityCheck,
     suppress_below: u32,
     reminder_hours: u32,
+    timezone: Zone,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     studies::Entity::update_many()
@@ -235,6 +238,7 @@ pub async fn set_settings(
             studies::Column::FocusGroupReminderHours,
             Expr::value(i32::try_from(reminder_hours).unwrap_or(24)),
         )
+        .col_expr(studies::Column::Timezone, Expr::value(timezone.name()))
         .col_expr(studies::Column::UpdatedAt, Expr::value(now))
         .filter(studies::Column::Id.eq(study_id))
         .exec(db)

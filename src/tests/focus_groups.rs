@@ -2,6 +2,7 @@
 //! membership rules, invitations with calendar files and reminders, attendance and
 //! the session log as facilitators see them, and the report's figures.
 
+use chrono::Datelike;
 use rocket::http::Status;
 use serde_json::{Value, json};
 
@@ -847,5 +848,67 @@ db_test!(the_reminder_lead_time_is_a_study_setting, |app| {
             .any(|e| e["action"] == "study.settings_changed"
                 && e["details"]["reminder_hours"]["to"] == 0),
         "the change is audited"
+    );
+});
+
+db_test!(pages_and_mail_show_times_on_the_study_clock, |app| {
+    let s = recruiting_study(&app).await;
+    let settings = format!("{STUDY}/settings");
+    let (status, v) =
+        app.put_json(&settings, Some(&s.coord), json!({"timezone": "Mars/Olympus"})).await;
+    assert_eq!((status, fields(&v)), (Status::UnprocessableEntity, vec!["timezone".to_string()]));
+    let (status, v) =
+        app.put_json(&settings, Some(&s.coord), json!({"timezone": "Australia/Melbourne"})).await;
+    assert_eq!((status, v["timezone"].clone()), (Status::Ok, json!("Australia/Melbourne")));
+
+    // The coordinator types 2 pm on the study's clock (winter: UTC+10).
+    let year = chrono::Utc::now().year() + 1;
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/studies/study-one/focus-groups").await;
+    assert!(html.contains("Starts (Australia&#x2f;Melbourne time)"), "{html}");
+    let csrf = csrf_of(&html);
+    post_form(
+        &app,
+        "/staff/studies/study-one/focus-groups",
+        format!("csrf_token={csrf}&title=Winter+group&starts_at={year}-07-01T14%3A00&duration_minutes=60&location=Room+1&facilitator_email=fac%40example.org&capacity=8"),
+    )
+    .await;
+    let (_, list) = app.get_json(FG, Some(&s.coord)).await;
+    assert_eq!(
+        list[0]["starts_at"],
+        format!("{year}-07-01T04:00:00.000000Z"),
+        "the API speaks UTC"
+    );
+    let g = list[0]["id"].as_i64().unwrap_or_default();
+    let (_, html) = page(&app, "/staff/studies/study-one/focus-groups").await;
+    assert!(
+        html.contains(&format!("value=\"{year}-07-01T14:00\"")),
+        "the change form shows local time"
+    );
+    sign_out(&app).await;
+
+    let token = consented(&app, &s, "ann@example.org").await;
+    app.client.get(format!("/p/{token}")).dispatch().await;
+    let (_, html) = page(&app, "/participant/availability").await;
+    assert!(
+        html.contains("1 July") && html.contains("14:00 to 15:00 (Australia&#x2f;Melbourne time)"),
+        "{html}"
+    );
+    add(&app, &s, g, &code_of(&app, &token).await).await;
+    app.post_json(&format!("{FG}/{g}/invitations"), Some(&s.coord), json!({})).await;
+    let (_, mail) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
+    let invitation = mail
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["kind"] == "focus_group_invitation")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        invitation["body"]
+            .as_str()
+            .unwrap_or("")
+            .contains("14:00 to 15:00 (Australia/Melbourne time)"),
+        "{invitation}"
     );
 });

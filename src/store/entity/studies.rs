@@ -22,6 +22,7 @@ pub struct Model {
     pub identity_check: String,
     pub suppress_below: i32,
     pub focus_group_reminder_hours: i32,
+    pub timezone: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -131,6 +131,10 @@ pub struct StudySettings {
     /// reminders), at most 168. Left as it is when absent.
     #[schema(nullable = false, minimum = 0, maximum = 168)]
     pub reminder_hours: Option<i64>,
+    /// The IANA time zone pages and mail show times in (`Australia/Melbourne`);
+    /// the API always speaks UTC. Left as it is when absent.
+    #[schema(nullable = false, example = "Australia/Melbourne")]
+    pub timezone: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -167,6 +171,8 @@ pub struct StudyDto {
     pub suppress_below: u32,
     /// Hours before a focus group that members are reminded (0: none).
     pub reminder_hours: u32,
+    /// The IANA time zone pages and mail show times in.
+    pub timezone: String,
     /// The capacity the caller acts in: `coordinator`, `facilitator` or `ethics_officer`.
     pub your_role: String,
     pub created_at: String,
@@ -203,6 +209,7 @@ impl StudyDto {
             identity_check: study.identity_check.as_str().to_string(),
             suppress_below: study.suppress_below,
             reminder_hours: study.reminder_hours,
+            timezone: study.timezone.name().to_string(),
             your_role: capacity_name(capacity).to_string(),
             created_at: study.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated_at: study.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -115,6 +115,7 @@ fn new_group(b: &FocusGroupInput) -> NewGroup<'_> {
         location: &b.location,
         facilitator_email: &b.facilitator_email,
         capacity: b.capacity,
+        wall_clock: false,
     }
 }
 

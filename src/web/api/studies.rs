@@ -192,6 +192,7 @@ pub async fn settings(
         identity_check: b.identity_check.as_deref(),
         suppress_below: b.suppress_below,
         reminder_hours: b.reminder_hours,
+        timezone: b.timezone.as_deref(),
     };
     let study = studies::change_settings(state, &staff.0, slug, change).await?;
     let (_, capacity) = studies::get(state, &staff.0, &study.slug).await?;

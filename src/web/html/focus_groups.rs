@@ -12,21 +12,23 @@ use rocket::{State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
 use super::staff::outcome_on;
-use super::views::{Download, StudyBanner, Viewer, when};
+use super::views::{Download, StudyBanner, Viewer};
 use crate::domain::audit::format_at;
+use crate::domain::focus_group::when;
 use crate::domain::policy::Capacity;
+use crate::domain::study::Zone;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::focus_groups::{self, Attendance, NewGroup, Session};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
 
-fn session_view(s: &Session) -> serde_json::Value {
+fn session_view(s: &Session, zone: Zone) -> serde_json::Value {
     let g = &s.group;
     serde_json::json!({
         "id": g.id,
         "title": g.title,
-        "when": when(g),
+        "when": when(g, zone),
         "location": g.location,
         "facilitator": g.facilitator_name,
         "facilitator_email": g.facilitator_email,
@@ -36,7 +38,7 @@ fn session_view(s: &Session) -> serde_json::Value {
         "full": s.members.len() >= usize::try_from(g.capacity).unwrap_or(0),
         "log": g.log,
         "cancelled": g.cancelled_at.is_some(),
-        "starts_local": g.starts_at.format("%Y-%m-%dT%H:%M").to_string(),
+        "starts_local": zone.local(g.starts_at).format("%Y-%m-%dT%H:%M").to_string(),
         "duration_minutes": g.duration_minutes,
     })
 }
@@ -87,7 +89,8 @@ async fn page(
             slug,
             study: StudyBanner::from(&study),
             coordinator,
-            sessions: sessions.iter().map(session_view).collect::<Vec<_>>(),
+            sessions: sessions.iter().map(|s| session_view(s, study.timezone)).collect::<Vec<_>>(),
+            zone: study.timezone.name(),
             proposal,
         },
     ))
@@ -99,7 +102,7 @@ struct ScheduleForm {
     csrf_token: String,
     #[field(default = String::new())]
     title: String,
-    /// `YYYY-MM-DDTHH:MM` from a `datetime-local` input, read as UTC.
+    /// `YYYY-MM-DDTHH:MM` from a `datetime-local` input, on the study's clock.
     #[field(default = String::new())]
     starts_at: String,
     #[field(default = String::new())]
@@ -119,11 +122,7 @@ impl CsrfProtected for ScheduleForm {
 }
 
 impl ScheduleForm {
-    /// The form with a `datetime-local` start read as UTC.
-    fn in_utc(self) -> Self {
-        Self { starts_at: utc_time(&self.starts_at), ..self }
-    }
-
+    /// The session as typed: the start is a `datetime-local` value on the study's clock.
     fn group(&self) -> NewGroup<'_> {
         NewGroup {
             title: &self.title,
@@ -132,6 +131,7 @@ impl ScheduleForm {
             location: &self.location,
             facilitator_email: &self.facilitator_email,
             capacity: number(&self.capacity),
+            wall_clock: true,
         }
     }
 }
@@ -142,15 +142,6 @@ fn number(raw: &str) -> i64 {
     raw.trim().parse().unwrap_or(-1)
 }
 
-/// A `datetime-local` value (no zone) is taken as UTC; a full RFC 3339 time is kept.
-fn utc_time(raw: &str) -> String {
-    let raw = raw.trim();
-    match chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M") {
-        Ok(t) => t.and_utc().to_rfc3339(),
-        Err(_) => raw.to_string(),
-    }
-}
-
 #[post("/staff/studies/<slug>/focus-groups", data = "<form>")]
 async fn schedule(
     state: &State<AppState>,
@@ -158,7 +149,7 @@ async fn schedule(
     slug: &str,
     form: CsrfForm<ScheduleForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let f = form.0.in_utc();
+    let f = form.0;
     let result = focus_groups::create(state, &session.user, slug, f.group()).await;
     outcome_on(&page_of(slug), result, |s| format!("{} is scheduled.", s.group.title))
 }
@@ -171,7 +162,7 @@ async fn reschedule(
     id: &str,
     form: CsrfForm<ScheduleForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let f = form.0.in_utc();
+    let f = form.0;
     let result =
         focus_groups::reschedule(state, &session.user, slug, group_id(id)?, f.group()).await;
     outcome_on(&page_of(slug), result, |s| {
@@ -290,7 +281,7 @@ async fn sheet(
             flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
             slug,
             study: StudyBanner::from(&study),
-            session: session_view(&s),
+            session: session_view(&s, study.timezone),
             logged_at: s.group.log.as_ref().map(|l| format_at(&l.logged_at)),
             rows,
             warnings,

@@ -12,6 +12,7 @@ use rocket_dyn_templates::{Template, context};
 
 use super::views::{StudyBanner, blocks};
 use crate::domain::consent::SignRequest;
+use crate::domain::focus_group::when;
 use crate::error::AppError;
 use crate::service::{AppState, consent, focus_groups, participants};
 use crate::web::errors::{PageError, PageResult};
@@ -67,7 +68,7 @@ async fn portal(
             code: me.participant.code.clone(),
             status: me.participant.status(),
             steps,
-            booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g), location: g.location.clone() }),
+            booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g, me.study.timezone), location: g.location.clone() }),
             signed_version: latest.as_ref().map(|g| g.record.form_version.clone()),
             signed_at: latest.as_ref().map(|g| g.record.signed_at.clone()),
         },
@@ -317,10 +318,6 @@ impl CsrfProtected for AvailabilityForm {
     }
 }
 
-fn when(g: &crate::domain::focus_group::FocusGroup) -> String {
-    format!("{} to {} UTC", g.starts_at.format("%A %-d %B %Y, %H:%M"), g.ends_at().format("%H:%M"))
-}
-
 async fn availability_page(
     state: &AppState,
     me: &ParticipantUser,
@@ -342,7 +339,7 @@ async fn availability_page(
             context! {
                 id: c.group.id,
                 title: c.group.title.clone(),
-                when: when(&c.group),
+                when: when(&c.group, me.study.timezone),
                 starts_at: crate::domain::audit::format_at(&c.group.starts_at),
                 location: c.group.location.clone(),
                 chosen: c.chosen,
@@ -357,8 +354,9 @@ async fn availability_page(
                 study: study_context(me),
                 csrf,
                 sessions,
-                booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g), location: g.location.clone() }),
+                booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g, me.study.timezone), location: g.location.clone() }),
                 consented: me.participant.status() == "consented",
+                zone: me.study.timezone.name(),
                 errors,
             },
         ),

@@ -141,7 +141,7 @@ async fn dashboard(
                 study: study.title.clone(),
                 id: s.group.id,
                 title: s.group.title.clone(),
-                when: super::views::when(&s.group),
+                when: crate::domain::focus_group::when(&s.group, study.timezone),
                 location: s.group.location.clone(),
                 members: s.members.len(),
             }

@@ -189,12 +189,6 @@ pub fn blocks(markdown: &str) -> Vec<Block> {
     out
 }
 
-/// When a focus group runs, as pages show it: "Tuesday 8 December 2026, 03:00 to
-/// 04:00 UTC".
-pub fn when(g: &crate::domain::focus_group::FocusGroup) -> String {
-    format!("{} to {} UTC", g.starts_at.format("%A %-d %B %Y, %H:%M"), g.ends_at().format("%H:%M"))
-}
-
 /// A file to save (`Content-Disposition: attachment`) under `name`.
 pub struct Download {
     kind: ContentType,
