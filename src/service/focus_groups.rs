@@ -1,8 +1,9 @@
 //! Focus-group scheduling: coordinators schedule sessions and place consented
 //! participants in them (helped by a planner that reads everyone's availability);
-//! members get one invitation each with a calendar file and a reminder the day
-//! before; facilitators see their own sessions, record attendance and log each
-//! session for the saturation chart.
+//! members get one invitation each with a calendar file and a reminder before the
+//! session (24 hours by default, a study setting); a changed or cancelled session
+//! is sent to them again; facilitators see their own sessions, record attendance
+//! and log each session for the saturation chart.
 
 use std::collections::{BTreeMap, BTreeSet};
 
