@@ -116,7 +116,16 @@ pub fn figment() -> Figment {
 
 impl AppConfig {
     pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
-        let config: AppConfig = figment.extract().map_err(Box::new)?;
+        let mut config: AppConfig = figment.extract().map_err(Box::new)?;
+        // Unless it is set, the public address follows where the server listens, so
+        // the links it prints and mails work on another port too.
+        if config.public_url == AppConfig::default().public_url {
+            let host = match config.address.as_str() {
+                "0.0.0.0" | "::" => "localhost",
+                other => other,
+            };
+            config.public_url = format!("http://{host}:{}", config.port);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -195,5 +204,22 @@ mod tests {
         };
         let shown = format!("{c:?}");
         assert!(!shown.contains("pw@") && !shown.contains(&"k".repeat(44)));
+    }
+
+    #[test]
+    fn the_public_address_follows_the_listener_unless_set() {
+        let base = Figment::from(Serialized::defaults(AppConfig::default()));
+        let at = |f: Figment| AppConfig::from_figment(&f).map(|c| c.public_url).ok();
+        assert_eq!(at(base.clone()).as_deref(), Some("http://127.0.0.1:8000"));
+        assert_eq!(
+            at(base.clone().merge(("port", 8124))).as_deref(),
+            Some("http://127.0.0.1:8124")
+        );
+        assert_eq!(
+            at(base.clone().merge(("address", "0.0.0.0")).merge(("port", 80))).as_deref(),
+            Some("http://localhost:80")
+        );
+        let set = base.merge(("port", 8124)).merge(("public_url", "https://consent.example.edu"));
+        assert_eq!(at(set).as_deref(), Some("https://consent.example.edu"));
     }
 }
