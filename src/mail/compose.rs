@@ -103,8 +103,14 @@ pub fn consent_receipt(
     }
 }
 
-/// Confirmation of a withdrawal.
-pub fn withdrawal(study: &Study, to: &str, scope: WithdrawalScope) -> Message {
+/// Confirmation of a withdrawal; `calendar` cancels the focus group they had been
+/// invited to, so it leaves their calendar too.
+pub fn withdrawal(
+    study: &Study,
+    to: &str,
+    scope: WithdrawalScope,
+    calendar: Option<String>,
+) -> Message {
     let what = match scope {
         WithdrawalScope::FutureOnly => {
             "You will not be contacted again. What you have already given stays in the study."
@@ -122,11 +128,20 @@ pub fn withdrawal(study: &Study, to: &str, scope: WithdrawalScope) -> Message {
         body: format!(
             "This confirms that you have withdrawn from the study \"{title}\".\n\n{what}\n\n\
              Your signed consent stays on record, as the ethics approval requires. \
-             Withdrawing has no consequence for your studies.\n{footer}",
+             Withdrawing has no consequence for your studies.{removed}\n{footer}",
             title = study.title,
+            removed = if calendar.is_some() {
+                "\n\nThe attached file removes your focus group from your calendar."
+            } else {
+                ""
+            },
             footer = footer(study),
         ),
-        attachment: None,
+        attachment: calendar.map(|text| Attachment {
+            name: "cancel.ics".into(),
+            content_type: "text/calendar; method=CANCEL; charset=UTF-8".into(),
+            bytes: text.into_bytes(),
+        }),
     }
 }
 

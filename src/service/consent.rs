@@ -275,16 +275,17 @@ pub async fn withdraw(
     let now = Utc::now();
     store::participants::withdraw(tx.conn(), participant.id, scope, reason, now).await?;
     let contact = store::participants::contact(tx.conn(), participant.id).await?;
-    let left_sessions = super::focus_groups::on_withdrawal(
+    let (left_sessions, calendar) = super::focus_groups::on_withdrawal(
+        state,
         tx.conn(),
-        study.id,
+        &study,
         participant.id,
-        contact.as_ref().map(|(_, email)| email.as_str()),
+        contact.as_ref().map(|(name, email)| (name.as_str(), email.as_str())),
     )
     .await?;
     if let Some((_, email)) = contact {
-        crate::mail::enqueue(tx.conn(), &crate::mail::compose::withdrawal(&study, &email, scope))
-            .await?;
+        let message = crate::mail::compose::withdrawal(&study, &email, scope, calendar);
+        crate::mail::enqueue(tx.conn(), &message).await?;
     }
     audit::record(
         tx.conn(),

@@ -875,17 +875,35 @@ pub async fn figures(db: &impl Conn, study_id: i64) -> AppResult<(FocusGroups, i
 }
 
 /// On withdrawal: leave every session that has not started and cancel reminders.
+/// Returns the sessions left and, when the participant had been invited to one,
+/// its calendar cancellation for the withdrawal message.
 pub async fn on_withdrawal(
+    state: &AppState,
     db: &impl Conn,
-    study_id: i64,
+    study: &Study,
     participant_id: i64,
-    email: Option<&str>,
-) -> AppResult<Vec<i64>> {
-    let left = store::focus_groups::leave_upcoming(db, participant_id, Utc::now()).await?;
-    if let Some(email) = email {
-        store::outbox::cancel_queued(db, study_id, FOCUS_GROUP_REMINDER, email).await?;
+    contact: Option<(&str, &str)>,
+) -> AppResult<(Vec<i64>, Option<String>)> {
+    let now = Utc::now();
+    let mut cancel = None;
+    if let (Some(group), Some((name, email))) =
+        (store::focus_groups::group_of(db, study.id, participant_id).await?, contact)
+    {
+        let invited = store::focus_groups::members(db, &[group.id])
+            .await?
+            .remove(&group.id)
+            .unwrap_or_default()
+            .iter()
+            .any(|m| m.participant_id == participant_id && m.invited_at.is_some());
+        if invited && group.starts_at > now {
+            cancel = Some(calendar(state, study, &group, Some((name, email)), Method::Cancel));
+        }
     }
-    Ok(left)
+    let left = store::focus_groups::leave_upcoming(db, participant_id, now).await?;
+    if let Some((_, email)) = contact {
+        store::outbox::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, email).await?;
+    }
+    Ok((left, cancel))
 }
 
 /// The session a participant is booked into, if any (none once they withdrew).

@@ -400,6 +400,18 @@ db_test!(invitations_calendar_attendance_and_log, |app| {
         .cloned()
         .unwrap_or_default();
     assert_eq!(b_reminder["status"], "cancelled");
+    let farewell = mail
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["kind"] == "withdrawal" && m["to"] == "b@example.org")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        farewell["attachment"], "cancel.ics",
+        "the session leaves their calendar: {farewell}"
+    );
+    assert!(farewell["body"].as_str().unwrap_or("").contains("removes your focus group"));
 
     // Removing an invited member sends them a cancellation for their calendar.
     let res = app
