@@ -83,15 +83,9 @@ async fn session_for(
     coordinator_only: bool,
     lock: bool,
 ) -> AppResult<(Study, FocusGroup)> {
-    let (study, capacity) = visible(db, user, slug).await?;
-    match capacity {
-        Capacity::EthicsOfficer => {
-            return Err(AppError::Forbidden(
-                "Focus groups are run by the study's coordinators and facilitators.".into(),
-            ));
-        }
-        Capacity::Facilitator if coordinator_only => require_coordinator(capacity)?,
-        Capacity::Facilitator | Capacity::Coordinator => {}
+    let (study, capacity) = runs_sessions(db, user, slug).await?;
+    if coordinator_only {
+        require_coordinator(capacity)?;
     }
     let group =
         store::focus_groups::get(db, study.id, id, lock).await?.ok_or(AppError::NotFound)?;
@@ -355,16 +349,8 @@ pub async fn overview(
     slug: &str,
 ) -> AppResult<(Study, Capacity, Vec<Session>)> {
     let snap = state.db.begin_snapshot().await?;
-    let (study, capacity) = visible(snap.conn(), user, slug).await?;
-    let only = match capacity {
-        Capacity::Coordinator => None,
-        Capacity::Facilitator => Some(user.id),
-        Capacity::EthicsOfficer => {
-            return Err(AppError::Forbidden(
-                "Focus groups are run by the study's coordinators and facilitators.".into(),
-            ));
-        }
-    };
+    let (study, capacity) = runs_sessions(snap.conn(), user, slug).await?;
+    let only = (capacity == Capacity::Facilitator).then_some(user.id);
     let groups = store::focus_groups::of_study(snap.conn(), study.id, only).await?;
     let out = sessions(snap.conn(), groups).await?;
     snap.finish().await?;
@@ -728,12 +714,7 @@ pub async fn declare_conflict(
     code: &str,
 ) -> AppResult<()> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    if capacity == Capacity::EthicsOfficer {
-        return Err(AppError::Forbidden(
-            "Only the study's facilitators and coordinators declare conflicts.".into(),
-        ));
-    }
+    let (study, _) = runs_sessions(tx.conn(), user, slug).await?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
     store::focus_groups::add_conflict(tx.conn(), study.id, user.id, participant.id, Utc::now())
         .await?;
@@ -742,6 +723,57 @@ pub async fn declare_conflict(
         NewEvent::new(user.actor(), "focus_group.conflict_declared", "participant", participant.id)
             .in_study(&study.slug)
             .with(json!({"participant_code": participant.code})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The study and capacity of someone who runs its sessions (403 for ethics officers).
+async fn runs_sessions(db: &impl Conn, user: &User, slug: &str) -> AppResult<(Study, Capacity)> {
+    let (study, capacity) = visible(db, user, slug).await?;
+    if capacity == Capacity::EthicsOfficer {
+        return Err(AppError::Forbidden(
+            "Focus groups are run by the study's coordinators and facilitators.".into(),
+        ));
+    }
+    Ok((study, capacity))
+}
+
+/// The declared conflicts: all of the study's for coordinators, a facilitator's own.
+pub async fn conflicts(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<Vec<store::focus_groups::StoredConflict>> {
+    let (study, capacity) = runs_sessions(state.db.conn(), user, slug).await?;
+    let only = (capacity == Capacity::Facilitator).then_some(user.id);
+    store::focus_groups::conflicts_listed(state.db.conn(), study.id, only).await
+}
+
+/// Withdraws one's own declared conflict with a participant (404 when there is none).
+pub async fn withdraw_conflict(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    code: &str,
+) -> AppResult<()> {
+    let tx = state.db.begin_write().await?;
+    let (study, _) = runs_sessions(tx.conn(), user, slug).await?;
+    let participant = participant_by_code(tx.conn(), &study, code).await?;
+    if !store::focus_groups::remove_conflict(tx.conn(), user.id, participant.id).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        tx.conn(),
+        NewEvent::new(
+            user.actor(),
+            "focus_group.conflict_withdrawn",
+            "participant",
+            participant.id,
+        )
+        .in_study(&study.slug)
+        .with(json!({"participant_code": participant.code})),
     )
     .await?;
     tx.commit().await?;

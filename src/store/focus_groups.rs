@@ -521,3 +521,63 @@ pub async fn consented(
         })
         .collect())
 }
+
+/// A declared conflict as staff read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConflict {
+    pub facilitator_email: String,
+    pub participant_code: String,
+    pub declared_at: DateTime<Utc>,
+}
+
+/// The conflicts declared in a study, only one facilitator's when `facilitator` is set.
+pub async fn conflicts_listed(
+    db: &impl Conn,
+    study_id: i64,
+    facilitator: Option<i64>,
+) -> Result<Vec<StoredConflict>, AppError> {
+    let mut q = facilitator_conflicts::Entity::find()
+        .filter(facilitator_conflicts::Column::StudyId.eq(study_id));
+    if let Some(f) = facilitator {
+        q = q.filter(facilitator_conflicts::Column::FacilitatorId.eq(f));
+    }
+    let rows = q.order_by_asc(facilitator_conflicts::Column::Id).all(db).await?;
+    let people: BTreeSet<i64> = rows.iter().map(|r| r.participant_id).collect();
+    let codes: BTreeMap<i64, String> = participants::Entity::find()
+        .filter(participants::Column::Id.is_in(people))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|p| p.code.map(|c| (p.id, c)))
+        .collect();
+    let staff: BTreeSet<i64> = rows.iter().map(|r| r.facilitator_id).collect();
+    let emails: BTreeMap<i64, String> = users::Entity::find()
+        .filter(users::Column::Id.is_in(staff))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredConflict {
+            facilitator_email: emails.get(&r.facilitator_id).cloned().unwrap_or_default(),
+            participant_code: codes.get(&r.participant_id).cloned().unwrap_or_default(),
+            declared_at: r.declared_at,
+        })
+        .collect())
+}
+
+/// Withdraws a declared conflict; `false` when there was none.
+pub async fn remove_conflict(
+    db: &impl Conn,
+    facilitator_id: i64,
+    participant_id: i64,
+) -> Result<bool, AppError> {
+    let r = facilitator_conflicts::Entity::delete_many()
+        .filter(facilitator_conflicts::Column::FacilitatorId.eq(facilitator_id))
+        .filter(facilitator_conflicts::Column::ParticipantId.eq(participant_id))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected > 0)
+}

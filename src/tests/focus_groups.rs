@@ -924,3 +924,43 @@ db_test!(pages_and_mail_show_times_on_the_study_clock, |app| {
         "{invitation}"
     );
 });
+
+db_test!(declared_conflicts_are_listed_and_withdrawn, |app| {
+    let s = recruiting_study(&app).await;
+    let g = schedule(&app, &s, "Focus group 1", 3, 8).await;
+    let a = consented(&app, &s, "a@example.org").await;
+    let code = code_of(&app, &a).await;
+    let conflicts = format!("{FG}/conflicts");
+    app.post_json(&conflicts, Some(&s.fac), json!({"participant_code": code})).await;
+    let (status, mine) = app.get_json(&conflicts, Some(&s.fac)).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(mine[0]["participant_code"], json!(code));
+    assert_eq!(mine[0]["facilitator_email"], "fac@example.org");
+    let (_, all) = app.get_json(&conflicts, Some(&s.coord)).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "coordinators see every conflict");
+    assert_eq!(app.get_json(&conflicts, Some(&s.ethics)).await.0, Status::Forbidden);
+    assert_eq!(add(&app, &s, g, &code).await.0, Status::Conflict);
+
+    let delete = |token: String| {
+        let app = &app;
+        let path = format!("{conflicts}/{code}");
+        async move {
+            app.client
+                .delete(path)
+                .header(rocket::http::Header::new("Authorization", format!("Bearer {token}")))
+                .dispatch()
+                .await
+                .status()
+        }
+    };
+    assert_eq!(
+        delete(s.coord.clone()).await,
+        Status::NotFound,
+        "only one's own conflict is withdrawn"
+    );
+    assert_eq!(delete(s.fac.clone()).await, Status::NoContent);
+    assert_eq!(delete(s.fac.clone()).await, Status::NotFound);
+    let (_, mine) = app.get_json(&conflicts, Some(&s.fac)).await;
+    assert_eq!(mine, json!([]));
+    assert_eq!(add(&app, &s, g, &code).await.0, Status::Created, "free to be placed again");
+});

@@ -1010,3 +1010,10 @@ pub struct AvailabilityDto {
     /// Every upcoming session of the study.
     pub sessions: Vec<SlotDto>,
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ConflictDto {
+    pub facilitator_email: String,
+    pub participant_code: String,
+    pub declared_at: String,
+}

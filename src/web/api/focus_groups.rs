@@ -6,9 +6,9 @@ use rocket::serde::json::Json;
 use rocket::{State, delete, get, post, put};
 
 use super::dto::{
-    AttendanceDto, AttendanceInput, AvailabilityDto, AvailabilityInput, ErrorBody, FacilitatorDto,
-    FocusGroupDto, FocusGroupInput, InvitationsQueuedDto, MemberDto, MemberInput, PlacementDto,
-    PlanDto, SessionLogDto, SessionLogInput, SlotDto, UnplacedDto,
+    AttendanceDto, AttendanceInput, AvailabilityDto, AvailabilityInput, ConflictDto, ErrorBody,
+    FacilitatorDto, FocusGroupDto, FocusGroupInput, InvitationsQueuedDto, MemberDto, MemberInput,
+    PlacementDto, PlanDto, SessionLogDto, SessionLogInput, SlotDto, UnplacedDto,
 };
 use crate::domain::audit::format_at;
 use crate::domain::focus_group::{Member, SessionLog};
@@ -444,6 +444,61 @@ pub async fn declare_conflict(
 ) -> ApiResult<Status> {
     focus_groups::declare_conflict(state, &staff.0, slug, &body.0.participant_code).await?;
     Ok(Status::Created)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/focus-groups/conflicts", tag = "focus groups",
+    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Declared conflicts: every one for coordinators, a facilitator's own", body = Vec<ConflictDto>),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
+        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/focus-groups/conflicts")]
+pub async fn list_conflicts(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<Vec<ConflictDto>>> {
+    let all = focus_groups::conflicts(state, &staff.0, slug).await?;
+    Ok(Json(
+        all.into_iter()
+            .map(|c| ConflictDto {
+                facilitator_email: c.facilitator_email,
+                participant_code: c.participant_code,
+                declared_at: format_at(&c.declared_at),
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/studies/{slug}/focus-groups/conflicts/{code}", tag = "focus groups",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("code" = String, Path, description = "The participant's code", example = "P001"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Your conflict with this participant is withdrawn"),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
+        (status = 404, description = "No such study, or you declared no conflict with this participant", body = ErrorBody),
+        (status = 422, description = "No participant with that code", body = ErrorBody),
+    )
+)]
+#[delete("/studies/<slug>/focus-groups/conflicts/<code>")]
+pub async fn withdraw_conflict(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    code: &str,
+) -> ApiResult<Status> {
+    focus_groups::withdraw_conflict(state, &staff.0, slug, code).await?;
+    Ok(Status::NoContent)
 }
 
 fn availability_dto(choices: Vec<Choice>) -> AvailabilityDto {

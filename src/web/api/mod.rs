@@ -110,6 +110,8 @@ api![
     focus_groups::attendance,
     focus_groups::log,
     focus_groups::declare_conflict,
+    focus_groups::list_conflicts,
+    focus_groups::withdraw_conflict,
     focus_groups::my_availability,
     focus_groups::set_availability,
     report::json,
