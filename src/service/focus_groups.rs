@@ -201,10 +201,7 @@ pub async fn reschedule(
     not_cancelled(&group)?;
     let draft = input.draft(now, study.timezone)?;
     let lead = facilitator(tx.conn(), user, &study, &draft).await?;
-    let members = store::focus_groups::members(tx.conn(), &[group.id])
-        .await?
-        .remove(&group.id)
-        .unwrap_or_default();
+    let members = store::focus_groups::members_of(tx.conn(), group.id).await?;
     if members.len() > usize::try_from(draft.capacity).unwrap_or(0) {
         return Err(AppError::Conflict(format!(
             "{} people are placed in this session; remove some before lowering its places to {}.",
@@ -245,10 +242,7 @@ pub async fn reschedule(
             })),
     )
     .await?;
-    let out = sessions(tx.conn(), vec![updated])
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::Internal("session vanished".into()))?;
+    let out = session(tx.conn(), updated).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -261,10 +255,7 @@ pub async fn cancel(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     not_cancelled(&group)?;
-    let members = store::focus_groups::members(tx.conn(), &[group.id])
-        .await?
-        .remove(&group.id)
-        .unwrap_or_default();
+    let members = store::focus_groups::members_of(tx.conn(), group.id).await?;
     let sequence = group.sequence + 1;
     store::focus_groups::cancel(tx.conn(), group.id, sequence, now).await?;
     let cancelled = FocusGroup { sequence, cancelled_at: Some(now), ..group };
@@ -357,6 +348,13 @@ pub async fn overview(
     Ok((study, capacity, out))
 }
 
+async fn session(db: &impl Conn, group: FocusGroup) -> AppResult<Session> {
+    sessions(db, vec![group])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal("session vanished".into()))
+}
+
 async fn sessions(db: &impl Conn, groups: Vec<FocusGroup>) -> AppResult<Vec<Session>> {
     let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
     let mut members = store::focus_groups::members(db, &ids).await?;
@@ -373,10 +371,7 @@ async fn sessions(db: &impl Conn, groups: Vec<FocusGroup>) -> AppResult<Vec<Sess
 /// One session with its members.
 pub async fn get(state: &AppState, user: &User, slug: &str, id: i64) -> AppResult<Session> {
     let (_, group) = session_for(state.db.conn(), user, slug, id, false, false).await?;
-    sessions(state.db.conn(), vec![group])
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::Internal("session vanished".into()))
+    session(state.db.conn(), group).await
 }
 
 /// A proposed allocation of every consented participant not yet in a session to
@@ -509,10 +504,8 @@ pub async fn remove_member(
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
-    let member = store::focus_groups::members(tx.conn(), &[group.id])
+    let member = store::focus_groups::members_of(tx.conn(), group.id)
         .await?
-        .remove(&group.id)
-        .unwrap_or_default()
         .into_iter()
         .find(|m| m.participant_id == participant.id)
         .ok_or(AppError::NotFound)?;
@@ -577,10 +570,7 @@ pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
     if group.starts_at <= now {
         return Err(AppError::Conflict("This focus group has started already.".into()));
     }
-    let members = store::focus_groups::members(tx.conn(), &[group.id])
-        .await?
-        .remove(&group.id)
-        .unwrap_or_default();
+    let members = store::focus_groups::members_of(tx.conn(), group.id).await?;
     let mut queued = 0;
     for m in &members {
         let Some((name, email)) = store::participants::contact(tx.conn(), m.participant_id).await?
@@ -636,25 +626,23 @@ pub async fn attendance(
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, false, false).await?;
     not_cancelled(&group)?;
-    let marks: Vec<(Participant, bool)> = match marks {
+    // (participant id, code, came): a register's members are known already.
+    let marks: Vec<(i64, String, bool)> = match marks {
         Attendance::One { code, attended } => {
-            vec![(participant_by_code(tx.conn(), &study, code).await?, attended)]
+            let p = participant_by_code(tx.conn(), &study, code).await?;
+            vec![(p.id, p.code.unwrap_or_default(), attended)]
         }
-        Attendance::Roll { present } => {
-            let members = store::focus_groups::members(tx.conn(), &[group.id])
-                .await?
-                .remove(&group.id)
-                .unwrap_or_default();
-            let mut out = Vec::new();
-            for m in members {
+        Attendance::Roll { present } => store::focus_groups::members_of(tx.conn(), group.id)
+            .await?
+            .into_iter()
+            .map(|m| {
                 let came = present.contains(&m.code);
-                out.push((participant_by_code(tx.conn(), &study, &m.code).await?, came));
-            }
-            out
-        }
+                (m.participant_id, m.code, came)
+            })
+            .collect(),
     };
-    for (participant, attended) in &marks {
-        if !store::focus_groups::set_attendance(tx.conn(), group.id, participant.id, *attended)
+    for (participant_id, code, attended) in &marks {
+        if !store::focus_groups::set_attendance(tx.conn(), group.id, *participant_id, *attended)
             .await?
         {
             return Err(AppError::field(
@@ -667,12 +655,12 @@ pub async fn attendance(
             tx.conn(),
             NewEvent::new(user.actor(), "focus_group.attendance", "focus_group", group.id)
                 .in_study(&study.slug)
-                .with(json!({"participant_code": participant.code, "attended": attended})),
+                .with(json!({"participant_code": code, "attended": attended})),
         )
         .await?;
     }
     tx.commit().await?;
-    Ok(marks.iter().filter(|(_, came)| *came).count())
+    Ok(marks.iter().filter(|(_, _, came)| *came).count())
 }
 
 /// Records the post-session log (a second log replaces the first).
@@ -921,10 +909,8 @@ pub async fn on_withdrawal(
     if let (Some(group), Some((name, email))) =
         (store::focus_groups::group_of(db, study.id, participant_id).await?, contact)
     {
-        let invited = store::focus_groups::members(db, &[group.id])
+        let invited = store::focus_groups::members_of(db, group.id)
             .await?
-            .remove(&group.id)
-            .unwrap_or_default()
             .iter()
             .any(|m| m.participant_id == participant_id && m.invited_at.is_some());
         if invited && group.starts_at > now {
@@ -965,10 +951,7 @@ pub async fn sheet(
 ) -> AppResult<(Study, Session, Vec<SheetRow>)> {
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, false, false).await?;
-    let session = sessions(tx.conn(), vec![group])
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::Internal("session vanished".into()))?;
+    let session = session(tx.conn(), group).await?;
     let mut rows = Vec::new();
     let mut consent_ids = Vec::new();
     for m in &session.members {

@@ -201,6 +201,11 @@ pub async fn lock_participant(db: &impl Conn, participant_id: i64) -> Result<(),
     Ok(())
 }
 
+/// The members of one session, by code.
+pub async fn members_of(db: &impl Conn, group_id: i64) -> Result<Vec<Member>, AppError> {
+    Ok(members(db, &[group_id]).await?.remove(&group_id).unwrap_or_default())
+}
+
 pub async fn member_count(db: &impl Conn, group_id: i64) -> Result<u64, AppError> {
     Ok(focus_group_members::Entity::find()
         .filter(focus_group_members::Column::FocusGroupId.eq(group_id))
