@@ -199,3 +199,85 @@ fn forms_check_passes_on_the_shipped_forms_and_names_each_mistake() {
     }
     assert!(err.contains("5 problems"), "{err}");
 }
+
+/// A free loopback port (bound, read and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// One HTTP/1.1 request over a plain socket; the answer's status line.
+fn http(port: u16, request: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or_default().to_string()
+}
+
+/// Serves on a fresh database with `rust_log`, sends requests whose paths carry
+/// participant and staff tokens, stops the server and returns what it logged.
+fn log_of_requests_with_tokens(rust_log: Option<&str>, tokens: &[String]) -> String {
+    let dir = scratch();
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_consentry"));
+    command
+        .arg("serve")
+        .env("CONSENTRY_DATABASE_URL", format!("sqlite://{}/c.db?mode=rwc", dir.0.display()))
+        .env("CONSENTRY_PORT", port.to_string())
+        .env(
+            "CONSENTRY_SECRET_KEY",
+            "8f1c1b4b7a0f6c0d2f7b9a5e3c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d",
+        )
+        .env_remove("CONSENTRY_CONFIG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    match rust_log {
+        Some(filter) => command.env("RUST_LOG", filter),
+        None => command.env_remove("RUST_LOG"),
+    };
+    let mut child = command.spawn().expect("the server starts");
+    let ready = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "the server listens");
+    let [participant, staff] = [&tokens[0], &tokens[1]];
+    let requests = [
+        format!("GET /p/{participant} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        format!(
+            "POST /p/{participant} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
+        format!(
+            "GET /p/{participant}/more?t={participant} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ),
+        format!("DELETE /api/v1/x/{staff} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        format!(
+            "GET /api/v1/participant HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {participant}\r\nConnection: close\r\n\r\n"
+        ),
+    ];
+    for request in &requests {
+        let status = http(port, request);
+        assert!(status.starts_with("HTTP/1.1 "), "{status}");
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("the server stops");
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn tokens_in_paths_never_reach_the_log() {
+    let tokens = [format!("cpt_{}", "ab12".repeat(16)), format!("cst_{}", "cd34".repeat(16))];
+    for filter in [None, Some("trace")] {
+        let log = log_of_requests_with_tokens(filter, &tokens);
+        assert!(log.contains("request"), "the server logged its requests ({filter:?}):\n{log}");
+        for token in &tokens {
+            let secret = &token[4..];
+            assert!(!log.contains(secret), "RUST_LOG={filter:?}: a token reached the log:\n{log}");
+        }
+    }
+}

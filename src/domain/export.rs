@@ -98,26 +98,26 @@ pub fn columns(instruments: &[&FormDefinition]) -> Vec<Column> {
 }
 
 /// Rows as CSV text (RFC 4180: fields quoted when they need it, CRLF line ends).
+/// Every CSV Consentry writes goes through here, so every cell is defused.
 pub fn write_csv(rows: &[Vec<String>]) -> Result<String, String> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
         .from_writer(Vec::new());
     for row in rows {
-        writer.write_record(row).map_err(|e| e.to_string())?;
+        writer.write_record(row.iter().map(|cell| text_cell(cell))).map_err(|e| e.to_string())?;
     }
     let bytes = writer.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
-/// Free text as a cell: a leading `=`, `+`, `-`, `@` or tab would make a
-/// spreadsheet run it as a formula, so it is prefixed with an apostrophe.
+/// A cell as a spreadsheet may safely open it: text starting with `=`, `+`, `-`,
+/// `@`, a tab or a line break would be run as a formula, so it gets a leading
+/// apostrophe; numbers (`-1.5`) pass unchanged. `write_csv` applies it to every cell.
 pub fn text_cell(raw: &str) -> String {
-    if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{raw}")
-    } else {
-        raw.to_string()
-    }
+    let formula = raw.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']);
+    let number = raw.parse::<f64>().is_ok_and(f64::is_finite);
+    if formula && !number { format!("'{raw}") } else { raw.to_string() }
 }
 
 /// A number as written in the export: whole numbers without a decimal point.
@@ -213,7 +213,7 @@ pub fn answer_lines(
                 (Some(_), _) | (None, None) => String::new(),
                 (None, Some(a)) => match (&a.choice, &a.text, a.number, a.flag) {
                     (Some(choice), _, _, _) => choice.clone(),
-                    (_, Some(text), _, _) => text_cell(text),
+                    (_, Some(text), _, _) => text.clone(),
                     (_, _, Some(n), _) => number_cell(n),
                     (_, _, _, Some(b)) => if b { "1" } else { "0" }.to_string(),
                     _ => String::new(),
@@ -254,6 +254,15 @@ mod tests {
         assert_eq!(write_csv(&rows).as_deref(), Ok("plain,\"a, \"\"b\"\"\nc\"\r\n"));
         assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(text_cell("fine"), "fine");
+        for risky in ["+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd", "\tx", "\r=1", "-inf"] {
+            assert_eq!(text_cell(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for number in ["-1.5", "0", "-12", "3.25"] {
+            assert_eq!(text_cell(number), number);
+        }
+        assert_eq!(text_cell(&text_cell("=1+1")), "'=1+1", "defusing twice changes nothing");
+        let written = write_csv(&[vec!["about".into(), "=cmd()".into(), "-3".into()]]);
+        assert_eq!(written.as_deref(), Ok("about,'=cmd(),-3\r\n"), "write_csv defuses every cell");
         assert_eq!(number_cell(22.0), "22");
         assert_eq!(number_cell(2.5), "2.5");
     }

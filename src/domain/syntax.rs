@@ -24,16 +24,22 @@ fn is_number(c: &Column) -> bool {
         )
 }
 
+/// Text with every control character and line or paragraph separator replaced by a
+/// space, so nothing a researcher typed can end a comment or a string and run as
+/// the next line of code in R or SPSS.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c })
+        .collect()
+}
+
 /// An R string literal.
 fn r_string(text: &str) -> String {
     let mut out = String::from("\"");
-    for c in text.chars() {
+    for c in one_line(text).chars() {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
             c => out.push(c),
         }
     }
@@ -52,9 +58,9 @@ pub fn r(origin: &Origin<'_>, columns: &[Column]) -> String {
         "# {title} ({study}): the answers export with its labels.\n\
          # Generated {at}. Download export.csv next to this file, then source(\"export.R\").\n\
          # Participants who withdrew with their data are not in the export.\n\n",
-        title = origin.title.replace('\n', " "),
-        study = origin.study,
-        at = origin.generated_at,
+        title = one_line(origin.title),
+        study = one_line(origin.study),
+        at = one_line(origin.generated_at),
     );
     let classes = std::iter::once("character".to_string())
         .chain(std::iter::once("character".to_string()))
@@ -93,7 +99,7 @@ pub fn r(origin: &Origin<'_>, columns: &[Column]) -> String {
 
 /// An SPSS string literal.
 fn spss_string(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''").replace(['\n', '\r'], " "))
+    format!("'{}'", one_line(text).replace('\'', "''"))
 }
 
 /// A valid SPSS variable name for the column (letters, digits, `_` and `.`; at most 64
@@ -134,9 +140,9 @@ pub fn spss(origin: &Origin<'_>, columns: &[Column]) -> String {
          GET DATA /TYPE=TXT /FILE='export.csv' /ENCODING='UTF8'\n  \
          /DELCASE=LINE /DELIMITERS=\",\" /QUALIFIER='\"' /ARRANGEMENT=DELIMITED /FIRSTCASE=2\n  \
          /VARIABLES=\n    participant_code A64\n    form_versions A255\n",
-        title = origin.title.replace('\n', " "),
-        study = origin.study,
-        at = origin.generated_at,
+        title = one_line(origin.title),
+        study = one_line(origin.study),
+        at = one_line(origin.generated_at),
     );
     for (c, name) in columns.iter().zip(&names) {
         let format = match c.kind {
@@ -226,6 +232,27 @@ mod tests {
         assert!(text.contains("why 'Why? (say \"anything\"; it''s fine)'"), "{text}");
         assert!(text.contains("ok 1 'Yes' 0 'No'"), "{text}");
         assert!(text.trim_end().ends_with("EXECUTE."));
+    }
+
+    #[test]
+    fn nothing_typed_runs_as_code() {
+        let origin = Origin {
+            study: "smme",
+            title: "Title\rsystem('touch pwned')\nq()\u{2028}x\u{85}y\u{b}z",
+            generated_at: "2026-12-01T10:00:00Z",
+        };
+        let mut cols = sample();
+        cols[0].label = "Age\r\nsystem('id')".into();
+        for text in [r(&origin, &cols), spss(&origin, &cols)] {
+            assert!(
+                !text.chars().any(|c| (c.is_control() && c != '\n') || c == '\u{2028}'),
+                "{text:?}"
+            );
+            assert!(
+                text.lines().all(|l| !l.starts_with("system(") && !l.starts_with("q()")),
+                "{text}"
+            );
+        }
     }
 
     #[test]

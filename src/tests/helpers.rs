@@ -17,9 +17,13 @@ use crate::store::Db;
 pub const PASSWORD: &str = "Str0ng-pass-for-tests";
 const SECRET_KEY: &str = "8f1c1b4b7a0f6c0d2f7b9a5e3c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d";
 
-/// Runs a test body once on SQLite and once more on PostgreSQL when configured.
+/// Runs a test body once on SQLite and once more on PostgreSQL when configured;
+/// `[key => value, …]` after the name overrides configuration keys for the app.
 macro_rules! db_test {
     ($name:ident, |$app:ident| $body:block) => {
+        db_test!($name, [], |$app| $body);
+    };
+    ($name:ident, [$($key:literal => $value:expr),* $(,)?], |$app:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -28,12 +32,14 @@ macro_rules! db_test {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                run(crate::tests::helpers::TestApp::spawn(crate::tests::helpers::Backend::Sqlite, &[]).await.expect("sqlite app")).await
+                let settings = [$(($key, serde_json::json!($value))),*];
+                run(crate::tests::helpers::TestApp::spawn(crate::tests::helpers::Backend::Sqlite, &settings).await.expect("sqlite app")).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = crate::tests::helpers::TestApp::spawn(crate::tests::helpers::Backend::Postgres, &[]).await {
+                let settings = [$(($key, serde_json::json!($value))),*];
+                if let Some(app) = crate::tests::helpers::TestApp::spawn(crate::tests::helpers::Backend::Postgres, &settings).await {
                     run(app).await
                 }
             }
@@ -133,20 +139,7 @@ impl TestApp {
     pub async fn spawn(backend: Backend, settings: &[(&str, Value)]) -> Option<TestApp> {
         let test_db = TestDb::new(backend).await?;
         let db = test_db.connect().await;
-        let mut figment = config::figment()
-            .merge(("database_url", test_db.url.clone()))
-            .merge(("secret_key", SECRET_KEY))
-            .merge(("public_url", "http://consentry.test"))
-            .merge(("forms_dir", concat!(env!("CARGO_MANIFEST_DIR"), "/forms")));
-        for (key, value) in settings {
-            figment = figment.merge((*key, value.clone()));
-        }
-        let config = AppConfig::from_figment(&figment).expect("test configuration is valid");
-        let forms =
-            crate::forms::questionnaire::Catalogue::load(std::path::Path::new(&config.forms_dir))
-                .expect("the test forms load");
-        let state = AppState::new(db.clone(), config).with_forms(forms);
-        let client = Client::tracked(crate::build(state, figment)).await.expect("rocket launches");
+        let client = instance(&test_db, db.clone(), settings).await;
         Some(TestApp { client, db, test_db })
     }
 
@@ -276,4 +269,22 @@ pub async fn join_all<F: std::future::Future>(
     })
     .await;
     results.into_iter().flatten().collect()
+}
+
+/// The app on `test_db` with its own state; `settings` override configuration keys.
+async fn instance(test_db: &TestDb, db: Db, settings: &[(&str, Value)]) -> Client {
+    let mut figment = config::figment()
+        .merge(("database_url", test_db.url.clone()))
+        .merge(("secret_key", SECRET_KEY))
+        .merge(("public_url", "http://consentry.test"))
+        .merge(("forms_dir", concat!(env!("CARGO_MANIFEST_DIR"), "/forms")));
+    for (key, value) in settings {
+        figment = figment.merge((*key, value.clone()));
+    }
+    let config = AppConfig::from_figment(&figment).expect("test configuration is valid");
+    let forms =
+        crate::forms::questionnaire::Catalogue::load(std::path::Path::new(&config.forms_dir))
+            .expect("the test forms load");
+    let state = AppState::new(db, config).with_forms(forms);
+    Client::tracked(crate::build(state, figment)).await.expect("rocket launches")
 }

@@ -14,7 +14,7 @@ use super::helpers::TestDb;
 use crate::mail::sender::{Delivery, deliver_due};
 
 /// A minimal SMTP server that accepts everything and keeps each message's data.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+pub(super) async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let received = Arc::new(Mutex::new(Vec::new()));

@@ -13,6 +13,7 @@ mod consent_flow;
 mod demo;
 mod errors_and_ops;
 mod focus_groups;
+mod front_door;
 mod html_pages;
 mod identity_check;
 mod layering;
