@@ -69,7 +69,12 @@ async fn consents(dir: &std::path::Path, n: usize) -> f64 {
     let url = format!("sqlite://{}/consentry.db?mode=rwc", dir.display());
     let db = Db::connect(&url, 5).await.expect("db");
     db.migrate().await.expect("migrate");
-    let state = AppState::new(db, AppConfig { database_url: url, ..AppConfig::default() });
+    let config = AppConfig {
+        database_url: url,
+        secret_key: Some("a bench key of at least thirty-two bytes".into()),
+        ..AppConfig::default()
+    };
+    let state = AppState::new(db, config);
     let user = |email: &str, role: &str| {
         NewUser::parse(email, "Bench", role, "bench-password-long").expect("user")
     };
@@ -119,7 +124,7 @@ async fn consents(dir: &std::path::Path, n: usize) -> f64 {
         )
         .await
         .expect("invite");
-        people.push(inv.participant);
+        people.push(inv.participant().clone());
     }
     let record = service::consent::latest(&state, &people[0]).await.expect("read");
     assert!(record.is_none());

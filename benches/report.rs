@@ -57,7 +57,11 @@ fn main() {
 async fn run(label: &str, url: &str, n: i64) {
     let db = Db::connect(url, 5).await.expect("connect");
     db.migrate().await.expect("migrate");
-    let config = AppConfig { database_url: url.to_string(), ..AppConfig::default() };
+    let config = AppConfig {
+        database_url: url.to_string(),
+        secret_key: Some("a bench key of at least thirty-two bytes".into()),
+        ..AppConfig::default()
+    };
     let forms = consentry::forms::questionnaire::Catalogue::load(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/forms"

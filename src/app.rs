@@ -15,7 +15,10 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
     let figment = Figment::from(rocket::Config::default())
         .merge(("log_level", "off"))
         .merge(("cli_colors", false))
-        .merge(figment);
+        .merge(figment)
+        // The client's address comes from `web::guards::client_addr`, which trusts
+        // `X-Real-IP` only from the configured proxies.
+        .merge(("ip_header", false));
     let template_dir: String =
         figment.extract_inner("template_dir").unwrap_or_else(|_| "templates".to_string());
     let metrics = Arc::new(fairings::Metrics::default());

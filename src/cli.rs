@@ -10,6 +10,7 @@ use rand::RngCore;
 use crate::audit::{self, Verification};
 use crate::config::{self, AppConfig, redact_url};
 use crate::domain::user::NewUser;
+use crate::service::users::AccountChange;
 use crate::service::{self, Actor, AppState};
 use crate::store::Db;
 
@@ -117,6 +118,21 @@ enum UserCommand {
         /// Read the password from the first line of standard input (else one is generated and printed once).
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Switch an account off: it cannot sign in, and its tokens and sessions end.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Switch an account back on.
+    Activate {
+        #[arg(long)]
+        email: String,
+    },
+    /// End every token and browser session of an account now.
+    RevokeTokens {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -244,6 +260,19 @@ async fn run(
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::User { command: UserCommand::Deactivate { email } } => {
+            let change = AccountChange { active: Some(false), revoke_tokens: true };
+            change_account(config, &email, change, "switched off; its tokens and sessions ended")
+                .await
+        }
+        Command::User { command: UserCommand::Activate { email } } => {
+            let change = AccountChange { active: Some(true), revoke_tokens: false };
+            change_account(config, &email, change, "switched on").await
+        }
+        Command::User { command: UserCommand::RevokeTokens { email } } => {
+            let change = AccountChange { active: None, revoke_tokens: true };
+            change_account(config, &email, change, "has no live tokens or sessions now").await
+        }
         Command::ConsentForm {
             command: ConsentFormCommand::Draft { study, file, version, by },
         } => {
@@ -331,6 +360,26 @@ async fn run(
     }
 }
 
+/// Applies `change` to the account with this address, as the command line.
+async fn change_account(
+    config: AppConfig,
+    email: &str,
+    change: AccountChange,
+    done: &str,
+) -> Result<ExitCode, String> {
+    let address =
+        crate::domain::user::Email::parse(email).map_err(|e| format!("--email: {}", e.message))?;
+    let db = open(&config).await?;
+    let state = AppState::new(db, config);
+    let user = crate::store::users::find_by_email(state.db.conn(), &address)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("--email: no staff account {address}"))?;
+    service::users::change(&state, Actor::Cli, user.id, change).await.map_err(explain)?;
+    println!("{address} {done}");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The questionnaires of the forms folder; any broken file stops the start.
 fn load_forms(config: &AppConfig) -> Result<crate::forms::questionnaire::Catalogue, String> {
     let dir = std::path::Path::new(&config.forms_dir);
@@ -372,7 +421,7 @@ async fn serve(
     let db = open(&config).await?;
     let state = AppState::new(db.clone(), config.clone()).with_forms(forms);
     service::questionnaires::sync_catalogue(&state).await?;
-    crate::mail::sender::spawn(db, delivery);
+    crate::mail::sender::spawn(db, state.keys().map_err(|e| e.to_string())?.clone(), delivery);
     if config.smtp_url.is_none() {
         tracing::info!("no CONSENTRY_SMTP_URL: mail is kept in the outbox (GET /api/v1/outbox)");
     }

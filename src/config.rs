@@ -2,6 +2,8 @@
 //! environment variables) extracted into a typed, validated `AppConfig`. Nothing
 //! reads configuration from anywhere else.
 
+use std::net::IpAddr;
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,12 @@ pub struct AppConfig {
     /// Failed sign-ins from one address within the window before it is throttled.
     pub login_max_failures_per_address: u32,
     pub login_window_minutes: i64,
+    /// Addresses of the reverse proxies whose `X-Real-IP` header names the client
+    /// (comma-separated addresses or CIDR blocks, e.g. `127.0.0.1, 10.0.0.0/8`).
+    /// Empty: the header is ignored and the connection's address is the client's.
+    pub trusted_proxies: String,
+    /// Days a participant's private link works (each link has its own expiry).
+    pub participant_link_days: i64,
     /// Serve `/metrics` (disable it when the port is public and no proxy guards it).
     pub metrics_enabled: bool,
     /// Size of the database connection pool.
@@ -88,9 +96,46 @@ impl Default for AppConfig {
             login_max_failures_per_account: 5,
             login_max_failures_per_address: 20,
             login_window_minutes: 15,
+            trusted_proxies: String::new(),
+            participant_link_days: 60,
             metrics_enabled: true,
             db_max_connections: 10,
         }
+    }
+}
+
+/// An address or a CIDR block of addresses (`10.0.0.0/8`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpBlock {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpBlock {
+    pub fn parse(raw: &str) -> Option<IpBlock> {
+        let (addr, prefix) = match raw.split_once('/') {
+            Some((a, p)) => (a.trim().parse::<IpAddr>().ok()?, Some(p.trim().parse::<u8>().ok()?)),
+            None => (raw.trim().parse::<IpAddr>().ok()?, None),
+        };
+        let bits = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(bits);
+        (prefix <= bits).then_some(IpBlock { network: addr, prefix })
+    }
+
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        let addr = match addr {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(addr),
+            v4 => v4,
+        };
+        let (a, n, bits) = match (addr, self.network) {
+            (IpAddr::V4(a), IpAddr::V4(n)) => {
+                (u128::from(u32::from(a)), u128::from(u32::from(n)), 32)
+            }
+            (IpAddr::V6(a), IpAddr::V6(n)) => (u128::from(a), u128::from(n), 128),
+            _ => return false,
+        };
+        let shift = bits - u32::from(self.prefix);
+        shift >= bits || (a >> shift) == (n >> shift)
     }
 }
 
@@ -150,6 +195,14 @@ impl AppConfig {
         if self.login_window_minutes < 1 {
             return invalid("CONSENTRY_LOGIN_WINDOW_MINUTES must be at least 1".into());
         }
+        if !(1..=3650).contains(&self.participant_link_days) {
+            return invalid("CONSENTRY_PARTICIPANT_LINK_DAYS must be between 1 and 3650".into());
+        }
+        if let Err(bad) = self.proxies() {
+            return invalid(format!(
+                "CONSENTRY_TRUSTED_PROXIES: {bad:?} is not an address or CIDR block (e.g. 10.0.0.0/8)"
+            ));
+        }
         if self.db_max_connections == 0 {
             return invalid("CONSENTRY_DB_MAX_CONNECTIONS must be at least 1".into());
         }
@@ -162,6 +215,17 @@ impl AppConfig {
             );
         }
         Ok(())
+    }
+
+    /// The trusted proxies, parsed; the first entry that is not an address or block
+    /// on error.
+    pub fn proxies(&self) -> Result<Vec<IpBlock>, String> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| IpBlock::parse(p).ok_or_else(|| p.to_string()))
+            .collect()
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -189,6 +253,27 @@ mod tests {
         assert!(c.validate().is_err());
         let c = AppConfig { secret_key: Some("short".into()), ..AppConfig::default() };
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn proxy_blocks_match_their_addresses() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let block = IpBlock::parse("10.0.0.0/8");
+        assert!(block.is_some_and(|b| b.contains(ip("10.200.3.4"))));
+        assert!(block.is_some_and(|b| !b.contains(ip("11.0.0.1"))));
+        assert!(IpBlock::parse("127.0.0.1").is_some_and(|b| b.contains(ip("::ffff:127.0.0.1"))));
+        assert!(IpBlock::parse("127.0.0.1").is_some_and(|b| !b.contains(ip("127.0.0.2"))));
+        assert!(IpBlock::parse("::1").is_some_and(|b| b.contains(ip("::1"))));
+        assert!(IpBlock::parse("0.0.0.0/0").is_some_and(|b| b.contains(ip("8.8.8.8"))));
+        assert!(IpBlock::parse("fd00::/8").is_some_and(|b| b.contains(ip("fd12::1"))));
+        for bad in ["10.0.0.0/33", "nginx", "10.0.0/8", ""] {
+            assert_eq!(IpBlock::parse(bad), None, "{bad}");
+        }
+        let c = AppConfig { trusted_proxies: "127.0.0.1, proxy".into(), ..AppConfig::default() };
+        assert!(c.validate().is_err());
+        let c =
+            AppConfig { trusted_proxies: " 127.0.0.1 ,10.0.0.0/8".into(), ..AppConfig::default() };
+        assert_eq!(c.proxies().map(|p| p.len()), Ok(2));
     }
 
     #[test]

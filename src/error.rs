@@ -22,6 +22,8 @@ pub enum AppError {
     Gone(String),
     #[error("too many attempts")]
     TooMany,
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
     #[error("database error: {0}")]
     Db(String),
     #[error("internal error: {0}")]
@@ -41,6 +43,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::Gone(_) => 410,
             AppError::TooMany => 429,
+            AppError::UnsupportedMediaType(_) => 415,
             AppError::Db(_) | AppError::Internal(_) => 500,
         }
     }
@@ -55,6 +58,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Gone(_) => "gone",
             AppError::TooMany => "too_many_attempts",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Db(_) | AppError::Internal(_) => "internal_error",
         }
     }
@@ -67,7 +71,8 @@ impl AppError {
             | AppError::Unauthenticated(m)
             | AppError::Forbidden(m)
             | AppError::Conflict(m)
-            | AppError::Gone(m) => m.clone(),
+            | AppError::Gone(m)
+            | AppError::UnsupportedMediaType(m) => m.clone(),
             AppError::NotFound => "Not found.".into(),
             AppError::TooMany => "Too many attempts: wait a few minutes and try again.".into(),
             AppError::Db(_) | AppError::Internal(_) => "Something went wrong on our side.".into(),

@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod forms;
+pub mod keys;
 pub mod mail;
 pub mod pdf;
 pub mod report;

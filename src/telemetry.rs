@@ -91,10 +91,7 @@ mod tests {
             "No matching routes for POST /p/[redacted]?x=1. Bearer cst_[redacted] ok\n"
         );
         let json = format!("{{\"message\":\"GET /p/{token}\",\"t\":\"{token}\"}}");
-        assert_eq!(
-            redact(&json),
-            "{\"message\":\"GET /p/[redacted]\",\"t\":\"cpt_[redacted]\"}"
-        );
+        assert_eq!(redact(&json), "{\"message\":\"GET /p/[redacted]\",\"t\":\"cpt_[redacted]\"}");
         assert_eq!(redact("route=/p/<token> status=303"), "route=/p/<token> status=303");
         assert_eq!(redact("nothing to hide"), "nothing to hide");
     }

@@ -281,3 +281,62 @@ fn tokens_in_paths_never_reach_the_log() {
         }
     }
 }
+
+#[tokio::test]
+async fn operators_switch_accounts_off_and_on_and_refuse_weak_passwords() {
+    let dir = scratch();
+    let out = consentry(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--email",
+            "w@example.org",
+            "--name",
+            "W",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("password1234\n"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        !out.status.success() && err.contains("--password") && err.contains("too easy to guess"),
+        "{err}"
+    );
+    let out = consentry(
+        &dir,
+        &["user", "add", "--email", "cora@example.org", "--name", "Cora", "--role", "coordinator"],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let active = || async {
+        let db =
+            Database::connect(format!("sqlite://{}/c.db", dir.0.display())).await.expect("open");
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "SELECT active FROM users WHERE email = 'cora@example.org'",
+            ))
+            .await
+            .expect("query")
+            .expect("a row");
+        let value: bool = row.try_get("", "active").expect("active");
+        db.close().await.expect("close");
+        value
+    };
+    let out = consentry(&dir, &["user", "deactivate", "--email", "Cora@Example.org"], None);
+    assert!(out.status.success() && stdout(&out).contains("switched off"), "{out:?}");
+    assert!(!active().await);
+    let out = consentry(&dir, &["user", "activate", "--email", "cora@example.org"], None);
+    assert!(out.status.success(), "{out:?}");
+    assert!(active().await);
+    let out = consentry(&dir, &["user", "revoke-tokens", "--email", "cora@example.org"], None);
+    assert!(out.status.success(), "{out:?}");
+    let out = consentry(&dir, &["user", "deactivate", "--email", "nobody@example.org"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no staff account"));
+    let out = consentry(&dir, &["verify-audit"], None);
+    assert!(out.status.success(), "{out:?}");
+}

@@ -16,6 +16,7 @@ mod m20261125_000008_reminders;
 mod m20261125_000009_suppression;
 mod m20261201_000010_answer_first_rows;
 mod m20261201_000011_focus_groups;
+mod m20261204_000012_front_door;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_suppression::Migration),
             Box::new(m20261201_000010_answer_first_rows::Migration),
             Box::new(m20261201_000011_focus_groups::Migration),
+            Box::new(m20261204_000012_front_door::Migration),
         ]
     }
 }

@@ -459,6 +459,7 @@ mod tests {
             suppress_below: 5,
             reminder_hours: 24,
             timezone: crate::domain::study::Zone::default(),
+            confirm_email_first: false,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         }

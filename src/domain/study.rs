@@ -197,6 +197,9 @@ pub struct Study {
     pub reminder_hours: u32,
     /// The zone pages and mail show times in (the API speaks UTC).
     pub timezone: Zone,
+    /// Every eligible enrolment continues only from the e-mailed link, so the answer
+    /// to an enrolment never tells whether an address is enrolled already.
+    pub confirm_email_first: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -117,8 +117,14 @@ impl User {
 pub const PASSWORD_MIN: usize = 12;
 pub const PASSWORD_MAX: usize = 256;
 
-/// The password policy: long enough to resist guessing, short enough to hash cheaply.
-pub fn check_password(password: &str) -> Result<(), FieldError> {
+/// The least zxcvbn score a staff password needs: more than 10^8 guesses.
+const MIN_STRENGTH: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// The password policy: long enough and hard enough to guess (zxcvbn's estimate,
+/// which knows common passwords, words, names, dates, keyboard runs and repeats,
+/// and the account's own address and name given in `about`), short enough to hash
+/// cheaply. A refusal says why, in words.
+pub fn check_password(password: &str, about: &[&str]) -> Result<(), FieldError> {
     let n = password.chars().count();
     if n < PASSWORD_MIN {
         return Err(FieldError::new(
@@ -130,6 +136,26 @@ pub fn check_password(password: &str) -> Result<(), FieldError> {
         return Err(FieldError::new(
             "too_long",
             format!("Password must be at most {PASSWORD_MAX} characters."),
+        ));
+    }
+    let estimate = zxcvbn::zxcvbn(password, about);
+    if estimate.score() < MIN_STRENGTH {
+        let feedback = estimate.feedback();
+        let warning = feedback.and_then(|f| f.warning()).map(|w| format!(" {w}"));
+        let tips: Vec<String> = feedback
+            .map(|f| f.suggestions().iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        return Err(FieldError::new(
+            "too_weak",
+            format!(
+                "This password would be too easy to guess.{} {}",
+                warning.unwrap_or_default(),
+                if tips.is_empty() {
+                    "Use a few unrelated words, or a password manager's random password.".into()
+                } else {
+                    tips.join(" ")
+                }
+            ),
         ));
     }
     Ok(())
@@ -147,10 +173,14 @@ pub struct NewUser {
 impl NewUser {
     pub fn parse(email: &str, name: &str, role: &str, password: &str) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
+        let local = email.split('@').next().unwrap_or_default();
+        let mut about = vec![email, local, name];
+        about.extend(name.split_whitespace());
+        about.extend(local.split(['.', '_', '-', '+']));
+        errors.take("password", check_password(password, &about));
         let email = errors.take("email", Email::parse(email));
         let name = errors.take("name", required_text(name, "Name", 200));
         let role = errors.take("role", role.parse::<Role>());
-        errors.take("password", check_password(password));
         match (email, name, role) {
             (Some(email), Some(name), Some(role)) if errors.is_empty() => {
                 Ok(Self { email, name, role, password: password.to_string() })
@@ -187,5 +217,33 @@ mod tests {
             assert!(errors.contains(field), "{field} missing from {errors:?}");
         }
         assert!(NewUser::parse("a@b.org", "A", "admin", "long-enough-pass").is_ok());
+    }
+
+    #[test]
+    fn guessable_passwords_are_refused_with_a_reason() {
+        for weak in
+            ["password1234", "            ", "qwertyuiop12", "aaaaaaaaaaaaaaaa", "Password123!"]
+        {
+            let e = check_password(weak, &[]).err().map(|e| (e.code, e.message));
+            assert!(
+                matches!(&e, Some(("too_weak", m)) if m.starts_with("This password would be too easy to guess.") && m.len() > 45),
+                "{weak:?}: {e:?}"
+            );
+        }
+        let e = NewUser::parse(
+            "cora.ordinator@example.org",
+            "Cora Ordinator",
+            "admin",
+            "cora.ordinator2026",
+        );
+        assert!(
+            e.is_err_and(|e| e.contains("password")),
+            "the account's own name and address do not make a password"
+        );
+        for strong in
+            ["Str0ng-pass-for-tests", "correct horse battery staple", "a long enough passphrase"]
+        {
+            assert_eq!(check_password(strong, &[]), Ok(()), "{strong}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::domain::consent::ConsentRecord;
 use crate::domain::focus_group::FocusGroup;
-use crate::domain::mail::{Attachment, Message};
+use crate::domain::mail::{Attachment, CODE, Message, PRIVATE_LINK};
 use crate::domain::participant::WithdrawalScope;
 use crate::domain::study::Study;
 
@@ -20,8 +20,13 @@ fn footer(study: &Study) -> String {
     )
 }
 
+/// How long a private link works, as mail says it.
+fn lasting(days: i64) -> String {
+    format!("It works for {days} days; you can ask for a new one on Consentry at any time.")
+}
+
 /// The private link for a person invited to a study.
-pub fn invitation(study: &Study, to: &str, name: &str, link: &str) -> Message {
+pub fn invitation(study: &Study, to: &str, name: &str, link: &str, days: i64) -> Message {
     Message {
         study_id: Some(study.id),
         kind: "invitation",
@@ -31,16 +36,49 @@ pub fn invitation(study: &Study, to: &str, name: &str, link: &str) -> Message {
             "Dear {name},\n\nThank you for your interest in the study \"{title}\".\n\n\
              Your private link is below. It opens your own page, where you can read the \
              explanatory statement and decide whether to take part. Keep it to yourself: \
-             anyone with it can act as you in this study.\n\n{link}\n{footer}",
+             anyone with it can act as you in this study. {lasting}\n\n{link}\n{footer}",
             title = study.title,
+            lasting = lasting(days),
             footer = footer(study),
         ),
         attachment: None,
+        secrets: Vec::new(),
     }
+    .with_secret(link, PRIVATE_LINK)
+}
+
+/// A new link, asked for by the participant (or sent when their address was given
+/// again); the links they hold already keep working.
+pub fn new_link(study: &Study, to: &str, name: &str, link: &str, days: i64) -> Message {
+    Message {
+        study_id: Some(study.id),
+        kind: "new_link",
+        to: to.to_string(),
+        subject: format!("A new link for the study \"{}\"", study.title),
+        body: format!(
+            "Dear {name},\n\nSomeone (we hope you) asked for a new link to your page in the \
+             study \"{title}\". Here it is; the links we sent you before still work. {lasting}\n\n\
+             {link}\n\nIf you did not ask for it, you can ignore this message: nothing has \
+             changed, and only this address receives your links.\n{footer}",
+            title = study.title,
+            lasting = lasting(days),
+            footer = footer(study),
+        ),
+        attachment: None,
+        secrets: Vec::new(),
+    }
+    .with_secret(link, PRIVATE_LINK)
 }
 
 /// A reminder of the steps a participant has not finished, with a fresh link.
-pub fn reminder(study: &Study, to: &str, name: &str, link: &str, steps: &[String]) -> Message {
+pub fn reminder(
+    study: &Study,
+    to: &str,
+    name: &str,
+    link: &str,
+    days: i64,
+    steps: &[String],
+) -> Message {
     let list: Vec<String> = steps.iter().map(|s| format!("  - {s}")).collect();
     Message {
         study_id: Some(study.id),
@@ -50,15 +88,36 @@ pub fn reminder(study: &Study, to: &str, name: &str, link: &str, steps: &[String
         body: format!(
             "Dear {name},\n\nThis is a friendly reminder about the study \"{title}\". \
              When you have a moment, these steps are still open:\n\n{steps}\n\n\
-             Your link is below (it replaces the one we sent before). Taking part is \
-             voluntary: if you would rather not continue, you can withdraw from your page \
-             at any time, and we will not remind you again.\n\n{link}\n{footer}",
+             Your link is below (the ones we sent before still work too). {lasting} Taking \
+             part is voluntary: if you would rather not continue, you can withdraw from your \
+             page at any time, and we will not remind you again.\n\n{link}\n{footer}",
             title = study.title,
             steps = list.join("\n"),
+            lasting = lasting(days),
             footer = footer(study),
         ),
         attachment: None,
+        secrets: Vec::new(),
     }
+    .with_secret(link, PRIVATE_LINK)
+}
+
+/// The code of the identity check before signing.
+pub fn identity_code(study: &Study, to: &str, code: &str, minutes: i64) -> Message {
+    Message {
+        study_id: Some(study.id),
+        kind: "identity_code",
+        to: to.to_string(),
+        subject: format!("Your code for \"{}\": {code}", study.title),
+        body: format!(
+            "Your code is {code}.\n\nEnter it on the consent page within {minutes} minutes. If \
+             you did not ask for it, you can ignore this message.\n{footer}",
+            footer = footer(study),
+        ),
+        attachment: None,
+        secrets: Vec::new(),
+    }
+    .with_secret(code, CODE)
 }
 
 /// The participant's copy of their signed consent, with the PDF attached.
@@ -100,6 +159,7 @@ pub fn consent_receipt(
             content_type: "application/pdf".into(),
             bytes: pdf.to_vec(),
         }),
+        secrets: Vec::new(),
     }
 }
 
@@ -142,6 +202,7 @@ pub fn withdrawal(
             content_type: "text/calendar; method=CANCEL; charset=UTF-8".into(),
             bytes: text.into_bytes(),
         }),
+        secrets: Vec::new(),
     }
 }
 
@@ -237,5 +298,6 @@ pub fn focus_group(
             content_type: format!("text/calendar; method={method}; charset=UTF-8"),
             bytes: text.into_bytes(),
         }),
+        secrets: Vec::new(),
     }
 }

@@ -11,6 +11,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::domain::mail::{MAX_ATTEMPTS, MailStatus, Message, backoff};
 use crate::error::AppResult;
+use crate::keys::Keys;
 use crate::store::{self, Db};
 
 /// Where messages go.
@@ -95,19 +96,26 @@ fn build(message: &Message, from: &Mailbox) -> Result<lettre::Message, String> {
 }
 
 /// One pass: claims due messages and delivers them. Returns how many were handled.
-pub async fn deliver_due(db: &Db, delivery: &Delivery) -> AppResult<usize> {
+/// A message carrying a secret is opened from its seal just before it is sent.
+pub async fn deliver_due(db: &Db, keys: &Keys, delivery: &Delivery) -> AppResult<usize> {
     let now = Utc::now();
     let tx = db.begin_write().await?;
     let claimed = store::outbox::claim_due(tx.conn(), now, Duration::minutes(10), 20).await?;
     tx.commit().await?;
     for mail in &claimed {
-        let outcome = match delivery {
-            Delivery::Keep => Ok(MailStatus::Kept),
-            Delivery::Smtp { transport, from } => match build(&mail.message, from) {
-                Ok(m) => {
-                    transport.send(m).await.map(|_| MailStatus::Sent).map_err(|e| e.to_string())
-                }
-                Err(e) => Err(e),
+        let message = crate::mail::to_send(keys, &mail.message, mail.sealed.as_deref());
+        let outcome = match (delivery, message) {
+            (_, None) => Err(Undeliverable::Final(
+                "its sealed part does not open with this server's key".into(),
+            )),
+            (Delivery::Keep, Some(_)) => Ok(MailStatus::Kept),
+            (Delivery::Smtp { transport, from }, Some(message)) => match build(&message, from) {
+                Ok(m) => transport
+                    .send(m)
+                    .await
+                    .map(|_| MailStatus::Sent)
+                    .map_err(|e| Undeliverable::Retry(e.to_string())),
+                Err(e) => Err(Undeliverable::Retry(e)),
             },
         };
         let now = Utc::now();
@@ -123,10 +131,13 @@ pub async fn deliver_due(db: &Db, delivery: &Delivery) -> AppResult<usize> {
                     "mail handled"
                 );
             }
-            Err(error) => {
+            Err(why) => {
                 let attempts = mail.attempts + 1;
-                let status =
-                    if attempts >= MAX_ATTEMPTS { MailStatus::Failed } else { MailStatus::Queued };
+                let (status, error) = match why {
+                    Undeliverable::Final(e) => (MailStatus::Failed, e),
+                    Undeliverable::Retry(e) if attempts >= MAX_ATTEMPTS => (MailStatus::Failed, e),
+                    Undeliverable::Retry(e) => (MailStatus::Queued, e),
+                };
                 store::outbox::mark(
                     tx.conn(),
                     mail.id,
@@ -150,11 +161,17 @@ pub async fn deliver_due(db: &Db, delivery: &Delivery) -> AppResult<usize> {
     Ok(claimed.len())
 }
 
+/// Why an attempt did not deliver: worth another try, or never deliverable.
+enum Undeliverable {
+    Retry(String),
+    Final(String),
+}
+
 /// Runs the sender until the process ends, checking the outbox every few seconds.
-pub fn spawn(db: Db, delivery: Delivery) -> tokio::task::JoinHandle<()> {
+pub fn spawn(db: Db, keys: Keys, delivery: Delivery) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match deliver_due(&db, &delivery).await {
+            match deliver_due(&db, &keys, &delivery).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "outbox sender"),

@@ -1,9 +1,8 @@
 //! Staff sign-in: Argon2id passwords, random bearer tokens stored as hashes,
 //! browser sessions, and throttling of repeated failures.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -51,42 +50,44 @@ pub fn verify_password(stored_hash: &str, password: &str) -> bool {
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("no account has this password").unwrap_or_default());
 
-/// Counts recent sign-in failures per account and per address, in this process.
-#[derive(Default)]
-pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
+/// Throttle scopes. A failure counts for the address it came from, for the account
+/// from that address, and for the account from anywhere.
+const FAILED_FROM_ADDRESS: &str = "sign_in_address";
+const FAILED_FROM_ADDRESS_FOR_ACCOUNT: &str = "sign_in_pair";
+const FAILED_FOR_ACCOUNT: &str = "sign_in_account";
+
+/// The longest an account is slowed down before each attempt.
+const MAX_SLOWDOWN_MS: i64 = 4000;
+
+/// How long throttle events are kept: the sign-in window, and at least a day (link
+/// requests count by the hour).
+pub fn throttle_memory(config: &crate::config::AppConfig) -> Duration {
+    Duration::minutes(config.login_window_minutes).max(Duration::days(1))
 }
 
-impl LoginThrottle {
-    fn recent(&self, key: &str, window: Duration, now: DateTime<Utc>) -> usize {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get_mut(key) {
-            Some(times) => {
-                while times.front().is_some_and(|t| *t <= now - window) {
-                    times.pop_front();
-                }
-                times.len()
-            }
-            None => 0,
-        }
+/// The pause before checking a password for an account that failed `failures`
+/// times in the window from anywhere: none up to the per-account limit, then
+/// 250 ms doubling with each failure, at most `MAX_SLOWDOWN_MS`. It slows guessing
+/// without ever locking the owner out.
+pub fn slowdown(failures: u64, limit: u64) -> std::time::Duration {
+    if failures < limit {
+        return std::time::Duration::ZERO;
     }
-
-    /// Records a failure and returns how many fall in the window now.
-    fn fail(&self, key: &str, window: Duration, now: DateTime<Utc>) -> usize {
-        let n = self.recent(key, window, now);
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(key.to_string()).or_default().push_back(now);
-        n + 1
-    }
-
-    fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
-    }
+    let doublings = u32::try_from((failures - limit).min(10)).unwrap_or(10);
+    let ms = (250_i64 << doublings).min(MAX_SLOWDOWN_MS);
+    std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
-/// Checks an e-mail address and password. Repeated failures for one account or from
-/// one address are refused with 429 before the password is even checked; the
-/// moment a limit is reached is recorded in the audit log.
+/// Checks an e-mail address and password. Throttling, shared by every instance on
+/// the database:
+/// - an address with `login_max_failures_per_address` failures in the window (for
+///   any accounts) is refused with 429 before the password is checked;
+/// - so is an address with `login_max_failures_per_account` failures for this
+///   account: wrong passwords from elsewhere never stop the owner's own sign-in;
+/// - an account with that many failures from anywhere is slowed down (`slowdown`),
+///   never locked.
+///
+/// The moment a limit is reached is recorded in the audit log.
 pub async fn check_credentials(
     state: &AppState,
     email: &str,
@@ -94,21 +95,26 @@ pub async fn check_credentials(
     address: Option<IpAddr>,
 ) -> AppResult<User> {
     let cfg = &state.config;
-    let window = Duration::minutes(cfg.login_window_minutes);
     let now = Utc::now();
-    let email_key = format!("account:{}", email.trim().to_lowercase());
-    let addr_key = address.map(|a| format!("address:{a}"));
-    let account_limit = cfg.login_max_failures_per_account as usize;
-    let address_limit = cfg.login_max_failures_per_address as usize;
-    if state.throttle.recent(&email_key, window, now) >= account_limit
-        || addr_key.as_ref().is_some_and(|k| state.throttle.recent(k, window, now) >= address_limit)
+    let since = now - Duration::minutes(cfg.login_window_minutes);
+    let account = state.keys()?.address_hash(email);
+    let address = address.map_or_else(|| "unknown".to_string(), |a| a.to_string());
+    let pair = format!("{account}@{address}");
+    let account_limit = u64::from(cfg.login_max_failures_per_account);
+    let address_limit = u64::from(cfg.login_max_failures_per_address);
+    let db = state.db.conn();
+    if store::throttle::count(db, FAILED_FROM_ADDRESS, &address, since).await? >= address_limit
+        || store::throttle::count(db, FAILED_FROM_ADDRESS_FOR_ACCOUNT, &pair, since).await?
+            >= account_limit
     {
         return Err(AppError::TooMany);
     }
+    let account_failures = store::throttle::count(db, FAILED_FOR_ACCOUNT, &account, since).await?;
+    tokio::time::sleep(slowdown(account_failures, account_limit)).await;
 
     let wrong = || AppError::Unauthenticated("Wrong e-mail address or password.".into());
     let found = match Email::parse(email) {
-        Ok(e) => store::users::find_for_login(state.db.conn(), &e).await?,
+        Ok(e) => store::users::find_for_login(db, &e).await?,
         Err(_) => None,
     };
     let ok_user = match &found {
@@ -118,37 +124,41 @@ pub async fn check_credentials(
             false
         }
     };
+    let tx = state.db.begin_write().await?;
     if ok_user && let Some((user, _)) = found {
-        state.throttle.clear(&email_key);
+        store::throttle::clear(tx.conn(), FAILED_FROM_ADDRESS_FOR_ACCOUNT, &pair).await?;
+        tx.commit().await?;
         return Ok(user);
     }
-
-    let account_failures = state.throttle.fail(&email_key, window, now);
-    let address_failures =
-        addr_key.as_ref().map(|k| state.throttle.fail(k, window, now)).unwrap_or(0);
-    let account_hit = account_failures == account_limit;
-    let address_hit = address_failures == address_limit;
-    if account_hit || address_hit {
-        let user_id = found.as_ref().map(|(u, _)| u.id);
-        let scope = if account_hit { "account" } else { "address" };
-        let subject = match (scope, user_id, address) {
-            ("account", Some(id), _) => format!("user:{id}"),
-            ("account", None, _) => {
-                format!("unknown-account:{}", &sha256_hex(email_key.as_bytes())[..16])
-            }
-            (_, _, Some(a)) => format!("address:{}", &sha256_hex(a.to_string().as_bytes())[..16]),
-            _ => "address:unknown".into(),
+    store::throttle::prune(tx.conn(), now - throttle_memory(cfg)).await?;
+    let mut reached = Vec::new();
+    for (scope, key, limit) in [
+        (FAILED_FROM_ADDRESS, address.as_str(), address_limit),
+        (FAILED_FROM_ADDRESS_FOR_ACCOUNT, pair.as_str(), account_limit),
+        (FAILED_FOR_ACCOUNT, account.as_str(), account_limit),
+    ] {
+        store::throttle::record(tx.conn(), scope, key, now).await?;
+        if store::throttle::count(tx.conn(), scope, key, since).await? == limit {
+            reached.push(scope);
+        }
+    }
+    if !reached.is_empty() {
+        let subject = match &found {
+            Some((user, _)) => format!("user:{}", user.id),
+            None => format!("unknown-account:{}", &account[..16]),
         };
-        let tx = state.db.begin_write().await?;
         audit::record(
             tx.conn(),
-            NewEvent::new("anonymous", "auth.throttled", "sign_in", subject)
-                .with(json!({"scope": scope, "failures": account_failures.max(address_failures), "window_minutes": cfg.login_window_minutes})),
+            NewEvent::new("anonymous", "auth.throttled", "sign_in", subject).with(json!({
+                "limits": reached,
+                "address_hmac": state.keys()?.address_hash(&address),
+                "window_minutes": cfg.login_window_minutes,
+            })),
         )
         .await?;
-        tx.commit().await?;
-        tracing::warn!(scope, "sign-in throttled after repeated failures");
+        tracing::warn!(limits = ?reached, "sign-in throttled after repeated failures");
     }
+    tx.commit().await?;
     Err(wrong())
 }
 
@@ -228,14 +238,10 @@ mod tests {
     }
 
     #[test]
-    fn throttle_counts_within_the_window() {
-        let t = LoginThrottle::default();
-        let now = Utc::now();
-        let w = Duration::minutes(15);
-        assert_eq!(t.fail("k", w, now - Duration::minutes(20)), 1);
-        assert_eq!(t.fail("k", w, now), 1, "the old failure left the window");
-        assert_eq!(t.fail("k", w, now), 2);
-        t.clear("k");
-        assert_eq!(t.recent("k", w, now), 0);
+    fn the_slowdown_grows_and_stays_bounded() {
+        let ms = |n| slowdown(n, 5).as_millis();
+        assert_eq!((ms(0), ms(4)), (0, 0), "no delay below the limit");
+        assert_eq!((ms(5), ms(6), ms(7)), (250, 500, 1000));
+        assert_eq!((ms(9), ms(50), ms(u64::MAX)), (4000, 4000, 4000), "never more than 4 s");
     }
 }

@@ -152,7 +152,7 @@ pub async fn give(
     if let Some((_, email)) = store::participants::contact(tx.conn(), participant.id).await? {
         let receipt =
             crate::mail::compose::consent_receipt(&study, &email, &record, &record_sha256, &pdf);
-        crate::mail::enqueue(tx.conn(), &receipt).await?;
+        crate::mail::enqueue(tx.conn(), state.keys()?, &receipt).await?;
     }
     let consent_id = store::consents::insert(
         tx.conn(),
@@ -285,7 +285,7 @@ pub async fn withdraw(
     .await?;
     if let Some((_, email)) = contact {
         let message = crate::mail::compose::withdrawal(&study, &email, scope, calendar);
-        crate::mail::enqueue(tx.conn(), &message).await?;
+        crate::mail::enqueue(tx.conn(), state.keys()?, &message).await?;
     }
     audit::record(
         tx.conn(),

@@ -4,6 +4,7 @@
 
 use chrono::{Duration, Utc};
 
+use super::participants::{Invitation, link_for_console};
 use super::{Actor, AppState};
 use crate::domain::policy::StudyRole;
 use crate::domain::study::{NewStudy, StudyInput};
@@ -58,6 +59,9 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
     },
 ];
 
+/// The demo participant whose fresh link is printed at each start.
+const DEMO_PARTICIPANT_EMAIL: &str = "demo.participant@student.example.edu";
+
 /// What the demo prints: the staff logins and a participant's private link.
 pub struct Demo {
     pub logins: &'static [DemoLogin],
@@ -78,7 +82,7 @@ async fn sign_demo_participants(
     for (name, email, quotes) in DEMO_SIGNED {
         let invitation =
             super::participants::invite(state, coordinator, DEMO_SLUG, name, email).await?;
-        let form = super::consent::active_form(state, &invitation.participant).await?;
+        let form = super::consent::active_form(state, invitation.participant()).await?;
         let items = form
             .items
             .iter()
@@ -92,7 +96,7 @@ async fn sign_demo_participants(
             drawn_svg: None,
             read_confirmed: true,
         };
-        super::consent::give(state, &invitation.participant, request).await?;
+        super::consent::give(state, invitation.participant(), request).await?;
     }
     Ok(())
 }
@@ -332,13 +336,28 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
     if super::focus_groups::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
         schedule(state, &coordinator).await?;
     }
-    let invitation = super::participants::invite(
-        state,
-        &coordinator,
-        DEMO_SLUG,
-        "Demo Participant",
-        "demo.participant@student.example.edu",
-    )
-    .await?;
-    Ok(Demo { logins: DEMO_LOGINS, participant_link: invitation.portal_url })
+    let (study, _) = super::studies::get(state, &coordinator, DEMO_SLUG).await?;
+    let email = Email::parse(DEMO_PARTICIPANT_EMAIL)
+        .map_err(|e| AppError::Internal(format!("demo address: {}", e.message)))?;
+    let known = store::participants::find_by_email(state.db.conn(), study.id, &email).await?;
+    let participant_link = match known {
+        Some(participant) => link_for_console(state, &participant, &study).await?,
+        None => {
+            let invitation = super::participants::invite(
+                state,
+                &coordinator,
+                DEMO_SLUG,
+                "Demo Participant",
+                DEMO_PARTICIPANT_EMAIL,
+            )
+            .await?;
+            match invitation {
+                Invitation::New { portal_url, .. } => portal_url,
+                Invitation::Known { participant } => {
+                    link_for_console(state, &participant, &study).await?
+                }
+            }
+        }
+    };
+    Ok(Demo { logins: DEMO_LOGINS, participant_link })
 }

@@ -25,6 +25,7 @@ use crate::domain::report::FocusGroups;
 use crate::domain::study::{Study, StudyStatus, Zone};
 use crate::domain::user::{Role, User};
 use crate::error::{AppError, AppResult};
+use crate::keys::Keys;
 use crate::mail::compose::{self, FOCUS_GROUP_REMINDER, SessionNotice};
 use crate::store::{self, Conn};
 
@@ -276,6 +277,7 @@ pub async fn cancel(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
 /// starts (none when that moment has passed).
 async fn remind(
     db: &impl Conn,
+    keys: &Keys,
     study: &Study,
     group: &FocusGroup,
     email: &str,
@@ -286,7 +288,7 @@ async fn remind(
     if let Some(due) = focus_group::reminder_due(group.starts_at, study.reminder_hours, now) {
         let reminder =
             compose::focus_group(study, email, first_name, group, SessionNotice::Reminder, None);
-        store::outbox::insert_due(db, &reminder, now, due).await?;
+        crate::mail::enqueue_due(db, keys, &reminder, now, due).await?;
     }
     Ok(())
 }
@@ -316,12 +318,12 @@ async fn tell_invited(
                 SessionNotice::Cancellation
             }
             Method::Request | Method::Publish => {
-                remind(db, study, group, &email, &first, now).await?;
+                remind(db, state.keys()?, study, group, &email, &first, now).await?;
                 SessionNotice::Update
             }
         };
         let message = compose::focus_group(study, &email, &first, group, notice, Some(ics));
-        crate::mail::enqueue(db, &message).await?;
+        crate::mail::enqueue(db, state.keys()?, &message).await?;
         told += 1;
     }
     Ok(told)
@@ -587,8 +589,8 @@ pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
             SessionNotice::Invitation,
             Some(ics),
         );
-        crate::mail::enqueue(tx.conn(), &invitation).await?;
-        remind(tx.conn(), &study, &group, &email, &first, now).await?;
+        crate::mail::enqueue(tx.conn(), state.keys()?, &invitation).await?;
+        remind(tx.conn(), state.keys()?, &study, &group, &email, &first, now).await?;
         store::focus_groups::mark_invited(tx.conn(), group.id, m.participant_id, now).await?;
         queued += 1;
     }

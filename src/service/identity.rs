@@ -8,7 +8,6 @@ use super::AppState;
 use crate::audit;
 use crate::domain::audit::NewEvent;
 use crate::domain::identity::{self, CodeError};
-use crate::domain::mail::Message;
 use crate::domain::participant::Participant;
 use crate::domain::study::{IdentityCheck, Study};
 use crate::error::{AppError, AppResult};
@@ -47,22 +46,9 @@ pub async fn send_code(
     let next = identity::after_send(previous.as_ref(), participant.id, &code, now)
         .ok_or(AppError::TooMany)?;
     store::identity_codes::put(tx.conn(), participant.id, &next).await?;
-    let message = Message {
-        study_id: Some(study.id),
-        kind: "identity_code",
-        to: email.clone(),
-        subject: format!("Your code for \"{}\": {code}", study.title),
-        body: format!(
-            "Your code is {code}.\n\nEnter it on the consent page within {} minutes. If you did not ask for it, \
-             you can ignore this message.\n\n--\n{}\nApproved by the {}, reference {}.\n",
-            identity::CODE_TTL_MINUTES,
-            study.title,
-            study.ethics.committee,
-            study.ethics.reference
-        ),
-        attachment: None,
-    };
-    crate::mail::enqueue(tx.conn(), &message).await?;
+    let message =
+        crate::mail::compose::identity_code(study, &email, &code, identity::CODE_TTL_MINUTES);
+    crate::mail::enqueue(tx.conn(), state.keys()?, &message).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(participant.actor(), "identity.code_sent", "participant", participant.id)

@@ -17,16 +17,22 @@ pub mod users;
 
 use std::sync::Arc;
 
-use crate::config::AppConfig;
+use crate::config::{AppConfig, IpBlock};
+use crate::error::AppError;
 use crate::forms::questionnaire::Catalogue;
+use crate::keys::Keys;
 use crate::store::Db;
 
-/// What every use-case needs: the database, the configuration and the in-memory
-/// sign-in throttle. Built once at start and shared; there is no global state.
+/// What every use-case needs: the database, the configuration and the keys derived
+/// from its secret. Built once at start and shared; there is no global state.
 pub struct AppState {
     pub db: Db,
     pub config: AppConfig,
-    pub throttle: auth::LoginThrottle,
+    /// `None` when no `CONSENTRY_SECRET_KEY` is configured (command-line tasks that
+    /// neither mail secrets nor hash addresses); `serve` always has one.
+    keys: Option<Keys>,
+    /// The proxies whose `X-Real-IP` names the client (`CONSENTRY_TRUSTED_PROXIES`).
+    pub proxies: Vec<IpBlock>,
     /// The questionnaires loaded from the forms folder at start.
     pub forms: Arc<Catalogue>,
 }
@@ -34,7 +40,16 @@ pub struct AppState {
 impl AppState {
     /// A state with no questionnaires loaded; see `with_forms`.
     pub fn new(db: Db, config: AppConfig) -> Self {
-        Self { db, config, throttle: auth::LoginThrottle::default(), forms: Arc::default() }
+        let keys = config.secret_key.as_deref().map(Keys::derive);
+        let proxies = config.proxies().unwrap_or_default();
+        Self { db, config, keys, proxies, forms: Arc::default() }
+    }
+
+    /// The keys derived from `CONSENTRY_SECRET_KEY`.
+    pub fn keys(&self) -> Result<&Keys, AppError> {
+        self.keys.as_ref().ok_or_else(|| {
+            AppError::Internal("this needs CONSENTRY_SECRET_KEY, which is not set".into())
+        })
     }
 
     pub fn with_forms(self, forms: Catalogue) -> Self {

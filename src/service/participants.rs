@@ -1,6 +1,11 @@
-//! Participants: direct invitations by coordinators, and the private link.
+//! Participants: direct invitations by coordinators, and private links.
+//!
+//! A participant may hold several links, each stored only as a hash with its own
+//! expiry (`CONSENTRY_PARTICIPANT_LINK_DAYS`). Nothing ever replaces a link: a
+//! reminder or a request adds one, and each new link goes only to the address on
+//! record, at most `LINK_MAILS_PER_HOUR` times an hour (invitations aside).
 
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::AppState;
@@ -8,22 +13,81 @@ use super::auth::{PARTICIPANT_TOKEN_PREFIX, new_token};
 use super::studies::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
-use crate::domain::audit::{NewEvent, sha256_hex};
+use crate::domain::audit::NewEvent;
 use crate::domain::fields::required_text;
 use crate::domain::participant::Participant;
 use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
-use crate::store;
+use crate::store::{self, Conn};
 
-/// A participant's private link, shown once.
-#[derive(Debug, Clone)]
-pub struct Invitation {
-    pub participant: Participant,
+/// Links mailed to one address in an hour, at most (invitations aside).
+pub const LINK_MAILS_PER_HOUR: u64 = 3;
+const LINK_MAIL_SCOPE: &str = "link_mail";
+
+/// A private link, made but not yet stored: the token (shown once, or mailed) and
+/// its address, and the hash the database keeps.
+pub(super) struct NewLink {
     pub token: String,
-    pub portal_url: String,
-    /// True when the e-mail address was invited before and a new link replaced the old one.
-    pub reissued: bool,
+    pub url: String,
+    pub hash: String,
+}
+
+pub(super) fn new_link(state: &AppState) -> NewLink {
+    let (token, hash) = new_token(PARTICIPANT_TOKEN_PREFIX);
+    let url = portal_url(state, &token);
+    NewLink { token, url, hash }
+}
+
+/// Stores `link` as one more of the participant's links, valid for the configured days.
+pub(super) async fn store_link(
+    state: &AppState,
+    db: &impl Conn,
+    participant_id: i64,
+    link: &NewLink,
+    origin: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let expires = now + Duration::days(state.config.participant_link_days);
+    store::participants::add_link(db, participant_id, &link.hash, origin, now, expires).await
+}
+
+/// A person invited directly: a new participant's first link (shown once, and
+/// mailed), or, for an address already in the study, nothing replaced and a new
+/// link mailed to the address on record.
+#[derive(Debug, Clone)]
+pub enum Invitation {
+    New { participant: Participant, token: String, portal_url: String },
+    Known { participant: Participant },
+}
+
+impl Invitation {
+    pub fn participant(&self) -> &Participant {
+        match self {
+            Invitation::New { participant, .. } | Invitation::Known { participant } => participant,
+        }
+    }
+}
+
+/// A new link for the server's own console (the demo prints one at each start);
+/// never reachable over HTTP. Audited as `participant.link_issued` by `cli`.
+pub async fn link_for_console(
+    state: &AppState,
+    participant: &Participant,
+    study: &Study,
+) -> AppResult<String> {
+    let tx = state.db.begin_write().await?;
+    let link = new_link(state);
+    store_link(state, tx.conn(), participant.id, &link, "console", Utc::now()).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new("cli", "participant.link_issued", "participant", participant.id)
+            .in_study(&study.slug)
+            .with(json!({"origin": "console"})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(link.url)
 }
 
 pub fn portal_url(state: &AppState, token: &str) -> String {
@@ -31,7 +95,8 @@ pub fn portal_url(state: &AppState, token: &str) -> String {
 }
 
 /// Invites a person to a study directly (for studies that recruit without an ad).
-/// The same address twice does not make a second participant: it issues a new link.
+/// The same address twice does not make a second participant, nor touch their
+/// links: a new link is mailed to them (429 past the hourly limit).
 pub async fn invite(
     state: &AppState,
     user: &User,
@@ -52,46 +117,110 @@ pub async fn invite(
             study.status
         )));
     }
-    let (token, hash) = new_token(PARTICIPANT_TOKEN_PREFIX);
-    let (participant, reissued) =
-        match store::participants::find_by_email(tx.conn(), study.id, &email).await? {
-            Some(existing) => {
-                store::participants::set_token(tx.conn(), existing.id, &hash).await?;
-                (existing, true)
-            }
-            None => {
-                let p = store::participants::insert(
-                    tx.conn(),
-                    study.id,
-                    &hash,
-                    &name,
-                    &email,
-                    "invitation",
-                    Utc::now(),
-                )
-                .await?;
-                (p, false)
-            }
-        };
-    let link = portal_url(state, &token);
-    crate::mail::enqueue(
+    let now = Utc::now();
+    let keys = state.keys()?;
+    if let Some(existing) = store::participants::find_by_email(tx.conn(), study.id, &email).await? {
+        if !mail_link(state, tx.conn(), &existing, &study, &user.actor(), "invitation", now).await?
+        {
+            return Err(AppError::TooMany);
+        }
+        tx.commit().await?;
+        return Ok(Invitation::Known { participant: existing });
+    }
+    let link = new_link(state);
+    let participant = store::participants::insert(
         tx.conn(),
-        &crate::mail::compose::invitation(&study, email.as_str(), &name, &link),
+        study.id,
+        &link.hash,
+        &name,
+        &email,
+        "invitation",
+        now,
     )
     .await?;
-    let action = if reissued { "participant.link_reissued" } else { "participant.invited" };
+    store_link(state, tx.conn(), participant.id, &link, "invitation", now).await?;
+    let message = crate::mail::compose::invitation(
+        &study,
+        email.as_str(),
+        &name,
+        &link.url,
+        state.config.participant_link_days,
+    );
+    crate::mail::enqueue(tx.conn(), keys, &message).await?;
     audit::record(
         tx.conn(),
-        NewEvent::new(user.actor(), action, "participant", participant.id)
+        NewEvent::new(user.actor(), "participant.invited", "participant", participant.id)
             .in_study(&study.slug)
-            .with(json!({"source": "invitation", "email_sha256": sha256_hex(email.as_str().as_bytes())})),
+            .with(json!({"source": "invitation", "email_hmac": keys.address_hash(email.as_str())})),
     )
     .await?;
     tx.commit().await?;
-    Ok(Invitation { portal_url: link, participant, token, reissued })
+    Ok(Invitation::New { participant, token: link.token, portal_url: link.url })
 }
 
-/// The participant behind a private token, with their study.
+/// Mails `participant` one more link at the address on record, unless
+/// `LINK_MAILS_PER_HOUR` went to that address in the last hour; audited as
+/// `participant.link_sent` by `actor`. Returns whether it was sent.
+pub(super) async fn mail_link(
+    state: &AppState,
+    db: &impl Conn,
+    participant: &Participant,
+    study: &Study,
+    actor: &str,
+    origin: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let keys = state.keys()?;
+    let Some((name, email)) = store::participants::contact(db, participant.id).await? else {
+        return Ok(false);
+    };
+    let address = keys.address_hash(&email);
+    let sent =
+        store::throttle::count(db, LINK_MAIL_SCOPE, &address, now - Duration::hours(1)).await?;
+    if sent >= LINK_MAILS_PER_HOUR {
+        tracing::warn!(study = %study.slug, "a link request was refused: the hourly limit for the address was reached");
+        return Ok(false);
+    }
+    store::throttle::prune(db, now - super::auth::throttle_memory(&state.config)).await?;
+    store::throttle::record(db, LINK_MAIL_SCOPE, &address, now).await?;
+    let link = new_link(state);
+    store_link(state, db, participant.id, &link, origin, now).await?;
+    let message = crate::mail::compose::new_link(
+        study,
+        &email,
+        &name,
+        &link.url,
+        state.config.participant_link_days,
+    );
+    crate::mail::enqueue(db, keys, &message).await?;
+    audit::record(
+        db,
+        NewEvent::new(actor, "participant.link_sent", "participant", participant.id)
+            .in_study(&study.slug)
+            .with(json!({"origin": origin})),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// "Send me a new link": for every study in which `email` is on record, a new link
+/// is mailed there (within the hourly limit). The answer is the same whether or not
+/// the address is known, so it tells a stranger nothing; only a malformed address
+/// is refused (422 on `email`).
+pub async fn request_link(state: &AppState, email: &str) -> AppResult<()> {
+    let email = Email::parse(email).map_err(|e| AppError::field("email", e.code, e.message))?;
+    let tx = state.db.begin_write().await?;
+    let now = Utc::now();
+    for participant in store::participants::all_by_email(tx.conn(), &email).await? {
+        let study = store::studies::find_by_id(tx.conn(), participant.study_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("participant without a study".into()))?;
+        mail_link(state, tx.conn(), &participant, &study, "public", "requested", now).await?;
+    }
+    tx.commit().await
+}
+
+/// The participant behind a live private token, with their study.
 pub async fn authenticate(
     state: &AppState,
     token: &str,
@@ -99,8 +228,8 @@ pub async fn authenticate(
     if !token.starts_with(PARTICIPANT_TOKEN_PREFIX) || token.len() > 200 {
         return Ok(None);
     }
-    let Some(p) =
-        store::participants::find_by_token(state.db.conn(), &sha256_hex(token.as_bytes())).await?
+    let hash = crate::domain::audit::sha256_hex(token.as_bytes());
+    let Some(p) = store::participants::find_by_link(state.db.conn(), &hash, Utc::now()).await?
     else {
         return Ok(None);
     };
@@ -111,9 +240,9 @@ pub async fn authenticate(
 }
 
 /// Reminds every participant who has not withdrawn and still has a step open (consent,
-/// or a questionnaire not finished), at most once per `REMINDER_GAP_HOURS`. Each gets a
-/// fresh private link (links are stored only as hashes, so the old one is replaced).
-/// Returns how many reminders were queued.
+/// or a questionnaire not finished), at most once per `REMINDER_GAP_HOURS`. Each gets
+/// one more private link (the links they hold keep working). Returns how many
+/// reminders were queued.
 pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usize> {
     use crate::domain::participant::due_reminder;
     use crate::domain::questionnaire::{ResponseStatus, Stage};
@@ -127,6 +256,7 @@ pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usiz
         )));
     }
     let now = Utc::now();
+    let keys = state.keys()?;
     let mut instruments = Vec::new();
     for i in store::questionnaires::instruments(tx.conn(), study.id).await? {
         if i.stage == Stage::AfterConsent {
@@ -160,15 +290,18 @@ pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usiz
         let Some((name, email)) = store::participants::contact(tx.conn(), p.id).await? else {
             continue;
         };
-        let (token, hash) = new_token(PARTICIPANT_TOKEN_PREFIX);
-        store::participants::set_token(tx.conn(), p.id, &hash).await?;
+        let link = new_link(state);
+        store_link(state, tx.conn(), p.id, &link, "reminder", now).await?;
         store::participants::set_reminded(tx.conn(), p.id, now).await?;
-        let link = portal_url(state, &token);
-        crate::mail::enqueue(
-            tx.conn(),
-            &crate::mail::compose::reminder(&study, &email, &name, &link, &steps),
-        )
-        .await?;
+        let message = crate::mail::compose::reminder(
+            &study,
+            &email,
+            &name,
+            &link.url,
+            state.config.participant_link_days,
+            &steps,
+        );
+        crate::mail::enqueue(tx.conn(), keys, &message).await?;
         reminded.push(p.id);
     }
     audit::record(

@@ -8,8 +8,7 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::auth::{PARTICIPANT_TOKEN_PREFIX, new_token};
-use super::participants::portal_url;
+use super::participants::{new_link, store_link};
 use super::studies::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
@@ -253,12 +252,12 @@ pub async fn public_ad(state: &AppState, code: &str, count_view: bool) -> AppRes
 /// The outcome of answering an ad.
 #[derive(Debug, Clone)]
 pub enum Enrolment {
-    Enrolled {
-        participant: Participant,
-        token: String,
-        portal_url: String,
-        reissued: bool,
-    },
+    /// A new participant, with their first private link (also mailed).
+    Enrolled { participant: Participant, token: String, portal_url: String },
+    /// Eligible, and a link is on its way to the address on record: the address was
+    /// enrolled already (nothing is replaced), or the study confirms addresses first.
+    /// The answer is the same either way.
+    Sent,
     /// Not eligible; nothing about the person is kept.
     Ineligible,
 }
@@ -346,36 +345,20 @@ pub async fn enrol(
         return Ok(Enrolment::Ineligible);
     }
 
-    let (token, hash) = new_token(PARTICIPANT_TOKEN_PREFIX);
-    let link = portal_url(state, &token);
     if let Some(existing) = store::participants::find_by_email(tx.conn(), study.id, &email).await? {
-        // The same address again: a new link, not a second participant.
-        store::participants::set_token(tx.conn(), existing.id, &hash).await?;
+        // The same address again: no second participant, no link replaced, no
+        // token given to whoever typed the address; a new link goes to the address.
         store::recruitment::insert_screening(
             tx.conn(),
             screened("returning", true, Some(existing.id)),
             now,
         )
         .await?;
-        crate::mail::enqueue(
-            tx.conn(),
-            &crate::mail::compose::invitation(&study, email.as_str(), &name, &link),
-        )
-        .await?;
-        audit::record(
-            tx.conn(),
-            NewEvent::new("public", "participant.link_reissued", "participant", existing.id)
-                .in_study(&study.slug)
-                .with(json!({"source": format!("ad:{}", ad.code)})),
-        )
-        .await?;
+        let origin = format!("ad:{}", ad.code);
+        super::participants::mail_link(state, tx.conn(), &existing, &study, "public", &origin, now)
+            .await?;
         tx.commit().await?;
-        return Ok(Enrolment::Enrolled {
-            participant: existing,
-            token,
-            portal_url: link,
-            reissued: true,
-        });
+        return Ok(Enrolment::Sent);
     }
 
     if let Some(s) = &stratum
@@ -406,16 +389,12 @@ pub async fn enrol(
         }
     }
 
-    let participant = store::participants::insert(
-        tx.conn(),
-        study.id,
-        &hash,
-        &name,
-        &email,
-        &format!("ad:{}", ad.code),
-        now,
-    )
-    .await?;
+    let link = new_link(state);
+    let origin = format!("ad:{}", ad.code);
+    let participant =
+        store::participants::insert(tx.conn(), study.id, &link.hash, &name, &email, &origin, now)
+            .await?;
+    store_link(state, tx.conn(), participant.id, &link, &origin, now).await?;
     store::recruitment::set_origin(
         tx.conn(),
         participant.id,
@@ -447,11 +426,15 @@ pub async fn enrol(
         )
         .await?;
     }
-    crate::mail::enqueue(
-        tx.conn(),
-        &crate::mail::compose::invitation(&study, email.as_str(), &name, &link),
-    )
-    .await?;
+    let keys = state.keys()?;
+    let message = crate::mail::compose::invitation(
+        &study,
+        email.as_str(),
+        &name,
+        &link.url,
+        state.config.participant_link_days,
+    );
+    crate::mail::enqueue(tx.conn(), keys, &message).await?;
     audit::record(
         tx.conn(),
         NewEvent::new("public", "participant.enrolled", "participant", participant.id)
@@ -460,11 +443,15 @@ pub async fn enrol(
                 "ad": ad.code,
                 "stratum": stratum.as_ref().map(|s| s.id),
                 "screening_form_hash": screening.as_ref().map(|(i, _)| i.form_hash.clone()),
-                "email_sha256": sha256_hex(email.as_str().as_bytes()),
+                "email_hmac": keys.address_hash(email.as_str()),
+                "confirm_email_first": study.confirm_email_first,
             })),
     )
     .await?;
     tx.commit().await?;
     tracing::info!(study = %study.slug, ad = %ad.code, "participant enrolled");
-    Ok(Enrolment::Enrolled { participant, token, portal_url: link, reissued: false })
+    if study.confirm_email_first {
+        return Ok(Enrolment::Sent);
+    }
+    Ok(Enrolment::Enrolled { participant, token: link.token, portal_url: link.url })
 }

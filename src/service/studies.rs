@@ -1,7 +1,7 @@
 //! Studies: creation under an ethics approval, membership, and the status machine.
 
 use chrono::Utc;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::AppState;
 use crate::audit;
@@ -203,6 +203,8 @@ pub struct SettingsChange<'a> {
     pub reminder_hours: Option<i64>,
     /// The IANA zone pages and mail show times in.
     pub timezone: Option<&'a str>,
+    /// Every eligible enrolment continues only from the e-mailed link.
+    pub confirm_email_first: Option<bool>,
 }
 
 /// Changes the study's settings; every change is audited with its old and new value.
@@ -240,54 +242,42 @@ pub async fn change_settings(
     if study.status == StudyStatus::Closed {
         return Err(AppError::Conflict("The study is closed.".into()));
     }
-    let now = Utc::now();
-    store::studies::set_settings(
-        tx.conn(),
-        study.id,
-        check,
+    let updated = Study {
+        identity_check: check,
         suppress_below,
         reminder_hours,
         timezone,
-        now,
-    )
-    .await?;
+        confirm_email_first: change.confirm_email_first.unwrap_or(study.confirm_email_first),
+        updated_at: Utc::now(),
+        ..study.clone()
+    };
+    store::studies::set_settings(tx.conn(), &updated).await?;
     let mut changed = serde_json::Map::new();
-    if check != study.identity_check {
-        changed.insert("identity_check".into(), json!({"from": study.identity_check, "to": check}));
-    }
-    if suppress_below != study.suppress_below {
-        changed.insert(
-            "suppress_below".into(),
-            json!({"from": study.suppress_below, "to": suppress_below}),
-        );
-    }
-    if reminder_hours != study.reminder_hours {
-        changed.insert(
-            "reminder_hours".into(),
-            json!({"from": study.reminder_hours, "to": reminder_hours}),
-        );
-    }
-    if timezone != study.timezone {
-        changed.insert("timezone".into(), json!({"from": study.timezone, "to": timezone}));
-    }
+    let mut note = |key: &str, from: Value, to: Value| {
+        if from != to {
+            changed.insert(key.into(), json!({"from": from, "to": to}));
+        }
+    };
+    note("identity_check", json!(study.identity_check), json!(updated.identity_check));
+    note("suppress_below", json!(study.suppress_below), json!(updated.suppress_below));
+    note("reminder_hours", json!(study.reminder_hours), json!(updated.reminder_hours));
+    note("timezone", json!(study.timezone), json!(updated.timezone));
+    note(
+        "confirm_email_first",
+        json!(study.confirm_email_first),
+        json!(updated.confirm_email_first),
+    );
     if !changed.is_empty() {
         audit::record(
             tx.conn(),
             NewEvent::new(user.actor(), "study.settings_changed", "study", study.id)
                 .in_study(&study.slug)
-                .with(serde_json::Value::Object(changed)),
+                .with(Value::Object(changed)),
         )
         .await?;
     }
     tx.commit().await?;
-    Ok(Study {
-        identity_check: check,
-        suppress_below,
-        reminder_hours,
-        timezone,
-        updated_at: now,
-        ..study
-    })
+    Ok(updated)
 }
 
 /// The statuses `user` may move the study to now (for offering buttons).

@@ -15,6 +15,7 @@ pub mod questionnaires;
 pub mod recruitment;
 pub mod report;
 pub mod studies;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

@@ -27,6 +27,8 @@ pub struct StoredMail {
     /// Not sent before this time (a reminder's due time, or the next retry).
     pub due_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The sealed original of a message carrying a secret, until it is sent.
+    pub sealed: Option<Vec<u8>>,
 }
 
 fn kind(raw: &str) -> &'static str {
@@ -40,6 +42,7 @@ fn kind(raw: &str) -> &'static str {
         "focus_group_reminder" => "focus_group_reminder",
         "focus_group_cancellation" => "focus_group_cancellation",
         "focus_group_update" => "focus_group_update",
+        "new_link" => "new_link",
         _ => "other",
     }
 }
@@ -62,27 +65,23 @@ fn to_domain(m: outbox::Model) -> Result<StoredMail, AppError> {
             subject: m.subject,
             body: m.body_text,
             attachment,
+            secrets: Vec::new(),
         },
         attempts: m.attempts,
         last_error: m.last_error,
         created_at: m.created_at,
         due_at: m.next_attempt_at,
         sent_at: m.sent_at,
+        sealed: m.sealed,
     })
 }
 
+/// Queues a message (as staff may read it) with its sealed original, if it carries a
+/// secret; not to be sent before `due`.
 pub async fn insert(
     db: &impl Conn,
     message: &Message,
-    now: DateTime<Utc>,
-) -> Result<i64, AppError> {
-    insert_due(db, message, now, now).await
-}
-
-/// Queues a message that is not to be sent before `due` (a reminder).
-pub async fn insert_due(
-    db: &impl Conn,
-    message: &Message,
+    sealed: Option<Vec<u8>>,
     now: DateTime<Utc>,
     due: DateTime<Utc>,
 ) -> Result<i64, AppError> {
@@ -103,6 +102,7 @@ pub async fn insert_due(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        sealed: Set(sealed),
         ..Default::default()
     }
     .insert(db)
@@ -148,6 +148,15 @@ pub async fn claim_due(
     rows.into_iter().map(to_domain).collect()
 }
 
+/// The sealed original is kept only while the message may still be sent.
+fn sealed_after(status: MailStatus) -> sea_orm::sea_query::SimpleExpr {
+    if matches!(status, MailStatus::Queued | MailStatus::Sending) {
+        Expr::col(outbox::Column::Sealed)
+    } else {
+        Expr::value(Option::<Vec<u8>>::None)
+    }
+}
+
 pub async fn mark(
     db: &impl Conn,
     id: i64,
@@ -164,6 +173,7 @@ pub async fn mark(
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(outbox::Column::LastError, Expr::value(error.map(str::to_string)))
         .col_expr(outbox::Column::SentAt, Expr::value((status == MailStatus::Sent).then_some(now)))
+        .col_expr(outbox::Column::Sealed, sealed_after(status))
         .filter(outbox::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -193,6 +203,7 @@ pub async fn cancel_queued(
 ) -> Result<u64, AppError> {
     let r = outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(MailStatus::Cancelled.as_str()))
+        .col_expr(outbox::Column::Sealed, sealed_after(MailStatus::Cancelled))
         .filter(outbox::Column::StudyId.eq(study_id))
         .filter(outbox::Column::Kind.eq(kind))
         .filter(outbox::Column::ToAddress.eq(to))

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
-use super::entity::{participant_contacts, participants, study_code_counters};
+use super::entity::{participant_contacts, participant_links, participants, study_code_counters};
 use super::{Conn, decode};
 use crate::domain::participant::{Participant, Withdrawal, WithdrawalScope, participant_code};
 use crate::domain::user::Email;
@@ -27,10 +27,12 @@ fn to_domain(m: participants::Model) -> Result<Participant, AppError> {
     })
 }
 
+/// A new participant whose first link has the hash `first_link_hash` (add the link
+/// itself with `add_link`).
 pub async fn insert(
     db: &impl Conn,
     study_id: i64,
-    token_hash: &str,
+    first_link_hash: &str,
     name: &str,
     email: &Email,
     source: &str,
@@ -38,7 +40,7 @@ pub async fn insert(
 ) -> Result<Participant, AppError> {
     let model = participants::ActiveModel {
         study_id: Set(study_id),
-        token_hash: Set(token_hash.to_string()),
+        first_link_hash: Set(first_link_hash.to_string()),
         code: Set(None),
         source: Set(source.to_string()),
         withdrawal_scope: Set(None),
@@ -81,16 +83,64 @@ pub async fn find(db: &impl Conn, id: i64) -> Result<Option<Participant>, AppErr
     participants::Entity::find_by_id(id).one(db).await?.map(to_domain).transpose()
 }
 
-pub async fn find_by_token(
+/// The participant a live (unexpired) link belongs to.
+pub async fn find_by_link(
     db: &impl Conn,
     token_hash: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<Participant>, AppError> {
-    participants::Entity::find()
-        .filter(participants::Column::TokenHash.eq(token_hash))
+    let link = participant_links::Entity::find()
+        .filter(participant_links::Column::TokenHash.eq(token_hash))
+        .filter(participant_links::Column::ExpiresAt.gt(now))
         .one(db)
+        .await?;
+    match link {
+        Some(l) => find(db, l.participant_id).await,
+        None => Ok(None),
+    }
+}
+
+/// Gives a participant one more private link; the links they hold already stay.
+pub async fn add_link(
+    db: &impl Conn,
+    participant_id: i64,
+    token_hash: &str,
+    origin: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    participant_links::ActiveModel {
+        participant_id: Set(participant_id),
+        token_hash: Set(token_hash.to_string()),
+        origin: Set(origin.to_string()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Every participant, in any study, with this e-mail address.
+pub async fn all_by_email(db: &impl Conn, email: &Email) -> Result<Vec<Participant>, AppError> {
+    let ids: Vec<i64> = participant_contacts::Entity::find()
+        .filter(participant_contacts::Column::Email.eq(email.as_str()))
+        .all(db)
         .await?
+        .into_iter()
+        .map(|c| c.participant_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    participants::Entity::find()
+        .filter(participants::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
         .map(to_domain)
-        .transpose()
+        .collect()
 }
 
 pub async fn find_by_code(
@@ -105,16 +155,6 @@ pub async fn find_by_code(
         .await?
         .map(to_domain)
         .transpose()
-}
-
-/// A new private link for a participant (the old one stops working).
-pub async fn set_token(db: &impl Conn, id: i64, token_hash: &str) -> Result<(), AppError> {
-    participants::Entity::update_many()
-        .col_expr(participants::Column::TokenHash, Expr::value(token_hash))
-        .filter(participants::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// Name and e-mail address, for coordinators and for mail only.

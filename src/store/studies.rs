@@ -32,6 +32,7 @@ fn to_domain(m: studies::Model) -> Result<Study, AppError> {
         suppress_below: u32::try_from(m.suppress_below).unwrap_or(5),
         reminder_hours: u32::try_from(m.focus_group_reminder_hours).unwrap_or(24),
         timezone: Zone::parse(&m.timezone).unwrap_or_default(),
+        confirm_email_first: m.confirm_email_first,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -62,6 +63,7 @@ pub async fn insert(
         suppress_below: Set(5),
         focus_group_reminder_hours: Set(24),
         timezone: Set(Zone::default().name().to_string()),
+        confirm_email_first: Set(false),
         ..Default::default()
     }
     .insert(db)
@@ -219,28 +221,23 @@ pub async fn set_status(
     Ok(())
 }
 
-pub async fn set_settings(
-    db: &impl Conn,
-    study_id: i64,
-    check: IdentityCheck,
-    suppress_below: u32,
-    reminder_hours: u32,
-    timezone: Zone,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
+/// Writes the settings `study` carries (identity check, threshold, reminder lead
+/// time, time zone, confirming the address first) and its `updated_at`.
+pub async fn set_settings(db: &impl Conn, study: &Study) -> Result<(), AppError> {
     studies::Entity::update_many()
-        .col_expr(studies::Column::IdentityCheck, Expr::value(check.as_str()))
+        .col_expr(studies::Column::IdentityCheck, Expr::value(study.identity_check.as_str()))
         .col_expr(
             studies::Column::SuppressBelow,
-            Expr::value(i32::try_from(suppress_below).unwrap_or(5)),
+            Expr::value(i32::try_from(study.suppress_below).unwrap_or(5)),
         )
         .col_expr(
             studies::Column::FocusGroupReminderHours,
-            Expr::value(i32::try_from(reminder_hours).unwrap_or(24)),
+            Expr::value(i32::try_from(study.reminder_hours).unwrap_or(24)),
         )
-        .col_expr(studies::Column::Timezone, Expr::value(timezone.name()))
-        .col_expr(studies::Column::UpdatedAt, Expr::value(now))
-        .filter(studies::Column::Id.eq(study_id))
+        .col_expr(studies::Column::Timezone, Expr::value(study.timezone.name()))
+        .col_expr(studies::Column::ConfirmEmailFirst, Expr::value(study.confirm_email_first))
+        .col_expr(studies::Column::UpdatedAt, Expr::value(study.updated_at))
+        .filter(studies::Column::Id.eq(study.id))
         .exec(db)
         .await?;
     Ok(())

@@ -74,3 +74,14 @@ pub async fn revoke(db: &impl Conn, token_hash: &str, now: DateTime<Utc>) -> Res
         .await?;
     Ok(())
 }
+
+/// Revokes every live token and browser session of an account; returns how many.
+pub async fn revoke_all(db: &impl Conn, user_id: i64, now: DateTime<Utc>) -> Result<u64, AppError> {
+    Ok(staff_tokens::Entity::update_many()
+        .col_expr(staff_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(staff_tokens::Column::UserId.eq(user_id))
+        .filter(staff_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -81,6 +81,16 @@ pub async fn list(db: &impl Conn) -> Result<Vec<User>, AppError> {
         .collect()
 }
 
+/// Switches an account on or off.
+pub async fn set_active(db: &impl Conn, id: i64, active: bool) -> Result<(), AppError> {
+    users::Entity::update_many()
+        .col_expr(users::Column::Active, sea_orm::sea_query::Expr::value(active))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn count(db: &impl Conn) -> Result<u64, AppError> {
     Ok(users::Entity::find().count(db).await?)
 }

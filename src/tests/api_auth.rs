@@ -3,7 +3,7 @@
 use rocket::http::Status;
 use serde_json::json;
 
-use super::helpers::{Backend, PASSWORD, TestApp, fields};
+use super::helpers::{PASSWORD, fields};
 
 db_test!(token_for_good_credentials, |app| {
     let admin = app.staff("admin@example.org", "admin").await;
@@ -60,68 +60,75 @@ db_test!(wrong_or_missing_credentials, |app| {
     }
 });
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeated_failures_are_throttled_and_audited() {
-    let app = TestApp::spawn(Backend::Sqlite, &[("login_max_failures_per_account", json!(3))])
-        .await
-        .expect("app");
-    app.staff("coord@example.org", "coordinator").await;
-    let wrong = json!({"email": "coord@example.org", "password": "wrong-password-1"});
-    for _ in 0..3 {
+db_test!(
+    repeated_failures_are_throttled_and_audited,
+    ["login_max_failures_per_account" => 3],
+    |app| {
+        app.staff("coord@example.org", "coordinator").await;
+        let wrong = json!({"email": "coord@example.org", "password": "wrong-password-1"});
+        for _ in 0..3 {
+            assert_eq!(
+                app.post_json("/api/v1/auth/token", None, wrong.clone()).await.0,
+                Status::Unauthorized
+            );
+        }
+        let right = json!({"email": "coord@example.org", "password": PASSWORD});
+        let (status, v) = app.post_json("/api/v1/auth/token", None, right).await;
+        assert_eq!(status, Status::TooManyRequests, "this address waits for this account: {v}");
+        assert_eq!(v["error"]["code"], "too_many_attempts");
+
+        let admin = app.staff("admin@example.org", "admin").await;
+        let (_, log) = app.get_json("/api/v1/audit?limit=1000", Some(&admin)).await;
+        let throttled: Vec<_> = log["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["action"] == "auth.throttled")
+            .collect();
+        assert_eq!(throttled.len(), 1, "{log}");
         assert_eq!(
-            app.post_json("/api/v1/auth/token", None, wrong.clone()).await.0,
-            Status::Unauthorized
+            throttled[0]["details"]["limits"],
+            json!(["sign_in_pair", "sign_in_account"]),
+            "{log}"
+        );
+        assert!(
+            !log.to_string().contains("coord@example.org"),
+            "no e-mail addresses in the audit log"
         );
     }
-    let right = json!({"email": "coord@example.org", "password": PASSWORD});
-    let (status, v) = app.post_json("/api/v1/auth/token", None, right).await;
-    assert_eq!(status, Status::TooManyRequests, "even the right password waits: {v}");
-    assert_eq!(v["error"]["code"], "too_many_attempts");
+);
 
-    let admin = app.staff("admin@example.org", "admin").await;
-    let (_, log) = app.get_json("/api/v1/audit?limit=1000", Some(&admin)).await;
-    let throttled: Vec<_> = log["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["action"] == "auth.throttled")
-        .collect();
-    assert_eq!(throttled.len(), 1, "{log}");
-    assert_eq!(throttled[0]["details"]["scope"], "account");
-    assert!(!log.to_string().contains("coord@example.org"), "no e-mail addresses in the audit log");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failures_from_one_address_are_throttled() {
-    let app = TestApp::spawn(Backend::Sqlite, &[("login_max_failures_per_address", json!(4))])
-        .await
-        .expect("app");
-    app.staff("coord@example.org", "coordinator").await;
-    let attempt = |i: usize| {
-        app.client
+db_test!(
+    failures_from_one_address_are_throttled,
+    ["login_max_failures_per_address" => 4],
+    |app| {
+        app.staff("coord@example.org", "coordinator").await;
+        let attempt = |i: usize, from: &str| {
+            app.client
+                .post("/api/v1/auth/token")
+                .remote(from.parse().expect("an address"))
+                .header(rocket::http::ContentType::JSON)
+                .body(
+                    json!({"email": format!("guess{i}@example.org"), "password": "wrong-password"})
+                        .to_string(),
+                )
+        };
+        for i in 0..4 {
+            assert_eq!(attempt(i, "203.0.113.9:5000").dispatch().await.status(), Status::Unauthorized);
+        }
+        assert_eq!(attempt(9, "203.0.113.9:5000").dispatch().await.status(), Status::TooManyRequests);
+        // Another address is not affected.
+        let other = app
+            .client
             .post("/api/v1/auth/token")
-            .header(rocket::http::Header::new("X-Real-IP", "203.0.113.9"))
+            .remote("198.51.100.7:5000".parse().expect("an address"))
             .header(rocket::http::ContentType::JSON)
-            .body(
-                json!({"email": format!("guess{i}@example.org"), "password": "wrong-password"})
-                    .to_string(),
-            )
-    };
-    for i in 0..4 {
-        assert_eq!(attempt(i).dispatch().await.status(), Status::Unauthorized);
+            .body(json!({"email": "coord@example.org", "password": PASSWORD}).to_string())
+            .dispatch()
+            .await;
+        assert_eq!(other.status(), Status::Ok);
     }
-    assert_eq!(attempt(9).dispatch().await.status(), Status::TooManyRequests);
-    // Another address is not affected.
-    let other = app
-        .client
-        .post("/api/v1/auth/token")
-        .header(rocket::http::Header::new("X-Real-IP", "198.51.100.7"))
-        .header(rocket::http::ContentType::JSON)
-        .body(json!({"email": "coord@example.org", "password": PASSWORD}).to_string())
-        .dispatch()
-        .await;
-    assert_eq!(other.status(), Status::Ok);
-}
+);
 
 db_test!(admins_create_staff_accounts, |app| {
     let admin = app.staff("admin@example.org", "admin").await;

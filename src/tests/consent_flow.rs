@@ -99,23 +99,34 @@ db_test!(invitations, |app| {
     let token = v["participant_token"].as_str().unwrap_or_default().to_string();
     assert!(token.starts_with("cpt_") && token.len() >= 4 + 32);
     assert_eq!(v["portal_url"].as_str(), Some(format!("http://consentry.test/p/{token}").as_str()));
-    assert_eq!(v["reissued"], false);
+    assert_eq!(v["sent"], true);
 
-    let (_, again) = app
+    let (status, again) = app
         .post_json(
             &path,
             Some(&s.coord),
             json!({"name": "Sam", "email": "SAM@student.example.edu"}),
         )
         .await;
-    assert_eq!(again["reissued"], true, "the same address is the same participant");
+    assert_eq!(
+        (status, &again),
+        (Status::Accepted, &json!({"sent": true})),
+        "the same address is the same participant, and its coordinator gets no link"
+    );
     assert_eq!(
         app.get_json("/api/v1/participant", Some(&token)).await.0,
-        Status::Unauthorized,
-        "the old link stops working"
+        Status::Ok,
+        "the link they hold keeps working"
     );
-    let fresh = again["participant_token"].as_str().unwrap_or_default();
-    assert_eq!(app.get_json("/api/v1/participant", Some(fresh)).await.0, Status::Ok);
+    assert_eq!(
+        crate::store::testing::scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'new_link' AND to_address = 'sam@student.example.edu'"
+        )
+        .await,
+        1,
+        "a new link is mailed to the address on record"
+    );
 
     assert_eq!(
         app.post_json(&path, Some(&s.fac), json!({"name": "A", "email": "a@b.org"})).await.0,
@@ -133,7 +144,7 @@ db_test!(invitations, |app| {
     );
     // Tokens do not cross over.
     assert_eq!(app.get_json("/api/v1/participant", Some(&s.coord)).await.0, Status::Unauthorized);
-    assert_eq!(app.get_json("/api/v1/studies", Some(fresh)).await.0, Status::Unauthorized);
+    assert_eq!(app.get_json("/api/v1/studies", Some(&token)).await.0, Status::Unauthorized);
     let log = app
         .get_json("/api/v1/audit?study=study-one&limit=1000", Some(&s.ethics))
         .await

@@ -143,8 +143,26 @@ impl TestApp {
         Some(TestApp { client, db, test_db })
     }
 
+    /// A second instance of the app on this test's database (as two servers behind
+    /// one load balancer), with its own state and connection pool.
+    pub async fn another_instance(&self, settings: &[(&str, Value)]) -> Client {
+        instance(&self.test_db, self.test_db.connect().await, settings).await
+    }
+
     pub fn state(&self) -> &AppState {
         self.client.rocket().state::<AppState>().expect("state is managed")
+    }
+
+    /// The outbox as its recipients will read it (sealed links and codes opened, as
+    /// the sender does just before sending), newest first.
+    pub async fn mailbox(&self) -> Vec<crate::domain::mail::Message> {
+        let keys = self.state().keys().expect("the test app has keys");
+        crate::store::outbox::recent(self.db.conn(), None, 500)
+            .await
+            .expect("the outbox")
+            .into_iter()
+            .map(|m| crate::mail::to_send(keys, &m.message, m.sealed.as_deref()).expect("it opens"))
+            .collect()
     }
 
     /// Creates a staff account directly and signs it in through the API.

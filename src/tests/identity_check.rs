@@ -10,9 +10,9 @@ use super::helpers::{TestApp, fields};
 const STUDY: &str = "/api/v1/studies/study-one";
 
 async fn latest_code(app: &TestApp) -> String {
-    let mail = crate::store::outbox::recent(app.db.conn(), None, 1).await.expect("outbox");
-    assert_eq!(mail[0].message.kind, "identity_code");
-    mail[0].message.subject.rsplit(": ").next().unwrap_or_default().to_string()
+    let mail = app.mailbox().await;
+    assert_eq!(mail[0].kind, "identity_code");
+    mail[0].subject.rsplit(": ").next().unwrap_or_default().to_string()
 }
 
 fn signing(form_hash: &Value) -> Value {

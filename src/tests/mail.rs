@@ -53,6 +53,10 @@ pub(super) async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, received)
 }
 
+fn keys(app: &super::helpers::TestApp) -> &crate::keys::Keys {
+    app.state().keys().expect("the test app has keys")
+}
+
 db_test!(mail_is_queued_and_readable_by_staff, |app| {
     let s = recruiting_study(&app).await;
     let p = invite(&app, &s, "p1@student.example.edu").await;
@@ -70,8 +74,12 @@ db_test!(mail_is_queued_and_readable_by_staff, |app| {
         mail.as_array().into_iter().flatten().filter_map(|m| m["kind"].as_str()).collect();
     assert_eq!(kinds, ["withdrawal", "consent_receipt", "invitation"], "newest first");
     assert!(
-        mail[2]["body"].as_str().unwrap_or("").contains(&format!("/p/{p}")),
-        "the invitation carries the link"
+        mail[2]["body"].as_str().unwrap_or("").contains("[private link]"),
+        "staff see that the invitation carries a link, not the link"
+    );
+    assert!(
+        app.mailbox().await[2].body.contains(&format!("/p/{p}")),
+        "the participant gets the link"
     );
     assert_eq!(mail[1]["attachment"], "consent-study-one-P001.pdf");
     assert!(mail[1]["body"].as_str().unwrap_or("").contains("CF15/2639-2015001090"));
@@ -92,11 +100,11 @@ db_test!(mail_is_queued_and_readable_by_staff, |app| {
     );
 
     // Without an SMTP server the sender keeps the mail in the outbox.
-    assert_eq!(deliver_due(&app.db, &Delivery::Keep).await.expect("pass"), 3);
+    assert_eq!(deliver_due(&app.db, keys(&app), &Delivery::Keep).await.expect("pass"), 3);
     let (_, mail) = app.get_json("/api/v1/outbox", Some(&admin)).await;
     assert!(mail.as_array().into_iter().flatten().all(|m| m["status"] == "kept"), "{mail}");
     assert_eq!(
-        deliver_due(&app.db, &Delivery::Keep).await.expect("pass"),
+        deliver_due(&app.db, keys(&app), &Delivery::Keep).await.expect("pass"),
         0,
         "nothing is handled twice"
     );
@@ -114,7 +122,10 @@ db_test!(smtp_delivery_happens_once_with_two_senders, |app| {
     let second =
         Delivery::from_config(Some(&url), "Study team <research@example.edu>").expect("config");
     let other_pool = app.test_db.connect().await;
-    let (a, b) = tokio::join!(deliver_due(&app.db, &first), deliver_due(&other_pool, &second));
+    let (a, b) = tokio::join!(
+        deliver_due(&app.db, keys(&app), &first),
+        deliver_due(&other_pool, keys(&app), &second)
+    );
     assert_eq!(
         a.expect("first sender") + b.expect("second sender"),
         6,
@@ -145,6 +156,7 @@ db_test!(smtp_delivery_happens_once_with_two_senders, |app| {
 async fn a_refusing_server_means_a_retry_later() {
     let Some(test_db) = TestDb::new(super::helpers::Backend::Sqlite).await else { return };
     let db = test_db.connect().await;
+    let test_keys = crate::keys::Keys::derive("a test key of at least thirty-two bytes");
     let message = crate::domain::mail::Message {
         study_id: None,
         kind: "invitation",
@@ -152,9 +164,10 @@ async fn a_refusing_server_means_a_retry_later() {
         subject: "Hello".into(),
         body: "Body".into(),
         attachment: None,
+        secrets: Vec::new(),
     };
     let tx = db.begin_write().await.expect("tx");
-    crate::mail::enqueue(tx.conn(), &message).await.expect("enqueue");
+    crate::mail::enqueue(tx.conn(), &test_keys, &message).await.expect("enqueue");
     tx.commit().await.expect("commit");
     // Nothing listens on this port: the attempt fails and is scheduled again.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -163,12 +176,12 @@ async fn a_refusing_server_means_a_retry_later() {
     let delivery =
         Delivery::from_config(Some(&format!("smtp://127.0.0.1:{port}")), "a@example.org")
             .expect("config");
-    assert_eq!(deliver_due(&db, &delivery).await.expect("pass"), 1);
+    assert_eq!(deliver_due(&db, &test_keys, &delivery).await.expect("pass"), 1);
     let mail = crate::store::outbox::recent(db.conn(), None, 10).await.expect("read");
     assert_eq!((mail[0].status, mail[0].attempts), (crate::domain::mail::MailStatus::Queued, 1));
     assert!(mail[0].last_error.is_some());
     assert_eq!(
-        deliver_due(&db, &delivery).await.expect("pass"),
+        deliver_due(&db, &test_keys, &delivery).await.expect("pass"),
         0,
         "not due again before its backoff"
     );

@@ -130,8 +130,8 @@ db_test!(the_identity_check_on_the_page, |app| {
         post(&app, "/participant/identity/verify", format!("csrf_token={csrf}&code=12")).await;
     assert_eq!(status, Status::UnprocessableEntity);
     assert!(html.contains("tries left"), "{html}");
-    let mail = crate::store::outbox::recent(app.db.conn(), None, 1).await.expect("outbox");
-    let code = mail[0].message.subject.rsplit(": ").next().unwrap_or_default().to_string();
+    let mail = app.mailbox().await;
+    let code = mail[0].subject.rsplit(": ").next().unwrap_or_default().to_string();
     let (status, location, _) =
         post(&app, "/participant/identity/verify", format!("csrf_token={csrf}&code={code}")).await;
     assert_eq!((status, location.as_deref()), (Status::SeeOther, Some("/participant/consent")));

@@ -118,6 +118,7 @@ fn status_title(status: u16) -> &'static str {
         409 => "That clashes with the current state",
         410 => "No longer available",
         422 => "Some fields need attention",
+        415 => "That kind of request is not accepted here",
         429 => "Too many attempts",
         _ => "Something went wrong",
     }
@@ -159,7 +160,14 @@ impl<'r> Responder<'r, 'static> for PageError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         log_internal(req, &self.0);
         if matches!(self.0, AppError::Unauthenticated(_)) {
-            return Redirect::to("/staff/login").respond_to(req);
+            // A participant without a working link is offered a new one; the staff
+            // sign-in is for staff pages only.
+            let to = if req.uri().path().starts_with("/participant") {
+                "/participant/link"
+            } else {
+                "/staff/login"
+            };
+            return Redirect::to(to).respond_to(req);
         }
         error_page(req, &self.0)
     }

@@ -6,13 +6,14 @@ use std::net::IpAddr;
 use rand::RngCore;
 use rocket::data::{self, Data, FromData};
 use rocket::form::{Form, FromForm};
-use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::http::{Cookie, CookieJar, Method, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::time::{Duration as CookieDuration, OffsetDateTime};
 use sha2::{Digest, Sha256};
 
 use super::errors::guard_failed;
+use crate::config::IpBlock;
 use crate::domain::policy::may_read_audit;
 use crate::domain::user::{Role, User};
 use crate::error::AppError;
@@ -38,6 +39,11 @@ fn fail<T>(req: &Request<'_>, err: AppError) -> request::Outcome<T, ()> {
 pub struct StaffUser(pub User);
 
 async fn bearer_user(req: &Request<'_>) -> Result<User, AppError> {
+    bearer(req).await.map(|(user, _)| user)
+}
+
+/// The staff member behind the bearer token, and the token.
+async fn bearer(req: &Request<'_>) -> Result<(User, String), AppError> {
     let state = state(req)?;
     let header = req.headers().get_one("Authorization").ok_or_else(|| {
         AppError::Unauthenticated("Sign in first: send Authorization: Bearer TOKEN.".into())
@@ -45,9 +51,29 @@ async fn bearer_user(req: &Request<'_>) -> Result<User, AppError> {
     let token = header.strip_prefix("Bearer ").map(str::trim).ok_or_else(|| {
         AppError::Unauthenticated("Use the Bearer scheme: Authorization: Bearer TOKEN.".into())
     })?;
-    auth::authenticate(state, token, TokenKind::Api).await?.ok_or_else(|| {
+    let user = auth::authenticate(state, token, TokenKind::Api).await?.ok_or_else(|| {
         AppError::Unauthenticated("The token is unknown, revoked or expired; get a new one.".into())
-    })
+    })?;
+    Ok((user, token.to_string()))
+}
+
+/// A staff member by bearer token, with the token itself (to revoke it).
+#[derive(Debug, Clone)]
+pub struct StaffToken {
+    pub user: User,
+    pub token: String,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for StaffToken {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        match bearer(req).await {
+            Ok((user, token)) => Outcome::Success(StaffToken { user, token }),
+            Err(e) => fail(req, e),
+        }
+    }
 }
 
 #[rocket::async_trait]
@@ -126,7 +152,15 @@ impl<'r> FromRequest<'r> for ParticipantUser {
         };
         let token = match req.headers().get_one("Authorization") {
             Some(h) => h.strip_prefix("Bearer ").map(|t| t.trim().to_string()),
-            None => req.cookies().get_private(PARTICIPANT_COOKIE).map(|c| c.value().to_string()),
+            None => {
+                let cookie = req.cookies().get_private(PARTICIPANT_COOKIE);
+                if cookie.is_some()
+                    && let Err(e) = cookie_api_write_allowed(req, &state.config.public_url)
+                {
+                    return fail(req, e);
+                }
+                cookie.map(|c| c.value().to_string())
+            }
         };
         let Some(token) = token else {
             return fail(
@@ -143,12 +177,58 @@ impl<'r> FromRequest<'r> for ParticipantUser {
             Ok(None) => fail(
                 req,
                 AppError::Unauthenticated(
-                    "This link is not valid (a newer one may have replaced it).".into(),
+                    "This link has expired or is not valid: ask for a new one at /participant/link."
+                        .into(),
                 ),
             ),
             Err(e) => fail(req, e),
         }
     }
+}
+
+/// Whether a request authenticated by the participant cookie may go on. Pages carry
+/// their own CSRF token; an unsafe request to the JSON API must be JSON (415
+/// otherwise: a cross-site form or "simple" request cannot send it without a
+/// preflight) and come from this site by `Sec-Fetch-Site` or `Origin` (403
+/// otherwise). Bearer-token requests never reach this check.
+fn cookie_api_write_allowed(req: &Request<'_>, public_url: &str) -> Result<(), AppError> {
+    let unsafe_method = !matches!(req.method(), Method::Get | Method::Head | Method::Options);
+    if !unsafe_method || !req.uri().path().starts_with("/api/") {
+        return Ok(());
+    }
+    if req.content_type().is_none_or(|c| !c.is_json()) {
+        return Err(AppError::UnsupportedMediaType(
+            "Send the body as JSON (Content-Type: application/json).".into(),
+        ));
+    }
+    let foreign = || {
+        AppError::Forbidden(
+            "This request did not come from Consentry's own pages; use your private link's token as a Bearer token instead.".into(),
+        )
+    };
+    match req.headers().get_one("Sec-Fetch-Site") {
+        Some("same-origin") => return Ok(()),
+        Some(_) => return Err(foreign()),
+        None => {}
+    }
+    let origin = req.headers().get_one("Origin").ok_or_else(foreign)?;
+    let host = req.headers().get_one("Host");
+    if same_origin(origin, public_url, host) { Ok(()) } else { Err(foreign()) }
+}
+
+/// Whether `origin` is this site: the public address's origin, or the host the
+/// request was sent to.
+fn same_origin(origin: &str, public_url: &str, host: Option<&str>) -> bool {
+    let origin = origin.trim_end_matches('/');
+    let public = public_url.trim_end_matches('/');
+    let public_origin =
+        match public.find("://").and_then(|i| public[i + 3..].find('/').map(|j| i + 3 + j)) {
+            Some(path_start) => &public[..path_start],
+            None => public,
+        };
+    let authority = origin.split_once("://").map(|(_, a)| a);
+    origin.eq_ignore_ascii_case(public_origin)
+        || host.is_some_and(|h| authority.is_some_and(|a| a.eq_ignore_ascii_case(h)))
 }
 
 /// A staff member signed in through the browser (private session cookie).
@@ -196,16 +276,30 @@ pub fn set_session_cookie(cookies: &CookieJar<'_>, token: String, hours: i64, se
     cookies.add_private(cookie);
 }
 
-/// The client's address (from `X-Real-IP` when behind the documented proxy).
+/// The client's address: the connection's, or the `X-Real-IP` header when the
+/// connection comes from a proxy listed in `CONSENTRY_TRUSTED_PROXIES`. Anyone else
+/// can write any header, so it is ignored for them.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
+
+pub fn client_addr(req: &Request<'_>, proxies: &[IpBlock]) -> Option<IpAddr> {
+    let peer = req.remote().map(|r| r.ip())?;
+    if !proxies.iter().any(|p| p.contains(peer)) {
+        return Some(peer);
+    }
+    let forwarded = req.headers().get_one("X-Real-IP").and_then(|h| h.trim().parse().ok());
+    Some(forwarded.unwrap_or(peer))
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for ClientAddr {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        Outcome::Success(ClientAddr(req.client_ip()))
+        match state(req) {
+            Ok(s) => Outcome::Success(ClientAddr(client_addr(req, &s.proxies))),
+            Err(e) => fail(req, e),
+        }
     }
 }
 
@@ -219,24 +313,29 @@ fn new_csrf_token() -> String {
     hex::encode(bytes)
 }
 
+/// Sets a new CSRF token (at every sign-in, so a token planted before it is worthless).
+pub fn rotate_csrf(jar: &CookieJar<'_>, secure: bool) -> String {
+    let token = new_csrf_token();
+    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/");
+    jar.add_private(cookie);
+    token
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for CsrfToken {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let secure = state(req).is_ok_and(|s| s.config.public_url.starts_with("https://"));
         let token = req.local_cache(|| {
             let jar = req.cookies();
             match jar.get_private(CSRF_COOKIE) {
                 Some(c) if c.value().len() == 64 => c.value().to_string(),
-                _ => {
-                    let token = new_csrf_token();
-                    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
-                        .http_only(true)
-                        .same_site(SameSite::Strict)
-                        .path("/");
-                    jar.add_private(cookie);
-                    token
-                }
+                _ => rotate_csrf(jar, secure),
             }
         });
         Outcome::Success(CsrfToken(token.clone()))

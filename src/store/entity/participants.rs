@@ -6,7 +6,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub study_id: i64,
-    pub token_hash: String,
+    /// The hash of the first link the participant was given (kept from before links
+    /// had a table of their own; authentication reads `participant_links`).
+    pub first_link_hash: String,
     pub code: Option<String>,
     pub source: String,
     pub withdrawal_scope: Option<String>,

@@ -23,6 +23,7 @@ pub struct Model {
     pub suppress_below: i32,
     pub focus_group_reminder_hours: i32,
     pub timezone: String,
+    pub confirm_email_first: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

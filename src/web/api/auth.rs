@@ -1,15 +1,17 @@
-//! `POST /api/v1/auth/token`: a staff bearer token for an e-mail address and password.
+//! `POST /api/v1/auth/token`: a staff bearer token for an e-mail address and
+//! password; `DELETE /api/v1/auth/token`: that token revoked.
 
 use chrono::SecondsFormat;
+use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, post};
+use rocket::{State, delete, post};
 
 use super::dto::{ErrorBody, TokenRequest, TokenResponse};
 use crate::domain::FieldErrors;
 use crate::service::{AppState, auth};
 use crate::store::tokens::TokenKind;
 use crate::web::errors::ApiResult;
-use crate::web::guards::ClientAddr;
+use crate::web::guards::{ClientAddr, StaffToken};
 use crate::web::json::JsonBody;
 
 #[utoipa::path(
@@ -45,4 +47,18 @@ pub async fn token(
         role: user.role.as_str().to_string(),
         expires_at: expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
     }))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/auth/token", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token presented is revoked"),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+    )
+)]
+#[delete("/auth/token")]
+pub async fn revoke(state: &State<AppState>, me: StaffToken) -> ApiResult<Status> {
+    auth::sign_out(state, &me.user, &me.token).await?;
+    Ok(Status::NoContent)
 }

@@ -64,6 +64,19 @@ pub struct UserDto {
     pub email: String,
     pub name: String,
     pub role: String,
+    /// False once an admin has switched the account off: it cannot sign in.
+    pub active: bool,
+}
+
+/// What an admin changes on a staff account.
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChangeUser {
+    /// Switch the account on or off; off also ends every token and session.
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+    /// End every token and session of the account now.
+    pub revoke_tokens: bool,
 }
 
 impl From<&User> for UserDto {
@@ -73,6 +86,7 @@ impl From<&User> for UserDto {
             email: u.email.clone(),
             name: u.name.clone(),
             role: u.role.as_str().to_string(),
+            active: u.active,
         }
     }
 }
@@ -135,6 +149,11 @@ pub struct StudySettings {
     /// the API always speaks UTC. Left as it is when absent.
     #[schema(nullable = false, example = "Australia/Melbourne")]
     pub timezone: Option<String>,
+    /// When true, every eligible enrolment answers 202 and continues only from the
+    /// e-mailed link, so no one learns whether an address is enrolled (and a new
+    /// respondent waits for the mail). Left as it is when absent.
+    #[schema(nullable = false)]
+    pub confirm_email_first: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -173,6 +192,8 @@ pub struct StudyDto {
     pub reminder_hours: u32,
     /// The IANA time zone pages and mail show times in.
     pub timezone: String,
+    /// Every eligible enrolment answers 202 and continues only from the e-mailed link.
+    pub confirm_email_first: bool,
     /// The capacity the caller acts in: `coordinator`, `facilitator` or `ethics_officer`.
     pub your_role: String,
     pub created_at: String,
@@ -210,6 +231,7 @@ impl StudyDto {
             suppress_below: study.suppress_below,
             reminder_hours: study.reminder_hours,
             timezone: study.timezone.name().to_string(),
+            confirm_email_first: study.confirm_email_first,
             your_role: capacity_name(capacity).to_string(),
             created_at: study.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated_at: study.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -419,11 +441,14 @@ pub struct InviteParticipant {
 
 #[derive(Serialize, ToSchema)]
 pub struct InvitationDto {
-    /// Starts `cpt_`; shown once. The participant's private link is `portal_url`.
-    pub participant_token: String,
-    pub portal_url: String,
-    /// True when this address was invited before: the new link replaces the old one.
-    pub reissued: bool,
+    /// Starts `cpt_`; shown once, for a new participant only. The participant's
+    /// private link is `portal_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub portal_url: Option<String>,
+    /// A link is on its way to the participant's address (always true).
+    pub sent: bool,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
@@ -572,6 +597,20 @@ pub struct MailDto {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<String>,
+}
+
+/// "Send me a new link": the address the participant gave the study.
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct RequestLink {
+    pub email: String,
+}
+
+/// The same answer for every well-formed address.
+#[derive(Serialize, ToSchema)]
+pub struct LinkRequestedDto {
+    /// Always true: if the address is on record, a link is on its way to it.
+    pub sent: bool,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
@@ -791,7 +830,7 @@ pub struct EnrolInput {
 #[derive(Serialize, ToSchema)]
 pub struct EnrolDto {
     pub eligible: bool,
-    /// `cpt_…`: the participant's private token (also mailed as a link).
+    /// `cpt_…`: a new participant's private token (also mailed as a link).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -799,6 +838,9 @@ pub struct EnrolDto {
     /// For someone not eligible: a kind sentence that does not reveal the rule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// 202: a link is on its way to the address on record, and no token is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]

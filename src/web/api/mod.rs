@@ -58,8 +58,10 @@ macro_rules! api {
 
 api![
     auth::token,
+    auth::revoke,
     users::create,
     users::list,
+    users::change,
     studies::create,
     studies::list,
     studies::get,
@@ -84,6 +86,7 @@ api![
     participant::send_code,
     participant::verify_code,
     participant::remind,
+    participant::request_link,
     questionnaires::attach,
     questionnaires::list,
     questionnaires::mine,

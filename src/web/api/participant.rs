@@ -6,14 +6,15 @@ use rocket::serde::json::Json;
 use rocket::{State, get, post};
 use serde_json::Value;
 
-use super::dto::EnterCode;
 use super::dto::{
     ConsentGivenDto, ConsentItemDto, ContactDto, ErrorBody, EthicsRefDto, GiveConsent,
     InvitationDto, InviteParticipant, NextStepDto, ParticipantFormDto, PortalConsentDto, PortalDto,
     PortalStudyDto, SlotDto, Withdraw,
 };
+use super::dto::{EnterCode, LinkRequestedDto, RequestLink};
 use crate::domain::audit::format_at;
 use crate::domain::consent::SignRequest;
+use crate::service::participants::Invitation;
 use crate::service::{AppState, consent, focus_groups, participants};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
@@ -25,13 +26,15 @@ use crate::web::json::JsonBody;
     request_body = InviteParticipant,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The private link (shown once)", body = InvitationDto),
+        (status = 201, description = "A new participant: the private link (shown once, and mailed)", body = InvitationDto),
+        (status = 202, description = "The address is in the study already: nothing is replaced, and a new link is mailed to it", body = InvitationDto),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No or bad token", body = ErrorBody),
         (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
         (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
         (status = 410, description = "The study is suspended or closed", body = ErrorBody),
         (status = 422, description = "A field was refused", body = ErrorBody),
+        (status = 429, description = "Three links went to that address in the last hour", body = ErrorBody),
     )
 )]
 #[post("/studies/<slug>/participants", data = "<body>")]
@@ -42,14 +45,20 @@ pub async fn invite(
     body: JsonBody<InviteParticipant>,
 ) -> ApiResult<(Status, Json<InvitationDto>)> {
     let inv = participants::invite(state, &staff.0, slug, &body.0.name, &body.0.email).await?;
-    Ok((
-        Status::Created,
-        Json(InvitationDto {
-            participant_token: inv.token,
-            portal_url: inv.portal_url,
-            reissued: inv.reissued,
-        }),
-    ))
+    Ok(match inv {
+        Invitation::New { token, portal_url, .. } => (
+            Status::Created,
+            Json(InvitationDto {
+                participant_token: Some(token),
+                portal_url: Some(portal_url),
+                sent: true,
+            }),
+        ),
+        Invitation::Known { .. } => (
+            Status::Accepted,
+            Json(InvitationDto { participant_token: None, portal_url: None, sent: true }),
+        ),
+    })
 }
 
 #[utoipa::path(
@@ -267,6 +276,24 @@ pub async fn send_code(
             serde_json::json!({"sent_to": to, "expires_in_minutes": crate::domain::identity::CODE_TTL_MINUTES}),
         ),
     ))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/link", tag = "participants",
+    request_body = RequestLink,
+    responses(
+        (status = 202, description = "The same answer for every address: if it is on record in a study, a new link is mailed to it (at most three an hour); links already sent keep working", body = LinkRequestedDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 422, description = "Not an e-mail address", body = ErrorBody),
+    )
+)]
+#[post("/participant/link", data = "<body>")]
+pub async fn request_link(
+    state: &State<AppState>,
+    body: JsonBody<RequestLink>,
+) -> ApiResult<(Status, Json<LinkRequestedDto>)> {
+    participants::request_link(state, &body.0.email).await?;
+    Ok((Status::Accepted, Json(LinkRequestedDto { sent: true })))
 }
 
 #[utoipa::path(

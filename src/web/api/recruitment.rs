@@ -191,7 +191,8 @@ pub async fn public_ad(state: &State<AppState>, code: &str) -> ApiResult<Json<Pu
     params(("code" = String, Path, description = "The ad's code", example = "moodle-mbbs")),
     request_body = EnrolInput,
     responses(
-        (status = 201, description = "Eligible: the private token and link (also mailed)", body = EnrolDto),
+        (status = 201, description = "Eligible, a new address: the private token and link (also mailed)", body = EnrolDto),
+        (status = 202, description = "Eligible, and a link is on its way to the address on record (an address already enrolled, or a study that confirms addresses first): no token", body = EnrolDto),
         (status = 200, description = "Not eligible (nothing about the person is kept)", body = EnrolDto),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 404, description = "No such ad", body = ErrorBody),
@@ -215,6 +216,17 @@ pub async fn enrol(
                 participant_token: Some(token),
                 portal_url: Some(portal_url),
                 reason: None,
+                sent: None,
+            }),
+        )),
+        Enrolment::Sent => Ok((
+            Status::Accepted,
+            Json(EnrolDto {
+                eligible: true,
+                participant_token: None,
+                portal_url: None,
+                reason: None,
+                sent: Some(true),
             }),
         )),
         Enrolment::Ineligible => Ok((
@@ -224,6 +236,7 @@ pub async fn enrol(
                 participant_token: None,
                 portal_url: None,
                 reason: Some(NOT_ELIGIBLE.into()),
+                sent: None,
             }),
         )),
     }

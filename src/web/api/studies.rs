@@ -193,6 +193,7 @@ pub async fn settings(
         suppress_below: b.suppress_below,
         reminder_hours: b.reminder_hours,
         timezone: b.timezone.as_deref(),
+        confirm_email_first: b.confirm_email_first,
     };
     let study = studies::change_settings(state, &staff.0, slug, change).await?;
     let (_, capacity) = studies::get(state, &staff.0, &study.slug).await?;

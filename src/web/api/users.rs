@@ -2,10 +2,11 @@
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, get, post};
+use rocket::{State, get, post, put};
 
-use super::dto::{CreateUser, ErrorBody, UserDto};
+use super::dto::{ChangeUser, CreateUser, ErrorBody, UserDto};
 use crate::domain::user::NewUser;
+use crate::service::users::AccountChange;
 use crate::service::{Actor, AppState, users};
 use crate::web::errors::ApiResult;
 use crate::web::guards::Admin;
@@ -20,7 +21,7 @@ use crate::web::json::JsonBody;
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No or bad token", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 422, description = "A field was refused (an e-mail address in use is refused here)", body = ErrorBody),
+        (status = 422, description = "A field was refused (an e-mail address in use, a password too easy to guess)", body = ErrorBody),
     )
 )]
 #[post("/users", data = "<body>")]
@@ -48,4 +49,31 @@ pub async fn create(
 pub async fn list(state: &State<AppState>, admin: Admin) -> ApiResult<Json<Vec<UserDto>>> {
     let all = users::list(state, &admin.0).await?;
     Ok(Json(all.iter().map(UserDto::from).collect()))
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/users/{id}", tag = "staff",
+    params(("id" = i64, Path, description = "The account's id")),
+    request_body = ChangeUser,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account as it is now", body = UserDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "An admin cannot switch off their own account", body = ErrorBody),
+        (status = 422, description = "A field has the wrong type", body = ErrorBody),
+    )
+)]
+#[put("/users/<id>", data = "<body>")]
+pub async fn change(
+    state: &State<AppState>,
+    admin: Admin,
+    id: i64,
+    body: JsonBody<ChangeUser>,
+) -> ApiResult<Json<UserDto>> {
+    let change = AccountChange { active: body.0.active, revoke_tokens: body.0.revoke_tokens };
+    let user = users::change(state, Actor::Staff(&admin.0), id, change).await?;
+    Ok(Json(UserDto::from(&user)))
 }

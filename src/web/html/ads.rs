@@ -113,6 +113,13 @@ async fn enrol(
             super::participant::sign_in(state, cookies, &token);
             Ok(Ok(Redirect::to("/participant")))
         }
+        Ok(Enrolment::Sent) => Ok(Err((
+            Status::Ok,
+            Template::render(
+                "participant/link_sent",
+                context! { study: StudyBanner::from(&p.study) },
+            ),
+        ))),
         Ok(Enrolment::Ineligible) => Ok(Err((
             Status::Ok,
             Template::render(

@@ -19,25 +19,80 @@ use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser};
 
 /// Exchanges the private link's token for a session cookie and moves on, so the
-/// token leaves the address bar (and no page with it in its address is kept).
+/// token leaves the address bar (and no page with it in its address is kept). An
+/// expired or unknown link offers a new one.
 #[get("/p/<token>")]
 async fn link(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
+    csrf: CsrfToken,
     token: &str,
-) -> PageResult<Redirect> {
+) -> PageResult<Result<Redirect, (Status, Template)>> {
     match participants::authenticate(state, token).await? {
         Some(_) => {
             sign_in(state, cookies, token);
-            Ok(Redirect::to("/participant"))
+            Ok(Ok(Redirect::to("/participant")))
         }
-        None => Err(PageError(AppError::NotFound)),
+        None => Ok(Err((Status::NotFound, new_link_page(&csrf.0, true, "", None)))),
     }
 }
 
-/// Starts a participant's session on this browser from their private token.
+#[derive(FromForm)]
+struct LinkForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    email: String,
+}
+
+impl CsrfProtected for LinkForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// "Send me a new link": the form, or (`error` aside) the same answer for every
+/// address.
+fn new_link_page(csrf: &str, dead_link: bool, email: &str, error: Option<&AppError>) -> Template {
+    let errors: Vec<(String, Vec<String>)> = error
+        .and_then(|e| e.fields())
+        .map(|f| f.messages().into_iter().collect())
+        .unwrap_or_default();
+    let email_errors: Vec<String> = errors.iter().flat_map(|(_, m)| m.clone()).collect();
+    Template::render(
+        "participant/new_link",
+        context! { csrf, dead_link, email, errors, email_errors, sent: false },
+    )
+}
+
+#[get("/participant/link")]
+fn new_link(csrf: CsrfToken) -> Template {
+    new_link_page(&csrf.0, false, "", None)
+}
+
+#[post("/participant/link", data = "<form>")]
+async fn new_link_submit(
+    state: &State<AppState>,
+    csrf: CsrfToken,
+    form: CsrfForm<LinkForm>,
+) -> PageResult<(Status, Template)> {
+    match participants::request_link(state, &form.0.email).await {
+        Ok(()) => {
+            Ok((Status::Ok, Template::render("participant/new_link", context! { sent: true })))
+        }
+        Err(e @ AppError::Validation(_)) => Ok((
+            Status::UnprocessableEntity,
+            new_link_page(&csrf.0, false, &form.0.email, Some(&e)),
+        )),
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+/// Starts a participant's session on this browser from their private token, with a
+/// new CSRF token.
 pub(super) fn sign_in(state: &AppState, cookies: &CookieJar<'_>, token: &str) {
     let secure = state.config.public_url.starts_with("https://");
+    crate::web::guards::rotate_csrf(cookies, secure);
     cookies.add_private(
         Cookie::build((PARTICIPANT_COOKIE, token.to_string()))
             .http_only(true)
@@ -393,6 +448,8 @@ pub fn routes() -> Vec<rocket::Route> {
         availability,
         availability_submit,
         link,
+        new_link,
+        new_link_submit,
         portal,
         consent_page,
         consent_submit,

@@ -99,6 +99,7 @@ async fn login(
         Ok((token, _)) => {
             let secure = state.config.public_url.starts_with("https://");
             set_session_cookie(cookies, token, state.config.session_ttl_hours, secure);
+            crate::web::guards::rotate_csrf(cookies, secure);
             Ok(Redirect::to("/staff"))
         }
         Err(e) => {
@@ -386,12 +387,14 @@ async fn invite(
 ) -> PageResult<Flash<Redirect>> {
     let f = form.0;
     let result = participants::invite(state, &session.user, slug, &f.name, &f.email).await;
-    outcome(slug, result, |inv| {
-        format!(
-            "Invitation queued for {}. Their private link (shown once): {}",
-            f.email.trim(),
-            inv.portal_url
-        )
+    outcome(slug, result, |inv| match inv {
+        participants::Invitation::New { .. } => {
+            format!("An invitation with a private link was mailed to {}.", f.email.trim())
+        }
+        participants::Invitation::Known { .. } => format!(
+            "{} is in the study already: a new link was mailed to the address on record (the links they hold still work).",
+            f.email.trim()
+        ),
     })
 }
 
