@@ -40,9 +40,12 @@ curl -fsS -X POST "http://127.0.0.1:$port/api/v1/studies" -H 'Content-Type: appl
        \"ethics\":{\"committee\":\"HREC\",\"reference\":\"CF15/2639-2015001090\",\"approved_on\":\"$today\",\"expires_on\":\"$next_year\"},
        \"contact\":{\"name\":\"Fuzz Admin\",\"email\":\"fuzz-admin@example.org\"}}" >/dev/null
 
+# Two operations would end the run's own session (revoking its token, or every token
+# of its admin when it picks its own id); src/tests covers them instead.
 status=0
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
+  --exclude-name "DELETE /api/v1/auth/token" --exclude-name "PUT /api/v1/users/{id}" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "${MAX_EXAMPLES:-40}" --max-time "${MAX_TIME:-240}" \
   --seed "${SEED:-20261125}" --generation-database none --no-color --report junit --report-dir "$work/report" || status=$?

@@ -127,26 +127,8 @@ pub async fn invite(
         tx.commit().await?;
         return Ok(Invitation::Known { participant: existing });
     }
-    let link = new_link(state);
-    let participant = store::participants::insert(
-        tx.conn(),
-        study.id,
-        &link.hash,
-        &name,
-        &email,
-        "invitation",
-        now,
-    )
-    .await?;
-    store_link(state, tx.conn(), participant.id, &link, "invitation", now).await?;
-    let message = crate::mail::compose::invitation(
-        &study,
-        email.as_str(),
-        &name,
-        &link.url,
-        state.config.participant_link_days,
-    );
-    crate::mail::enqueue(tx.conn(), keys, &message).await?;
+    let (participant, link) =
+        admit(state, tx.conn(), &study, &name, &email, "invitation", now).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(user.actor(), "participant.invited", "participant", participant.id)
@@ -156,6 +138,32 @@ pub async fn invite(
     .await?;
     tx.commit().await?;
     Ok(Invitation::New { participant, token: link.token, portal_url: link.url })
+}
+
+/// A new participant of `study`, with their first private link and its invitation
+/// queued, in the caller's transaction.
+pub(super) async fn admit(
+    state: &AppState,
+    db: &impl Conn,
+    study: &Study,
+    name: &str,
+    email: &Email,
+    source: &str,
+    now: DateTime<Utc>,
+) -> AppResult<(Participant, NewLink)> {
+    let link = new_link(state);
+    let participant =
+        store::participants::insert(db, study.id, &link.hash, name, email, source, now).await?;
+    store_link(state, db, participant.id, &link, source, now).await?;
+    let message = crate::mail::compose::invitation(
+        study,
+        email.as_str(),
+        name,
+        &link.url,
+        state.config.participant_link_days,
+    );
+    crate::mail::enqueue(db, state.keys()?, &message).await?;
+    Ok((participant, link))
 }
 
 /// Mails `participant` one more link at the address on record, unless

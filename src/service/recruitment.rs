@@ -8,7 +8,6 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::participants::{new_link, store_link};
 use super::studies::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
@@ -389,12 +388,9 @@ pub async fn enrol(
         }
     }
 
-    let link = new_link(state);
     let origin = format!("ad:{}", ad.code);
-    let participant =
-        store::participants::insert(tx.conn(), study.id, &link.hash, &name, &email, &origin, now)
-            .await?;
-    store_link(state, tx.conn(), participant.id, &link, &origin, now).await?;
+    let (participant, link) =
+        super::participants::admit(state, tx.conn(), &study, &name, &email, &origin, now).await?;
     store::recruitment::set_origin(
         tx.conn(),
         participant.id,
@@ -427,14 +423,6 @@ pub async fn enrol(
         .await?;
     }
     let keys = state.keys()?;
-    let message = crate::mail::compose::invitation(
-        &study,
-        email.as_str(),
-        &name,
-        &link.url,
-        state.config.participant_link_days,
-    );
-    crate::mail::enqueue(tx.conn(), keys, &message).await?;
     audit::record(
         tx.conn(),
         NewEvent::new("public", "participant.enrolled", "participant", participant.id)
