@@ -396,7 +396,7 @@ fn text(value: &str) -> String {
             ';' => out.push_str("\\;"),
             ',' => out.push_str("\\,"),
             '\n' => out.push_str("\\n"),
-            '\r' => {}
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {}
             c => out.push(c),
         }
     }
@@ -687,6 +687,30 @@ mod tests {
         let unfolded = ics.replace("\r\n ", "");
         assert!(unfolded.contains("RSVP=TRUE:mailto:ann@example.org"));
         assert!(unfolded.contains("SUMMARY:Focus group 1\\; the first\\, with a very long title"));
+        let forged = group(43, "Title\r\nATTENDEE:mailto:evil@example.org\u{b}\u{85}");
+        let forged_ics = calendar(
+            &Invite {
+                group: &forged,
+                study_title: "S\rURL:http://evil.example",
+                ethics_reference: "R",
+                organizer_name: "O\r\nX-EVIL:1",
+                organizer_email: "o@example.org",
+                attendee: None,
+                method: Method::Request,
+                uid_domain: "consentry.example.org",
+            },
+            now(),
+        );
+        let forged_lines = forged_ics.replace("\r\n ", "");
+        for line in forged_lines.split("\r\n") {
+            assert!(
+                !line.starts_with("ATTENDEE:mailto:evil")
+                    && !line.starts_with("URL:")
+                    && !line.starts_with("X-EVIL"),
+                "typed text became a calendar property: {line:?}"
+            );
+            assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+        }
         assert!(unfolded.contains("CF15/2639-2015001090"));
         let cancel = calendar(
             &Invite {

@@ -186,6 +186,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn typed_text_cannot_add_headers() {
+        let from: Mailbox =
+            "Study team <research@example.edu>".parse().unwrap_or_else(|e| panic!("{e}"));
+        let message = Message {
+            study_id: None,
+            kind: "invitation",
+            to: "pat@example.org".into(),
+            subject: "Study \"X\"\r\nBcc: evil@example.org\nX-Evil: 1".into(),
+            body: "Body\r\n.\r\nMAIL FROM:<evil@example.org>".into(),
+            attachment: None,
+            secrets: Vec::new(),
+        };
+        let built = build(&message, &from).unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8(built.formatted()).unwrap_or_default();
+        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        for line in head.split("\r\n") {
+            assert!(!line.starts_with("Bcc:") && !line.starts_with("X-Evil:"), "{text}");
+        }
+        assert!(
+            build(&Message { to: "pat@example.org\r\nBcc: x@y.z".into(), ..message }, &from)
+                .is_err(),
+            "a forged recipient is refused"
+        );
+    }
+
+    #[test]
     fn relay_urls() {
         assert_eq!(
             SmtpRelay::parse("smtp://localhost:2525"),

@@ -140,6 +140,24 @@ pub async fn invite(
     Ok(Invitation::New { participant, token: link.token, portal_url: link.url })
 }
 
+/// "Send a new link" for a participant by code: one more link goes to the address on
+/// record (coordinators only; 429 past the hourly limit). Nothing is replaced and
+/// the coordinator never sees the link.
+pub async fn send_link(state: &AppState, user: &User, slug: &str, code: &str) -> AppResult<()> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_coordinator(capacity)?;
+    let participant = store::participants::find_by_code(tx.conn(), study.id, code.trim())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !mail_link(state, tx.conn(), &participant, &study, &user.actor(), "staff", Utc::now())
+        .await?
+    {
+        return Err(AppError::TooMany);
+    }
+    tx.commit().await
+}
+
 /// A new participant of `study`, with their first private link and its invitation
 /// queued, in the caller's transaction.
 pub(super) async fn admit(

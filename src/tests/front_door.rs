@@ -709,3 +709,58 @@ db_test!(links_from_before_the_migration_keep_working, |app| {
         1
     );
 });
+
+// "Send a new link": a coordinator gets a link to the participant's address on
+// record without seeing it, replacing nothing.
+db_test!(a_coordinator_sends_a_new_link_without_seeing_it, |app| {
+    let s = recruiting_study(&app).await;
+    let token = invite(&app, &s, "pat@student.example.edu").await;
+    let (_, form) = app.get_json("/api/v1/participant/consent-form", Some(&token)).await;
+    let (status, _) = app
+        .post_json(
+            "/api/v1/participant/consent",
+            Some(&token),
+            json!({"version": "1", "form_hash": form["form_hash"], "read_confirmed": true,
+                   "items": {"read_statement": true, "audio_recording": true},
+                   "signature": {"typed_name": "Pat Example"}}),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    let path = format!("{STUDY}/participants/P001/link");
+    assert_eq!(app.post_json(&path, Some(&s.fac), json!({})).await.0, Status::Forbidden);
+    let outsider = app.staff("other@example.org", "coordinator").await;
+    assert_eq!(app.post_json(&path, Some(&outsider), json!({})).await.0, Status::NotFound);
+    assert_eq!(
+        app.post_json(&format!("{STUDY}/participants/P999/link"), Some(&s.coord), json!({}))
+            .await
+            .0,
+        Status::NotFound
+    );
+    let (status, v) = app.post_json(&path, Some(&s.coord), json!({})).await;
+    assert_eq!((status, v), (Status::Accepted, json!({"sent": true})));
+    let mail = app.mailbox().await;
+    assert_eq!((mail[0].kind, mail[0].to.as_str()), ("new_link", "pat@student.example.edu"));
+    let fresh = links_in(&mail[0].body);
+    assert_eq!(portal_status(&app, &fresh[0]).await, Status::Ok);
+    assert_eq!(portal_status(&app, &token).await, Status::Ok);
+
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/studies/study-one").await;
+    assert!(html.contains("/participants/P001/link"), "the register offers the button");
+    let res = app
+        .client
+        .post("/staff/studies/study-one/participants/P001/link")
+        .header(ContentType::Form)
+        .body(format!("csrf_token={}", csrf_of(&html)))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::SeeOther);
+    let (_, html) = page(&app, "/staff/studies/study-one").await;
+    assert!(html.contains("A new link was mailed to P001") && !html.contains("cpt_"), "{html}");
+    assert_eq!(app.post_json(&path, Some(&s.coord), json!({})).await.0, Status::Accepted);
+    assert_eq!(
+        app.post_json(&path, Some(&s.coord), json!({})).await.0,
+        Status::TooManyRequests,
+        "three links an hour to one address"
+    );
+});

@@ -77,6 +77,7 @@ api![
     consents::pdf,
     consents::reconsent,
     participant::invite,
+    participant::send_link,
     participant::portal,
     participant::consent_form,
     participant::give,

@@ -62,6 +62,32 @@ pub async fn invite(
 }
 
 #[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/participants/{code}/link", tag = "participants",
+    params(
+        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
+        ("code" = String, Path, description = "The participant's code", example = "P001"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "A new link is on its way to the participant's address on record; the links they hold keep working", body = LinkRequestedDto),
+        (status = 401, description = "No or bad token", body = ErrorBody),
+        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        (status = 404, description = "No such study or participant, or not one of yours", body = ErrorBody),
+        (status = 429, description = "Three links went to that address in the last hour", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/participants/<code>/link")]
+pub async fn send_link(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    code: &str,
+) -> ApiResult<(Status, Json<LinkRequestedDto>)> {
+    participants::send_link(state, &staff.0, slug, code).await?;
+    Ok((Status::Accepted, Json(LinkRequestedDto { sent: true })))
+}
+
+#[utoipa::path(
     get, path = "/api/v1/participant", tag = "participants",
     security(("participant" = [])),
     responses(

@@ -398,6 +398,22 @@ async fn invite(
     })
 }
 
+#[post("/staff/studies/<slug>/participants/<code>/link", data = "<_form>")]
+async fn send_link(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    code: &str,
+    _form: CsrfForm<PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = participants::send_link(state, &session.user, slug, code).await;
+    outcome(slug, result, |()| {
+        format!(
+            "A new link was mailed to {code}'s address on record; the links they hold still work."
+        )
+    })
+}
+
 #[post("/staff/studies/<slug>/reminders", data = "<_form>")]
 async fn remind(
     state: &State<AppState>,
@@ -481,6 +497,7 @@ pub fn routes() -> Vec<rocket::Route> {
         change_status,
         approve_form,
         invite,
+        send_link,
         remind,
         consent_pdf,
         preview
