@@ -172,9 +172,13 @@ fn explain(e: crate::error::AppError) -> String {
 }
 
 async fn open(config: &AppConfig) -> Result<Db, String> {
-    let db = Db::connect(&config.database_url, config.db_max_connections).await.map_err(|e| {
-        format!("cannot open the database {}: {e}", redact_url(&config.database_url))
-    })?;
+    let timeouts = crate::store::Timeouts {
+        acquire: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
+    };
+    let db =
+        Db::connect_with(&config.database_url, config.db_max_connections, timeouts).await.map_err(
+            |e| format!("cannot open the database {}: {e}", redact_url(&config.database_url)),
+        )?;
     db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
     Ok(db)
 }

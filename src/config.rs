@@ -50,6 +50,9 @@ pub struct AppConfig {
     pub metrics_enabled: bool,
     /// Size of the database connection pool.
     pub db_max_connections: u32,
+    /// How long a request waits for a database connection before it is answered
+    /// 503 (an outage fails fast instead of hanging), in milliseconds.
+    pub db_acquire_timeout_ms: u64,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -100,6 +103,7 @@ impl Default for AppConfig {
             participant_link_days: 60,
             metrics_enabled: true,
             db_max_connections: 10,
+            db_acquire_timeout_ms: 3000,
         }
     }
 }
@@ -202,6 +206,11 @@ impl AppConfig {
             return invalid(format!(
                 "CONSENTRY_TRUSTED_PROXIES: {bad:?} is not an address or CIDR block (e.g. 10.0.0.0/8)"
             ));
+        }
+        if !(100..=120_000).contains(&self.db_acquire_timeout_ms) {
+            return invalid(
+                "CONSENTRY_DB_ACQUIRE_TIMEOUT_MS must be between 100 and 120000".into(),
+            );
         }
         if self.db_max_connections == 0 {
             return invalid("CONSENTRY_DB_MAX_CONNECTIONS must be at least 1".into());

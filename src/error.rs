@@ -24,6 +24,10 @@ pub enum AppError {
     TooMany,
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// The database cannot be reached or written now (an outage, a full or
+    /// read-only disk): 503, try again shortly.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Db(String),
     #[error("internal error: {0}")]
@@ -44,6 +48,7 @@ impl AppError {
             AppError::Gone(_) => 410,
             AppError::TooMany => 429,
             AppError::UnsupportedMediaType(_) => 415,
+            AppError::Unavailable(_) => 503,
             AppError::Db(_) | AppError::Internal(_) => 500,
         }
     }
@@ -59,6 +64,7 @@ impl AppError {
             AppError::Gone(_) => "gone",
             AppError::TooMany => "too_many_attempts",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Db(_) | AppError::Internal(_) => "internal_error",
         }
     }
@@ -75,6 +81,9 @@ impl AppError {
             | AppError::UnsupportedMediaType(m) => m.clone(),
             AppError::NotFound => "Not found.".into(),
             AppError::TooMany => "Too many attempts: wait a few minutes and try again.".into(),
+            AppError::Unavailable(_) => {
+                "The service cannot store anything right now; nothing was saved. Try again in a minute.".into()
+            }
             AppError::Db(_) | AppError::Internal(_) => "Something went wrong on our side.".into(),
         }
     }

@@ -17,6 +17,7 @@ mod m20261125_000009_suppression;
 mod m20261201_000010_answer_first_rows;
 mod m20261201_000011_focus_groups;
 mod m20261204_000012_front_door;
+mod m20261204_000013_writer_probe;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_answer_first_rows::Migration),
             Box::new(m20261201_000011_focus_groups::Migration),
             Box::new(m20261204_000012_front_door::Migration),
+            Box::new(m20261204_000013_writer_probe::Migration),
         ]
     }
 }

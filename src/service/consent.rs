@@ -410,11 +410,7 @@ pub async fn staff_pdf(
 ) -> AppResult<Vec<u8>> {
     let (study, capacity) = visible(state.db.conn(), user, slug).await?;
     require_register_reader(capacity)?;
-    let belongs = store::consents::of_study(state.db.conn(), study.id)
-        .await?
-        .iter()
-        .any(|c| c.id == consent_id);
-    if !belongs {
+    if store::consents::study_of(state.db.conn(), consent_id).await? != Some(study.id) {
         return Err(AppError::NotFound);
     }
     pdf_audited(state, &study, consent_id, &user.actor()).await

@@ -20,14 +20,14 @@ pub mod tokens;
 pub mod users;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, IsolationLevel, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    DbBackend, DbErr, ExecResult, IsolationLevel, QueryResult, SqlErr, Statement, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -36,28 +36,266 @@ use crate::error::AppError;
 /// A connection or a transaction: what every store function runs on.
 pub use sea_orm::ConnectionTrait as Conn;
 
-/// The database: a pool, and on SQLite the single-writer lock.
+/// How long a request waits for a pooled connection before the database counts as
+/// unavailable (503), and how long a readiness probe waits for an answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub acquire: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { acquire: Duration::from_secs(3) }
+    }
+}
+
+/// The database. Reads (and on PostgreSQL writes, in ordinary transactions) go
+/// through a pool. On SQLite every write goes through one writer connection that
+/// Consentry drives itself — `BEGIN IMMEDIATE` … `COMMIT`, never a pool's nested
+/// transaction bookkeeping — and replaces after any failed statement, commit or
+/// rollback, so a failed write can never leave it inside a transaction that later
+/// "commits" into nothing, and a database that was read-only or full is reopened
+/// once it can be written again.
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
-    /// On SQLite every write transaction takes this lock first, so writes queue in
-    /// the service instead of failing with "database is locked". PostgreSQL needs none.
-    write_lock: Option<Arc<Mutex<()>>>,
+    writer: Option<Arc<Writer>>,
+}
+
+/// The SQLite writer: its connection (opened on first use and after a failure) and
+/// whether the last write went through.
+struct Writer {
+    url: String,
+    timeouts: Timeouts,
+    slot: Arc<Mutex<Option<DatabaseConnection>>>,
+    healthy: AtomicBool,
+    /// A statement failed because of the storage (full, read-only, I/O): the
+    /// connection is replaced when its transaction ends.
+    suspect: AtomicBool,
+    /// Statements run on every new writer connection: fault tests make the
+    /// database "full" (`PRAGMA max_page_count`) or "read-only" (`query_only`).
+    #[cfg(test)]
+    faults: std::sync::Mutex<Vec<String>>,
+}
+
+type Slot = OwnedMutexGuard<Option<DatabaseConnection>>;
+
+impl Writer {
+    async fn open(&self) -> Result<DatabaseConnection, DbErr> {
+        let mut options = ConnectOptions::new(self.url.clone());
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(60))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(sqlite_settings)
+            // The one connection lives as long as the writer wants it: a pool that
+            // retired it between two statements would end the transaction unseen.
+            .map_sqlx_sqlite_pool_opts(|o| {
+                o.max_lifetime(None).idle_timeout(None).test_before_acquire(false)
+            });
+        let conn = Database::connect(options).await?;
+        #[cfg(test)]
+        {
+            let faults = self.faults.lock().map(|f| f.clone()).unwrap_or_default();
+            for sql in faults {
+                conn.execute_unprepared(&sql).await?;
+            }
+        }
+        Ok(conn)
+    }
+
+    /// The writer connection, opened if there is none.
+    async fn connection(&self, slot: &mut Slot) -> Result<DatabaseConnection, DbErr> {
+        if let Some(conn) = slot.as_ref() {
+            return Ok(conn.clone());
+        }
+        let conn = self.open().await?;
+        **slot = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Notes a failed statement: one the storage caused makes the writer unhealthy
+    /// and its connection suspect.
+    fn note(&self, error: &DbErr) {
+        if unavailable(error) {
+            self.healthy.store(false, Ordering::SeqCst);
+            self.suspect.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Gives up the writer connection after a failure: whatever it still holds is
+    /// rolled back and it is closed; the next write opens a new one.
+    async fn discard(&self, slot: &mut Slot) {
+        self.healthy.store(false, Ordering::SeqCst);
+        self.suspect.store(false, Ordering::SeqCst);
+        if let Some(conn) = slot.take() {
+            let _ = conn.execute_unprepared("ROLLBACK").await;
+            let _ = conn.close().await;
+        }
+    }
+
+    /// `BEGIN IMMEDIATE` on a connection that is cleanly out of any transaction:
+    /// if it is not (the statement fails), the connection is replaced and it is
+    /// tried once more.
+    async fn begin(&self, slot: &mut Slot) -> Result<DatabaseConnection, AppError> {
+        let mut failure = None;
+        for _ in 0..2 {
+            let conn = match self.connection(slot).await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    self.healthy.store(false, Ordering::SeqCst);
+                    return Err(e.into());
+                }
+            };
+            match conn.execute_unprepared("BEGIN IMMEDIATE").await {
+                Ok(_) => return Ok(conn),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the SQLite writer could not begin: reopening it");
+                    self.discard(slot).await;
+                    failure = Some(e);
+                }
+            }
+        }
+        Err(failure.map(AppError::from).unwrap_or_else(|| AppError::Internal("no writer".into())))
+    }
+
+    /// Ends an unfinished transaction. A rollback that fails for any reason but
+    /// "nothing to roll back", or a transaction in which the storage failed,
+    /// replaces the connection.
+    async fn roll_back(&self, mut slot: Slot) {
+        let Some(conn) = slot.clone() else { return };
+        match conn.execute_unprepared("ROLLBACK").await {
+            Err(e) if !e.to_string().contains("no transaction is active") => {
+                tracing::warn!(error = %e, "the SQLite writer could not roll back: reopening it");
+                self.discard(&mut slot).await;
+            }
+            _ if self.suspect.load(Ordering::SeqCst) => self.discard(&mut slot).await,
+            _ => {}
+        }
+    }
+}
+
+/// What a write transaction's statements run on.
+pub struct TxConn(Kind);
+
+enum Kind {
+    /// SQLite: the writer connection, inside `BEGIN IMMEDIATE`.
+    Writer(DatabaseConnection, Arc<Writer>),
+    /// PostgreSQL: a pooled transaction.
+    Pooled(DatabaseTransaction),
+    /// After `commit`: nothing runs any more.
+    Finished,
+}
+
+fn finished() -> DbErr {
+    DbErr::Custom("the transaction has ended".into())
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for TxConn {
+    fn get_database_backend(&self) -> DbBackend {
+        match &self.0 {
+            Kind::Writer(c, _) => c.get_database_backend(),
+            Kind::Pooled(t) => t.get_database_backend(),
+            Kind::Finished => DbBackend::Sqlite,
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match &self.0 {
+            Kind::Writer(c, w) => c.execute_raw(stmt).await.inspect_err(|e| w.note(e)),
+            Kind::Pooled(t) => t.execute_raw(stmt).await,
+            Kind::Finished => Err(finished()),
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match &self.0 {
+            Kind::Writer(c, w) => c.execute_unprepared(sql).await.inspect_err(|e| w.note(e)),
+            Kind::Pooled(t) => t.execute_unprepared(sql).await,
+            Kind::Finished => Err(finished()),
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match &self.0 {
+            Kind::Writer(c, w) => c.query_one_raw(stmt).await.inspect_err(|e| w.note(e)),
+            Kind::Pooled(t) => t.query_one_raw(stmt).await,
+            Kind::Finished => Err(finished()),
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match &self.0 {
+            Kind::Writer(c, w) => c.query_all_raw(stmt).await.inspect_err(|e| w.note(e)),
+            Kind::Pooled(t) => t.query_all_raw(stmt).await,
+            Kind::Finished => Err(finished()),
+        }
+    }
 }
 
 /// A write transaction. Dropping it without `commit` rolls it back.
 pub struct Tx {
-    tx: DatabaseTransaction,
-    _writer: Option<OwnedMutexGuard<()>>,
+    conn: TxConn,
+    /// SQLite: the writer, held until the transaction ends.
+    writer: Option<(Arc<Writer>, Slot)>,
 }
 
 impl Tx {
-    pub fn conn(&self) -> &DatabaseTransaction {
-        &self.tx
+    pub fn conn(&self) -> &TxConn {
+        &self.conn
     }
 
-    pub async fn commit(self) -> Result<(), AppError> {
-        self.tx.commit().await.map_err(AppError::from)
+    /// Commits. On SQLite a failed `COMMIT` is rolled back and the writer
+    /// connection replaced; either way the caller gets the error, never a success.
+    pub async fn commit(mut self) -> Result<(), AppError> {
+        match std::mem::replace(&mut self.conn.0, Kind::Finished) {
+            Kind::Pooled(tx) => tx.commit().await.map_err(AppError::from),
+            Kind::Writer(conn, _) => {
+                let Some((writer, mut slot)) = self.writer.take() else {
+                    return Err(AppError::Internal(
+                        "a writer transaction without its writer".into(),
+                    ));
+                };
+                match conn.execute_unprepared("COMMIT").await {
+                    Ok(_) if writer.suspect.load(Ordering::SeqCst) => {
+                        // A statement failed but the caller committed anyway: keep
+                        // what SQLite kept, and start afresh on a new connection.
+                        writer.discard(&mut slot).await;
+                        Ok(())
+                    }
+                    Ok(_) => {
+                        writer.healthy.store(true, Ordering::SeqCst);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the SQLite writer could not commit: reopening it");
+                        writer.discard(&mut slot).await;
+                        Err(e.into())
+                    }
+                }
+            }
+            Kind::Finished => Err(AppError::Internal("the transaction has ended".into())),
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some((writer, mut slot)) = self.writer.take() else { return };
+        // The writer stays taken until the rollback has run, so no other write can
+        // start on a connection still inside this transaction.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { writer.roll_back(slot).await });
+            }
+            Err(_) => {
+                writer.healthy.store(false, Ordering::SeqCst);
+                *slot = None;
+            }
+        }
     }
 }
 
@@ -76,28 +314,52 @@ impl Snapshot {
     }
 }
 
+/// SQLite as Consentry runs it: WAL, `synchronous=FULL` (an acknowledged write
+/// survives a power cut), foreign keys, and a busy timeout for other processes.
+fn sqlite_settings(
+    o: sea_orm::sqlx::sqlite::SqliteConnectOptions,
+) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
+    o.journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30))
+}
+
 impl Db {
-    /// Opens the pool. SQLite gets WAL, `synchronous=FULL` (an acknowledged write
-    /// survives a power cut), foreign keys and a busy timeout for other processes.
+    /// Opens the pool (and on SQLite the writer, on first use).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        Self::connect_with(url, max_connections, Timeouts::default()).await
+    }
+
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        timeouts: Timeouts,
+    ) -> Result<Self, DbErr> {
         let mut options = ConnectOptions::new(url.to_string());
         options
             .max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(timeouts.acquire)
             .sqlx_logging(false);
         let sqlite = url.starts_with("sqlite:");
         if sqlite {
-            options.map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(30))
-            });
+            options.map_sqlx_sqlite_opts(sqlite_settings);
         }
         let conn = Database::connect(options).await?;
-        Ok(Self { conn, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))) })
+        let writer = sqlite.then(|| {
+            Arc::new(Writer {
+                url: url.to_string(),
+                timeouts,
+                slot: Arc::new(Mutex::new(None)),
+                healthy: AtomicBool::new(false),
+                suspect: AtomicBool::new(false),
+                #[cfg(test)]
+                faults: std::sync::Mutex::new(Vec::new()),
+            })
+        });
+        Ok(Self { conn, writer })
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
@@ -112,21 +374,18 @@ impl Db {
         Migrator::up(&self.conn, None).await
     }
 
-    /// Begins a write transaction: behind the writer lock and as `BEGIN IMMEDIATE`
-    /// on SQLite, plain `BEGIN` (read committed) on PostgreSQL.
+    /// Begins a write transaction: on SQLite on the writer connection, behind its
+    /// lock, as `BEGIN IMMEDIATE`; on PostgreSQL a pooled `BEGIN` (read committed).
     pub async fn begin_write(&self) -> Result<Tx, AppError> {
-        let writer = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = self
-            .conn
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?;
-        Ok(Tx { tx, _writer: writer })
+        match &self.writer {
+            Some(writer) => {
+                let mut slot = writer.slot.clone().lock_owned().await;
+                let conn = writer.begin(&mut slot).await?;
+                let conn = TxConn(Kind::Writer(conn, writer.clone()));
+                Ok(Tx { conn, writer: Some((writer.clone(), slot)) })
+            }
+            None => Ok(Tx { conn: TxConn(Kind::Pooled(self.conn.begin().await?)), writer: None }),
+        }
     }
 
     /// A read-only snapshot: repeatable read on PostgreSQL; on SQLite (WAL) a read
@@ -146,19 +405,105 @@ impl Db {
         Ok(Snapshot { tx })
     }
 
-    /// A round trip to the database, for health checks.
-    pub async fn ping(&self) -> Result<(), AppError> {
-        self.conn.execute_unprepared("SELECT 1").await?;
-        Ok(())
+    /// Whether the database can serve requests now: it answers a query within the
+    /// acquire timeout and, on SQLite, writes go through. After a failed write the
+    /// probe commits one small write itself (without waiting for a write in
+    /// progress), so readiness comes back only once the disk takes writes again.
+    pub async fn ready(&self) -> Result<(), String> {
+        let wait = self.writer.as_ref().map_or(Timeouts::default().acquire, |w| w.timeouts.acquire);
+        match tokio::time::timeout(wait, self.conn.execute_unprepared("SELECT 1")).await {
+            Err(_) => {
+                return Err(format!("the database did not answer within {} ms", wait.as_millis()));
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: the database does not answer");
+                return Err("the database does not answer".into());
+            }
+            Ok(Ok(_)) => {}
+        }
+        let Some(writer) = &self.writer else { return Ok(()) };
+        if writer.healthy.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let Ok(mut slot) = writer.slot.clone().try_lock_owned() else {
+            return Err("the last write failed and a write is in progress".into());
+        };
+        let probe = async {
+            let conn = writer.begin(&mut slot).await?;
+            let wrote = conn
+                .execute_unprepared(
+                    "INSERT INTO writer_probe (pad) VALUES (zeroblob(65536)); \
+                     DELETE FROM writer_probe;",
+                )
+                .await;
+            let committed = match wrote {
+                Ok(_) => conn.execute_unprepared("COMMIT").await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = committed {
+                writer.discard(&mut slot).await;
+                return Err(AppError::from(e));
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(wait, probe).await {
+            Ok(Ok(())) => {
+                writer.healthy.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: the database cannot be written");
+                Err("the database cannot be written (full, read-only or failing)".into())
+            }
+            Err(_) => Err("the database could not begin a write in time".into()),
+        }
     }
 
     pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(writer) = &self.writer
+            && let Some(conn) = writer.slot.lock().await.take()
+        {
+            let _ = conn.close().await;
+        }
         self.conn.close().await
+    }
+}
+
+/// SQLite's primary result codes that mean the storage, not the request, is at
+/// fault: busy, read-only, I/O error, full, cannot open.
+const SQLITE_STORAGE_CODES: [i64; 5] = [5, 8, 10, 13, 14];
+
+/// Whether `err` says the database cannot be reached or written right now (a pool
+/// that cannot hand out a connection, a lost connection, a full or read-only disk),
+/// as opposed to a fault in the request or the code.
+fn unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return false,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(e) => match e.as_ref() {
+            sea_orm::sqlx::Error::Database(db) => db
+                .code()
+                .and_then(|c| c.parse::<i64>().ok())
+                .is_some_and(|c| SQLITE_STORAGE_CODES.contains(&(c & 0xff))),
+            sea_orm::sqlx::Error::Io(_)
+            | sea_orm::sqlx::Error::PoolTimedOut
+            | sea_orm::sqlx::Error::PoolClosed
+            | sea_orm::sqlx::Error::WorkerCrashed => true,
+            _ => false,
+        },
+        _ => matches!(err, DbErr::Conn(_)),
     }
 }
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if unavailable(&err) {
+            return AppError::Unavailable(err.to_string());
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
                 AppError::Conflict("That already exists.".into())
@@ -214,5 +559,23 @@ pub mod testing {
 
     pub async fn try_execute(db: &super::Db, sql: &str) -> Result<(), String> {
         db.conn.execute_unprepared(sql).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// Fault injection: `statements` run on every writer connection opened from now
+    /// on (`PRAGMA max_page_count = …` fills the disk, `PRAGMA query_only = ON`
+    /// makes the file read-only), and the current writer is replaced; an empty list
+    /// lifts the fault as an operator freeing space would, without a restart.
+    pub async fn writer_faults(db: &super::Db, statements: &[String]) {
+        let writer = db.writer.as_ref().unwrap_or_else(|| panic!("only SQLite has a writer"));
+        if let Ok(mut faults) = writer.faults.lock() {
+            *faults = statements.to_vec();
+        }
+        let mut slot = writer.slot.clone().lock_owned().await;
+        if let Some(conn) = slot.take() {
+            let _ = conn.close().await;
+        }
+        if !statements.is_empty() {
+            writer.connection(&mut slot).await.unwrap_or_else(|e| panic!("reopen: {e}"));
+        }
     }
 }

@@ -46,18 +46,30 @@ async fn a_server_fault_shows_a_request_id_and_no_internals() {
         .dispatch()
         .await;
     assert_eq!(res.headers().get_one("X-Request-Id"), Some("req-42"));
+    assert_eq!(res.headers().get_one("Retry-After"), Some("5"), "an outage says when to retry");
     let (status, v) = body(res).await;
-    assert_eq!(status, Status::InternalServerError);
-    assert_eq!(v["error"]["code"], "internal_error");
+    assert_eq!(status, Status::ServiceUnavailable);
+    assert_eq!(v["error"]["code"], "unavailable");
     assert_eq!(v["error"]["request_id"], "req-42");
     let text = v.to_string().to_lowercase();
     assert!(!text.contains("pool") && !text.contains("sqlx") && !text.contains("sqlite"), "{v}");
     let res = app.client.get("/healthz").dispatch().await;
+    assert_eq!(res.status(), Status::Ok, "liveness does not wait on the database");
+    let res = app.client.get("/readyz").dispatch().await;
     assert_eq!(res.status(), Status::ServiceUnavailable);
+    let (_, v) = body(res).await;
+    assert_eq!(v["status"], "unavailable");
+    assert!(v["reason"].as_str().is_some_and(|r| r.contains("database")), "{v}");
+    let metrics = app.client.get("/metrics").dispatch().await.into_string().await;
+    let metrics = metrics.unwrap_or_default();
+    assert!(metrics.contains("consentry_database_errors_total 1"), "{metrics}");
+    assert!(metrics.contains("consentry_http_server_errors_total 2"), "{metrics}");
 }
 
 db_test!(health_and_metrics, |app| {
     let res = app.client.get("/healthz").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    let res = app.client.get("/readyz").dispatch().await;
     assert_eq!(res.status(), Status::Ok);
     app.get_json("/api/v1/studies", None).await;
     let res = app.client.get("/metrics").dispatch().await;

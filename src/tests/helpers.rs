@@ -70,12 +70,7 @@ pub struct TestDb {
 impl TestDb {
     pub async fn new(backend: Backend) -> Option<TestDb> {
         match backend {
-            Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("consentry-test-{}", random_name()));
-                std::fs::create_dir_all(&dir).expect("temp dir");
-                let url = format!("sqlite://{}/test.db?mode=rwc", dir.display());
-                Some(TestDb { url, backend, dir: Some(dir), pg: None })
-            }
+            Backend::Sqlite => Some(TestDb::sqlite_in(&std::env::temp_dir())),
             Backend::Postgres => {
                 let admin_url =
                     std::env::var("CONSENTRY_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
@@ -90,6 +85,15 @@ impl TestDb {
                 Some(TestDb { url, backend, dir: None, pg: Some((admin_url, name)) })
             }
         }
+    }
+
+    /// A SQLite database in a new folder under `parent` (a small filesystem, for
+    /// the full-disk test).
+    pub fn sqlite_in(parent: &std::path::Path) -> TestDb {
+        let dir = parent.join(format!("consentry-test-{}", random_name()));
+        std::fs::create_dir_all(&dir).expect("test folder");
+        let url = format!("sqlite://{}/test.db?mode=rwc", dir.display());
+        TestDb { url, backend: Backend::Sqlite, dir: Some(dir), pg: None }
     }
 
     pub async fn connect(&self) -> Db {
@@ -137,10 +141,14 @@ impl TestApp {
     /// The app on a fresh database; `None` for PostgreSQL when it is not configured.
     /// `settings` override configuration keys (e.g. `("login_max_failures_per_account", json!(2))`).
     pub async fn spawn(backend: Backend, settings: &[(&str, Value)]) -> Option<TestApp> {
-        let test_db = TestDb::new(backend).await?;
+        Some(TestApp::on(TestDb::new(backend).await?, settings).await)
+    }
+
+    /// The app on a database made beforehand.
+    pub async fn on(test_db: TestDb, settings: &[(&str, Value)]) -> TestApp {
         let db = test_db.connect().await;
         let client = instance(&test_db, db.clone(), settings).await;
-        Some(TestApp { client, db, test_db })
+        TestApp { client, db, test_db }
     }
 
     /// A second instance of the app on this test's database (as two servers behind

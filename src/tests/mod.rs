@@ -12,6 +12,7 @@ mod audit_chain;
 mod consent_flow;
 mod demo;
 mod errors_and_ops;
+mod faults;
 mod focus_groups;
 mod front_door;
 mod html_pages;

@@ -74,7 +74,15 @@ fn log_internal(req: &Request<'_>, err: &AppError) {
         let request_id = RequestId::of(req);
         tracing::error!(request_id = %request_id, error = %err, "request failed");
     }
+    if matches!(err, AppError::Db(_) | AppError::Unavailable(_))
+        && let Some(metrics) = req.rocket().state::<std::sync::Arc<super::fairings::Metrics>>()
+    {
+        metrics.database_error();
+    }
 }
+
+/// Seconds a client should wait before trying again after a 503.
+pub const RETRY_AFTER_UNAVAILABLE: &str = "5";
 
 fn error_body(req: &Request<'_>, err: &AppError) -> serde_json::Value {
     let mut message = err.public_message();
@@ -102,8 +110,14 @@ impl<'r> Responder<'r, 'static> for ApiError {
         if matches!(self.0, AppError::Unauthenticated(_)) {
             res.raw_header("WWW-Authenticate", "Bearer realm=\"consentry\"");
         }
-        if matches!(self.0, AppError::TooMany) {
-            res.raw_header("Retry-After", "900");
+        match self.0 {
+            AppError::TooMany => {
+                res.raw_header("Retry-After", "900");
+            }
+            AppError::Unavailable(_) => {
+                res.raw_header("Retry-After", RETRY_AFTER_UNAVAILABLE);
+            }
+            _ => {}
         }
         res.ok()
     }
@@ -120,6 +134,7 @@ fn status_title(status: u16) -> &'static str {
         422 => "Some fields need attention",
         415 => "That kind of request is not accepted here",
         429 => "Too many attempts",
+        503 => "Not available right now",
         _ => "Something went wrong",
     }
 }
@@ -169,7 +184,11 @@ impl<'r> Responder<'r, 'static> for PageError {
             };
             return Redirect::to(to).respond_to(req);
         }
-        error_page(req, &self.0)
+        let mut res = error_page(req, &self.0)?;
+        if matches!(self.0, AppError::Unavailable(_)) {
+            res.set_raw_header("Retry-After", RETRY_AFTER_UNAVAILABLE);
+        }
+        Ok(res)
     }
 }
 

@@ -59,10 +59,20 @@ struct Histogram {
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    server_errors: std::sync::atomic::AtomicU64,
+    database_errors: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
+    /// A request failed because of the database (an error, an outage, a full disk).
+    pub fn database_error(&self) {
+        self.database_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        if status >= 500 {
+            self.server_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         if let Ok(mut map) = self.requests.lock() {
             *map.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
         }
@@ -80,7 +90,17 @@ impl Metrics {
 
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let mut out = String::new();
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut out = format!(
+            "# HELP consentry_http_server_errors_total Answers with a 5xx status.\n\
+             # TYPE consentry_http_server_errors_total counter\n\
+             consentry_http_server_errors_total {}\n\
+             # HELP consentry_database_errors_total Requests that failed because of the database (errors, outages, a full or read-only disk).\n\
+             # TYPE consentry_database_errors_total counter\n\
+             consentry_database_errors_total {}\n",
+            self.server_errors.load(Relaxed),
+            self.database_errors.load(Relaxed),
+        );
         out.push_str(
             "# HELP consentry_http_requests_total HTTP requests by method, route and status.\n",
         );

@@ -1,4 +1,6 @@
-//! Operations: `/healthz` (a database round trip) and `/metrics` (Prometheus text).
+//! Operations: `/healthz` (liveness: the process answers), `/readyz` (readiness: the
+//! database answers in time and, on SQLite, can be written) and `/metrics`
+//! (Prometheus text).
 
 use std::sync::Arc;
 
@@ -9,13 +11,22 @@ use rocket::{State, get, routes};
 use super::fairings::Metrics;
 use crate::service::AppState;
 
+/// Liveness: answers as long as the process serves requests; it never waits for the
+/// database, so an outage there does not get the process restarted.
 #[get("/healthz")]
-async fn healthz(state: &State<AppState>) -> (Status, Json<Value>) {
-    match state.db.ping().await {
-        Ok(()) => (Status::Ok, Json(json!({"status": "ok"}))),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (Status::ServiceUnavailable, Json(json!({"status": "unavailable"})))
+fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Readiness: 200 when the database answers within the acquire timeout and, on
+/// SQLite, the writer can begin a transaction; 503 with the reason otherwise.
+#[get("/readyz")]
+async fn readyz(state: &State<AppState>) -> (Status, Json<Value>) {
+    match state.db.ready().await {
+        Ok(()) => (Status::Ok, Json(json!({"status": "ready"}))),
+        Err(reason) => {
+            tracing::warn!(reason = %reason, "not ready");
+            (Status::ServiceUnavailable, Json(json!({"status": "unavailable", "reason": reason})))
         }
     }
 }
@@ -33,5 +44,5 @@ fn metrics(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![healthz, metrics]
+    routes![healthz, readyz, metrics]
 }

@@ -1,0 +1,203 @@
+//! Faults an operator meets, on SQLite: the disk fills up in the middle of a burst
+//! of consents, or the database file turns read-only. Every 2xx must be stored,
+//! every failure must be a 5xx with a request id, and writes must work again once
+//! the fault is gone, without a restart.
+
+use rocket::http::Status;
+use serde_json::{Value, json};
+
+use super::consent_flow::{Study, invite, recruiting_study, signing};
+use super::helpers::{Backend, TestApp, join_all};
+use crate::audit::Verification;
+use crate::store::testing::{scalar, writer_faults};
+
+/// Signs for every token at once; each answer's status and body.
+async fn sign_all(app: &TestApp, s: &Study, tokens: &[String]) -> Vec<(Status, Value)> {
+    join_all(tokens.iter().map(|t| {
+        app.post_json("/api/v1/participant/consent", Some(t), signing(s, "Pat Example", true))
+    }))
+    .await
+}
+
+async fn invited(app: &TestApp, s: &Study, n: usize) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for i in 0..n {
+        tokens.push(invite(app, s, &format!("p{i}@student.example.edu")).await);
+    }
+    tokens
+}
+
+/// Every 2xx answer's consent is stored, once, and nothing else is; codes are
+/// gapless; the audit chain verifies.
+async fn nothing_acknowledged_is_lost(app: &TestApp, acknowledged: &[i64]) {
+    let stored = scalar(&app.db, "SELECT COUNT(*) FROM consents").await;
+    assert_eq!(stored, i64::try_from(acknowledged.len()).unwrap_or(-1), "stored = acknowledged");
+    for id in acknowledged {
+        assert_eq!(
+            scalar(&app.db, &format!("SELECT COUNT(*) FROM consents WHERE id = {id}")).await,
+            1,
+            "acknowledged consent {id} is stored"
+        );
+    }
+    let codes =
+        scalar(&app.db, "SELECT COUNT(DISTINCT code) FROM participants WHERE code IS NOT NULL")
+            .await;
+    assert_eq!(codes, stored, "one code per consent");
+    let highest = scalar(
+        &app.db,
+        "SELECT COALESCE(MAX(CAST(SUBSTR(code, 2) AS INTEGER)), 0) FROM participants",
+    )
+    .await;
+    assert_eq!(highest, stored, "codes P001… have no gaps");
+    assert!(
+        matches!(crate::audit::verify(&app.db).await, Ok(Verification::Ok { .. })),
+        "the audit chain verifies"
+    );
+}
+
+fn consent_id(v: &Value) -> i64 {
+    v["consent_id"].as_i64().unwrap_or_else(|| panic!("no consent id in {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_acknowledges_only_what_it_stored_and_recovers() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("app");
+    let s = recruiting_study(&app).await;
+    let tokens = invited(&app, &s, 24).await;
+    let (first, rest) = tokens.split_at(4);
+    let mut acknowledged: Vec<i64> =
+        sign_all(&app, &s, first).await.iter().map(|(_, v)| consent_id(v)).collect();
+
+    // The disk is full: not one page more than the database has now.
+    let pages = scalar(&app.db, "PRAGMA page_count").await;
+    writer_faults(&app.db, &[format!("PRAGMA max_page_count = {pages}")]).await;
+    let answers = sign_all(&app, &s, rest).await;
+    let mut failed = Vec::new();
+    for (token, (status, v)) in rest.iter().zip(&answers) {
+        match status.code {
+            201 => acknowledged.push(consent_id(v)),
+            500..=599 => {
+                assert!(v["error"]["request_id"].is_string(), "a 5xx names its request: {v}");
+                failed.push(token.clone());
+            }
+            _ => panic!("neither stored nor a server fault: {status} {v}"),
+        }
+    }
+    assert!(failed.len() >= rest.len() / 2, "the disk filled up: {} failed", failed.len());
+    let ready = app.client.get("/readyz").dispatch().await;
+    assert_eq!(ready.status(), Status::ServiceUnavailable, "not ready while the disk is full");
+    nothing_acknowledged_is_lost(&app, &acknowledged).await;
+
+    // Space is freed; no restart.
+    writer_faults(&app.db, &[]).await;
+    assert_eq!(app.client.get("/readyz").dispatch().await.status(), Status::Ok);
+    for (status, v) in sign_all(&app, &s, &failed).await {
+        assert_eq!(status, Status::Created, "{v}");
+        acknowledged.push(consent_id(&v));
+    }
+    assert_eq!(acknowledged.len(), tokens.len());
+    nothing_acknowledged_is_lost(&app, &acknowledged).await;
+    for (status, v) in sign_all(&app, &s, &tokens).await {
+        assert_eq!(status, Status::Ok, "a repeat returns the stored consent: {v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_database_is_written_again_once_it_can_be() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("app");
+    let s = recruiting_study(&app).await;
+    let tokens = invited(&app, &s, 6).await;
+    writer_faults(&app.db, &["PRAGMA query_only = ON".to_string()]).await;
+    for (status, v) in sign_all(&app, &s, &tokens[..3]).await {
+        assert_eq!(status, Status::ServiceUnavailable, "{v}");
+        assert_eq!(v["error"]["code"], "unavailable");
+        assert!(v["error"]["request_id"].is_string());
+    }
+    let (status, _) = app
+        .post_json(
+            "/api/v1/studies/study-one/participants",
+            Some(&s.coord),
+            json!({"name": "Late", "email": "late@student.example.edu"}),
+        )
+        .await;
+    assert_eq!(status, Status::ServiceUnavailable);
+    let ready = app.client.get("/readyz").dispatch().await;
+    assert_eq!(ready.status(), Status::ServiceUnavailable);
+    nothing_acknowledged_is_lost(&app, &[]).await;
+
+    // Permissions restored; no restart.
+    writer_faults(&app.db, &[]).await;
+    let mut acknowledged = Vec::new();
+    for (status, v) in sign_all(&app, &s, &tokens).await {
+        assert_eq!(status, Status::Created, "{v}");
+        acknowledged.push(consent_id(&v));
+    }
+    nothing_acknowledged_is_lost(&app, &acknowledged).await;
+    assert_eq!(app.client.get("/readyz").dispatch().await.status(), Status::Ok);
+}
+
+/// Free bytes on the filesystem holding `dir` (from `df`, which every Linux has).
+fn free_bytes(dir: &std::path::Path) -> u64 {
+    let out = std::process::Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(dir)
+        .output()
+        .expect("df runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().nth(1).and_then(|l| l.trim().parse().ok()).expect("df prints the free bytes")
+}
+
+/// A real disk filling up under a burst of consents: here SQLite fails while
+/// writing the log at commit and rolls the transaction back by itself, which left
+/// a pooled connection inside a transaction that "committed" into nothing.
+/// `scripts/full-disk-test.sh` mounts a small tmpfs and points
+/// `CONSENTRY_FULL_DISK_DIR` at it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a small filesystem of its own: scripts/full-disk-test.sh"]
+async fn a_real_full_disk_acknowledges_only_what_it_stored() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("CONSENTRY_FULL_DISK_DIR")
+            .expect("CONSENTRY_FULL_DISK_DIR names a small filesystem"),
+    );
+    let app = TestApp::on(super::helpers::TestDb::sqlite_in(&dir), &[]).await;
+    let s = recruiting_study(&app).await;
+    let tokens = invited(&app, &s, 60).await;
+    let filler = dir.join("filler");
+    let leave = 400_000;
+    std::fs::write(
+        &filler,
+        vec![0u8; usize::try_from(free_bytes(&dir).saturating_sub(leave)).unwrap_or(0)],
+    )
+    .expect("fill the disk");
+    let mut acknowledged = Vec::new();
+    let mut failed = Vec::new();
+    for chunk in tokens.chunks(8) {
+        for (token, (status, v)) in chunk.iter().zip(sign_all(&app, &s, chunk).await) {
+            match status.code {
+                201 => acknowledged.push(consent_id(&v)),
+                500..=599 => {
+                    assert!(v["error"]["request_id"].is_string(), "{v}");
+                    failed.push(token.clone());
+                }
+                _ => panic!("{status} {v}"),
+            }
+        }
+    }
+    println!("full disk: {} acknowledged, {} refused with a 5xx", acknowledged.len(), failed.len());
+    assert!(!failed.is_empty(), "the disk filled up");
+    assert_eq!(app.client.get("/readyz").dispatch().await.status(), Status::ServiceUnavailable);
+
+    std::fs::remove_file(&filler).expect("free the disk");
+    assert_eq!(app.client.get("/readyz").dispatch().await.status(), Status::Ok);
+    for chunk in failed.chunks(8) {
+        for (status, v) in sign_all(&app, &s, chunk).await {
+            assert_eq!(status, Status::Created, "{v}");
+            acknowledged.push(consent_id(&v));
+        }
+    }
+    println!("after freeing it: {} acknowledged in all", acknowledged.len());
+    nothing_acknowledged_is_lost(&app, &acknowledged).await;
+    let restarted = app.test_db.connect().await;
+    let stored = scalar(&restarted, "SELECT COUNT(*) FROM consents").await;
+    assert_eq!(stored, 60, "another connection sees every acknowledged consent");
+}
