@@ -12,6 +12,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use crate::domain::mail::{MAX_ATTEMPTS, MailStatus, Message, backoff};
 use crate::error::AppResult;
 use crate::keys::Keys;
+use crate::store::outbox::StoredMail;
 use crate::store::{self, Db};
 
 /// Where messages go.
@@ -79,10 +80,13 @@ impl SmtpRelay {
     }
 }
 
-fn build(message: &Message, from: &Mailbox) -> Result<lettre::Message, String> {
+fn build(message: &Message, from: &Mailbox, id: &str) -> Result<lettre::Message, String> {
     let to: Mailbox = message.to.parse().map_err(|e| format!("bad recipient: {e}"))?;
-    let builder =
-        lettre::Message::builder().from(from.clone()).to(to).subject(message.subject.clone());
+    let builder = lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(message.subject.clone())
+        .message_id(Some(id.to_string()));
     let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(message.body.clone());
     let result = match &message.attachment {
         None => builder.singlepart(text),
@@ -95,74 +99,121 @@ fn build(message: &Message, from: &Mailbox) -> Result<lettre::Message, String> {
     result.map_err(|e| e.to_string())
 }
 
-/// One pass: claims due messages and delivers them. Returns how many were handled.
-/// A message carrying a secret is opened from its seal just before it is sent.
-pub async fn deliver_due(db: &Db, keys: &Keys, delivery: &Delivery) -> AppResult<usize> {
-    let now = Utc::now();
+/// How long a claimed message is reserved for its sender; a sender that dies in
+/// between leaves it to another after this. Longer than an SMTP attempt may take.
+const LEASE_SECONDS: i64 = 120;
+
+/// Messages handled in one pass at most, before the sender looks again.
+const PASS: usize = 50;
+
+/// The `Message-ID` of an outbox message: the same for every attempt to send it, so
+/// a relay or mail client drops a copy sent again after a crash.
+pub fn message_id(mail: &StoredMail, domain: &str) -> String {
+    format!("<consentry.{}.{}@{domain}>", mail.id, mail.created_at.timestamp_micros())
+}
+
+/// Claims the next due message, alone, for `LEASE_SECONDS`: a crash while sending it
+/// holds back only this one.
+pub async fn claim_next(db: &Db) -> AppResult<Option<StoredMail>> {
     let tx = db.begin_write().await?;
-    let claimed = store::outbox::claim_due(tx.conn(), now, Duration::minutes(10), 20).await?;
+    let claimed =
+        store::outbox::claim_due(tx.conn(), Utc::now(), Duration::seconds(LEASE_SECONDS), 1)
+            .await?;
     tx.commit().await?;
-    for mail in &claimed {
-        let message = crate::mail::to_send(keys, &mail.message, mail.sealed.as_deref());
-        let outcome = match (delivery, message) {
-            (_, None) => Err(Undeliverable::Final(
-                "its sealed part does not open with this server's key".into(),
-            )),
-            (Delivery::Keep, Some(_)) => Ok(MailStatus::Kept),
-            (Delivery::Smtp { transport, from }, Some(message)) => match build(&message, from) {
-                Ok(m) => transport
-                    .send(m)
-                    .await
-                    .map(|_| MailStatus::Sent)
-                    .map_err(|e| Undeliverable::Retry(e.to_string())),
-                Err(e) => Err(Undeliverable::Retry(e)),
-            },
-        };
-        let now = Utc::now();
-        let tx = db.begin_write().await?;
-        match outcome {
-            Ok(status) => {
-                store::outbox::mark(tx.conn(), mail.id, status, mail.attempts + 1, now, None, now)
-                    .await?;
-                tracing::info!(
-                    mail_id = mail.id,
-                    kind = mail.message.kind,
-                    status = status.as_str(),
-                    "mail handled"
-                );
-            }
-            Err(why) => {
-                let attempts = mail.attempts + 1;
-                let (status, error) = match why {
-                    Undeliverable::Final(e) => (MailStatus::Failed, e),
-                    Undeliverable::Retry(e) if attempts >= MAX_ATTEMPTS => (MailStatus::Failed, e),
-                    Undeliverable::Retry(e) => (MailStatus::Queued, e),
-                };
-                store::outbox::mark(
-                    tx.conn(),
-                    mail.id,
-                    status,
-                    attempts,
-                    now + backoff(attempts),
-                    Some(&error),
-                    now,
-                )
-                .await?;
-                tracing::warn!(
-                    mail_id = mail.id,
-                    kind = mail.message.kind,
-                    attempts,
-                    "mail delivery failed"
-                );
-            }
+    Ok(claimed.into_iter().next())
+}
+
+/// Tries to deliver one claimed message; a message carrying a secret is opened
+/// from its seal just before it is sent.
+pub async fn attempt(
+    keys: &Keys,
+    delivery: &Delivery,
+    mail: &StoredMail,
+) -> Result<MailStatus, Undeliverable> {
+    let Some(message) = crate::mail::to_send(keys, &mail.message, mail.sealed.as_deref()) else {
+        return Err(Undeliverable::Final(
+            "its sealed part does not open with this server's key".into(),
+        ));
+    };
+    match delivery {
+        Delivery::Keep => Ok(MailStatus::Kept),
+        Delivery::Smtp { transport, from } => {
+            let domain = from.email.domain().to_string();
+            let email =
+                build(&message, from, &message_id(mail, &domain)).map_err(Undeliverable::Retry)?;
+            transport
+                .send(email)
+                .await
+                .map(|_| MailStatus::Sent)
+                .map_err(|e| Undeliverable::Retry(e.to_string()))
         }
-        tx.commit().await?;
     }
-    Ok(claimed.len())
+}
+
+/// Records how an attempt went: sent or kept, or failed and due again after a
+/// backoff (given up after `MAX_ATTEMPTS`).
+pub async fn record(
+    db: &Db,
+    mail: &StoredMail,
+    outcome: Result<MailStatus, Undeliverable>,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let attempts = mail.attempts + 1;
+    let tx = db.begin_write().await?;
+    match outcome {
+        Ok(status) => {
+            store::outbox::mark(tx.conn(), mail.id, status, attempts, now, None, now).await?;
+            tracing::info!(
+                mail_id = mail.id,
+                kind = mail.message.kind,
+                status = status.as_str(),
+                "mail handled"
+            );
+        }
+        Err(why) => {
+            let (status, error) = match why {
+                Undeliverable::Final(e) => (MailStatus::Failed, e),
+                Undeliverable::Retry(e) if attempts >= MAX_ATTEMPTS => (MailStatus::Failed, e),
+                Undeliverable::Retry(e) => (MailStatus::Queued, e),
+            };
+            store::outbox::mark(
+                tx.conn(),
+                mail.id,
+                status,
+                attempts,
+                now + backoff(attempts),
+                Some(&error),
+                now,
+            )
+            .await?;
+            tracing::warn!(
+                mail_id = mail.id,
+                kind = mail.message.kind,
+                attempts,
+                "mail delivery failed"
+            );
+        }
+    }
+    tx.commit().await
+}
+
+/// One pass: delivers due messages one at a time (claim, send, record). Returns how
+/// many were handled. Delivery is at least once: a crash between sending and
+/// recording sends the message again after the lease, with the same `Message-ID`.
+pub async fn deliver_due(db: &Db, keys: &Keys, delivery: &Delivery) -> AppResult<usize> {
+    let mut handled = 0;
+    while handled < PASS {
+        let Some(mail) = claim_next(db).await? else { break };
+        let outcome = attempt(keys, delivery, &mail).await;
+        record(db, &mail, outcome).await?;
+        handled += 1;
+    }
+    Ok(handled)
 }
 
 /// Why an attempt did not deliver: worth another try, or never deliverable.
-enum Undeliverable {
+#[derive(Debug)]
+pub enum Undeliverable {
     Retry(String),
     Final(String),
 }
@@ -198,15 +249,20 @@ mod tests {
             attachment: None,
             secrets: Vec::new(),
         };
-        let built = build(&message, &from).unwrap_or_else(|e| panic!("{e}"));
+        let built =
+            build(&message, &from, "<consentry.1.2@example.edu>").unwrap_or_else(|e| panic!("{e}"));
         let text = String::from_utf8(built.formatted()).unwrap_or_default();
         let head = text.split("\r\n\r\n").next().unwrap_or_default();
         for line in head.split("\r\n") {
             assert!(!line.starts_with("Bcc:") && !line.starts_with("X-Evil:"), "{text}");
         }
         assert!(
-            build(&Message { to: "pat@example.org\r\nBcc: x@y.z".into(), ..message }, &from)
-                .is_err(),
+            build(
+                &Message { to: "pat@example.org\r\nBcc: x@y.z".into(), ..message },
+                &from,
+                "<x@y>"
+            )
+            .is_err(),
             "a forged recipient is refused"
         );
     }

@@ -1,6 +1,7 @@
 //! Mail through the outbox: queued with the change that causes it, readable by
-//! staff, delivered over SMTP (a real listener on loopback) exactly once even with
-//! two senders, and kept when no server is configured.
+//! staff, delivered over SMTP (a real listener on loopback) once by two senders,
+//! at least once across a crash (the copy with the same `Message-ID`), and kept
+//! when no server is configured.
 
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +12,7 @@ use tokio::net::TcpListener;
 
 use super::consent_flow::{invite, recruiting_study};
 use super::helpers::TestDb;
-use crate::mail::sender::{Delivery, deliver_due};
+use crate::mail::sender::{Delivery, attempt, claim_next, deliver_due};
 
 /// A minimal SMTP server that accepts everything and keeps each message's data.
 pub(super) async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
@@ -186,3 +187,47 @@ async fn a_refusing_server_means_a_retry_later() {
         "not due again before its backoff"
     );
 }
+
+db_test!(a_sender_that_dies_after_sending_sends_again_with_the_same_message_id, |app| {
+    let s = recruiting_study(&app).await;
+    invite(&app, &s, "p1@student.example.edu").await;
+    invite(&app, &s, "p2@student.example.edu").await;
+    let (port, received) = smtp_sink().await;
+    let delivery = Delivery::from_config(
+        Some(&format!("smtp://127.0.0.1:{port}")),
+        "Study team <research@example.edu>",
+    )
+    .expect("config");
+    // A sender claims a message and sends it, then dies before recording it.
+    let mail = claim_next(&app.db).await.expect("claim").expect("a due message");
+    attempt(keys(&app), &delivery, &mail).await.expect("sent");
+    // The crash holds back only that message.
+    assert_eq!(deliver_due(&app.db, keys(&app), &delivery).await.expect("pass"), 1);
+    // Its lease runs out, and another sender sends it again.
+    crate::store::testing::execute(
+        &app.db,
+        &format!(
+            "UPDATE outbox SET claimed_until = '2000-01-01 00:00:00+00:00' WHERE id = {}",
+            mail.id
+        ),
+    )
+    .await;
+    assert_eq!(deliver_due(&app.db, keys(&app), &delivery).await.expect("pass"), 1);
+    let got = received.lock().expect("lock").clone();
+    let id_of = |m: &String| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .map(str::to_string)
+            .expect("a Message-ID")
+    };
+    let to_first: Vec<&String> =
+        got.iter().filter(|m| m.contains(&format!("To: {}", mail.message.to))).collect();
+    assert_eq!(to_first.len(), 2, "sent twice: at least once, never lost");
+    assert_eq!(id_of(to_first[0]), id_of(to_first[1]), "the copy carries the same Message-ID");
+    let other =
+        got.iter().find(|m| !m.contains(&format!("To: {}", mail.message.to))).expect("the other");
+    assert_ne!(id_of(other), id_of(to_first[0]));
+    assert!(id_of(other).ends_with("@example.edu>"), "{}", id_of(other));
+    let (_, outbox) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
+    assert!(outbox.as_array().into_iter().flatten().all(|m| m["status"] == "sent"), "{outbox}");
+});
