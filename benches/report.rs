@@ -62,11 +62,9 @@ async fn run(label: &str, url: &str, n: i64) {
         secret_key: Some("a bench key of at least thirty-two bytes".into()),
         ..AppConfig::default()
     };
-    let forms = consentry::forms::questionnaire::Catalogue::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/forms"
-    )))
-    .expect("forms");
+    let forms =
+        consentry::forms::questionnaire::Catalogue::load(&consentry::forms::Source::BuiltIn)
+            .expect("forms");
     let state = AppState::new(db.clone(), config).with_forms(forms);
     service::questionnaires::sync_catalogue(&state).await.expect("catalogue");
     service::demo::load(&state).await.expect("demo");

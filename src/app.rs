@@ -6,12 +6,16 @@ use figment::Figment;
 use rocket::fs::FileServer;
 use rocket::{Build, Rocket, catchers};
 use rocket_dyn_templates::Template;
+use rocket_dyn_templates::minijinja::AutoEscape;
 
 use crate::service::AppState;
 use crate::web::{self, fairings};
 
 /// The application on `state`, configured by `figment` (see `config::figment`).
+/// Pages and static files come from `CONSENTRY_TEMPLATE_DIR` when it is set, else
+/// from the binary itself.
 pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
+    let template_dir = state.config.template_dir.clone();
     let figment = Figment::from(rocket::Config::default())
         .merge(("log_level", "off"))
         .merge(("cli_colors", false))
@@ -19,19 +23,55 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
         // The client's address comes from `web::guards::client_addr`, which trusts
         // `X-Real-IP` only from the configured proxies.
         .merge(("ip_header", false));
-    let template_dir: String =
-        figment.extract_inner("template_dir").unwrap_or_else(|_| "templates".to_string());
     let metrics = Arc::new(fairings::Metrics::default());
-    rocket::custom(figment)
+    let rocket = match template_dir {
+        Some(dir) => rocket::custom(figment.merge(("template_dir", dir.clone())))
+            .attach(Template::fairing())
+            .mount("/static", FileServer::from(format!("{dir}/static"))),
+        None => rocket::custom(figment.merge(("template_dir", no_template_folder())))
+            .attach(Template::try_custom(|engines| {
+                // Every page is HTML: escape everything written into one. Set before
+                // the templates are added, which fixes their escaping.
+                engines.minijinja.set_auto_escape_callback(|_| AutoEscape::Html);
+                for (name, source) in crate::assets::templates() {
+                    engines.minijinja.add_template_owned(name, source)?;
+                }
+                Ok(())
+            }))
+            .mount("/", web::assets::routes()),
+    };
+    rocket
         .manage(state)
         .manage(metrics.clone())
         .attach(fairings::Telemetry { metrics })
         .attach(fairings::SecurityHeaders)
-        .attach(Template::fairing())
         .mount("/api/v1", web::api::routes())
         .mount("/", web::ops::routes())
         .mount("/", web::html::routes())
-        .mount("/static", FileServer::from(format!("{template_dir}/static")))
         .register("/api", catchers![web::errors::api_catcher])
         .register("/", catchers![web::errors::page_catcher])
+}
+
+/// Serves until the process is stopped; a failure to start (the port taken, the
+/// templates unreadable) as one sentence naming the setting.
+pub async fn launch(state: AppState, figment: Figment) -> Result<(), String> {
+    let (address, port) = (state.config.address.clone(), state.config.port);
+    build(state, figment).launch().await.map(|_| ()).map_err(|e| match e.kind() {
+        rocket::error::ErrorKind::Bind(_) => {
+            format!("cannot listen on {address}:{port} (CONSENTRY_ADDRESS, CONSENTRY_PORT): {e}")
+        }
+        _ => format!("the server could not start or stopped: {e}"),
+    })
+}
+
+/// The template engine reads a folder before it takes built-in templates: a new,
+/// empty one of this process's own (made here, so nobody else put files in it).
+fn no_template_folder() -> String {
+    let mut suffix = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut suffix);
+    let dir = std::env::temp_dir().join(format!("consentry-templates-{}", hex::encode(suffix)));
+    if let Err(e) = std::fs::create_dir(&dir) {
+        tracing::error!(error = %e, folder = %dir.display(), "cannot make an empty template folder");
+    }
+    dir.display().to_string()
 }

@@ -143,7 +143,7 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("consentry: {e}");
-            return ExitCode::from(2);
+            return ExitCode::FAILURE;
         }
     };
     crate::telemetry::init(config.log_format);
@@ -175,10 +175,14 @@ async fn open(config: &AppConfig) -> Result<Db, String> {
     let timeouts = crate::store::Timeouts {
         acquire: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
     };
-    let db =
-        Db::connect_with(&config.database_url, config.db_max_connections, timeouts).await.map_err(
-            |e| format!("cannot open the database {}: {e}", redact_url(&config.database_url)),
-        )?;
+    let db = Db::connect_with(&config.database_url, config.db_max_connections, timeouts)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open the database (CONSENTRY_DATABASE_URL={}): {e}",
+                redact_url(&config.database_url)
+            )
+        })?;
     db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
     Ok(db)
 }
@@ -209,8 +213,12 @@ async fn run(
         }
         Command::Serve { demo } => serve(config, figment, demo).await,
         Command::Forms { command: FormsCommand::Check { dir } } => {
-            let dir = dir.unwrap_or_else(|| config.forms_dir.clone().into());
-            let report = crate::forms::check_dir(&dir);
+            let source = match dir {
+                Some(dir) => crate::forms::Source::Folder(dir),
+                None => crate::forms::Source::configured(config.forms_dir.as_deref()),
+            };
+            let dir = source.describe();
+            let report = crate::forms::check(&source);
             for line in &report.questionnaires {
                 println!("ok questionnaire {line}");
             }
@@ -223,13 +231,13 @@ async fn run(
             if report.errors.is_empty() {
                 println!(
                     "{}: {} questionnaires and {} consent forms load",
-                    dir.display(),
+                    dir,
                     report.questionnaires.len(),
                     report.consent_forms.len()
                 );
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!("{}: {} problems", dir.display(), report.errors.len());
+                eprintln!("{}: {} problems", dir, report.errors.len());
                 Ok(ExitCode::FAILURE)
             }
         }
@@ -384,21 +392,19 @@ async fn change_account(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The questionnaires of the forms folder; any broken file stops the start.
+/// The questionnaires of the forms folder (or the built-in forms); any broken file
+/// stops the start.
 fn load_forms(config: &AppConfig) -> Result<crate::forms::questionnaire::Catalogue, String> {
-    let dir = std::path::Path::new(&config.forms_dir);
-    if !dir.is_dir() {
-        tracing::warn!(forms_dir = %config.forms_dir, "the forms folder does not exist: no questionnaires are loaded");
-    }
-    let catalogue = crate::forms::questionnaire::Catalogue::load(dir).map_err(|errors| {
+    let source = crate::forms::Source::configured(config.forms_dir.as_deref());
+    let catalogue = crate::forms::questionnaire::Catalogue::load(&source).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         format!(
-            "the forms folder has problems (consentry forms check {}):\n{}",
-            dir.display(),
+            "the forms in {} have problems (consentry forms check):\n{}",
+            source.describe(),
             lines.join("\n")
         )
     })?;
-    tracing::info!(questionnaires = catalogue.len(), forms_dir = %config.forms_dir, "forms loaded");
+    tracing::info!(questionnaires = catalogue.len(), forms = %source.describe(), "forms loaded");
     Ok(catalogue)
 }
 
@@ -462,9 +468,6 @@ async fn serve(
         let _ = out.flush();
     }
     tracing::info!(address = %config.address, port = config.port, database = %redact_url(&config.database_url), "serving");
-    crate::app::build(state, figment)
-        .launch()
-        .await
-        .map_err(|e| format!("the server stopped: {e}"))?;
+    crate::app::launch(state, figment).await?;
     Ok(ExitCode::SUCCESS)
 }

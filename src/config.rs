@@ -25,7 +25,11 @@ pub struct AppConfig {
     /// Rocket's key for private cookies (base64 of 32 or 64 bytes). Required outside
     /// debug builds; `serve --demo` makes a throw-away one when it is unset.
     pub secret_key: Option<String>,
-    pub forms_dir: String,
+    /// A folder of form files (`questionnaires/`, `consent/`) instead of the seed
+    /// study's forms built into the binary.
+    pub forms_dir: Option<String>,
+    /// A folder of page templates (with `static/`) instead of the built-in ones.
+    pub template_dir: Option<String>,
     pub public_url: String,
     pub smtp_url: Option<String>,
     /// The sender of mail, e.g. `Study team <research@example.edu>`.
@@ -63,6 +67,7 @@ impl std::fmt::Debug for AppConfig {
             .field("port", &self.port)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
             .field("forms_dir", &self.forms_dir)
+            .field("template_dir", &self.template_dir)
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("log_format", &self.log_format)
@@ -89,7 +94,8 @@ impl Default for AppConfig {
             address: "127.0.0.1".into(),
             port: 8000,
             secret_key: None,
-            forms_dir: "forms".into(),
+            forms_dir: None,
+            template_dir: None,
             public_url: "http://127.0.0.1:8000".into(),
             smtp_url: None,
             mail_from: "Consentry <consentry@localhost>".into(),
@@ -206,6 +212,16 @@ impl AppConfig {
             return invalid(format!(
                 "CONSENTRY_TRUSTED_PROXIES: {bad:?} is not an address or CIDR block (e.g. 10.0.0.0/8)"
             ));
+        }
+        for (name, dir) in [
+            ("CONSENTRY_FORMS_DIR", &self.forms_dir),
+            ("CONSENTRY_TEMPLATE_DIR", &self.template_dir),
+        ] {
+            if let Some(dir) = dir
+                && !std::path::Path::new(dir).is_dir()
+            {
+                return invalid(format!("{name}: {dir} is not a folder that can be read"));
+            }
         }
         if !(100..=120_000).contains(&self.db_acquire_timeout_ms) {
             return invalid(

@@ -3,6 +3,7 @@
 //! Dependencies point one way: `web → service → {store, audit} → domain`.
 
 pub mod app;
+pub mod assets;
 pub mod audit;
 pub mod cli;
 pub mod config;

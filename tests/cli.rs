@@ -132,8 +132,101 @@ fn bad_configuration_is_refused_with_its_name() {
         .current_dir(&dir.0)
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CONSENTRY_DATABASE_URL"));
+}
+
+/// `serve` from `dir` with `env`; its exit code and standard error once it stops.
+fn serve_briefly(dir: &std::path::Path, env: &[(&str, String)]) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_consentry"));
+    command.arg("serve").current_dir(dir).env_remove("CONSENTRY_CONFIG").stdout(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.stderr(Stdio::piped()).output().expect("runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+#[test]
+fn a_bad_start_is_one_line_naming_the_setting_never_a_panic() {
+    let dir = scratch();
+    let key = (
+        "CONSENTRY_SECRET_KEY",
+        "8f1c1b4b7a0f6c0d2f7b9a5e3c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d".to_string(),
+    );
+    let db = ("CONSENTRY_DATABASE_URL", format!("sqlite://{}/c.db?mode=rwc", dir.0.display()));
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let cases = [
+        (vec![key.clone(), db.clone(), ("CONSENTRY_PORT", port)], "CONSENTRY_PORT"),
+        (
+            vec![key.clone(), ("CONSENTRY_DATABASE_URL", "sqlite:///no/such/folder/c.db".into())],
+            "CONSENTRY_DATABASE_URL",
+        ),
+        (
+            vec![key.clone(), db.clone(), ("CONSENTRY_FORMS_DIR", "/no/such/forms".into())],
+            "CONSENTRY_FORMS_DIR",
+        ),
+        (
+            vec![key.clone(), db.clone(), ("CONSENTRY_TEMPLATE_DIR", "/no/such/templates".into())],
+            "CONSENTRY_TEMPLATE_DIR",
+        ),
+        (vec![db.clone(), ("CONSENTRY_PORT", "not-a-port".into())], "port"),
+    ];
+    for (env, setting) in cases {
+        let (code, err) = serve_briefly(&dir.0, &env);
+        assert_eq!(code, Some(1), "{setting}: {err}");
+        let last = err.lines().last().unwrap_or_default();
+        assert!(last.starts_with("consentry: ") && last.contains(setting), "{setting}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    }
+}
+
+#[test]
+fn the_binary_runs_from_an_empty_folder() {
+    use std::io::Read;
+    let dir = scratch();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["serve", "--demo"])
+        .current_dir(&dir.0)
+        .env_remove("CONSENTRY_CONFIG")
+        .env_remove("CONSENTRY_DATABASE_URL")
+        .env_remove("CONSENTRY_FORMS_DIR")
+        .env_remove("CONSENTRY_TEMPLATE_DIR")
+        .env("CONSENTRY_PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let ready = (0..300).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        http(
+            port,
+            "GET /readyz HTTP/1.1
+Host: x
+Connection: close
+
+",
+        ) == "HTTP/1.1 200 OK"
+    });
+    let pages: Vec<String> =
+        ["/static/app.css", "/ads/moodle-mbbs", "/staff/login", "/participant/link"]
+            .iter()
+            .map(|p| {
+                http(port, &format!("GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+            })
+            .collect();
+    let _ = child.kill();
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        let _ = stdout.read_to_string(&mut out);
+    }
+    let _ = child.wait();
+    assert!(ready, "ready from an empty folder: {out}");
+    assert!(pages.iter().all(|s| s == "HTTP/1.1 200 OK"), "{pages:?}");
+    assert!(out.contains("/p/cpt_"), "the demo prints a participant link: {out}");
+    assert!(dir.0.join("consentry.db").exists(), "the database is made where it runs");
 }
 
 #[test]
@@ -208,11 +301,16 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// One HTTP/1.1 request over a plain socket; the answer's status line.
+/// One HTTP/1.1 request over a plain socket; the answer's status line (empty when
+/// nothing listens).
 fn http(port: u16, request: &str) -> String {
     use std::io::Read;
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.write_all(request.as_bytes()).expect("send");
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    if stream.write_all(request.as_bytes()).is_err() {
+        return String::new();
+    }
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     answer.lines().next().unwrap_or_default().to_string()

@@ -4,7 +4,77 @@
 pub mod consent;
 pub mod questionnaire;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where form files come from: a folder (`CONSENTRY_FORMS_DIR`), or the seed
+/// study's forms built into the binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Folder(PathBuf),
+    BuiltIn,
+}
+
+impl Source {
+    /// The folder when one is configured, else the built-in forms.
+    pub fn configured(forms_dir: Option<&str>) -> Source {
+        forms_dir.map_or(Source::BuiltIn, |d| Source::Folder(d.into()))
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Folder(dir) => dir.display().to_string(),
+            Source::BuiltIn => "the forms built into this binary".into(),
+        }
+    }
+
+    /// The `.toml` files directly under `folder` (`questionnaires`, `consent`), in
+    /// name order, with the path errors name them by. A missing folder has none.
+    pub fn files(&self, folder: &str) -> Result<Vec<(PathBuf, String)>, Vec<FormFileError>> {
+        match self {
+            Source::BuiltIn => Ok(crate::assets::forms(folder)
+                .into_iter()
+                .map(|(path, text)| (PathBuf::from(path), text.to_string()))
+                .collect()),
+            Source::Folder(dir) => {
+                let sub = dir.join(folder);
+                if !sub.is_dir() {
+                    return Ok(Vec::new());
+                }
+                let mut out = Vec::new();
+                let mut errors = Vec::new();
+                for path in questionnaire::toml_files(&sub).map_err(|e| vec![e])? {
+                    match std::fs::read_to_string(&path) {
+                        Ok(text) => out.push((path, text)),
+                        Err(e) => errors.push(FormFileError::new(
+                            &path,
+                            0,
+                            "file",
+                            format!("cannot be read: {e}"),
+                        )),
+                    }
+                }
+                if errors.is_empty() { Ok(out) } else { Err(errors) }
+            }
+        }
+    }
+
+    /// One file, by its path under the forms root (`consent/….toml`).
+    pub fn file(&self, relative: &str) -> Result<(PathBuf, String), FormFileError> {
+        match self {
+            Source::BuiltIn => crate::assets::form(relative)
+                .map(|text| (PathBuf::from(format!("forms/{relative}")), text.to_string()))
+                .ok_or_else(|| {
+                    FormFileError::new(Path::new(relative), 0, "file", "is not built in")
+                }),
+            Source::Folder(dir) => {
+                let path = dir.join(relative);
+                std::fs::read_to_string(&path).map(|text| (path.clone(), text)).map_err(|e| {
+                    FormFileError::new(&path, 0, "file", format!("cannot be read: {e}"))
+                })
+            }
+        }
+    }
+}
 
 /// A form file that could not be used, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,15 +157,17 @@ pub struct CheckReport {
     pub errors: Vec<FormFileError>,
 }
 
-/// Checks every questionnaire under `dir/questionnaires/` and every consent form
-/// under `dir/consent/`, collecting every error rather than stopping at the first.
-pub fn check_dir(dir: &Path) -> CheckReport {
+/// Checks every questionnaire under `questionnaires/` and every consent form under
+/// `consent/`, collecting every error rather than stopping at the first.
+pub fn check(source: &Source) -> CheckReport {
     let mut report = CheckReport::default();
-    if !dir.is_dir() {
+    if let Source::Folder(dir) = source
+        && !dir.is_dir()
+    {
         report.errors.push(FormFileError::new(dir, 0, "folder", "is not a folder"));
         return report;
     }
-    match questionnaire::Catalogue::load(dir) {
+    match questionnaire::Catalogue::load(source) {
         Ok(catalogue) => {
             report.questionnaires = catalogue
                 .iter()
@@ -106,16 +178,13 @@ pub fn check_dir(dir: &Path) -> CheckReport {
         }
         Err(errors) => report.errors.extend(errors),
     }
-    let consent = dir.join("consent");
-    if consent.is_dir() {
-        match questionnaire::toml_files(&consent) {
-            Err(e) => report.errors.push(e),
-            Ok(files) => {
-                for file in files {
-                    match consent::draft_from_file(&file, "1") {
-                        Ok(_) => report.consent_forms.push(file.display().to_string()),
-                        Err(errors) => report.errors.extend(errors),
-                    }
+    match source.files("consent") {
+        Err(errors) => report.errors.extend(errors),
+        Ok(files) => {
+            for (path, text) in files {
+                match consent::draft_from_str(&path, &text, "1") {
+                    Ok(_) => report.consent_forms.push(path.display().to_string()),
+                    Err(errors) => report.errors.extend(errors),
                 }
             }
         }
@@ -130,12 +199,23 @@ mod tests {
     /// Every file shipped in `forms/` loads.
     #[test]
     fn every_shipped_form_loads() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("forms");
-        let report = check_dir(&dir);
-        assert!(report.errors.is_empty(), "{:#?}", report.errors);
-        assert_eq!(report.questionnaires.len(), 3, "{:?}", report.questionnaires);
-        assert_eq!(report.consent_forms.len(), 1);
+        let dir = Source::Folder(Path::new(env!("CARGO_MANIFEST_DIR")).join("forms"));
+        for source in [&dir, &Source::BuiltIn] {
+            let report = check(source);
+            assert!(report.errors.is_empty(), "{:#?}", report.errors);
+            assert_eq!(report.questionnaires.len(), 3, "{:?}", report.questionnaires);
+            assert_eq!(report.consent_forms.len(), 1);
+        }
+        let built_in = questionnaire::Catalogue::load(&Source::BuiltIn).unwrap_or_default();
         let catalogue = questionnaire::Catalogue::load(&dir).unwrap_or_default();
+        for form in catalogue.iter() {
+            let same = built_in.get(&form.definition.key, form.definition.version);
+            assert_eq!(
+                same.map(|f| &f.source),
+                Some(&form.source),
+                "the binary carries the same text"
+            );
+        }
         let usage = catalogue.get("platform-usage", 1).map(|f| &f.definition);
         let keys: Vec<&str> =
             usage.map(|d| d.questions.iter().map(|q| q.key.as_str()).collect()).unwrap_or_default();
@@ -163,7 +243,7 @@ mod tests {
             "key = \"b\"\nversion = 1\ntitle = \"B\"\nlabels = 1\n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let report = check_dir(&dir);
+        let report = check(&Source::Folder(dir.clone()));
         let _ = std::fs::remove_dir_all(&dir);
         let messages: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
         assert!(

@@ -161,28 +161,13 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// Loads `dir/questionnaires/*.toml`. A missing folder is an empty catalogue;
-    /// any broken file, or two files with one key and version, is an error.
-    pub fn load(dir: &Path) -> Result<Catalogue, Vec<FormFileError>> {
-        let folder = dir.join("questionnaires");
+    /// Loads every questionnaire of `source` (`questionnaires/*.toml`). A missing
+    /// folder is an empty catalogue; any broken file, or two files with one key and
+    /// version, is an error.
+    pub fn load(source: &super::Source) -> Result<Catalogue, Vec<FormFileError>> {
         let mut catalogue = Catalogue::default();
-        if !folder.is_dir() {
-            return Ok(catalogue);
-        }
         let mut errors = Vec::new();
-        for path in toml_files(&folder).map_err(|e| vec![e])? {
-            let text = match std::fs::read_to_string(&path) {
-                Ok(t) => t,
-                Err(e) => {
-                    errors.push(FormFileError::new(
-                        &path,
-                        0,
-                        "file",
-                        format!("cannot be read: {e}"),
-                    ));
-                    continue;
-                }
-            };
+        for (path, text) in source.files("questionnaires")? {
             match parse_str(&path, &text) {
                 Err(e) => errors.extend(e),
                 Ok(definition) => {

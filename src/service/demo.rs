@@ -306,8 +306,10 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
         .await?;
     }
     if super::consent_forms::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
-        let path = std::path::Path::new(&state.config.forms_dir).join(DEMO_CONSENT_FILE);
-        let draft = crate::forms::consent::draft_from_file(&path, "1").map_err(|errors| {
+        let source = crate::forms::Source::configured(state.config.forms_dir.as_deref());
+        let (path, text) =
+            source.file(DEMO_CONSENT_FILE).map_err(|e| AppError::Internal(e.to_string()))?;
+        let draft = crate::forms::consent::draft_from_str(&path, &text, "1").map_err(|errors| {
             AppError::Internal(
                 errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
             )

@@ -308,9 +308,10 @@ async fn instance(test_db: &TestDb, db: Db, settings: &[(&str, Value)]) -> Clien
         figment = figment.merge((*key, value.clone()));
     }
     let config = AppConfig::from_figment(&figment).expect("test configuration is valid");
-    let forms =
-        crate::forms::questionnaire::Catalogue::load(std::path::Path::new(&config.forms_dir))
-            .expect("the test forms load");
+    let forms = crate::forms::questionnaire::Catalogue::load(&crate::forms::Source::configured(
+        config.forms_dir.as_deref(),
+    ))
+    .expect("the test forms load");
     let state = AppState::new(db, config).with_forms(forms);
     Client::tracked(crate::build(state, figment)).await.expect("rocket launches")
 }

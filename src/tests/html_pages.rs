@@ -199,3 +199,22 @@ db_test!(running_a_study_from_its_page, |app| {
     let pdf = app.client.get("/staff/studies/study-one/consents/1/pdf").dispatch().await;
     assert_eq!((pdf.status(), pdf.content_type()), (Status::Ok, Some(ContentType::PDF)));
 });
+
+// The pages built into the binary (no CONSENTRY_TEMPLATE_DIR) escape what they show
+// and come with their static files.
+db_test!(built_in_pages_escape_and_serve_their_static_files, ["template_dir" => serde_json::Value::Null], |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    let mut body = crate::tests::helpers::study_body("study-one", -30, 365);
+    body["title"] = serde_json::json!("<script>alert(1)</script> study");
+    assert_eq!(app.post_json("/api/v1/studies", Some(&coord), body).await.0, Status::Created);
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (status, html) = page(&app, "/staff/studies/study-one").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; study"), "{html}");
+    assert!(!html.contains("<script>alert(1)"));
+    let css = app.client.get("/static/app.css").dispatch().await;
+    assert_eq!(css.status(), Status::Ok);
+    assert_eq!(css.content_type(), Some(ContentType::CSS));
+    assert_eq!(app.client.get("/static/nothing.js").dispatch().await.status(), Status::NotFound);
+    assert_eq!(app.client.get("/static/../Cargo.toml").dispatch().await.status(), Status::NotFound);
+});

@@ -1,6 +1,7 @@
 //! HTTP: the only module (with `app.rs` and `main.rs`) that speaks Rocket.
 
 pub mod api;
+pub mod assets;
 pub mod errors;
 pub mod fairings;
 pub mod guards;
