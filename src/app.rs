@@ -65,13 +65,14 @@ pub async fn launch(state: AppState, figment: Figment) -> Result<(), String> {
 }
 
 /// The template engine reads a folder before it takes built-in templates: a new,
-/// empty one of this process's own (made here, so nobody else put files in it).
+/// empty one of this process's own (made here, so nobody else put files in it), or
+/// where no folder can be made (a read-only system), `/dev/null`, which holds none.
 fn no_template_folder() -> String {
     let mut suffix = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut suffix);
     let dir = std::env::temp_dir().join(format!("consentry-templates-{}", hex::encode(suffix)));
-    if let Err(e) = std::fs::create_dir(&dir) {
-        tracing::error!(error = %e, folder = %dir.display(), "cannot make an empty template folder");
+    match std::fs::create_dir(&dir) {
+        Ok(()) => dir.display().to_string(),
+        Err(_) => "/dev/null".to_string(),
     }
-    dir.display().to_string()
 }

@@ -201,3 +201,120 @@ async fn a_real_full_disk_acknowledges_only_what_it_stored() {
     let stored = scalar(&restarted, "SELECT COUNT(*) FROM consents").await;
     assert_eq!(stored, 60, "another connection sees every acknowledged consent");
 }
+
+/// A TCP relay to PostgreSQL that can be cut (every connection dropped, new ones
+/// refused) and restored on the same port: an outage of the database's network.
+struct Relay {
+    port: u16,
+    open: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Relay {
+    async fn start(target: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let (open, _) = tokio::sync::watch::channel(true);
+        let open = std::sync::Arc::new(open);
+        let state = open.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !*state.borrow() {
+                    continue;
+                }
+                let mut cut = state.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.wait_for(|open| !open) => {}
+                    }
+                });
+            }
+        });
+        Relay { port, open }
+    }
+
+    fn cut(&self) {
+        self.open.send_replace(false);
+    }
+
+    fn restore(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+/// PostgreSQL goes away: requests fail fast with 503 and Retry-After instead of
+/// hanging for the pool's timeout, readiness says so, and both recover by
+/// themselves when it comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_outage_fails_fast_and_recovers() {
+    let Some(test_db) = super::helpers::TestDb::new(Backend::Postgres).await else { return };
+    test_db.connect().await.close().await.expect("migrated");
+    let target = std::net::SocketAddr::from(([127, 0, 0, 1], 5432));
+    let relay = Relay::start(target).await;
+    let via_relay = test_db.url.replace("127.0.0.1:5432", &format!("127.0.0.1:{}", relay.port));
+    assert_ne!(via_relay, test_db.url, "the test database is on 127.0.0.1:5432");
+    let timeouts = crate::store::Timeouts { acquire: std::time::Duration::from_millis(500) };
+    let db = crate::store::Db::connect_with(&via_relay, 4, timeouts).await.expect("connect");
+    let client = super::helpers::instance(&test_db, db, &[]).await;
+    let studies = |token: String| {
+        let client = &client;
+        async move {
+            let started = std::time::Instant::now();
+            let res = client
+                .get("/api/v1/studies")
+                .header(rocket::http::Header::new("Authorization", format!("Bearer {token}")))
+                .dispatch()
+                .await;
+            let retry = res.headers().get_one("Retry-After").map(str::to_string);
+            (res.status(), retry, started.elapsed())
+        }
+    };
+    let app_state = client.rocket().state::<crate::service::AppState>().expect("state");
+    let new = crate::domain::user::NewUser::parse(
+        "c@example.org",
+        "C",
+        "coordinator",
+        super::helpers::PASSWORD,
+    )
+    .expect("user");
+    crate::service::users::create(app_state, crate::service::Actor::Cli, new).await.expect("user");
+    let (token, _) = crate::service::auth::issue_token(
+        app_state,
+        &crate::store::users::find_by_email(
+            app_state.db.conn(),
+            &crate::domain::user::Email::parse("c@example.org").expect("email"),
+        )
+        .await
+        .expect("read")
+        .expect("user"),
+        crate::store::tokens::TokenKind::Api,
+    )
+    .await
+    .expect("token");
+    assert_eq!(studies(token.clone()).await.0, Status::Ok);
+
+    relay.cut();
+    for _ in 0..3 {
+        let (status, retry, took) = studies(token.clone()).await;
+        assert_eq!((status, retry.as_deref()), (Status::ServiceUnavailable, Some("5")));
+        assert!(took < std::time::Duration::from_secs(5), "failed fast: {took:?}");
+    }
+    let ready = client.get("/readyz").dispatch().await;
+    assert_eq!(ready.status(), Status::ServiceUnavailable);
+    assert_eq!(client.get("/healthz").dispatch().await.status(), Status::Ok);
+
+    relay.restore();
+    let mut recovered = false;
+    for _ in 0..40 {
+        if studies(token.clone()).await.0 == Status::Ok {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "requests work again without a restart");
+    assert_eq!(client.get("/readyz").dispatch().await.status(), Status::Ok);
+}

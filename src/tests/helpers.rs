@@ -298,7 +298,7 @@ pub async fn join_all<F: std::future::Future>(
 }
 
 /// The app on `test_db` with its own state; `settings` override configuration keys.
-async fn instance(test_db: &TestDb, db: Db, settings: &[(&str, Value)]) -> Client {
+pub(super) async fn instance(test_db: &TestDb, db: Db, settings: &[(&str, Value)]) -> Client {
     let mut figment = config::figment()
         .merge(("database_url", test_db.url.clone()))
         .merge(("secret_key", SECRET_KEY))

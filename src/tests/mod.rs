@@ -17,6 +17,7 @@ mod focus_groups;
 mod front_door;
 mod html_pages;
 mod identity_check;
+mod instances;
 mod layering;
 mod mail;
 mod participant_pages;
