@@ -203,7 +203,7 @@ def main():
     lost = [cid for cid in acknowledged.values() if cid not in stored]
     changed = [r for r in repeats if r[1] != r[2]]
     codes = sorted(stored.values())
-    expected = [f"P{n:03d}" for n in range(1, len(tokens) + 1)]
+    expected = sorted(f"P{n:03d}" for n in range(1, len(tokens) + 1))
     audit = subprocess.run([args.binary, "verify-audit"], env=env, capture_output=True, text=True)
     server.kill()
     print(f"crash test: {kills} kills (SIGKILL) in {time.time() - started:.1f} s of load, {len(tokens)} participants, "
@@ -218,7 +218,11 @@ def main():
     if len(stored) != len(tokens):
         problems.append(f"{len(stored)} consents stored for {len(tokens)} participants")
     if codes != expected:
-        problems.append(f"codes are not P001…P{len(tokens):03d} once each: {codes}")
+        missing = sorted(set(expected) - set(codes))[:10]
+        extra = sorted(set(codes) - set(expected))[:10]
+        twice = len(codes) - len(set(codes))
+        problems.append(f"codes are not P001…P{len(tokens):03d} once each: missing {missing}, "
+                        f"unexpected {extra}, {twice} given twice")
     if audit.returncode != 0:
         problems.append(f"verify-audit: {audit.stdout.strip()}")
     for p in problems:
