@@ -52,10 +52,10 @@ impl Default for Timeouts {
 /// The database. Reads (and on PostgreSQL writes, in ordinary transactions) go
 /// through a pool. On SQLite every write goes through one writer connection that
 /// Consentry drives itself — `BEGIN IMMEDIATE` … `COMMIT`, never a pool's nested
-/// transaction bookkeeping — and replaces after any failed statement, commit or
-/// rollback, so a failed write can never leave it inside a transaction that later
-/// "commits" into nothing, and a database that was read-only or full is reopened
-/// once it can be written again.
+/// transaction bookkeeping — and replaces after a statement the storage failed
+/// (full, read-only, I/O), a failed commit or a failed rollback, so a failed write
+/// can never leave it inside a transaction that later "commits" into nothing, and a
+/// database that was read-only or full is reopened once it can be written again.
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
