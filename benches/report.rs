@@ -68,7 +68,7 @@ async fn run(label: &str, url: &str, n: i64) {
     let state = AppState::new(db.clone(), config).with_forms(forms);
     service::questionnaires::sync_catalogue(&state).await.expect("catalogue");
     service::demo::load(&state).await.expect("demo");
-    let study = consentry::store::studies::find_by_slug(db.conn(), service::demo::DEMO_SLUG)
+    let study = consentry::store::study::find_by_slug(db.conn(), service::demo::DEMO_SLUG)
         .await
         .expect("study")
         .expect("the demo study");
@@ -80,7 +80,7 @@ async fn run(label: &str, url: &str, n: i64) {
         "{label}: generated {n} participants, {rows} answer rows in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let coordinator = consentry::store::users::find_by_email(
+    let coordinator = consentry::store::user::find_by_email(
         db.conn(),
         &Email::parse("coordinator@demo.consentry.test").unwrap(),
     )
@@ -170,7 +170,7 @@ async fn answer_templates(state: &AppState, study_id: i64) {
     ];
     for (email, answers) in emails.iter().zip(platforms) {
         let email = Email::parse(email).unwrap();
-        let p = consentry::store::participants::find_by_email(state.db.conn(), study_id, &email)
+        let p = consentry::store::participant::find_by_email(state.db.conn(), study_id, &email)
             .await
             .expect("participant")
             .expect("a signed demo participant");

@@ -296,7 +296,7 @@ async fn run(
             let state = AppState::new(db, config);
             let email = crate::domain::user::Email::parse(&by)
                 .map_err(|e| format!("--by: {}", e.message))?;
-            let author = crate::store::users::find_by_email(state.db.conn(), &email)
+            let author = crate::store::user::find_by_email(state.db.conn(), &email)
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("--by: no staff account {email}"))?;
@@ -383,7 +383,7 @@ async fn change_account(
         crate::domain::user::Email::parse(email).map_err(|e| format!("--email: {}", e.message))?;
     let db = open(&config).await?;
     let state = AppState::new(db, config);
-    let user = crate::store::users::find_by_email(state.db.conn(), &address)
+    let user = crate::store::user::find_by_email(state.db.conn(), &address)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("--email: no staff account {address}"))?;

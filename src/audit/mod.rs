@@ -124,7 +124,7 @@ async fn verify_consents(conn: &impl Conn, events: i64) -> AppResult<Option<Veri
     };
     let mut after = 0;
     loop {
-        let page = store::consents::page(conn, after, 200).await?;
+        let page = store::consent::record::page(conn, after, 200).await?;
         for consent in &page {
             after = consent.id;
             let event = by_consent.remove(&consent.id.to_string());
@@ -150,7 +150,7 @@ async fn verify_consents(conn: &impl Conn, events: i64) -> AppResult<Option<Veri
                     ),
                 )));
             }
-            let pdf = store::consents::pdf(conn, consent.id).await?.unwrap_or_default();
+            let pdf = store::consent::record::pdf(conn, consent.id).await?.unwrap_or_default();
             let pdf_hash = sha256_hex(&pdf);
             if pdf_hash != consent.pdf_sha256 || pdf_hash != claimed("pdf_sha256") {
                 return Ok(Some(broken(

@@ -114,6 +114,22 @@ impl User {
     }
 }
 
+/// What a staff token opens: the JSON API (a bearer token) or a browser session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Api,
+    Session,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Api => "api",
+            TokenKind::Session => "session",
+        }
+    }
+}
+
 pub const PASSWORD_MIN: usize = 12;
 pub const PASSWORD_MAX: usize = 256;
 

@@ -48,7 +48,7 @@ pub async fn enqueue_due(
         Some(keys.seal(&plain, &message.to))
     };
     let stored = Message { subject, body, secrets: Vec::new(), ..message.clone() };
-    store::outbox::insert(tx, &stored, sealed, now, due).await
+    store::mail::insert(tx, &stored, sealed, now, due).await
 }
 
 /// The message to send: the stored one, or its sealed original opened for its

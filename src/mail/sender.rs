@@ -12,7 +12,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use crate::domain::mail::{MAX_ATTEMPTS, MailStatus, Message, backoff};
 use crate::error::AppResult;
 use crate::keys::Keys;
-use crate::store::outbox::StoredMail;
+use crate::store::mail::StoredMail;
 use crate::store::{self, Db};
 
 /// Where messages go.
@@ -117,8 +117,7 @@ pub fn message_id(mail: &StoredMail, domain: &str) -> String {
 pub async fn claim_next(db: &Db) -> AppResult<Option<StoredMail>> {
     let tx = db.begin_write().await?;
     let claimed =
-        store::outbox::claim_due(tx.conn(), Utc::now(), Duration::seconds(LEASE_SECONDS), 1)
-            .await?;
+        store::mail::claim_due(tx.conn(), Utc::now(), Duration::seconds(LEASE_SECONDS), 1).await?;
     tx.commit().await?;
     Ok(claimed.into_iter().next())
 }
@@ -162,7 +161,7 @@ pub async fn record(
     let tx = db.begin_write().await?;
     match outcome {
         Ok(status) => {
-            store::outbox::mark(tx.conn(), mail.id, status, attempts, now, None, now).await?;
+            store::mail::mark(tx.conn(), mail.id, status, attempts, now, None, now).await?;
             tracing::info!(
                 mail_id = mail.id,
                 kind = mail.message.kind,
@@ -176,7 +175,7 @@ pub async fn record(
                 Undeliverable::Retry(e) if attempts >= MAX_ATTEMPTS => (MailStatus::Failed, e),
                 Undeliverable::Retry(e) => (MailStatus::Queued, e),
             };
-            store::outbox::mark(
+            store::mail::mark(
                 tx.conn(),
                 mail.id,
                 status,

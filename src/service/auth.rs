@@ -13,9 +13,10 @@ use serde_json::json;
 use super::AppState;
 use crate::audit;
 use crate::domain::audit::{NewEvent, sha256_hex};
+use crate::domain::user::TokenKind;
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
-use crate::store::{self, tokens::TokenKind};
+use crate::store;
 
 pub const STAFF_TOKEN_PREFIX: &str = "cst_";
 pub const PARTICIPANT_TOKEN_PREFIX: &str = "cpt_";
@@ -103,18 +104,20 @@ pub async fn check_credentials(
     let account_limit = u64::from(cfg.login_max_failures_per_account);
     let address_limit = u64::from(cfg.login_max_failures_per_address);
     let db = state.db.conn();
-    if store::throttle::count(db, FAILED_FROM_ADDRESS, &address, since).await? >= address_limit
-        || store::throttle::count(db, FAILED_FROM_ADDRESS_FOR_ACCOUNT, &pair, since).await?
+    if store::auth::throttle::count(db, FAILED_FROM_ADDRESS, &address, since).await?
+        >= address_limit
+        || store::auth::throttle::count(db, FAILED_FROM_ADDRESS_FOR_ACCOUNT, &pair, since).await?
             >= account_limit
     {
         return Err(AppError::TooMany);
     }
-    let account_failures = store::throttle::count(db, FAILED_FOR_ACCOUNT, &account, since).await?;
+    let account_failures =
+        store::auth::throttle::count(db, FAILED_FOR_ACCOUNT, &account, since).await?;
     tokio::time::sleep(slowdown(account_failures, account_limit)).await;
 
     let wrong = || AppError::Unauthenticated("Wrong e-mail address or password.".into());
     let found = match Email::parse(email) {
-        Ok(e) => store::users::find_for_login(db, &e).await?,
+        Ok(e) => store::user::find_for_login(db, &e).await?,
         Err(_) => None,
     };
     let ok_user = match &found {
@@ -126,19 +129,19 @@ pub async fn check_credentials(
     };
     let tx = state.db.begin_write().await?;
     if ok_user && let Some((user, _)) = found {
-        store::throttle::clear(tx.conn(), FAILED_FROM_ADDRESS_FOR_ACCOUNT, &pair).await?;
+        store::auth::throttle::clear(tx.conn(), FAILED_FROM_ADDRESS_FOR_ACCOUNT, &pair).await?;
         tx.commit().await?;
         return Ok(user);
     }
-    store::throttle::prune(tx.conn(), now - throttle_memory(cfg)).await?;
+    store::auth::throttle::prune(tx.conn(), now - throttle_memory(cfg)).await?;
     let mut reached = Vec::new();
     for (scope, key, limit) in [
         (FAILED_FROM_ADDRESS, address.as_str(), address_limit),
         (FAILED_FROM_ADDRESS_FOR_ACCOUNT, pair.as_str(), account_limit),
         (FAILED_FOR_ACCOUNT, account.as_str(), account_limit),
     ] {
-        store::throttle::record(tx.conn(), scope, key, now).await?;
-        if store::throttle::count(tx.conn(), scope, key, since).await? == limit {
+        store::auth::throttle::record(tx.conn(), scope, key, now).await?;
+        if store::auth::throttle::count(tx.conn(), scope, key, since).await? == limit {
             reached.push(scope);
         }
     }
@@ -176,7 +179,7 @@ pub async fn issue_token(
     let expires_at = now + Duration::hours(ttl);
     let (token, hash) = new_token(STAFF_TOKEN_PREFIX);
     let tx = state.db.begin_write().await?;
-    store::tokens::insert(tx.conn(), &hash, kind, user.id, now, expires_at).await?;
+    store::auth::token::insert(tx.conn(), &hash, kind, user.id, now, expires_at).await?;
     let action = match kind {
         TokenKind::Api => "auth.token_issued",
         TokenKind::Session => "auth.signed_in",
@@ -201,13 +204,13 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = sha256_hex(token.as_bytes());
-    store::tokens::find_user(state.db.conn(), &hash, kind, Utc::now()).await
+    store::auth::token::find_user(state.db.conn(), &hash, kind, Utc::now()).await
 }
 
 /// Ends a browser session.
 pub async fn sign_out(state: &AppState, user: &User, token: &str) -> AppResult<()> {
     let tx = state.db.begin_write().await?;
-    store::tokens::revoke(tx.conn(), &sha256_hex(token.as_bytes()), Utc::now()).await?;
+    store::auth::token::revoke(tx.conn(), &sha256_hex(token.as_bytes()), Utc::now()).await?;
     audit::record(tx.conn(), NewEvent::new(user.actor(), "auth.signed_out", "user", user.id))
         .await?;
     tx.commit().await

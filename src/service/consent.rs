@@ -20,7 +20,7 @@ use crate::domain::signature::parse_drawing;
 use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
-use crate::store::consents::StoredConsent;
+use crate::store::consent::record::StoredConsent;
 use crate::store::{self, Conn};
 
 /// The outcome of a signing request.
@@ -52,14 +52,14 @@ pub fn check_can_consent(study: &Study) -> AppResult<()> {
 }
 
 async fn reload(db: &impl Conn, participant: &Participant) -> AppResult<(Participant, Study)> {
-    let p = store::participants::find(db, participant.id).await?.ok_or(AppError::NotFound)?;
-    let s = store::studies::find_by_id(db, p.study_id).await?.ok_or(AppError::NotFound)?;
+    let p = store::participant::find(db, participant.id).await?.ok_or(AppError::NotFound)?;
+    let s = store::study::find_by_id(db, p.study_id).await?.ok_or(AppError::NotFound)?;
     Ok((p, s))
 }
 
 /// The consent form in force for a participant's study.
 pub async fn active_form(state: &AppState, participant: &Participant) -> AppResult<ConsentForm> {
-    store::consent_forms::active(state.db.conn(), participant.study_id)
+    store::consent::form::active(state.db.conn(), participant.study_id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -95,14 +95,14 @@ pub async fn give(
                 .into(),
         ));
     }
-    let form = store::consent_forms::active(tx.conn(), study.id)
+    let form = store::consent::form::active(tx.conn(), study.id)
         .await?
         .ok_or_else(|| AppError::Conflict("The study has no consent form in force.".into()))?;
     let decision = decide(&form, &req).map_err(|e| match e {
         DecisionError::Fields(f) => AppError::Validation(f),
         DecisionError::Stale(m) => AppError::Conflict(m),
     })?;
-    let earlier = store::consents::of_participant(tx.conn(), participant.id).await?;
+    let earlier = store::consent::record::of_participant(tx.conn(), participant.id).await?;
     if let Some(existing) = earlier.iter().find(|c| c.consent_form_id == form.id) {
         let same = existing.record.as_ref().is_some_and(|r| r.same_as(&form.form_hash, &decision));
         if same {
@@ -115,7 +115,7 @@ pub async fn give(
     }
     let code = match &participant.code {
         Some(code) => code.clone(),
-        None => store::participants::assign_code(tx.conn(), study.id, participant.id).await?,
+        None => store::participant::assign_code(tx.conn(), study.id, participant.id).await?,
     };
     let signed_at = storable(Utc::now());
     let mut uid = [0u8; 8];
@@ -149,12 +149,12 @@ pub async fn give(
         crate::pdf::consent::render(&record, &record_sha256, &form.body_markdown, drawing.as_ref())
             .map_err(AppError::Internal)?;
     let pdf_sha256 = sha256_hex(&pdf);
-    if let Some((_, email)) = store::participants::contact(tx.conn(), participant.id).await? {
+    if let Some((_, email)) = store::participant::contact(tx.conn(), participant.id).await? {
         let receipt =
             crate::mail::compose::consent_receipt(&study, &email, &record, &record_sha256, &pdf);
         crate::mail::enqueue(tx.conn(), state.keys()?, &receipt).await?;
     }
-    let consent_id = store::consents::insert(
+    let consent_id = store::consent::record::insert(
         tx.conn(),
         study.id,
         participant.id,
@@ -188,7 +188,7 @@ pub async fn give(
 
 /// The participant's latest consent, if any.
 pub async fn latest(state: &AppState, participant: &Participant) -> AppResult<Option<Given>> {
-    let all = store::consents::of_participant(state.db.conn(), participant.id).await?;
+    let all = store::consent::record::of_participant(state.db.conn(), participant.id).await?;
     all.last().map(|c| given_from(c, false)).transpose()
 }
 
@@ -207,7 +207,7 @@ pub async fn portal(
     participant: &Participant,
 ) -> AppResult<(Option<Given>, Vec<crate::domain::participant::NextStep>)> {
     let latest = latest(state, participant).await?;
-    let active = store::consent_forms::active(state.db.conn(), participant.study_id).await?;
+    let active = store::consent::form::active(state.db.conn(), participant.study_id).await?;
     let mut steps = crate::domain::participant::consent_steps(
         latest.as_ref().map(|g| g.record.form_version.as_str()),
         active.as_ref().map(|f| f.version.as_str()),
@@ -235,7 +235,8 @@ async fn pdf_audited(
     actor: &str,
 ) -> AppResult<Vec<u8>> {
     let tx = state.db.begin_write().await?;
-    let bytes = store::consents::pdf(tx.conn(), consent_id).await?.ok_or(AppError::NotFound)?;
+    let bytes =
+        store::consent::record::pdf(tx.conn(), consent_id).await?.ok_or(AppError::NotFound)?;
     audit::record(
         tx.conn(),
         NewEvent::new(actor, "consent.pdf_viewed", "consent", consent_id)
@@ -273,8 +274,8 @@ pub async fn withdraw(
         return Err(AppError::Conflict("You have withdrawn from this study already.".into()));
     }
     let now = Utc::now();
-    store::participants::withdraw(tx.conn(), participant.id, scope, reason, now).await?;
-    let contact = store::participants::contact(tx.conn(), participant.id).await?;
+    store::participant::withdraw(tx.conn(), participant.id, scope, reason, now).await?;
+    let contact = store::participant::contact(tx.conn(), participant.id).await?;
     let (left_sessions, calendar) = super::focus_groups::on_withdrawal(
         state,
         tx.conn(),
@@ -366,8 +367,8 @@ pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Ve
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_register_reader(capacity)?;
-    let consents = store::consents::of_study(tx.conn(), study.id).await?;
-    let withdrawals = store::participants::withdrawals(tx.conn(), study.id).await?;
+    let consents = store::consent::record::of_study(tx.conn(), study.id).await?;
+    let withdrawals = store::participant::withdrawals(tx.conn(), study.id).await?;
     let mut entries = Vec::with_capacity(consents.len());
     for c in &consents {
         let Some(r) = &c.record else {
@@ -410,7 +411,7 @@ pub async fn staff_pdf(
 ) -> AppResult<Vec<u8>> {
     let (study, capacity) = visible(state.db.conn(), user, slug).await?;
     require_register_reader(capacity)?;
-    if store::consents::study_of(state.db.conn(), consent_id).await? != Some(study.id) {
+    if store::consent::record::study_of(state.db.conn(), consent_id).await? != Some(study.id) {
         return Err(AppError::NotFound);
     }
     pdf_audited(state, &study, consent_id, &user.actor()).await
@@ -434,11 +435,11 @@ pub async fn reconsent_due(
 ) -> AppResult<Vec<ReconsentDue>> {
     let (study, capacity) = visible(state.db.conn(), user, slug).await?;
     require_register_reader(capacity)?;
-    let Some(active) = store::consent_forms::active(state.db.conn(), study.id).await? else {
+    let Some(active) = store::consent::form::active(state.db.conn(), study.id).await? else {
         return Ok(Vec::new());
     };
-    let consents = store::consents::of_study(state.db.conn(), study.id).await?;
-    let withdrawals = store::participants::withdrawals(state.db.conn(), study.id).await?;
+    let consents = store::consent::record::of_study(state.db.conn(), study.id).await?;
+    let withdrawals = store::participant::withdrawals(state.db.conn(), study.id).await?;
     let mut latest: std::collections::BTreeMap<i64, &StoredConsent> =
         std::collections::BTreeMap::new();
     for c in &consents {

@@ -32,7 +32,7 @@ pub async fn draft(
         return Err(AppError::Conflict("The study is closed.".into()));
     }
     let form =
-        store::consent_forms::insert(tx.conn(), study.id, &draft, user.id, Utc::now()).await?;
+        store::consent::form::insert(tx.conn(), study.id, &draft, user.id, Utc::now()).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(user.actor(), "consent_form.drafted", "consent_form", form.id).in_study(&study.slug).with(json!({
@@ -50,7 +50,7 @@ pub async fn draft(
 
 pub async fn list(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<ConsentForm>> {
     let (study, _) = visible(state.db.conn(), user, slug).await?;
-    store::consent_forms::list(state.db.conn(), study.id).await
+    store::consent::form::list(state.db.conn(), study.id).await
 }
 
 pub async fn get(
@@ -60,7 +60,7 @@ pub async fn get(
     version: &str,
 ) -> AppResult<ConsentForm> {
     let (study, _) = visible(state.db.conn(), user, slug).await?;
-    store::consent_forms::find(state.db.conn(), study.id, version).await?.ok_or(AppError::NotFound)
+    store::consent::form::find(state.db.conn(), study.id, version).await?.ok_or(AppError::NotFound)
 }
 
 pub async fn approve(
@@ -76,7 +76,7 @@ pub async fn approve(
     if capacity != Capacity::EthicsOfficer {
         return Err(AppError::Forbidden("Only an ethics officer approves consent forms.".into()));
     }
-    let form = store::consent_forms::find(tx.conn(), study.id, version)
+    let form = store::consent::form::find(tx.conn(), study.id, version)
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
@@ -90,8 +90,8 @@ pub async fn approve(
             )),
         },
     )?;
-    let previous = store::consent_forms::active(tx.conn(), study.id).await?;
-    store::consent_forms::activate(
+    let previous = store::consent::form::active(tx.conn(), study.id).await?;
+    store::consent::form::activate(
         tx.conn(),
         study.id,
         form.id,

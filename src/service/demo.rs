@@ -127,13 +127,12 @@ async fn attach_instruments(
         serde_json::json!({"gender": "male", "age": 27, "entry_pathway": "graduate", "year_of_course": 2,
                            "prior_degree": "Bachelor of Biomedical Science"}),
     ];
-    let study = store::studies::find_by_slug(state.db.conn(), DEMO_SLUG)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let study =
+        store::study::find_by_slug(state.db.conn(), DEMO_SLUG).await?.ok_or(AppError::NotFound)?;
     for ((_, email, _), answer) in DEMO_SIGNED.iter().zip(answers) {
         let email = Email::parse(email).map_err(|e| AppError::Internal(e.message))?;
         let Some(participant) =
-            store::participants::find_by_email(state.db.conn(), study.id, &email).await?
+            store::participant::find_by_email(state.db.conn(), study.id, &email).await?
         else {
             continue;
         };
@@ -257,7 +256,7 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
     let mut ethics = None;
     for login in DEMO_LOGINS {
         let email = Email::parse(login.email).map_err(|e| AppError::Internal(e.message))?;
-        let user = match store::users::find_by_email(state.db.conn(), &email).await? {
+        let user = match store::user::find_by_email(state.db.conn(), &email).await? {
             Some(u) => u,
             None => {
                 let new = NewUser::parse(login.email, login.name, login.role, login.password)
@@ -276,7 +275,7 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
         coordinator.ok_or_else(|| AppError::Internal("demo has no coordinator".into()))?;
     let ethics = ethics.ok_or_else(|| AppError::Internal("demo has no ethics officer".into()))?;
 
-    if store::studies::find_by_slug(state.db.conn(), DEMO_SLUG).await?.is_none() {
+    if store::study::find_by_slug(state.db.conn(), DEMO_SLUG).await?.is_none() {
         let today = Utc::now().date_naive();
         let approved_on = (today - Duration::days(30)).to_string();
         let expires_on = (today + Duration::days(730)).to_string();
@@ -341,7 +340,7 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
     let (study, _) = super::studies::get(state, &coordinator, DEMO_SLUG).await?;
     let email = Email::parse(DEMO_PARTICIPANT_EMAIL)
         .map_err(|e| AppError::Internal(format!("demo address: {}", e.message)))?;
-    let known = store::participants::find_by_email(state.db.conn(), study.id, &email).await?;
+    let known = store::participant::find_by_email(state.db.conn(), study.id, &email).await?;
     let participant_link = match known {
         Some(participant) => link_for_console(state, &participant, &study).await?,
         None => {

@@ -88,8 +88,7 @@ async fn session_for(
     if coordinator_only {
         require_coordinator(capacity)?;
     }
-    let group =
-        store::focus_groups::get(db, study.id, id, lock).await?.ok_or(AppError::NotFound)?;
+    let group = store::focus_group::get(db, study.id, id, lock).await?.ok_or(AppError::NotFound)?;
     if capacity == Capacity::Facilitator && group.facilitator_id != user.id {
         return Err(AppError::NotFound);
     }
@@ -129,8 +128,7 @@ pub async fn create(
     }
     let facilitator = facilitator(tx.conn(), user, &study, &draft).await?;
     let group =
-        store::focus_groups::insert(tx.conn(), study.id, &draft, &facilitator, user.id, now)
-            .await?;
+        store::focus_group::insert(tx.conn(), study.id, &draft, &facilitator, user.id, now).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(user.actor(), "focus_group.created", "focus_group", group.id)
@@ -159,11 +157,11 @@ async fn facilitator(
     draft: &FocusGroupDraft,
 ) -> AppResult<User> {
     let email = &draft.facilitator_email;
-    let members = store::studies::members(db, study.id).await?;
+    let members = store::study::members(db, study.id).await?;
     if let Some((u, _)) = members.into_iter().find(|(u, _)| u.email == email.as_str() && u.active) {
         return Ok(u);
     }
-    let account = store::users::find_by_email(db, email)
+    let account = store::user::find_by_email(db, email)
         .await?
         .filter(|u| u.active && matches!(u.role, Role::Facilitator | Role::Coordinator))
         .ok_or_else(|| {
@@ -173,7 +171,7 @@ async fn facilitator(
                 "No active facilitator or coordinator account has this e-mail address; an admin creates it first.",
             )
         })?;
-    store::studies::upsert_member(db, study.id, account.id, StudyRole::Facilitator, Utc::now())
+    store::study::upsert_member(db, study.id, account.id, StudyRole::Facilitator, Utc::now())
         .await?;
     audit::record(
         db,
@@ -202,7 +200,7 @@ pub async fn reschedule(
     not_cancelled(&group)?;
     let draft = input.draft(now, study.timezone)?;
     let lead = facilitator(tx.conn(), user, &study, &draft).await?;
-    let members = store::focus_groups::members_of(tx.conn(), group.id).await?;
+    let members = store::focus_group::members_of(tx.conn(), group.id).await?;
     if members.len() > usize::try_from(draft.capacity).unwrap_or(0) {
         return Err(AppError::Conflict(format!(
             "{} people are placed in this session; remove some before lowering its places to {}.",
@@ -211,7 +209,7 @@ pub async fn reschedule(
         )));
     }
     for m in &members {
-        if store::focus_groups::has_conflict(tx.conn(), lead.id, m.participant_id).await? {
+        if store::focus_group::has_conflict(tx.conn(), lead.id, m.participant_id).await? {
             return Err(AppError::Conflict(format!(
                 "The new facilitator has declared a conflict with {}; move them first.",
                 m.code
@@ -220,8 +218,8 @@ pub async fn reschedule(
     }
     let changed = group.calendar_changes(&draft);
     let sequence = if changed { group.sequence + 1 } else { group.sequence };
-    store::focus_groups::update(tx.conn(), group.id, &draft, lead.id, sequence).await?;
-    let updated = store::focus_groups::get(tx.conn(), study.id, group.id, false)
+    store::focus_group::update(tx.conn(), group.id, &draft, lead.id, sequence).await?;
+    let updated = store::focus_group::get(tx.conn(), study.id, group.id, false)
         .await?
         .ok_or(AppError::NotFound)?;
     let told = if changed {
@@ -256,9 +254,9 @@ pub async fn cancel(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     not_cancelled(&group)?;
-    let members = store::focus_groups::members_of(tx.conn(), group.id).await?;
+    let members = store::focus_group::members_of(tx.conn(), group.id).await?;
     let sequence = group.sequence + 1;
-    store::focus_groups::cancel(tx.conn(), group.id, sequence, now).await?;
+    store::focus_group::cancel(tx.conn(), group.id, sequence, now).await?;
     let cancelled = FocusGroup { sequence, cancelled_at: Some(now), ..group };
     let told =
         tell_invited(state, tx.conn(), &study, &cancelled, &members, Method::Cancel, now).await?;
@@ -284,7 +282,7 @@ async fn remind(
     first_name: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    store::outbox::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, email).await?;
+    store::mail::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, email).await?;
     if let Some(due) = focus_group::reminder_due(group.starts_at, study.reminder_hours, now) {
         let reminder =
             compose::focus_group(study, email, first_name, group, SessionNotice::Reminder, None);
@@ -307,14 +305,14 @@ async fn tell_invited(
 ) -> AppResult<usize> {
     let mut told = 0;
     for m in members.iter().filter(|m| m.invited_at.is_some()) {
-        let Some((name, email)) = store::participants::contact(db, m.participant_id).await? else {
+        let Some((name, email)) = store::participant::contact(db, m.participant_id).await? else {
             continue;
         };
         let first = focus_group::first_name(&name);
         let ics = calendar(state, study, group, Some((&name, &email)), method);
         let notice = match method {
             Method::Cancel => {
-                store::outbox::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, &email).await?;
+                store::mail::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, &email).await?;
                 SessionNotice::Cancellation
             }
             Method::Request | Method::Publish => {
@@ -344,7 +342,7 @@ pub async fn overview(
     let snap = state.db.begin_snapshot().await?;
     let (study, capacity) = runs_sessions(snap.conn(), user, slug).await?;
     let only = (capacity == Capacity::Facilitator).then_some(user.id);
-    let groups = store::focus_groups::of_study(snap.conn(), study.id, only).await?;
+    let groups = store::focus_group::of_study(snap.conn(), study.id, only).await?;
     let out = sessions(snap.conn(), groups).await?;
     snap.finish().await?;
     Ok((study, capacity, out))
@@ -359,8 +357,8 @@ async fn session(db: &impl Conn, group: FocusGroup) -> AppResult<Session> {
 
 async fn sessions(db: &impl Conn, groups: Vec<FocusGroup>) -> AppResult<Vec<Session>> {
     let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
-    let mut members = store::focus_groups::members(db, &ids).await?;
-    let availability = store::focus_groups::availability_for(db, &ids).await?;
+    let mut members = store::focus_group::members(db, &ids).await?;
+    let availability = store::focus_group::availability_for(db, &ids).await?;
     Ok(groups
         .into_iter()
         .map(|g| {
@@ -384,19 +382,19 @@ pub async fn plan(state: &AppState, user: &User, slug: &str) -> AppResult<Plan> 
     let (study, capacity) = visible(db, user, slug).await?;
     require_coordinator(capacity)?;
     let now = Utc::now();
-    let all_groups = store::focus_groups::of_study(db, study.id, None).await?;
+    let all_groups = store::focus_group::of_study(db, study.id, None).await?;
     let held: Vec<i64> =
         all_groups.iter().filter(|g| g.cancelled_at.is_none()).map(|g| g.id).collect();
-    let members = store::focus_groups::members(db, &held).await?;
+    let members = store::focus_group::members(db, &held).await?;
     let groups: Vec<FocusGroup> = all_groups.into_iter().filter(|g| g.upcoming(now)).collect();
     let placed: BTreeSet<i64> = members.values().flatten().map(|m| m.participant_id).collect();
-    let people = store::focus_groups::consented(db, study.id).await?;
+    let people = store::focus_group::consented(db, study.id).await?;
     let stratum_of: BTreeMap<i64, Option<String>> =
         people.iter().map(|(id, _, s)| (*id, s.clone())).collect();
     let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
-    let availability = store::focus_groups::availability_for(db, &ids).await?;
+    let availability = store::focus_group::availability_for(db, &ids).await?;
     let mut conflicts: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    for (facilitator, participant) in store::focus_groups::conflicts(db, study.id).await? {
+    for (facilitator, participant) in store::focus_group::conflicts(db, study.id).await? {
         conflicts.entry(participant).or_default().insert(facilitator);
     }
     snap.finish().await?;
@@ -430,7 +428,7 @@ pub async fn plan(state: &AppState, user: &User, slug: &str) -> AppResult<Plan> 
 
 async fn participant_by_code(db: &impl Conn, study: &Study, code: &str) -> AppResult<Participant> {
     let code = code.trim().to_uppercase();
-    store::participants::find_by_code(db, study.id, &code).await?.ok_or_else(|| {
+    store::participant::find_by_code(db, study.id, &code).await?.ok_or_else(|| {
         AppError::field(
             "participant_code",
             "unknown",
@@ -453,16 +451,16 @@ pub async fn add_member(
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     not_cancelled(&group)?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
-    store::focus_groups::lock_participant(tx.conn(), participant.id).await?;
+    store::focus_group::lock_participant(tx.conn(), participant.id).await?;
     let standing = match (&participant.withdrawal, &participant.code) {
         (Some(_), _) => Standing::Withdrawn,
         (None, Some(_)) => Standing::Consented,
         (None, None) => Standing::NotConsented,
     };
-    let elsewhere = store::focus_groups::group_of(tx.conn(), study.id, participant.id).await?;
-    let members = store::focus_groups::member_count(tx.conn(), group.id).await?;
+    let elsewhere = store::focus_group::group_of(tx.conn(), study.id, participant.id).await?;
+    let members = store::focus_group::member_count(tx.conn(), group.id).await?;
     let conflict =
-        store::focus_groups::has_conflict(tx.conn(), group.facilitator_id, participant.id).await?;
+        store::focus_group::has_conflict(tx.conn(), group.facilitator_id, participant.id).await?;
     focus_group::admit(
         standing,
         usize::try_from(members).unwrap_or(usize::MAX),
@@ -472,7 +470,7 @@ pub async fn add_member(
     )
     .map_err(AppError::Conflict)?;
     let now = Utc::now();
-    store::focus_groups::add_member(tx.conn(), group.id, participant.id, now).await?;
+    store::focus_group::add_member(tx.conn(), group.id, participant.id, now).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(user.actor(), "focus_group.member_added", "focus_group", group.id)
@@ -481,7 +479,7 @@ pub async fn add_member(
     )
     .await?;
     tx.commit().await?;
-    let first_name = store::participants::contact(state.db.conn(), participant.id)
+    let first_name = store::participant::contact(state.db.conn(), participant.id)
         .await?
         .map(|(name, _)| focus_group::first_name(&name))
         .unwrap_or_default();
@@ -506,12 +504,12 @@ pub async fn remove_member(
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, true, true).await?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
-    let member = store::focus_groups::members_of(tx.conn(), group.id)
+    let member = store::focus_group::members_of(tx.conn(), group.id)
         .await?
         .into_iter()
         .find(|m| m.participant_id == participant.id)
         .ok_or(AppError::NotFound)?;
-    store::focus_groups::remove_member(tx.conn(), group.id, participant.id).await?;
+    store::focus_group::remove_member(tx.conn(), group.id, participant.id).await?;
     tell_invited(state, tx.conn(), &study, &group, &[member], Method::Cancel, Utc::now()).await?;
     audit::record(
         tx.conn(),
@@ -572,10 +570,10 @@ pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
     if group.starts_at <= now {
         return Err(AppError::Conflict("This focus group has started already.".into()));
     }
-    let members = store::focus_groups::members_of(tx.conn(), group.id).await?;
+    let members = store::focus_group::members_of(tx.conn(), group.id).await?;
     let mut queued = 0;
     for m in &members {
-        let Some((name, email)) = store::participants::contact(tx.conn(), m.participant_id).await?
+        let Some((name, email)) = store::participant::contact(tx.conn(), m.participant_id).await?
         else {
             continue;
         };
@@ -591,7 +589,7 @@ pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
         );
         crate::mail::enqueue(tx.conn(), state.keys()?, &invitation).await?;
         remind(tx.conn(), state.keys()?, &study, &group, &email, &first, now).await?;
-        store::focus_groups::mark_invited(tx.conn(), group.id, m.participant_id, now).await?;
+        store::focus_group::mark_invited(tx.conn(), group.id, m.participant_id, now).await?;
         queued += 1;
     }
     audit::record(
@@ -634,7 +632,7 @@ pub async fn attendance(
             let p = participant_by_code(tx.conn(), &study, code).await?;
             vec![(p.id, p.code.unwrap_or_default(), attended)]
         }
-        Attendance::Roll { present } => store::focus_groups::members_of(tx.conn(), group.id)
+        Attendance::Roll { present } => store::focus_group::members_of(tx.conn(), group.id)
             .await?
             .into_iter()
             .map(|m| {
@@ -644,7 +642,7 @@ pub async fn attendance(
             .collect(),
     };
     for (participant_id, code, attended) in &marks {
-        if !store::focus_groups::set_attendance(tx.conn(), group.id, *participant_id, *attended)
+        if !store::focus_group::set_attendance(tx.conn(), group.id, *participant_id, *attended)
             .await?
         {
             return Err(AppError::field(
@@ -679,7 +677,7 @@ pub async fn log(
     let (study, group) = session_for(tx.conn(), user, slug, id, false, false).await?;
     not_cancelled(&group)?;
     let log = SessionLog::parse(actual_minutes, new_codes, notes, Utc::now())?;
-    store::focus_groups::set_log(tx.conn(), group.id, &log).await?;
+    store::focus_group::set_log(tx.conn(), group.id, &log).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(user.actor(), "focus_group.logged", "focus_group", group.id)
@@ -706,7 +704,7 @@ pub async fn declare_conflict(
     let tx = state.db.begin_write().await?;
     let (study, _) = runs_sessions(tx.conn(), user, slug).await?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
-    store::focus_groups::add_conflict(tx.conn(), study.id, user.id, participant.id, Utc::now())
+    store::focus_group::add_conflict(tx.conn(), study.id, user.id, participant.id, Utc::now())
         .await?;
     audit::record(
         tx.conn(),
@@ -735,10 +733,10 @@ pub async fn conflicts(
     state: &AppState,
     user: &User,
     slug: &str,
-) -> AppResult<Vec<store::focus_groups::StoredConflict>> {
+) -> AppResult<Vec<store::focus_group::StoredConflict>> {
     let (study, capacity) = runs_sessions(state.db.conn(), user, slug).await?;
     let only = (capacity == Capacity::Facilitator).then_some(user.id);
-    store::focus_groups::conflicts_listed(state.db.conn(), study.id, only).await
+    store::focus_group::conflicts_listed(state.db.conn(), study.id, only).await
 }
 
 /// Withdraws one's own declared conflict with a participant (404 when there is none).
@@ -751,7 +749,7 @@ pub async fn withdraw_conflict(
     let tx = state.db.begin_write().await?;
     let (study, _) = runs_sessions(tx.conn(), user, slug).await?;
     let participant = participant_by_code(tx.conn(), &study, code).await?;
-    if !store::focus_groups::remove_conflict(tx.conn(), user.id, participant.id).await? {
+    if !store::focus_group::remove_conflict(tx.conn(), user.id, participant.id).await? {
         return Err(AppError::NotFound);
     }
     audit::record(
@@ -792,7 +790,7 @@ fn may_give_availability(p: &Participant) -> AppResult<()> {
 }
 
 async fn upcoming(db: &impl Conn, study_id: i64, now: DateTime<Utc>) -> AppResult<Vec<FocusGroup>> {
-    Ok(store::focus_groups::of_study(db, study_id, None)
+    Ok(store::focus_group::of_study(db, study_id, None)
         .await?
         .into_iter()
         .filter(|g| g.upcoming(now))
@@ -801,7 +799,7 @@ async fn upcoming(db: &impl Conn, study_id: i64, now: DateTime<Utc>) -> AppResul
 
 /// The upcoming sessions of the participant's study, marking those they chose.
 pub async fn availability(state: &AppState, participant: &Participant) -> AppResult<Vec<Choice>> {
-    let chosen: BTreeSet<i64> = store::focus_groups::availability(state.db.conn(), participant.id)
+    let chosen: BTreeSet<i64> = store::focus_group::availability(state.db.conn(), participant.id)
         .await?
         .into_iter()
         .collect();
@@ -822,7 +820,7 @@ pub async fn set_availability(
     may_give_availability(participant)?;
     let tx = state.db.begin_write().await?;
     let fresh =
-        store::participants::find(tx.conn(), participant.id).await?.ok_or(AppError::NotFound)?;
+        store::participant::find(tx.conn(), participant.id).await?.ok_or(AppError::NotFound)?;
     may_give_availability(&fresh)?;
     let open: BTreeSet<i64> =
         upcoming(tx.conn(), participant.study_id, Utc::now()).await?.iter().map(|g| g.id).collect();
@@ -836,8 +834,8 @@ pub async fn set_availability(
         ));
     }
     let chosen: BTreeSet<i64> = slots.iter().copied().collect();
-    store::focus_groups::set_availability(tx.conn(), participant.id, &chosen).await?;
-    let study = store::studies::find_by_id(tx.conn(), participant.study_id)
+    store::focus_group::set_availability(tx.conn(), participant.id, &chosen).await?;
+    let study = store::study::find_by_id(tx.conn(), participant.study_id)
         .await?
         .ok_or(AppError::NotFound)?;
     audit::record(
@@ -858,24 +856,24 @@ pub async fn steps(state: &AppState, participant: &Participant) -> AppResult<Vec
         return Ok(Vec::new());
     }
     let db = state.db.conn();
-    let placed = store::focus_groups::group_of(db, participant.study_id, participant.id).await?;
+    let placed = store::focus_group::group_of(db, participant.study_id, participant.id).await?;
     if placed.is_none() && upcoming(db, participant.study_id, Utc::now()).await?.is_empty() {
         return Ok(Vec::new());
     }
-    let given = !store::focus_groups::availability(db, participant.id).await?.is_empty();
+    let given = !store::focus_group::availability(db, participant.id).await?.is_empty();
     Ok(vec![NextStep::new("availability", given || placed.is_some(), None)])
 }
 
 /// The report's figures: the focus-group section, and how many participants were
 /// scheduled and attended (for the enrolment section).
 pub async fn figures(db: &impl Conn, study_id: i64) -> AppResult<(FocusGroups, i64, i64)> {
-    let groups: Vec<FocusGroup> = store::focus_groups::of_study(db, study_id, None)
+    let groups: Vec<FocusGroup> = store::focus_group::of_study(db, study_id, None)
         .await?
         .into_iter()
         .filter(|g| g.cancelled_at.is_none())
         .collect();
     let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
-    let members = store::focus_groups::members(db, &ids).await?;
+    let members = store::focus_group::members(db, &ids).await?;
     let all: Vec<&Member> = members.values().flatten().collect();
     let scheduled: BTreeSet<i64> = all.iter().map(|m| m.participant_id).collect();
     let attended: BTreeSet<i64> =
@@ -909,9 +907,9 @@ pub async fn on_withdrawal(
     let now = Utc::now();
     let mut cancel = None;
     if let (Some(group), Some((name, email))) =
-        (store::focus_groups::group_of(db, study.id, participant_id).await?, contact)
+        (store::focus_group::group_of(db, study.id, participant_id).await?, contact)
     {
-        let invited = store::focus_groups::members_of(db, group.id)
+        let invited = store::focus_group::members_of(db, group.id)
             .await?
             .iter()
             .any(|m| m.participant_id == participant_id && m.invited_at.is_some());
@@ -919,9 +917,9 @@ pub async fn on_withdrawal(
             cancel = Some(calendar(state, study, &group, Some((name, email)), Method::Cancel));
         }
     }
-    let left = store::focus_groups::leave_upcoming(db, participant_id, now).await?;
+    let left = store::focus_group::leave_upcoming(db, participant_id, now).await?;
     if let Some((_, email)) = contact {
-        store::outbox::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, email).await?;
+        store::mail::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, email).await?;
     }
     Ok((left, cancel))
 }
@@ -931,7 +929,7 @@ pub async fn booking(state: &AppState, participant: &Participant) -> AppResult<O
     if participant.withdrawal.is_some() {
         return Ok(None);
     }
-    store::focus_groups::group_of(state.db.conn(), participant.study_id, participant.id).await
+    store::focus_group::group_of(state.db.conn(), participant.study_id, participant.id).await
 }
 
 /// A line of the facilitator's session sheet: the member and what they agreed to.
@@ -957,7 +955,8 @@ pub async fn sheet(
     let mut rows = Vec::new();
     let mut consent_ids = Vec::new();
     for m in &session.members {
-        let latest = store::consents::of_participant(tx.conn(), m.participant_id).await?.pop();
+        let latest =
+            store::consent::record::of_participant(tx.conn(), m.participant_id).await?.pop();
         let items = match latest {
             Some(c) => {
                 consent_ids.push(c.id);
@@ -986,8 +985,8 @@ pub async fn sheet(
 /// studies they can still see.
 pub async fn my_sessions(state: &AppState, user: &User) -> AppResult<Vec<(Study, Session)>> {
     let db = state.db.conn();
-    let studies = store::studies::list_for_staff(db, user).await?;
-    let groups = store::focus_groups::upcoming_for_facilitator(db, user.id, Utc::now()).await?;
+    let studies = store::study::list_for_staff(db, user).await?;
+    let groups = store::focus_group::upcoming_for_facilitator(db, user.id, Utc::now()).await?;
     let mut out = Vec::new();
     for s in sessions(db, groups).await? {
         if let Some((study, _)) = studies.iter().find(|(st, _)| st.id == s.group.study_id) {

@@ -37,15 +37,15 @@ pub async fn send_code(
 ) -> AppResult<String> {
     require_check(study)?;
     let tx = state.db.begin_write().await?;
-    let (_, email) = store::participants::contact(tx.conn(), participant.id)
+    let (_, email) = store::participant::contact(tx.conn(), participant.id)
         .await?
         .ok_or_else(|| AppError::Internal("participant without contact details".into()))?;
-    let previous = store::identity_codes::get(tx.conn(), participant.id).await?;
+    let previous = store::consent::identity::get(tx.conn(), participant.id).await?;
     let code = identity::format_code(rand::rng().next_u32());
     let now = Utc::now();
     let next = identity::after_send(previous.as_ref(), participant.id, &code, now)
         .ok_or(AppError::TooMany)?;
-    store::identity_codes::put(tx.conn(), participant.id, &next).await?;
+    store::consent::identity::put(tx.conn(), participant.id, &next).await?;
     let message =
         crate::mail::compose::identity_code(study, &email, &code, identity::CODE_TTL_MINUTES);
     crate::mail::enqueue(tx.conn(), state.keys()?, &message).await?;
@@ -68,12 +68,12 @@ pub async fn verify_code(
 ) -> AppResult<()> {
     require_check(study)?;
     let tx = state.db.begin_write().await?;
-    let current = store::identity_codes::get(tx.conn(), participant.id).await?;
+    let current = store::consent::identity::get(tx.conn(), participant.id).await?;
     let Some(current) = current else {
         return Err(AppError::field("code", "no_code", "Ask for a code first."));
     };
     let (next, result) = identity::check(&current, participant.id, code, Utc::now());
-    store::identity_codes::put(tx.conn(), participant.id, &next).await?;
+    store::consent::identity::put(tx.conn(), participant.id, &next).await?;
     let outcome = match &result {
         Ok(()) => "verified",
         Err(_) => "refused",
@@ -103,7 +103,7 @@ pub async fn cleared(db: &impl Conn, participant: &Participant, study: &Study) -
     if study.identity_check == IdentityCheck::None {
         return Ok(true);
     }
-    let state = store::identity_codes::get(db, participant.id).await?;
+    let state = store::consent::identity::get(db, participant.id).await?;
     Ok(identity::is_verified(state.as_ref(), Utc::now()))
 }
 

@@ -4,19 +4,19 @@ use super::AppState;
 use crate::domain::policy::Capacity;
 use crate::domain::user::{Role, User};
 use crate::error::{AppError, AppResult};
-use crate::store::{self, outbox::StoredMail};
+use crate::store::{self, mail::StoredMail};
 
 pub async fn list(state: &AppState, user: &User, limit: u64) -> AppResult<Vec<StoredMail>> {
     match user.role {
-        Role::Admin => store::outbox::recent(state.db.conn(), None, limit).await,
+        Role::Admin => store::mail::recent(state.db.conn(), None, limit).await,
         Role::Coordinator => {
-            let ids: Vec<i64> = store::studies::list_for_staff(state.db.conn(), user)
+            let ids: Vec<i64> = store::study::list_for_staff(state.db.conn(), user)
                 .await?
                 .into_iter()
                 .filter(|(_, c)| *c == Capacity::Coordinator)
                 .map(|(s, _)| s.id)
                 .collect();
-            store::outbox::recent(state.db.conn(), Some(&ids), limit).await
+            store::mail::recent(state.db.conn(), Some(&ids), limit).await
         }
         Role::Facilitator | Role::EthicsOfficer => {
             Err(AppError::Forbidden("Only admins and coordinators read the outbox.".into()))

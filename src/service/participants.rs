@@ -49,7 +49,7 @@ pub(super) async fn store_link(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let expires = now + Duration::days(state.config.participant_link_days);
-    store::participants::add_link(db, participant_id, &link.hash, origin, now, expires).await
+    store::participant::add_link(db, participant_id, &link.hash, origin, now, expires).await
 }
 
 /// A person invited directly: a new participant's first link (shown once, and
@@ -119,7 +119,7 @@ pub async fn invite(
     }
     let now = Utc::now();
     let keys = state.keys()?;
-    if let Some(existing) = store::participants::find_by_email(tx.conn(), study.id, &email).await? {
+    if let Some(existing) = store::participant::find_by_email(tx.conn(), study.id, &email).await? {
         if !mail_link(state, tx.conn(), &existing, &study, &user.actor(), "invitation", now).await?
         {
             return Err(AppError::TooMany);
@@ -147,7 +147,7 @@ pub async fn send_link(state: &AppState, user: &User, slug: &str, code: &str) ->
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
-    let participant = store::participants::find_by_code(tx.conn(), study.id, code.trim())
+    let participant = store::participant::find_by_code(tx.conn(), study.id, code.trim())
         .await?
         .ok_or(AppError::NotFound)?;
     if !mail_link(state, tx.conn(), &participant, &study, &user.actor(), "staff", Utc::now())
@@ -171,7 +171,7 @@ pub(super) async fn admit(
 ) -> AppResult<(Participant, NewLink)> {
     let link = new_link(state);
     let participant =
-        store::participants::insert(db, study.id, &link.hash, name, email, source, now).await?;
+        store::participant::insert(db, study.id, &link.hash, name, email, source, now).await?;
     store_link(state, db, participant.id, &link, source, now).await?;
     let message = crate::mail::compose::invitation(
         study,
@@ -197,18 +197,19 @@ pub(super) async fn mail_link(
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
     let keys = state.keys()?;
-    let Some((name, email)) = store::participants::contact(db, participant.id).await? else {
+    let Some((name, email)) = store::participant::contact(db, participant.id).await? else {
         return Ok(false);
     };
     let address = keys.address_hash(&email);
     let sent =
-        store::throttle::count(db, LINK_MAIL_SCOPE, &address, now - Duration::hours(1)).await?;
+        store::auth::throttle::count(db, LINK_MAIL_SCOPE, &address, now - Duration::hours(1))
+            .await?;
     if sent >= LINK_MAILS_PER_HOUR {
         tracing::warn!(study = %study.slug, "a link request was refused: the hourly limit for the address was reached");
         return Ok(false);
     }
-    store::throttle::prune(db, now - super::auth::throttle_memory(&state.config)).await?;
-    store::throttle::record(db, LINK_MAIL_SCOPE, &address, now).await?;
+    store::auth::throttle::prune(db, now - super::auth::throttle_memory(&state.config)).await?;
+    store::auth::throttle::record(db, LINK_MAIL_SCOPE, &address, now).await?;
     let link = new_link(state);
     store_link(state, db, participant.id, &link, origin, now).await?;
     let message = crate::mail::compose::new_link(
@@ -237,8 +238,8 @@ pub async fn request_link(state: &AppState, email: &str) -> AppResult<()> {
     let email = Email::parse(email).map_err(|e| AppError::field("email", e.code, e.message))?;
     let tx = state.db.begin_write().await?;
     let now = Utc::now();
-    for participant in store::participants::all_by_email(tx.conn(), &email).await? {
-        let study = store::studies::find_by_id(tx.conn(), participant.study_id)
+    for participant in store::participant::all_by_email(tx.conn(), &email).await? {
+        let study = store::study::find_by_id(tx.conn(), participant.study_id)
             .await?
             .ok_or_else(|| AppError::Internal("participant without a study".into()))?;
         mail_link(state, tx.conn(), &participant, &study, "public", "requested", now).await?;
@@ -255,11 +256,11 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = crate::domain::audit::sha256_hex(token.as_bytes());
-    let Some(p) = store::participants::find_by_link(state.db.conn(), &hash, Utc::now()).await?
+    let Some(p) = store::participant::find_by_link(state.db.conn(), &hash, Utc::now()).await?
     else {
         return Ok(None);
     };
-    let study = store::studies::find_by_id(state.db.conn(), p.study_id)
+    let study = store::study::find_by_id(state.db.conn(), p.study_id)
         .await?
         .ok_or_else(|| AppError::Internal("participant without a study".into()))?;
     Ok(Some((p, study)))
@@ -284,7 +285,7 @@ pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usiz
     let now = Utc::now();
     let keys = state.keys()?;
     let mut instruments = Vec::new();
-    for i in store::questionnaires::instruments(tx.conn(), study.id).await? {
+    for i in store::questionnaire::instruments(tx.conn(), study.id).await? {
         if i.stage == Stage::AfterConsent {
             let title =
                 super::questionnaires::definition_of(state, tx.conn(), &i).await?.title.clone();
@@ -292,14 +293,14 @@ pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usiz
         }
     }
     let mut reminded = Vec::new();
-    for (p, reminded_at) in store::participants::active_in_study(tx.conn(), study.id).await? {
+    for (p, reminded_at) in store::participant::active_in_study(tx.conn(), study.id).await? {
         let steps: Vec<String> = if p.code.is_none() {
             vec![
                 "read the explanatory statement and decide whether to give your consent"
                     .to_string(),
             ]
         } else {
-            let responses = store::questionnaires::responses_of(tx.conn(), p.id).await?;
+            let responses = store::questionnaire::responses_of(tx.conn(), p.id).await?;
             instruments
                 .iter()
                 .filter(|(i, _)| {
@@ -313,12 +314,12 @@ pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usiz
         if !due_reminder(steps.len(), reminded_at, now) {
             continue;
         }
-        let Some((name, email)) = store::participants::contact(tx.conn(), p.id).await? else {
+        let Some((name, email)) = store::participant::contact(tx.conn(), p.id).await? else {
             continue;
         };
         let link = new_link(state);
         store_link(state, tx.conn(), p.id, &link, "reminder", now).await?;
-        store::participants::set_reminded(tx.conn(), p.id, now).await?;
+        store::participant::set_reminded(tx.conn(), p.id, now).await?;
         let message = crate::mail::compose::reminder(
             &study,
             &email,

@@ -21,7 +21,7 @@ use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
 use crate::forms::questionnaire::parse_str;
-use crate::store::questionnaires::StoredDefinition;
+use crate::store::questionnaire::StoredDefinition;
 use crate::store::{self, Conn};
 
 /// What a coordinator asks to attach.
@@ -93,7 +93,7 @@ pub async fn attach(
     let (Some(stage), Some(loaded)) = (stage, loaded) else {
         return Err(AppError::Internal("attach: checked fields missing".into()));
     };
-    let existing = store::questionnaires::instruments(tx.conn(), study.id).await?;
+    let existing = store::questionnaire::instruments(tx.conn(), study.id).await?;
     if stage == Stage::Screening && existing.iter().any(|i| i.stage == Stage::Screening) {
         return Err(AppError::Conflict(
             "This study has a screening questionnaire already; a study screens with one.".into(),
@@ -101,7 +101,7 @@ pub async fn attach(
     }
     let now = Utc::now();
     let def = ensure_definition(tx.conn(), &loaded.definition, &loaded.source, now).await?;
-    let instrument = store::questionnaires::insert_instrument(
+    let instrument = store::questionnaire::insert_instrument(
         tx.conn(),
         study.id,
         &def,
@@ -136,9 +136,9 @@ async fn ensure_definition(
     source: &str,
     now: chrono::DateTime<Utc>,
 ) -> AppResult<StoredDefinition> {
-    match store::questionnaires::find_definition(db, &def.key, def.version).await? {
+    match store::questionnaire::find_definition(db, &def.key, def.version).await? {
         None => {
-            store::questionnaires::insert_definition(
+            store::questionnaire::insert_definition(
                 db,
                 &def.key,
                 def.version,
@@ -150,14 +150,13 @@ async fn ensure_definition(
         }
         Some(stored) if stored.form_hash == def.form_hash => Ok(stored),
         Some(stored) => {
-            if store::questionnaires::has_responses(db, stored.id).await? {
+            if store::questionnaire::has_responses(db, stored.id).await? {
                 return Err(AppError::Conflict(format!(
                     "{} version {} has answers under a different text; give the changed file a new version.",
                     def.key, def.version
                 )));
             }
-            store::questionnaires::replace_definition(db, stored.id, &def.form_hash, source)
-                .await?;
+            store::questionnaire::replace_definition(db, stored.id, &def.form_hash, source).await?;
             Ok(StoredDefinition {
                 form_hash: def.form_hash.clone(),
                 source: source.to_string(),
@@ -173,7 +172,7 @@ async fn ensure_definition(
 pub async fn sync_catalogue(state: &AppState) -> Result<usize, String> {
     let tx = state.db.begin_write().await.map_err(|e| e.to_string())?;
     let stored =
-        store::questionnaires::all_definitions(tx.conn()).await.map_err(|e| e.to_string())?;
+        store::questionnaire::all_definitions(tx.conn()).await.map_err(|e| e.to_string())?;
     let mut problems = Vec::new();
     let mut replaced = 0;
     for s in stored {
@@ -181,7 +180,7 @@ pub async fn sync_catalogue(state: &AppState) -> Result<usize, String> {
         if loaded.definition.form_hash == s.form_hash {
             continue;
         }
-        let answered = store::questionnaires::has_responses(tx.conn(), s.id)
+        let answered = store::questionnaire::has_responses(tx.conn(), s.id)
             .await
             .map_err(|e| e.to_string())?;
         if answered {
@@ -198,7 +197,7 @@ pub async fn sync_catalogue(state: &AppState) -> Result<usize, String> {
             ));
             continue;
         }
-        store::questionnaires::replace_definition(
+        store::questionnaire::replace_definition(
             tx.conn(),
             s.id,
             &loaded.definition.form_hash,
@@ -241,7 +240,7 @@ pub(crate) async fn definition_of(
         return Ok(Arc::new(loaded.definition.clone()));
     }
     let stored =
-        store::questionnaires::definition_by_id(db, instrument.definition_id).await?.ok_or_else(
+        store::questionnaire::definition_by_id(db, instrument.definition_id).await?.ok_or_else(
             || AppError::Internal(format!("instrument {} lost its definition", instrument.id)),
         )?;
     let path = format!("stored:{}@{}", stored.key, stored.version);
@@ -262,7 +261,7 @@ pub async fn list(
 ) -> AppResult<Vec<(Instrument, Arc<FormDefinition>)>> {
     let (study, _) = visible(state.db.conn(), user, slug).await?;
     let mut out = Vec::new();
-    for i in store::questionnaires::instruments(state.db.conn(), study.id).await? {
+    for i in store::questionnaire::instruments(state.db.conn(), study.id).await? {
         let d = definition_of(state, state.db.conn(), &i).await?;
         out.push((i, d));
     }
@@ -320,17 +319,16 @@ async fn after_consent(
     db: &impl Conn,
     participant: &Participant,
 ) -> AppResult<Vec<Questionnaire>> {
-    let instruments = store::questionnaires::instruments(db, participant.study_id).await?;
-    let responses = store::questionnaires::responses_of(db, participant.id).await?;
+    let instruments = store::questionnaire::instruments(db, participant.study_id).await?;
+    let responses = store::questionnaire::responses_of(db, participant.id).await?;
     let mut out = Vec::new();
     for instrument in instruments.into_iter().filter(|i| i.stage == Stage::AfterConsent) {
         let definition = definition_of(state, db, &instrument).await?;
         let response = responses.iter().find(|r| r.instrument_id == instrument.id).cloned();
         let answers = match &response {
-            Some(r) => Answers::from_rows(
-                &definition,
-                &store::questionnaires::answer_rows(db, r.id).await?,
-            ),
+            Some(r) => {
+                Answers::from_rows(&definition, &store::questionnaire::answer_rows(db, r.id).await?)
+            }
             None => Answers::default(),
         };
         out.push(Questionnaire { instrument, definition, response, answers });
@@ -343,7 +341,7 @@ pub async fn for_participant(
     state: &AppState,
     participant: &Participant,
 ) -> AppResult<Vec<Questionnaire>> {
-    let p = store::participants::find(state.db.conn(), participant.id)
+    let p = store::participant::find(state.db.conn(), participant.id)
         .await?
         .ok_or(AppError::NotFound)?;
     check_open(&p)?;
@@ -369,8 +367,8 @@ pub async fn steps(state: &AppState, participant: &Participant) -> AppResult<Vec
         return Ok(Vec::new());
     }
     let instruments =
-        store::questionnaires::instruments(state.db.conn(), participant.study_id).await?;
-    let responses = store::questionnaires::responses_of(state.db.conn(), participant.id).await?;
+        store::questionnaire::instruments(state.db.conn(), participant.study_id).await?;
+    let responses = store::questionnaire::responses_of(state.db.conn(), participant.id).await?;
     let mut out = Vec::new();
     for i in instruments.into_iter().filter(|i| i.stage == Stage::AfterConsent) {
         let title = definition_of(state, state.db.conn(), &i).await?.title.clone();
@@ -412,11 +410,9 @@ pub async fn answer(
     submit: Submit,
 ) -> AppResult<Questionnaire> {
     let tx = state.db.begin_write().await?;
-    let p =
-        store::participants::find(tx.conn(), participant.id).await?.ok_or(AppError::NotFound)?;
+    let p = store::participant::find(tx.conn(), participant.id).await?.ok_or(AppError::NotFound)?;
     check_open(&p)?;
-    let study =
-        store::studies::find_by_id(tx.conn(), p.study_id).await?.ok_or(AppError::NotFound)?;
+    let study = store::study::find_by_id(tx.conn(), p.study_id).await?.ok_or(AppError::NotFound)?;
     let mut q = after_consent(state, tx.conn(), &p)
         .await?
         .into_iter()
@@ -435,9 +431,9 @@ pub async fn answer(
     let validated = answers::validate(&q.definition, raw, mode)?;
     let now = Utc::now();
     let rows = validated.rows();
-    let response = store::questionnaires::save_response(
+    let response = store::questionnaire::save_response(
         tx.conn(),
-        store::questionnaires::Save {
+        store::questionnaire::Save {
             study_id: study.id,
             participant_id: p.id,
             instrument_id: q.instrument.id,

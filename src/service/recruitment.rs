@@ -137,7 +137,7 @@ pub async fn screening(
     db: &impl Conn,
     study_id: i64,
 ) -> AppResult<Option<(Instrument, Arc<FormDefinition>)>> {
-    let instrument = store::questionnaires::instruments(db, study_id)
+    let instrument = store::questionnaire::instruments(db, study_id)
         .await?
         .into_iter()
         .find(|i| i.stage == Stage::Screening);
@@ -237,7 +237,7 @@ fn refusal(ad: &Ad, study: &Study) -> Option<String> {
 pub async fn public_ad(state: &AppState, code: &str, count_view: bool) -> AppResult<PublicAd> {
     let db = state.db.conn();
     let ad = store::recruitment::ad_by_code(db, code).await?.ok_or(AppError::NotFound)?;
-    let study = store::studies::find_by_id(db, ad.study_id).await?.ok_or(AppError::NotFound)?;
+    let study = store::study::find_by_id(db, ad.study_id).await?.ok_or(AppError::NotFound)?;
     if count_view {
         let tx = state.db.begin_write().await?;
         store::recruitment::count_view(tx.conn(), ad.id).await?;
@@ -274,7 +274,7 @@ pub async fn enrol(
     let tx = state.db.begin_write().await?;
     let ad = store::recruitment::ad_by_code(tx.conn(), code).await?.ok_or(AppError::NotFound)?;
     let study =
-        store::studies::find_by_id(tx.conn(), ad.study_id).await?.ok_or(AppError::NotFound)?;
+        store::study::find_by_id(tx.conn(), ad.study_id).await?.ok_or(AppError::NotFound)?;
     if let Some(why) = refusal(&ad, &study) {
         return Err(AppError::Gone(why));
     }
@@ -344,7 +344,7 @@ pub async fn enrol(
         return Ok(Enrolment::Ineligible);
     }
 
-    if let Some(existing) = store::participants::find_by_email(tx.conn(), study.id, &email).await? {
+    if let Some(existing) = store::participant::find_by_email(tx.conn(), study.id, &email).await? {
         // The same address again: no second participant, no link replaced, no
         // token given to whoever typed the address; a new link goes to the address.
         store::recruitment::insert_screening(
@@ -406,9 +406,9 @@ pub async fn enrol(
     .await?;
     if let Some((instrument, _)) = &screening {
         let rows = answers.rows();
-        store::questionnaires::save_response(
+        store::questionnaire::save_response(
             tx.conn(),
-            store::questionnaires::Save {
+            store::questionnaire::Save {
                 study_id: study.id,
                 participant_id: participant.id,
                 instrument_id: instrument.id,

@@ -60,7 +60,7 @@ async fn forms(
     study_id: i64,
 ) -> AppResult<Vec<(Instrument, Arc<FormDefinition>)>> {
     let mut forms = Vec::new();
-    for instrument in store::questionnaires::instruments(db, study_id).await? {
+    for instrument in store::questionnaire::instruments(db, study_id).await? {
         let definition = super::questionnaires::definition_of(state, db, &instrument).await?;
         forms.push((instrument, definition));
     }
@@ -411,7 +411,7 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
-    let instruments = store::questionnaires::instruments(tx.conn(), study.id).await?;
+    let instruments = store::questionnaire::instruments(tx.conn(), study.id).await?;
     let mut definitions = Vec::new();
     for i in &instruments {
         definitions.push(super::questionnaires::definition_of(state, tx.conn(), i).await?);
@@ -516,7 +516,7 @@ pub async fn offline(
     format: Option<Output>,
 ) -> AppResult<Vec<u8>> {
     let tx = state.db.begin_write().await?;
-    let study = store::studies::find_by_slug(tx.conn(), slug).await?.ok_or(AppError::NotFound)?;
+    let study = store::study::find_by_slug(tx.conn(), slug).await?.ok_or(AppError::NotFound)?;
     let actor = super::Actor::Cli.audit_name();
     let bytes = match format {
         Some(format) => render(state, tx.conn(), &study, by, format, &actor).await?,

@@ -29,9 +29,9 @@ pub async fn create(
     let new = new?;
     let now = Utc::now();
     let tx = state.db.begin_write().await?;
-    let study = store::studies::insert(tx.conn(), &new, user.id, now).await?;
+    let study = store::study::insert(tx.conn(), &new, user.id, now).await?;
     if user.role == crate::domain::user::Role::Coordinator {
-        store::studies::upsert_member(tx.conn(), study.id, user.id, StudyRole::Coordinator, now)
+        store::study::upsert_member(tx.conn(), study.id, user.id, StudyRole::Coordinator, now)
             .await?;
     }
     audit::record(
@@ -55,7 +55,7 @@ pub async fn create(
 }
 
 pub async fn list(state: &AppState, user: &User) -> AppResult<Vec<(Study, Capacity)>> {
-    store::studies::list_for_staff(state.db.conn(), user).await
+    store::study::list_for_staff(state.db.conn(), user).await
 }
 
 /// The study if `user` may see it, else 404 (its existence is not revealed).
@@ -68,7 +68,7 @@ pub(crate) async fn visible(
     user: &User,
     slug: &str,
 ) -> AppResult<(Study, Capacity)> {
-    store::studies::get_for_staff(db, user, slug).await?.ok_or(AppError::NotFound)
+    store::study::get_for_staff(db, user, slug).await?.ok_or(AppError::NotFound)
 }
 
 pub(crate) fn require_coordinator(capacity: Capacity) -> AppResult<()> {
@@ -85,7 +85,7 @@ pub async fn members(
     slug: &str,
 ) -> AppResult<Vec<(User, StudyRole)>> {
     let (study, _) = get(state, user, slug).await?;
-    store::studies::members(state.db.conn(), study.id).await
+    store::study::members(state.db.conn(), study.id).await
 }
 
 /// Adds a staff account to a study (or changes its study role).
@@ -103,7 +103,7 @@ pub async fn add_staff(
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
     let (Some(email), Some(_)) = (email, requested) else { return Err(errors.into()) };
-    let member = store::users::find_by_email(tx.conn(), &email)
+    let member = store::user::find_by_email(tx.conn(), &email)
         .await?
         .filter(|m| m.active)
         .ok_or_else(|| {
@@ -119,8 +119,7 @@ pub async fn add_staff(
         AppError::Validation(f)
     })?;
     let changed =
-        store::studies::upsert_member(tx.conn(), study.id, member.id, study_role, Utc::now())
-            .await?;
+        store::study::upsert_member(tx.conn(), study.id, member.id, study_role, Utc::now()).await?;
     if changed {
         audit::record(
             tx.conn(),
@@ -164,7 +163,7 @@ pub async fn change_status(
     })?;
     let ctx = TransitionContext {
         approval_expired: study.approval_expired(Utc::now().date_naive()),
-        has_active_consent_form: store::consent_forms::has_active(tx.conn(), study.id).await?,
+        has_active_consent_form: store::consent::form::has_active(tx.conn(), study.id).await?,
     };
     check_transition(study.status, to, authority, ctx).map_err(|e| match e {
         TransitionError::NotAllowed(m) => AppError::Forbidden(m),
@@ -175,7 +174,7 @@ pub async fn change_status(
         )),
     })?;
     let now = Utc::now();
-    store::studies::set_status(tx.conn(), study.id, to, reason, now).await?;
+    store::study::set_status(tx.conn(), study.id, to, reason, now).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(user.actor(), "study.status_changed", "study", study.id)
@@ -251,7 +250,7 @@ pub async fn change_settings(
         updated_at: Utc::now(),
         ..study.clone()
     };
-    store::studies::set_settings(tx.conn(), &updated).await?;
+    store::study::set_settings(tx.conn(), &updated).await?;
     let mut changed = serde_json::Map::new();
     let mut note = |key: &str, from: Value, to: Value| {
         if from != to {
@@ -293,7 +292,7 @@ pub async fn moves_on_offer(
     };
     let ctx = TransitionContext {
         approval_expired: study.approval_expired(Utc::now().date_naive()),
-        has_active_consent_form: store::consent_forms::has_active(state.db.conn(), study.id)
+        has_active_consent_form: store::consent::form::has_active(state.db.conn(), study.id)
             .await?,
     };
     Ok(crate::domain::study::allowed_transitions(study.status, who, ctx))

@@ -19,7 +19,7 @@ pub async fn create(state: &AppState, actor: Actor<'_>, new: NewUser) -> AppResu
     }
     let password_hash = super::auth::hash_password(&new.password)?;
     let tx = state.db.begin_write().await?;
-    let user = store::users::insert(tx.conn(), &new, &password_hash, Utc::now()).await?;
+    let user = store::user::insert(tx.conn(), &new, &password_hash, Utc::now()).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(actor.audit_name(), "user.created", "user", user.id)
@@ -35,7 +35,7 @@ pub async fn list(state: &AppState, actor: &User) -> AppResult<Vec<User>> {
     if actor.role != Role::Admin {
         return Err(AppError::Forbidden("Only an admin can list staff accounts.".into()));
     }
-    store::users::list(state.db.conn()).await
+    store::user::list(state.db.conn()).await
 }
 
 /// What an admin changes on an account; `None` and `false` leave things as they are.
@@ -61,7 +61,7 @@ pub async fn change(
         return Err(AppError::Forbidden("Only an admin can change staff accounts.".into()));
     }
     let tx = state.db.begin_write().await?;
-    let user = store::users::find_by_id(tx.conn(), id).await?.ok_or(AppError::NotFound)?;
+    let user = store::user::find_by_id(tx.conn(), id).await?.ok_or(AppError::NotFound)?;
     if let (Actor::Staff(me), Some(false)) = (actor.clone(), change.active)
         && me.id == user.id
     {
@@ -74,11 +74,11 @@ pub async fn change(
     if let Some(active) = change.active
         && active != user.active
     {
-        store::users::set_active(tx.conn(), id, active).await?;
+        store::user::set_active(tx.conn(), id, active).await?;
         events.push((if active { "user.activated" } else { "user.deactivated" }, json!({})));
     }
     if change.revoke_tokens || change.active == Some(false) {
-        let revoked = store::tokens::revoke_all(tx.conn(), id, now).await?;
+        let revoked = store::auth::token::revoke_all(tx.conn(), id, now).await?;
         events.push(("user.tokens_revoked", json!({"revoked": revoked})));
     }
     for (action, details) in events {

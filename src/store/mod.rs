@@ -5,19 +5,16 @@
 mod entity;
 
 pub mod audit;
-pub mod consent_forms;
-pub mod consents;
-pub mod focus_groups;
-pub mod identity_codes;
-pub mod outbox;
-pub mod participants;
-pub mod questionnaires;
+pub mod auth;
+pub mod consent;
+pub mod focus_group;
+pub mod mail;
+pub mod participant;
+pub mod questionnaire;
 pub mod recruitment;
 pub mod report;
-pub mod studies;
-pub mod throttle;
-pub mod tokens;
-pub mod users;
+pub mod study;
+pub mod user;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -283,14 +283,14 @@ async fn a_postgresql_outage_fails_fast_and_recovers() {
     crate::service::users::create(app_state, crate::service::Actor::Cli, new).await.expect("user");
     let (token, _) = crate::service::auth::issue_token(
         app_state,
-        &crate::store::users::find_by_email(
+        &crate::store::user::find_by_email(
             app_state.db.conn(),
             &crate::domain::user::Email::parse("c@example.org").expect("email"),
         )
         .await
         .expect("read")
         .expect("user"),
-        crate::store::tokens::TokenKind::Api,
+        crate::domain::user::TokenKind::Api,
     )
     .await
     .expect("token");

@@ -311,7 +311,7 @@ db_test!(invitations_calendar_attendance_and_log, |app| {
     );
     let (_, members) = app.get_json(&format!("{FG}/{g}"), Some(&s.coord)).await;
     assert!(members["members"][0]["invited_at"].is_string());
-    let stored = crate::store::outbox::recent(app.db.conn(), None, 50).await.expect("outbox");
+    let stored = crate::store::mail::recent(app.db.conn(), None, 50).await.expect("outbox");
     let attachment = stored
         .iter()
         .find(|m| m.message.kind == "focus_group_invitation" && m.message.to == "a@example.org")
@@ -752,7 +752,7 @@ db_test!(rescheduling_and_cancelling_tell_invited_members, |app| {
             .any(|m| m["kind"] == "focus_group_reminder" && m["status"] == "queued"),
         "no reminder is left for a cancelled session"
     );
-    let stored = crate::store::outbox::recent(app.db.conn(), None, 50).await.expect("outbox");
+    let stored = crate::store::mail::recent(app.db.conn(), None, 50).await.expect("outbox");
     let ics = stored
         .iter()
         .find(|m| m.message.kind == "focus_group_cancellation")

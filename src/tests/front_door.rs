@@ -200,7 +200,7 @@ db_test!(staff_never_read_a_working_link_or_code, |app| {
         assert!(!text.contains("cpt_"), "{what} shows a participant link: {text}");
         assert!(!code_re.is_match(text), "{what} shows the identity code {code}");
     }
-    let stored: Vec<String> = crate::store::outbox::recent(app.db.conn(), None, 100)
+    let stored: Vec<String> = crate::store::mail::recent(app.db.conn(), None, 100)
         .await
         .expect("outbox")
         .into_iter()

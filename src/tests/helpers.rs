@@ -165,7 +165,7 @@ impl TestApp {
     /// the sender does just before sending), newest first.
     pub async fn mailbox(&self) -> Vec<crate::domain::mail::Message> {
         let keys = self.state().keys().expect("the test app has keys");
-        crate::store::outbox::recent(self.db.conn(), None, 500)
+        crate::store::mail::recent(self.db.conn(), None, 500)
             .await
             .expect("the outbox")
             .into_iter()

@@ -178,7 +178,7 @@ async fn a_refusing_server_means_a_retry_later() {
         Delivery::from_config(Some(&format!("smtp://127.0.0.1:{port}")), "a@example.org")
             .expect("config");
     assert_eq!(deliver_due(&db, &test_keys, &delivery).await.expect("pass"), 1);
-    let mail = crate::store::outbox::recent(db.conn(), None, 10).await.expect("read");
+    let mail = crate::store::mail::recent(db.conn(), None, 10).await.expect("read");
     assert_eq!((mail[0].status, mail[0].attempts), (crate::domain::mail::MailStatus::Queued, 1));
     assert!(mail[0].last_error.is_some());
     assert_eq!(

@@ -15,11 +15,11 @@ use sha2::{Digest, Sha256};
 use super::errors::guard_failed;
 use crate::config::IpBlock;
 use crate::domain::policy::may_read_audit;
+use crate::domain::user::TokenKind;
 use crate::domain::user::{Role, User};
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::auth;
-use crate::store::tokens::TokenKind;
 
 pub const SESSION_COOKIE: &str = "consentry_session";
 pub const CSRF_COOKIE: &str = "consentry_csrf";

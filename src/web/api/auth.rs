@@ -8,8 +8,8 @@ use rocket::{State, delete, post};
 
 use super::dto::{ErrorBody, TokenRequest, TokenResponse};
 use crate::domain::FieldErrors;
+use crate::domain::user::TokenKind;
 use crate::service::{AppState, auth};
-use crate::store::tokens::TokenKind;
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ClientAddr, StaffToken};
 use crate::web::json::JsonBody;

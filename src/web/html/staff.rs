@@ -13,9 +13,9 @@ use super::views::{
     FormRow, LoginForm, MemberRow, RegisterRow, StudyBanner, StudyRow, Viewer, blocks,
 };
 use crate::domain::policy::Capacity;
+use crate::domain::user::TokenKind;
 use crate::error::AppError;
 use crate::service::{AppState, auth, consent, consent_forms, participants, studies};
-use crate::store::tokens::TokenKind;
 use crate::web::errors::PageError;
 use crate::web::errors::PageResult;
 use crate::web::guards::{

@@ -2,10 +2,10 @@
 
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
-use super::Conn;
-use super::entity::identity_codes;
 use crate::domain::identity::CodeState;
 use crate::error::AppError;
+use crate::store::Conn;
+use crate::store::entity::identity_codes;
 
 pub async fn get(db: &impl Conn, participant_id: i64) -> Result<Option<CodeState>, AppError> {
     Ok(identity_codes::Entity::find_by_id(participant_id).one(db).await?.map(|m| CodeState {

@@ -7,10 +7,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
-use super::entity::consent_forms;
-use super::{Conn, decode};
 use crate::domain::consent::{ConsentForm, ConsentFormDraft, ConsentItem, FormState};
 use crate::error::AppError;
+use crate::store::entity::consent_forms;
+use crate::store::{Conn, decode};
 
 fn to_domain(m: consent_forms::Model) -> Result<ConsentForm, AppError> {
     let items: Vec<ConsentItem> = serde_json::from_str(&m.items)

@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
-use super::Conn;
-use super::entity::throttle_events;
 use crate::error::AppError;
+use crate::store::Conn;
+use crate::store::entity::throttle_events;
 
 /// How many events of `scope` for `key` happened after `since`.
 pub async fn count(

@@ -4,25 +4,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use super::Conn;
-use super::entity::staff_tokens;
-use crate::domain::user::User;
+use crate::domain::user::{TokenKind, User};
 use crate::error::AppError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Api,
-    Session,
-}
-
-impl TokenKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::Api => "api",
-            TokenKind::Session => "session",
-        }
-    }
-}
+use crate::store::Conn;
+use crate::store::entity::staff_tokens;
 
 pub async fn insert(
     db: &impl Conn,
@@ -61,7 +46,7 @@ pub async fn find_user(
         .one(db)
         .await?;
     let Some(token) = token else { return Ok(None) };
-    let user = super::users::find_by_id(db, token.user_id).await?;
+    let user = crate::store::user::find_by_id(db, token.user_id).await?;
     Ok(user.filter(|u| u.active))
 }
 

@@ -196,7 +196,7 @@ pub async fn members(db: &impl Conn, study_id: i64) -> Result<Vec<(User, StudyRo
     for row in rows {
         if let Some(user) = users.get(&row.user_id) {
             out.push((
-                super::users::to_domain(user.clone())?,
+                super::user::to_domain(user.clone())?,
                 decode::<StudyRole>("study role", &row.role)?,
             ));
         }

@@ -6,10 +6,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::Conn;
-use super::entity::consents;
 use crate::domain::consent::ConsentRecord;
 use crate::error::AppError;
+use crate::store::Conn;
+use crate::store::entity::consents;
 
 /// A stored consent, without its PDF bytes.
 #[derive(Debug, Clone)]

@@ -1,0 +1,4 @@
+//! Signing in: staff tokens and browser sessions, and the throttle counts.
+
+pub mod throttle;
+pub mod token;
