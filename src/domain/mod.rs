@@ -1,25 +1,17 @@
 //! Pure rules and types. Nothing here touches the database, HTTP, PDFs or templates
 //! (the layering test in `src/tests/layering.rs` keeps it so); most unit tests live here.
 
-pub mod answers;
 pub mod audit;
 pub mod consent;
-pub mod export;
-pub mod expr;
 pub mod fields;
 pub mod focus_group;
-pub mod identity;
 pub mod mail;
 pub mod participant;
 pub mod policy;
-pub mod publish;
 pub mod questionnaire;
 pub mod recruitment;
 pub mod report;
-pub mod signature;
 pub mod study;
-pub mod suppression;
-pub mod syntax;
 pub mod user;
 
 pub use fields::FieldErrors;

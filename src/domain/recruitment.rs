@@ -7,8 +7,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use super::FieldErrors;
-use super::answers::{Answer, Answers};
 use super::fields::{FieldError, parse_time, required_text};
+use super::questionnaire::answers::{Answer, Answers};
 use super::questionnaire::{FormDefinition, QuestionType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,7 +275,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::answers::{Mode, validate};
+    use crate::domain::questionnaire::answers::{Mode, validate};
     use crate::domain::questionnaire::build;
     use crate::domain::questionnaire::tests::{form, q};
 

@@ -5,7 +5,7 @@
 
 use super::layout::{Layout, TEXT_W, Weight};
 use crate::domain::consent::ConsentRecord;
-use crate::domain::signature::Drawing;
+use crate::domain::consent::signature::Drawing;
 
 /// Sets simple Markdown (headings, bullets, paragraphs) as text.
 pub(super) fn statement(layout: &mut Layout, markdown: &str) {
@@ -132,8 +132,8 @@ fn identity_label(check: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::consent::signature::parse_drawing;
     use crate::domain::consent::{ItemDecision, SIGNATURE_MEANING};
-    use crate::domain::signature::parse_drawing;
 
     fn record() -> ConsentRecord {
         ConsentRecord {

@@ -1,10 +1,10 @@
 //! The report PDF: a title page with the study, its ethics approval and when the
 //! report was generated; the methods summary; then every section's tables with their
 //! bar charts drawn as vector shapes. Figures arrive already suppressed
-//! ([`crate::domain::publish`]); this module only lays them out.
+//! ([`crate::domain::report::publish`]); this module only lays them out.
 
 use super::layout::{Layout, TEXT_W, Weight};
-use crate::domain::publish::{Chart, Published, Table};
+use crate::domain::report::publish::{Chart, Published, Table};
 
 pub fn render(p: &Published) -> Result<Vec<u8>, String> {
     let generated = when(&p.generated_at);

@@ -5,7 +5,7 @@
 use plotters::prelude::{DrawingBackend, IntoFont, RGBColor, SVGBackend, TextStyle};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::domain::publish::Chart;
+use crate::domain::report::publish::Chart;
 
 const WIDTH: u32 = 640;
 const ROW: u32 = 26;
@@ -73,7 +73,7 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::publish::Bar;
+    use crate::domain::report::publish::Bar;
 
     #[test]
     fn bars_are_as_long_as_their_counts_and_hidden_ones_have_none() {

@@ -2,6 +2,6 @@
 //! horizontal bar chart (plotters' SVG backend) for the coordinator's report page.
 //! The PDF draws the same bars natively ([`crate::pdf::report`]).
 //!
-//! [`Chart`]: crate::domain::publish::Chart
+//! [`Chart`]: crate::domain::report::publish::Chart
 
 pub mod charts;

@@ -11,12 +11,12 @@ use super::AppState;
 use super::studies::visible;
 use crate::audit;
 use crate::domain::audit::{NewEvent, format_at, sha256_hex, storable};
+use crate::domain::consent::signature::parse_drawing;
 use crate::domain::consent::{
     ConsentForm, ConsentRecord, DecisionError, SIGNATURE_MEANING, SignRequest, decide,
 };
 use crate::domain::participant::{Participant, WithdrawalScope};
 use crate::domain::policy::Capacity;
-use crate::domain::signature::parse_drawing;
 use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};

@@ -15,13 +15,13 @@ use super::studies::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::audit::{NewEvent, sha256_hex};
 use crate::domain::consent::ItemDecision;
+use crate::domain::focus_group::calendar::{Invite, Method};
 use crate::domain::focus_group::{
-    self, Candidate, FocusGroup, FocusGroupDraft, Invite, Member, Method, Plan, SessionLog, Slot,
-    Standing,
+    self, Candidate, FocusGroup, FocusGroupDraft, Member, Plan, SessionLog, Slot, Standing,
 };
 use crate::domain::participant::{NextStep, Participant};
 use crate::domain::policy::{Capacity, StudyRole};
-use crate::domain::report::FocusGroups;
+use crate::domain::report::figures::FocusGroups;
 use crate::domain::study::{Study, StudyStatus, Zone};
 use crate::domain::user::{Role, User};
 use crate::error::{AppError, AppResult};
@@ -531,7 +531,7 @@ fn calendar(
 ) -> String {
     let first =
         attendee.map(|(name, address)| (focus_group::first_name(name), address.to_string()));
-    focus_group::calendar(
+    focus_group::calendar::write(
         &Invite {
             group,
             study_title: &study.title,

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::AppState;
 use crate::audit;
 use crate::domain::audit::NewEvent;
-use crate::domain::identity::{self, CodeError};
+use crate::domain::consent::identity::{self, CodeError};
 use crate::domain::participant::Participant;
 use crate::domain::study::{IdentityCheck, Study};
 use crate::error::{AppError, AppResult};

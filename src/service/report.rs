@@ -10,13 +10,13 @@ use chrono::Utc;
 
 use super::AppState;
 use super::studies::{require_coordinator, visible};
-use crate::domain::export::number_cell;
-use crate::domain::publish::{Published, publish};
 use crate::domain::questionnaire::{FormDefinition, Instrument, Question, QuestionType, Stage};
-use crate::domain::report::{
+use crate::domain::report::export::number_cell;
+use crate::domain::report::figures::{
     AdRow, CrossTab, Enrolment, Excluded, Group, InstrumentSummary, QuestionStats, Report,
     StratumRow, percent, quantile,
 };
+use crate::domain::report::publish::{Published, publish};
 use crate::domain::study::Study;
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
@@ -407,7 +407,9 @@ impl Export {
 /// `export.csv`, `codebook.csv`, `export.R` or `export.sps` for the study's
 /// coordinators; every export is audited.
 pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) -> AppResult<String> {
-    use crate::domain::export::{ExportAnswer, answer_lines, codebook_lines, columns, write_csv};
+    use crate::domain::report::export::{
+        ExportAnswer, answer_lines, codebook_lines, columns, write_csv,
+    };
     let tx = state.db.begin_write().await?;
     let (study, capacity) = visible(tx.conn(), user, slug).await?;
     require_coordinator(capacity)?;
@@ -417,14 +419,14 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
         definitions.push(super::questionnaires::definition_of(state, tx.conn(), i).await?);
     }
     let cols = columns(&definitions.iter().map(|d| d.as_ref()).collect::<Vec<_>>());
-    let origin = crate::domain::syntax::Origin {
+    let origin = crate::domain::report::syntax::Origin {
         study: &study.slug,
         title: &study.title,
         generated_at: &crate::domain::audit::format_at(&Utc::now()),
     };
     let syntax = match which {
-        Export::R => Some(crate::domain::syntax::r(&origin, &cols)),
-        Export::Spss => Some(crate::domain::syntax::spss(&origin, &cols)),
+        Export::R => Some(crate::domain::report::syntax::r(&origin, &cols)),
+        Export::Spss => Some(crate::domain::report::syntax::spss(&origin, &cols)),
         Export::Answers | Export::Codebook => None,
     };
     let (lines, rows) = match which {

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::entity::{answers, questionnaire_definitions, responses, study_instruments};
 use super::{Conn, decode};
-use crate::domain::answers::AnswerRow;
+use crate::domain::questionnaire::answers::AnswerRow;
 use crate::domain::questionnaire::{Instrument, Response, ResponseStatus, Stage};
 use crate::error::AppError;
 

@@ -105,7 +105,7 @@ db_test!(codes_are_rate_limited, |app| {
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::Ok);
-    for _ in 0..crate::domain::identity::MAX_CODES_PER_HOUR {
+    for _ in 0..crate::domain::consent::identity::MAX_CODES_PER_HOUR {
         assert_eq!(
             app.post_json("/api/v1/participant/identity/code", Some(&p), json!({})).await.0,
             Status::Accepted
@@ -115,7 +115,7 @@ db_test!(codes_are_rate_limited, |app| {
         app.post_json("/api/v1/participant/identity/code", Some(&p), json!({})).await.0,
         Status::TooManyRequests
     );
-    for _ in 0..crate::domain::identity::MAX_TRIES {
+    for _ in 0..crate::domain::consent::identity::MAX_TRIES {
         app.post_json("/api/v1/participant/identity/verify", Some(&p), json!({"code": "x"})).await;
     }
     let code = latest_code(&app).await;

@@ -2,7 +2,7 @@
 
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
-use crate::domain::identity::CodeState;
+use crate::domain::consent::identity::CodeState;
 use crate::error::AppError;
 use crate::store::Conn;
 use crate::store::entity::identity_codes;

@@ -299,7 +299,7 @@ pub async fn send_code(
     Ok((
         Status::Accepted,
         Json(
-            serde_json::json!({"sent_to": to, "expires_in_minutes": crate::domain::identity::CODE_TTL_MINUTES}),
+            serde_json::json!({"sent_to": to, "expires_in_minutes": crate::domain::consent::identity::CODE_TTL_MINUTES}),
         ),
     ))
 }

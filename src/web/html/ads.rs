@@ -12,7 +12,7 @@ use rocket_dyn_templates::{Template, context};
 
 use super::questionnaire::sections;
 use super::views::{StudyBanner, blocks};
-use crate::domain::answers::{self, Answers};
+use crate::domain::questionnaire::answers::{self, Answers};
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::recruitment::{self, Enrolment, PublicAd};

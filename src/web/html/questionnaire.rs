@@ -14,8 +14,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::views::{StudyBanner, blocks};
-use crate::domain::answers::{self, Answer, Answers};
-use crate::domain::expr::{Expr, Literal};
+use crate::domain::questionnaire::answers::{self, Answer, Answers};
+use crate::domain::questionnaire::expr::{Expr, Literal};
 use crate::domain::questionnaire::{FormDefinition, Question, QuestionType};
 use crate::error::AppError;
 use crate::service::AppState;

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::staff::outcome_on;
 use super::views::{Download, StudyBanner, Viewer};
-use crate::domain::publish::{Section, Table};
+use crate::domain::report::publish::{Section, Table};
 use crate::service::report::{Export, Output};
 use crate::service::studies::SettingsChange;
 use crate::service::{AppState, report, studies};

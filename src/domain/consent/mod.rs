@@ -1,5 +1,9 @@
 //! Consent-form versions (SPEC §6): what a draft must hold, its canonical hash, and
-//! the rules for approving one.
+//! the rules for approving one; the signed record. `signature` checks a drawn
+//! signature; `identity` is the optional e-mailed code before signing.
+
+pub mod identity;
+pub mod signature;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -9,9 +13,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
 
-use super::audit::{canonical_json, sha256_hex};
-use super::fields::{FieldError, FieldErrors, required_text};
-use super::study::{Study, StudyStatus, parse_date};
+use crate::domain::audit::{canonical_json, sha256_hex};
+use crate::domain::fields::{FieldError, FieldErrors, required_text};
+use crate::domain::study::{Study, StudyStatus, parse_date};
 
 pub const MAX_ITEMS: usize = 50;
 pub const MAX_BODY_CHARS: usize = 200_000;
@@ -333,7 +337,7 @@ pub fn decide(form: &ConsentForm, req: &SignRequest) -> Result<Decision, Decisio
         errors.take("signature.typed_name", required_text(&req.typed_name, "Your full name", 200));
     let drawn_svg = match req.drawn_svg.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(svg) => errors
-            .take("signature.drawn_svg", super::signature::parse_drawing(svg))
+            .take("signature.drawn_svg", crate::domain::consent::signature::parse_drawing(svg))
             .map(|_| Some(svg.to_string())),
         None => Some(None),
     };

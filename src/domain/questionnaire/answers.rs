@@ -11,10 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde_json::{Map, Number, Value};
 
-use super::FieldErrors;
-use super::expr::{self, Value as ExprValue};
-use super::questionnaire::{FormDefinition, Question, QuestionType};
-use super::user::Email;
+use crate::domain::FieldErrors;
+use crate::domain::questionnaire::expr::{self, Value as ExprValue};
+use crate::domain::questionnaire::{FormDefinition, Question, QuestionType};
+use crate::domain::user::Email;
 
 /// A typed answer.
 #[derive(Debug, Clone, PartialEq)]

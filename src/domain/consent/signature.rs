@@ -3,7 +3,7 @@
 //! attributes — so no script or external reference can ride along, and the strokes
 //! can be drawn again into the signed PDF.
 
-use super::fields::FieldError;
+use crate::domain::fields::FieldError;
 
 pub const MAX_SVG_BYTES: usize = 200_000;
 

@@ -4,7 +4,7 @@
 //! the questionnaire's key (`demographics.entry_pathway`). CSV text is escaped, and
 //! text answers that a spreadsheet would run as a formula are defused.
 
-use super::questionnaire::{FormDefinition, Question, QuestionType};
+use crate::domain::questionnaire::{FormDefinition, Question, QuestionType};
 
 /// One column of the export.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,13 +1,17 @@
 //! Questionnaire definitions (SPEC §9): questions with types and constraints, choice
 //! lists and `show_if` branching, checked once when a form is loaded so that answering
-//! never meets a broken definition. `answers` validates what participants send.
+//! never meets a broken definition. `answers` validates what participants send;
+//! `expr` is the small language of `show_if` and `eligible_if`.
+
+pub mod answers;
+pub mod expr;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use super::FieldErrors;
-use super::expr::{self, Expr, Operand};
+use self::expr::{Expr, Operand};
+use crate::domain::FieldErrors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuestionType {
@@ -527,13 +531,13 @@ impl fmt::Display for Stage {
 }
 
 impl FromStr for Stage {
-    type Err = super::fields::FieldError;
+    type Err = crate::domain::fields::FieldError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "screening" => Ok(Stage::Screening),
             "after_consent" => Ok(Stage::AfterConsent),
-            _ => Err(super::fields::FieldError::new(
+            _ => Err(crate::domain::fields::FieldError::new(
                 "unknown_stage",
                 "Stage must be screening or after_consent.",
             )),

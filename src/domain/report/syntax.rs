@@ -3,8 +3,8 @@
 //! numbers as numbers and everything else as text. Both read the file as UTF-8 from
 //! the working directory; the column order is the export's.
 
-use super::export::Column;
-use super::questionnaire::QuestionType;
+use crate::domain::questionnaire::QuestionType;
+use crate::domain::report::export::Column;
 
 /// What the syntax file says about where it came from.
 pub struct Origin<'a> {
@@ -186,9 +186,9 @@ pub fn spss(origin: &Origin<'_>, columns: &[Column]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::export::columns;
     use crate::domain::questionnaire::build;
     use crate::domain::questionnaire::tests::{form, q};
+    use crate::domain::report::export::columns;
 
     fn sample() -> Vec<Column> {
         let mut used = q("used", "multi_choice");

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::audit::sha256_hex;
+use crate::domain::audit::sha256_hex;
 
 pub const CODE_TTL_MINUTES: i64 = 15;
 pub const MAX_TRIES: i32 = 5;

@@ -1,15 +1,15 @@
 //! The report as it is published (report PDF, report CSV, the coordinator's report
 //! page): the same figures as the JSON report laid out as captioned tables and bar
 //! charts, with small-cell suppression applied (SPEC §8; the rule is in
-//! [`super::suppression`]). Every count is registered on one sheet with the totals
+//! [`crate::domain::report::suppression`]). Every count is registered on one sheet with the totals
 //! printed beside it, so a hidden count cannot be recovered from any row or column
 //! of any table. Percentages, means and other statistics of a hidden count are
 //! hidden with it. Free-text answers are never published.
 
 use serde::Serialize;
 
-use super::report::{QuestionStats, Report};
-use super::suppression::{CellId, Sheet, Suppressed};
+use crate::domain::report::figures::{QuestionStats, Report};
+use crate::domain::report::suppression::{CellId, Sheet, Suppressed};
 
 /// A published report: the title page's facts, a methods summary and sections.
 #[derive(Debug, Clone, Serialize)]
@@ -113,7 +113,7 @@ fn columns(list: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Numbers as the published tables print them: whole numbers without a decimal
 /// point, others with up to two decimals.
 pub fn number(value: f64) -> String {
-    super::export::number_cell((value * 100.0).round() / 100.0)
+    crate::domain::report::export::number_cell((value * 100.0).round() / 100.0)
 }
 
 fn channel_label(channel: &str) -> &'static str {
@@ -176,7 +176,7 @@ pub fn publish(report: &Report, k: u32) -> Published {
 
     // Recruitment by channel and by ad; ads add up to their channel, channels to the total.
     let measures = [("screened", "Screened"), ("eligible", "Eligible"), ("consented", "Consented")];
-    let pick = |row: &super::report::AdRow, m: &str| match m {
+    let pick = |row: &crate::domain::report::figures::AdRow, m: &str| match m {
         "screened" => row.screened,
         "eligible" => row.eligible,
         _ => row.consented,
@@ -483,7 +483,7 @@ impl Published {
                 }
             }
         }
-        super::export::write_csv(&lines)
+        crate::domain::report::export::write_csv(&lines)
     }
 }
 
@@ -722,7 +722,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::domain::report::{
+    use crate::domain::report::figures::{
         AdRow, Enrolment, Excluded, FocusGroups, InstrumentSummary, Report,
     };
 
@@ -732,7 +732,7 @@ mod tests {
         for (value, count) in counts {
             q.choices.push((value.to_string(), value.to_string()));
             q.counts.insert(value.to_string(), *count);
-            q.percent.insert(value.to_string(), super::super::report::percent(*count, n));
+            q.percent.insert(value.to_string(), crate::domain::report::figures::percent(*count, n));
         }
         q
     }
