@@ -214,7 +214,7 @@ pub async fn portal(
         participant.withdrawal.is_some(),
     );
     steps.extend(super::questionnaires::steps(state, participant).await?);
-    steps.extend(super::focus_groups::steps(state, participant).await?);
+    steps.extend(super::focus_group::steps(state, participant).await?);
     Ok((latest, steps))
 }
 
@@ -276,7 +276,7 @@ pub async fn withdraw(
     let now = Utc::now();
     store::participant::withdraw(tx.conn(), participant.id, scope, reason, now).await?;
     let contact = store::participant::contact(tx.conn(), participant.id).await?;
-    let (left_sessions, calendar) = super::focus_groups::on_withdrawal(
+    let (left_sessions, calendar) = super::focus_group::on_withdrawal(
         state,
         tx.conn(),
         &study,

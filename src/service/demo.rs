@@ -214,11 +214,11 @@ async fn schedule(state: &AppState, coordinator: &crate::domain::user::User) -> 
     .enumerate()
     {
         let starts_at = format!("{}T14:00", start + Duration::days(days));
-        let session = super::focus_groups::create(
+        let session = super::focus_group::create(
             state,
             coordinator,
             DEMO_SLUG,
-            super::focus_groups::NewGroup {
+            super::focus_group::NewGroup {
                 title: &format!("Focus group {}", n + 1),
                 starts_at: &starts_at,
                 duration_minutes: 60,
@@ -234,7 +234,7 @@ async fn schedule(state: &AppState, coordinator: &crate::domain::user::User) -> 
     for (code, group) in ["P001", "P002", "P003"].into_iter().zip([0, 0, 1]) {
         if let Some(id) = ids.get(group) {
             // A demo database from an earlier version may hold these codes withdrawn.
-            match super::focus_groups::add_member(state, coordinator, DEMO_SLUG, *id, code).await {
+            match super::focus_group::add_member(state, coordinator, DEMO_SLUG, *id, code).await {
                 Ok(_) | Err(AppError::Conflict(_) | AppError::Validation(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -334,7 +334,7 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
     if super::recruitment::ads(state, &coordinator, DEMO_SLUG).await?.is_empty() {
         recruit(state, &coordinator).await?;
     }
-    if super::focus_groups::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
+    if super::focus_group::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
         schedule(state, &coordinator).await?;
     }
     let (study, _) = super::studies::get(state, &coordinator, DEMO_SLUG).await?;

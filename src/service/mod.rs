@@ -5,7 +5,7 @@ pub mod auth;
 pub mod consent;
 pub mod consent_forms;
 pub mod demo;
-pub mod focus_groups;
+pub mod focus_group;
 pub mod identity;
 pub mod outbox;
 pub mod participants;

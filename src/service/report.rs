@@ -123,7 +123,7 @@ async fn compute_with(
         })
         .collect();
     let (consented, withdrawn) = store::report::consented_and_withdrawn(db, study.id).await?;
-    let (focus_groups, scheduled, attended) = super::focus_groups::figures(db, study.id).await?;
+    let (focus_groups, scheduled, attended) = super::focus_group::figures(db, study.id).await?;
     let enrolment = Enrolment {
         ads_viewed: by_ad.iter().map(|a| a.views).sum(),
         screened: by_ad.iter().map(|a| a.screened).sum(),

@@ -13,7 +13,7 @@ mod consent_flow;
 mod demo;
 mod errors_and_ops;
 mod faults;
-mod focus_groups;
+mod focus_group;
 mod front_door;
 mod html_pages;
 mod identity_check;

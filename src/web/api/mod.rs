@@ -7,7 +7,7 @@ pub mod auth;
 pub mod consent_forms;
 pub mod consents;
 pub mod dto;
-pub mod focus_groups;
+pub mod focus_group;
 pub mod outbox;
 pub mod participant;
 pub mod questionnaires;
@@ -101,23 +101,23 @@ api![
     recruitment::enrol,
     recruitment::add_stratum,
     recruitment::list_strata,
-    focus_groups::create,
-    focus_groups::list,
-    focus_groups::get,
-    focus_groups::reschedule,
-    focus_groups::cancel,
-    focus_groups::plan,
-    focus_groups::add_member,
-    focus_groups::remove_member,
-    focus_groups::invitations,
-    focus_groups::ics,
-    focus_groups::attendance,
-    focus_groups::log,
-    focus_groups::declare_conflict,
-    focus_groups::list_conflicts,
-    focus_groups::withdraw_conflict,
-    focus_groups::my_availability,
-    focus_groups::set_availability,
+    focus_group::create,
+    focus_group::list,
+    focus_group::get,
+    focus_group::reschedule,
+    focus_group::cancel,
+    focus_group::plan,
+    focus_group::add_member,
+    focus_group::remove_member,
+    focus_group::invitations,
+    focus_group::ics,
+    focus_group::attendance,
+    focus_group::log,
+    focus_group::declare_conflict,
+    focus_group::list_conflicts,
+    focus_group::withdraw_conflict,
+    focus_group::my_availability,
+    focus_group::set_availability,
     report::json,
     report::export_csv,
     report::codebook_csv,

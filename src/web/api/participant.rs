@@ -15,7 +15,7 @@ use super::dto::{EnterCode, LinkRequestedDto, RequestLink};
 use crate::domain::audit::format_at;
 use crate::domain::consent::SignRequest;
 use crate::service::participants::Invitation;
-use crate::service::{AppState, consent, focus_groups, participants};
+use crate::service::{AppState, consent, focus_group, participants};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
@@ -98,7 +98,7 @@ pub async fn send_link(
 #[get("/participant")]
 pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<Json<PortalDto>> {
     let (latest, steps) = consent::portal(state, &me.participant).await?;
-    let booked = focus_groups::booking(state, &me.participant).await?;
+    let booked = focus_group::booking(state, &me.participant).await?;
     let s = &me.study;
     Ok(Json(PortalDto {
         study: PortalStudyDto {

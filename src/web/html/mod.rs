@@ -2,7 +2,7 @@
 //! POST form carries a CSRF token (see `CsrfForm`).
 
 pub mod ads;
-pub mod focus_groups;
+pub mod focus_group;
 pub mod participant;
 pub mod questionnaire;
 pub mod report;
@@ -15,6 +15,6 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(questionnaire::routes());
     all.extend(ads::routes());
     all.extend(report::routes());
-    all.extend(focus_groups::routes());
+    all.extend(focus_group::routes());
     all
 }

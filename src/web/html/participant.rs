@@ -14,7 +14,7 @@ use super::views::{StudyBanner, blocks};
 use crate::domain::consent::SignRequest;
 use crate::domain::focus_group::when;
 use crate::error::AppError;
-use crate::service::{AppState, consent, focus_groups, participants};
+use crate::service::{AppState, consent, focus_group, participants};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser};
 
@@ -114,7 +114,7 @@ async fn portal(
     csrf: CsrfToken,
 ) -> PageResult<Template> {
     let (latest, steps) = consent::portal(state, &me.participant).await?;
-    let booked = focus_groups::booking(state, &me.participant).await?;
+    let booked = focus_group::booking(state, &me.participant).await?;
     Ok(Template::render(
         "participant/portal",
         context! {
@@ -379,8 +379,8 @@ async fn availability_page(
     csrf: &str,
     error: Option<AppError>,
 ) -> PageResult<(Status, Template)> {
-    let choices = focus_groups::availability(state, &me.participant).await?;
-    let booked = focus_groups::booking(state, &me.participant).await?;
+    let choices = focus_group::availability(state, &me.participant).await?;
+    let booked = focus_group::booking(state, &me.participant).await?;
     let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
     let errors: Vec<String> = error
         .map(|e| match e.fields() {
@@ -434,7 +434,7 @@ async fn availability_submit(
     csrf: CsrfToken,
     form: CsrfForm<AvailabilityForm>,
 ) -> PageResult<Result<Redirect, (Status, Template)>> {
-    match focus_groups::set_availability(state, &me.participant, &form.0.slots).await {
+    match focus_group::set_availability(state, &me.participant, &form.0.slots).await {
         Ok(_) => Ok(Ok(Redirect::to("/participant"))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             Ok(Err(availability_page(state, &me, &csrf.0, Some(e)).await?))

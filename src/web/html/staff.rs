@@ -133,7 +133,7 @@ async fn dashboard(
         .iter()
         .map(|(s, c)| StudyRow::new(s, *c, today))
         .collect();
-    let sessions: Vec<_> = crate::service::focus_groups::my_sessions(state, &session.user)
+    let sessions: Vec<_> = crate::service::focus_group::my_sessions(state, &session.user)
         .await?
         .iter()
         .map(|(study, s)| {

@@ -19,7 +19,7 @@ use crate::domain::policy::Capacity;
 use crate::domain::study::Zone;
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::focus_groups::{self, Attendance, NewGroup, Session};
+use crate::service::focus_group::{self, Attendance, NewGroup, Session};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
 
@@ -61,10 +61,10 @@ async fn page(
     plan: Option<bool>,
 ) -> PageResult<Template> {
     let user = &session.user;
-    let (study, capacity, sessions) = focus_groups::overview(state, user, slug).await?;
+    let (study, capacity, sessions) = focus_group::overview(state, user, slug).await?;
     let coordinator = capacity == Capacity::Coordinator;
     let proposal = match (plan, coordinator) {
-        (Some(true), true) => Some(focus_groups::plan(state, user, slug).await?),
+        (Some(true), true) => Some(focus_group::plan(state, user, slug).await?),
         _ => None,
     };
     let title_of = |id: i64| {
@@ -150,7 +150,7 @@ async fn schedule(
     form: CsrfForm<ScheduleForm>,
 ) -> PageResult<Flash<Redirect>> {
     let f = form.0;
-    let result = focus_groups::create(state, &session.user, slug, f.group()).await;
+    let result = focus_group::create(state, &session.user, slug, f.group()).await;
     outcome_on(&page_of(slug), result, |s| format!("{} is scheduled.", s.group.title))
 }
 
@@ -164,7 +164,7 @@ async fn reschedule(
 ) -> PageResult<Flash<Redirect>> {
     let f = form.0;
     let result =
-        focus_groups::reschedule(state, &session.user, slug, group_id(id)?, f.group()).await;
+        focus_group::reschedule(state, &session.user, slug, group_id(id)?, f.group()).await;
     outcome_on(&page_of(slug), result, |s| {
         format!("{} is changed; invited members are sent the updated event.", s.group.title)
     })
@@ -178,7 +178,7 @@ async fn cancel(
     id: &str,
     _form: CsrfForm<super::staff::PlainForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let result = focus_groups::cancel(state, &session.user, slug, group_id(id)?).await;
+    let result = focus_group::cancel(state, &session.user, slug, group_id(id)?).await;
     outcome_on(&page_of(slug), result, |s| {
         format!(
             "{} is cancelled; invited members are told and their reminders withdrawn.",
@@ -209,7 +209,7 @@ async fn add_member(
     id: &str,
     form: CsrfForm<CodeForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let result = focus_groups::add_member(
+    let result = focus_group::add_member(
         state,
         &session.user,
         slug,
@@ -229,7 +229,7 @@ async fn remove_member(
     code: &str,
     _form: CsrfForm<super::staff::PlainForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let result = focus_groups::remove_member(state, &session.user, slug, group_id(id)?, code).await;
+    let result = focus_group::remove_member(state, &session.user, slug, group_id(id)?, code).await;
     outcome_on(&page_of(slug), result, |_| format!("{code} is no longer in this session."))
 }
 
@@ -241,7 +241,7 @@ async fn invite(
     id: &str,
     _form: CsrfForm<super::staff::PlainForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let result = focus_groups::invite(state, &session.user, slug, group_id(id)?).await;
+    let result = focus_group::invite(state, &session.user, slug, group_id(id)?).await;
     outcome_on(&page_of(slug), result, |n| {
         format!(
             "{n} invitation(s) queued, each with its calendar file; reminders go the day before."
@@ -259,7 +259,7 @@ async fn sheet(
     id: &str,
 ) -> PageResult<Template> {
     let user = &session.user;
-    let (study, s, rows) = focus_groups::sheet(state, user, slug, group_id(id)?).await?;
+    let (study, s, rows) = focus_group::sheet(state, user, slug, group_id(id)?).await?;
     let warnings = rows.iter().filter(|r| r.declines_audio).count();
     let rows: Vec<_> = rows
         .iter()
@@ -314,7 +314,7 @@ async fn attendance(
 ) -> PageResult<Flash<Redirect>> {
     let id = group_id(id)?;
     let roll = Attendance::Roll { present: &form.0.present };
-    let result = focus_groups::attendance(state, &session.user, slug, id, roll).await;
+    let result = focus_group::attendance(state, &session.user, slug, id, roll).await;
     let back = format!("/staff/studies/{slug}/focus-groups/{id}/sheet");
     outcome_on(&back, result, |n| format!("Attendance saved: {n} came."))
 }
@@ -347,7 +347,7 @@ async fn log(
 ) -> PageResult<Flash<Redirect>> {
     let id = group_id(id)?;
     let f = form.0;
-    let result = focus_groups::log(
+    let result = focus_group::log(
         state,
         &session.user,
         slug,
@@ -371,7 +371,7 @@ async fn ics(
     id: &str,
 ) -> PageResult<Download> {
     let id = group_id(id)?;
-    let text = focus_groups::ics(state, &session.user, slug, id).await?;
+    let text = focus_group::ics(state, &session.user, slug, id).await?;
     let kind = ContentType::new("text", "calendar").with_params(("charset", "utf-8"));
     Ok(Download::new(kind, format!("{slug}-focus-group-{id}.ics"), text.into_bytes()))
 }

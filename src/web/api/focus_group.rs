@@ -14,7 +14,7 @@ use crate::domain::audit::format_at;
 use crate::domain::focus_group::{Member, SessionLog};
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::focus_groups::{self, Attendance, Choice, NewGroup, Session};
+use crate::service::focus_group::{self, Attendance, Choice, NewGroup, Session};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
@@ -82,7 +82,7 @@ pub async fn create(
     slug: &str,
     body: JsonBody<FocusGroupInput>,
 ) -> ApiResult<(Status, Json<FocusGroupDto>)> {
-    let s = focus_groups::create(state, &staff.0, slug, new_group(&body.0)).await?;
+    let s = focus_group::create(state, &staff.0, slug, new_group(&body.0)).await?;
     Ok((Status::Created, Json(session_dto(s))))
 }
 
@@ -103,7 +103,7 @@ pub async fn list(
     staff: StaffUser,
     slug: &str,
 ) -> ApiResult<Json<Vec<FocusGroupDto>>> {
-    let all = focus_groups::list(state, &staff.0, slug).await?;
+    let all = focus_group::list(state, &staff.0, slug).await?;
     Ok(Json(all.into_iter().map(session_dto).collect()))
 }
 
@@ -146,7 +146,7 @@ pub async fn reschedule(
     body: JsonBody<FocusGroupInput>,
 ) -> ApiResult<Json<FocusGroupDto>> {
     let s =
-        focus_groups::reschedule(state, &staff.0, slug, group_id(id)?, new_group(&body.0)).await?;
+        focus_group::reschedule(state, &staff.0, slug, group_id(id)?, new_group(&body.0)).await?;
     Ok(Json(session_dto(s)))
 }
 
@@ -172,7 +172,7 @@ pub async fn cancel(
     slug: &str,
     id: &str,
 ) -> ApiResult<Json<FocusGroupDto>> {
-    let s = focus_groups::cancel(state, &staff.0, slug, group_id(id)?).await?;
+    let s = focus_group::cancel(state, &staff.0, slug, group_id(id)?).await?;
     Ok(Json(session_dto(s)))
 }
 
@@ -197,7 +197,7 @@ pub async fn get(
     slug: &str,
     id: &str,
 ) -> ApiResult<Json<FocusGroupDto>> {
-    let s = focus_groups::get(state, &staff.0, slug, group_id(id)?).await?;
+    let s = focus_group::get(state, &staff.0, slug, group_id(id)?).await?;
     Ok(Json(session_dto(s)))
 }
 
@@ -218,7 +218,7 @@ pub async fn plan(
     staff: StaffUser,
     slug: &str,
 ) -> ApiResult<Json<PlanDto>> {
-    let p = focus_groups::plan(state, &staff.0, slug).await?;
+    let p = focus_group::plan(state, &staff.0, slug).await?;
     Ok(Json(PlanDto {
         placements: p
             .placements
@@ -262,9 +262,8 @@ pub async fn add_member(
     id: &str,
     body: JsonBody<MemberInput>,
 ) -> ApiResult<(Status, Json<MemberDto>)> {
-    let m =
-        focus_groups::add_member(state, &staff.0, slug, group_id(id)?, &body.0.participant_code)
-            .await?;
+    let m = focus_group::add_member(state, &staff.0, slug, group_id(id)?, &body.0.participant_code)
+        .await?;
     Ok((Status::Created, Json(member_dto(m))))
 }
 
@@ -292,7 +291,7 @@ pub async fn remove_member(
     id: &str,
     code: &str,
 ) -> ApiResult<Status> {
-    focus_groups::remove_member(state, &staff.0, slug, group_id(id)?, code).await?;
+    focus_group::remove_member(state, &staff.0, slug, group_id(id)?, code).await?;
     Ok(Status::NoContent)
 }
 
@@ -319,7 +318,7 @@ pub async fn invitations(
     slug: &str,
     id: &str,
 ) -> ApiResult<(Status, Json<InvitationsQueuedDto>)> {
-    let queued = focus_groups::invite(state, &staff.0, slug, group_id(id)?).await?;
+    let queued = focus_group::invite(state, &staff.0, slug, group_id(id)?).await?;
     Ok((Status::Accepted, Json(InvitationsQueuedDto { queued })))
 }
 
@@ -344,7 +343,7 @@ pub async fn ics(
     slug: &str,
     id: &str,
 ) -> ApiResult<(ContentType, String)> {
-    let text = focus_groups::ics(state, &staff.0, slug, group_id(id)?).await?;
+    let text = focus_group::ics(state, &staff.0, slug, group_id(id)?).await?;
     Ok((ContentType::new("text", "calendar").with_params(("charset", "utf-8")), text))
 }
 
@@ -375,7 +374,7 @@ pub async fn attendance(
 ) -> ApiResult<Json<AttendanceDto>> {
     let b = body.0;
     let marks = Attendance::One { code: &b.participant_code, attended: b.attended };
-    focus_groups::attendance(state, &staff.0, slug, group_id(id)?, marks).await?;
+    focus_group::attendance(state, &staff.0, slug, group_id(id)?, marks).await?;
     Ok(Json(AttendanceDto {
         participant_code: b.participant_code.trim().to_uppercase(),
         attended: b.attended,
@@ -408,7 +407,7 @@ pub async fn log(
     body: JsonBody<SessionLogInput>,
 ) -> ApiResult<Json<SessionLogDto>> {
     let b = body.0;
-    let l = focus_groups::log(
+    let l = focus_group::log(
         state,
         &staff.0,
         slug,
@@ -442,7 +441,7 @@ pub async fn declare_conflict(
     slug: &str,
     body: JsonBody<MemberInput>,
 ) -> ApiResult<Status> {
-    focus_groups::declare_conflict(state, &staff.0, slug, &body.0.participant_code).await?;
+    focus_group::declare_conflict(state, &staff.0, slug, &body.0.participant_code).await?;
     Ok(Status::Created)
 }
 
@@ -463,7 +462,7 @@ pub async fn list_conflicts(
     staff: StaffUser,
     slug: &str,
 ) -> ApiResult<Json<Vec<ConflictDto>>> {
-    let all = focus_groups::conflicts(state, &staff.0, slug).await?;
+    let all = focus_group::conflicts(state, &staff.0, slug).await?;
     Ok(Json(
         all.into_iter()
             .map(|c| ConflictDto {
@@ -497,7 +496,7 @@ pub async fn withdraw_conflict(
     slug: &str,
     code: &str,
 ) -> ApiResult<Status> {
-    focus_groups::withdraw_conflict(state, &staff.0, slug, code).await?;
+    focus_group::withdraw_conflict(state, &staff.0, slug, code).await?;
     Ok(Status::NoContent)
 }
 
@@ -531,7 +530,7 @@ pub async fn my_availability(
     state: &State<AppState>,
     me: ParticipantUser,
 ) -> ApiResult<Json<AvailabilityDto>> {
-    Ok(Json(availability_dto(focus_groups::availability(state, &me.participant).await?)))
+    Ok(Json(availability_dto(focus_group::availability(state, &me.participant).await?)))
 }
 
 #[utoipa::path(
@@ -552,6 +551,6 @@ pub async fn set_availability(
     me: ParticipantUser,
     body: JsonBody<AvailabilityInput>,
 ) -> ApiResult<Json<AvailabilityDto>> {
-    let choices = focus_groups::set_availability(state, &me.participant, &body.0.slots).await?;
+    let choices = focus_group::set_availability(state, &me.participant, &body.0.slots).await?;
     Ok(Json(availability_dto(choices)))
 }
