@@ -78,10 +78,10 @@ async fn consents(dir: &std::path::Path, n: usize) -> f64 {
     let user = |email: &str, role: &str| {
         NewUser::parse(email, "Bench", role, "bench-password-long").expect("user")
     };
-    let coord = service::users::create(&state, Actor::Cli, user("c@bench.test", "coordinator"))
+    let coord = service::user::create(&state, Actor::Cli, user("c@bench.test", "coordinator"))
         .await
         .expect("coord");
-    let ethics = service::users::create(&state, Actor::Cli, user("e@bench.test", "ethics_officer"))
+    let ethics = service::user::create(&state, Actor::Cli, user("e@bench.test", "ethics_officer"))
         .await
         .expect("eth");
     let today = Utc::now().date_naive();
@@ -99,7 +99,7 @@ async fn consents(dir: &std::path::Path, n: usize) -> f64 {
         contact_email: "c@bench.test",
         identity_check: "none",
     });
-    service::studies::create(&state, &coord, study).await.expect("study");
+    service::study::create(&state, &coord, study).await.expect("study");
     let body = "## Explanatory statement\n".to_string()
         + &"What taking part involves, its risks and benefits. ".repeat(80);
     let items = [("take_part", true), ("audio_recording", true), ("quotes", false)]
@@ -109,13 +109,11 @@ async fn consents(dir: &std::path::Path, n: usize) -> f64 {
     service::consent_forms::approve(&state, &ethics, "bench", "1", "BENCH-1", &today.to_string())
         .await
         .expect("approve");
-    service::studies::change_status(&state, &coord, "bench", "recruiting", None)
-        .await
-        .expect("open");
+    service::study::change_status(&state, &coord, "bench", "recruiting", None).await.expect("open");
 
     let mut people = Vec::with_capacity(n);
     for i in 0..n {
-        let inv = service::participants::invite(
+        let inv = service::participant::invite(
             &state,
             &coord,
             "bench",

@@ -66,7 +66,7 @@ async fn run(label: &str, url: &str, n: i64) {
         consentry::forms::questionnaire::Catalogue::load(&consentry::forms::Source::BuiltIn)
             .expect("forms");
     let state = AppState::new(db.clone(), config).with_forms(forms);
-    service::questionnaires::sync_catalogue(&state).await.expect("catalogue");
+    service::questionnaire::sync_catalogue(&state).await.expect("catalogue");
     service::demo::load(&state).await.expect("demo");
     let study = consentry::store::study::find_by_slug(db.conn(), service::demo::DEMO_SLUG)
         .await
@@ -178,12 +178,12 @@ async fn answer_templates(state: &AppState, study_id: i64) {
             let p = p.clone();
             async move {
                 let map = v.as_object().cloned().unwrap();
-                service::questionnaires::answer(
+                service::questionnaire::answer(
                     state,
                     &p,
                     key,
                     &map,
-                    service::questionnaires::Submit::Complete,
+                    service::questionnaire::Submit::Complete,
                 )
                 .await
             }

@@ -10,7 +10,7 @@ use rand::RngCore;
 use crate::audit::{self, Verification};
 use crate::config::{self, AppConfig, redact_url};
 use crate::domain::user::NewUser;
-use crate::service::users::AccountChange;
+use crate::service::user::AccountChange;
 use crate::service::{self, Actor, AppState};
 use crate::store::Db;
 
@@ -264,7 +264,7 @@ async fn run(
             })?;
             let db = open(&config).await?;
             let state = AppState::new(db, config);
-            let user = service::users::create(&state, Actor::Cli, new).await.map_err(explain)?;
+            let user = service::user::create(&state, Actor::Cli, new).await.map_err(explain)?;
             println!("created {} {} (id {})", user.role, user.email, user.id);
             if generated {
                 println!("password: {password}");
@@ -387,7 +387,7 @@ async fn change_account(
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("--email: no staff account {address}"))?;
-    service::users::change(&state, Actor::Cli, user.id, change).await.map_err(explain)?;
+    service::user::change(&state, Actor::Cli, user.id, change).await.map_err(explain)?;
     println!("{address} {done}");
     Ok(ExitCode::SUCCESS)
 }
@@ -430,7 +430,7 @@ async fn serve(
     let forms = load_forms(&config)?;
     let db = open(&config).await?;
     let state = AppState::new(db.clone(), config.clone()).with_forms(forms);
-    service::questionnaires::sync_catalogue(&state).await?;
+    service::questionnaire::sync_catalogue(&state).await?;
     crate::mail::sender::spawn(db, state.keys().map_err(|e| e.to_string())?.clone(), delivery);
     if config.smtp_url.is_none() {
         tracing::info!("no CONSENTRY_SMTP_URL: mail is kept in the outbox (GET /api/v1/outbox)");

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::studies::visible;
+use super::study::visible;
 use crate::audit;
 use crate::domain::audit::{NewEvent, format_at, sha256_hex, storable};
 use crate::domain::consent::signature::parse_drawing;
@@ -213,7 +213,7 @@ pub async fn portal(
         active.as_ref().map(|f| f.version.as_str()),
         participant.withdrawal.is_some(),
     );
-    steps.extend(super::questionnaires::steps(state, participant).await?);
+    steps.extend(super::questionnaire::steps(state, participant).await?);
     steps.extend(super::focus_group::steps(state, participant).await?);
     Ok((latest, steps))
 }

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 
-use super::participants::{Invitation, link_for_console};
+use super::participant::{Invitation, link_for_console};
 use super::{Actor, AppState};
 use crate::domain::policy::StudyRole;
 use crate::domain::study::{NewStudy, StudyInput};
@@ -81,7 +81,7 @@ async fn sign_demo_participants(
 ) -> AppResult<()> {
     for (name, email, quotes) in DEMO_SIGNED {
         let invitation =
-            super::participants::invite(state, coordinator, DEMO_SLUG, name, email).await?;
+            super::participant::invite(state, coordinator, DEMO_SLUG, name, email).await?;
         let form = super::consent::active_form(state, invitation.participant()).await?;
         let items = form
             .items
@@ -107,7 +107,7 @@ async fn attach_instruments(
     state: &AppState,
     coordinator: &crate::domain::user::User,
 ) -> AppResult<()> {
-    use super::questionnaires::{Attach, Submit};
+    use super::questionnaire::{Attach, Submit};
     let instruments = [
         ("screening-medical-students", "screening", Some("enrolled_in_medicine == true")),
         ("demographics", "after_consent", None),
@@ -120,7 +120,7 @@ async fn attach_instruments(
             stage: stage.to_string(),
             eligible_if: eligible_if.map(str::to_string),
         };
-        super::questionnaires::attach(state, coordinator, DEMO_SLUG, req).await?;
+        super::questionnaire::attach(state, coordinator, DEMO_SLUG, req).await?;
     }
     let answers = [
         serde_json::json!({"gender": "female", "age": 21, "entry_pathway": "undergraduate", "year_of_course": 3}),
@@ -137,7 +137,7 @@ async fn attach_instruments(
             continue;
         };
         if let serde_json::Value::Object(map) = answer {
-            super::questionnaires::answer(
+            super::questionnaire::answer(
                 state,
                 &participant,
                 "demographics",
@@ -197,11 +197,11 @@ async fn recruit(state: &AppState, coordinator: &crate::domain::user::User) -> A
 /// Four focus groups, two per facilitator, in the coming weeks at 2 pm on the
 /// study's clock (Melbourne); the signed demo participants placed in the first two.
 async fn schedule(state: &AppState, coordinator: &crate::domain::user::User) -> AppResult<()> {
-    let zone = super::studies::SettingsChange {
+    let zone = super::study::SettingsChange {
         timezone: Some("Australia/Melbourne"),
-        ..super::studies::SettingsChange::default()
+        ..super::study::SettingsChange::default()
     };
-    super::studies::change_settings(state, coordinator, DEMO_SLUG, zone).await?;
+    super::study::change_settings(state, coordinator, DEMO_SLUG, zone).await?;
     let start = (Utc::now() + Duration::days(7)).date_naive();
     let mut ids = Vec::new();
     for (n, (days, facilitator)) in [
@@ -261,7 +261,7 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
             None => {
                 let new = NewUser::parse(login.email, login.name, login.role, login.password)
                     .map_err(|e| AppError::Internal(format!("demo account is invalid: {e:?}")))?;
-                super::users::create(state, Actor::Cli, new).await?
+                super::user::create(state, Actor::Cli, new).await?
             }
         };
         match login.role {
@@ -292,10 +292,10 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
             contact_email: coordinator.email.as_str(),
             identity_check: "none",
         });
-        super::studies::create(state, &coordinator, new).await?;
+        super::study::create(state, &coordinator, new).await?;
     }
     for facilitator in &facilitators {
-        super::studies::add_staff(
+        super::study::add_staff(
             state,
             &coordinator,
             DEMO_SLUG,
@@ -314,7 +314,7 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
             )
         })?;
         super::consent_forms::draft(state, &coordinator, DEMO_SLUG, Ok(draft)).await?;
-        let (study, _) = super::studies::get(state, &coordinator, DEMO_SLUG).await?;
+        let (study, _) = super::study::get(state, &coordinator, DEMO_SLUG).await?;
         let today = Utc::now().date_naive().to_string();
         super::consent_forms::approve(
             state,
@@ -325,10 +325,10 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
             &today,
         )
         .await?;
-        super::studies::change_status(state, &coordinator, DEMO_SLUG, "recruiting", None).await?;
+        super::study::change_status(state, &coordinator, DEMO_SLUG, "recruiting", None).await?;
         sign_demo_participants(state, &coordinator).await?;
     }
-    if super::questionnaires::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
+    if super::questionnaire::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
         attach_instruments(state, &coordinator).await?;
     }
     if super::recruitment::ads(state, &coordinator, DEMO_SLUG).await?.is_empty() {
@@ -337,14 +337,14 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
     if super::focus_group::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
         schedule(state, &coordinator).await?;
     }
-    let (study, _) = super::studies::get(state, &coordinator, DEMO_SLUG).await?;
+    let (study, _) = super::study::get(state, &coordinator, DEMO_SLUG).await?;
     let email = Email::parse(DEMO_PARTICIPANT_EMAIL)
         .map_err(|e| AppError::Internal(format!("demo address: {}", e.message)))?;
     let known = store::participant::find_by_email(state.db.conn(), study.id, &email).await?;
     let participant_link = match known {
         Some(participant) => link_for_console(state, &participant, &study).await?,
         None => {
-            let invitation = super::participants::invite(
+            let invitation = super::participant::invite(
                 state,
                 &coordinator,
                 DEMO_SLUG,

@@ -7,13 +7,13 @@ pub mod consent_forms;
 pub mod demo;
 pub mod focus_group;
 pub mod identity;
-pub mod outbox;
-pub mod participants;
-pub mod questionnaires;
+pub mod mail;
+pub mod participant;
+pub mod questionnaire;
 pub mod recruitment;
 pub mod report;
-pub mod studies;
-pub mod users;
+pub mod study;
+pub mod user;
 
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::studies::{require_coordinator, visible};
+use super::study::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::audit::{NewEvent, sha256_hex};
@@ -144,7 +144,7 @@ pub async fn screening(
     match instrument {
         None => Ok(None),
         Some(i) => {
-            let d = super::questionnaires::definition_of(state, db, &i).await?;
+            let d = super::questionnaire::definition_of(state, db, &i).await?;
             Ok(Some((i, d)))
         }
     }
@@ -354,7 +354,7 @@ pub async fn enrol(
         )
         .await?;
         let origin = format!("ad:{}", ad.code);
-        super::participants::mail_link(state, tx.conn(), &existing, &study, "public", &origin, now)
+        super::participant::mail_link(state, tx.conn(), &existing, &study, "public", &origin, now)
             .await?;
         tx.commit().await?;
         return Ok(Enrolment::Sent);
@@ -390,7 +390,7 @@ pub async fn enrol(
 
     let origin = format!("ad:{}", ad.code);
     let (participant, link) =
-        super::participants::admit(state, tx.conn(), &study, &name, &email, &origin, now).await?;
+        super::participant::admit(state, tx.conn(), &study, &name, &email, &origin, now).await?;
     store::recruitment::set_origin(
         tx.conn(),
         participant.id,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::AppState;
-use super::studies::{require_coordinator, visible};
+use super::study::{require_coordinator, visible};
 use crate::domain::questionnaire::{FormDefinition, Instrument, Question, QuestionType, Stage};
 use crate::domain::report::export::number_cell;
 use crate::domain::report::figures::{
@@ -61,7 +61,7 @@ async fn forms(
 ) -> AppResult<Vec<(Instrument, Arc<FormDefinition>)>> {
     let mut forms = Vec::new();
     for instrument in store::questionnaire::instruments(db, study_id).await? {
-        let definition = super::questionnaires::definition_of(state, db, &instrument).await?;
+        let definition = super::questionnaire::definition_of(state, db, &instrument).await?;
         forms.push((instrument, definition));
     }
     Ok(forms)
@@ -416,7 +416,7 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
     let instruments = store::questionnaire::instruments(tx.conn(), study.id).await?;
     let mut definitions = Vec::new();
     for i in &instruments {
-        definitions.push(super::questionnaires::definition_of(state, tx.conn(), i).await?);
+        definitions.push(super::questionnaire::definition_of(state, tx.conn(), i).await?);
     }
     let cols = columns(&definitions.iter().map(|d| d.as_ref()).collect::<Vec<_>>());
     let origin = crate::domain::report::syntax::Origin {

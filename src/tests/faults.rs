@@ -280,7 +280,7 @@ async fn a_postgresql_outage_fails_fast_and_recovers() {
         super::helpers::PASSWORD,
     )
     .expect("user");
-    crate::service::users::create(app_state, crate::service::Actor::Cli, new).await.expect("user");
+    crate::service::user::create(app_state, crate::service::Actor::Cli, new).await.expect("user");
     let (token, _) = crate::service::auth::issue_token(
         app_state,
         &crate::store::user::find_by_email(

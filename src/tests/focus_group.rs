@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::consent_flow::{Study, invite, recruiting_study};
 use super::helpers::{PASSWORD, TestApp, fields, join_all};
 use super::html_pages::{csrf_of, page, post_form, sign_in, sign_out};
-use super::questionnaires::consented;
+use super::questionnaire::consented;
 
 const STUDY: &str = "/api/v1/studies/study-one";
 const FG: &str = "/api/v1/studies/study-one/focus-groups";

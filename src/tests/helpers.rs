@@ -177,7 +177,7 @@ impl TestApp {
     pub async fn staff(&self, email: &str, role: &str) -> String {
         let new =
             NewUser::parse(email, &format!("Test {role}"), role, PASSWORD).expect("valid user");
-        service::users::create(self.state(), Actor::Cli, new).await.expect("user created");
+        service::user::create(self.state(), Actor::Cli, new).await.expect("user created");
         self.token(email, PASSWORD).await
     }
 

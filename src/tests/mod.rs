@@ -21,6 +21,6 @@ mod instances;
 mod layering;
 mod mail;
 mod participant_pages;
-mod questionnaires;
+mod questionnaire;
 mod recruitment;
 mod report;

@@ -170,7 +170,7 @@ impl<'r> FromRequest<'r> for ParticipantUser {
                 ),
             );
         };
-        match crate::service::participants::authenticate(state, &token).await {
+        match crate::service::participant::authenticate(state, &token).await {
             Ok(Some((participant, study))) => {
                 Outcome::Success(ParticipantUser { participant, study })
             }

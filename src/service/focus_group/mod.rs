@@ -26,7 +26,7 @@ use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::mail::compose::{self, FOCUS_GROUP_REMINDER, SessionNotice};
 use crate::service::AppState;
-use crate::service::studies::{require_coordinator, visible};
+use crate::service::study::{require_coordinator, visible};
 use crate::store::{self, Conn};
 
 mod attendance;

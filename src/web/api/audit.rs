@@ -7,7 +7,7 @@ use super::dto::{AuditEventDto, AuditPage, ChainSummaryDto, ErrorBody, VerifyDto
 use crate::audit::{self, Verification};
 use crate::domain::audit::chain_for;
 use crate::error::AppError;
-use crate::service::{AppState, studies};
+use crate::service::{AppState, study};
 use crate::web::errors::ApiResult;
 use crate::web::guards::AuditReader;
 
@@ -62,7 +62,7 @@ pub async fn events(
         }
     };
     if let Some(slug) = study {
-        studies::get(state, &reader.0, slug).await?;
+        study::get(state, &reader.0, slug).await?;
     }
     let events = audit::events(&state.db, study, after, limit).await?;
     let next_after = (events.len() as u64 == limit).then(|| events.last().map(|e| e.seq)).flatten();

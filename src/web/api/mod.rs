@@ -8,13 +8,13 @@ pub mod consent_forms;
 pub mod consents;
 pub mod dto;
 pub mod focus_group;
-pub mod outbox;
+pub mod mail;
 pub mod participant;
-pub mod questionnaires;
+pub mod questionnaire;
 pub mod recruitment;
 pub mod report;
-pub mod studies;
-pub mod users;
+pub mod study;
+pub mod user;
 
 use rocket::http::ContentType;
 use rocket::{Route, get, routes};
@@ -59,16 +59,16 @@ macro_rules! api {
 api![
     auth::token,
     auth::revoke,
-    users::create,
-    users::list,
-    users::change,
-    studies::create,
-    studies::list,
-    studies::get,
-    studies::staff_list,
-    studies::add_staff,
-    studies::change_status,
-    studies::settings,
+    user::create,
+    user::list,
+    user::change,
+    study::create,
+    study::list,
+    study::get,
+    study::staff_list,
+    study::add_staff,
+    study::change_status,
+    study::settings,
     consent_forms::create,
     consent_forms::list,
     consent_forms::get,
@@ -88,11 +88,11 @@ api![
     participant::verify_code,
     participant::remind,
     participant::request_link,
-    questionnaires::attach,
-    questionnaires::list,
-    questionnaires::mine,
-    questionnaires::definition,
-    questionnaires::answer,
+    questionnaire::attach,
+    questionnaire::list,
+    questionnaire::mine,
+    questionnaire::definition,
+    questionnaire::answer,
     recruitment::create_ad,
     recruitment::list_ads,
     recruitment::update_ad,
@@ -125,7 +125,7 @@ api![
     report::report_pdf,
     report::export_r,
     report::export_sps,
-    outbox::list,
+    mail::list,
     audit::events,
     audit::verify,
 ];

@@ -14,8 +14,8 @@ use super::dto::{
 use super::dto::{EnterCode, LinkRequestedDto, RequestLink};
 use crate::domain::audit::format_at;
 use crate::domain::consent::SignRequest;
-use crate::service::participants::Invitation;
-use crate::service::{AppState, consent, focus_group, participants};
+use crate::service::participant::Invitation;
+use crate::service::{AppState, consent, focus_group, participant};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
@@ -44,7 +44,7 @@ pub async fn invite(
     slug: &str,
     body: JsonBody<InviteParticipant>,
 ) -> ApiResult<(Status, Json<InvitationDto>)> {
-    let inv = participants::invite(state, &staff.0, slug, &body.0.name, &body.0.email).await?;
+    let inv = participant::invite(state, &staff.0, slug, &body.0.name, &body.0.email).await?;
     Ok(match inv {
         Invitation::New { token, portal_url, .. } => (
             Status::Created,
@@ -83,7 +83,7 @@ pub async fn send_link(
     slug: &str,
     code: &str,
 ) -> ApiResult<(Status, Json<LinkRequestedDto>)> {
-    participants::send_link(state, &staff.0, slug, code).await?;
+    participant::send_link(state, &staff.0, slug, code).await?;
     Ok((Status::Accepted, Json(LinkRequestedDto { sent: true })))
 }
 
@@ -318,7 +318,7 @@ pub async fn request_link(
     state: &State<AppState>,
     body: JsonBody<RequestLink>,
 ) -> ApiResult<(Status, Json<LinkRequestedDto>)> {
-    participants::request_link(state, &body.0.email).await?;
+    participant::request_link(state, &body.0.email).await?;
     Ok((Status::Accepted, Json(LinkRequestedDto { sent: true })))
 }
 
@@ -364,6 +364,6 @@ pub async fn remind(
     staff: StaffUser,
     slug: &str,
 ) -> ApiResult<(Status, Json<super::dto::RemindersDto>)> {
-    let queued = participants::remind(state, &staff.0, slug).await?;
+    let queued = participant::remind(state, &staff.0, slug).await?;
     Ok((Status::Accepted, Json(super::dto::RemindersDto { queued })))
 }

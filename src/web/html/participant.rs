@@ -14,7 +14,7 @@ use super::views::{StudyBanner, blocks};
 use crate::domain::consent::SignRequest;
 use crate::domain::focus_group::when;
 use crate::error::AppError;
-use crate::service::{AppState, consent, focus_group, participants};
+use crate::service::{AppState, consent, focus_group, participant};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser};
 
@@ -28,7 +28,7 @@ async fn link(
     csrf: CsrfToken,
     token: &str,
 ) -> PageResult<Result<Redirect, (Status, Template)>> {
-    match participants::authenticate(state, token).await? {
+    match participant::authenticate(state, token).await? {
         Some(_) => {
             sign_in(state, cookies, token);
             Ok(Ok(Redirect::to("/participant")))
@@ -76,7 +76,7 @@ async fn new_link_submit(
     csrf: CsrfToken,
     form: CsrfForm<LinkForm>,
 ) -> PageResult<(Status, Template)> {
-    match participants::request_link(state, &form.0.email).await {
+    match participant::request_link(state, &form.0.email).await {
         Ok(()) => {
             Ok((Status::Ok, Template::render("participant/new_link", context! { sent: true })))
         }

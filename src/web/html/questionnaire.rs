@@ -19,7 +19,7 @@ use crate::domain::questionnaire::expr::{Expr, Literal};
 use crate::domain::questionnaire::{FormDefinition, Question, QuestionType};
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::questionnaires::{self, Questionnaire, Submit};
+use crate::service::questionnaire::{self, Questionnaire, Submit};
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, ParticipantUser};
 
@@ -269,7 +269,7 @@ async fn page(
     key: &str,
     saved: Option<bool>,
 ) -> PageResult<(Status, Template)> {
-    let all = questionnaires::for_participant(state, &me.participant).await?;
+    let all = questionnaire::for_participant(state, &me.participant).await?;
     let q = all.iter().find(|q| q.instrument.key == key).ok_or(AppError::NotFound)?;
     Ok(render(&me, &csrf.0, &all, q, None, None, saved.unwrap_or(false)))
 }
@@ -283,7 +283,7 @@ async fn submit(
     form: CsrfForm<AnswerForm>,
 ) -> PageResult<Result<Redirect, (Status, Template)>> {
     let form = form.0;
-    let mut all = questionnaires::for_participant(state, &me.participant).await?;
+    let mut all = questionnaire::for_participant(state, &me.participant).await?;
     let definition = all
         .iter()
         .find(|q| q.instrument.key == key)
@@ -291,7 +291,7 @@ async fn submit(
         .ok_or(AppError::NotFound)?;
     let raw: Map<String, Value> = answers::from_form_fields(&definition, &form.a);
     let how = if form.action == "save" { Submit::Draft } else { Submit::Page };
-    match questionnaires::answer(state, &me.participant, key, &raw, how).await {
+    match questionnaire::answer(state, &me.participant, key, &raw, how).await {
         Ok(saved) if how == Submit::Draft && saved.status() != "complete" => {
             Ok(Ok(Redirect::to(format!("/participant/questionnaires/{key}?saved=true"))))
         }

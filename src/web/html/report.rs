@@ -15,8 +15,8 @@ use super::staff::outcome_on;
 use super::views::{Download, StudyBanner, Viewer};
 use crate::domain::report::publish::{Section, Table};
 use crate::service::report::{Export, Output};
-use crate::service::studies::SettingsChange;
-use crate::service::{AppState, report, studies};
+use crate::service::study::SettingsChange;
+use crate::service::{AppState, report, study};
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
 
@@ -102,7 +102,7 @@ async fn threshold(
     let result = match form.0.suppress_below.trim().parse::<i64>() {
         Ok(k) => {
             let change = SettingsChange { suppress_below: Some(k), ..SettingsChange::default() };
-            studies::change_settings(state, &session.user, slug, change).await
+            study::change_settings(state, &session.user, slug, change).await
         }
         Err(_) => Err(crate::error::AppError::field(
             "suppress_below",

@@ -15,7 +15,7 @@ use super::views::{
 use crate::domain::policy::Capacity;
 use crate::domain::user::TokenKind;
 use crate::error::AppError;
-use crate::service::{AppState, auth, consent, consent_forms, participants, studies};
+use crate::service::{AppState, auth, consent, consent_forms, participant, study};
 use crate::web::errors::PageError;
 use crate::web::errors::PageResult;
 use crate::web::guards::{
@@ -128,7 +128,7 @@ async fn dashboard(
     csrf: CsrfToken,
 ) -> PageResult<Template> {
     let today = Utc::now().date_naive();
-    let rows: Vec<StudyRow> = studies::list(state, &session.user)
+    let rows: Vec<StudyRow> = study::list(state, &session.user)
         .await?
         .iter()
         .map(|(s, c)| StudyRow::new(s, *c, today))
@@ -162,7 +162,7 @@ async fn outbox(
     session: SessionUser,
     csrf: CsrfToken,
 ) -> PageResult<Template> {
-    let mail: Vec<serde_json::Value> = crate::service::outbox::list(state, &session.user, 200)
+    let mail: Vec<serde_json::Value> = crate::service::mail::list(state, &session.user, 200)
         .await?
         .into_iter()
         .map(|m| {
@@ -182,7 +182,7 @@ async fn outbox(
 }
 
 #[get("/staff/studies/<slug>")]
-async fn study(
+async fn study_page(
     state: &State<AppState>,
     session: SessionUser,
     csrf: CsrfToken,
@@ -190,8 +190,8 @@ async fn study(
     slug: &str,
 ) -> PageResult<Template> {
     let user = &session.user;
-    let (study, capacity) = studies::get(state, user, slug).await?;
-    let members: Vec<MemberRow> = studies::members(state, user, slug)
+    let (study, capacity) = study::get(state, user, slug).await?;
+    let members: Vec<MemberRow> = study::members(state, user, slug)
         .await?
         .into_iter()
         .map(|(u, r)| MemberRow { name: u.name, email: u.email, role: r.as_str() })
@@ -206,13 +206,13 @@ async fn study(
     } else {
         (Vec::new(), Vec::new())
     };
-    let moves: Vec<&str> = studies::moves_on_offer(state, &study, capacity)
+    let moves: Vec<&str> = study::moves_on_offer(state, &study, capacity)
         .await?
         .into_iter()
         .map(|s| s.as_str())
         .collect();
     let instruments: Vec<serde_json::Value> =
-        crate::service::questionnaires::list(state, user, slug)
+        crate::service::questionnaire::list(state, user, slug)
             .await?
             .iter()
             .map(|(i, d)| {
@@ -335,8 +335,7 @@ async fn change_status(
 ) -> PageResult<Flash<Redirect>> {
     let f = form.0;
     let result =
-        studies::change_status(state, &session.user, slug, &f.status, Some(f.reason.as_str()))
-            .await;
+        study::change_status(state, &session.user, slug, &f.status, Some(f.reason.as_str())).await;
     outcome(slug, result, |s| format!("The study is now {}.", s.status))
 }
 
@@ -348,7 +347,7 @@ async fn approve_form(
     version: &str,
     _form: CsrfForm<PlainForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let (study, _) = studies::get(state, &session.user, slug).await?;
+    let (study, _) = study::get(state, &session.user, slug).await?;
     let today = Utc::now().date_naive().to_string();
     let result = consent_forms::approve(
         state,
@@ -386,12 +385,12 @@ async fn invite(
     form: CsrfForm<InviteForm>,
 ) -> PageResult<Flash<Redirect>> {
     let f = form.0;
-    let result = participants::invite(state, &session.user, slug, &f.name, &f.email).await;
+    let result = participant::invite(state, &session.user, slug, &f.name, &f.email).await;
     outcome(slug, result, |inv| match inv {
-        participants::Invitation::New { .. } => {
+        participant::Invitation::New { .. } => {
             format!("An invitation with a private link was mailed to {}.", f.email.trim())
         }
-        participants::Invitation::Known { .. } => format!(
+        participant::Invitation::Known { .. } => format!(
             "{} is in the study already: a new link was mailed to the address on record (the links they hold still work).",
             f.email.trim()
         ),
@@ -406,7 +405,7 @@ async fn send_link(
     code: &str,
     _form: CsrfForm<PlainForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let result = participants::send_link(state, &session.user, slug, code).await;
+    let result = participant::send_link(state, &session.user, slug, code).await;
     outcome(slug, result, |()| {
         format!(
             "A new link was mailed to {code}'s address on record; the links they hold still work."
@@ -421,7 +420,7 @@ async fn remind(
     slug: &str,
     _form: CsrfForm<PlainForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let result = participants::remind(state, &session.user, slug).await;
+    let result = participant::remind(state, &session.user, slug).await;
     outcome(slug, result, |n| match n {
         0 => {
             "No one needed a reminder (each person is reminded at most every 48 hours).".to_string()
@@ -458,7 +457,7 @@ async fn preview(
     slug: &str,
     version: &str,
 ) -> PageResult<Template> {
-    let (study, _) = studies::get(state, &session.user, slug).await?;
+    let (study, _) = study::get(state, &session.user, slug).await?;
     let form = consent_forms::get(state, &session.user, slug, version).await?;
     let items: Vec<_> = form
         .items
@@ -493,7 +492,7 @@ pub fn routes() -> Vec<rocket::Route> {
         logout,
         dashboard,
         outbox,
-        study,
+        study_page,
         change_status,
         approve_form,
         invite,

@@ -6,8 +6,8 @@ use rocket::{State, get, post, put};
 
 use super::dto::{ChangeUser, CreateUser, ErrorBody, UserDto};
 use crate::domain::user::NewUser;
-use crate::service::users::AccountChange;
-use crate::service::{Actor, AppState, users};
+use crate::service::user::AccountChange;
+use crate::service::{Actor, AppState, user};
 use crate::web::errors::ApiResult;
 use crate::web::guards::Admin;
 use crate::web::json::JsonBody;
@@ -32,7 +32,7 @@ pub async fn create(
 ) -> ApiResult<(Status, Json<UserDto>)> {
     let b = body.0;
     let new = NewUser::parse(&b.email, &b.name, &b.role, &b.password)?;
-    let user = users::create(state, Actor::Staff(&admin.0), new).await?;
+    let user = user::create(state, Actor::Staff(&admin.0), new).await?;
     Ok((Status::Created, Json(UserDto::from(&user))))
 }
 
@@ -47,7 +47,7 @@ pub async fn create(
 )]
 #[get("/users")]
 pub async fn list(state: &State<AppState>, admin: Admin) -> ApiResult<Json<Vec<UserDto>>> {
-    let all = users::list(state, &admin.0).await?;
+    let all = user::list(state, &admin.0).await?;
     Ok(Json(all.iter().map(UserDto::from).collect()))
 }
 
@@ -74,6 +74,6 @@ pub async fn change(
     body: JsonBody<ChangeUser>,
 ) -> ApiResult<Json<UserDto>> {
     let change = AccountChange { active: body.0.active, revoke_tokens: body.0.revoke_tokens };
-    let user = users::change(state, Actor::Staff(&admin.0), id, change).await?;
+    let user = user::change(state, Actor::Staff(&admin.0), id, change).await?;
     Ok(Json(UserDto::from(&user)))
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::auth::{PARTICIPANT_TOKEN_PREFIX, new_token};
-use super::studies::{require_coordinator, visible};
+use super::study::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::audit::NewEvent;
@@ -288,7 +288,7 @@ pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usiz
     for i in store::questionnaire::instruments(tx.conn(), study.id).await? {
         if i.stage == Stage::AfterConsent {
             let title =
-                super::questionnaires::definition_of(state, tx.conn(), &i).await?.title.clone();
+                super::questionnaire::definition_of(state, tx.conn(), &i).await?.title.clone();
             instruments.push((i, title));
         }
     }

@@ -5,7 +5,7 @@ use rocket::{State, get};
 
 use super::dto::{ErrorBody, MailDto};
 use crate::domain::audit::format_at;
-use crate::service::{AppState, outbox};
+use crate::service::{AppState, mail};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 
@@ -20,7 +20,7 @@ use crate::web::guards::StaffUser;
 )]
 #[get("/outbox")]
 pub async fn list(state: &State<AppState>, staff: StaffUser) -> ApiResult<Json<Vec<MailDto>>> {
-    let mail = outbox::list(state, &staff.0, 200).await?;
+    let mail = mail::list(state, &staff.0, 200).await?;
     Ok(Json(
         mail.into_iter()
             .map(|m| MailDto {

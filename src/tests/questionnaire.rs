@@ -326,7 +326,7 @@ db_test!(a_changed_file_with_the_same_version_is_refused_once_answered, |app| {
 
     // Nobody has answered yet: the new text replaces the stored one, audited.
     let replaced =
-        crate::service::questionnaires::sync_catalogue(&state_with(changed.clone())).await;
+        crate::service::questionnaire::sync_catalogue(&state_with(changed.clone())).await;
     assert_eq!(replaced, Ok(1));
     assert_eq!(
         scalar(
@@ -337,7 +337,7 @@ db_test!(a_changed_file_with_the_same_version_is_refused_once_answered, |app| {
         1
     );
     let restored =
-        crate::service::questionnaires::sync_catalogue(&state_with((*loaded).clone())).await;
+        crate::service::questionnaire::sync_catalogue(&state_with((*loaded).clone())).await;
     assert_eq!(restored, Ok(1));
 
     let token = consented(&app, &s, "ana@student.example.edu").await;
@@ -346,13 +346,13 @@ db_test!(a_changed_file_with_the_same_version_is_refused_once_answered, |app| {
             json!({"answers": {"gender": "female", "age": 21, "entry_pathway": "undergraduate", "year_of_course": 2}}))
         .await;
     assert_eq!(status, Status::Ok);
-    let refused = crate::service::questionnaires::sync_catalogue(&state_with(changed)).await;
+    let refused = crate::service::questionnaire::sync_catalogue(&state_with(changed)).await;
     let message = refused.err().unwrap_or_default();
     assert!(message.contains("demographics.toml"), "{message}");
     assert!(message.contains("demographics version 1 already has answers"), "{message}");
     assert!(message.contains("version 2"), "{message}");
     assert_eq!(
-        crate::service::questionnaires::sync_catalogue(&state_with((*loaded).clone())).await,
+        crate::service::questionnaire::sync_catalogue(&state_with((*loaded).clone())).await,
         Ok(0)
     );
 });

@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::studies::{require_coordinator, visible};
+use super::study::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::audit::{NewEvent, canonical_json, sha256_hex};

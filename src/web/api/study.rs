@@ -9,7 +9,7 @@ use super::dto::{
     AddStaff, ChangeStatus, CreateStudy, ErrorBody, StaffMemberDto, StudyDto, StudySettings,
 };
 use crate::domain::study::{NewStudy, StudyInput};
-use crate::service::{AppState, studies};
+use crate::service::{AppState, study};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
@@ -49,8 +49,8 @@ pub async fn create(
         contact_email: &b.contact.email,
         identity_check: b.identity_check.as_deref().unwrap_or("none"),
     });
-    let study = studies::create(state, &staff.0, new).await?;
-    let (study, capacity) = studies::get(state, &staff.0, &study.slug).await?;
+    let study = study::create(state, &staff.0, new).await?;
+    let (study, capacity) = study::get(state, &staff.0, &study.slug).await?;
     Ok((Status::Created, Json(StudyDto::new(&study, capacity, today()))))
 }
 
@@ -65,7 +65,7 @@ pub async fn create(
 #[get("/studies")]
 pub async fn list(state: &State<AppState>, staff: StaffUser) -> ApiResult<Json<Vec<StudyDto>>> {
     let today = today();
-    let all = studies::list(state, &staff.0).await?;
+    let all = study::list(state, &staff.0).await?;
     Ok(Json(all.iter().map(|(s, c)| StudyDto::new(s, *c, today)).collect()))
 }
 
@@ -85,7 +85,7 @@ pub async fn get(
     staff: StaffUser,
     slug: &str,
 ) -> ApiResult<Json<StudyDto>> {
-    let (study, capacity) = studies::get(state, &staff.0, slug).await?;
+    let (study, capacity) = study::get(state, &staff.0, slug).await?;
     Ok(Json(StudyDto::new(&study, capacity, today())))
 }
 
@@ -105,7 +105,7 @@ pub async fn staff_list(
     staff: StaffUser,
     slug: &str,
 ) -> ApiResult<Json<Vec<StaffMemberDto>>> {
-    let members = studies::members(state, &staff.0, slug).await?;
+    let members = study::members(state, &staff.0, slug).await?;
     Ok(Json(members.iter().map(|(u, r)| StaffMemberDto::new(u, *r)).collect()))
 }
 
@@ -131,7 +131,7 @@ pub async fn add_staff(
     body: JsonBody<AddStaff>,
 ) -> ApiResult<(Status, Json<StaffMemberDto>)> {
     let (member, role) =
-        studies::add_staff(state, &staff.0, slug, &body.0.email, &body.0.role).await?;
+        study::add_staff(state, &staff.0, slug, &body.0.email, &body.0.role).await?;
     Ok((Status::Created, Json(StaffMemberDto::new(&member, role))))
 }
 
@@ -159,9 +159,8 @@ pub async fn change_status(
     body: JsonBody<ChangeStatus>,
 ) -> ApiResult<Json<StudyDto>> {
     let b = body.0;
-    let study =
-        studies::change_status(state, &staff.0, slug, &b.status, b.reason.as_deref()).await?;
-    let (_, capacity) = studies::get(state, &staff.0, &study.slug).await?;
+    let study = study::change_status(state, &staff.0, slug, &b.status, b.reason.as_deref()).await?;
+    let (_, capacity) = study::get(state, &staff.0, &study.slug).await?;
     Ok(Json(StudyDto::new(&study, capacity, today())))
 }
 
@@ -188,14 +187,14 @@ pub async fn settings(
     body: JsonBody<StudySettings>,
 ) -> ApiResult<Json<StudyDto>> {
     let b = body.0;
-    let change = studies::SettingsChange {
+    let change = study::SettingsChange {
         identity_check: b.identity_check.as_deref(),
         suppress_below: b.suppress_below,
         reminder_hours: b.reminder_hours,
         timezone: b.timezone.as_deref(),
         confirm_email_first: b.confirm_email_first,
     };
-    let study = studies::change_settings(state, &staff.0, slug, change).await?;
-    let (_, capacity) = studies::get(state, &staff.0, &study.slug).await?;
+    let study = study::change_settings(state, &staff.0, slug, change).await?;
+    let (_, capacity) = study::get(state, &staff.0, &study.slug).await?;
     Ok(Json(StudyDto::new(&study, capacity, today())))
 }

@@ -11,7 +11,7 @@ use super::dto::{
 };
 use crate::domain::questionnaire::{FormDefinition, Instrument};
 use crate::service::AppState;
-use crate::service::questionnaires::{self, Attach, Questionnaire, Submit};
+use crate::service::questionnaire::{self, Attach, Questionnaire, Submit};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
@@ -52,7 +52,7 @@ pub async fn attach(
 ) -> ApiResult<(Status, Json<InstrumentDto>)> {
     let b = body.0;
     let req = Attach { key: b.key, version: b.version, stage: b.stage, eligible_if: b.eligible_if };
-    let (instrument, definition) = questionnaires::attach(state, &staff.0, slug, req).await?;
+    let (instrument, definition) = questionnaire::attach(state, &staff.0, slug, req).await?;
     Ok((Status::Created, Json(instrument_dto(&instrument, &definition))))
 }
 
@@ -72,7 +72,7 @@ pub async fn list(
     staff: StaffUser,
     slug: &str,
 ) -> ApiResult<Json<Vec<InstrumentDto>>> {
-    let all = questionnaires::list(state, &staff.0, slug).await?;
+    let all = questionnaire::list(state, &staff.0, slug).await?;
     Ok(Json(all.iter().map(|(i, d)| instrument_dto(i, d)).collect()))
 }
 
@@ -90,7 +90,7 @@ pub async fn mine(
     state: &State<AppState>,
     me: ParticipantUser,
 ) -> ApiResult<Json<Vec<QuestionnaireSummaryDto>>> {
-    let all = questionnaires::for_participant(state, &me.participant).await?;
+    let all = questionnaire::for_participant(state, &me.participant).await?;
     Ok(Json(
         all.iter()
             .map(|q| QuestionnaireSummaryDto {
@@ -134,7 +134,7 @@ pub async fn definition(
     me: ParticipantUser,
     key: &str,
 ) -> ApiResult<Json<QuestionnaireDto>> {
-    let q = questionnaires::open(state, &me.participant, key).await?;
+    let q = questionnaire::open(state, &me.participant, key).await?;
     Ok(Json(questionnaire_dto(&q)))
 }
 
@@ -161,7 +161,7 @@ pub async fn answer(
     key: &str,
     body: JsonBody<SubmitAnswers>,
 ) -> ApiResult<Json<AnswersSavedDto>> {
-    let q = questionnaires::answer(state, &me.participant, key, &body.0.answers, Submit::Complete)
+    let q = questionnaire::answer(state, &me.participant, key, &body.0.answers, Submit::Complete)
         .await?;
     Ok(Json(AnswersSavedDto {
         key: q.instrument.key.clone(),
