@@ -105,8 +105,8 @@ async fn consents(dir: &std::path::Path, n: usize) -> f64 {
     let items = [("take_part", true), ("audio_recording", true), ("quotes", false)]
         .map(|(k, r)| ItemInput { key: k.into(), text: format!("I agree to {k}."), required: r });
     let draft = ConsentFormDraft::parse("1", "en-AU", "Consent", &body, &items);
-    let form = service::consent_forms::draft(&state, &coord, "bench", draft).await.expect("draft");
-    service::consent_forms::approve(&state, &ethics, "bench", "1", "BENCH-1", &today.to_string())
+    let form = service::consent::form::draft(&state, &coord, "bench", draft).await.expect("draft");
+    service::consent::form::approve(&state, &ethics, "bench", "1", "BENCH-1", &today.to_string())
         .await
         .expect("approve");
     service::study::change_status(&state, &coord, "bench", "recruiting", None).await.expect("open");

@@ -300,7 +300,7 @@ async fn run(
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("--by: no staff account {email}"))?;
-            let form = service::consent_forms::draft(&state, &author, &study, Ok(draft))
+            let form = service::consent::form::draft(&state, &author, &study, Ok(draft))
                 .await
                 .map_err(|e| match e {
                     crate::error::AppError::NotFound => {

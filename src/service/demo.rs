@@ -304,7 +304,7 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
         )
         .await?;
     }
-    if super::consent_forms::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
+    if super::consent::form::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
         let source = crate::forms::Source::configured(state.config.forms_dir.as_deref());
         let (path, text) =
             source.file(DEMO_CONSENT_FILE).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -313,10 +313,10 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
                 errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
             )
         })?;
-        super::consent_forms::draft(state, &coordinator, DEMO_SLUG, Ok(draft)).await?;
+        super::consent::form::draft(state, &coordinator, DEMO_SLUG, Ok(draft)).await?;
         let (study, _) = super::study::get(state, &coordinator, DEMO_SLUG).await?;
         let today = Utc::now().date_naive().to_string();
-        super::consent_forms::approve(
+        super::consent::form::approve(
             state,
             &ethics,
             DEMO_SLUG,

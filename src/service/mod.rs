@@ -3,10 +3,8 @@
 
 pub mod auth;
 pub mod consent;
-pub mod consent_forms;
 pub mod demo;
 pub mod focus_group;
-pub mod identity;
 pub mod mail;
 pub mod participant;
 pub mod questionnaire;

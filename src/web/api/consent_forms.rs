@@ -6,7 +6,8 @@ use rocket::{State, get, post};
 
 use super::dto::{ApproveConsentForm, ConsentFormDto, CreateConsentForm, ErrorBody};
 use crate::domain::consent::{ConsentFormDraft, ItemInput};
-use crate::service::{AppState, consent_forms};
+use crate::service::AppState;
+use crate::service::consent::form as consent_forms;
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;

@@ -295,7 +295,8 @@ pub async fn send_code(
     state: &State<AppState>,
     me: ParticipantUser,
 ) -> ApiResult<(Status, Json<Value>)> {
-    let to = crate::service::identity::send_code(state, &me.participant, &me.study).await?;
+    let to =
+        crate::service::consent::identity::send_code(state, &me.participant, &me.study).await?;
     Ok((
         Status::Accepted,
         Json(
@@ -342,7 +343,8 @@ pub async fn verify_code(
     me: ParticipantUser,
     body: JsonBody<EnterCode>,
 ) -> ApiResult<Json<Value>> {
-    crate::service::identity::verify_code(state, &me.participant, &me.study, &body.0.code).await?;
+    crate::service::consent::identity::verify_code(state, &me.participant, &me.study, &body.0.code)
+        .await?;
     Ok(Json(serde_json::json!({"verified": true})))
 }
 

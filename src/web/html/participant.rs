@@ -254,7 +254,7 @@ async fn send_code(
     csrf: CsrfToken,
     _form: CsrfForm<CodeForm>,
 ) -> PageResult<Result<Redirect, (Status, Template)>> {
-    match crate::service::identity::send_code(state, &me.participant, &me.study).await {
+    match crate::service::consent::identity::send_code(state, &me.participant, &me.study).await {
         Ok(to) => Ok(Ok(Redirect::to(rocket::uri!(consent_page(sent = Some(to.as_str())))))),
         Err(e @ AppError::TooMany) => {
             let identity = IdentityBox { sent_to: None, error: Some(e.public_message()) };
@@ -272,8 +272,13 @@ async fn verify_code(
     csrf: CsrfToken,
     form: CsrfForm<CodeForm>,
 ) -> PageResult<Result<Redirect, (Status, Template)>> {
-    match crate::service::identity::verify_code(state, &me.participant, &me.study, &form.0.code)
-        .await
+    match crate::service::consent::identity::verify_code(
+        state,
+        &me.participant,
+        &me.study,
+        &form.0.code,
+    )
+    .await
     {
         Ok(()) => Ok(Ok(Redirect::to("/participant/consent"))),
         Err(e @ (AppError::Validation(_) | AppError::Gone(_) | AppError::TooMany)) => {

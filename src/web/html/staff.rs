@@ -15,7 +15,8 @@ use super::views::{
 use crate::domain::policy::Capacity;
 use crate::domain::user::TokenKind;
 use crate::error::AppError;
-use crate::service::{AppState, auth, consent, consent_forms, participant, study};
+use crate::service::consent::form as consent_forms;
+use crate::service::{AppState, auth, consent, participant, study};
 use crate::web::errors::PageError;
 use crate::web::errors::PageResult;
 use crate::web::guards::{

@@ -4,13 +4,13 @@ use chrono::Utc;
 use rand::RngCore;
 use serde_json::json;
 
-use super::AppState;
 use crate::audit;
 use crate::domain::audit::NewEvent;
 use crate::domain::consent::identity::{self, CodeError};
 use crate::domain::participant::Participant;
 use crate::domain::study::{IdentityCheck, Study};
 use crate::error::{AppError, AppResult};
+use crate::service::AppState;
 use crate::store::{self, Conn};
 
 /// Where the code went, masked for display (`p•••@student.example.edu`).

@@ -4,8 +4,6 @@
 use chrono::Utc;
 use serde_json::json;
 
-use super::AppState;
-use super::study::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::audit::NewEvent;
@@ -14,6 +12,8 @@ use crate::domain::policy::Capacity;
 use crate::domain::study::StudyStatus;
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
+use crate::service::AppState;
+use crate::service::study::{require_coordinator, visible};
 use crate::store;
 
 /// Stores a draft. `draft` is the parsed request: access is decided before its

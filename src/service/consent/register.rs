@@ -1,0 +1,130 @@
+//! The staff register: who signed which version, each signed PDF (every read audited), and who must consent again.
+
+use super::*;
+
+/// One line of the consent register.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterEntry {
+    pub consent_id: i64,
+    pub participant_code: String,
+    pub version: String,
+    pub form_hash: String,
+    pub signed_at: String,
+    pub items: serde_json::Map<String, Value>,
+    pub typed_name: String,
+    pub drawn_signature: bool,
+    pub withdrawal: Option<Value>,
+    pub record_sha256: String,
+    pub pdf_sha256: String,
+}
+
+fn require_register_reader(capacity: Capacity) -> AppResult<()> {
+    match capacity {
+        Capacity::Coordinator | Capacity::EthicsOfficer => Ok(()),
+        Capacity::Facilitator => {
+            Err(AppError::Forbidden("Facilitators do not read the consent register.".into()))
+        }
+    }
+}
+
+/// The consent register of a study; reading it is audited.
+pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<RegisterEntry>> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    require_register_reader(capacity)?;
+    let consents = store::consent::record::of_study(tx.conn(), study.id).await?;
+    let withdrawals = store::participant::withdrawals(tx.conn(), study.id).await?;
+    let mut entries = Vec::with_capacity(consents.len());
+    for c in &consents {
+        let Some(r) = &c.record else {
+            return Err(AppError::Internal(format!("consent {} record unreadable", c.id)));
+        };
+        let withdrawal = withdrawals
+            .get(&c.participant_id)
+            .map(|w| json!({"scope": w.scope, "at": format_at(&w.at)}));
+        entries.push(RegisterEntry {
+            consent_id: c.id,
+            participant_code: r.participant_code.clone(),
+            version: r.form_version.clone(),
+            form_hash: r.form_hash.clone(),
+            signed_at: r.signed_at.clone(),
+            items: r.items.iter().map(|i| (i.key.clone(), Value::Bool(i.agreed))).collect(),
+            typed_name: r.typed_name.clone(),
+            drawn_signature: r.drawn_signature_sha256.is_some(),
+            withdrawal,
+            record_sha256: c.record_sha256.clone(),
+            pdf_sha256: c.pdf_sha256.clone(),
+        });
+    }
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "consent.register_viewed", "study", study.id)
+            .in_study(&study.slug)
+            .with(json!({"entries": entries.len()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entries)
+}
+
+/// A signed PDF from the register, for coordinators and ethics officers; audited.
+pub async fn staff_pdf(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    consent_id: i64,
+) -> AppResult<Vec<u8>> {
+    let (study, capacity) = visible(state.db.conn(), user, slug).await?;
+    require_register_reader(capacity)?;
+    if store::consent::record::study_of(state.db.conn(), consent_id).await? != Some(study.id) {
+        return Err(AppError::NotFound);
+    }
+    pdf_audited(state, &study, consent_id, &user.actor()).await
+}
+
+/// A participant who consented to a version that has since been superseded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconsentDue {
+    pub participant_code: String,
+    pub signed_version: String,
+    pub signed_at: String,
+    pub active_version: String,
+}
+
+/// Participants asked to consent again: their latest consent is to an older version
+/// than the one in force, and they have not withdrawn.
+pub async fn reconsent_due(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<Vec<ReconsentDue>> {
+    let (study, capacity) = visible(state.db.conn(), user, slug).await?;
+    require_register_reader(capacity)?;
+    let Some(active) = store::consent::form::active(state.db.conn(), study.id).await? else {
+        return Ok(Vec::new());
+    };
+    let consents = store::consent::record::of_study(state.db.conn(), study.id).await?;
+    let withdrawals = store::participant::withdrawals(state.db.conn(), study.id).await?;
+    let mut latest: std::collections::BTreeMap<i64, &StoredConsent> =
+        std::collections::BTreeMap::new();
+    for c in &consents {
+        latest.insert(c.participant_id, c);
+    }
+    let mut due = Vec::new();
+    for (participant_id, c) in latest {
+        if c.consent_form_id == active.id {
+            continue;
+        }
+        let withdrawn = withdrawals.contains_key(&participant_id);
+        if let (false, Some(r)) = (withdrawn, &c.record) {
+            due.push(ReconsentDue {
+                participant_code: r.participant_code.clone(),
+                signed_version: r.form_version.clone(),
+                signed_at: r.signed_at.clone(),
+                active_version: active.version.clone(),
+            });
+        }
+    }
+    due.sort_by(|a, b| a.participant_code.cmp(&b.participant_code));
+    Ok(due)
+}

@@ -1,0 +1,221 @@
+//! Giving consent (SPEC §6): one transaction checks every rule, assigns the code, renders and stores the PDF and records the event carrying both hashes; the participant's copy and receipt.
+
+use super::*;
+
+/// Whether the study can take consent now (recruiting or paused, approval live).
+pub fn check_can_consent(study: &Study) -> AppResult<()> {
+    if !matches!(study.status, StudyStatus::Recruiting | StudyStatus::Paused) {
+        return Err(AppError::Gone(format!(
+            "The study is {}; it cannot take consent now.",
+            study.status
+        )));
+    }
+    if study.approval_expired(Utc::now().date_naive()) {
+        return Err(AppError::Gone(format!(
+            "The ethics approval {} expired on {}; consent cannot be given.",
+            study.ethics.reference, study.ethics.expires_on
+        )));
+    }
+    Ok(())
+}
+
+/// The consent form in force for a participant's study.
+pub async fn active_form(state: &AppState, participant: &Participant) -> AppResult<ConsentForm> {
+    store::consent::form::active(state.db.conn(), participant.study_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn given_from(stored: &StoredConsent, created: bool) -> AppResult<Given> {
+    let record = stored
+        .record
+        .clone()
+        .ok_or_else(|| AppError::Internal(format!("consent {} record unreadable", stored.id)))?;
+    Ok(Given {
+        consent_id: stored.id,
+        record,
+        record_sha256: stored.record_sha256.clone(),
+        pdf_sha256: stored.pdf_sha256.clone(),
+        created,
+    })
+}
+
+pub async fn give(
+    state: &AppState,
+    participant: &Participant,
+    req: SignRequest,
+) -> AppResult<Given> {
+    let tx = state.db.begin_write().await?;
+    let (participant, study) = reload(tx.conn(), participant).await?;
+    check_can_consent(&study)?;
+    if participant.withdrawal.is_some() {
+        return Err(AppError::Conflict("You have withdrawn from this study.".into()));
+    }
+    if !crate::service::consent::identity::cleared(tx.conn(), &participant, &study).await? {
+        return Err(AppError::Forbidden(
+            "This study checks your identity first: enter the code sent to your e-mail address."
+                .into(),
+        ));
+    }
+    let form = store::consent::form::active(tx.conn(), study.id)
+        .await?
+        .ok_or_else(|| AppError::Conflict("The study has no consent form in force.".into()))?;
+    let decision = decide(&form, &req).map_err(|e| match e {
+        DecisionError::Fields(f) => AppError::Validation(f),
+        DecisionError::Stale(m) => AppError::Conflict(m),
+    })?;
+    let earlier = store::consent::record::of_participant(tx.conn(), participant.id).await?;
+    if let Some(existing) = earlier.iter().find(|c| c.consent_form_id == form.id) {
+        let same = existing.record.as_ref().is_some_and(|r| r.same_as(&form.form_hash, &decision));
+        if same {
+            return given_from(existing, false);
+        }
+        return Err(AppError::Conflict(format!(
+            "You have already consented to version {}; to change what you agreed to, withdraw and contact the researchers.",
+            form.version
+        )));
+    }
+    let code = match &participant.code {
+        Some(code) => code.clone(),
+        None => store::participant::assign_code(tx.conn(), study.id, participant.id).await?,
+    };
+    let signed_at = storable(Utc::now());
+    let mut uid = [0u8; 8];
+    rand::rng().fill_bytes(&mut uid);
+    let record = ConsentRecord {
+        record_id: format!("{}-{}-{}", study.slug, code, hex::encode(uid)),
+        study: study.slug.clone(),
+        study_title: study.title.clone(),
+        committee: study.ethics.committee.clone(),
+        ethics_reference: study.ethics.reference.clone(),
+        participant_code: code.clone(),
+        form_version: form.version.clone(),
+        form_title: form.title.clone(),
+        form_hash: form.form_hash.clone(),
+        language: form.language.clone(),
+        items: decision.items.clone(),
+        typed_name: decision.typed_name.clone(),
+        drawn_signature_sha256: decision.drawn_svg.as_ref().map(|s| sha256_hex(s.as_bytes())),
+        signed_at: format_at(&signed_at),
+        identity_check: study.identity_check.as_str().into(),
+        meaning: SIGNATURE_MEANING.into(),
+    };
+    let record_sha256 = record.sha256();
+    let drawing = decision
+        .drawn_svg
+        .as_deref()
+        .map(parse_drawing)
+        .transpose()
+        .map_err(|e| AppError::field("signature.drawn_svg", e.code, e.message))?;
+    let pdf =
+        crate::pdf::consent::render(&record, &record_sha256, &form.body_markdown, drawing.as_ref())
+            .map_err(AppError::Internal)?;
+    let pdf_sha256 = sha256_hex(&pdf);
+    if let Some((_, email)) = store::participant::contact(tx.conn(), participant.id).await? {
+        let receipt =
+            crate::mail::compose::consent_receipt(&study, &email, &record, &record_sha256, &pdf);
+        crate::mail::enqueue(tx.conn(), state.keys()?, &receipt).await?;
+    }
+    let consent_id = store::consent::record::insert(
+        tx.conn(),
+        study.id,
+        participant.id,
+        form.id,
+        &record,
+        &record_sha256,
+        pdf,
+        &pdf_sha256,
+        signed_at,
+    )
+    .await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(format!("participant:{code}"), "consent.given", "consent", consent_id).in_study(&study.slug).with(
+            json!({
+                "participant_code": code,
+                "version": form.version,
+                "form_hash": form.form_hash,
+                "record_sha256": record_sha256,
+                "pdf_sha256": pdf_sha256,
+                "reconsent": !earlier.is_empty(),
+                "items": decision.items.iter().map(|i| (i.key.clone(), Value::Bool(i.agreed))).collect::<serde_json::Map<_, _>>(),
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(study = %study.slug, code = %code, version = %form.version, "consent given");
+    Ok(Given { consent_id, record, record_sha256, pdf_sha256, created: true })
+}
+
+/// The participant's latest consent, if any.
+pub async fn latest(state: &AppState, participant: &Participant) -> AppResult<Option<Given>> {
+    let all = store::consent::record::of_participant(state.db.conn(), participant.id).await?;
+    all.last().map(|c| given_from(c, false)).transpose()
+}
+
+/// Whether the participant may sign now as far as the study's identity check goes.
+pub async fn identity_cleared(
+    state: &AppState,
+    participant: &Participant,
+    study: &Study,
+) -> AppResult<bool> {
+    crate::service::consent::identity::cleared(state.db.conn(), participant, study).await
+}
+
+/// The participant's latest consent and the steps their page offers.
+pub async fn portal(
+    state: &AppState,
+    participant: &Participant,
+) -> AppResult<(Option<Given>, Vec<crate::domain::participant::NextStep>)> {
+    let latest = latest(state, participant).await?;
+    let active = store::consent::form::active(state.db.conn(), participant.study_id).await?;
+    let mut steps = crate::domain::participant::consent_steps(
+        latest.as_ref().map(|g| g.record.form_version.as_str()),
+        active.as_ref().map(|f| f.version.as_str()),
+        participant.withdrawal.is_some(),
+    );
+    steps.extend(crate::service::questionnaire::steps(state, participant).await?);
+    steps.extend(crate::service::focus_group::steps(state, participant).await?);
+    Ok((latest, steps))
+}
+
+/// The stored PDF of the participant's latest consent, byte for byte; the read is audited.
+pub async fn participant_pdf(
+    state: &AppState,
+    participant: &Participant,
+    study: &Study,
+) -> AppResult<Vec<u8>> {
+    let latest = latest(state, participant).await?.ok_or(AppError::NotFound)?;
+    pdf_audited(state, study, latest.consent_id, &participant.actor()).await
+}
+
+/// A machine-readable consent receipt, with the fields of a consent record after
+/// ISO/IEC TS 27560.
+pub fn receipt(state: &AppState, study: &Study, participant: &Participant, given: &Given) -> Value {
+    let r = &given.record;
+    json!({
+        "schema": "consentry-receipt/1 (fields after ISO/IEC TS 27560)",
+        "record_id": r.record_id,
+        "record_sha256": given.record_sha256,
+        "pdf_sha256": given.pdf_sha256,
+        "subject": {"code": r.participant_code},
+        "controller": {"name": study.contact_name, "contact": study.contact_email},
+        "purposes": [{"purpose": study.title, "description": study.summary}],
+        "notice": {"title": r.form_title, "version": r.form_version, "sha256": r.form_hash, "language": r.language},
+        "items": r.items.iter().map(|i| json!({
+            "key": i.key, "text": i.text, "required": i.required,
+            "state": if i.agreed { "given" } else { "not_given" },
+        })).collect::<Vec<_>>(),
+        "timestamp": r.signed_at,
+        "method": if r.drawn_signature_sha256.is_some() { "online: typed name and drawn signature" } else { "online: typed name" },
+        "identity_check": r.identity_check,
+        "jurisdiction": {"ethics_committee": r.committee, "approval_reference": r.ethics_reference},
+        "state": if participant.withdrawal.is_some() { "withdrawn" } else { "active" },
+        "withdrawal": {
+            "how": "Withdraw at any time from your page, or tell the researchers; it has no consequence for your studies.",
+            "url": state.config.public_link("/participant"),
+            "api": "POST /api/v1/participant/withdraw {\"scope\": \"future_only\" | \"withdraw_data\"}",
+        },
+    })
+}
