@@ -4,8 +4,7 @@
 
 pub mod audit;
 pub mod auth;
-pub mod consent_forms;
-pub mod consents;
+pub mod consent;
 pub mod dto;
 pub mod focus_group;
 pub mod mail;
@@ -69,23 +68,23 @@ api![
     study::add_staff,
     study::change_status,
     study::settings,
-    consent_forms::create,
-    consent_forms::list,
-    consent_forms::get,
-    consent_forms::approve,
-    consents::register,
-    consents::pdf,
-    consents::reconsent,
+    consent::form::create,
+    consent::form::list,
+    consent::form::get,
+    consent::form::approve,
+    consent::register::register,
+    consent::register::pdf,
+    consent::register::reconsent,
     participant::invite,
     participant::send_link,
     participant::portal,
-    participant::consent_form,
-    participant::give,
-    participant::pdf,
-    participant::receipt,
-    participant::withdraw,
-    participant::send_code,
-    participant::verify_code,
+    consent::signing::consent_form,
+    consent::signing::give,
+    consent::signing::pdf,
+    consent::signing::receipt,
+    consent::signing::withdraw,
+    consent::signing::send_code,
+    consent::signing::verify_code,
     participant::remind,
     participant::request_link,
     questionnaire::attach,

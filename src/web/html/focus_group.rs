@@ -5,14 +5,14 @@
 //! the session.
 
 use rocket::form::FromForm;
-use rocket::http::ContentType;
+use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
-use super::staff::outcome_on;
 use super::views::{Download, StudyBanner, Viewer};
+use super::{outcome_on, study_context};
 use crate::domain::audit::format_at;
 use crate::domain::focus_group::when;
 use crate::domain::policy::Capacity;
@@ -21,7 +21,7 @@ use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::focus_group::{self, Attendance, NewGroup, Session};
 use crate::web::errors::{PageError, PageResult};
-use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
+use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, ParticipantUser, SessionUser};
 
 fn session_view(s: &Session, zone: Zone) -> serde_json::Value {
     let g = &s.group;
@@ -176,7 +176,7 @@ async fn cancel(
     session: SessionUser,
     slug: &str,
     id: &str,
-    _form: CsrfForm<super::staff::PlainForm>,
+    _form: CsrfForm<super::PlainForm>,
 ) -> PageResult<Flash<Redirect>> {
     let result = focus_group::cancel(state, &session.user, slug, group_id(id)?).await;
     outcome_on(&page_of(slug), result, |s| {
@@ -227,7 +227,7 @@ async fn remove_member(
     slug: &str,
     id: &str,
     code: &str,
-    _form: CsrfForm<super::staff::PlainForm>,
+    _form: CsrfForm<super::PlainForm>,
 ) -> PageResult<Flash<Redirect>> {
     let result = focus_group::remove_member(state, &session.user, slug, group_id(id)?, code).await;
     outcome_on(&page_of(slug), result, |_| format!("{code} is no longer in this session."))
@@ -239,7 +239,7 @@ async fn invite(
     session: SessionUser,
     slug: &str,
     id: &str,
-    _form: CsrfForm<super::staff::PlainForm>,
+    _form: CsrfForm<super::PlainForm>,
 ) -> PageResult<Flash<Redirect>> {
     let result = focus_group::invite(state, &session.user, slug, group_id(id)?).await;
     outcome_on(&page_of(slug), result, |n| {
@@ -376,8 +376,94 @@ async fn ics(
     Ok(Download::new(kind, format!("{slug}-focus-group-{id}.ics"), text.into_bytes()))
 }
 
+#[derive(FromForm, Default)]
+struct AvailabilityForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = Vec::new())]
+    slots: Vec<i64>,
+}
+
+impl CsrfProtected for AvailabilityForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+async fn availability_page(
+    state: &AppState,
+    me: &ParticipantUser,
+    csrf: &str,
+    error: Option<AppError>,
+) -> PageResult<(Status, Template)> {
+    let choices = focus_group::availability(state, &me.participant).await?;
+    let booked = focus_group::booking(state, &me.participant).await?;
+    let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
+    let errors: Vec<String> = error
+        .map(|e| match e.fields() {
+            Some(f) => f.messages().into_values().flatten().collect(),
+            None => vec![e.public_message()],
+        })
+        .unwrap_or_default();
+    let sessions: Vec<_> = choices
+        .iter()
+        .map(|c| {
+            context! {
+                id: c.group.id,
+                title: c.group.title.clone(),
+                when: when(&c.group, me.study.timezone),
+                starts_at: crate::domain::audit::format_at(&c.group.starts_at),
+                location: c.group.location.clone(),
+                chosen: c.chosen,
+            }
+        })
+        .collect();
+    Ok((
+        status,
+        Template::render(
+            "participant/availability",
+            context! {
+                study: study_context(me),
+                csrf,
+                sessions,
+                booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g, me.study.timezone), location: g.location.clone() }),
+                consented: me.participant.status() == "consented",
+                zone: me.study.timezone.name(),
+                errors,
+            },
+        ),
+    ))
+}
+
+#[get("/participant/availability")]
+async fn availability(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+) -> PageResult<(Status, Template)> {
+    availability_page(state, &me, &csrf.0, None).await
+}
+
+#[post("/participant/availability", data = "<form>")]
+async fn availability_submit(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<AvailabilityForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    match focus_group::set_availability(state, &me.participant, &form.0.slots).await {
+        Ok(_) => Ok(Ok(Redirect::to("/participant"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            Ok(Err(availability_page(state, &me, &csrf.0, Some(e)).await?))
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
 pub fn routes() -> Vec<rocket::Route> {
     routes![
+        availability,
+        availability_submit,
         page,
         schedule,
         reschedule,

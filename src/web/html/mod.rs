@@ -1,20 +1,89 @@
 //! Server-rendered pages for people. Every page works without JavaScript; every
 //! POST form carries a CSRF token (see `CsrfForm`).
 
-pub mod ads;
+pub mod auth;
+pub mod consent;
 pub mod focus_group;
+pub mod mail;
 pub mod participant;
 pub mod questionnaire;
+pub mod recruitment;
 pub mod report;
-pub mod staff;
+pub mod study;
 pub mod views;
 
+use rocket::form::FromForm;
+use rocket::response::{Flash, Redirect};
+
+use self::views::StudyBanner;
+use crate::error::AppError;
+use crate::web::errors::{PageError, PageResult};
+use crate::web::guards::{CsrfProtected, ParticipantUser};
+
 pub fn routes() -> Vec<rocket::Route> {
-    let mut all = staff::routes();
-    all.extend(participant::routes());
-    all.extend(questionnaire::routes());
-    all.extend(ads::routes());
-    all.extend(report::routes());
-    all.extend(focus_group::routes());
-    all
+    [
+        auth::routes(),
+        consent::routes(),
+        focus_group::routes(),
+        mail::routes(),
+        participant::routes(),
+        questionnaire::routes(),
+        recruitment::routes(),
+        report::routes(),
+        study::routes(),
+    ]
+    .concat()
+}
+
+#[derive(FromForm)]
+pub struct PlainForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+}
+
+impl CsrfProtected for PlainForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// Turns the outcome of a staff action into a message on the study's page.
+pub(super) fn outcome<T>(
+    slug: &str,
+    result: Result<T, AppError>,
+    done: impl FnOnce(T) -> String,
+) -> PageResult<Flash<Redirect>> {
+    outcome_on(&format!("/staff/studies/{slug}"), result, done)
+}
+
+/// Turns the outcome of a staff action into a message on the page at `to`: a field
+/// error or a refusal is shown there; a missing study or a fault is an error page.
+pub(super) fn outcome_on<T>(
+    to: &str,
+    result: Result<T, AppError>,
+    done: impl FnOnce(T) -> String,
+) -> PageResult<Flash<Redirect>> {
+    let back = || Redirect::to(to.to_string());
+    match result {
+        Ok(v) => Ok(Flash::success(back(), done(v))),
+        Err(e @ (AppError::Internal(_) | AppError::Db(_) | AppError::NotFound)) => {
+            Err(PageError(e))
+        }
+        Err(e) => {
+            let text = match e.fields() {
+                Some(f) => f
+                    .messages()
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}: {}", v.join(" ")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                None => e.public_message(),
+            };
+            Ok(Flash::error(back(), text))
+        }
+    }
+}
+
+pub(super) fn study_context(me: &ParticipantUser) -> StudyBanner {
+    StudyBanner::from(&me.study)
 }

@@ -11,7 +11,7 @@ use rocket::{State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 use serde::Serialize;
 
-use super::staff::outcome_on;
+use super::outcome_on;
 use super::views::{Download, StudyBanner, Viewer};
 use crate::domain::report::publish::{Section, Table};
 use crate::service::report::{Export, Output};

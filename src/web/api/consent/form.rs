@@ -4,10 +4,10 @@ use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{State, get, post};
 
-use super::dto::{ApproveConsentForm, ConsentFormDto, CreateConsentForm, ErrorBody};
 use crate::domain::consent::{ConsentFormDraft, ItemInput};
 use crate::service::AppState;
-use crate::service::consent::form as consent_forms;
+use crate::service::consent;
+use crate::web::api::dto::{ApproveConsentForm, ConsentFormDto, CreateConsentForm, ErrorBody};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
@@ -42,7 +42,7 @@ pub async fn create(
         .collect();
     let draft =
         ConsentFormDraft::parse(&b.version, &b.language, &b.title, &b.body_markdown, &items);
-    let form = consent_forms::draft(state, &staff.0, slug, draft).await?;
+    let form = consent::form::draft(state, &staff.0, slug, draft).await?;
     Ok((Status::Created, Json(ConsentFormDto::from(&form))))
 }
 
@@ -62,7 +62,7 @@ pub async fn list(
     staff: StaffUser,
     slug: &str,
 ) -> ApiResult<Json<Vec<ConsentFormDto>>> {
-    let forms = consent_forms::list(state, &staff.0, slug).await?;
+    let forms = consent::form::list(state, &staff.0, slug).await?;
     Ok(Json(forms.iter().map(ConsentFormDto::from).collect()))
 }
 
@@ -86,7 +86,7 @@ pub async fn get(
     slug: &str,
     version: &str,
 ) -> ApiResult<Json<ConsentFormDto>> {
-    let form = consent_forms::get(state, &staff.0, slug, version).await?;
+    let form = consent::form::get(state, &staff.0, slug, version).await?;
     Ok(Json(ConsentFormDto::from(&form)))
 }
 
@@ -118,7 +118,7 @@ pub async fn approve(
     body: JsonBody<ApproveConsentForm>,
 ) -> ApiResult<Json<ConsentFormDto>> {
     let b = body.0;
-    let form = consent_forms::approve(
+    let form = consent::form::approve(
         state,
         &staff.0,
         slug,

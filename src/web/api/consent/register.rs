@@ -4,8 +4,8 @@ use rocket::http::ContentType;
 use rocket::serde::json::Json;
 use rocket::{State, get};
 
-use super::dto::{ErrorBody, ReconsentDueDto, RegisterEntryDto};
 use crate::service::{AppState, consent};
+use crate::web::api::dto::{ErrorBody, ReconsentDueDto, RegisterEntryDto};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 

@@ -1,0 +1,211 @@
+//! The participant's side of consent: the form in force, signing, their signed copy
+//! and receipt, the identity check before signing, and withdrawal.
+
+use rocket::http::{ContentType, Status};
+use rocket::serde::json::Json;
+use rocket::{State, get, post};
+use serde_json::Value;
+
+use crate::domain::consent::SignRequest;
+use crate::service::{AppState, consent};
+use crate::web::api::dto::EnterCode;
+use crate::web::api::dto::{
+    ConsentGivenDto, ConsentItemDto, ErrorBody, EthicsRefDto, GiveConsent, ParticipantFormDto,
+    Withdraw,
+};
+use crate::web::errors::ApiResult;
+use crate::web::guards::ParticipantUser;
+use crate::web::json::JsonBody;
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/consent-form", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The consent form in force", body = ParticipantFormDto),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 404, description = "The study has no consent form in force", body = ErrorBody),
+    )
+)]
+#[get("/participant/consent-form")]
+pub async fn consent_form(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<Json<ParticipantFormDto>> {
+    let f = consent::active_form(state, &me.participant).await?;
+    Ok(Json(ParticipantFormDto {
+        version: f.version,
+        title: f.title,
+        language: f.language,
+        body_markdown: f.body_markdown,
+        items: f
+            .items
+            .into_iter()
+            .map(|i| ConsentItemDto { key: i.key, text: i.text, required: i.required })
+            .collect(),
+        form_hash: f.form_hash,
+        ethics: EthicsRefDto {
+            committee: me.study.ethics.committee.clone(),
+            reference: me.study.ethics.reference.clone(),
+        },
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/consent", tag = "participants",
+    request_body = GiveConsent,
+    security(("participant" = [])),
+    responses(
+        (status = 201, description = "Consent recorded; the signed PDF is stored", body = ConsentGivenDto),
+        (status = 200, description = "The same consent again (a safe retry): the existing record", body = ConsentGivenDto),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 409, description = "Not the version in force, another text, or a different consent given already", body = ErrorBody),
+        (status = 410, description = "The study cannot take consent now", body = ErrorBody),
+        (status = 422, description = "A required item not agreed, no name, or reading not confirmed", body = ErrorBody),
+    )
+)]
+#[post("/participant/consent", data = "<body>")]
+pub async fn give(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    body: JsonBody<GiveConsent>,
+) -> ApiResult<(Status, Json<ConsentGivenDto>)> {
+    let b = body.0;
+    let req = SignRequest {
+        version: b.version,
+        form_hash: b.form_hash,
+        items: b.items,
+        typed_name: b.signature.typed_name,
+        drawn_svg: b.signature.drawn_svg,
+        read_confirmed: b.read_confirmed,
+    };
+    let given = consent::give(state, &me.participant, req).await?;
+    let status = if given.created { Status::Created } else { Status::Ok };
+    let receipt = consent::receipt(state, &me.study, &me.participant, &given);
+    Ok((
+        status,
+        Json(ConsentGivenDto {
+            consent_id: given.consent_id,
+            participant_code: given.record.participant_code.clone(),
+            signed_at: given.record.signed_at.clone(),
+            version: given.record.form_version.clone(),
+            ethics_reference: given.record.ethics_reference.clone(),
+            record_sha256: given.record_sha256.clone(),
+            pdf_sha256: given.pdf_sha256.clone(),
+            receipt,
+        }),
+    ))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/consent.pdf", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The signed PDF, byte for byte as hashed at signing", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 404, description = "No consent given yet", body = ErrorBody),
+    )
+)]
+#[get("/participant/consent.pdf")]
+pub async fn pdf(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<(ContentType, Vec<u8>)> {
+    let bytes = consent::participant_pdf(state, &me.participant, &me.study).await?;
+    Ok((ContentType::PDF, bytes))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/consent/receipt", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The consent receipt (fields after ISO/IEC TS 27560)", body = Object),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 404, description = "No consent given yet", body = ErrorBody),
+    )
+)]
+#[get("/participant/consent/receipt")]
+pub async fn receipt(state: &State<AppState>, me: ParticipantUser) -> ApiResult<Json<Value>> {
+    let given =
+        consent::latest(state, &me.participant).await?.ok_or(crate::error::AppError::NotFound)?;
+    Ok(Json(consent::receipt(state, &me.study, &me.participant, &given)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/withdraw", tag = "participants",
+    request_body = Withdraw,
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "Withdrawn; the consent record stays", body = Object),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 409, description = "Withdrawn already", body = ErrorBody),
+        (status = 422, description = "Unknown scope", body = ErrorBody),
+    )
+)]
+#[post("/participant/withdraw", data = "<body>")]
+pub async fn withdraw(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    body: JsonBody<Withdraw>,
+) -> ApiResult<Json<Value>> {
+    let p =
+        consent::withdraw(state, &me.participant, &body.0.scope, body.0.reason.as_deref()).await?;
+    let w = p.withdrawal.as_ref();
+    Ok(Json(serde_json::json!({
+        "status": p.status(),
+        "scope": w.map(|w| w.scope),
+        "withdrawn_at": w.map(|w| crate::domain::audit::format_at(&w.at)),
+        "consent_record_kept": true,
+    })))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/identity/code", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 202, description = "A code is on its way to the participant's e-mail address", body = Object),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 409, description = "The study does not use an identity check", body = ErrorBody),
+        (status = 429, description = "Too many codes this hour", body = ErrorBody),
+    )
+)]
+#[post("/participant/identity/code")]
+pub async fn send_code(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<(Status, Json<Value>)> {
+    let to =
+        crate::service::consent::identity::send_code(state, &me.participant, &me.study).await?;
+    Ok((
+        Status::Accepted,
+        Json(
+            serde_json::json!({"sent_to": to, "expires_in_minutes": crate::domain::consent::identity::CODE_TTL_MINUTES}),
+        ),
+    ))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/identity/verify", tag = "participants",
+    request_body = EnterCode,
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The code is right: signing is open for two hours", body = Object),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        (status = 409, description = "The study does not use an identity check", body = ErrorBody),
+        (status = 410, description = "The code has expired", body = ErrorBody),
+        (status = 422, description = "Wrong code, or none asked for", body = ErrorBody),
+        (status = 429, description = "Too many tries", body = ErrorBody),
+    )
+)]
+#[post("/participant/identity/verify", data = "<body>")]
+pub async fn verify_code(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    body: JsonBody<EnterCode>,
+) -> ApiResult<Json<Value>> {
+    crate::service::consent::identity::verify_code(state, &me.participant, &me.study, &body.0.code)
+        .await?;
+    Ok(Json(serde_json::json!({"verified": true})))
+}

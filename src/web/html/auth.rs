@@ -1,0 +1,108 @@
+//! Staff sign-in and sign-out.
+
+use rocket::form::FromForm;
+use rocket::http::{CookieJar, Status};
+use rocket::response::Redirect;
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::{Template, context};
+
+use super::PlainForm;
+use super::views::LoginForm;
+use crate::domain::user::TokenKind;
+use crate::error::AppError;
+use crate::service::{AppState, auth};
+use crate::web::errors::PageResult;
+use crate::web::guards::{
+    ClientAddr, CsrfForm, CsrfProtected, CsrfToken, SESSION_COOKIE, SessionUser, set_session_cookie,
+};
+
+#[derive(FromForm)]
+pub struct LoginInput {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    email: String,
+    #[field(default = String::new())]
+    password: String,
+}
+
+impl CsrfProtected for LoginInput {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[get("/")]
+fn index() -> Redirect {
+    Redirect::to("/staff")
+}
+
+#[get("/staff/login")]
+fn login_page(csrf: CsrfToken) -> Template {
+    Template::render("staff/login", context! { csrf: csrf.0, form: LoginForm::default() })
+}
+
+#[post("/staff/login", data = "<form>")]
+async fn login(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    csrf: CsrfToken,
+    form: CsrfForm<LoginInput>,
+) -> Result<Redirect, (Status, Template)> {
+    let input = form.0;
+    let again = |status: Status, error: &str| {
+        (
+            status,
+            Template::render(
+                "staff/login",
+                context! { csrf: csrf.0.clone(), form: LoginForm { email: input.email.clone(), error: Some(error.to_string()) } },
+            ),
+        )
+    };
+    let user = match auth::check_credentials(state, &input.email, &input.password, addr.0).await {
+        Ok(u) => u,
+        Err(AppError::TooMany) => {
+            return Err(again(
+                Status::TooManyRequests,
+                "Too many attempts: wait a few minutes and try again.",
+            ));
+        }
+        Err(AppError::Unauthenticated(m)) => return Err(again(Status::Unauthorized, &m)),
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in failed");
+            return Err(again(
+                Status::InternalServerError,
+                "Something went wrong on our side; try again.",
+            ));
+        }
+    };
+    match auth::issue_token(state, &user, TokenKind::Session).await {
+        Ok((token, _)) => {
+            let secure = state.config.public_url.starts_with("https://");
+            set_session_cookie(cookies, token, state.config.session_ttl_hours, secure);
+            crate::web::guards::rotate_csrf(cookies, secure);
+            Ok(Redirect::to("/staff"))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "session could not be issued");
+            Err(again(Status::InternalServerError, "Something went wrong on our side; try again."))
+        }
+    }
+}
+
+#[post("/staff/logout", data = "<_form>")]
+async fn logout(
+    state: &State<AppState>,
+    session: SessionUser,
+    cookies: &CookieJar<'_>,
+    _form: CsrfForm<PlainForm>,
+) -> PageResult<Redirect> {
+    auth::sign_out(state, &session.user, &session.token).await?;
+    cookies.remove_private(SESSION_COOKIE);
+    Ok(Redirect::to("/staff/login"))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![index, login_page, login, logout]
+}

@@ -1,0 +1,344 @@
+//! Consent pages: the participant signing (typed name, optional drawn signature,
+//! the identity check) and withdrawing, without JavaScript; staff approving a
+//! version, previewing it and reading a signed PDF.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use rocket::form::FromForm;
+use rocket::http::{ContentType, Status};
+use rocket::response::{Flash, Redirect};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::{Template, context};
+
+use super::views::{StudyBanner, blocks};
+use super::{PlainForm, outcome, study_context};
+use crate::domain::consent::SignRequest;
+use crate::error::AppError;
+use crate::service::{AppState, consent, study};
+use crate::web::errors::{PageError, PageResult};
+use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, ParticipantUser, SessionUser};
+
+#[post("/staff/studies/<slug>/consent-forms/<version>/approve", data = "<_form>")]
+async fn approve_form(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    version: &str,
+    _form: CsrfForm<PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let (study, _) = study::get(state, &session.user, slug).await?;
+    let today = Utc::now().date_naive().to_string();
+    let result = consent::form::approve(
+        state,
+        &session.user,
+        slug,
+        version,
+        &study.ethics.reference,
+        &today,
+    )
+    .await;
+    outcome(slug, result, |f| format!("Consent form version {} is now active.", f.version))
+}
+
+#[get("/staff/studies/<slug>/consents/<consent_id>/pdf")]
+async fn consent_pdf(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    consent_id: &str,
+) -> PageResult<(ContentType, Vec<u8>)> {
+    Ok((
+        ContentType::PDF,
+        consent::staff_pdf(
+            state,
+            &session.user,
+            slug,
+            consent_id.parse().map_err(|_| AppError::NotFound)?,
+        )
+        .await?,
+    ))
+}
+
+/// A consent-form version exactly as participants will see it.
+#[get("/staff/studies/<slug>/consent-forms/<version>/preview")]
+async fn preview(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    version: &str,
+) -> PageResult<Template> {
+    let (study, _) = study::get(state, &session.user, slug).await?;
+    let form = consent::form::get(state, &session.user, slug, version).await?;
+    let items: Vec<_> = form
+        .items
+        .iter()
+        .map(|i| serde_json::json!({"key": i.key, "text": i.text, "required": i.required, "checked": false, "errors": []}))
+        .collect();
+    Ok(Template::render(
+        "participant/consent",
+        context! {
+            preview: true,
+            study: StudyBanner::from(&study),
+            csrf: "",
+            form: context! { version: form.version, title: form.title, form_hash: form.form_hash, language: form.language, state: form.state.as_str() },
+            statement: blocks(&form.body_markdown),
+            items,
+            typed_name: "",
+            read_confirmed: false,
+            errors: Vec::<(String, Vec<String>)>::new(),
+            name_errors: Vec::<String>::new(),
+            read_errors: Vec::<String>::new(),
+            signature_errors: Vec::<String>::new(),
+            identity_required: false,
+        },
+    ))
+}
+
+#[derive(FromForm, Default)]
+struct SignForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    version: String,
+    #[field(default = String::new())]
+    form_hash: String,
+    #[field(default = BTreeMap::new())]
+    items: BTreeMap<String, bool>,
+    signature: SignatureFields,
+    #[field(default = false)]
+    read_confirmed: bool,
+}
+
+#[derive(FromForm, Default, Clone)]
+struct SignatureFields {
+    #[field(default = String::new())]
+    typed_name: String,
+    #[field(default = String::new())]
+    drawn_svg: String,
+}
+
+impl CsrfProtected for SignForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// What the identity-check box on the signing page shows.
+#[derive(Default)]
+struct IdentityBox {
+    sent_to: Option<String>,
+    error: Option<String>,
+}
+
+async fn sign_page(
+    state: &AppState,
+    me: &ParticipantUser,
+    csrf: &str,
+    form: Option<&SignForm>,
+    error: Option<AppError>,
+    identity: IdentityBox,
+) -> PageResult<(Status, Template)> {
+    let f = consent::active_form(state, &me.participant).await?;
+    let identity_required = !consent::identity_cleared(state, &me.participant, &me.study).await?;
+    let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
+    let errors: Vec<(String, Vec<String>)> = error
+        .as_ref()
+        .and_then(|e| e.fields())
+        .map(|f| f.messages().into_iter().collect())
+        .unwrap_or_default();
+    let message = error.as_ref().filter(|e| e.fields().is_none()).map(|e| e.public_message());
+    let items: Vec<_> = f
+        .items
+        .iter()
+        .map(|i| {
+            let checked = form.is_some_and(|s| s.items.get(&i.key).copied().unwrap_or(false));
+            let field = format!("items.{}", i.key);
+            let item_errors: Vec<String> =
+                errors.iter().find(|(k, _)| *k == field).map(|(_, v)| v.clone()).unwrap_or_default();
+            serde_json::json!({"key": i.key, "text": i.text, "required": i.required, "checked": checked, "errors": item_errors})
+        })
+        .collect();
+    let field_errors = |name: &str| -> Vec<String> {
+        errors.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    };
+    Ok((
+        status,
+        Template::render(
+            "participant/consent",
+            context! {
+                study: study_context(me),
+                csrf,
+                form: context! { version: f.version, title: f.title, form_hash: f.form_hash, language: f.language },
+                statement: blocks(&f.body_markdown),
+                items,
+                typed_name: form.map(|s| s.signature.typed_name.clone()).unwrap_or_default(),
+                read_confirmed: form.is_some_and(|s| s.read_confirmed),
+                errors: errors.clone(),
+                name_errors: field_errors("signature.typed_name"),
+                read_errors: field_errors("read_confirmed"),
+                signature_errors: field_errors("signature.drawn_svg"),
+                message,
+                identity_required,
+                identity_sent_to: identity.sent_to,
+                identity_error: identity.error,
+            },
+        ),
+    ))
+}
+
+#[get("/participant/consent?<sent>")]
+async fn consent_page(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    sent: Option<&str>,
+) -> PageResult<(Status, Template)> {
+    let identity = IdentityBox { sent_to: sent.map(str::to_string), error: None };
+    sign_page(state, &me, &csrf.0, None, None, identity).await
+}
+
+#[derive(FromForm)]
+struct CodeForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    code: String,
+}
+
+impl CsrfProtected for CodeForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[post("/participant/identity/code", data = "<_form>")]
+async fn send_code(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    _form: CsrfForm<CodeForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    match crate::service::consent::identity::send_code(state, &me.participant, &me.study).await {
+        Ok(to) => Ok(Ok(Redirect::to(rocket::uri!(consent_page(sent = Some(to.as_str())))))),
+        Err(e @ AppError::TooMany) => {
+            let identity = IdentityBox { sent_to: None, error: Some(e.public_message()) };
+            let (_, page) = sign_page(state, &me, &csrf.0, None, None, identity).await?;
+            Ok(Err((Status::TooManyRequests, page)))
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[post("/participant/identity/verify", data = "<form>")]
+async fn verify_code(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<CodeForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    match crate::service::consent::identity::verify_code(
+        state,
+        &me.participant,
+        &me.study,
+        &form.0.code,
+    )
+    .await
+    {
+        Ok(()) => Ok(Ok(Redirect::to("/participant/consent"))),
+        Err(e @ (AppError::Validation(_) | AppError::Gone(_) | AppError::TooMany)) => {
+            let message = match e.fields() {
+                Some(f) => f.messages().into_values().flatten().collect::<Vec<_>>().join(" "),
+                None => e.public_message(),
+            };
+            let identity = IdentityBox { sent_to: None, error: Some(message) };
+            let (_, page) = sign_page(state, &me, &csrf.0, None, None, identity).await?;
+            Ok(Err((Status::new(e.status()), page)))
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[post("/participant/consent", data = "<form>")]
+async fn consent_submit(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<SignForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    let f = form.0;
+    let req = SignRequest {
+        version: f.version.clone(),
+        form_hash: f.form_hash.clone(),
+        items: f.items.clone(),
+        typed_name: f.signature.typed_name.clone(),
+        drawn_svg: Some(f.signature.drawn_svg.clone()).filter(|s| !s.trim().is_empty()),
+        read_confirmed: f.read_confirmed,
+    };
+    match consent::give(state, &me.participant, req).await {
+        Ok(_) => Ok(Ok(Redirect::to("/participant"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => Ok(
+            Err(sign_page(state, &me, &csrf.0, Some(&f), Some(e), IdentityBox::default()).await?),
+        ),
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(FromForm)]
+struct WithdrawForm {
+    #[field(default = String::new())]
+    csrf_token: String,
+    #[field(default = String::new())]
+    scope: String,
+    #[field(default = String::new())]
+    reason: String,
+}
+
+impl CsrfProtected for WithdrawForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[get("/participant/withdraw")]
+fn withdraw_page(me: ParticipantUser, csrf: CsrfToken) -> Template {
+    Template::render(
+        "participant/withdraw",
+        context! { study: study_context(&me), csrf: csrf.0, errors: Vec::<String>::new() },
+    )
+}
+
+#[post("/participant/withdraw", data = "<form>")]
+async fn withdraw_submit(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<WithdrawForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    let f = form.0;
+    match consent::withdraw(state, &me.participant, &f.scope, Some(f.reason.as_str())).await {
+        Ok(_) => Ok(Ok(Redirect::to("/participant"))),
+        Err(AppError::Validation(fields)) => Ok(Err((
+            Status::UnprocessableEntity,
+            Template::render(
+                "participant/withdraw",
+                context! { study: study_context(&me), csrf: csrf.0, errors: fields.messages().into_values().flatten().collect::<Vec<_>>() },
+            ),
+        ))),
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![
+        approve_form,
+        consent_pdf,
+        preview,
+        consent_page,
+        consent_submit,
+        send_code,
+        verify_code,
+        withdraw_page,
+        withdraw_submit
+    ]
+}
