@@ -1,0 +1,177 @@
+//! Consent-form versions, signing, withdrawal, the identity check and the register.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ConsentItemInput {
+    /// Lower-case letters, digits and underscores, unique in the form.
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct CreateConsentForm {
+    /// Digits and dots, like `1` or `2.1`; never reused in a study.
+    pub version: String,
+    /// BCP 47, e.g. `en-AU`.
+    pub language: String,
+    pub title: String,
+    /// The explanatory statement, in Markdown.
+    pub body_markdown: String,
+    pub items: Vec<ConsentItemInput>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ApproveConsentForm {
+    /// The study's ethics approval reference.
+    pub approval_reference: String,
+    /// `YYYY-MM-DD`, not in the future.
+    pub approved_on: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentItemDto {
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentFormDto {
+    pub version: String,
+    pub language: String,
+    pub title: String,
+    pub body_markdown: String,
+    pub items: Vec<ConsentItemDto>,
+    /// SHA-256 over the canonical title, language, body and items.
+    pub form_hash: String,
+    /// `draft`, `active` or `superseded`.
+    pub state: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_reference: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_on: Option<String>,
+}
+
+impl From<&crate::domain::consent::ConsentForm> for ConsentFormDto {
+    fn from(f: &crate::domain::consent::ConsentForm) -> Self {
+        Self {
+            version: f.version.clone(),
+            language: f.language.clone(),
+            title: f.title.clone(),
+            body_markdown: f.body_markdown.clone(),
+            items: f
+                .items
+                .iter()
+                .map(|i| ConsentItemDto {
+                    key: i.key.clone(),
+                    text: i.text.clone(),
+                    required: i.required,
+                })
+                .collect(),
+            form_hash: f.form_hash.clone(),
+            state: f.state.as_str().to_string(),
+            approval_reference: f.approval_reference.clone(),
+            approved_on: f.approved_on.map(|d| d.to_string()),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct SignatureInput {
+    pub typed_name: String,
+    /// An SVG of strokes from the signature pad: `<svg viewBox=…>` with `<path d="M… L…"/>` only.
+    #[schema(nullable = false)]
+    pub drawn_svg: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct GiveConsent {
+    pub version: String,
+    pub form_hash: String,
+    /// Item key to agreed; optional items left out count as not agreed.
+    pub items: std::collections::BTreeMap<String, bool>,
+    pub signature: SignatureInput,
+    pub read_confirmed: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentGivenDto {
+    pub consent_id: i64,
+    pub participant_code: String,
+    pub signed_at: String,
+    pub version: String,
+    pub ethics_reference: String,
+    pub record_sha256: String,
+    pub pdf_sha256: String,
+    #[schema(value_type = Object)]
+    pub receipt: serde_json::Value,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct Withdraw {
+    /// `future_only` or `withdraw_data`.
+    pub scope: String,
+    #[schema(nullable = false)]
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ParticipantFormDto {
+    pub version: String,
+    pub title: String,
+    pub language: String,
+    pub body_markdown: String,
+    pub items: Vec<ConsentItemDto>,
+    pub form_hash: String,
+    pub ethics: EthicsRefDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EthicsRefDto {
+    pub committee: String,
+    pub reference: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegisterEntryDto {
+    pub consent_id: i64,
+    pub participant_code: String,
+    pub version: String,
+    pub form_hash: String,
+    pub signed_at: String,
+    #[schema(value_type = Object)]
+    pub items: serde_json::Map<String, serde_json::Value>,
+    pub typed_name: String,
+    pub drawn_signature: bool,
+    #[schema(value_type = Option<Object>)]
+    pub withdrawal: Option<serde_json::Value>,
+    pub record_sha256: String,
+    pub pdf_sha256: String,
+    pub pdf_url: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct EnterCode {
+    /// The six digits from the e-mail.
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReconsentDueDto {
+    pub participant_code: String,
+    pub signed_version: String,
+    pub signed_at: String,
+    pub active_version: String,
+}
