@@ -56,48 +56,20 @@ impl Message {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MailStatus {
-    Queued,
-    Sending,
-    Sent,
-    /// No SMTP server is configured: the message stays here, readable by staff.
-    Kept,
-    Failed,
-    /// Withdrawn before it was due (a reminder for a session the person left).
-    Cancelled,
-}
-
-impl MailStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MailStatus::Queued => "queued",
-            MailStatus::Sending => "sending",
-            MailStatus::Sent => "sent",
-            MailStatus::Kept => "kept",
-            MailStatus::Failed => "failed",
-            MailStatus::Cancelled => "cancelled",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum MailStatus {
+        Queued = "queued",
+        Sending = "sending",
+        Sent = "sent",
+        /// No SMTP server is configured: the message stays here, readable by staff.
+        Kept = "kept",
+        Failed = "failed",
+        /// Withdrawn before it was due (a reminder for a session the person left).
+        Cancelled = "cancelled",
     }
-}
-
-impl std::str::FromStr for MailStatus {
-    type Err = super::fields::FieldError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            MailStatus::Queued,
-            MailStatus::Sending,
-            MailStatus::Sent,
-            MailStatus::Kept,
-            MailStatus::Failed,
-            MailStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|m| m.as_str() == s)
-        .ok_or_else(|| super::fields::FieldError::new("unknown_status", "Unknown mail status."))
-    }
+    else "unknown_status", "Unknown mail status."
 }
 
 /// Attempts before a message is given up as failed.

@@ -1,54 +1,23 @@
 //! Participants: their research code, their status and withdrawal.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-
-use super::fields::FieldError;
 
 /// The research code given at consent: `P001`, `P002`, … per study, without gaps.
 pub fn participant_code(n: i64) -> String {
     format!("P{n:03}")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WithdrawalScope {
-    /// No further participation; what was given stays in the study.
-    FutureOnly,
-    /// No further participation, and answers are excluded from reports and exports.
-    WithdrawData,
-}
-
-impl WithdrawalScope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WithdrawalScope::FutureOnly => "future_only",
-            WithdrawalScope::WithdrawData => "withdraw_data",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum WithdrawalScope {
+        /// No further participation; what was given stays in the study.
+        FutureOnly = "future_only",
+        /// No further participation, and answers are excluded from reports and exports.
+        WithdrawData = "withdraw_data",
     }
-}
-
-impl fmt::Display for WithdrawalScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for WithdrawalScope {
-    type Err = FieldError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "future_only" => Ok(WithdrawalScope::FutureOnly),
-            "withdraw_data" => Ok(WithdrawalScope::WithdrawData),
-            _ => {
-                Err(FieldError::new("unknown_scope", "Scope must be future_only or withdraw_data."))
-            }
-        }
-    }
+    else "unknown_scope", "Scope must be future_only or withdraw_data."
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

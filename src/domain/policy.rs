@@ -2,30 +2,23 @@
 //! membership; admins and ethics officers see every study. Anything a person cannot
 //! see is reported as not found, so that a study's existence is not revealed.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 
 use super::fields::FieldError;
 use super::user::Role;
 
-/// A membership role on one study.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StudyRole {
-    Coordinator,
-    Facilitator,
+text_enum! {
+    /// A membership role on one study.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum StudyRole {
+        Coordinator = "coordinator",
+        Facilitator = "facilitator",
+    }
+    else "unknown_role", "Study role must be coordinator or facilitator."
 }
 
 impl StudyRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StudyRole::Coordinator => "coordinator",
-            StudyRole::Facilitator => "facilitator",
-        }
-    }
-
     /// The membership a staff account may hold: coordinators may join as either,
     /// facilitators only as facilitators. Admins and ethics officers see every study
     /// already and are not members.
@@ -41,27 +34,6 @@ impl StudyRole {
             (Role::Admin | Role::EthicsOfficer, _) => Err(FieldError::new(
                 "not_a_member_role",
                 "Admins and ethics officers see every study already; they are not added as staff.",
-            )),
-        }
-    }
-}
-
-impl fmt::Display for StudyRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for StudyRole {
-    type Err = FieldError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "coordinator" => Ok(StudyRole::Coordinator),
-            "facilitator" => Ok(StudyRole::Facilitator),
-            _ => Err(FieldError::new(
-                "unknown_role",
-                "Study role must be coordinator or facilitator.",
             )),
         }
     }

@@ -1,39 +1,26 @@
 //! Purposive recruitment: ads on chosen channels, open for a window, and quotas by
 //! stratum on a screening answer.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 
 use super::FieldErrors;
-use super::fields::{FieldError, parse_time, required_text};
+use super::fields::{parse_time, required_text};
 use super::questionnaire::answers::{Answer, Answers};
 use super::questionnaire::{FormDefinition, QuestionType};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Lms,
-    Email,
-    Poster,
-    Social,
-    Other,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Channel {
+        Lms = "lms",
+        Email = "email",
+        Poster = "poster",
+        Social = "social",
+        Other = "other",
+    }
+    else "unknown_channel", "Channel must be lms, email, poster, social or other."
 }
 
 impl Channel {
-    pub const ALL: [Channel; 5] =
-        [Channel::Lms, Channel::Email, Channel::Poster, Channel::Social, Channel::Other];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Lms => "lms",
-            Channel::Email => "email",
-            Channel::Poster => "poster",
-            Channel::Social => "social",
-            Channel::Other => "other",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Channel::Lms => "Learning-management system",
@@ -42,25 +29,6 @@ impl Channel {
             Channel::Social => "Social media",
             Channel::Other => "Other",
         }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Channel {
-    type Err = FieldError;
-
-    fn from_str(s: &str) -> Result<Self, FieldError> {
-        Channel::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
-            FieldError::new(
-                "unknown_channel",
-                "Channel must be lms, email, poster, social or other.",
-            )
-        })
     }
 }
 

@@ -44,53 +44,17 @@ impl fmt::Display for Slug {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StudyStatus {
-    Draft,
-    Recruiting,
-    Paused,
-    Suspended,
-    Closed,
-}
-
-impl StudyStatus {
-    pub const ALL: [StudyStatus; 5] = [
-        StudyStatus::Draft,
-        StudyStatus::Recruiting,
-        StudyStatus::Paused,
-        StudyStatus::Suspended,
-        StudyStatus::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StudyStatus::Draft => "draft",
-            StudyStatus::Recruiting => "recruiting",
-            StudyStatus::Paused => "paused",
-            StudyStatus::Suspended => "suspended",
-            StudyStatus::Closed => "closed",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum StudyStatus {
+        Draft = "draft",
+        Recruiting = "recruiting",
+        Paused = "paused",
+        Suspended = "suspended",
+        Closed = "closed",
     }
-}
-
-impl fmt::Display for StudyStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for StudyStatus {
-    type Err = FieldError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        StudyStatus::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| {
-            FieldError::new(
-                "unknown_status",
-                "Status must be one of draft, recruiting, paused, suspended, closed.",
-            )
-        })
-    }
+    else "unknown_status", "Status must be one of draft, recruiting, paused, suspended, closed."
 }
 
 /// The human research ethics committee's approval a study runs under.

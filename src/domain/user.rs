@@ -1,35 +1,25 @@
 //! Staff accounts: roles, e-mail addresses, names and the password policy.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use super::fields::{FieldError, FieldErrors, required_text};
 
-/// A staff member's account role (SPEC §4). Participants are not staff and have no role here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Coordinator,
-    Facilitator,
-    EthicsOfficer,
+text_enum! {
+    /// A staff member's account role (SPEC §4). Participants are not staff and have no role here.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role {
+        Admin = "admin",
+        Coordinator = "coordinator",
+        Facilitator = "facilitator",
+        EthicsOfficer = "ethics_officer",
+    }
+    else "unknown_role", "Role must be one of admin, coordinator, facilitator, ethics_officer."
 }
 
 impl Role {
-    pub const ALL: [Role; 4] =
-        [Role::Admin, Role::Coordinator, Role::Facilitator, Role::EthicsOfficer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Coordinator => "coordinator",
-            Role::Facilitator => "facilitator",
-            Role::EthicsOfficer => "ethics_officer",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Role::Admin => "Administrator",
@@ -37,25 +27,6 @@ impl Role {
             Role::Facilitator => "Facilitator",
             Role::EthicsOfficer => "Ethics officer",
         }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = FieldError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
-            FieldError::new(
-                "unknown_role",
-                "Role must be one of admin, coordinator, facilitator, ethics_officer.",
-            )
-        })
     }
 }
 

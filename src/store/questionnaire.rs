@@ -195,7 +195,7 @@ fn response(m: responses::Model) -> Result<Response, AppError> {
         status: m
             .status
             .parse::<ResponseStatus>()
-            .map_err(|()| AppError::Internal(format!("unknown response status {:?}", m.status)))?,
+            .map_err(|_| AppError::Internal(format!("unknown response status {:?}", m.status)))?,
         revision: m.revision,
         submitted_at: m.submitted_at,
         updated_at: m.updated_at,

@@ -6,8 +6,6 @@ pub mod identity;
 pub mod signature;
 
 use std::collections::HashSet;
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -36,41 +34,15 @@ pub struct ItemInput {
     pub required: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FormState {
-    Draft,
-    Active,
-    Superseded,
-}
-
-impl FormState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FormState::Draft => "draft",
-            FormState::Active => "active",
-            FormState::Superseded => "superseded",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FormState {
+        Draft = "draft",
+        Active = "active",
+        Superseded = "superseded",
     }
-}
-
-impl fmt::Display for FormState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for FormState {
-    type Err = FieldError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "draft" => Ok(FormState::Draft),
-            "active" => Ok(FormState::Active),
-            "superseded" => Ok(FormState::Superseded),
-            _ => Err(FieldError::new("unknown_state", "Unknown consent-form state.")),
-        }
-    }
+    else "unknown_state", "Unknown consent-form state."
 }
 
 /// A version label: digits and dots, like `1` or `2.1`.

@@ -7,55 +7,28 @@ pub mod answers;
 pub mod expr;
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use self::expr::{Expr, Operand};
 use crate::domain::FieldErrors;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuestionType {
-    Text,
-    LongText,
-    Integer,
-    Number,
-    SingleChoice,
-    MultiChoice,
-    Scale,
-    YesNo,
-    Date,
-    Email,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum QuestionType {
+        Text = "text",
+        LongText = "long_text",
+        Integer = "integer",
+        Number = "number",
+        SingleChoice = "single_choice",
+        MultiChoice = "multi_choice",
+        Scale = "scale",
+        YesNo = "yes_no",
+        Date = "date",
+        Email = "email",
+    }
+    else "unknown_type", "Unknown question type."
 }
 
 impl QuestionType {
-    pub const ALL: [QuestionType; 10] = [
-        QuestionType::Text,
-        QuestionType::LongText,
-        QuestionType::Integer,
-        QuestionType::Number,
-        QuestionType::SingleChoice,
-        QuestionType::MultiChoice,
-        QuestionType::Scale,
-        QuestionType::YesNo,
-        QuestionType::Date,
-        QuestionType::Email,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QuestionType::Text => "text",
-            QuestionType::LongText => "long_text",
-            QuestionType::Integer => "integer",
-            QuestionType::Number => "number",
-            QuestionType::SingleChoice => "single_choice",
-            QuestionType::MultiChoice => "multi_choice",
-            QuestionType::Scale => "scale",
-            QuestionType::YesNo => "yes_no",
-            QuestionType::Date => "date",
-            QuestionType::Email => "email",
-        }
-    }
-
     pub fn is_numeric(self) -> bool {
         matches!(self, QuestionType::Integer | QuestionType::Number | QuestionType::Scale)
     }
@@ -80,20 +53,6 @@ impl QuestionType {
             QuestionType::Email => 254,
             _ => 1_000,
         }
-    }
-}
-
-impl fmt::Display for QuestionType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for QuestionType {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        QuestionType::ALL.into_iter().find(|t| t.as_str() == s).ok_or(())
     }
 }
 
@@ -507,42 +466,15 @@ pub fn build(input: FormInput, form_hash: String) -> Result<FormDefinition, Fiel
     })
 }
 
-/// When a study asks a questionnaire: when someone answers an ad (`screening`,
-/// deciding eligibility), or once they have consented (`after_consent`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Screening,
-    AfterConsent,
-}
-
-impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Screening => "screening",
-            Stage::AfterConsent => "after_consent",
-        }
+text_enum! {
+    /// When a study asks a questionnaire: when someone answers an ad (`screening`,
+    /// deciding eligibility), or once they have consented (`after_consent`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Stage {
+        Screening = "screening",
+        AfterConsent = "after_consent",
     }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Stage {
-    type Err = crate::domain::fields::FieldError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "screening" => Ok(Stage::Screening),
-            "after_consent" => Ok(Stage::AfterConsent),
-            _ => Err(crate::domain::fields::FieldError::new(
-                "unknown_stage",
-                "Stage must be screening or after_consent.",
-            )),
-        }
-    }
+    else "unknown_stage", "Stage must be screening or after_consent."
 }
 
 /// A questionnaire attached to a study.
@@ -559,32 +491,14 @@ pub struct Instrument {
     pub position: i32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseStatus {
-    /// Saved to finish later; required questions may still be open.
-    InProgress,
-    Complete,
-}
-
-impl ResponseStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseStatus::InProgress => "in_progress",
-            ResponseStatus::Complete => "complete",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ResponseStatus {
+        /// Saved to finish later; required questions may still be open.
+        InProgress = "in_progress",
+        Complete = "complete",
     }
-}
-
-impl FromStr for ResponseStatus {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "in_progress" => Ok(ResponseStatus::InProgress),
-            "complete" => Ok(ResponseStatus::Complete),
-            _ => Err(()),
-        }
-    }
+    else "unknown_status", "Unknown response status."
 }
 
 /// A participant's answers to one instrument, stamped with the definition they
