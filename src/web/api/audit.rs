@@ -8,6 +8,7 @@ use crate::audit::{self, Verification};
 use crate::domain::audit::chain_for;
 use crate::error::AppError;
 use crate::service::{AppState, study};
+use crate::web::api::responses::NoToken;
 use crate::web::errors::ApiResult;
 use crate::web::guards::AuditReader;
 
@@ -23,7 +24,7 @@ const MAX_LIMIT: u64 = 1000;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Events in chain order", body = AuditPage),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Not an ethics officer or admin", body = ErrorBody),
         (status = 404, description = "No such study", body = ErrorBody),
         (status = 422, description = "A parameter is out of range", body = ErrorBody),
@@ -78,7 +79,7 @@ pub async fn events(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every chain recomputed; `ok` false names the first bad event", body = VerifyDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Not an ethics officer or admin", body = ErrorBody),
     )
 )]

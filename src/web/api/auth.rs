@@ -10,6 +10,7 @@ use super::dto::{ErrorBody, TokenRequest, TokenResponse};
 use crate::domain::FieldErrors;
 use crate::domain::user::TokenKind;
 use crate::service::{AppState, auth};
+use crate::web::api::responses::{MalformedBody, NoToken};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ClientAddr, StaffToken};
 use crate::web::json::JsonBody;
@@ -19,7 +20,7 @@ use crate::web::json::JsonBody;
     request_body = TokenRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 400, description = "Malformed body", body = ErrorBody),
+        MalformedBody,
         (status = 401, description = "Wrong e-mail address or password", body = ErrorBody),
         (status = 422, description = "A field is missing", body = ErrorBody),
         (status = 429, description = "Too many failed attempts", body = ErrorBody),
@@ -54,7 +55,7 @@ pub async fn token(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The token presented is revoked"),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
     )
 )]
 #[delete("/auth/token")]

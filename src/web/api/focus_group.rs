@@ -15,6 +15,9 @@ use crate::domain::focus_group::{Member, SessionLog};
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::focus_group::{self, Attendance, Choice, NewGroup, Session};
+use crate::web::api::responses::{
+    MalformedBody, NoParticipantToken, NoToken, NotCoordinator, NotYours, Refused,
+};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
@@ -67,10 +70,10 @@ fn group_id(raw: &str) -> Result<i64, AppError> {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The session", body = FocusGroupDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 410, description = "The study is suspended or closed", body = ErrorBody),
         (status = 422, description = "A field was refused (the facilitator needs an active facilitator or coordinator account; one not on the study's staff joins it)", body = ErrorBody),
     )
@@ -92,9 +95,9 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Sessions in time order with their members (a facilitator sees their own)", body = Vec<FocusGroupDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/focus-groups")]
@@ -129,12 +132,12 @@ fn new_group(b: &FocusGroupInput) -> NewGroup<'_> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The session; a new time, length, place or title raises its SEQUENCE and sends invited members the updated event", body = FocusGroupDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
         (status = 404, description = "No such session", body = ErrorBody),
         (status = 409, description = "Cancelled, fewer places than members, or the new facilitator declared a conflict with a member", body = ErrorBody),
-        (status = 422, description = "A field was refused", body = ErrorBody),
+        Refused,
     )
 )]
 #[put("/studies/<slug>/focus-groups/<id>", data = "<body>")]
@@ -159,8 +162,8 @@ pub async fn reschedule(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Cancelled and kept for the record; invited members are sent METHOD:CANCEL and their reminders withdrawn", body = FocusGroupDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
         (status = 404, description = "No such session", body = ErrorBody),
         (status = 409, description = "Cancelled already", body = ErrorBody),
     )
@@ -185,7 +188,7 @@ pub async fn cancel(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The session with its members", body = FocusGroupDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
         (status = 404, description = "No such session, or not yours", body = ErrorBody),
     )
@@ -207,9 +210,9 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A proposed allocation from availability, strata and capacity; nothing is applied", body = PlanDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
+        NotYours,
     )
 )]
 #[post("/studies/<slug>/focus-groups/plan")]
@@ -246,9 +249,9 @@ pub async fn plan(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The participant is a member", body = MemberDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
         (status = 404, description = "No such session", body = ErrorBody),
         (status = 409, description = "Not consented, withdrawn, in another session, the session is full, or its facilitator declared a conflict", body = ErrorBody),
         (status = 422, description = "No participant with that code", body = ErrorBody),
@@ -277,8 +280,8 @@ pub async fn add_member(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed; an invited member is sent a calendar cancellation"),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
         (status = 404, description = "No such session, or the participant is not in it", body = ErrorBody),
         (status = 422, description = "No participant with that code", body = ErrorBody),
     )
@@ -304,8 +307,8 @@ pub async fn remove_member(
     security(("bearer" = [])),
     responses(
         (status = 202, description = "One invitation per member queued with its .ics, and a reminder for the day before", body = InvitationsQueuedDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
         (status = 404, description = "No such session", body = ErrorBody),
         (status = 409, description = "The session has started", body = ErrorBody),
         (status = 410, description = "The study is suspended or closed", body = ErrorBody),
@@ -331,7 +334,7 @@ pub async fn invitations(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The session as an RFC 5545 calendar", content_type = "text/calendar", body = String),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
         (status = 404, description = "No such session, or not yours", body = ErrorBody),
     )
@@ -357,8 +360,8 @@ pub async fn ics(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Recorded", body = AttendanceDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        MalformedBody,
+        NoToken,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
         (status = 404, description = "No such session, or not yours", body = ErrorBody),
         (status = 422, description = "No such participant, or not a member", body = ErrorBody),
@@ -391,11 +394,11 @@ pub async fn attendance(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Recorded (a later log replaces it); feeds the saturation chart", body = SessionLogDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        MalformedBody,
+        NoToken,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
         (status = 404, description = "No such session, or not yours", body = ErrorBody),
-        (status = 422, description = "A field was refused", body = ErrorBody),
+        Refused,
     )
 )]
 #[post("/studies/<slug>/focus-groups/<id>/log", data = "<body>")]
@@ -427,10 +430,10 @@ pub async fn log(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The conflict is recorded: you will not be given a session with this participant"),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        MalformedBody,
+        NoToken,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NotYours,
         (status = 422, description = "No participant with that code", body = ErrorBody),
     )
 )]
@@ -451,9 +454,9 @@ pub async fn declare_conflict(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Declared conflicts: every one for coordinators, a facilitator's own", body = Vec<ConflictDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/focus-groups/conflicts")]
@@ -483,7 +486,7 @@ pub async fn list_conflicts(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Your conflict with this participant is withdrawn"),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
         (status = 404, description = "No such study, or you declared no conflict with this participant", body = ErrorBody),
         (status = 422, description = "No participant with that code", body = ErrorBody),
@@ -522,7 +525,7 @@ fn availability_dto(choices: Vec<Choice>) -> AvailabilityDto {
     security(("participant" = [])),
     responses(
         (status = 200, description = "The sessions chosen and every upcoming session", body = AvailabilityDto),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        NoParticipantToken,
     )
 )]
 #[get("/participant/availability")]
@@ -539,8 +542,8 @@ pub async fn my_availability(
     security(("participant" = [])),
     responses(
         (status = 200, description = "Saved (replaces the earlier choice)", body = AvailabilityDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        MalformedBody,
+        NoParticipantToken,
         (status = 409, description = "Not consented yet, or withdrawn", body = ErrorBody),
         (status = 422, description = "A slot is not an upcoming session of the study", body = ErrorBody),
     )

@@ -6,6 +6,7 @@ use rocket::{State, get};
 use super::dto::{ErrorBody, MailDto};
 use crate::domain::audit::format_at;
 use crate::service::{AppState, mail};
+use crate::web::api::responses::NoToken;
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 
@@ -14,7 +15,7 @@ use crate::web::guards::StaffUser;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The newest 200 messages (admins: all; coordinators: their studies')", body = Vec<MailDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Neither admin nor coordinator", body = ErrorBody),
     )
 )]

@@ -12,6 +12,7 @@ pub mod participant;
 pub mod questionnaire;
 pub mod recruitment;
 pub mod report;
+pub mod responses;
 pub mod study;
 pub mod user;
 

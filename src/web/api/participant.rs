@@ -13,6 +13,9 @@ use super::dto::{LinkRequestedDto, RequestLink};
 use crate::domain::audit::format_at;
 use crate::service::participant::Invitation;
 use crate::service::{AppState, consent, focus_group, participant};
+use crate::web::api::responses::{
+    MalformedBody, NoParticipantToken, NoToken, NotCoordinator, NotYours, Refused,
+};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
@@ -25,12 +28,12 @@ use crate::web::json::JsonBody;
     responses(
         (status = 201, description = "A new participant: the private link (shown once, and mailed)", body = InvitationDto),
         (status = 202, description = "The address is in the study already: nothing is replaced, and a new link is mailed to it", body = InvitationDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 410, description = "The study is suspended or closed", body = ErrorBody),
-        (status = 422, description = "A field was refused", body = ErrorBody),
+        Refused,
         (status = 429, description = "Three links went to that address in the last hour", body = ErrorBody),
     )
 )]
@@ -67,8 +70,8 @@ pub async fn invite(
     security(("bearer" = [])),
     responses(
         (status = 202, description = "A new link is on its way to the participant's address on record; the links they hold keep working", body = LinkRequestedDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
         (status = 404, description = "No such study or participant, or not one of yours", body = ErrorBody),
         (status = 429, description = "Three links went to that address in the last hour", body = ErrorBody),
     )
@@ -89,7 +92,7 @@ pub async fn send_link(
     security(("participant" = [])),
     responses(
         (status = 200, description = "The participant's status and next steps", body = PortalDto),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        NoParticipantToken,
     )
 )]
 #[get("/participant")]
@@ -139,7 +142,7 @@ pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<J
     request_body = RequestLink,
     responses(
         (status = 202, description = "The same answer for every address: if it is on record in a study, a new link is mailed to it (at most three an hour); links already sent keep working", body = LinkRequestedDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
+        MalformedBody,
         (status = 422, description = "Not an e-mail address", body = ErrorBody),
     )
 )]
@@ -158,9 +161,9 @@ pub async fn request_link(
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Reminders queued for participants with open steps (at most one per 48 hours each)", body = super::dto::RemindersDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 410, description = "The study is not recruiting or paused", body = ErrorBody),
     )
 )]

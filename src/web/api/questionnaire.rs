@@ -12,6 +12,9 @@ use super::dto::{
 use crate::domain::questionnaire::{FormDefinition, Instrument};
 use crate::service::AppState;
 use crate::service::questionnaire::{self, Attach, Questionnaire, Submit};
+use crate::web::api::responses::{
+    MalformedBody, NoParticipantToken, NoToken, NotCoordinator, NotYours,
+};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
@@ -35,10 +38,10 @@ fn instrument_dto(i: &Instrument, d: &FormDefinition) -> InstrumentDto {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Attached", body = InstrumentDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 409, description = "Attached already, a second screening questionnaire, or the study is closed", body = ErrorBody),
         (status = 422, description = "Unknown key or version, bad stage, or an eligible_if that does not fit the form", body = ErrorBody),
     )
@@ -62,8 +65,8 @@ pub async fn attach(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The study's questionnaires in order", body = Vec<InstrumentDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/instruments")]
@@ -81,7 +84,7 @@ pub async fn list(
     security(("participant" = [])),
     responses(
         (status = 200, description = "The participant's questionnaires in order", body = Vec<QuestionnaireSummaryDto>),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        NoParticipantToken,
         (status = 403, description = "Before consent, or after withdrawal", body = ErrorBody),
     )
 )]
@@ -123,7 +126,7 @@ fn questionnaire_dto(q: &Questionnaire) -> QuestionnaireDto {
     security(("participant" = [])),
     responses(
         (status = 200, description = "The definition and the answers saved so far", body = QuestionnaireDto),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        NoParticipantToken,
         (status = 403, description = "Before consent, or after withdrawal", body = ErrorBody),
         (status = 404, description = "The study asks no such questionnaire", body = ErrorBody),
     )
@@ -145,8 +148,8 @@ pub async fn definition(
     security(("participant" = [])),
     responses(
         (status = 200, description = "Saved; a later PUT revises the answers", body = AnswersSavedDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        MalformedBody,
+        NoParticipantToken,
         (status = 403, description = "Before consent, or after withdrawal", body = ErrorBody),
         (status = 404, description = "The study asks no such questionnaire", body = ErrorBody),
         (status = 409, description = "The study is closed", body = ErrorBody),

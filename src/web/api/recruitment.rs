@@ -11,6 +11,7 @@ use super::dto::{
 use crate::domain::recruitment::{Ad, AdDraft, Funnel};
 use crate::service::AppState;
 use crate::service::recruitment::{self, Enrolment};
+use crate::web::api::responses::{MalformedBody, NoToken, NotCoordinator, NotYours, Refused};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
@@ -49,12 +50,12 @@ fn draft(b: &AdInput) -> Result<AdDraft, crate::domain::FieldErrors> {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The ad", body = AdDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 409, description = "The code is taken, or the study is closed", body = ErrorBody),
-        (status = 422, description = "A field was refused", body = ErrorBody),
+        Refused,
     )
 )]
 #[post("/studies/<slug>/ads", data = "<body>")]
@@ -74,8 +75,8 @@ pub async fn create_ad(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The study's ads with views, screened, eligible and consented", body = Vec<AdDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/ads")]
@@ -98,9 +99,9 @@ pub async fn list_ads(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The edited ad", body = AdDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
         (status = 404, description = "No such study or ad", body = ErrorBody),
         (status = 422, description = "A field was refused (the code cannot change)", body = ErrorBody),
     )
@@ -126,8 +127,8 @@ pub async fn update_ad(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The closed ad", body = AdDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
         (status = 404, description = "No such study or ad", body = ErrorBody),
     )
 )]
@@ -194,7 +195,7 @@ pub async fn public_ad(state: &State<AppState>, code: &str) -> ApiResult<Json<Pu
         (status = 201, description = "Eligible, a new address: the private token and link (also mailed)", body = EnrolDto),
         (status = 202, description = "Eligible, and a link is on its way to the address on record (an address already enrolled, or a study that confirms addresses first): no token", body = EnrolDto),
         (status = 200, description = "Not eligible (nothing about the person is kept)", body = EnrolDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
+        MalformedBody,
         (status = 404, description = "No such ad", body = ErrorBody),
         (status = 409, description = "The respondent's stratum is full", body = ErrorBody),
         (status = 410, description = "The ad is closed, the study is not recruiting or its approval expired", body = ErrorBody),
@@ -249,12 +250,12 @@ pub async fn enrol(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The stratum", body = StratumDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 409, description = "That stratum exists already", body = ErrorBody),
-        (status = 422, description = "A field was refused", body = ErrorBody),
+        Refused,
     )
 )]
 #[post("/studies/<slug>/strata", data = "<body>")]
@@ -287,8 +288,8 @@ pub async fn add_stratum(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Strata with screened, eligible and consented counts", body = Vec<StratumDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/strata")]

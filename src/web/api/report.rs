@@ -10,6 +10,7 @@ use super::dto::{ErrorBody, ReportDto};
 use crate::error::AppError;
 use crate::service::report::{Export, Output};
 use crate::service::{AppState, report};
+use crate::web::api::responses::{NoToken, NotCoordinator, NotYours};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 
@@ -26,9 +27,9 @@ fn value<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Raw counts and statistics", body = ReportDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 422, description = "`by` is not a screening question of the study", body = ErrorBody),
     )
 )]
@@ -74,9 +75,9 @@ impl<'r> rocket::response::Responder<'r, 'static> for Csv {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One row per participant code whose answers count; multi_choice as question__choice 0/1 columns", content_type = "text/csv", body = String),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/export.csv")]
@@ -90,9 +91,9 @@ pub async fn export_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every export column with its questionnaire, question, type, label and values", content_type = "text/csv", body = String),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/codebook.csv")]
@@ -109,9 +110,9 @@ pub async fn codebook_csv(state: &State<AppState>, staff: StaffUser, slug: &str)
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every published figure, one per line (`section,instrument,table,row,column,value`), non-zero counts below the study's threshold shown as `<k` with complementary suppression", content_type = "text/csv", body = String),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 422, description = "`by` is not a screening question of the study", body = ErrorBody),
     )
 )]
@@ -134,9 +135,9 @@ pub async fn report_csv(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Title page, methods, then every section's tables and bar charts, small cells suppressed", content_type = "application/pdf", body = Vec<u8>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 422, description = "`by` is not a screening question of the study", body = ErrorBody),
     )
 )]
@@ -156,9 +157,9 @@ pub async fn report_pdf(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "R code that reads export.csv with column classes, factor labels and variable labels", content_type = "text/plain", body = String),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/export.R")]
@@ -176,9 +177,9 @@ pub async fn export_r(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "SPSS syntax that reads export.csv with formats, variable labels and value labels", content_type = "text/plain", body = String),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotCoordinator,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/export.sps")]

@@ -10,6 +10,7 @@ use super::dto::{
 };
 use crate::domain::study::{NewStudy, StudyInput};
 use crate::service::{AppState, study};
+use crate::web::api::responses::{MalformedBody, NoToken, NotCoordinator, NotYours};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
@@ -24,8 +25,8 @@ fn today() -> chrono::NaiveDate {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Study created in draft; the creator is its coordinator", body = StudyDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        MalformedBody,
+        NoToken,
         (status = 403, description = "Only coordinators and admins create studies", body = ErrorBody),
         (status = 422, description = "A field was refused (a slug in use is refused here)", body = ErrorBody),
     )
@@ -59,7 +60,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The studies the caller may see, newest first", body = Vec<StudyDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
     )
 )]
 #[get("/studies")]
@@ -75,8 +76,8 @@ pub async fn list(state: &State<AppState>, staff: StaffUser) -> ApiResult<Json<V
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The study", body = StudyDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>")]
@@ -95,8 +96,8 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The study's staff", body = Vec<StaffMemberDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/staff")]
@@ -116,10 +117,10 @@ pub async fn staff_list(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The staff member is on the study", body = StaffMemberDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 422, description = "Unknown account or a role it cannot hold", body = ErrorBody),
     )
 )]
@@ -142,10 +143,10 @@ pub async fn add_staff(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The study in its new status", body = StudyDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        MalformedBody,
+        NoToken,
         (status = 403, description = "The caller's role may not make this move", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NotYours,
         (status = 409, description = "The move does not fit the study's state (e.g. no active consent form)", body = ErrorBody),
         (status = 410, description = "The ethics approval has expired", body = ErrorBody),
         (status = 422, description = "Unknown status", body = ErrorBody),
@@ -171,10 +172,10 @@ pub async fn change_status(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The study with its new settings", body = StudyDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 409, description = "The study is closed", body = ErrorBody),
         (status = 422, description = "Unknown identity check, or a threshold outside 0–100", body = ErrorBody),
     )

@@ -8,6 +8,7 @@ use super::dto::{ChangeUser, CreateUser, ErrorBody, UserDto};
 use crate::domain::user::NewUser;
 use crate::service::user::AccountChange;
 use crate::service::{Actor, AppState, user};
+use crate::web::api::responses::{MalformedBody, NoToken};
 use crate::web::errors::ApiResult;
 use crate::web::guards::Admin;
 use crate::web::json::JsonBody;
@@ -18,8 +19,8 @@ use crate::web::json::JsonBody;
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Account created", body = UserDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        MalformedBody,
+        NoToken,
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 422, description = "A field was refused (an e-mail address in use, a password too easy to guess)", body = ErrorBody),
     )
@@ -41,7 +42,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every staff account", body = Vec<UserDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Not an admin", body = ErrorBody),
     )
 )]
@@ -58,8 +59,8 @@ pub async fn list(state: &State<AppState>, admin: Admin) -> ApiResult<Json<Vec<U
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account as it is now", body = UserDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        MalformedBody,
+        NoToken,
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 409, description = "An admin cannot switch off their own account", body = ErrorBody),

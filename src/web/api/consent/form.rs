@@ -8,6 +8,7 @@ use crate::domain::consent::{ConsentFormDraft, ItemInput};
 use crate::service::AppState;
 use crate::service::consent;
 use crate::web::api::dto::{ApproveConsentForm, ConsentFormDto, CreateConsentForm, ErrorBody};
+use crate::web::api::responses::{MalformedBody, NoToken, NotCoordinator, NotYours, Refused};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
@@ -19,12 +20,12 @@ use crate::web::json::JsonBody;
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The draft, with its form hash", body = ConsentFormDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 403, description = "Not a coordinator of the study", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        MalformedBody,
+        NoToken,
+        NotCoordinator,
+        NotYours,
         (status = 409, description = "The version exists already, or the study is closed", body = ErrorBody),
-        (status = 422, description = "A field was refused", body = ErrorBody),
+        Refused,
     )
 )]
 #[post("/studies/<slug>/consent-forms", data = "<body>")]
@@ -52,8 +53,8 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every version with its state, oldest first", body = Vec<ConsentFormDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NoToken,
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/consent-forms")]
@@ -75,7 +76,7 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The version, as participants see it", body = ConsentFormDto),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 404, description = "No such study or version", body = ErrorBody),
     )
 )]
@@ -100,13 +101,13 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The version is active; the previous active one is superseded", body = ConsentFormDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        MalformedBody,
+        NoToken,
         (status = 403, description = "Not an ethics officer", body = ErrorBody),
         (status = 404, description = "No such study or version", body = ErrorBody),
         (status = 409, description = "Not a draft, or the study is closed", body = ErrorBody),
         (status = 410, description = "The study's ethics approval has expired", body = ErrorBody),
-        (status = 422, description = "A field was refused", body = ErrorBody),
+        Refused,
     )
 )]
 #[post("/studies/<slug>/consent-forms/<version>/approve", data = "<body>")]

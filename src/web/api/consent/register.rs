@@ -6,6 +6,7 @@ use rocket::{State, get};
 
 use crate::service::{AppState, consent};
 use crate::web::api::dto::{ErrorBody, ReconsentDueDto, RegisterEntryDto};
+use crate::web::api::responses::{NoToken, NotYours};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 
@@ -15,9 +16,9 @@ use crate::web::guards::StaffUser;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every signed consent, in signing order (reading it is audited)", body = Vec<RegisterEntryDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Facilitators do not read the register", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/consents")]
@@ -57,7 +58,7 @@ pub async fn register(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed PDF as stored at signing (reading it is audited)", content_type = "application/pdf", body = Vec<u8>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Facilitators do not read signed consents", body = ErrorBody),
         (status = 404, description = "No such study or consent", body = ErrorBody),
     )
@@ -85,9 +86,9 @@ pub async fn pdf(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Participants whose consent is to a superseded version", body = Vec<ReconsentDueDto>),
-        (status = 401, description = "No or bad token", body = ErrorBody),
+        NoToken,
         (status = 403, description = "Facilitators do not read consents", body = ErrorBody),
-        (status = 404, description = "No such study, or not one of yours", body = ErrorBody),
+        NotYours,
     )
 )]
 #[get("/studies/<slug>/reconsent")]

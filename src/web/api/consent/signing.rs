@@ -13,6 +13,7 @@ use crate::web::api::dto::{
     ConsentGivenDto, ConsentItemDto, ErrorBody, EthicsRefDto, GiveConsent, ParticipantFormDto,
     Withdraw,
 };
+use crate::web::api::responses::{MalformedBody, NoParticipantToken};
 use crate::web::errors::ApiResult;
 use crate::web::guards::ParticipantUser;
 use crate::web::json::JsonBody;
@@ -22,7 +23,7 @@ use crate::web::json::JsonBody;
     security(("participant" = [])),
     responses(
         (status = 200, description = "The consent form in force", body = ParticipantFormDto),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        NoParticipantToken,
         (status = 404, description = "The study has no consent form in force", body = ErrorBody),
     )
 )]
@@ -57,8 +58,8 @@ pub async fn consent_form(
     responses(
         (status = 201, description = "Consent recorded; the signed PDF is stored", body = ConsentGivenDto),
         (status = 200, description = "The same consent again (a safe retry): the existing record", body = ConsentGivenDto),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        MalformedBody,
+        NoParticipantToken,
         (status = 409, description = "Not the version in force, another text, or a different consent given already", body = ErrorBody),
         (status = 410, description = "The study cannot take consent now", body = ErrorBody),
         (status = 422, description = "A required item not agreed, no name, or reading not confirmed", body = ErrorBody),
@@ -102,7 +103,7 @@ pub async fn give(
     security(("participant" = [])),
     responses(
         (status = 200, description = "The signed PDF, byte for byte as hashed at signing", content_type = "application/pdf", body = Vec<u8>),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        NoParticipantToken,
         (status = 404, description = "No consent given yet", body = ErrorBody),
     )
 )]
@@ -120,7 +121,7 @@ pub async fn pdf(
     security(("participant" = [])),
     responses(
         (status = 200, description = "The consent receipt (fields after ISO/IEC TS 27560)", body = Object),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        NoParticipantToken,
         (status = 404, description = "No consent given yet", body = ErrorBody),
     )
 )]
@@ -137,8 +138,8 @@ pub async fn receipt(state: &State<AppState>, me: ParticipantUser) -> ApiResult<
     security(("participant" = [])),
     responses(
         (status = 200, description = "Withdrawn; the consent record stays", body = Object),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        MalformedBody,
+        NoParticipantToken,
         (status = 409, description = "Withdrawn already", body = ErrorBody),
         (status = 422, description = "Unknown scope", body = ErrorBody),
     )
@@ -165,7 +166,7 @@ pub async fn withdraw(
     security(("participant" = [])),
     responses(
         (status = 202, description = "A code is on its way to the participant's e-mail address", body = Object),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        NoParticipantToken,
         (status = 409, description = "The study does not use an identity check", body = ErrorBody),
         (status = 429, description = "Too many codes this hour", body = ErrorBody),
     )
@@ -191,8 +192,8 @@ pub async fn send_code(
     security(("participant" = [])),
     responses(
         (status = 200, description = "The code is right: signing is open for two hours", body = Object),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or bad participant token", body = ErrorBody),
+        MalformedBody,
+        NoParticipantToken,
         (status = 409, description = "The study does not use an identity check", body = ErrorBody),
         (status = 410, description = "The code has expired", body = ErrorBody),
         (status = 422, description = "Wrong code, or none asked for", body = ErrorBody),
