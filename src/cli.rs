@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use rand::RngCore;
 
-use crate::audit::{self, Verification};
+use crate::audit;
 use crate::config::{self, AppConfig, redact_url};
+use crate::domain::audit::Verification;
 use crate::domain::user::NewUser;
 use crate::service::user::AccountChange;
 use crate::service::{self, Actor, AppState};

@@ -2,10 +2,9 @@
 //! transaction, serialised on the chain head; `verify` recomputes every chain.
 
 use chrono::Utc;
-use serde::Serialize;
 
 use crate::domain::audit::{
-    ChainBreak, ChainSummary, ChainVerifier, Event, NewEvent, chain_for, sha256_hex,
+    ChainBreak, ChainVerifier, Event, NewEvent, Verification, chain_for, sha256_hex,
 };
 use crate::error::AppResult;
 use crate::store::{self, Conn};
@@ -18,41 +17,6 @@ pub async fn record(tx: &impl Conn, new: NewEvent) -> AppResult<Event> {
     let event = Event::next(&chain, seq, &hash, Utc::now(), new);
     store::audit::append(tx, &event).await?;
     Ok(event)
-}
-
-/// The outcome of verifying every chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Verification {
-    Ok {
-        ok: bool,
-        events: i64,
-        chains: Vec<ChainSummary>,
-    },
-    Broken {
-        ok: bool,
-        chain: String,
-        first_bad_seq: i64,
-        reason: String,
-        /// Events verified before the break, over all chains.
-        events_checked: i64,
-    },
-}
-
-impl Verification {
-    pub fn is_ok(&self) -> bool {
-        matches!(self, Verification::Ok { .. })
-    }
-
-    fn broken(b: ChainBreak, events_checked: i64) -> Self {
-        Verification::Broken {
-            ok: false,
-            chain: b.chain,
-            first_bad_seq: b.first_bad_seq,
-            reason: b.reason,
-            events_checked,
-        }
-    }
 }
 
 const PAGE: u64 = 1000;

@@ -281,6 +281,41 @@ pub fn verify_chain(
     verifier.finish(head)
 }
 
+/// The outcome of verifying every chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Verification {
+    Ok {
+        ok: bool,
+        events: i64,
+        chains: Vec<ChainSummary>,
+    },
+    Broken {
+        ok: bool,
+        chain: String,
+        first_bad_seq: i64,
+        reason: String,
+        /// Events verified before the break, over all chains.
+        events_checked: i64,
+    },
+}
+
+impl Verification {
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Verification::Ok { .. })
+    }
+
+    pub fn broken(b: ChainBreak, events_checked: i64) -> Self {
+        Verification::Broken {
+            ok: false,
+            chain: b.chain,
+            first_bad_seq: b.first_bad_seq,
+            reason: b.reason,
+            events_checked,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -248,6 +248,24 @@ pub async fn public_ad(state: &AppState, code: &str, count_view: bool) -> AppRes
     Ok(PublicAd { ad, study, screening, closed_because })
 }
 
+/// The ad as a printable poster (PDF) with its short link.
+pub async fn poster(state: &AppState, code: &str) -> AppResult<Vec<u8>> {
+    let p = public_ad(state, code, false).await?;
+    let link = state.config.public_link(&format!("/ads/{}", p.ad.code));
+    let contact = format!("{} <{}>", p.study.contact_name, p.study.contact_email);
+    crate::pdf::poster::render(&crate::pdf::poster::Poster {
+        title: &p.ad.title,
+        body_markdown: &p.ad.body_markdown,
+        study_title: &p.study.title,
+        summary: &p.study.summary,
+        committee: &p.study.ethics.committee,
+        reference: &p.study.ethics.reference,
+        contact: &contact,
+        link: &link,
+    })
+    .map_err(AppError::Internal)
+}
+
 /// The outcome of answering an ad.
 #[derive(Debug, Clone)]
 pub enum Enrolment {

@@ -5,8 +5,9 @@ use rocket::http::Status;
 use serde_json::json;
 
 use super::helpers::{Backend, TestApp, TestDb};
-use crate::audit::{self, Verification};
+use crate::audit;
 use crate::domain::audit::NewEvent;
+use crate::domain::audit::Verification;
 use crate::store::testing::{scalar, try_execute};
 
 db_test!(readers_and_verification, |app| {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::consent_flow::{Study, invite, recruiting_study, signing};
 use super::helpers::{Backend, TestApp, join_all};
-use crate::audit::Verification;
+use crate::domain::audit::Verification;
 use crate::store::testing::{scalar, writer_faults};
 
 /// Signs for every token at once; each answer's status and body.

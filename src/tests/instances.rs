@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::consent_flow::signing;
 use super::helpers::{body, join_all};
 use super::recruitment::with_screening;
-use crate::audit::Verification;
+use crate::domain::audit::Verification;
 use crate::store::testing::scalar;
 
 async fn post(client: &Client, path: &str, token: Option<&str>, value: Value) -> (Status, Value) {

@@ -1,11 +1,14 @@
-//! The layering rule: `src/domain` is pure.
+//! The layering rule (STYLE.md): `web → service → {store, audit, pdf, report, mail}
+//! → domain`, each framework in its own layer, and the domain pure. A file that
+//! cannot be read fails the test rather than passing unread.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.unwrap_or_else(|e| panic!("{}: {e}", dir.display())).path();
         if path.is_dir() {
             rust_files(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
@@ -14,31 +17,81 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-#[test]
-fn domain_imports_no_framework() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain");
+/// Every source file under `src/` but the tests, by its path under `src/`, with
+/// its text up to its unit tests.
+fn sources() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    rust_files(&root, &mut files);
-    assert!(files.len() >= 4, "domain files not found under {}", root.display());
-    for file in files {
-        let text = fs::read_to_string(&file).unwrap_or_default();
-        for banned in ["rocket", "sea_orm", "printpdf", "minijinja"] {
-            assert!(!text.contains(banned), "{} mentions {banned}", file.display());
-        }
-    }
+    rust_files(&src, &mut files);
+    assert!(files.len() > 50, "source files not found under {}", src.display());
+    files
+        .into_iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&src).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+            let text = fs::read_to_string(&f).unwrap_or_else(|e| panic!("{rel}: {e}"));
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default().to_string();
+            (rel, code)
+        })
+        .filter(|(rel, _)| !rel.starts_with("tests/"))
+        .collect()
+}
+
+fn offenders(allowed: impl Fn(&str) -> bool, banned: &[&str]) -> Vec<String> {
+    sources()
+        .into_iter()
+        .filter(|(rel, _)| !allowed(rel))
+        .flat_map(|(rel, code)| {
+            banned
+                .iter()
+                .filter(|b| code.contains(**b))
+                .map(|b| format!("{rel}: {b}"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn the_domain_is_pure() {
+    let found = offenders(
+        |rel| !rel.starts_with("domain/"),
+        &[
+            "rocket",
+            "sea_orm",
+            "printpdf",
+            "minijinja",
+            "tokio",
+            "Utc::now",
+            "std::fs",
+            "std::io",
+            "std::env",
+            "crate::store",
+            "crate::service",
+            "crate::web",
+        ],
+    );
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn rocket_lives_in_web_only() {
+    let found = offenders(
+        |rel| rel.starts_with("web/") || rel == "app.rs" || rel == "main.rs",
+        &["rocket::", "use rocket", "rocket_dyn_templates"],
+    );
+    assert!(found.is_empty(), "{found:#?}");
 }
 
 #[test]
 fn only_store_speaks_sea_orm() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    for file in files {
-        let rel = file.strip_prefix(&src).unwrap_or(&file).to_string_lossy().to_string();
-        if rel.starts_with("store/") || rel.starts_with("tests/") {
-            continue;
-        }
-        let text = fs::read_to_string(&file).unwrap_or_default();
-        assert!(!text.contains("sea_orm::"), "{rel} uses sea_orm outside store/");
-    }
+    let found = offenders(|rel| rel.starts_with("store/"), &["sea_orm::", "sea_orm_migration"]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn web_goes_through_the_service() {
+    let found = offenders(
+        |rel| !rel.starts_with("web/") && rel != "app.rs",
+        &["crate::store", "crate::audit", "crate::pdf", "crate::mail", "crate::report::"],
+    );
+    assert!(found.is_empty(), "{found:#?}");
 }

@@ -3,11 +3,10 @@
 use rocket::serde::json::Json;
 use rocket::{State, get};
 
-use super::dto::{AuditEventDto, AuditPage, ChainSummaryDto, ErrorBody, VerifyDto};
-use crate::audit::{self, Verification};
+use super::dto::{AuditEventDto, AuditPage, ErrorBody, VerifyDto};
 use crate::domain::audit::chain_for;
 use crate::error::AppError;
-use crate::service::{AppState, study};
+use crate::service::{AppState, audit};
 use crate::web::api::responses::NoToken;
 use crate::web::errors::ApiResult;
 use crate::web::guards::AuditReader;
@@ -62,10 +61,7 @@ pub async fn events(
             .into());
         }
     };
-    if let Some(slug) = study {
-        study::get(state, &reader.0, slug).await?;
-    }
-    let events = audit::events(&state.db, study, after, limit).await?;
+    let events = audit::events(state, &reader.0, study, after, limit).await?;
     let next_after = (events.len() as u64 == limit).then(|| events.last().map(|e| e.seq)).flatten();
     Ok(Json(AuditPage {
         chain: chain_for(study),
@@ -84,31 +80,6 @@ pub async fn events(
     )
 )]
 #[get("/audit/verify")]
-pub async fn verify(state: &State<AppState>, _reader: AuditReader) -> ApiResult<Json<VerifyDto>> {
-    let result = audit::verify(&state.db).await?;
-    Ok(Json(match result {
-        Verification::Ok { events, chains, .. } => VerifyDto {
-            ok: true,
-            events: Some(events),
-            chains: Some(
-                chains
-                    .into_iter()
-                    .map(|c| ChainSummaryDto { chain: c.chain, events: c.events, head: c.head })
-                    .collect(),
-            ),
-            chain: None,
-            first_bad_seq: None,
-            reason: None,
-            events_checked: None,
-        },
-        Verification::Broken { chain, first_bad_seq, reason, events_checked, .. } => VerifyDto {
-            ok: false,
-            events: None,
-            chains: None,
-            chain: Some(chain),
-            first_bad_seq: Some(first_bad_seq),
-            reason: Some(reason),
-            events_checked: Some(events_checked),
-        },
-    }))
+pub async fn verify(state: &State<AppState>, reader: AuditReader) -> ApiResult<Json<VerifyDto>> {
+    Ok(Json(VerifyDto::from(audit::verify(state, &reader.0).await?)))
 }

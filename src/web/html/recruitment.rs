@@ -137,21 +137,7 @@ async fn enrol(
 /// The ad as a printable poster with its short link.
 #[get("/ads/<code>/poster.pdf")]
 async fn poster(state: &State<AppState>, code: &str) -> PageResult<(ContentType, Vec<u8>)> {
-    let p = recruitment::public_ad(state, code, false).await?;
-    let link = state.config.public_link(&format!("/ads/{}", p.ad.code));
-    let contact = format!("{} <{}>", p.study.contact_name, p.study.contact_email);
-    let pdf = crate::pdf::poster::render(&crate::pdf::poster::Poster {
-        title: &p.ad.title,
-        body_markdown: &p.ad.body_markdown,
-        study_title: &p.study.title,
-        summary: &p.study.summary,
-        committee: &p.study.ethics.committee,
-        reference: &p.study.ethics.reference,
-        contact: &contact,
-        link: &link,
-    })
-    .map_err(AppError::Internal)?;
-    Ok((ContentType::PDF, pdf))
+    Ok((ContentType::PDF, recruitment::poster(state, code).await?))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

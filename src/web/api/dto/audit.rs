@@ -4,6 +4,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::audit::Event;
+use crate::domain::audit::Verification;
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditEventDto {
@@ -78,4 +79,36 @@ pub struct VerifyDto {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events_checked: Option<i64>,
+}
+
+impl From<Verification> for VerifyDto {
+    fn from(result: Verification) -> Self {
+        match result {
+            Verification::Ok { events, chains, .. } => VerifyDto {
+                ok: true,
+                events: Some(events),
+                chains: Some(
+                    chains
+                        .into_iter()
+                        .map(|c| ChainSummaryDto { chain: c.chain, events: c.events, head: c.head })
+                        .collect(),
+                ),
+                chain: None,
+                first_bad_seq: None,
+                reason: None,
+                events_checked: None,
+            },
+            Verification::Broken { chain, first_bad_seq, reason, events_checked, .. } => {
+                VerifyDto {
+                    ok: false,
+                    events: None,
+                    chains: None,
+                    chain: Some(chain),
+                    first_bad_seq: Some(first_bad_seq),
+                    reason: Some(reason),
+                    events_checked: Some(events_checked),
+                }
+            }
+        }
+    }
 }
