@@ -1,6 +1,7 @@
 //! Use-cases. Each opens its transaction, applies the domain rules, calls the store,
 //! records the audit event in the same transaction, and commits.
 
+pub(crate) mod access;
 pub mod audit;
 pub mod auth;
 pub mod consent;

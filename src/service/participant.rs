@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::AppState;
 use super::auth::{PARTICIPANT_TOKEN_PREFIX, new_token};
-use super::study::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::audit::NewEvent;
@@ -19,6 +18,7 @@ use crate::domain::participant::Participant;
 use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
+use crate::service::access;
 use crate::store::{self, Conn};
 
 /// Links mailed to one address in an hour, at most (invitations aside).
@@ -108,8 +108,7 @@ pub async fn invite(
     let name = errors.take("name", required_text(name, "Name", 200));
     let email = errors.take("email", Email::parse(email));
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let (Some(name), Some(email)) = (name, email) else { return Err(errors.into()) };
     if matches!(study.status, StudyStatus::Suspended | StudyStatus::Closed) {
         return Err(AppError::Gone(format!(
@@ -145,8 +144,7 @@ pub async fn invite(
 /// the coordinator never sees the link.
 pub async fn send_link(state: &AppState, user: &User, slug: &str, code: &str) -> AppResult<()> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let participant = store::participant::find_by_code(tx.conn(), study.id, code.trim())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -274,8 +272,7 @@ pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usiz
     use crate::domain::participant::due_reminder;
     use crate::domain::questionnaire::{ResponseStatus, Stage};
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     if !matches!(study.status, StudyStatus::Recruiting | StudyStatus::Paused) {
         return Err(AppError::Gone(format!(
             "The study is {}; no reminders are sent.",

@@ -10,7 +10,6 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::study::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::audit::{NewEvent, canonical_json, sha256_hex};
@@ -21,6 +20,7 @@ use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
 use crate::forms::questionnaire::parse_str;
+use crate::service::access;
 use crate::store::questionnaire::StoredDefinition;
 use crate::store::{self, Conn};
 
@@ -42,11 +42,8 @@ pub async fn attach(
     req: Attach,
 ) -> AppResult<(Instrument, Arc<FormDefinition>)> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
-    if study.status == StudyStatus::Closed {
-        return Err(AppError::Conflict("The study is closed.".into()));
-    }
+    let study = access::coordinated(tx.conn(), user, slug).await?;
+    access::open_for_changes(&study)?;
     let mut errors = FieldErrors::new();
     let stage = errors.take("stage", req.stage.parse::<Stage>());
     let version = u32::try_from(req.version).ok().filter(|v| *v > 0);
@@ -259,7 +256,7 @@ pub async fn list(
     user: &User,
     slug: &str,
 ) -> AppResult<Vec<(Instrument, Arc<FormDefinition>)>> {
-    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    let (study, _) = access::study(state.db.conn(), user, slug).await?;
     let mut out = Vec::new();
     for i in store::questionnaire::instruments(state.db.conn(), study.id).await? {
         let d = definition_of(state, state.db.conn(), &i).await?;

@@ -8,7 +8,6 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::study::{require_coordinator, visible};
 use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::audit::{NewEvent, sha256_hex};
@@ -20,6 +19,7 @@ use crate::domain::recruitment::{self, Ad, AdDraft, Funnel, Stratum, StratumDraf
 use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
+use crate::service::access;
 use crate::store::recruitment::{By, NewScreening};
 use crate::store::{self, Conn};
 
@@ -30,12 +30,9 @@ pub async fn create_ad(
     draft: Result<AdDraft, FieldErrors>,
 ) -> AppResult<Ad> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let draft = draft?;
-    if study.status == StudyStatus::Closed {
-        return Err(AppError::Conflict("The study is closed.".into()));
-    }
+    access::open_for_changes(&study)?;
     let ad =
         store::recruitment::insert_ad(tx.conn(), study.id, &draft, user.id, Utc::now()).await?;
     audit::record(
@@ -70,8 +67,7 @@ pub async fn update_ad(
     draft: Result<AdDraft, FieldErrors>,
 ) -> AppResult<Ad> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let ad = own_ad(tx.conn(), &study, code).await?;
     let draft = draft?;
     if draft.code != ad.code {
@@ -100,8 +96,7 @@ pub async fn update_ad(
 
 pub async fn close_ad(state: &AppState, user: &User, slug: &str, code: &str) -> AppResult<Ad> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let ad = own_ad(tx.conn(), &study, code).await?;
     if ad.closed_at.is_none() {
         store::recruitment::close_ad(tx.conn(), ad.id, Utc::now()).await?;
@@ -119,7 +114,7 @@ pub async fn close_ad(state: &AppState, user: &User, slug: &str, code: &str) -> 
 
 /// A study's ads with their funnel (views, screened, eligible, consented).
 pub async fn ads(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<(Ad, Funnel)>> {
-    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    let (study, _) = access::study(state.db.conn(), user, slug).await?;
     let ads = store::recruitment::ads_of(state.db.conn(), study.id).await?;
     let funnel = store::recruitment::funnel(state.db.conn(), study.id, By::Ad).await?;
     Ok(ads
@@ -160,8 +155,7 @@ pub async fn add_stratum(
     cap: Option<i64>,
 ) -> AppResult<Stratum> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let screening = screening(state, tx.conn(), study.id).await?;
     let draft = StratumDraft::parse(
         question,
@@ -194,7 +188,7 @@ pub async fn strata(
     user: &User,
     slug: &str,
 ) -> AppResult<Vec<(Stratum, Funnel)>> {
-    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    let (study, _) = access::study(state.db.conn(), user, slug).await?;
     let strata = store::recruitment::strata_of(state.db.conn(), study.id).await?;
     let funnel = store::recruitment::funnel(state.db.conn(), study.id, By::Stratum).await?;
     Ok(strata

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::AppState;
-use super::study::{require_coordinator, visible};
 use crate::domain::questionnaire::{FormDefinition, Instrument, Question, QuestionType, Stage};
 use crate::domain::report::export::number_cell;
 use crate::domain::report::figures::{
@@ -20,6 +19,7 @@ use crate::domain::report::publish::{Published, publish};
 use crate::domain::study::Study;
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
+use crate::service::access;
 use crate::store::recruitment::By;
 use crate::store::report::GroupValue;
 use crate::store::{self, Conn};
@@ -35,8 +35,7 @@ pub async fn report(
 ) -> AppResult<Report> {
     let snapshot = state.db.begin_snapshot().await?;
     let db = snapshot.conn();
-    let (study, capacity) = visible(db, user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(db, user, slug).await?;
     let report = compute(state, db, &study, by).await?;
     snapshot.finish().await?;
     Ok(report)
@@ -210,8 +209,7 @@ pub struct Page {
 pub async fn page(state: &AppState, user: &User, slug: &str, by: Option<&str>) -> AppResult<Page> {
     let snapshot = state.db.begin_snapshot().await?;
     let db = snapshot.conn();
-    let (study, capacity) = visible(db, user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(db, user, slug).await?;
     let forms = forms(state, db, study.id).await?;
     let report = compute_with(db, &study, &forms, by).await?;
     snapshot.finish().await?;
@@ -411,8 +409,7 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
         ExportAnswer, answer_lines, codebook_lines, columns, write_csv,
     };
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let instruments = store::questionnaire::instruments(tx.conn(), study.id).await?;
     let mut definitions = Vec::new();
     for i in &instruments {
@@ -502,8 +499,7 @@ pub async fn output(
     format: Output,
 ) -> AppResult<Vec<u8>> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let bytes = render(state, tx.conn(), &study, by, format, &user.actor()).await?;
     tx.commit().await?;
     Ok(bytes)

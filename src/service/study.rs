@@ -14,7 +14,8 @@ use crate::domain::study::{
 };
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
-use crate::store::{self, Conn};
+use crate::service::access;
+use crate::store::{self};
 
 /// Creates a study in draft. `new` is the parsed request: the caller's right to
 /// create studies is checked before its field errors are reported.
@@ -60,22 +61,7 @@ pub async fn list(state: &AppState, user: &User) -> AppResult<Vec<(Study, Capaci
 
 /// The study if `user` may see it, else 404 (its existence is not revealed).
 pub async fn get(state: &AppState, user: &User, slug: &str) -> AppResult<(Study, Capacity)> {
-    visible(state.db.conn(), user, slug).await
-}
-
-pub(crate) async fn visible(
-    db: &impl Conn,
-    user: &User,
-    slug: &str,
-) -> AppResult<(Study, Capacity)> {
-    store::study::get_for_staff(db, user, slug).await?.ok_or(AppError::NotFound)
-}
-
-pub(crate) fn require_coordinator(capacity: Capacity) -> AppResult<()> {
-    match capacity {
-        Capacity::Coordinator => Ok(()),
-        _ => Err(AppError::Forbidden("Only the study's coordinators can do this.".into())),
-    }
+    access::study(state.db.conn(), user, slug).await
 }
 
 /// A study's staff list, for those who may see the study.
@@ -100,8 +86,7 @@ pub async fn add_staff(
     let email = errors.take("email", Email::parse(email));
     let requested = errors.take("role", role.parse::<StudyRole>());
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let (Some(email), Some(_)) = (email, requested) else { return Err(errors.into()) };
     let member = store::user::find_by_email(tx.conn(), &email)
         .await?
@@ -150,7 +135,7 @@ pub async fn change_status(
         ));
     }
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    let (study, capacity) = access::study(tx.conn(), user, slug).await?;
     let authority = match capacity {
         Capacity::Coordinator => StatusAuthority::Coordinator,
         Capacity::EthicsOfficer => StatusAuthority::EthicsOfficer,
@@ -214,8 +199,7 @@ pub async fn change_settings(
     change: SettingsChange<'_>,
 ) -> AppResult<Study> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let mut errors = FieldErrors::new();
     let check = match change.identity_check {
         Some(raw) => errors.take("identity_check", raw.trim().parse()),
@@ -238,9 +222,7 @@ pub async fn change_settings(
     else {
         return Err(errors.into());
     };
-    if study.status == StudyStatus::Closed {
-        return Err(AppError::Conflict("The study is closed.".into()));
-    }
+    access::open_for_changes(&study)?;
     let updated = Study {
         identity_check: check,
         suppress_below,

@@ -9,11 +9,10 @@ use crate::domain::FieldErrors;
 use crate::domain::audit::NewEvent;
 use crate::domain::consent::{ApprovalError, ConsentForm, ConsentFormDraft, check_approval};
 use crate::domain::policy::Capacity;
-use crate::domain::study::StudyStatus;
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
 use crate::service::AppState;
-use crate::service::study::{require_coordinator, visible};
+use crate::service::access;
 use crate::store;
 
 /// Stores a draft. `draft` is the parsed request: access is decided before its
@@ -25,12 +24,9 @@ pub async fn draft(
     draft: Result<ConsentFormDraft, FieldErrors>,
 ) -> AppResult<ConsentForm> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let draft = draft?;
-    if study.status == StudyStatus::Closed {
-        return Err(AppError::Conflict("The study is closed.".into()));
-    }
+    access::open_for_changes(&study)?;
     let form =
         store::consent::form::insert(tx.conn(), study.id, &draft, user.id, Utc::now()).await?;
     audit::record(
@@ -49,7 +45,7 @@ pub async fn draft(
 }
 
 pub async fn list(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<ConsentForm>> {
-    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    let (study, _) = access::study(state.db.conn(), user, slug).await?;
     store::consent::form::list(state.db.conn(), study.id).await
 }
 
@@ -59,7 +55,7 @@ pub async fn get(
     slug: &str,
     version: &str,
 ) -> AppResult<ConsentForm> {
-    let (study, _) = visible(state.db.conn(), user, slug).await?;
+    let (study, _) = access::study(state.db.conn(), user, slug).await?;
     store::consent::form::find(state.db.conn(), study.id, version).await?.ok_or(AppError::NotFound)
 }
 
@@ -72,7 +68,7 @@ pub async fn approve(
     approved_on: &str,
 ) -> AppResult<ConsentForm> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    let (study, capacity) = access::study(tx.conn(), user, slug).await?;
     if capacity != Capacity::EthicsOfficer {
         return Err(AppError::Forbidden("Only an ethics officer approves consent forms.".into()));
     }

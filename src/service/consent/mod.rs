@@ -19,7 +19,6 @@ use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
 use crate::service::AppState;
-use crate::service::study::visible;
 use crate::store::consent::record::StoredConsent;
 use crate::store::{self, Conn};
 

@@ -1,6 +1,7 @@
 //! The staff register: who signed which version, each signed PDF (every read audited), and who must consent again.
 
 use super::*;
+use crate::service::access;
 
 /// One line of the consent register.
 #[derive(Debug, Clone, Serialize)]
@@ -30,7 +31,7 @@ fn require_register_reader(capacity: Capacity) -> AppResult<()> {
 /// The consent register of a study; reading it is audited.
 pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<RegisterEntry>> {
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
+    let (study, capacity) = access::study(tx.conn(), user, slug).await?;
     require_register_reader(capacity)?;
     let consents = store::consent::record::of_study(tx.conn(), study.id).await?;
     let withdrawals = store::participant::withdrawals(tx.conn(), study.id).await?;
@@ -74,7 +75,7 @@ pub async fn staff_pdf(
     slug: &str,
     consent_id: i64,
 ) -> AppResult<Vec<u8>> {
-    let (study, capacity) = visible(state.db.conn(), user, slug).await?;
+    let (study, capacity) = access::study(state.db.conn(), user, slug).await?;
     require_register_reader(capacity)?;
     if store::consent::record::study_of(state.db.conn(), consent_id).await? != Some(study.id) {
         return Err(AppError::NotFound);
@@ -98,7 +99,7 @@ pub async fn reconsent_due(
     user: &User,
     slug: &str,
 ) -> AppResult<Vec<ReconsentDue>> {
-    let (study, capacity) = visible(state.db.conn(), user, slug).await?;
+    let (study, capacity) = access::study(state.db.conn(), user, slug).await?;
     require_register_reader(capacity)?;
     let Some(active) = store::consent::form::active(state.db.conn(), study.id).await? else {
         return Ok(Vec::new());

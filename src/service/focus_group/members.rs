@@ -1,14 +1,14 @@
 //! Members: the planner's proposal, placing and removing participants, invitations, and leaving every session on withdrawal.
 
 use super::*;
+use crate::service::access;
 
 /// A proposed allocation of every consented participant not yet in a session to
 /// one of the upcoming sessions. Nothing is changed.
 pub async fn plan(state: &AppState, user: &User, slug: &str) -> AppResult<Plan> {
     let snap = state.db.begin_snapshot().await?;
     let db = snap.conn();
-    let (study, capacity) = visible(db, user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(db, user, slug).await?;
     let now = Utc::now();
     let all_groups = store::focus_group::of_study(db, study.id, None).await?;
     let held: Vec<i64> =

@@ -26,7 +26,7 @@ use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::mail::compose::{self, FOCUS_GROUP_REMINDER, SessionNotice};
 use crate::service::AppState;
-use crate::service::study::{require_coordinator, visible};
+use crate::service::access;
 use crate::store::{self, Conn};
 
 mod attendance;
@@ -62,7 +62,7 @@ async fn session_for(
 ) -> AppResult<(Study, FocusGroup)> {
     let (study, capacity) = runs_sessions(db, user, slug).await?;
     if coordinator_only {
-        require_coordinator(capacity)?;
+        access::coordinator(capacity)?;
     }
     let group = store::focus_group::get(db, study.id, id, lock).await?.ok_or(AppError::NotFound)?;
     if capacity == Capacity::Facilitator && group.facilitator_id != user.id {
@@ -187,7 +187,7 @@ fn calendar(
 
 /// The study and capacity of someone who runs its sessions (403 for ethics officers).
 async fn runs_sessions(db: &impl Conn, user: &User, slug: &str) -> AppResult<(Study, Capacity)> {
-    let (study, capacity) = visible(db, user, slug).await?;
+    let (study, capacity) = access::study(db, user, slug).await?;
     if capacity == Capacity::EthicsOfficer {
         return Err(AppError::Forbidden(
             "Focus groups are run by the study's coordinators and facilitators.".into(),

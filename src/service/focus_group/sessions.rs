@@ -1,6 +1,7 @@
 //! Sessions: scheduling, changing and cancelling them, who sees which, and the calendar file.
 
 use super::*;
+use crate::service::access;
 
 /// What a coordinator asks for, as received.
 pub struct NewGroup<'a> {
@@ -46,8 +47,7 @@ pub async fn create(
 ) -> AppResult<Session> {
     let now = Utc::now();
     let tx = state.db.begin_write().await?;
-    let (study, capacity) = visible(tx.conn(), user, slug).await?;
-    require_coordinator(capacity)?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
     let draft = input.draft(now, study.timezone)?;
     if matches!(study.status, StudyStatus::Closed | StudyStatus::Suspended) {
         return Err(AppError::Gone(format!(
