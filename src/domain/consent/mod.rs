@@ -3,6 +3,7 @@
 //! signature; `identity` is the optional e-mailed code before signing.
 
 pub mod identity;
+pub mod receipt;
 pub mod signature;
 
 use std::collections::HashSet;

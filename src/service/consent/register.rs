@@ -1,6 +1,7 @@
 //! The staff register: who signed which version, each signed PDF (every read audited), and who must consent again.
 
 use super::*;
+use crate::domain::participant::Withdrawal;
 use crate::service::access;
 
 /// One line of the consent register.
@@ -11,10 +12,11 @@ pub struct RegisterEntry {
     pub version: String,
     pub form_hash: String,
     pub signed_at: String,
-    pub items: serde_json::Map<String, Value>,
+    /// Each item's key and whether it was agreed to, in the form's order.
+    pub items: Vec<(String, bool)>,
     pub typed_name: String,
     pub drawn_signature: bool,
-    pub withdrawal: Option<Value>,
+    pub withdrawal: Option<Withdrawal>,
     pub record_sha256: String,
     pub pdf_sha256: String,
 }
@@ -40,16 +42,14 @@ pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Ve
         let Some(r) = &c.record else {
             return Err(AppError::Internal(format!("consent {} record unreadable", c.id)));
         };
-        let withdrawal = withdrawals
-            .get(&c.participant_id)
-            .map(|w| json!({"scope": w.scope, "at": format_at(&w.at)}));
+        let withdrawal = withdrawals.get(&c.participant_id).cloned();
         entries.push(RegisterEntry {
             consent_id: c.id,
             participant_code: r.participant_code.clone(),
             version: r.form_version.clone(),
             form_hash: r.form_hash.clone(),
             signed_at: r.signed_at.clone(),
-            items: r.items.iter().map(|i| (i.key.clone(), Value::Bool(i.agreed))).collect(),
+            items: r.items.iter().map(|i| (i.key.clone(), i.agreed)).collect(),
             typed_name: r.typed_name.clone(),
             drawn_signature: r.drawn_signature_sha256.is_some(),
             withdrawal,

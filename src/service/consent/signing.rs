@@ -1,6 +1,7 @@
 //! Giving consent (SPEC §6): one transaction checks every rule, assigns the code, renders and stores the PDF and records the event carrying both hashes; the participant's copy and receipt.
 
 use super::*;
+use crate::domain::consent::receipt::{About, Receipt};
 
 /// Whether the study can take consent now (recruiting or paused, approval live).
 pub fn check_can_consent(study: &Study) -> AppResult<()> {
@@ -190,32 +191,24 @@ pub async fn participant_pdf(
     pdf_audited(state, study, latest.consent_id, &participant.actor()).await
 }
 
-/// A machine-readable consent receipt, with the fields of a consent record after
-/// ISO/IEC TS 27560.
-pub fn receipt(state: &AppState, study: &Study, participant: &Participant, given: &Given) -> Value {
-    let r = &given.record;
-    json!({
-        "schema": "consentry-receipt/1 (fields after ISO/IEC TS 27560)",
-        "record_id": r.record_id,
-        "record_sha256": given.record_sha256,
-        "pdf_sha256": given.pdf_sha256,
-        "subject": {"code": r.participant_code},
-        "controller": {"name": study.contact_name, "contact": study.contact_email},
-        "purposes": [{"purpose": study.title, "description": study.summary}],
-        "notice": {"title": r.form_title, "version": r.form_version, "sha256": r.form_hash, "language": r.language},
-        "items": r.items.iter().map(|i| json!({
-            "key": i.key, "text": i.text, "required": i.required,
-            "state": if i.agreed { "given" } else { "not_given" },
-        })).collect::<Vec<_>>(),
-        "timestamp": r.signed_at,
-        "method": if r.drawn_signature_sha256.is_some() { "online: typed name and drawn signature" } else { "online: typed name" },
-        "identity_check": r.identity_check,
-        "jurisdiction": {"ethics_committee": r.committee, "approval_reference": r.ethics_reference},
-        "state": if participant.withdrawal.is_some() { "withdrawn" } else { "active" },
-        "withdrawal": {
-            "how": "Withdraw at any time from your page, or tell the researchers; it has no consequence for your studies.",
-            "url": state.config.public_link("/participant"),
-            "api": "POST /api/v1/participant/withdraw {\"scope\": \"future_only\" | \"withdraw_data\"}",
+/// The machine-readable receipt of a consent.
+pub fn receipt(
+    state: &AppState,
+    study: &Study,
+    participant: &Participant,
+    given: &Given,
+) -> Receipt {
+    Receipt::new(
+        &given.record,
+        &given.record_sha256,
+        &given.pdf_sha256,
+        About {
+            contact_name: &study.contact_name,
+            contact_email: &study.contact_email,
+            title: &study.title,
+            summary: &study.summary,
+            page_url: state.config.public_link("/participant"),
+            withdrawn: participant.withdrawal.is_some(),
         },
-    })
+    )
 }

@@ -101,12 +101,8 @@ pub struct RegisterRow {
 
 impl From<&crate::service::consent::RegisterEntry> for RegisterRow {
     fn from(e: &crate::service::consent::RegisterEntry) -> Self {
-        let agreed: Vec<&str> = e
-            .items
-            .iter()
-            .filter(|(_, v)| v.as_bool() == Some(true))
-            .map(|(k, _)| k.as_str())
-            .collect();
+        let agreed: Vec<&str> =
+            e.items.iter().filter(|(_, agreed)| *agreed).map(|(k, _)| k.as_str()).collect();
         Self {
             consent_id: e.consent_id,
             code: e.participant_code.clone(),
@@ -114,11 +110,7 @@ impl From<&crate::service::consent::RegisterEntry> for RegisterRow {
             signed_at: e.signed_at.chars().take(16).collect::<String>().replace('T', " "),
             agreed: agreed.join(", "),
             typed_name: e.typed_name.clone(),
-            withdrawn: e
-                .withdrawal
-                .as_ref()
-                .and_then(|w| w["scope"].as_str())
-                .map(|s| s.replace('_', " ")),
+            withdrawn: e.withdrawal.as_ref().map(|w| w.scope.as_str().replace('_', " ")),
         }
     }
 }

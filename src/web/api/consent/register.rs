@@ -28,25 +28,7 @@ pub async fn register(
     slug: &str,
 ) -> ApiResult<Json<Vec<RegisterEntryDto>>> {
     let entries = consent::register(state, &staff.0, slug).await?;
-    Ok(Json(
-        entries
-            .into_iter()
-            .map(|e| RegisterEntryDto {
-                pdf_url: format!("/api/v1/studies/{slug}/consents/{}/pdf", e.consent_id),
-                consent_id: e.consent_id,
-                participant_code: e.participant_code,
-                version: e.version,
-                form_hash: e.form_hash,
-                signed_at: e.signed_at,
-                items: e.items,
-                typed_name: e.typed_name,
-                drawn_signature: e.drawn_signature,
-                withdrawal: e.withdrawal,
-                record_sha256: e.record_sha256,
-                pdf_sha256: e.pdf_sha256,
-            })
-            .collect(),
-    ))
+    Ok(Json(entries.into_iter().map(|e| RegisterEntryDto::new(slug, e)).collect()))
 }
 
 #[utoipa::path(

@@ -126,7 +126,10 @@ pub async fn pdf(
     )
 )]
 #[get("/participant/consent/receipt")]
-pub async fn receipt(state: &State<AppState>, me: ParticipantUser) -> ApiResult<Json<Value>> {
+pub async fn receipt(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<Json<crate::domain::consent::receipt::Receipt>> {
     let given =
         consent::latest(state, &me.participant).await?.ok_or(crate::error::AppError::NotFound)?;
     Ok(Json(consent::receipt(state, &me.study, &me.participant, &given)))

@@ -114,7 +114,7 @@ pub struct ConsentGivenDto {
     pub record_sha256: String,
     pub pdf_sha256: String,
     #[schema(value_type = Object)]
-    pub receipt: serde_json::Value,
+    pub receipt: crate::domain::consent::receipt::Receipt,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
@@ -154,11 +154,42 @@ pub struct RegisterEntryDto {
     pub items: serde_json::Map<String, serde_json::Value>,
     pub typed_name: String,
     pub drawn_signature: bool,
-    #[schema(value_type = Option<Object>)]
-    pub withdrawal: Option<serde_json::Value>,
+    #[schema(nullable = true)]
+    pub withdrawal: Option<WithdrawalDto>,
     pub record_sha256: String,
     pub pdf_sha256: String,
     pub pdf_url: String,
+}
+
+/// A participant's withdrawal as the register shows it.
+#[derive(Serialize, ToSchema)]
+pub struct WithdrawalDto {
+    /// `future_only` or `withdraw_data`.
+    pub scope: String,
+    pub at: String,
+}
+
+impl RegisterEntryDto {
+    /// The register line of `e`, with the address of its PDF in study `slug`.
+    pub fn new(slug: &str, e: crate::service::consent::RegisterEntry) -> Self {
+        RegisterEntryDto {
+            pdf_url: format!("/api/v1/studies/{slug}/consents/{}/pdf", e.consent_id),
+            consent_id: e.consent_id,
+            participant_code: e.participant_code,
+            version: e.version,
+            form_hash: e.form_hash,
+            signed_at: e.signed_at,
+            items: e.items.into_iter().map(|(k, v)| (k, serde_json::Value::Bool(v))).collect(),
+            typed_name: e.typed_name,
+            drawn_signature: e.drawn_signature,
+            withdrawal: e.withdrawal.map(|w| WithdrawalDto {
+                scope: w.scope.as_str().to_string(),
+                at: crate::domain::audit::format_at(&w.at),
+            }),
+            record_sha256: e.record_sha256,
+            pdf_sha256: e.pdf_sha256,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
