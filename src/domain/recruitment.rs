@@ -126,7 +126,7 @@ impl Ad {
 }
 
 /// How many people an ad or a stratum brought: screened, eligible, consented.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Funnel {
     pub screened: i64,
     pub eligible: i64,

@@ -4,7 +4,8 @@ use super::AppState;
 use crate::domain::policy::Capacity;
 use crate::domain::user::{Role, User};
 use crate::error::{AppError, AppResult};
-use crate::store::{self, mail::StoredMail};
+use crate::store;
+pub use crate::store::mail::StoredMail;
 
 pub async fn list(state: &AppState, user: &User, limit: u64) -> AppResult<Vec<StoredMail>> {
     match user.role {

@@ -8,10 +8,11 @@ use std::sync::Mutex;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Redirect, Responder};
 use rocket::{Request, Response, catch};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use super::fairings::RequestId;
+use super::html::views::ErrorPage;
 use crate::domain::FieldErrors;
 use crate::error::AppError;
 
@@ -145,16 +146,14 @@ fn error_page(req: &Request<'_>, err: &AppError) -> response::Result<'static> {
     let request_id = err.is_internal().then(|| RequestId::of(req).to_string());
     let fields: Vec<(String, Vec<String>)> =
         err.fields().map(|f| f.messages().into_iter().collect()).unwrap_or_default();
-    let template = Template::render(
-        "errors/error",
-        context! {
-            title: status_title(status),
-            status,
-            message: err.public_message(),
-            fields,
-            request_id,
-        },
-    );
+    let page = ErrorPage {
+        title: status_title(status),
+        status,
+        message: err.public_message(),
+        fields,
+        request_id,
+    };
+    let template = Template::render("errors/error", page);
     match template.respond_to(req) {
         Ok(mut res) => {
             res.set_status(Status::new(status));

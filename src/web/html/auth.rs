@@ -4,10 +4,10 @@ use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::Template;
 
 use super::PlainForm;
-use super::views::LoginForm;
+use super::views::auth::LoginPage;
 use crate::domain::user::TokenKind;
 use crate::error::AppError;
 use crate::service::{AppState, auth};
@@ -39,7 +39,7 @@ fn index() -> Redirect {
 
 #[get("/staff/login")]
 fn login_page(csrf: CsrfToken) -> Template {
-    Template::render("staff/login", context! { csrf: csrf.0, form: LoginForm::default() })
+    Template::render("staff/login", LoginPage::new(&csrf.0, "", None))
 }
 
 #[post("/staff/login", data = "<form>")]
@@ -54,10 +54,7 @@ async fn login(
     let again = |status: Status, error: &str| {
         (
             status,
-            Template::render(
-                "staff/login",
-                context! { csrf: csrf.0.clone(), form: LoginForm { email: input.email.clone(), error: Some(error.to_string()) } },
-            ),
+            Template::render("staff/login", LoginPage::new(&csrf.0, &input.email, Some(error))),
         )
     };
     let user = match auth::check_credentials(state, &input.email, &input.password, addr.0).await {

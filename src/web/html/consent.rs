@@ -9,10 +9,11 @@ use rocket::form::FromForm;
 use rocket::http::{ContentType, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::Template;
 
-use super::views::{StudyBanner, blocks};
-use super::{PlainForm, outcome, study_context};
+use super::views::Refusal;
+use super::views::consent::{ConsentPage, Entered, IdentityBox, WithdrawPage};
+use super::{PlainForm, outcome, participant_frame};
 use crate::domain::consent::SignRequest;
 use crate::error::AppError;
 use crate::service::{AppState, consent, study};
@@ -70,29 +71,7 @@ async fn preview(
 ) -> PageResult<Template> {
     let (study, _) = study::get(state, &session.user, slug).await?;
     let form = consent::form::get(state, &session.user, slug, version).await?;
-    let items: Vec<_> = form
-        .items
-        .iter()
-        .map(|i| serde_json::json!({"key": i.key, "text": i.text, "required": i.required, "checked": false, "errors": []}))
-        .collect();
-    Ok(Template::render(
-        "participant/consent",
-        context! {
-            preview: true,
-            study: StudyBanner::from(&study),
-            csrf: "",
-            form: context! { version: form.version, title: form.title, form_hash: form.form_hash, language: form.language, state: form.state.as_str() },
-            statement: blocks(&form.body_markdown),
-            items,
-            typed_name: "",
-            read_confirmed: false,
-            errors: Vec::<(String, Vec<String>)>::new(),
-            name_errors: Vec::<String>::new(),
-            read_errors: Vec::<String>::new(),
-            signature_errors: Vec::<String>::new(),
-            identity_required: false,
-        },
-    ))
+    Ok(Template::render("participant/consent", ConsentPage::preview(&study, &form)))
 }
 
 #[derive(FromForm, Default)]
@@ -124,67 +103,32 @@ impl CsrfProtected for SignForm {
     }
 }
 
-/// What the identity-check box on the signing page shows.
-#[derive(Default)]
-struct IdentityBox {
-    sent_to: Option<String>,
-    error: Option<String>,
-}
-
 async fn sign_page(
     state: &AppState,
     me: &ParticipantUser,
     csrf: &str,
     form: Option<&SignForm>,
     error: Option<AppError>,
-    identity: IdentityBox,
+    mut identity: IdentityBox,
 ) -> PageResult<(Status, Template)> {
     let f = consent::active_form(state, &me.participant).await?;
-    let identity_required = !consent::identity_cleared(state, &me.participant, &me.study).await?;
+    identity.required = !consent::identity_cleared(state, &me.participant, &me.study).await?;
     let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
-    let errors: Vec<(String, Vec<String>)> = error
-        .as_ref()
-        .and_then(|e| e.fields())
-        .map(|f| f.messages().into_iter().collect())
-        .unwrap_or_default();
-    let message = error.as_ref().filter(|e| e.fields().is_none()).map(|e| e.public_message());
-    let items: Vec<_> = f
-        .items
-        .iter()
-        .map(|i| {
-            let checked = form.is_some_and(|s| s.items.get(&i.key).copied().unwrap_or(false));
-            let field = format!("items.{}", i.key);
-            let item_errors: Vec<String> =
-                errors.iter().find(|(k, _)| *k == field).map(|(_, v)| v.clone()).unwrap_or_default();
-            serde_json::json!({"key": i.key, "text": i.text, "required": i.required, "checked": checked, "errors": item_errors})
+    let entered = form
+        .map(|s| Entered {
+            items: Some(&s.items),
+            typed_name: &s.signature.typed_name,
+            read_confirmed: s.read_confirmed,
         })
-        .collect();
-    let field_errors = |name: &str| -> Vec<String> {
-        errors.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
-    };
-    Ok((
-        status,
-        Template::render(
-            "participant/consent",
-            context! {
-                study: study_context(me),
-                csrf,
-                form: context! { version: f.version, title: f.title, form_hash: f.form_hash, language: f.language },
-                statement: blocks(&f.body_markdown),
-                items,
-                typed_name: form.map(|s| s.signature.typed_name.clone()).unwrap_or_default(),
-                read_confirmed: form.is_some_and(|s| s.read_confirmed),
-                errors: errors.clone(),
-                name_errors: field_errors("signature.typed_name"),
-                read_errors: field_errors("read_confirmed"),
-                signature_errors: field_errors("signature.drawn_svg"),
-                message,
-                identity_required,
-                identity_sent_to: identity.sent_to,
-                identity_error: identity.error,
-            },
-        ),
-    ))
+        .unwrap_or_default();
+    let page = ConsentPage::signing(
+        participant_frame(me, csrf),
+        &f,
+        entered,
+        &Refusal::of(error.as_ref()),
+        identity,
+    );
+    Ok((status, Template::render("participant/consent", page)))
 }
 
 #[get("/participant/consent?<sent>")]
@@ -194,7 +138,7 @@ async fn consent_page(
     csrf: CsrfToken,
     sent: Option<&str>,
 ) -> PageResult<(Status, Template)> {
-    let identity = IdentityBox { sent_to: sent.map(str::to_string), error: None };
+    let identity = IdentityBox { sent_to: sent.map(str::to_string), ..IdentityBox::default() };
     sign_page(state, &me, &csrf.0, None, None, identity).await
 }
 
@@ -222,7 +166,8 @@ async fn send_code(
     match crate::service::consent::identity::send_code(state, &me.participant, &me.study).await {
         Ok(to) => Ok(Ok(Redirect::to(rocket::uri!(consent_page(sent = Some(to.as_str())))))),
         Err(e @ AppError::TooMany) => {
-            let identity = IdentityBox { sent_to: None, error: Some(e.public_message()) };
+            let identity =
+                IdentityBox { error: Some(e.public_message()), ..IdentityBox::default() };
             let (_, page) = sign_page(state, &me, &csrf.0, None, None, identity).await?;
             Ok(Err((Status::TooManyRequests, page)))
         }
@@ -251,7 +196,7 @@ async fn verify_code(
                 Some(f) => f.messages().into_values().flatten().collect::<Vec<_>>().join(" "),
                 None => e.public_message(),
             };
-            let identity = IdentityBox { sent_to: None, error: Some(message) };
+            let identity = IdentityBox { error: Some(message), ..IdentityBox::default() };
             let (_, page) = sign_page(state, &me, &csrf.0, None, None, identity).await?;
             Ok(Err((Status::new(e.status()), page)))
         }
@@ -302,10 +247,8 @@ impl CsrfProtected for WithdrawForm {
 
 #[get("/participant/withdraw")]
 fn withdraw_page(me: ParticipantUser, csrf: CsrfToken) -> Template {
-    Template::render(
-        "participant/withdraw",
-        context! { study: study_context(&me), csrf: csrf.0, errors: Vec::<String>::new() },
-    )
+    let page = WithdrawPage { frame: participant_frame(&me, &csrf.0), errors: Vec::new() };
+    Template::render("participant/withdraw", page)
 }
 
 #[post("/participant/withdraw", data = "<form>")]
@@ -318,13 +261,11 @@ async fn withdraw_submit(
     let f = form.0;
     match consent::withdraw(state, &me.participant, &f.scope, Some(f.reason.as_str())).await {
         Ok(_) => Ok(Ok(Redirect::to("/participant"))),
-        Err(AppError::Validation(fields)) => Ok(Err((
-            Status::UnprocessableEntity,
-            Template::render(
-                "participant/withdraw",
-                context! { study: study_context(&me), csrf: csrf.0, errors: fields.messages().into_values().flatten().collect::<Vec<_>>() },
-            ),
-        ))),
+        Err(e @ AppError::Validation(_)) => {
+            let errors = Refusal::of(Some(&e)).messages();
+            let page = WithdrawPage { frame: participant_frame(&me, &csrf.0), errors };
+            Ok(Err((Status::UnprocessableEntity, Template::render("participant/withdraw", page))))
+        }
         Err(e) => Err(PageError(e)),
     }
 }

@@ -9,39 +9,17 @@ use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::Template;
 
-use super::views::{Download, StudyBanner, Viewer};
-use super::{outcome_on, study_context};
-use crate::domain::audit::format_at;
-use crate::domain::focus_group::when;
+use super::views::focus_group::{AvailabilityPage, FocusGroupsPage, SheetPage, Slot};
+use super::views::{Booking, Download, Refusal, StaffFrame};
+use super::{outcome_on, participant_frame};
 use crate::domain::policy::Capacity;
-use crate::domain::study::Zone;
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::focus_group::{self, Attendance, NewGroup, Session};
+use crate::service::focus_group::{self, Attendance, NewGroup};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, ParticipantUser, SessionUser};
-
-fn session_view(s: &Session, zone: Zone) -> serde_json::Value {
-    let g = &s.group;
-    serde_json::json!({
-        "id": g.id,
-        "title": g.title,
-        "when": when(g, zone),
-        "location": g.location,
-        "facilitator": g.facilitator_name,
-        "facilitator_email": g.facilitator_email,
-        "capacity": g.capacity,
-        "available": s.available,
-        "members": s.members,
-        "full": s.members.len() >= usize::try_from(g.capacity).unwrap_or(0),
-        "log": g.log,
-        "cancelled": g.cancelled_at.is_some(),
-        "starts_local": zone.local(g.starts_at).format("%Y-%m-%dT%H:%M").to_string(),
-        "duration_minutes": g.duration_minutes,
-    })
-}
 
 fn page_of(slug: &str) -> String {
     format!("/staff/studies/{slug}/focus-groups")
@@ -67,33 +45,9 @@ async fn page(
         (Some(true), true) => Some(focus_group::plan(state, user, slug).await?),
         _ => None,
     };
-    let title_of = |id: i64| {
-        sessions
-            .iter()
-            .find(|s| s.group.id == id)
-            .map(|s| s.group.title.clone())
-            .unwrap_or_default()
-    };
-    let proposal = proposal.map(|p| {
-        context! {
-            placements: p.placements.iter().map(|x| (x.participant_code.clone(), x.focus_group_id, title_of(x.focus_group_id))).collect::<Vec<_>>(),
-            unplaced: p.unplaced.iter().map(|x| (x.participant_code.clone(), x.reason)).collect::<Vec<_>>(),
-        }
-    });
-    Ok(Template::render(
-        "staff/focus_groups",
-        context! {
-            viewer: Viewer::from(user),
-            csrf: csrf.0,
-            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
-            slug,
-            study: StudyBanner::from(&study),
-            coordinator,
-            sessions: sessions.iter().map(|s| session_view(s, study.timezone)).collect::<Vec<_>>(),
-            zone: study.timezone.name(),
-            proposal,
-        },
-    ))
+    let frame = StaffFrame::new(user, csrf.0, flash);
+    let page = FocusGroupsPage::new(frame, &study, coordinator, &sessions, proposal);
+    Ok(Template::render("staff/focus_groups", page))
 }
 
 #[derive(FromForm)]
@@ -260,33 +214,8 @@ async fn sheet(
 ) -> PageResult<Template> {
     let user = &session.user;
     let (study, s, rows) = focus_group::sheet(state, user, slug, group_id(id)?).await?;
-    let warnings = rows.iter().filter(|r| r.declines_audio).count();
-    let rows: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            context! {
-                code: r.member.code.clone(),
-                first_name: r.member.first_name.clone(),
-                attended: r.member.attended,
-                declines_audio: r.declines_audio,
-                items: r.items.iter().map(|i| (i.text.clone(), i.agreed)).collect::<Vec<_>>(),
-            }
-        })
-        .collect();
-    Ok(Template::render(
-        "staff/focus_group_sheet",
-        context! {
-            viewer: Viewer::from(user),
-            csrf: csrf.0,
-            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
-            slug,
-            study: StudyBanner::from(&study),
-            session: session_view(&s, study.timezone),
-            logged_at: s.group.log.as_ref().map(|l| format_at(&l.logged_at)),
-            rows,
-            warnings,
-        },
-    ))
+    let page = SheetPage::new(StaffFrame::new(user, csrf.0, flash), &study, &s, &rows);
+    Ok(Template::render("staff/focus_group_sheet", page))
 }
 
 #[derive(FromForm)]
@@ -399,40 +328,16 @@ async fn availability_page(
     let choices = focus_group::availability(state, &me.participant).await?;
     let booked = focus_group::booking(state, &me.participant).await?;
     let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
-    let errors: Vec<String> = error
-        .map(|e| match e.fields() {
-            Some(f) => f.messages().into_values().flatten().collect(),
-            None => vec![e.public_message()],
-        })
-        .unwrap_or_default();
-    let sessions: Vec<_> = choices
-        .iter()
-        .map(|c| {
-            context! {
-                id: c.group.id,
-                title: c.group.title.clone(),
-                when: when(&c.group, me.study.timezone),
-                starts_at: crate::domain::audit::format_at(&c.group.starts_at),
-                location: c.group.location.clone(),
-                chosen: c.chosen,
-            }
-        })
-        .collect();
-    Ok((
-        status,
-        Template::render(
-            "participant/availability",
-            context! {
-                study: study_context(me),
-                csrf,
-                sessions,
-                booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g, me.study.timezone), location: g.location.clone() }),
-                consented: me.participant.status() == "consented",
-                zone: me.study.timezone.name(),
-                errors,
-            },
-        ),
-    ))
+    let zone = me.study.timezone;
+    let page = AvailabilityPage {
+        frame: participant_frame(me, csrf),
+        sessions: choices.iter().map(|c| Slot::new(c, zone)).collect(),
+        booked: booked.map(|g| Booking::new(&g, zone)),
+        consented: me.participant.status() == "consented",
+        zone: zone.name(),
+        errors: Refusal::of(error.as_ref()).messages(),
+    };
+    Ok((status, Template::render("participant/availability", page)))
 }
 
 #[get("/participant/availability")]

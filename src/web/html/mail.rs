@@ -1,9 +1,10 @@
 //! The outbox as staff read it (links and codes hidden).
 
 use rocket::{State, get, routes};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::Template;
 
-use super::views::Viewer;
+use super::views::StaffFrame;
+use super::views::mail::{MailRow, OutboxPage};
 use crate::service::AppState;
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfToken, SessionUser};
@@ -16,23 +17,12 @@ async fn outbox(
     session: SessionUser,
     csrf: CsrfToken,
 ) -> PageResult<Template> {
-    let mail: Vec<serde_json::Value> = crate::service::mail::list(state, &session.user, 200)
-        .await?
-        .into_iter()
-        .map(|m| {
-            serde_json::json!({
-                "kind": m.message.kind, "to": m.message.to, "subject": m.message.subject,
-                "body": m.message.body, "attachment": m.message.attachment.map(|a| a.name),
-                "status": m.status.as_str(), "attempts": m.attempts,
-                "created_at": m.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                "sent_at": m.sent_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-            })
-        })
-        .collect();
-    Ok(Template::render(
-        "staff/outbox",
-        context! { viewer: Viewer::from(&session.user), csrf: csrf.0, mail },
-    ))
+    let mail = crate::service::mail::list(state, &session.user, 200).await?;
+    let page = OutboxPage {
+        frame: StaffFrame::new(&session.user, csrf.0, None),
+        mail: mail.into_iter().map(MailRow::from).collect(),
+    };
+    Ok(Template::render("staff/outbox", page))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

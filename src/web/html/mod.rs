@@ -15,7 +15,7 @@ pub mod views;
 use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
 
-use self::views::StudyBanner;
+use self::views::ParticipantFrame;
 use crate::error::AppError;
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfProtected, ParticipantUser};
@@ -84,6 +84,6 @@ pub(super) fn outcome_on<T>(
     }
 }
 
-pub(super) fn study_context(me: &ParticipantUser) -> StudyBanner {
-    StudyBanner::from(&me.study)
+pub(super) fn participant_frame(me: &ParticipantUser, csrf: &str) -> ParticipantFrame {
+    ParticipantFrame::new(&me.study, csrf)
 }

@@ -6,10 +6,11 @@ use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::time::Duration as CookieDuration;
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::Template;
 
-use super::{PlainForm, outcome, study_context};
-use crate::domain::focus_group::when;
+use super::views::participant::{NewLinkPage, PortalPage};
+use super::views::{Booking, Refusal};
+use super::{PlainForm, outcome, participant_frame};
 use crate::error::AppError;
 use crate::service::{AppState, consent, focus_group, participant};
 use crate::web::errors::{PageError, PageResult};
@@ -53,15 +54,8 @@ impl CsrfProtected for LinkForm {
 /// "Send me a new link": the form, or (`error` aside) the same answer for every
 /// address.
 fn new_link_page(csrf: &str, dead_link: bool, email: &str, error: Option<&AppError>) -> Template {
-    let errors: Vec<(String, Vec<String>)> = error
-        .and_then(|e| e.fields())
-        .map(|f| f.messages().into_iter().collect())
-        .unwrap_or_default();
-    let email_errors: Vec<String> = errors.iter().flat_map(|(_, m)| m.clone()).collect();
-    Template::render(
-        "participant/new_link",
-        context! { csrf, dead_link, email, errors, email_errors, sent: false },
-    )
+    let refusal = Refusal::of(error.filter(|e| e.fields().is_some()));
+    Template::render("participant/new_link", NewLinkPage::form(csrf, dead_link, email, &refusal))
 }
 
 #[get("/participant/link")]
@@ -76,9 +70,7 @@ async fn new_link_submit(
     form: CsrfForm<LinkForm>,
 ) -> PageResult<(Status, Template)> {
     match participant::request_link(state, &form.0.email).await {
-        Ok(()) => {
-            Ok((Status::Ok, Template::render("participant/new_link", context! { sent: true })))
-        }
+        Ok(()) => Ok((Status::Ok, Template::render("participant/new_link", NewLinkPage::sent()))),
         Err(e @ AppError::Validation(_)) => Ok((
             Status::UnprocessableEntity,
             new_link_page(&csrf.0, false, &form.0.email, Some(&e)),
@@ -110,19 +102,16 @@ async fn portal(
 ) -> PageResult<Template> {
     let (latest, steps) = consent::portal(state, &me.participant).await?;
     let booked = focus_group::booking(state, &me.participant).await?;
-    Ok(Template::render(
-        "participant/portal",
-        context! {
-            study: study_context(&me),
-            csrf: csrf.0,
-            code: me.participant.code.clone(),
-            status: me.participant.status(),
-            steps,
-            booked: booked.map(|g| context! { title: g.title.clone(), when: when(&g, me.study.timezone), location: g.location.clone() }),
-            signed_version: latest.as_ref().map(|g| g.record.form_version.clone()),
-            signed_at: latest.as_ref().map(|g| g.record.signed_at.clone()),
-        },
-    ))
+    let page = PortalPage {
+        frame: participant_frame(&me, &csrf.0),
+        code: me.participant.code.clone(),
+        status: me.participant.status(),
+        steps,
+        booked: booked.map(|g| Booking::new(&g, me.study.timezone)),
+        signed_version: latest.as_ref().map(|g| g.record.form_version.clone()),
+        signed_at: latest.as_ref().map(|g| g.record.signed_at.clone()),
+    };
+    Ok(Template::render("participant/portal", page))
 }
 
 #[derive(FromForm)]

@@ -8,11 +8,11 @@ use rocket::form::FromForm;
 use rocket::http::{ContentType, CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::Template;
 
-use super::questionnaire::sections;
-use super::views::{StudyBanner, blocks};
-use crate::domain::questionnaire::answers::{self, Answers};
+use super::views::recruitment::{AdPage, Entered, LinkSentPage, NotEligiblePage};
+use super::views::{Refusal, StudyBanner};
+use crate::domain::questionnaire::answers;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::recruitment::{self, Enrolment, PublicAd};
@@ -45,43 +45,10 @@ fn render(
     form: Option<&EnrolForm>,
     error: Option<&AppError>,
 ) -> (Status, Template) {
-    let errors: BTreeMap<String, Vec<String>> =
-        error.and_then(|e| e.fields()).map(|f| f.messages()).unwrap_or_default();
-    let message = error.filter(|e| e.fields().is_none()).map(|e| e.public_message());
     let status = error.map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
-    let sections = p
-        .screening
-        .as_ref()
-        .map(|d| sections(d, &Answers::default(), form.map(|f| &f.a), &errors))
-        .unwrap_or_default();
-    let ordered: Vec<(String, Vec<String>)> = ["name", "email"]
-        .iter()
-        .map(|k| k.to_string())
-        .chain(p.screening.iter().flat_map(|d| d.questions.iter().map(|q| q.key.clone())))
-        .filter_map(|k| errors.get(&k).map(|m| (k, m.clone())))
-        .collect();
-    let field = |k: &str| errors.get(k).cloned().unwrap_or_default();
-    (
-        status,
-        Template::render(
-            "ads/ad",
-            context! {
-                study: StudyBanner::from(&p.study),
-                csrf,
-                ad: context! { code: &p.ad.code, title: &p.ad.title, channel: p.ad.channel.as_str() },
-                body: blocks(&p.ad.body_markdown),
-                url: state.config.public_link(&format!("/ads/{}", p.ad.code)),
-                closed_reason: &p.closed_because,
-                sections,
-                errors: ordered,
-                message,
-                name: form.map(|f| f.name.clone()).unwrap_or_default(),
-                email: form.map(|f| f.email.clone()).unwrap_or_default(),
-                name_errors: field("name"),
-                email_errors: field("email"),
-            },
-        ),
-    )
+    let entered = form.map(|f| Entered { name: &f.name, email: &f.email, answers: &f.a });
+    let url = state.config.public_link(&format!("/ads/{}", p.ad.code));
+    (status, Template::render("ads/ad", AdPage::new(p, csrf, url, entered, &Refusal::of(error))))
 }
 
 #[get("/ads/<code>")]
@@ -117,14 +84,14 @@ async fn enrol(
             Status::Ok,
             Template::render(
                 "participant/link_sent",
-                context! { study: StudyBanner::from(&p.study) },
+                LinkSentPage { study: StudyBanner::from(&p.study) },
             ),
         ))),
         Ok(Enrolment::Ineligible) => Ok(Err((
             Status::Ok,
             Template::render(
                 "ads/not_eligible",
-                context! { study: StudyBanner::from(&p.study), reason: NOT_ELIGIBLE },
+                NotEligiblePage { study: StudyBanner::from(&p.study), reason: NOT_ELIGIBLE },
             ),
         ))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Gone(_))) => {

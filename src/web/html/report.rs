@@ -8,30 +8,16 @@ use rocket::http::ContentType;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::{Template, context};
-use serde::Serialize;
+use rocket_dyn_templates::Template;
 
 use super::outcome_on;
-use super::views::{Download, StudyBanner, Viewer};
-use crate::domain::report::publish::{Section, Table};
+use super::views::report::ReportPage;
+use super::views::{Download, StaffFrame};
 use crate::service::report::{Export, Output};
 use crate::service::study::SettingsChange;
 use crate::service::{AppState, report, study};
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
-
-#[derive(Serialize)]
-struct TableView<'a> {
-    table: &'a Table,
-    /// The chart as inline SVG (escaped by the renderer).
-    svg: Option<String>,
-}
-
-#[derive(Serialize)]
-struct SectionView<'a> {
-    section: &'a Section,
-    tables: Vec<TableView<'a>>,
-}
 
 #[get("/staff/studies/<slug>/report?<by>")]
 async fn page(
@@ -44,38 +30,9 @@ async fn page(
 ) -> PageResult<Template> {
     let user = &session.user;
     let by = by.filter(|b| !b.is_empty());
-    let page = report::page(state, user, slug, by).await?;
-    let sections: Vec<SectionView<'_>> = page
-        .published
-        .sections
-        .iter()
-        .zip(&page.charts)
-        .map(|(section, charts)| SectionView {
-            section,
-            tables: section
-                .tables
-                .iter()
-                .zip(charts)
-                .map(|(table, svg)| TableView { table, svg: svg.clone() })
-                .collect(),
-        })
-        .collect();
-    let query = by.map(|b| format!("?by={b}")).unwrap_or_default();
-    Ok(Template::render(
-        "staff/report",
-        context! {
-            viewer: Viewer::from(user),
-            csrf: csrf.0,
-            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
-            slug,
-            study: StudyBanner::from(&page.study),
-            report: &page.published,
-            sections,
-            options: &page.by_options,
-            by,
-            query,
-        },
-    ))
+    let report = report::page(state, user, slug, by).await?;
+    let page = ReportPage::new(StaffFrame::new(user, csrf.0, flash), &report, by);
+    Ok(Template::render("staff/report", page))
 }
 
 #[derive(FromForm)]

@@ -1,15 +1,19 @@
 //! Staff pages of the study area: the dashboard of one's studies, a study's page,
 //! and its status.
 
-use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::Template;
 
 use super::outcome;
-use super::views::{FormRow, MemberRow, RegisterRow, StudyRow, Viewer};
+use super::views::StaffFrame;
+use super::views::consent::{FormRow, RegisterRow};
+use super::views::study::{
+    AdRow, DashboardPage, InstrumentRow, MemberRow, MySession, StratumRow, StudyLists, StudyPage,
+    StudyRow, today,
+};
 use crate::domain::policy::Capacity;
 use crate::service::{AppState, consent, study};
 use crate::web::errors::PageResult;
@@ -21,31 +25,14 @@ async fn dashboard(
     session: SessionUser,
     csrf: CsrfToken,
 ) -> PageResult<Template> {
-    let today = Utc::now().date_naive();
-    let rows: Vec<StudyRow> = study::list(state, &session.user)
-        .await?
-        .iter()
-        .map(|(s, c)| StudyRow::new(s, *c, today))
-        .collect();
-    let sessions: Vec<_> = crate::service::focus_group::my_sessions(state, &session.user)
-        .await?
-        .iter()
-        .map(|(study, s)| {
-            context! {
-                slug: study.slug.clone(),
-                study: study.title.clone(),
-                id: s.group.id,
-                title: s.group.title.clone(),
-                when: crate::domain::focus_group::when(&s.group, study.timezone),
-                location: s.group.location.clone(),
-                members: s.members.len(),
-            }
-        })
-        .collect();
-    Ok(Template::render(
-        "staff/dashboard",
-        context! { viewer: Viewer::from(&session.user), csrf: csrf.0, studies: rows, sessions },
-    ))
+    let studies = study::list(state, &session.user).await?;
+    let sessions = crate::service::focus_group::my_sessions(state, &session.user).await?;
+    let page = DashboardPage {
+        frame: StaffFrame::new(&session.user, csrf.0, None),
+        studies: studies.iter().map(|(s, c)| StudyRow::new(s, *c, today())).collect(),
+        sessions: sessions.iter().map(|(study, s)| MySession::new(study, s)).collect(),
+    };
+    Ok(Template::render("staff/dashboard", page))
 }
 
 #[get("/staff/studies/<slug>")]
@@ -58,86 +45,31 @@ async fn study_page(
 ) -> PageResult<Template> {
     let user = &session.user;
     let (study, capacity) = study::get(state, user, slug).await?;
-    let members: Vec<MemberRow> = study::members(state, user, slug)
-        .await?
-        .into_iter()
-        .map(|(u, r)| MemberRow { name: u.name, email: u.email, role: r.as_str() })
-        .collect();
-    let forms: Vec<FormRow> =
-        consent::form::list(state, user, slug).await?.iter().map(FormRow::from).collect();
+    let members = study::members(state, user, slug).await?;
+    let forms = consent::form::list(state, user, slug).await?;
     let reads_consents = matches!(capacity, Capacity::Coordinator | Capacity::EthicsOfficer);
     let (register, reconsent) = if reads_consents {
-        let register: Vec<RegisterRow> =
-            consent::register(state, user, slug).await?.iter().map(RegisterRow::from).collect();
+        let register = consent::register(state, user, slug).await?;
         (register, consent::reconsent_due(state, user, slug).await?)
     } else {
         (Vec::new(), Vec::new())
     };
-    let moves: Vec<&str> = study::moves_on_offer(state, &study, capacity)
-        .await?
-        .into_iter()
-        .map(|s| s.as_str())
-        .collect();
-    let instruments: Vec<serde_json::Value> =
-        crate::service::questionnaire::list(state, user, slug)
-            .await?
-            .iter()
-            .map(|(i, d)| {
-                serde_json::json!({
-                    "key": i.key, "version": i.version, "title": d.title, "stage": i.stage.as_str(),
-                    "eligible_if": i.eligible_if, "questions": d.questions.len(),
-                    "hash_prefix": i.form_hash.get(..12).unwrap_or(""),
-                })
-            })
-            .collect();
-    let ads: Vec<serde_json::Value> = crate::service::recruitment::ads(state, user, slug)
-        .await?
-        .iter()
-        .map(|(a, f)| {
-            serde_json::json!({
-                "code": a.code, "title": a.title, "channel": a.channel.label(),
-                "open": a.not_open(Utc::now()).is_none(),
-                "closes_at": a.closes_at.format("%Y-%m-%d %H:%M").to_string(),
-                "views": a.views, "screened": f.screened, "eligible": f.eligible, "consented": f.consented,
-            })
-        })
-        .collect();
-    let strata: Vec<serde_json::Value> = crate::service::recruitment::strata(state, user, slug)
-        .await?
-        .iter()
-        .map(|(s, f)| {
-            serde_json::json!({
-                "question": s.question_key, "value": s.value, "target": s.target, "cap": s.cap,
-                "screened": f.screened, "eligible": f.eligible, "consented": f.consented,
-            })
-        })
-        .collect();
-    let today = Utc::now().date_naive();
-    Ok(Template::render(
-        "staff/study",
-        context! {
-            viewer: Viewer::from(user),
-            csrf: csrf.0,
-            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
-            study: StudyRow::new(&study, capacity, today),
-            summary: study.summary,
-            approved_on: study.ethics.approved_on.to_string(),
-            status_reason: study.status_reason,
-            identity_check: study.identity_check.as_str(),
-            contact_name: study.contact_name,
-            contact_email: study.contact_email,
-            members,
-            forms,
-            register,
-            reconsent,
-            moves,
-            instruments,
-            ads,
-            strata,
-            is_coordinator: capacity == Capacity::Coordinator,
-            is_ethics: capacity == Capacity::EthicsOfficer,
-        },
-    ))
+    let moves = study::moves_on_offer(state, &study, capacity).await?;
+    let instruments = crate::service::questionnaire::list(state, user, slug).await?;
+    let ads = crate::service::recruitment::ads(state, user, slug).await?;
+    let strata = crate::service::recruitment::strata(state, user, slug).await?;
+    let lists = StudyLists {
+        members: members.into_iter().map(|(u, r)| MemberRow::new(u, r)).collect(),
+        forms: forms.iter().map(FormRow::from).collect(),
+        register: register.iter().map(RegisterRow::from).collect(),
+        reconsent,
+        moves: moves.into_iter().map(|s| s.as_str()).collect(),
+        instruments: instruments.iter().map(|(i, d)| InstrumentRow::new(i, d)).collect(),
+        ads: ads.iter().map(|(a, f)| AdRow::new(a, f)).collect(),
+        strata: strata.iter().map(|(s, f)| StratumRow::new(s, f)).collect(),
+    };
+    let page = StudyPage::new(StaffFrame::new(user, csrf.0, flash), study, capacity, lists);
+    Ok(Template::render("staff/study", page))
 }
 
 #[derive(FromForm)]

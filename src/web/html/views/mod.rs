@@ -1,12 +1,117 @@
-//! Typed contexts for templates: pages get these, never database rows.
+//! Typed contexts for templates: one struct per template, built from domain and
+//! service values, never database rows. Each area's pages are in its own module;
+//! this one holds what every page shares.
+
+pub mod auth;
+pub mod consent;
+pub mod focus_group;
+pub mod mail;
+pub mod participant;
+pub mod questionnaire;
+pub mod recruitment;
+pub mod report;
+pub mod study;
+
+use std::collections::BTreeMap;
 
 use rocket::http::{ContentType, Header};
+use rocket::request::FlashMessage;
 use rocket::response::Responder;
 use serde::Serialize;
 
-use crate::domain::policy::Capacity;
+use crate::domain::focus_group::{FocusGroup, when};
 use crate::domain::study::Study;
 use crate::domain::user::User;
+use crate::error::AppError;
+
+/// What every staff page has: who is signed in, the CSRF token for its forms, and
+/// the message left by the last action (`(kind, text)`, kind `success` or `error`).
+#[derive(Serialize)]
+pub struct StaffFrame {
+    pub viewer: Viewer,
+    pub csrf: String,
+    pub flash: Option<(String, String)>,
+}
+
+impl StaffFrame {
+    pub fn new(user: &User, csrf: String, flash: Option<FlashMessage<'_>>) -> Self {
+        Self {
+            viewer: Viewer::from(user),
+            csrf,
+            flash: flash.map(|f| (f.kind().to_string(), f.message().to_string())),
+        }
+    }
+}
+
+/// What every participant page has: the study banner and the CSRF token.
+#[derive(Serialize)]
+pub struct ParticipantFrame {
+    pub study: StudyBanner,
+    pub csrf: String,
+}
+
+impl ParticipantFrame {
+    pub fn new(study: &Study, csrf: &str) -> Self {
+        Self { study: StudyBanner::from(study), csrf: csrf.to_string() }
+    }
+}
+
+/// A refused submission's field errors by field name, and its message when the
+/// refusal is not about one field.
+#[derive(Default)]
+pub struct Refusal {
+    pub fields: BTreeMap<String, Vec<String>>,
+    pub message: Option<String>,
+}
+
+impl Refusal {
+    pub fn of(error: Option<&AppError>) -> Self {
+        let Some(e) = error else { return Self::default() };
+        match e.fields() {
+            Some(f) => Self { fields: f.messages(), message: None },
+            None => Self { fields: BTreeMap::new(), message: Some(e.public_message()) },
+        }
+    }
+
+    /// The errors of one field.
+    pub fn field(&self, name: &str) -> Vec<String> {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Every field error, in field-name order, for the summary at the top.
+    pub fn listed(&self) -> Vec<(String, Vec<String>)> {
+        self.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// Every message as one list, the field names left out.
+    pub fn messages(&self) -> Vec<String> {
+        self.fields.values().flatten().cloned().chain(self.message.clone()).collect()
+    }
+}
+
+/// A participant's place in a focus group, as their pages show it.
+#[derive(Serialize)]
+pub struct Booking {
+    pub title: String,
+    pub when: String,
+    pub location: String,
+}
+
+impl Booking {
+    pub fn new(g: &FocusGroup, zone: crate::domain::study::Zone) -> Self {
+        Self { title: g.title.clone(), when: when(g, zone), location: g.location.clone() }
+    }
+}
+
+/// The error page.
+#[derive(Serialize)]
+pub struct ErrorPage {
+    pub title: &'static str,
+    pub status: u16,
+    pub message: String,
+    pub fields: Vec<(String, Vec<String>)>,
+    pub request_id: Option<String>,
+}
 
 #[derive(Serialize)]
 pub struct Viewer {
@@ -25,100 +130,6 @@ impl From<&User> for Viewer {
             is_admin: u.role == crate::domain::user::Role::Admin,
         }
     }
-}
-
-#[derive(Serialize)]
-pub struct StudyRow {
-    pub slug: String,
-    pub title: String,
-    pub status: &'static str,
-    pub reference: String,
-    pub committee: String,
-    pub expires_on: String,
-    pub expired: bool,
-    pub capacity: &'static str,
-}
-
-impl StudyRow {
-    pub fn new(s: &Study, c: Capacity, today: chrono::NaiveDate) -> Self {
-        Self {
-            slug: s.slug.clone(),
-            title: s.title.clone(),
-            status: s.status.as_str(),
-            reference: s.ethics.reference.clone(),
-            committee: s.ethics.committee.clone(),
-            expires_on: s.ethics.expires_on.to_string(),
-            expired: s.approval_expired(today),
-            capacity: match c {
-                Capacity::Coordinator => "Coordinator",
-                Capacity::Facilitator => "Facilitator",
-                Capacity::EthicsOfficer => "Ethics officer",
-            },
-        }
-    }
-}
-
-#[derive(Serialize)]
-pub struct MemberRow {
-    pub name: String,
-    pub email: String,
-    pub role: &'static str,
-}
-
-#[derive(Serialize)]
-pub struct FormRow {
-    pub version: String,
-    pub title: String,
-    pub state: &'static str,
-    pub hash_prefix: String,
-    pub approved_on: Option<String>,
-    pub items: usize,
-}
-
-impl From<&crate::domain::consent::ConsentForm> for FormRow {
-    fn from(f: &crate::domain::consent::ConsentForm) -> Self {
-        Self {
-            version: f.version.clone(),
-            title: f.title.clone(),
-            state: f.state.as_str(),
-            hash_prefix: f.form_hash.chars().take(12).collect(),
-            approved_on: f.approved_on.map(|d| d.to_string()),
-            items: f.items.len(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-pub struct RegisterRow {
-    pub consent_id: i64,
-    pub code: String,
-    pub version: String,
-    pub signed_at: String,
-    pub agreed: String,
-    pub typed_name: String,
-    pub withdrawn: Option<String>,
-}
-
-impl From<&crate::service::consent::RegisterEntry> for RegisterRow {
-    fn from(e: &crate::service::consent::RegisterEntry) -> Self {
-        let agreed: Vec<&str> =
-            e.items.iter().filter(|(_, agreed)| *agreed).map(|(k, _)| k.as_str()).collect();
-        Self {
-            consent_id: e.consent_id,
-            code: e.participant_code.clone(),
-            version: e.version.clone(),
-            signed_at: e.signed_at.chars().take(16).collect::<String>().replace('T', " "),
-            agreed: agreed.join(", "),
-            typed_name: e.typed_name.clone(),
-            withdrawn: e.withdrawal.as_ref().map(|w| w.scope.as_str().replace('_', " ")),
-        }
-    }
-}
-
-#[derive(Serialize, Default)]
-pub struct LoginForm {
-    pub email: String,
-    pub error: Option<String>,
 }
 
 /// What every participant page shows about the study: its title, the approval it

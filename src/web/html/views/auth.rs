@@ -1,0 +1,25 @@
+//! The staff sign-in page.
+
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct LoginPage {
+    pub csrf: String,
+    pub form: LoginForm,
+}
+
+#[derive(Serialize, Default)]
+pub struct LoginForm {
+    pub email: String,
+    pub error: Option<String>,
+}
+
+impl LoginPage {
+    /// The empty form, or the address given with what went wrong.
+    pub fn new(csrf: &str, email: &str, error: Option<&str>) -> Self {
+        Self {
+            csrf: csrf.to_string(),
+            form: LoginForm { email: email.to_string(), error: error.map(str::to_string) },
+        }
+    }
+}

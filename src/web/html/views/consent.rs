@@ -1,0 +1,193 @@
+//! Consent pages: the form a participant signs (and staff preview), withdrawing,
+//! and the rows of a study's forms and register.
+
+use serde::Serialize;
+
+use super::{Block, ParticipantFrame, Refusal, blocks};
+use crate::domain::consent::ConsentForm;
+use crate::domain::study::Study;
+
+/// The consent page: the same page for a participant signing and for staff
+/// previewing a version (then nothing is ticked and nothing can be signed).
+#[derive(Serialize)]
+pub struct ConsentPage {
+    #[serde(flatten)]
+    pub frame: ParticipantFrame,
+    pub preview: bool,
+    pub form: FormHead,
+    pub statement: Vec<Block>,
+    pub items: Vec<ItemBox>,
+    pub typed_name: String,
+    pub read_confirmed: bool,
+    pub errors: Vec<(String, Vec<String>)>,
+    pub name_errors: Vec<String>,
+    pub read_errors: Vec<String>,
+    pub signature_errors: Vec<String>,
+    pub message: Option<String>,
+    pub identity_required: bool,
+    pub identity_sent_to: Option<String>,
+    pub identity_error: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct FormHead {
+    pub version: String,
+    pub title: String,
+    pub form_hash: String,
+    pub language: String,
+    pub state: &'static str,
+}
+
+/// One consent item's checkbox.
+#[derive(Serialize)]
+pub struct ItemBox {
+    pub key: String,
+    pub text: String,
+    pub required: bool,
+    pub checked: bool,
+    pub errors: Vec<String>,
+}
+
+/// What the participant entered, shown again when the form comes back.
+#[derive(Default)]
+pub struct Entered<'a> {
+    pub items: Option<&'a std::collections::BTreeMap<String, bool>>,
+    pub typed_name: &'a str,
+    pub read_confirmed: bool,
+}
+
+/// The identity-check box: where a code was sent, or what went wrong.
+#[derive(Default)]
+pub struct IdentityBox {
+    pub required: bool,
+    pub sent_to: Option<String>,
+    pub error: Option<String>,
+}
+
+impl ConsentPage {
+    /// A version exactly as participants will see it, for staff.
+    pub fn preview(study: &Study, form: &ConsentForm) -> Self {
+        Self::build(
+            ParticipantFrame::new(study, ""),
+            form,
+            true,
+            Entered::default(),
+            &Refusal::default(),
+            IdentityBox::default(),
+        )
+    }
+
+    /// The form in force for a participant to sign, with what they entered and why
+    /// it was refused.
+    pub fn signing(
+        frame: ParticipantFrame,
+        form: &ConsentForm,
+        entered: Entered<'_>,
+        refusal: &Refusal,
+        identity: IdentityBox,
+    ) -> Self {
+        Self::build(frame, form, false, entered, refusal, identity)
+    }
+
+    fn build(
+        frame: ParticipantFrame,
+        form: &ConsentForm,
+        preview: bool,
+        entered: Entered<'_>,
+        refusal: &Refusal,
+        identity: IdentityBox,
+    ) -> Self {
+        let items = form
+            .items
+            .iter()
+            .map(|i| ItemBox {
+                key: i.key.clone(),
+                text: i.text.clone(),
+                required: i.required,
+                checked: entered.items.is_some_and(|m| m.get(&i.key).copied().unwrap_or(false)),
+                errors: refusal.field(&format!("items.{}", i.key)),
+            })
+            .collect();
+        Self {
+            frame,
+            preview,
+            form: FormHead {
+                version: form.version.clone(),
+                title: form.title.clone(),
+                form_hash: form.form_hash.clone(),
+                language: form.language.clone(),
+                state: form.state.as_str(),
+            },
+            statement: blocks(&form.body_markdown),
+            items,
+            typed_name: entered.typed_name.to_string(),
+            read_confirmed: entered.read_confirmed,
+            errors: refusal.listed(),
+            name_errors: refusal.field("signature.typed_name"),
+            read_errors: refusal.field("read_confirmed"),
+            signature_errors: refusal.field("signature.drawn_svg"),
+            message: refusal.message.clone(),
+            identity_required: identity.required,
+            identity_sent_to: identity.sent_to,
+            identity_error: identity.error,
+        }
+    }
+}
+
+/// The withdrawal form, with the messages of a refused attempt.
+#[derive(Serialize)]
+pub struct WithdrawPage {
+    #[serde(flatten)]
+    pub frame: ParticipantFrame,
+    pub errors: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct FormRow {
+    pub version: String,
+    pub title: String,
+    pub state: &'static str,
+    pub hash_prefix: String,
+    pub approved_on: Option<String>,
+    pub items: usize,
+}
+
+impl From<&ConsentForm> for FormRow {
+    fn from(f: &ConsentForm) -> Self {
+        Self {
+            version: f.version.clone(),
+            title: f.title.clone(),
+            state: f.state.as_str(),
+            hash_prefix: f.form_hash.chars().take(12).collect(),
+            approved_on: f.approved_on.map(|d| d.to_string()),
+            items: f.items.len(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct RegisterRow {
+    pub consent_id: i64,
+    pub code: String,
+    pub version: String,
+    pub signed_at: String,
+    pub agreed: String,
+    pub typed_name: String,
+    pub withdrawn: Option<String>,
+}
+
+impl From<&crate::service::consent::RegisterEntry> for RegisterRow {
+    fn from(e: &crate::service::consent::RegisterEntry) -> Self {
+        let agreed: Vec<&str> =
+            e.items.iter().filter(|(_, agreed)| *agreed).map(|(k, _)| k.as_str()).collect();
+        Self {
+            consent_id: e.consent_id,
+            code: e.participant_code.clone(),
+            version: e.version.clone(),
+            signed_at: e.signed_at.chars().take(16).collect::<String>().replace('T', " "),
+            agreed: agreed.join(", "),
+            typed_name: e.typed_name.clone(),
+            withdrawn: e.withdrawal.as_ref().map(|w| w.scope.as_str().replace('_', " ")),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Focus-group pages: the coordinator's sessions page (with the planner's
+//! proposal), a session's sheet for its facilitator, and a participant's
+//! availability.
+
+use serde::Serialize;
+
+use super::{Booking, ParticipantFrame, StaffFrame, StudyBanner};
+use crate::domain::audit::format_at;
+use crate::domain::focus_group::{Member, Plan, SessionLog, when};
+use crate::domain::study::{Study, Zone};
+use crate::service::focus_group::{Choice, Session, SheetRow};
+
+/// A session as staff pages show it.
+#[derive(Serialize)]
+pub struct SessionView {
+    pub id: i64,
+    pub title: String,
+    pub when: String,
+    pub location: String,
+    pub facilitator: String,
+    pub facilitator_email: String,
+    pub capacity: i32,
+    pub available: usize,
+    pub members: Vec<Member>,
+    pub full: bool,
+    pub log: Option<SessionLog>,
+    pub cancelled: bool,
+    /// The start in the study's zone, for a `datetime-local` field.
+    pub starts_local: String,
+    pub duration_minutes: i32,
+}
+
+impl SessionView {
+    pub fn new(s: &Session, zone: Zone) -> Self {
+        let g = &s.group;
+        Self {
+            id: g.id,
+            title: g.title.clone(),
+            when: when(g, zone),
+            location: g.location.clone(),
+            facilitator: g.facilitator_name.clone(),
+            facilitator_email: g.facilitator_email.clone(),
+            capacity: g.capacity,
+            available: s.available,
+            members: s.members.clone(),
+            full: s.members.len() >= usize::try_from(g.capacity).unwrap_or(0),
+            log: g.log.clone(),
+            cancelled: g.cancelled_at.is_some(),
+            starts_local: zone.local(g.starts_at).format("%Y-%m-%dT%H:%M").to_string(),
+            duration_minutes: g.duration_minutes,
+        }
+    }
+}
+
+/// A study's sessions; for its coordinator, the forms to run them.
+#[derive(Serialize)]
+pub struct FocusGroupsPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub study: StudyBanner,
+    pub coordinator: bool,
+    pub sessions: Vec<SessionView>,
+    pub zone: &'static str,
+    pub proposal: Option<Proposal>,
+}
+
+impl FocusGroupsPage {
+    pub fn new(
+        frame: StaffFrame,
+        study: &Study,
+        coordinator: bool,
+        sessions: &[Session],
+        plan: Option<Plan>,
+    ) -> Self {
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            study: StudyBanner::from(study),
+            coordinator,
+            sessions: sessions.iter().map(|s| SessionView::new(s, study.timezone)).collect(),
+            zone: study.timezone.name(),
+            proposal: plan.map(|p| Proposal::new(&p, sessions)),
+        }
+    }
+}
+
+/// The planner's proposal: `(code, session id, session title)` for each placement,
+/// `(code, reason)` for each participant it could not place.
+#[derive(Serialize)]
+pub struct Proposal {
+    pub placements: Vec<(String, i64, String)>,
+    pub unplaced: Vec<(String, &'static str)>,
+}
+
+impl Proposal {
+    fn new(p: &Plan, sessions: &[Session]) -> Self {
+        let title_of = |id: i64| {
+            sessions
+                .iter()
+                .find(|s| s.group.id == id)
+                .map(|s| s.group.title.clone())
+                .unwrap_or_default()
+        };
+        Self {
+            placements: p
+                .placements
+                .iter()
+                .map(|x| (x.participant_code.clone(), x.focus_group_id, title_of(x.focus_group_id)))
+                .collect(),
+            unplaced: p.unplaced.iter().map(|x| (x.participant_code.clone(), x.reason)).collect(),
+        }
+    }
+}
+
+/// A session's sheet: each member's code, first name, attendance and consent items,
+/// with a count of those who did not agree to audio recording.
+#[derive(Serialize)]
+pub struct SheetPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub study: StudyBanner,
+    pub session: SessionView,
+    pub logged_at: Option<String>,
+    pub rows: Vec<SheetLine>,
+    pub warnings: usize,
+}
+
+#[derive(Serialize)]
+pub struct SheetLine {
+    pub code: String,
+    pub first_name: String,
+    pub attended: Option<bool>,
+    pub declines_audio: bool,
+    /// `(item text, agreed)`.
+    pub items: Vec<(String, bool)>,
+}
+
+impl SheetPage {
+    pub fn new(frame: StaffFrame, study: &Study, s: &Session, rows: &[SheetRow]) -> Self {
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            study: StudyBanner::from(study),
+            session: SessionView::new(s, study.timezone),
+            logged_at: s.group.log.as_ref().map(|l| format_at(&l.logged_at)),
+            rows: rows
+                .iter()
+                .map(|r| SheetLine {
+                    code: r.member.code.clone(),
+                    first_name: r.member.first_name.clone(),
+                    attended: r.member.attended,
+                    declines_audio: r.declines_audio,
+                    items: r.items.iter().map(|i| (i.text.clone(), i.agreed)).collect(),
+                })
+                .collect(),
+            warnings: rows.iter().filter(|r| r.declines_audio).count(),
+        }
+    }
+}
+
+/// The sessions a participant can say they are free for, and their booking.
+#[derive(Serialize)]
+pub struct AvailabilityPage {
+    #[serde(flatten)]
+    pub frame: ParticipantFrame,
+    pub sessions: Vec<Slot>,
+    pub booked: Option<Booking>,
+    pub consented: bool,
+    pub zone: &'static str,
+    pub errors: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct Slot {
+    pub id: i64,
+    pub title: String,
+    pub when: String,
+    pub starts_at: String,
+    pub location: String,
+    pub chosen: bool,
+}
+
+impl Slot {
+    pub fn new(c: &Choice, zone: Zone) -> Self {
+        Self {
+            id: c.group.id,
+            title: c.group.title.clone(),
+            when: when(&c.group, zone),
+            starts_at: format_at(&c.group.starts_at),
+            location: c.group.location.clone(),
+            chosen: c.chosen,
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The study area's staff pages: the dashboard of one's studies and a study's page.
+
+use chrono::{NaiveDate, Utc};
+use serde::Serialize;
+
+use super::StaffFrame;
+use super::consent::{FormRow, RegisterRow};
+use crate::domain::focus_group::when;
+use crate::domain::policy::Capacity;
+use crate::domain::policy::StudyRole;
+use crate::domain::questionnaire::{FormDefinition, Instrument};
+use crate::domain::recruitment::{Ad, Funnel, Stratum};
+use crate::domain::study::Study;
+use crate::domain::user::User;
+use crate::service::consent::ReconsentDue;
+use crate::service::focus_group::Session;
+
+#[derive(Serialize)]
+pub struct DashboardPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub studies: Vec<StudyRow>,
+    pub sessions: Vec<MySession>,
+}
+
+/// A focus-group session the signed-in person facilitates.
+#[derive(Serialize)]
+pub struct MySession {
+    pub slug: String,
+    pub study: String,
+    pub id: i64,
+    pub title: String,
+    pub when: String,
+    pub location: String,
+    pub members: usize,
+}
+
+impl MySession {
+    pub fn new(study: &Study, s: &Session) -> Self {
+        Self {
+            slug: study.slug.clone(),
+            study: study.title.clone(),
+            id: s.group.id,
+            title: s.group.title.clone(),
+            when: when(&s.group, study.timezone),
+            location: s.group.location.clone(),
+            members: s.members.len(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct StudyRow {
+    pub slug: String,
+    pub title: String,
+    pub status: &'static str,
+    pub reference: String,
+    pub committee: String,
+    pub expires_on: String,
+    pub expired: bool,
+    pub capacity: &'static str,
+}
+
+impl StudyRow {
+    pub fn new(s: &Study, c: Capacity, today: chrono::NaiveDate) -> Self {
+        Self {
+            slug: s.slug.clone(),
+            title: s.title.clone(),
+            status: s.status.as_str(),
+            reference: s.ethics.reference.clone(),
+            committee: s.ethics.committee.clone(),
+            expires_on: s.ethics.expires_on.to_string(),
+            expired: s.approval_expired(today),
+            capacity: match c {
+                Capacity::Coordinator => "Coordinator",
+                Capacity::Facilitator => "Facilitator",
+                Capacity::EthicsOfficer => "Ethics officer",
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct MemberRow {
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+}
+
+impl MemberRow {
+    pub fn new(u: User, r: StudyRole) -> Self {
+        Self { name: u.name, email: u.email, role: r.as_str() }
+    }
+}
+
+/// A study's page: its approval, status, staff, forms, register, recruitment and
+/// questionnaires, with the actions the viewer's capacity allows.
+#[derive(Serialize)]
+pub struct StudyPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub study: StudyRow,
+    pub summary: String,
+    pub approved_on: String,
+    pub status_reason: Option<String>,
+    pub identity_check: &'static str,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub members: Vec<MemberRow>,
+    pub forms: Vec<FormRow>,
+    pub register: Vec<RegisterRow>,
+    pub reconsent: Vec<ReconsentDue>,
+    pub moves: Vec<&'static str>,
+    pub instruments: Vec<InstrumentRow>,
+    pub ads: Vec<AdRow>,
+    pub strata: Vec<StratumRow>,
+    pub is_coordinator: bool,
+    pub is_ethics: bool,
+}
+
+/// What a study's page lists besides the study itself.
+pub struct StudyLists {
+    pub members: Vec<MemberRow>,
+    pub forms: Vec<FormRow>,
+    pub register: Vec<RegisterRow>,
+    pub reconsent: Vec<ReconsentDue>,
+    pub moves: Vec<&'static str>,
+    pub instruments: Vec<InstrumentRow>,
+    pub ads: Vec<AdRow>,
+    pub strata: Vec<StratumRow>,
+}
+
+impl StudyPage {
+    pub fn new(frame: StaffFrame, study: Study, capacity: Capacity, lists: StudyLists) -> Self {
+        let today = Utc::now().date_naive();
+        Self {
+            frame,
+            study: StudyRow::new(&study, capacity, today),
+            summary: study.summary,
+            approved_on: study.ethics.approved_on.to_string(),
+            status_reason: study.status_reason,
+            identity_check: study.identity_check.as_str(),
+            contact_name: study.contact_name,
+            contact_email: study.contact_email,
+            members: lists.members,
+            forms: lists.forms,
+            register: lists.register,
+            reconsent: lists.reconsent,
+            moves: lists.moves,
+            instruments: lists.instruments,
+            ads: lists.ads,
+            strata: lists.strata,
+            is_coordinator: capacity == Capacity::Coordinator,
+            is_ethics: capacity == Capacity::EthicsOfficer,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct InstrumentRow {
+    pub key: String,
+    pub version: u32,
+    pub title: String,
+    pub stage: &'static str,
+    pub eligible_if: Option<String>,
+    pub questions: usize,
+    pub hash_prefix: String,
+}
+
+impl InstrumentRow {
+    pub fn new(i: &Instrument, d: &FormDefinition) -> Self {
+        Self {
+            key: i.key.clone(),
+            version: i.version,
+            title: d.title.clone(),
+            stage: i.stage.as_str(),
+            eligible_if: i.eligible_if.clone(),
+            questions: d.questions.len(),
+            hash_prefix: i.form_hash.get(..12).unwrap_or("").to_string(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct AdRow {
+    pub code: String,
+    pub title: String,
+    pub channel: &'static str,
+    pub open: bool,
+    pub closes_at: String,
+    pub views: i64,
+    #[serde(flatten)]
+    pub funnel: Funnel,
+}
+
+impl AdRow {
+    pub fn new(a: &Ad, f: &Funnel) -> Self {
+        Self {
+            code: a.code.clone(),
+            title: a.title.clone(),
+            channel: a.channel.label(),
+            open: a.not_open(Utc::now()).is_none(),
+            closes_at: a.closes_at.format("%Y-%m-%d %H:%M").to_string(),
+            views: a.views,
+            funnel: *f,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct StratumRow {
+    pub question: String,
+    pub value: String,
+    pub target: i32,
+    pub cap: Option<i32>,
+    #[serde(flatten)]
+    pub funnel: Funnel,
+}
+
+impl StratumRow {
+    pub fn new(s: &Stratum, f: &Funnel) -> Self {
+        Self {
+            question: s.question_key.clone(),
+            value: s.value.clone(),
+            target: s.target,
+            cap: s.cap,
+            funnel: *f,
+        }
+    }
+}
+
+/// Today's date, for approval expiry on the dashboard.
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
