@@ -1,6 +1,7 @@
 //! Conflicts a facilitator declares with a participant they should not run a session with.
 
 use super::*;
+pub use crate::store::focus_group::StoredConflict as Conflict;
 
 /// A facilitator (or coordinator) declares that they should not facilitate a
 /// session with this participant; the planner and `add_member` respect it.
@@ -27,11 +28,7 @@ pub async fn declare_conflict(
 }
 
 /// The declared conflicts: all of the study's for coordinators, a facilitator's own.
-pub async fn conflicts(
-    state: &AppState,
-    user: &User,
-    slug: &str,
-) -> AppResult<Vec<store::focus_group::StoredConflict>> {
+pub async fn conflicts(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<Conflict>> {
     let (study, capacity) = runs_sessions(state.db.conn(), user, slug).await?;
     let only = (capacity == Capacity::Facilitator).then_some(user.id);
     store::focus_group::conflicts_listed(state.db.conn(), study.id, only).await

@@ -7,57 +7,18 @@ use rocket::{State, delete, get, post, put};
 
 use super::dto::{
     AttendanceDto, AttendanceInput, AvailabilityDto, AvailabilityInput, ConflictDto, ErrorBody,
-    FacilitatorDto, FocusGroupDto, FocusGroupInput, InvitationsQueuedDto, MemberDto, MemberInput,
-    PlacementDto, PlanDto, SessionLogDto, SessionLogInput, SlotDto, UnplacedDto,
+    FocusGroupDto, FocusGroupInput, InvitationsQueuedDto, MemberDto, MemberInput, PlanDto,
+    SessionLogDto, SessionLogInput,
 };
-use crate::domain::audit::format_at;
-use crate::domain::focus_group::{Member, SessionLog};
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::focus_group::{self, Attendance, Choice, NewGroup, Session};
+use crate::service::focus_group::{self, Attendance, NewGroup};
 use crate::web::api::responses::{
     MalformedBody, NoParticipantToken, NoToken, NotCoordinator, NotYours, Refused,
 };
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
-
-fn member_dto(m: Member) -> MemberDto {
-    MemberDto {
-        participant_code: m.code,
-        first_name: m.first_name,
-        attended: m.attended,
-        invited_at: m.invited_at.as_ref().map(format_at),
-    }
-}
-
-fn log_dto(l: SessionLog) -> SessionLogDto {
-    SessionLogDto {
-        actual_minutes: l.actual_minutes,
-        new_codes: l.new_codes,
-        notes: l.notes,
-        logged_at: format_at(&l.logged_at),
-    }
-}
-
-fn session_dto(s: Session) -> FocusGroupDto {
-    let g = s.group;
-    FocusGroupDto {
-        id: g.id,
-        starts_at: format_at(&g.starts_at),
-        ends_at: format_at(&g.ends_at()),
-        title: g.title,
-        duration_minutes: g.duration_minutes,
-        location: g.location,
-        facilitator: FacilitatorDto { email: g.facilitator_email, name: g.facilitator_name },
-        capacity: g.capacity,
-        sequence: g.sequence,
-        cancelled_at: g.cancelled_at.as_ref().map(format_at),
-        members: s.members.into_iter().map(member_dto).collect(),
-        available: s.available,
-        log: g.log.map(log_dto),
-    }
-}
 
 fn group_id(raw: &str) -> Result<i64, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
@@ -86,7 +47,7 @@ pub async fn create(
     body: JsonBody<FocusGroupInput>,
 ) -> ApiResult<(Status, Json<FocusGroupDto>)> {
     let s = focus_group::create(state, &staff.0, slug, new_group(&body.0)).await?;
-    Ok((Status::Created, Json(session_dto(s))))
+    Ok((Status::Created, Json(FocusGroupDto::from(s))))
 }
 
 #[utoipa::path(
@@ -107,7 +68,7 @@ pub async fn list(
     slug: &str,
 ) -> ApiResult<Json<Vec<FocusGroupDto>>> {
     let all = focus_group::list(state, &staff.0, slug).await?;
-    Ok(Json(all.into_iter().map(session_dto).collect()))
+    Ok(Json(all.into_iter().map(FocusGroupDto::from).collect()))
 }
 
 fn new_group(b: &FocusGroupInput) -> NewGroup<'_> {
@@ -150,7 +111,7 @@ pub async fn reschedule(
 ) -> ApiResult<Json<FocusGroupDto>> {
     let s =
         focus_group::reschedule(state, &staff.0, slug, group_id(id)?, new_group(&body.0)).await?;
-    Ok(Json(session_dto(s)))
+    Ok(Json(FocusGroupDto::from(s)))
 }
 
 #[utoipa::path(
@@ -176,7 +137,7 @@ pub async fn cancel(
     id: &str,
 ) -> ApiResult<Json<FocusGroupDto>> {
     let s = focus_group::cancel(state, &staff.0, slug, group_id(id)?).await?;
-    Ok(Json(session_dto(s)))
+    Ok(Json(FocusGroupDto::from(s)))
 }
 
 #[utoipa::path(
@@ -201,7 +162,7 @@ pub async fn get(
     id: &str,
 ) -> ApiResult<Json<FocusGroupDto>> {
     let s = focus_group::get(state, &staff.0, slug, group_id(id)?).await?;
-    Ok(Json(session_dto(s)))
+    Ok(Json(FocusGroupDto::from(s)))
 }
 
 #[utoipa::path(
@@ -222,21 +183,7 @@ pub async fn plan(
     slug: &str,
 ) -> ApiResult<Json<PlanDto>> {
     let p = focus_group::plan(state, &staff.0, slug).await?;
-    Ok(Json(PlanDto {
-        placements: p
-            .placements
-            .into_iter()
-            .map(|x| PlacementDto {
-                participant_code: x.participant_code,
-                focus_group_id: x.focus_group_id,
-            })
-            .collect(),
-        unplaced: p
-            .unplaced
-            .into_iter()
-            .map(|x| UnplacedDto { participant_code: x.participant_code, reason: x.reason.into() })
-            .collect(),
-    }))
+    Ok(Json(PlanDto::from(p)))
 }
 
 #[utoipa::path(
@@ -267,7 +214,7 @@ pub async fn add_member(
 ) -> ApiResult<(Status, Json<MemberDto>)> {
     let m = focus_group::add_member(state, &staff.0, slug, group_id(id)?, &body.0.participant_code)
         .await?;
-    Ok((Status::Created, Json(member_dto(m))))
+    Ok((Status::Created, Json(MemberDto::from(m))))
 }
 
 #[utoipa::path(
@@ -420,7 +367,7 @@ pub async fn log(
         &b.notes,
     )
     .await?;
-    Ok(Json(log_dto(l)))
+    Ok(Json(SessionLogDto::from(l)))
 }
 
 #[utoipa::path(
@@ -466,15 +413,7 @@ pub async fn list_conflicts(
     slug: &str,
 ) -> ApiResult<Json<Vec<ConflictDto>>> {
     let all = focus_group::conflicts(state, &staff.0, slug).await?;
-    Ok(Json(
-        all.into_iter()
-            .map(|c| ConflictDto {
-                facilitator_email: c.facilitator_email,
-                participant_code: c.participant_code,
-                declared_at: format_at(&c.declared_at),
-            })
-            .collect(),
-    ))
+    Ok(Json(all.into_iter().map(ConflictDto::from).collect()))
 }
 
 #[utoipa::path(
@@ -503,23 +442,6 @@ pub async fn withdraw_conflict(
     Ok(Status::NoContent)
 }
 
-fn availability_dto(choices: Vec<Choice>) -> AvailabilityDto {
-    AvailabilityDto {
-        slots: choices.iter().filter(|c| c.chosen).map(|c| c.group.id).collect(),
-        sessions: choices
-            .into_iter()
-            .map(|c| SlotDto {
-                id: c.group.id,
-                starts_at: format_at(&c.group.starts_at),
-                ends_at: format_at(&c.group.ends_at()),
-                title: c.group.title,
-                location: c.group.location,
-                chosen: c.chosen,
-            })
-            .collect(),
-    }
-}
-
 #[utoipa::path(
     get, path = "/api/v1/participant/availability", tag = "participants",
     security(("participant" = [])),
@@ -533,7 +455,7 @@ pub async fn my_availability(
     state: &State<AppState>,
     me: ParticipantUser,
 ) -> ApiResult<Json<AvailabilityDto>> {
-    Ok(Json(availability_dto(focus_group::availability(state, &me.participant).await?)))
+    Ok(Json(AvailabilityDto::from(focus_group::availability(state, &me.participant).await?)))
 }
 
 #[utoipa::path(
@@ -555,5 +477,5 @@ pub async fn set_availability(
     body: JsonBody<AvailabilityInput>,
 ) -> ApiResult<Json<AvailabilityDto>> {
     let choices = focus_group::set_availability(state, &me.participant, &body.0.slots).await?;
-    Ok(Json(availability_dto(choices)))
+    Ok(Json(AvailabilityDto::from(choices)))
 }

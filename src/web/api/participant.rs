@@ -5,12 +5,8 @@ use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{State, get, post};
 
-use super::dto::{
-    ContactDto, ErrorBody, EthicsRefDto, InvitationDto, InviteParticipant, NextStepDto,
-    PortalConsentDto, PortalDto, PortalStudyDto, SlotDto,
-};
+use super::dto::{ErrorBody, InvitationDto, InviteParticipant, PortalDto};
 use super::dto::{LinkRequestedDto, RequestLink};
-use crate::domain::audit::format_at;
 use crate::service::participant::Invitation;
 use crate::service::{AppState, consent, focus_group, participant};
 use crate::web::api::responses::{
@@ -45,20 +41,11 @@ pub async fn invite(
     body: JsonBody<InviteParticipant>,
 ) -> ApiResult<(Status, Json<InvitationDto>)> {
     let inv = participant::invite(state, &staff.0, slug, &body.0.name, &body.0.email).await?;
-    Ok(match inv {
-        Invitation::New { token, portal_url, .. } => (
-            Status::Created,
-            Json(InvitationDto {
-                participant_token: Some(token),
-                portal_url: Some(portal_url),
-                sent: true,
-            }),
-        ),
-        Invitation::Known { .. } => (
-            Status::Accepted,
-            Json(InvitationDto { participant_token: None, portal_url: None, sent: true }),
-        ),
-    })
+    let status = match inv {
+        Invitation::New { .. } => Status::Created,
+        Invitation::Known { .. } => Status::Accepted,
+    };
+    Ok((status, Json(InvitationDto::from(inv))))
 }
 
 #[utoipa::path(
@@ -99,42 +86,7 @@ pub async fn send_link(
 pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<Json<PortalDto>> {
     let (latest, steps) = consent::portal(state, &me.participant).await?;
     let booked = focus_group::booking(state, &me.participant).await?;
-    let s = &me.study;
-    Ok(Json(PortalDto {
-        study: PortalStudyDto {
-            slug: s.slug.clone(),
-            title: s.title.clone(),
-            ethics: EthicsRefDto {
-                committee: s.ethics.committee.clone(),
-                reference: s.ethics.reference.clone(),
-            },
-            contact: ContactDto { name: s.contact_name.clone(), email: s.contact_email.clone() },
-        },
-        code: me.participant.code.clone(),
-        status: me.participant.status().to_string(),
-        consent: latest.map(|g| PortalConsentDto {
-            version: g.record.form_version,
-            signed_at: g.record.signed_at,
-            pdf_sha256: g.pdf_sha256,
-        }),
-        next_steps: steps
-            .into_iter()
-            .map(|n| NextStepDto {
-                step: n.step.to_string(),
-                state: n.state.to_string(),
-                key: n.key,
-                version: n.version,
-            })
-            .collect(),
-        focus_group: booked.map(|g| SlotDto {
-            id: g.id,
-            starts_at: format_at(&g.starts_at),
-            ends_at: format_at(&g.ends_at()),
-            title: g.title,
-            location: g.location,
-            chosen: true,
-        }),
-    }))
+    Ok(Json(PortalDto::new(&me.study, &me.participant, latest, steps, booked)))
 }
 
 #[utoipa::path(

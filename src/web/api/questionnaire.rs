@@ -6,30 +6,17 @@ use rocket::serde::json::Json;
 use rocket::{State, get, post, put};
 
 use super::dto::{
-    AnswersSavedDto, AttachInstrument, ErrorBody, InstrumentDto, QuestionDto, QuestionnaireDto,
+    AnswersSavedDto, AttachInstrument, ErrorBody, InstrumentDto, QuestionnaireDto,
     QuestionnaireSummaryDto, SubmitAnswers,
 };
-use crate::domain::questionnaire::{FormDefinition, Instrument};
 use crate::service::AppState;
-use crate::service::questionnaire::{self, Attach, Questionnaire, Submit};
+use crate::service::questionnaire::{self, Attach, Submit};
 use crate::web::api::responses::{
     MalformedBody, NoParticipantToken, NoToken, NotCoordinator, NotYours,
 };
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
-
-fn instrument_dto(i: &Instrument, d: &FormDefinition) -> InstrumentDto {
-    InstrumentDto {
-        key: i.key.clone(),
-        version: i.version,
-        title: d.title.clone(),
-        form_hash: i.form_hash.clone(),
-        stage: i.stage.as_str().to_string(),
-        eligible_if: i.eligible_if.clone(),
-        questions: d.questions.len(),
-    }
-}
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/instruments", tag = "questionnaires",
@@ -56,7 +43,7 @@ pub async fn attach(
     let b = body.0;
     let req = Attach { key: b.key, version: b.version, stage: b.stage, eligible_if: b.eligible_if };
     let (instrument, definition) = questionnaire::attach(state, &staff.0, slug, req).await?;
-    Ok((Status::Created, Json(instrument_dto(&instrument, &definition))))
+    Ok((Status::Created, Json(InstrumentDto::new(&instrument, &definition))))
 }
 
 #[utoipa::path(
@@ -76,7 +63,7 @@ pub async fn list(
     slug: &str,
 ) -> ApiResult<Json<Vec<InstrumentDto>>> {
     let all = questionnaire::list(state, &staff.0, slug).await?;
-    Ok(Json(all.iter().map(|(i, d)| instrument_dto(i, d)).collect()))
+    Ok(Json(all.iter().map(|(i, d)| InstrumentDto::new(i, d)).collect()))
 }
 
 #[utoipa::path(
@@ -94,30 +81,7 @@ pub async fn mine(
     me: ParticipantUser,
 ) -> ApiResult<Json<Vec<QuestionnaireSummaryDto>>> {
     let all = questionnaire::for_participant(state, &me.participant).await?;
-    Ok(Json(
-        all.iter()
-            .map(|q| QuestionnaireSummaryDto {
-                key: q.instrument.key.clone(),
-                version: q.instrument.version,
-                title: q.definition.title.clone(),
-                status: q.status().to_string(),
-            })
-            .collect(),
-    ))
-}
-
-fn questionnaire_dto(q: &Questionnaire) -> QuestionnaireDto {
-    QuestionnaireDto {
-        key: q.instrument.key.clone(),
-        version: q.instrument.version,
-        title: q.definition.title.clone(),
-        description: q.definition.description.clone(),
-        form_hash: q.instrument.form_hash.clone(),
-        status: q.status().to_string(),
-        revision: q.response.as_ref().map(|r| r.revision).unwrap_or(0),
-        questions: q.definition.questions.iter().map(QuestionDto::from).collect(),
-        answers: q.answers.to_json(),
-    }
+    Ok(Json(all.iter().map(QuestionnaireSummaryDto::from).collect()))
 }
 
 #[utoipa::path(
@@ -138,7 +102,7 @@ pub async fn definition(
     key: &str,
 ) -> ApiResult<Json<QuestionnaireDto>> {
     let q = questionnaire::open(state, &me.participant, key).await?;
-    Ok(Json(questionnaire_dto(&q)))
+    Ok(Json(QuestionnaireDto::from(&q)))
 }
 
 #[utoipa::path(
@@ -166,12 +130,5 @@ pub async fn answer(
 ) -> ApiResult<Json<AnswersSavedDto>> {
     let q = questionnaire::answer(state, &me.participant, key, &body.0.answers, Submit::Complete)
         .await?;
-    Ok(Json(AnswersSavedDto {
-        key: q.instrument.key.clone(),
-        version: q.instrument.version,
-        form_hash: q.instrument.form_hash.clone(),
-        status: q.status().to_string(),
-        revision: q.response.as_ref().map(|r| r.revision).unwrap_or(0),
-        answers: q.answers.to_json(),
-    }))
+    Ok(Json(AnswersSavedDto::from(&q)))
 }

@@ -5,8 +5,7 @@ use rocket::serde::json::Json;
 use rocket::{State, get, post, put};
 
 use super::dto::{
-    AdDto, AdInput, ContactDto, EnrolDto, EnrolInput, ErrorBody, EthicsRefDto, FunnelDto,
-    PublicAdDto, PublicStudyDto, QuestionDto, QuestionnaireDto, StratumDto, StratumInput,
+    AdDto, AdInput, EnrolDto, EnrolInput, ErrorBody, PublicAdDto, StratumDto, StratumInput,
 };
 use crate::domain::recruitment::{Ad, AdDraft, Funnel};
 use crate::service::AppState;
@@ -16,27 +15,11 @@ use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
 
-/// What an ineligible respondent is told: kind, and silent about the rule.
-pub const NOT_ELIGIBLE: &str = "Thank you for your interest. From your answers, this study is not able to include you. Nothing you entered has been kept.";
+pub use super::dto::NOT_ELIGIBLE;
 
+/// The ad with its public address.
 fn ad_dto(state: &AppState, ad: &Ad, funnel: Funnel) -> AdDto {
-    AdDto {
-        code: ad.code.clone(),
-        channel: ad.channel.as_str().to_string(),
-        title: ad.title.clone(),
-        body_markdown: ad.body_markdown.clone(),
-        opens_at: crate::domain::audit::format_at(&ad.opens_at),
-        closes_at: crate::domain::audit::format_at(&ad.closes_at),
-        closed_at: ad.closed_at.as_ref().map(crate::domain::audit::format_at),
-        open: ad.not_open(chrono::Utc::now()).is_none(),
-        url: state.config.public_link(&format!("/ads/{}", ad.code)),
-        views: ad.views,
-        funnel: FunnelDto {
-            screened: funnel.screened,
-            eligible: funnel.eligible,
-            consented: funnel.consented,
-        },
-    }
+    AdDto::new(ad, funnel, state.config.public_link(&format!("/ads/{}", ad.code)))
 }
 
 fn draft(b: &AdInput) -> Result<AdDraft, crate::domain::FieldErrors> {
@@ -154,37 +137,7 @@ pub async fn close_ad(
 #[get("/ads/<code>")]
 pub async fn public_ad(state: &State<AppState>, code: &str) -> ApiResult<Json<PublicAdDto>> {
     let p = recruitment::public_ad(state, code, true).await?;
-    let s = &p.study;
-    Ok(Json(PublicAdDto {
-        code: p.ad.code.clone(),
-        channel: p.ad.channel.as_str().to_string(),
-        title: p.ad.title.clone(),
-        body_markdown: p.ad.body_markdown.clone(),
-        opens_at: crate::domain::audit::format_at(&p.ad.opens_at),
-        closes_at: crate::domain::audit::format_at(&p.ad.closes_at),
-        open: p.closed_because.is_none(),
-        closed_reason: p.closed_because.clone(),
-        study: PublicStudyDto {
-            title: s.title.clone(),
-            summary: s.summary.clone(),
-            ethics: EthicsRefDto {
-                committee: s.ethics.committee.clone(),
-                reference: s.ethics.reference.clone(),
-            },
-            contact: ContactDto { name: s.contact_name.clone(), email: s.contact_email.clone() },
-        },
-        screening: p.screening.as_ref().map(|d| QuestionnaireDto {
-            key: d.key.clone(),
-            version: d.version,
-            title: d.title.clone(),
-            description: d.description.clone(),
-            form_hash: d.form_hash.clone(),
-            status: "not_started".into(),
-            revision: 0,
-            questions: d.questions.iter().map(QuestionDto::from).collect(),
-            answers: serde_json::Map::new(),
-        }),
-    }))
+    Ok(Json(PublicAdDto::from(&p)))
 }
 
 #[utoipa::path(
@@ -209,38 +162,13 @@ pub async fn enrol(
     body: JsonBody<EnrolInput>,
 ) -> ApiResult<(Status, Json<EnrolDto>)> {
     let b = body.0;
-    match recruitment::enrol(state, code, &b.name, &b.email, &b.answers).await? {
-        Enrolment::Enrolled { token, portal_url, .. } => Ok((
-            Status::Created,
-            Json(EnrolDto {
-                eligible: true,
-                participant_token: Some(token),
-                portal_url: Some(portal_url),
-                reason: None,
-                sent: None,
-            }),
-        )),
-        Enrolment::Sent => Ok((
-            Status::Accepted,
-            Json(EnrolDto {
-                eligible: true,
-                participant_token: None,
-                portal_url: None,
-                reason: None,
-                sent: Some(true),
-            }),
-        )),
-        Enrolment::Ineligible => Ok((
-            Status::Ok,
-            Json(EnrolDto {
-                eligible: false,
-                participant_token: None,
-                portal_url: None,
-                reason: Some(NOT_ELIGIBLE.into()),
-                sent: None,
-            }),
-        )),
-    }
+    let outcome = recruitment::enrol(state, code, &b.name, &b.email, &b.answers).await?;
+    let status = match outcome {
+        Enrolment::Enrolled { .. } => Status::Created,
+        Enrolment::Sent => Status::Accepted,
+        Enrolment::Ineligible => Status::Ok,
+    };
+    Ok((status, Json(EnrolDto::from(outcome))))
 }
 
 #[utoipa::path(
@@ -268,18 +196,7 @@ pub async fn add_stratum(
     let b = body.0;
     let s = recruitment::add_stratum(state, &staff.0, slug, &b.question, &b.value, b.target, b.cap)
         .await?;
-    Ok((
-        Status::Created,
-        Json(StratumDto {
-            question: s.question_key,
-            value: s.value,
-            target: s.target,
-            cap: s.cap,
-            screened: 0,
-            eligible: 0,
-            consented: 0,
-        }),
-    ))
+    Ok((Status::Created, Json(StratumDto::new(s, Funnel::default()))))
 }
 
 #[utoipa::path(
@@ -299,17 +216,5 @@ pub async fn list_strata(
     slug: &str,
 ) -> ApiResult<Json<Vec<StratumDto>>> {
     let all = recruitment::strata(state, &staff.0, slug).await?;
-    Ok(Json(
-        all.into_iter()
-            .map(|(s, f)| StratumDto {
-                question: s.question_key,
-                value: s.value,
-                target: s.target,
-                cap: s.cap,
-                screened: f.screened,
-                eligible: f.eligible,
-                consented: f.consented,
-            })
-            .collect(),
-    ))
+    Ok(Json(all.into_iter().map(|(s, f)| StratumDto::new(s, f)).collect()))
 }

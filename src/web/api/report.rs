@@ -7,16 +7,11 @@ use rocket::serde::json::Json;
 use rocket::{State, get};
 
 use super::dto::{ErrorBody, ReportDto};
-use crate::error::AppError;
 use crate::service::report::{Export, Output};
 use crate::service::{AppState, report};
 use crate::web::api::responses::{NoToken, NotCoordinator, NotYours};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
-
-fn value<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
-    serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))
-}
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/report", tag = "report",
@@ -41,22 +36,7 @@ pub async fn json(
     by: Option<&str>,
 ) -> ApiResult<Json<ReportDto>> {
     let r = report::report(state, &staff.0, slug, by).await?;
-    Ok(Json(ReportDto {
-        study: r.study.clone(),
-        title: r.title.clone(),
-        ethics_reference: r.ethics_reference.clone(),
-        generated_at: r.generated_at.clone(),
-        enrolment: value(&r.enrolment)?,
-        by_ad: value(&r.by_ad)?,
-        by_channel: value(&r.by_channel)?,
-        strata: value(&r.strata)?,
-        questions: value(&r.questions)?,
-        respondents: value(&r.respondents)?,
-        excluded: value(&r.excluded)?,
-        focus_groups: value(&r.focus_groups)?,
-        by: r.crosstab.as_ref().map(value).transpose()?,
-        suppressed_below: r.suppressed_below,
-    }))
+    Ok(Json(ReportDto::from(r)))
 }
 
 /// A CSV download in UTF-8.

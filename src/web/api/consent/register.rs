@@ -80,14 +80,5 @@ pub async fn reconsent(
     slug: &str,
 ) -> ApiResult<Json<Vec<ReconsentDueDto>>> {
     let due = consent::reconsent_due(state, &staff.0, slug).await?;
-    Ok(Json(
-        due.into_iter()
-            .map(|d| ReconsentDueDto {
-                participant_code: d.participant_code,
-                signed_version: d.signed_version,
-                signed_at: d.signed_at,
-                active_version: d.active_version,
-            })
-            .collect(),
-    ))
+    Ok(Json(due.into_iter().map(ReconsentDueDto::from).collect()))
 }

@@ -9,10 +9,7 @@ use serde_json::Value;
 use crate::domain::consent::SignRequest;
 use crate::service::{AppState, consent};
 use crate::web::api::dto::EnterCode;
-use crate::web::api::dto::{
-    ConsentGivenDto, ConsentItemDto, ErrorBody, EthicsRefDto, GiveConsent, ParticipantFormDto,
-    Withdraw,
-};
+use crate::web::api::dto::{ConsentGivenDto, ErrorBody, GiveConsent, ParticipantFormDto, Withdraw};
 use crate::web::api::responses::{MalformedBody, NoParticipantToken};
 use crate::web::errors::ApiResult;
 use crate::web::guards::ParticipantUser;
@@ -33,22 +30,7 @@ pub async fn consent_form(
     me: ParticipantUser,
 ) -> ApiResult<Json<ParticipantFormDto>> {
     let f = consent::active_form(state, &me.participant).await?;
-    Ok(Json(ParticipantFormDto {
-        version: f.version,
-        title: f.title,
-        language: f.language,
-        body_markdown: f.body_markdown,
-        items: f
-            .items
-            .into_iter()
-            .map(|i| ConsentItemDto { key: i.key, text: i.text, required: i.required })
-            .collect(),
-        form_hash: f.form_hash,
-        ethics: EthicsRefDto {
-            committee: me.study.ethics.committee.clone(),
-            reference: me.study.ethics.reference.clone(),
-        },
-    }))
+    Ok(Json(ParticipantFormDto::new(f, &me.study)))
 }
 
 #[utoipa::path(
@@ -72,30 +54,11 @@ pub async fn give(
     body: JsonBody<GiveConsent>,
 ) -> ApiResult<(Status, Json<ConsentGivenDto>)> {
     let b = body.0;
-    let req = SignRequest {
-        version: b.version,
-        form_hash: b.form_hash,
-        items: b.items,
-        typed_name: b.signature.typed_name,
-        drawn_svg: b.signature.drawn_svg,
-        read_confirmed: b.read_confirmed,
-    };
+    let req = SignRequest::from(b);
     let given = consent::give(state, &me.participant, req).await?;
     let status = if given.created { Status::Created } else { Status::Ok };
     let receipt = consent::receipt(state, &me.study, &me.participant, &given);
-    Ok((
-        status,
-        Json(ConsentGivenDto {
-            consent_id: given.consent_id,
-            participant_code: given.record.participant_code.clone(),
-            signed_at: given.record.signed_at.clone(),
-            version: given.record.form_version.clone(),
-            ethics_reference: given.record.ethics_reference.clone(),
-            record_sha256: given.record_sha256.clone(),
-            pdf_sha256: given.pdf_sha256.clone(),
-            receipt,
-        }),
-    ))
+    Ok((status, Json(ConsentGivenDto::new(&given, receipt))))
 }
 
 #[utoipa::path(

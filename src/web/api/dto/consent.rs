@@ -3,6 +3,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::consent::receipt::Receipt;
+use crate::domain::consent::{ConsentForm, SignRequest};
+use crate::domain::study::Study;
+use crate::service::consent::{Given, ReconsentDue};
+
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(default)]
 pub struct ConsentItemInput {
@@ -205,4 +210,67 @@ pub struct ReconsentDueDto {
     pub signed_version: String,
     pub signed_at: String,
     pub active_version: String,
+}
+
+impl From<&Study> for EthicsRefDto {
+    fn from(s: &Study) -> Self {
+        Self { committee: s.ethics.committee.clone(), reference: s.ethics.reference.clone() }
+    }
+}
+
+impl From<ReconsentDue> for ReconsentDueDto {
+    fn from(d: ReconsentDue) -> Self {
+        Self {
+            participant_code: d.participant_code,
+            signed_version: d.signed_version,
+            signed_at: d.signed_at,
+            active_version: d.active_version,
+        }
+    }
+}
+
+impl ParticipantFormDto {
+    pub fn new(f: ConsentForm, study: &Study) -> Self {
+        Self {
+            version: f.version,
+            title: f.title,
+            language: f.language,
+            body_markdown: f.body_markdown,
+            items: f
+                .items
+                .into_iter()
+                .map(|i| ConsentItemDto { key: i.key, text: i.text, required: i.required })
+                .collect(),
+            form_hash: f.form_hash,
+            ethics: EthicsRefDto::from(study),
+        }
+    }
+}
+
+impl ConsentGivenDto {
+    pub fn new(given: &Given, receipt: Receipt) -> Self {
+        Self {
+            consent_id: given.consent_id,
+            participant_code: given.record.participant_code.clone(),
+            signed_at: given.record.signed_at.clone(),
+            version: given.record.form_version.clone(),
+            ethics_reference: given.record.ethics_reference.clone(),
+            record_sha256: given.record_sha256.clone(),
+            pdf_sha256: given.pdf_sha256.clone(),
+            receipt,
+        }
+    }
+}
+
+impl From<GiveConsent> for SignRequest {
+    fn from(b: GiveConsent) -> Self {
+        Self {
+            version: b.version,
+            form_hash: b.form_hash,
+            items: b.items,
+            typed_name: b.signature.typed_name,
+            drawn_svg: b.signature.drawn_svg,
+            read_confirmed: b.read_confirmed,
+        }
+    }
 }

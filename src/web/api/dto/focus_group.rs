@@ -3,6 +3,10 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::audit::format_at;
+use crate::domain::focus_group::{FocusGroup, Member, Plan, SessionLog};
+use crate::service::focus_group::{Choice, Conflict, Session};
+
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(default)]
 pub struct FocusGroupInput {
@@ -155,4 +159,102 @@ pub struct ConflictDto {
     pub facilitator_email: String,
     pub participant_code: String,
     pub declared_at: String,
+}
+
+impl From<Member> for MemberDto {
+    fn from(m: Member) -> Self {
+        Self {
+            participant_code: m.code,
+            first_name: m.first_name,
+            attended: m.attended,
+            invited_at: m.invited_at.as_ref().map(format_at),
+        }
+    }
+}
+
+impl From<SessionLog> for SessionLogDto {
+    fn from(l: SessionLog) -> Self {
+        Self {
+            actual_minutes: l.actual_minutes,
+            new_codes: l.new_codes,
+            notes: l.notes,
+            logged_at: format_at(&l.logged_at),
+        }
+    }
+}
+
+impl From<Session> for FocusGroupDto {
+    fn from(s: Session) -> Self {
+        let g = s.group;
+        Self {
+            id: g.id,
+            starts_at: format_at(&g.starts_at),
+            ends_at: format_at(&g.ends_at()),
+            title: g.title,
+            duration_minutes: g.duration_minutes,
+            location: g.location,
+            facilitator: FacilitatorDto { email: g.facilitator_email, name: g.facilitator_name },
+            capacity: g.capacity,
+            sequence: g.sequence,
+            cancelled_at: g.cancelled_at.as_ref().map(format_at),
+            members: s.members.into_iter().map(MemberDto::from).collect(),
+            available: s.available,
+            log: g.log.map(SessionLogDto::from),
+        }
+    }
+}
+
+impl From<Plan> for PlanDto {
+    fn from(p: Plan) -> Self {
+        Self {
+            placements: p
+                .placements
+                .into_iter()
+                .map(|x| PlacementDto {
+                    participant_code: x.participant_code,
+                    focus_group_id: x.focus_group_id,
+                })
+                .collect(),
+            unplaced: p
+                .unplaced
+                .into_iter()
+                .map(|x| UnplacedDto {
+                    participant_code: x.participant_code,
+                    reason: x.reason.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<Conflict> for ConflictDto {
+    fn from(c: Conflict) -> Self {
+        Self {
+            facilitator_email: c.facilitator_email,
+            participant_code: c.participant_code,
+            declared_at: format_at(&c.declared_at),
+        }
+    }
+}
+
+impl From<Vec<Choice>> for AvailabilityDto {
+    fn from(choices: Vec<Choice>) -> Self {
+        Self {
+            slots: choices.iter().filter(|c| c.chosen).map(|c| c.group.id).collect(),
+            sessions: choices.into_iter().map(|c| SlotDto::new(c.group, c.chosen)).collect(),
+        }
+    }
+}
+
+impl SlotDto {
+    pub fn new(g: FocusGroup, chosen: bool) -> Self {
+        Self {
+            id: g.id,
+            starts_at: format_at(&g.starts_at),
+            ends_at: format_at(&g.ends_at()),
+            title: g.title,
+            location: g.location,
+            chosen,
+        }
+    }
 }

@@ -4,6 +4,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ContactDto, EthicsRefDto, SlotDto};
+use crate::domain::focus_group::FocusGroup;
+use crate::domain::participant::{NextStep, Participant};
+use crate::domain::study::Study;
+use crate::service::consent::Given;
+use crate::service::participant::Invitation;
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(default)]
@@ -89,4 +94,62 @@ pub struct LinkRequestedDto {
 pub struct RemindersDto {
     /// Reminders queued now (each with a fresh link).
     pub queued: usize,
+}
+
+impl From<&Study> for PortalStudyDto {
+    fn from(s: &Study) -> Self {
+        Self {
+            slug: s.slug.clone(),
+            title: s.title.clone(),
+            ethics: EthicsRefDto::from(s),
+            contact: ContactDto::from(s),
+        }
+    }
+}
+
+impl From<NextStep> for NextStepDto {
+    fn from(n: NextStep) -> Self {
+        Self {
+            step: n.step.to_string(),
+            state: n.state.to_string(),
+            key: n.key,
+            version: n.version,
+        }
+    }
+}
+
+impl PortalDto {
+    pub fn new(
+        study: &Study,
+        participant: &Participant,
+        latest: Option<Given>,
+        steps: Vec<NextStep>,
+        booked: Option<FocusGroup>,
+    ) -> Self {
+        Self {
+            study: PortalStudyDto::from(study),
+            code: participant.code.clone(),
+            status: participant.status().to_string(),
+            consent: latest.map(|g| PortalConsentDto {
+                version: g.record.form_version,
+                signed_at: g.record.signed_at,
+                pdf_sha256: g.pdf_sha256,
+            }),
+            next_steps: steps.into_iter().map(NextStepDto::from).collect(),
+            focus_group: booked.map(|g| SlotDto::new(g, true)),
+        }
+    }
+}
+
+impl From<Invitation> for InvitationDto {
+    fn from(inv: Invitation) -> Self {
+        match inv {
+            Invitation::New { token, portal_url, .. } => {
+                Self { participant_token: Some(token), portal_url: Some(portal_url), sent: true }
+            }
+            Invitation::Known { .. } => {
+                Self { participant_token: None, portal_url: None, sent: true }
+            }
+        }
+    }
 }

@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::questionnaire::{FormDefinition, Instrument, Question};
+use crate::service::questionnaire::Questionnaire;
+
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(default)]
 pub struct AttachInstrument {
@@ -103,8 +106,8 @@ pub struct AnswersSavedDto {
     pub answers: serde_json::Map<String, serde_json::Value>,
 }
 
-impl QuestionDto {
-    pub fn from(q: &crate::domain::questionnaire::Question) -> Self {
+impl From<&Question> for QuestionDto {
+    fn from(q: &Question) -> Self {
         QuestionDto {
             key: q.key.clone(),
             kind: q.kind.as_str().to_string(),
@@ -125,6 +128,73 @@ impl QuestionDto {
             min_choices: q.min_choices,
             max_choices: q.max_choices,
             show_if: q.show_if.as_ref().map(|(s, _)| s.clone()),
+        }
+    }
+}
+
+impl InstrumentDto {
+    pub fn new(i: &Instrument, d: &FormDefinition) -> Self {
+        Self {
+            key: i.key.clone(),
+            version: i.version,
+            title: d.title.clone(),
+            form_hash: i.form_hash.clone(),
+            stage: i.stage.as_str().to_string(),
+            eligible_if: i.eligible_if.clone(),
+            questions: d.questions.len(),
+        }
+    }
+}
+
+impl From<&Questionnaire> for QuestionnaireSummaryDto {
+    fn from(q: &Questionnaire) -> Self {
+        Self {
+            key: q.instrument.key.clone(),
+            version: q.instrument.version,
+            title: q.definition.title.clone(),
+            status: q.status().to_string(),
+        }
+    }
+}
+
+impl From<&Questionnaire> for QuestionnaireDto {
+    fn from(q: &Questionnaire) -> Self {
+        Self {
+            status: q.status().to_string(),
+            revision: q.response.as_ref().map(|r| r.revision).unwrap_or(0),
+            answers: q.answers.to_json(),
+            form_hash: q.instrument.form_hash.clone(),
+            ..Self::unanswered(&q.definition)
+        }
+    }
+}
+
+impl QuestionnaireDto {
+    /// A questionnaire no one has started (the screening questions of an ad).
+    pub fn unanswered(d: &FormDefinition) -> Self {
+        Self {
+            key: d.key.clone(),
+            version: d.version,
+            title: d.title.clone(),
+            description: d.description.clone(),
+            form_hash: d.form_hash.clone(),
+            status: "not_started".into(),
+            revision: 0,
+            questions: d.questions.iter().map(QuestionDto::from).collect(),
+            answers: serde_json::Map::new(),
+        }
+    }
+}
+
+impl From<&Questionnaire> for AnswersSavedDto {
+    fn from(q: &Questionnaire) -> Self {
+        Self {
+            key: q.instrument.key.clone(),
+            version: q.instrument.version,
+            form_hash: q.instrument.form_hash.clone(),
+            status: q.status().to_string(),
+            revision: q.response.as_ref().map(|r| r.revision).unwrap_or(0),
+            answers: q.answers.to_json(),
         }
     }
 }

@@ -4,6 +4,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ContactDto, EthicsRefDto, QuestionnaireDto};
+use crate::domain::audit::format_at;
+use crate::domain::recruitment::{Ad, Funnel, Stratum};
+use crate::service::recruitment::{Enrolment, PublicAd};
+
+/// What an ineligible respondent is told: kind, and silent about the rule.
+pub const NOT_ELIGIBLE: &str = "Thank you for your interest. From your answers, this study is not able to include you. Nothing you entered has been kept.";
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(default)]
@@ -117,4 +123,87 @@ pub struct StratumDto {
     pub screened: i64,
     pub eligible: i64,
     pub consented: i64,
+}
+
+impl From<Funnel> for FunnelDto {
+    fn from(f: Funnel) -> Self {
+        Self { screened: f.screened, eligible: f.eligible, consented: f.consented }
+    }
+}
+
+impl AdDto {
+    /// `url` is the ad's public address.
+    pub fn new(ad: &Ad, funnel: Funnel, url: String) -> Self {
+        Self {
+            code: ad.code.clone(),
+            channel: ad.channel.as_str().to_string(),
+            title: ad.title.clone(),
+            body_markdown: ad.body_markdown.clone(),
+            opens_at: format_at(&ad.opens_at),
+            closes_at: format_at(&ad.closes_at),
+            closed_at: ad.closed_at.as_ref().map(format_at),
+            open: ad.not_open(chrono::Utc::now()).is_none(),
+            url,
+            views: ad.views,
+            funnel: FunnelDto::from(funnel),
+        }
+    }
+}
+
+impl From<&PublicAd> for PublicAdDto {
+    fn from(p: &PublicAd) -> Self {
+        let s = &p.study;
+        Self {
+            code: p.ad.code.clone(),
+            channel: p.ad.channel.as_str().to_string(),
+            title: p.ad.title.clone(),
+            body_markdown: p.ad.body_markdown.clone(),
+            opens_at: format_at(&p.ad.opens_at),
+            closes_at: format_at(&p.ad.closes_at),
+            open: p.closed_because.is_none(),
+            closed_reason: p.closed_because.clone(),
+            study: PublicStudyDto {
+                title: s.title.clone(),
+                summary: s.summary.clone(),
+                ethics: EthicsRefDto::from(s),
+                contact: ContactDto::from(s),
+            },
+            screening: p.screening.as_deref().map(QuestionnaireDto::unanswered),
+        }
+    }
+}
+
+impl From<Enrolment> for EnrolDto {
+    fn from(e: Enrolment) -> Self {
+        let nothing = Self {
+            eligible: true,
+            participant_token: None,
+            portal_url: None,
+            reason: None,
+            sent: None,
+        };
+        match e {
+            Enrolment::Enrolled { token, portal_url, .. } => {
+                Self { participant_token: Some(token), portal_url: Some(portal_url), ..nothing }
+            }
+            Enrolment::Sent => Self { sent: Some(true), ..nothing },
+            Enrolment::Ineligible => {
+                Self { eligible: false, reason: Some(NOT_ELIGIBLE.into()), ..nothing }
+            }
+        }
+    }
+}
+
+impl StratumDto {
+    pub fn new(s: Stratum, f: Funnel) -> Self {
+        Self {
+            question: s.question_key,
+            value: s.value,
+            target: s.target,
+            cap: s.cap,
+            screened: f.screened,
+            eligible: f.eligible,
+            consented: f.consented,
+        }
+    }
 }

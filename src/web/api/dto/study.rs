@@ -191,3 +191,9 @@ pub struct ChangeStatus {
     #[schema(nullable = false)]
     pub reason: Option<String>,
 }
+
+impl From<&Study> for ContactDto {
+    fn from(s: &Study) -> Self {
+        Self { name: s.contact_name.clone(), email: s.contact_email.clone() }
+    }
+}
