@@ -273,28 +273,27 @@ pub enum Enrolment {
     Ineligible,
 }
 
-/// Screens a respondent and, when eligible and their stratum has room, enrols them.
-/// 410 when the ad or study does not take respondents, 422 naming each field (the
-/// screening answers by question key), 409 when the stratum is full.
-pub async fn enrol(
-    state: &AppState,
-    code: &str,
+/// What a respondent tells the ad, checked: their name and address, their
+/// screening answers, and whether those make them eligible.
+struct Respondent {
+    name: String,
+    email: Email,
+    answers: Answers,
+    eligible: bool,
+}
+
+/// Checks the enrolment form: every refused field is reported at once, the
+/// screening answers by question key.
+fn check_respondent(
     name: &str,
     email: &str,
     raw: &Map<String, Value>,
-) -> AppResult<Enrolment> {
-    let tx = state.db.begin_write().await?;
-    let ad = store::recruitment::ad_by_code(tx.conn(), code).await?.ok_or(AppError::NotFound)?;
-    let study =
-        store::study::find_by_id(tx.conn(), ad.study_id).await?.ok_or(AppError::NotFound)?;
-    if let Some(why) = refusal(&ad, &study) {
-        return Err(AppError::Gone(why));
-    }
+    screening: Option<&(Instrument, Arc<FormDefinition>)>,
+) -> AppResult<Respondent> {
     let mut errors = FieldErrors::new();
     let name = errors.take("name", required_text(name, "Name", 200));
     let email = errors.take("email", Email::parse(email));
-    let screening = screening(state, tx.conn(), study.id).await?;
-    let (answers, eligible) = match &screening {
+    let (answers, eligible) = match screening {
         Some((instrument, definition)) => match answers::validate(definition, raw, Mode::STRICT) {
             Ok(a) => {
                 let rule =
@@ -326,100 +325,90 @@ pub async fn enrol(
     let (Some(name), Some(email)) = (name, email) else {
         return Err(AppError::Internal("enrol: checked fields missing".into()));
     };
-    let strata = store::recruitment::strata_of(tx.conn(), study.id).await?;
-    let stratum = recruitment::matching(&strata, &answers).cloned();
-    let now = Utc::now();
-    let screened = |outcome, eligible, participant_id| NewScreening {
-        study_id: study.id,
-        ad_id: ad.id,
-        stratum_id: stratum.as_ref().map(|s| s.id),
-        eligible,
-        outcome,
-        participant_id,
-    };
+    Ok(Respondent { name, email, answers, eligible })
+}
 
-    if !eligible {
-        let id = store::recruitment::insert_screening(
-            tx.conn(),
-            screened("ineligible", false, None),
-            now,
-        )
-        .await?;
-        audit::record(
-            tx.conn(),
-            NewEvent::new("public", "enrolment.screened", "screening", id)
-                .in_study(&study.slug)
-                .with(json!({"ad": ad.code, "eligible": false})),
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(Enrolment::Ineligible);
-    }
+/// One answer to one ad: where the screening rows and audit events of an
+/// enrolment attempt go.
+struct Visit<'a> {
+    study: &'a Study,
+    ad: &'a Ad,
+    stratum: Option<&'a Stratum>,
+    now: chrono::DateTime<Utc>,
+}
 
-    if let Some(existing) = store::participant::find_by_email(tx.conn(), study.id, &email).await? {
-        // The same address again: no second participant, no link replaced, no
-        // token given to whoever typed the address; a new link goes to the address.
-        store::recruitment::insert_screening(
-            tx.conn(),
-            screened("returning", true, Some(existing.id)),
-            now,
-        )
-        .await?;
-        let origin = format!("ad:{}", ad.code);
-        super::participant::mail_link(state, tx.conn(), &existing, &study, "public", &origin, now)
-            .await?;
-        tx.commit().await?;
-        return Ok(Enrolment::Sent);
-    }
-
-    if let Some(s) = &stratum
-        && let Some(cap) = s.cap
-    {
-        store::recruitment::lock_stratum(tx.conn(), s.id).await?;
-        let taken = store::recruitment::places_taken(tx.conn(), s.id).await?;
-        if taken >= u64::try_from(cap).unwrap_or(0) {
-            let id = store::recruitment::insert_screening(
-                tx.conn(),
-                screened("capped", true, None),
-                now,
-            )
-            .await?;
+impl Visit<'_> {
+    /// Keeps the screening's outcome (never who it was, unless they are a
+    /// participant); with `audited`, records it as an `enrolment.screened` event
+    /// carrying those details.
+    async fn screened(
+        &self,
+        db: &impl Conn,
+        outcome: &'static str,
+        eligible: bool,
+        participant_id: Option<i64>,
+        audited: Option<Value>,
+    ) -> AppResult<()> {
+        let row = NewScreening {
+            study_id: self.study.id,
+            ad_id: self.ad.id,
+            stratum_id: self.stratum.map(|s| s.id),
+            eligible,
+            outcome,
+            participant_id,
+        };
+        let id = store::recruitment::insert_screening(db, row, self.now).await?;
+        if let Some(details) = audited {
             audit::record(
-                tx.conn(),
+                db,
                 NewEvent::new("public", "enrolment.screened", "screening", id)
-                    .in_study(&study.slug)
-                    .with(
-                        json!({"ad": ad.code, "eligible": true, "capped": true, "stratum": s.id}),
-                    ),
+                    .in_study(&self.study.slug)
+                    .with(details),
             )
             .await?;
-            tx.commit().await?;
-            return Err(AppError::Conflict(
-                "Thank you for your interest. The study has all the participants it needs from your group, so it cannot take you now.".into(),
-            ));
         }
+        Ok(())
     }
 
-    let origin = format!("ad:{}", ad.code);
+    fn origin(&self) -> String {
+        format!("ad:{}", self.ad.code)
+    }
+}
+
+/// Whether the respondent's stratum has a cap and every place under it is taken
+/// (the stratum is locked first, so two respondents cannot take the last place).
+async fn stratum_full(db: &impl Conn, stratum: Option<&Stratum>) -> AppResult<bool> {
+    let Some((s, cap)) = stratum.and_then(|s| s.cap.map(|cap| (s, cap))) else {
+        return Ok(false);
+    };
+    store::recruitment::lock_stratum(db, s.id).await?;
+    let taken = store::recruitment::places_taken(db, s.id).await?;
+    Ok(taken >= u64::try_from(cap).unwrap_or(0))
+}
+
+/// What a respondent whose stratum is full is told.
+const STRATUM_FULL: &str = "Thank you for your interest. The study has all the participants it needs from your group, so it cannot take you now.";
+
+/// Makes an eligible respondent a participant: their record and first link, where
+/// they came from, their screening answers, and the audit event.
+async fn admit_respondent(
+    state: &AppState,
+    db: &impl Conn,
+    visit: &Visit<'_>,
+    who: &Respondent,
+    screening: Option<&(Instrument, Arc<FormDefinition>)>,
+) -> AppResult<(Participant, super::participant::NewLink)> {
+    let (study, ad, now) = (visit.study, visit.ad, visit.now);
+    let stratum_id = visit.stratum.map(|s| s.id);
     let (participant, link) =
-        super::participant::admit(state, tx.conn(), &study, &name, &email, &origin, now).await?;
-    store::recruitment::set_origin(
-        tx.conn(),
-        participant.id,
-        ad.id,
-        stratum.as_ref().map(|s| s.id),
-    )
-    .await?;
-    store::recruitment::insert_screening(
-        tx.conn(),
-        screened("enrolled", true, Some(participant.id)),
-        now,
-    )
-    .await?;
-    if let Some((instrument, _)) = &screening {
-        let rows = answers.rows();
+        super::participant::admit(state, db, study, &who.name, &who.email, &visit.origin(), now)
+            .await?;
+    store::recruitment::set_origin(db, participant.id, ad.id, stratum_id).await?;
+    visit.screened(db, "enrolled", true, Some(participant.id), None).await?;
+    if let Some((instrument, _)) = screening {
+        let rows = who.answers.rows();
         store::questionnaire::save_response(
-            tx.conn(),
+            db,
             store::questionnaire::Save {
                 study_id: study.id,
                 participant_id: participant.id,
@@ -436,18 +425,69 @@ pub async fn enrol(
     }
     let keys = state.keys()?;
     audit::record(
-        tx.conn(),
+        db,
         NewEvent::new("public", "participant.enrolled", "participant", participant.id)
             .in_study(&study.slug)
             .with(json!({
                 "ad": ad.code,
-                "stratum": stratum.as_ref().map(|s| s.id),
-                "screening_form_hash": screening.as_ref().map(|(i, _)| i.form_hash.clone()),
-                "email_hmac": keys.address_hash(email.as_str()),
+                "stratum": stratum_id,
+                "screening_form_hash": screening.map(|(i, _)| i.form_hash.clone()),
+                "email_hmac": keys.address_hash(who.email.as_str()),
                 "confirm_email_first": study.confirm_email_first,
             })),
     )
     .await?;
+    Ok((participant, link))
+}
+
+/// Screens a respondent and, when eligible and their stratum has room, enrols them.
+/// 410 when the ad or study does not take respondents, 422 naming each field (the
+/// screening answers by question key), 409 when the stratum is full.
+pub async fn enrol(
+    state: &AppState,
+    code: &str,
+    name: &str,
+    email: &str,
+    raw: &Map<String, Value>,
+) -> AppResult<Enrolment> {
+    let tx = state.db.begin_write().await?;
+    let db = tx.conn();
+    let ad = store::recruitment::ad_by_code(db, code).await?.ok_or(AppError::NotFound)?;
+    let study = store::study::find_by_id(db, ad.study_id).await?.ok_or(AppError::NotFound)?;
+    if let Some(why) = refusal(&ad, &study) {
+        return Err(AppError::Gone(why));
+    }
+    let screening = screening(state, db, study.id).await?;
+    let who = check_respondent(name, email, raw, screening.as_ref())?;
+    let strata = store::recruitment::strata_of(db, study.id).await?;
+    let stratum = recruitment::matching(&strata, &who.answers);
+    let visit = Visit { study: &study, ad: &ad, stratum, now: Utc::now() };
+
+    if !who.eligible {
+        let details = json!({"ad": ad.code, "eligible": false});
+        visit.screened(db, "ineligible", false, None, Some(details)).await?;
+        tx.commit().await?;
+        return Ok(Enrolment::Ineligible);
+    }
+    if let Some(existing) = store::participant::find_by_email(db, study.id, &who.email).await? {
+        // The same address again: no second participant, no link replaced, no
+        // token given to whoever typed the address; a new link goes to the address.
+        visit.screened(db, "returning", true, Some(existing.id), None).await?;
+        let origin = visit.origin();
+        super::participant::mail_link(state, db, &existing, &study, "public", &origin, visit.now)
+            .await?;
+        tx.commit().await?;
+        return Ok(Enrolment::Sent);
+    }
+    if stratum_full(db, stratum).await? {
+        let details = json!({
+            "ad": ad.code, "eligible": true, "capped": true, "stratum": stratum.map(|s| s.id),
+        });
+        visit.screened(db, "capped", true, None, Some(details)).await?;
+        tx.commit().await?;
+        return Err(AppError::Conflict(STRATUM_FULL.into()));
+    }
+    let (participant, link) = admit_respondent(state, db, &visit, &who, screening.as_ref()).await?;
     tx.commit().await?;
     tracing::info!(study = %study.slug, ad = %ad.code, "participant enrolled");
     if study.confirm_email_first {

@@ -233,9 +233,35 @@ pub fn build(input: FormInput, form_hash: String) -> Result<FormDefinition, Fiel
     if input.title.trim().is_empty() {
         errors.add("title", "required", "must not be empty");
     }
+    let lists = choice_lists(&input.choices, &mut errors);
+    if input.questions.is_empty() {
+        errors.add("question", "required", "a questionnaire needs at least one [[question]]");
+    }
+    let mut questions: Vec<Question> = Vec::new();
+    for (n, q) in input.questions.into_iter().enumerate() {
+        let mut at = At { errors: &mut errors, n: n + 1 };
+        if let Some(question) = question(q, &lists, &questions, &mut at) {
+            questions.push(question);
+        }
+    }
+    errors.into_result()?;
+    Ok(FormDefinition {
+        key: input.key,
+        version: version.unwrap_or(1),
+        title: input.title.trim().to_string(),
+        description: input.description.filter(|d| !d.trim().is_empty()),
+        questions,
+        form_hash,
+    })
+}
 
-    let mut lists: BTreeMap<&str, Vec<Choice>> = BTreeMap::new();
-    for (name, choices) in &input.choices {
+/// The `[choices]` lists by name, each value a distinct slug with a label.
+fn choice_lists<'a>(
+    input: &'a [(String, Vec<ChoiceInput>)],
+    errors: &mut FieldErrors,
+) -> BTreeMap<&'a str, Vec<Choice>> {
+    let mut lists = BTreeMap::new();
+    for (name, choices) in input {
         let field = |n: usize, f: &str| format!("choices.{name}[{n}].{f}");
         if choices.is_empty() {
             errors.add(
@@ -272,198 +298,232 @@ pub fn build(input: FormInput, form_hash: String) -> Result<FormDefinition, Fiel
                 .collect(),
         );
     }
+    lists
+}
 
-    if input.questions.is_empty() {
-        errors.add("question", "required", "a questionnaire needs at least one [[question]]");
+/// Where the problems of the `n`th question (from 1) are reported:
+/// `question[n].FIELD`.
+struct At<'a> {
+    errors: &'a mut FieldErrors,
+    n: usize,
+}
+
+impl At<'_> {
+    fn bad(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.add(&format!("question[{}].{field}", self.n), "invalid", message);
     }
-    let mut questions: Vec<Question> = Vec::new();
-    for (n, q) in input.questions.into_iter().enumerate() {
-        let at = |f: &str| format!("question[{}].{f}", n + 1);
-        let mut bad = |f: &str, message: String| errors.add(&at(f), "invalid", message);
-        if !is_slug(&q.key, '_') {
-            bad(
-                "key",
-                format!("'{}' must be lower-case letters, digits and _ (at most 64)", q.key),
-            );
-        } else if questions.iter().any(|p| p.key == q.key) {
-            bad("key", format!("'{}' is used by an earlier question", q.key));
-        }
-        if q.label.trim().is_empty() {
-            bad("label", "must not be empty".into());
-        }
-        let Ok(kind) = q.kind.parse::<QuestionType>() else {
-            let all: Vec<_> = QuestionType::ALL.iter().map(|t| t.as_str()).collect();
-            bad("type", format!("'{}' is not a question type ({})", q.kind, all.join(", ")));
-            continue;
-        };
-        let mut not_for = |f: &str, set: bool| {
-            if set {
-                bad(f, format!("does not apply to a {kind} question"));
-            }
-        };
-        not_for("min", q.min.is_some() && !kind.is_numeric());
-        not_for("max", q.max.is_some() && !kind.is_numeric());
-        not_for("min_length", q.min_length.is_some() && !kind.is_textual());
-        not_for("max_length", q.max_length.is_some() && !kind.is_textual());
-        not_for(
-            "pattern",
-            q.pattern.is_some() && !matches!(kind, QuestionType::Text | QuestionType::LongText),
-        );
-        not_for("choices", q.choices.is_some() && !kind.has_choices());
-        not_for("min_choices", q.min_choices.is_some() && kind != QuestionType::MultiChoice);
-        not_for("max_choices", q.max_choices.is_some() && kind != QuestionType::MultiChoice);
 
-        let mut bad = |f: &str, message: String| errors.add(&at(f), "invalid", message);
-        for (f, v) in [("min", q.min), ("max", q.max)] {
-            if let Some(v) = v {
-                if !v.is_finite() {
-                    bad(f, "must be a finite number".into());
-                } else if kind.is_whole() && v.fract() != 0.0 {
-                    bad(f, format!("must be a whole number for a {kind} question"));
-                }
-            }
-        }
-        if let (Some(lo), Some(hi)) = (q.min, q.max)
-            && lo > hi
-        {
-            bad("max", format!("{hi} is below min {lo}: no answer could be given"));
-        }
-        if kind == QuestionType::Scale {
-            match (q.min, q.max) {
-                (Some(lo), Some(hi)) if hi - lo > 100.0 => {
-                    bad("max", "a scale has at most 101 points".into())
-                }
-                (Some(_), Some(_)) => {}
-                _ => bad("max", "a scale needs both min and max (for example 1 and 5)".into()),
-            }
-        }
-        let count = |f: &str, v: Option<i64>, bad: &mut dyn FnMut(&str, String)| match v {
+    /// A count (a length, a number of choices): not negative.
+    fn count(&mut self, field: &str, v: Option<i64>) -> Option<usize> {
+        match v {
             Some(v) if v < 0 => {
-                bad(f, "must not be negative".into());
+                self.bad(field, "must not be negative");
                 None
             }
             Some(v) => usize::try_from(v).ok(),
             None => None,
-        };
-        let min_length = count("min_length", q.min_length, &mut bad);
-        let max_length = count("max_length", q.max_length, &mut bad);
-        let min_choices = count("min_choices", q.min_choices, &mut bad);
-        let max_choices = count("max_choices", q.max_choices, &mut bad);
-        if max_length == Some(0) {
-            bad("max_length", "must be at least 1".into());
         }
-        if let (Some(lo), Some(hi)) = (min_length, max_length)
-            && lo > hi
-        {
-            bad("max_length", format!("{hi} is below min_length {lo}: no answer could be given"));
+    }
+}
+
+/// Checks one question against the lists and the questions before it; `None` when
+/// its type is unknown (nothing else about it can be checked).
+fn question(
+    q: QuestionInput,
+    lists: &BTreeMap<&str, Vec<Choice>>,
+    earlier: &[Question],
+    at: &mut At<'_>,
+) -> Option<Question> {
+    if !is_slug(&q.key, '_') {
+        at.bad("key", format!("'{}' must be lower-case letters, digits and _ (at most 64)", q.key));
+    } else if earlier.iter().any(|p| p.key == q.key) {
+        at.bad("key", format!("'{}' is used by an earlier question", q.key));
+    }
+    if q.label.trim().is_empty() {
+        at.bad("label", "must not be empty");
+    }
+    let Ok(kind) = q.kind.parse::<QuestionType>() else {
+        let all: Vec<_> = QuestionType::ALL.iter().map(|t| t.as_str()).collect();
+        at.bad("type", format!("'{}' is not a question type ({})", q.kind, all.join(", ")));
+        return None;
+    };
+    fields_that_apply(&q, kind, at);
+    numeric_bounds(&q, kind, at);
+    let min_length = at.count("min_length", q.min_length);
+    let max_length = at.count("max_length", q.max_length);
+    let min_choices = at.count("min_choices", q.min_choices);
+    let max_choices = at.count("max_choices", q.max_choices);
+    length_bounds(min_length, max_length, at);
+    let pattern = match q.pattern.as_deref().map(Pattern::parse) {
+        Some(Err(e)) => {
+            at.bad("pattern", e);
+            None
         }
-        if max_length.is_some_and(|m| m > 100_000) {
-            bad("max_length", "must be at most 100000".into());
+        Some(Ok(p)) => Some(p),
+        None => None,
+    };
+    let (choice_list, choices) = choice_list(&q, kind, lists, at);
+    choice_bounds(min_choices, max_choices, choices.len(), at);
+    let show_if = show_if(&q, earlier, at);
+    Some(Question {
+        key: q.key,
+        kind,
+        label: q.label.trim().to_string(),
+        help: q.help.filter(|h| !h.trim().is_empty()),
+        required: q.required,
+        section: q.section.filter(|s| !s.trim().is_empty()),
+        choice_list,
+        choices,
+        min: q.min,
+        max: q.max,
+        min_length,
+        max_length,
+        pattern,
+        min_choices,
+        max_choices,
+        show_if,
+    })
+}
+
+/// Each bound or list is only for the kinds of question it makes sense for.
+fn fields_that_apply(q: &QuestionInput, kind: QuestionType, at: &mut At<'_>) {
+    let mut not_for = |f: &str, set: bool| {
+        if set {
+            at.bad(f, format!("does not apply to a {kind} question"));
         }
-        let pattern = match q.pattern.as_deref().map(Pattern::parse) {
-            Some(Err(e)) => {
-                bad("pattern", e);
-                None
+    };
+    not_for("min", q.min.is_some() && !kind.is_numeric());
+    not_for("max", q.max.is_some() && !kind.is_numeric());
+    not_for("min_length", q.min_length.is_some() && !kind.is_textual());
+    not_for("max_length", q.max_length.is_some() && !kind.is_textual());
+    not_for(
+        "pattern",
+        q.pattern.is_some() && !matches!(kind, QuestionType::Text | QuestionType::LongText),
+    );
+    not_for("choices", q.choices.is_some() && !kind.has_choices());
+    not_for("min_choices", q.min_choices.is_some() && kind != QuestionType::MultiChoice);
+    not_for("max_choices", q.max_choices.is_some() && kind != QuestionType::MultiChoice);
+}
+
+/// `min` and `max`: finite, whole for whole-number kinds, in order; a scale has
+/// both, at most 101 points apart.
+fn numeric_bounds(q: &QuestionInput, kind: QuestionType, at: &mut At<'_>) {
+    for (f, v) in [("min", q.min), ("max", q.max)] {
+        if let Some(v) = v {
+            if !v.is_finite() {
+                at.bad(f, "must be a finite number");
+            } else if kind.is_whole() && v.fract() != 0.0 {
+                at.bad(f, format!("must be a whole number for a {kind} question"));
             }
-            Some(Ok(p)) => Some(p),
-            None => None,
-        };
-        let (choice_list, choices) = match (&q.choices, kind.has_choices()) {
-            (Some(name), true) => match lists.get(name.as_str()) {
-                Some(list) => (Some(name.clone()), list.clone()),
-                None => {
-                    let known: Vec<_> = lists.keys().copied().collect();
-                    bad(
-                        "choices",
-                        format!(
-                            "there is no list '{name}' under [choices]{}",
-                            if known.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" ({})", known.join(", "))
-                            }
-                        ),
-                    );
-                    (None, Vec::new())
-                }
-            },
-            (None, true) => {
-                bad("choices", format!("a {kind} question names its choice list"));
+        }
+    }
+    if let (Some(lo), Some(hi)) = (q.min, q.max)
+        && lo > hi
+    {
+        at.bad("max", format!("{hi} is below min {lo}: no answer could be given"));
+    }
+    if kind == QuestionType::Scale {
+        match (q.min, q.max) {
+            (Some(lo), Some(hi)) if hi - lo > 100.0 => {
+                at.bad("max", "a scale has at most 101 points")
+            }
+            (Some(_), Some(_)) => {}
+            _ => at.bad("max", "a scale needs both min and max (for example 1 and 5)"),
+        }
+    }
+}
+
+/// A text answer's length limits: at least 1, in order, at most 100,000.
+fn length_bounds(min_length: Option<usize>, max_length: Option<usize>, at: &mut At<'_>) {
+    if max_length == Some(0) {
+        at.bad("max_length", "must be at least 1");
+    }
+    if let (Some(lo), Some(hi)) = (min_length, max_length)
+        && lo > hi
+    {
+        at.bad("max_length", format!("{hi} is below min_length {lo}: no answer could be given"));
+    }
+    if max_length.is_some_and(|m| m > 100_000) {
+        at.bad("max_length", "must be at most 100000");
+    }
+}
+
+/// The named choice list of a question that offers choices.
+fn choice_list(
+    q: &QuestionInput,
+    kind: QuestionType,
+    lists: &BTreeMap<&str, Vec<Choice>>,
+    at: &mut At<'_>,
+) -> (Option<String>, Vec<Choice>) {
+    match (&q.choices, kind.has_choices()) {
+        (Some(name), true) => match lists.get(name.as_str()) {
+            Some(list) => (Some(name.clone()), list.clone()),
+            None => {
+                let known: Vec<_> = lists.keys().copied().collect();
+                let listed = if known.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", known.join(", "))
+                };
+                at.bad("choices", format!("there is no list '{name}' under [choices]{listed}"));
                 (None, Vec::new())
             }
-            _ => (None, Vec::new()),
-        };
-        if !choices.is_empty() {
-            if max_choices.is_some_and(|m| m > choices.len()) {
-                bad("max_choices", format!("is more than the {} choices offered", choices.len()));
-            }
-            if min_choices.is_some_and(|m| m > choices.len()) {
-                bad("min_choices", format!("is more than the {} choices offered", choices.len()));
-            }
+        },
+        (None, true) => {
+            at.bad("choices", format!("a {kind} question names its choice list"));
+            (None, Vec::new())
         }
-        if let (Some(lo), Some(hi)) = (min_choices, max_choices)
-            && lo > hi
-        {
-            bad("max_choices", format!("{hi} is below min_choices {lo}: no answer could be given"));
-        }
-        if max_choices == Some(0) {
-            bad("max_choices", "must be at least 1".into());
-        }
-        let show_if = match q.show_if.as_deref() {
-            None => None,
-            Some(source) => match expr::parse(source) {
-                Err(e) => {
-                    bad("show_if", e.to_string());
-                    None
-                }
-                Ok(parsed) => {
-                    let earlier = |key: &str| -> Result<Operand, String> {
-                        match questions.iter().find(|p| p.key == key) {
-                            Some(p) => Ok(p.operand()),
-                            None if key == q.key => Err(format!(
-                                "`{key}` is this question: show_if may only look at earlier questions"
-                            )),
-                            None => Err(format!("`{key}` is not an earlier question of this form")),
-                        }
-                    };
-                    match expr::check(&parsed, &earlier) {
-                        Ok(()) => Some((source.to_string(), parsed)),
-                        Err(e) => {
-                            bad("show_if", e);
-                            None
-                        }
-                    }
-                }
-            },
-        };
-        questions.push(Question {
-            key: q.key,
-            kind,
-            label: q.label.trim().to_string(),
-            help: q.help.filter(|h| !h.trim().is_empty()),
-            required: q.required,
-            section: q.section.filter(|s| !s.trim().is_empty()),
-            choice_list,
-            choices,
-            min: q.min,
-            max: q.max,
-            min_length,
-            max_length,
-            pattern,
-            min_choices,
-            max_choices,
-            show_if,
-        });
+        _ => (None, Vec::new()),
     }
-    errors.into_result()?;
-    Ok(FormDefinition {
-        key: input.key,
-        version: version.unwrap_or(1),
-        title: input.title.trim().to_string(),
-        description: input.description.filter(|d| !d.trim().is_empty()),
-        questions,
-        form_hash,
-    })
+}
+
+/// How many choices a multiple choice takes: within what is offered, in order, at
+/// least 1.
+fn choice_bounds(min: Option<usize>, max: Option<usize>, offered: usize, at: &mut At<'_>) {
+    if offered > 0 {
+        if max.is_some_and(|m| m > offered) {
+            at.bad("max_choices", format!("is more than the {offered} choices offered"));
+        }
+        if min.is_some_and(|m| m > offered) {
+            at.bad("min_choices", format!("is more than the {offered} choices offered"));
+        }
+    }
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        at.bad("max_choices", format!("{hi} is below min_choices {lo}: no answer could be given"));
+    }
+    if max == Some(0) {
+        at.bad("max_choices", "must be at least 1");
+    }
+}
+
+/// The `show_if` condition, which may look only at earlier questions.
+fn show_if(q: &QuestionInput, earlier: &[Question], at: &mut At<'_>) -> Option<(String, Expr)> {
+    let source = q.show_if.as_deref()?;
+    let parsed = match expr::parse(source) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            at.bad("show_if", e.to_string());
+            return None;
+        }
+    };
+    let operand = |key: &str| -> Result<Operand, String> {
+        match earlier.iter().find(|p| p.key == key) {
+            Some(p) => Ok(p.operand()),
+            None if key == q.key => {
+                Err(format!("`{key}` is this question: show_if may only look at earlier questions"))
+            }
+            None => Err(format!("`{key}` is not an earlier question of this form")),
+        }
+    };
+    match expr::check(&parsed, &operand) {
+        Ok(()) => Some((source.to_string(), parsed)),
+        Err(e) => {
+            at.bad("show_if", e);
+            None
+        }
+    }
 }
 
 text_enum! {

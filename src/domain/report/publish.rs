@@ -129,9 +129,33 @@ fn channel_label(channel: &str) -> &'static str {
 /// Lays the report out for publication with threshold `k` (0: nothing hidden).
 pub fn publish(report: &Report, k: u32) -> Published {
     let mut sheet = Sheet::new();
-    let mut sections = Vec::new();
+    let (enrolment, stage_cells) = enrolment_section(report, &mut sheet);
+    let mut sections = vec![enrolment, recruitment_section(report, &mut sheet, &stage_cells)];
+    sections.extend(strata_section(report, &mut sheet));
+    sections.push(focus_group_section(report, &mut sheet));
+    sections.extend(questionnaire_sections(report, &mut sheet));
 
-    // Enrolment.
+    let suppressed = sheet.suppress(k);
+    let count = |c: CellId| suppressed.show(c);
+    let methods = methods(report, &stage_cells, &count, k);
+    let sections = sections.into_iter().map(|s| finish(s, &suppressed)).collect();
+    Published {
+        study: report.study.clone(),
+        title: report.title.clone(),
+        summary: report.summary.clone(),
+        committee: report.ethics_committee.clone(),
+        reference: report.ethics_reference.clone(),
+        generated_at: report.generated_at.clone(),
+        suppressed_below: k,
+        hidden: suppressed.hidden_count(),
+        methods,
+        sections,
+    }
+}
+
+/// The enrolment funnel; its cells (ads viewed, screened, eligible, consented, …)
+/// are what the recruitment totals and the methods text add up to.
+fn enrolment_section(report: &Report, sheet: &mut Sheet) -> (DraftSection, Vec<CellId>) {
     let e = &report.enrolment;
     let stages = [
         ("ads_viewed", "Ad page views", e.ads_viewed),
@@ -155,7 +179,7 @@ pub fn publish(report: &Report, k: u32) -> Published {
         .zip(&stage_cells)
         .map(|(s, &c)| (s.0.to_string(), s.1.to_string(), vec![Cell::Count(c)]))
         .collect();
-    sections.push(DraftSection {
+    let section = DraftSection {
         key: "enrolment",
         instrument: String::new(),
         heading: "Enrolment".into(),
@@ -172,9 +196,13 @@ pub fn publish(report: &Report, k: u32) -> Published {
                     .into(),
             ),
         }],
-    });
+    };
+    (section, stage_cells)
+}
 
-    // Recruitment by channel and by ad; ads add up to their channel, channels to the total.
+/// Recruitment by channel and by ad: ads add up to their channel, channels to the
+/// funnel's totals.
+fn recruitment_section(report: &Report, sheet: &mut Sheet, stage_cells: &[CellId]) -> DraftSection {
     let measures = [("screened", "Screened"), ("eligible", "Eligible"), ("consented", "Consented")];
     let pick = |row: &crate::domain::report::figures::AdRow, m: &str| match m {
         "screened" => row.screened,
@@ -227,7 +255,7 @@ pub fn publish(report: &Report, k: u32) -> Published {
     let mut measure_columns = columns(&measures);
     let mut ad_columns = columns(&[("channel", "Channel")]);
     ad_columns.append(&mut measure_columns.clone());
-    sections.push(DraftSection {
+    DraftSection {
         key: "recruitment",
         instrument: String::new(),
         heading: "Recruitment".into(),
@@ -251,50 +279,51 @@ pub fn publish(report: &Report, k: u32) -> Published {
                 note: None,
             },
         ],
-    });
-
-    // Strata against their targets.
-    if !report.strata.is_empty() {
-        let rows = report
-            .strata
-            .iter()
-            .map(|s| {
-                let mut cells = vec![Cell::Text(s.target.to_string())];
-                cells.extend(
-                    [s.screened, s.eligible, s.consented]
-                        .into_iter()
-                        .map(|v| Cell::Count(sheet.count(v))),
-                );
-                (
-                    format!("{}={}", s.question, s.value),
-                    format!("{}: {}", s.question, s.value),
-                    cells,
-                )
-            })
-            .collect();
-        sections.push(DraftSection {
-            key: "strata",
-            instrument: String::new(),
-            heading: "Sampling strata".into(),
-            intro: vec![],
-            intro_text: |_| String::new(),
-            tables: vec![Draft {
-                key: "strata".into(),
-                caption: "Purposive sampling: each stratum against its target".into(),
-                columns: columns(&[
-                    ("target", "Target"),
-                    ("screened", "Screened"),
-                    ("eligible", "Eligible"),
-                    ("consented", "Consented"),
-                ]),
-                rows,
-                chart: None,
-                note: None,
-            }],
-        });
     }
+}
 
-    // Focus groups, and the saturation of themes across the logged sessions.
+/// The sampling strata against their targets, when the study has any.
+fn strata_section(report: &Report, sheet: &mut Sheet) -> Option<DraftSection> {
+    if report.strata.is_empty() {
+        return None;
+    }
+    let rows = report
+        .strata
+        .iter()
+        .map(|s| {
+            let mut cells = vec![Cell::Text(s.target.to_string())];
+            cells.extend(
+                [s.screened, s.eligible, s.consented]
+                    .into_iter()
+                    .map(|v| Cell::Count(sheet.count(v))),
+            );
+            (format!("{}={}", s.question, s.value), format!("{}: {}", s.question, s.value), cells)
+        })
+        .collect();
+    Some(DraftSection {
+        key: "strata",
+        instrument: String::new(),
+        heading: "Sampling strata".into(),
+        intro: vec![],
+        intro_text: |_| String::new(),
+        tables: vec![Draft {
+            key: "strata".into(),
+            caption: "Purposive sampling: each stratum against its target".into(),
+            columns: columns(&[
+                ("target", "Target"),
+                ("screened", "Screened"),
+                ("eligible", "Eligible"),
+                ("consented", "Consented"),
+            ]),
+            rows,
+            chart: None,
+            note: None,
+        }],
+    })
+}
+
+/// Focus groups held, and the saturation of themes across the logged sessions.
+fn focus_group_section(report: &Report, sheet: &mut Sheet) -> DraftSection {
     let fg = &report.focus_groups;
     let mut fg_tables = vec![Draft {
         key: "focus_groups".into(),
@@ -339,16 +368,19 @@ pub fn publish(report: &Report, k: u32) -> Published {
             ),
         });
     }
-    sections.push(DraftSection {
+    DraftSection {
         key: "focus_groups",
         instrument: String::new(),
         heading: "Focus groups".into(),
         intro: vec![],
         intro_text: |_| String::new(),
         tables: fg_tables,
-    });
+    }
+}
 
-    // Questionnaires, question by question, optionally by group.
+/// A section per questionnaire, question by question, optionally by group.
+fn questionnaire_sections(report: &Report, sheet: &mut Sheet) -> Vec<DraftSection> {
+    let mut sections = Vec::new();
     for instrument in &report.instruments {
         let Some(stats) = report.questions.get(&instrument.key) else { continue };
         let respondents = sheet.count(instrument.respondents);
@@ -373,7 +405,7 @@ pub fn publish(report: &Report, k: u32) -> Published {
             let Some(q) = stats.get(&key) else { continue };
             let by: Vec<(String, Option<&QuestionStats>)> =
                 groups.iter().map(|(label, _, qs)| (label.clone(), qs.get(&key))).collect();
-            tables.push(question_table(&mut sheet, &key, q, respondents, &by));
+            tables.push(question_table(sheet, &key, q, respondents, &by));
         }
         sections.push(DraftSection {
             key: "questionnaire",
@@ -384,66 +416,52 @@ pub fn publish(report: &Report, k: u32) -> Published {
             tables,
         });
     }
+    sections
+}
 
-    let suppressed = sheet.suppress(k);
-    let render = |cell: &Cell| render_cell(cell, &suppressed);
-    let count = |c: CellId| suppressed.show(c);
-    let methods = methods(report, &stage_cells, &count, k);
-    let sections = sections
-        .into_iter()
-        .map(|s| Section {
-            key: s.key.to_string(),
-            instrument: s.instrument,
-            heading: s.heading,
-            intro: (!s.intro.is_empty())
-                .then(|| (s.intro_text)(&s.intro.iter().map(render).collect::<Vec<_>>())),
-            tables: s
-                .tables
-                .into_iter()
-                .map(|t| Table {
-                    key: t.key,
-                    caption: t.caption,
-                    columns: t.columns,
-                    rows: t
-                        .rows
-                        .into_iter()
-                        .map(|(key, label, cells)| Row {
-                            key,
-                            label,
-                            cells: cells.iter().map(render).collect(),
-                        })
-                        .collect(),
-                    // A chart of nothing but zeros says nothing the table does not.
-                    chart: t
-                        .chart
-                        .map(|(title, bars)| Chart {
-                            title,
-                            bars: bars
-                                .into_iter()
-                                .map(|(label, c)| Bar {
-                                    label,
-                                    value: suppressed.value(c),
-                                    shown: suppressed.show(c),
-                                })
-                                .collect(),
-                        })
-                        .filter(|c| c.bars.iter().any(|b| b.value != Some(0))),
-                    note: t.note,
-                })
-                .collect(),
-        })
-        .collect();
-    Published {
-        study: report.study.clone(),
-        title: report.title.clone(),
-        summary: report.summary.clone(),
-        committee: report.ethics_committee.clone(),
-        reference: report.ethics_reference.clone(),
-        generated_at: report.generated_at.clone(),
-        suppressed_below: k,
-        hidden: suppressed.hidden_count(),
-        methods,
-        sections,
+/// A drafted section with every cell shown as suppression allows.
+fn finish(s: DraftSection, suppressed: &Suppressed) -> Section {
+    let render = |cell: &Cell| render_cell(cell, suppressed);
+    Section {
+        key: s.key.to_string(),
+        instrument: s.instrument,
+        heading: s.heading,
+        intro: (!s.intro.is_empty())
+            .then(|| (s.intro_text)(&s.intro.iter().map(render).collect::<Vec<_>>())),
+        tables: s
+            .tables
+            .into_iter()
+            .map(|t| Table {
+                key: t.key,
+                caption: t.caption,
+                columns: t.columns,
+                rows: t
+                    .rows
+                    .into_iter()
+                    .map(|(key, label, cells)| Row {
+                        key,
+                        label,
+                        cells: cells.iter().map(render).collect(),
+                    })
+                    .collect(),
+                // A chart of nothing but zeros says nothing the table does not.
+                chart: t
+                    .chart
+                    .map(|(title, bars)| Chart {
+                        title,
+                        bars: bars
+                            .into_iter()
+                            .map(|(label, c)| Bar {
+                                label,
+                                value: suppressed.value(c),
+                                shown: suppressed.show(c),
+                            })
+                            .collect(),
+                    })
+                    .filter(|c| c.bars.iter().any(|b| b.value != Some(0))),
+                note: t.note,
+            })
+            .collect(),
     }
 }
 
