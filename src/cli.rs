@@ -431,7 +431,7 @@ async fn serve(
     let forms = load_forms(&config)?;
     let db = open(&config).await?;
     let state = AppState::new(db.clone(), config.clone()).with_forms(forms);
-    service::questionnaire::sync_catalogue(&state).await?;
+    service::questionnaire::sync_catalogue(&state).await.map_err(explain)?;
     crate::mail::sender::spawn(db, state.keys().map_err(|e| e.to_string())?.clone(), delivery);
     if config.smtp_url.is_none() {
         tracing::info!("no CONSENTRY_SMTP_URL: mail is kept in the outbox (GET /api/v1/outbox)");

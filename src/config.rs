@@ -253,10 +253,6 @@ impl AppConfig {
             .collect()
     }
 
-    pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
-    }
-
     /// The public address of a path, for links in mail and printed output.
     pub fn public_link(&self, path: &str) -> String {
         format!("{}{}", self.public_url.trim_end_matches('/'), path)

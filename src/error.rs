@@ -4,7 +4,7 @@
 
 use crate::domain::FieldErrors;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, thiserror::Error)]
 pub enum AppError {
     #[error("validation failed")]
     Validation(FieldErrors),
@@ -107,5 +107,17 @@ impl AppError {
 impl From<FieldErrors> for AppError {
     fn from(errors: FieldErrors) -> Self {
         AppError::Validation(errors)
+    }
+}
+
+impl From<csv::Error> for AppError {
+    fn from(e: csv::Error) -> Self {
+        AppError::Internal(format!("csv: {e}"))
+    }
+}
+
+impl From<crate::domain::focus_group::CannotJoin> for AppError {
+    fn from(e: crate::domain::focus_group::CannotJoin) -> Self {
+        AppError::Conflict(e.to_string())
     }
 }

@@ -80,8 +80,11 @@ impl SmtpRelay {
     }
 }
 
-fn build(message: &Message, from: &Mailbox, id: &str) -> Result<lettre::Message, String> {
-    let to: Mailbox = message.to.parse().map_err(|e| format!("bad recipient: {e}"))?;
+/// The message as SMTP carries it; a message that cannot be built is tried again
+/// (and fails for good after the last attempt).
+fn build(message: &Message, from: &Mailbox, id: &str) -> Result<lettre::Message, Undeliverable> {
+    let to: Mailbox =
+        message.to.parse().map_err(|e| Undeliverable::Retry(format!("bad recipient: {e}")))?;
     let builder = lettre::Message::builder()
         .from(from.clone())
         .to(to)
@@ -91,12 +94,13 @@ fn build(message: &Message, from: &Mailbox, id: &str) -> Result<lettre::Message,
     let result = match &message.attachment {
         None => builder.singlepart(text),
         Some(a) => {
-            let content_type = ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
+            let content_type = ContentType::parse(&a.content_type)
+                .map_err(|e| Undeliverable::Retry(format!("bad attachment type: {e}")))?;
             let file = LettreAttachment::new(a.name.clone()).body(a.bytes.clone(), content_type);
             builder.multipart(MultiPart::mixed().singlepart(text).singlepart(file))
         }
     };
-    result.map_err(|e| e.to_string())
+    result.map_err(|e| Undeliverable::Retry(format!("message not built: {e}")))
 }
 
 /// How long a claimed message is reserved for its sender; a sender that dies in
@@ -138,8 +142,7 @@ pub async fn attempt(
         Delivery::Keep => Ok(MailStatus::Kept),
         Delivery::Smtp { transport, from } => {
             let domain = from.email.domain().to_string();
-            let email =
-                build(&message, from, &message_id(mail, &domain)).map_err(Undeliverable::Retry)?;
+            let email = build(&message, from, &message_id(mail, &domain))?;
             transport
                 .send(email)
                 .await
@@ -248,8 +251,8 @@ mod tests {
             attachment: None,
             secrets: Vec::new(),
         };
-        let built =
-            build(&message, &from, "<consentry.1.2@example.edu>").unwrap_or_else(|e| panic!("{e}"));
+        let built = build(&message, &from, "<consentry.1.2@example.edu>")
+            .unwrap_or_else(|e| panic!("{e:?}"));
         let text = String::from_utf8(built.formatted()).unwrap_or_default();
         let head = text.split("\r\n\r\n").next().unwrap_or_default();
         for line in head.split("\r\n") {

@@ -6,6 +6,7 @@
 use super::layout::{Layout, TEXT_W, Weight};
 use crate::domain::consent::ConsentRecord;
 use crate::domain::consent::signature::Drawing;
+use crate::error::AppResult;
 
 /// Sets simple Markdown (headings, bullets, paragraphs) as text.
 pub(super) fn statement(layout: &mut Layout, markdown: &str) {
@@ -40,7 +41,7 @@ pub fn render(
     record_sha256: &str,
     body_markdown: &str,
     drawing: Option<&Drawing>,
-) -> Result<Vec<u8>, String> {
+) -> AppResult<Vec<u8>> {
     let footer = format!(
         "{} · {} · record {}",
         record.participant_code,

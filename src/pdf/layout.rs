@@ -8,6 +8,8 @@ use printpdf::{
     PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
 };
 
+use crate::error::{AppError, AppResult};
+
 const PAGE_W: f32 = 210.0;
 const PAGE_H: f32 = 297.0;
 pub const MARGIN: f32 = 20.0;
@@ -89,8 +91,10 @@ pub struct Layout {
 
 impl Layout {
     /// A document titled `title`; `footer_left` is printed at the foot of every page.
-    pub fn new(title: &str, footer_left: &str) -> Result<Self, String> {
-        let fonts = FONTS.as_ref().ok_or("the embedded DejaVu font could not be read")?;
+    pub fn new(title: &str, footer_left: &str) -> AppResult<Self> {
+        let fonts = FONTS.as_ref().ok_or_else(|| {
+            AppError::Internal("the embedded DejaVu font could not be read".into())
+        })?;
         let mut doc = PdfDocument::new(title);
         let regular = doc.add_font(&fonts.regular);
         let bold = doc.add_font(&fonts.bold);

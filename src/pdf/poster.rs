@@ -3,6 +3,7 @@
 
 use super::consent::statement;
 use super::layout::{Layout, Weight};
+use crate::error::AppResult;
 
 /// What a poster says.
 pub struct Poster<'a> {
@@ -16,7 +17,7 @@ pub struct Poster<'a> {
     pub link: &'a str,
 }
 
-pub fn render(p: &Poster<'_>) -> Result<Vec<u8>, String> {
+pub fn render(p: &Poster<'_>) -> AppResult<Vec<u8>> {
     let mut l = Layout::new(p.title, &format!("{} · approval {}", p.study_title, p.reference))?;
     l.paragraph(p.title, 24.0, Weight::Bold, 0.0);
     l.gap(4.0);

@@ -5,8 +5,9 @@
 
 use super::layout::{Layout, TEXT_W, Weight};
 use crate::domain::report::publish::{Chart, Published, Table};
+use crate::error::AppResult;
 
-pub fn render(p: &Published) -> Result<Vec<u8>, String> {
+pub fn render(p: &Published) -> AppResult<Vec<u8>> {
     let generated = when(&p.generated_at);
     let mut l = Layout::new(
         &format!("{} — report", p.title),

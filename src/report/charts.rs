@@ -6,6 +6,7 @@ use plotters::prelude::{DrawingBackend, IntoFont, RGBColor, SVGBackend, TextStyl
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::domain::report::publish::Chart;
+use crate::error::{AppError, AppResult};
 
 const WIDTH: u32 = 640;
 const ROW: u32 = 26;
@@ -29,12 +30,12 @@ fn short(label: &str) -> String {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+fn err(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("chart: {e}"))
 }
 
 /// The chart as an SVG document.
-pub fn svg(chart: &Chart) -> Result<String, String> {
+pub fn svg(chart: &Chart) -> AppResult<String> {
     let height = TOP * 2 + ROW * chart.bars.len().max(1) as u32;
     let mut out = String::new();
     {

@@ -83,7 +83,7 @@ pub async fn attach(
         } else if let Some(f) = &loaded
             && let Err(e) = f.definition.check_expression(expression)
         {
-            errors.add("eligible_if", "invalid", e);
+            errors.add("eligible_if", "invalid", e.to_string());
         }
     }
     errors.into_result()?;
@@ -166,10 +166,9 @@ async fn ensure_definition(
 /// At start: a loaded file whose key and version already have answers under a
 /// different text is refused (the message says which file and what to do); one
 /// without answers replaces the stored text, with an audit event.
-pub async fn sync_catalogue(state: &AppState) -> Result<usize, String> {
-    let tx = state.db.begin_write().await.map_err(|e| e.to_string())?;
-    let stored =
-        store::questionnaire::all_definitions(tx.conn()).await.map_err(|e| e.to_string())?;
+pub async fn sync_catalogue(state: &AppState) -> AppResult<usize> {
+    let tx = state.db.begin_write().await?;
+    let stored = store::questionnaire::all_definitions(tx.conn()).await?;
     let mut problems = Vec::new();
     let mut replaced = 0;
     for s in stored {
@@ -177,9 +176,7 @@ pub async fn sync_catalogue(state: &AppState) -> Result<usize, String> {
         if loaded.definition.form_hash == s.form_hash {
             continue;
         }
-        let answered = store::questionnaire::has_responses(tx.conn(), s.id)
-            .await
-            .map_err(|e| e.to_string())?;
+        let answered = store::questionnaire::has_responses(tx.conn(), s.id).await?;
         if answered {
             problems.push(format!(
                 "{}: {} version {} already has answers given against a different text of this file \
@@ -200,8 +197,7 @@ pub async fn sync_catalogue(state: &AppState) -> Result<usize, String> {
             &loaded.definition.form_hash,
             &loaded.source,
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         audit::record(
             tx.conn(),
             NewEvent::new("system", "questionnaire.text_replaced", "questionnaire", s.id).with(
@@ -213,14 +209,13 @@ pub async fn sync_catalogue(state: &AppState) -> Result<usize, String> {
                 }),
             ),
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         replaced += 1;
     }
     if !problems.is_empty() {
-        return Err(problems.join("\n"));
+        return Err(AppError::Conflict(problems.join("\n")));
     }
-    tx.commit().await.map_err(|e| e.to_string())?;
+    tx.commit().await?;
     Ok(replaced)
 }
 

@@ -257,7 +257,6 @@ pub async fn poster(state: &AppState, code: &str) -> AppResult<Vec<u8>> {
         contact: &contact,
         link: &link,
     })
-    .map_err(AppError::Internal)
 }
 
 /// The outcome of answering an ad.

@@ -219,7 +219,7 @@ pub async fn page(state: &AppState, user: &User, slug: &str, by: Option<&str>) -
         let mut row = Vec::new();
         for table in &section.tables {
             row.push(match &table.chart {
-                Some(chart) => Some(crate::report::charts::svg(chart).map_err(AppError::Internal)?),
+                Some(chart) => Some(crate::report::charts::svg(chart)?),
                 None => None,
             });
         }
@@ -453,7 +453,7 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
     };
     let out = match syntax {
         Some(text) => text,
-        None => write_csv(&lines).map_err(AppError::Internal)?,
+        None => write_csv(&lines)?,
     };
     audit_export(tx.conn(), &user.actor(), &study, which.file_name(), rows, out.as_bytes()).await?;
     tx.commit().await?;
@@ -541,8 +541,8 @@ async fn render(
     let report = compute(state, db, study, by).await?;
     let published = publish(&report, study.suppress_below);
     let bytes = match format {
-        Output::Csv => published.to_csv().map_err(AppError::Internal)?.into_bytes(),
-        Output::Pdf => crate::pdf::report::render(&published).map_err(AppError::Internal)?,
+        Output::Csv => published.to_csv()?.into_bytes(),
+        Output::Pdf => crate::pdf::report::render(&published)?,
     };
     let figures = published.sections.iter().flat_map(|s| &s.tables).map(|t| t.rows.len()).sum();
     audit_export(db, actor, study, format.file_name(), figures, &bytes).await?;

@@ -406,15 +406,18 @@ impl Db {
     /// acquire timeout and, on SQLite, writes go through. After a failed write the
     /// probe commits one small write itself (without waiting for a write in
     /// progress), so readiness comes back only once the disk takes writes again.
-    pub async fn ready(&self) -> Result<(), String> {
+    pub async fn ready(&self) -> Result<(), AppError> {
         let wait = self.writer.as_ref().map_or(Timeouts::default().acquire, |w| w.timeouts.acquire);
         match tokio::time::timeout(wait, self.conn.execute_unprepared("SELECT 1")).await {
             Err(_) => {
-                return Err(format!("the database did not answer within {} ms", wait.as_millis()));
+                return Err(not_ready(format!(
+                    "the database did not answer within {} ms",
+                    wait.as_millis()
+                )));
             }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "readiness: the database does not answer");
-                return Err("the database does not answer".into());
+                return Err(not_ready("the database does not answer"));
             }
             Ok(Ok(_)) => {}
         }
@@ -423,7 +426,7 @@ impl Db {
             return Ok(());
         }
         let Ok(mut slot) = writer.slot.clone().try_lock_owned() else {
-            return Err("the last write failed and a write is in progress".into());
+            return Err(not_ready("the last write failed and a write is in progress"));
         };
         let probe = async {
             let conn = writer.begin(&mut slot).await?;
@@ -450,9 +453,9 @@ impl Db {
             }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "readiness: the database cannot be written");
-                Err("the database cannot be written (full, read-only or failing)".into())
+                Err(not_ready("the database cannot be written (full, read-only or failing)"))
             }
-            Err(_) => Err("the database could not begin a write in time".into()),
+            Err(_) => Err(not_ready("the database could not begin a write in time")),
         }
     }
 
@@ -524,6 +527,11 @@ fn decode<T: std::str::FromStr>(column: &str, raw: &str) -> Result<T, AppError> 
 
 /// Raw statements for tests that must reach past the service (creating databases,
 /// tampering with rows to prove verification finds it).
+/// Why the database cannot serve requests now (the readiness probe's reason).
+fn not_ready(reason: impl Into<String>) -> AppError {
+    AppError::Unavailable(reason.into())
+}
+
 #[cfg(test)]
 pub mod testing {
     use sea_orm::ConnectionTrait;
@@ -554,8 +562,9 @@ pub mod testing {
         Migrator::up(&db.conn, None).await.unwrap_or_else(|e| panic!("up: {e}"));
     }
 
-    pub async fn try_execute(db: &super::Db, sql: &str) -> Result<(), String> {
-        db.conn.execute_unprepared(sql).await.map(|_| ()).map_err(|e| e.to_string())
+    pub async fn try_execute(db: &super::Db, sql: &str) -> Result<(), crate::error::AppError> {
+        db.conn.execute_unprepared(sql).await?;
+        Ok(())
     }
 
     /// Fault injection: `statements` run on every writer connection opened from now

@@ -213,20 +213,6 @@ pub async fn responses_of(db: &impl Conn, participant_id: i64) -> Result<Vec<Res
         .collect()
 }
 
-pub async fn find_response(
-    db: &impl Conn,
-    participant_id: i64,
-    instrument_id: i64,
-) -> Result<Option<Response>, AppError> {
-    responses::Entity::find()
-        .filter(responses::Column::ParticipantId.eq(participant_id))
-        .filter(responses::Column::InstrumentId.eq(instrument_id))
-        .one(db)
-        .await?
-        .map(response)
-        .transpose()
-}
-
 pub async fn answer_rows(db: &impl Conn, response_id: i64) -> Result<Vec<AnswerRow>, AppError> {
     Ok(answers::Entity::find()
         .filter(answers::Column::ResponseId.eq(response_id))

@@ -347,7 +347,7 @@ db_test!(a_changed_file_with_the_same_version_is_refused_once_answered, |app| {
         .await;
     assert_eq!(status, Status::Ok);
     let refused = crate::service::questionnaire::sync_catalogue(&state_with(changed)).await;
-    let message = refused.err().unwrap_or_default();
+    let message = refused.err().map(|e| e.public_message()).unwrap_or_default();
     assert!(message.contains("demographics.toml"), "{message}");
     assert!(message.contains("demographics version 1 already has answers"), "{message}");
     assert!(message.contains("version 2"), "{message}");

@@ -9,6 +9,7 @@ use rocket::serde::json::{Json, Value, json};
 use rocket::{State, get, routes};
 
 use super::fairings::Metrics;
+use crate::error::AppError;
 use crate::service::AppState;
 
 /// Liveness: answers as long as the process serves requests; it never waits for the
@@ -24,7 +25,11 @@ fn healthz() -> Json<Value> {
 async fn readyz(state: &State<AppState>) -> (Status, Json<Value>) {
     match state.db.ready().await {
         Ok(()) => (Status::Ok, Json(json!({"status": "ready"}))),
-        Err(reason) => {
+        Err(e) => {
+            let reason = match e {
+                AppError::Unavailable(reason) => reason,
+                other => other.to_string(),
+            };
             tracing::warn!(reason = %reason, "not ready");
             (Status::ServiceUnavailable, Json(json!({"status": "unavailable", "reason": reason})))
         }

@@ -219,36 +219,47 @@ pub enum Standing {
     Consented,
 }
 
-/// Why a participant cannot join a session (answered 409), or `Ok` when they can.
-/// `elsewhere` names a session they are already in.
+/// Why a participant cannot join a session (answered 409).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CannotJoin {
+    #[error(
+        "This participant has not consented; only consented participants can join a focus group."
+    )]
+    NotConsented,
+    #[error("This participant has withdrawn from the study and cannot be scheduled.")]
+    Withdrawn,
+    #[error("This participant is already in \"{0}\"; remove them from it first.")]
+    Elsewhere(String),
+    #[error(
+        "The facilitator of this group has declared a conflict with this participant; choose a group with another facilitator."
+    )]
+    Conflict,
+    #[error("This focus group is full ({0} places).")]
+    Full(i32),
+}
+
+/// Whether a participant can join a session. `elsewhere` names a session they are
+/// already in.
 pub fn admit(
     standing: Standing,
     members: usize,
     capacity: i32,
     conflict: bool,
     elsewhere: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), CannotJoin> {
     match standing {
-        Standing::NotConsented => {
-            return Err("This participant has not consented; only consented participants can join a focus group.".into());
-        }
-        Standing::Withdrawn => {
-            return Err(
-                "This participant has withdrawn from the study and cannot be scheduled.".into()
-            );
-        }
+        Standing::NotConsented => return Err(CannotJoin::NotConsented),
+        Standing::Withdrawn => return Err(CannotJoin::Withdrawn),
         Standing::Consented => {}
     }
     if let Some(title) = elsewhere {
-        return Err(format!(
-            "This participant is already in \"{title}\"; remove them from it first."
-        ));
+        return Err(CannotJoin::Elsewhere(title.to_string()));
     }
     if conflict {
-        return Err("The facilitator of this group has declared a conflict with this participant; choose a group with another facilitator.".into());
+        return Err(CannotJoin::Conflict);
     }
     if members >= usize::try_from(capacity).unwrap_or(0) {
-        return Err(format!("This focus group is full ({capacity} places)."));
+        return Err(CannotJoin::Full(capacity));
     }
     Ok(())
 }
@@ -449,14 +460,32 @@ mod tests {
     #[test]
     fn admission_refuses_withdrawn_unconsented_conflicted_and_full() {
         assert!(admit(Standing::Consented, 7, 8, false, None).is_ok());
-        assert!(admit(Standing::Consented, 8, 8, false, None).unwrap_err().contains("full"));
-        assert!(admit(Standing::Withdrawn, 0, 8, false, None).unwrap_err().contains("withdrawn"));
         assert!(
-            admit(Standing::NotConsented, 0, 8, false, None).unwrap_err().contains("not consented")
+            admit(Standing::Consented, 8, 8, false, None).unwrap_err().to_string().contains("full")
         );
-        assert!(admit(Standing::Consented, 0, 8, true, None).unwrap_err().contains("conflict"));
         assert!(
-            admit(Standing::Consented, 0, 8, false, Some("FG 2")).unwrap_err().contains("FG 2")
+            admit(Standing::Withdrawn, 0, 8, false, None)
+                .unwrap_err()
+                .to_string()
+                .contains("withdrawn")
+        );
+        assert!(
+            admit(Standing::NotConsented, 0, 8, false, None)
+                .unwrap_err()
+                .to_string()
+                .contains("not consented")
+        );
+        assert!(
+            admit(Standing::Consented, 0, 8, true, None)
+                .unwrap_err()
+                .to_string()
+                .contains("conflict")
+        );
+        assert!(
+            admit(Standing::Consented, 0, 8, false, Some("FG 2"))
+                .unwrap_err()
+                .to_string()
+                .contains("FG 2")
         );
     }
 

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Number, Value};
 
 use crate::domain::FieldErrors;
+use crate::domain::fields::FieldError;
 use crate::domain::questionnaire::expr::{self, Value as ExprValue};
 use crate::domain::questionnaire::{FormDefinition, Question, QuestionType};
 use crate::domain::user::Email;
@@ -167,8 +168,8 @@ pub fn validate(
             None => {}
             Some(v) => match parse(q, v) {
                 Ok(answer) => answers.0.push((q.key.clone(), answer)),
-                Err(message) => {
-                    errors.add(&q.key, "invalid", message);
+                Err(e) => {
+                    errors.add(&q.key, e.code, e.message);
                     refused.insert(&q.key);
                 }
             },
@@ -220,113 +221,123 @@ fn fmt_number(n: f64) -> String {
     if n.fract() == 0.0 { format!("{n:.0}") } else { n.to_string() }
 }
 
-fn parse(q: &Question, v: &Value) -> Result<Answer, String> {
+fn parse(q: &Question, v: &Value) -> Result<Answer, FieldError> {
     match q.kind {
         QuestionType::Text | QuestionType::LongText | QuestionType::Email => {
             let Value::String(s) = v else {
-                return Err(format!("Must be text, not {}.", describe(v)));
+                return invalid(format!("Must be text, not {}.", describe(v)));
             };
             let s = s.trim();
             let length = s.chars().count();
             if length > q.length_limit() {
-                return Err(format!("Must be at most {} characters.", q.length_limit()));
+                return invalid(format!("Must be at most {} characters.", q.length_limit()));
             }
             if let Some(min) = q.min_length
                 && length < min
             {
-                return Err(format!("Must be at least {min} characters."));
+                return invalid(format!("Must be at least {min} characters."));
             }
             if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-                return Err("Contains control characters.".into());
+                return invalid("Contains control characters.");
             }
             if q.kind != QuestionType::LongText && s.contains(['\n', '\r']) {
-                return Err("Must be on one line.".into());
+                return invalid("Must be on one line.");
             }
             if let Some(p) = &q.pattern
                 && !p.is_match(s)
             {
-                return Err("Is not in the expected format.".into());
+                return invalid("Is not in the expected format.");
             }
             if q.kind == QuestionType::Email {
                 return Email::parse(s)
                     .map(|e| Answer::Text(e.as_str().to_string()))
-                    .map_err(|e| e.message);
+                    .map_err(|e| FieldError::new("invalid", e.message));
             }
             Ok(Answer::Text(s.to_string()))
         }
         QuestionType::Integer | QuestionType::Number | QuestionType::Scale => {
             let Some(n) = v.as_f64().filter(|n| n.is_finite()) else {
-                return Err(format!("Must be a number, not {}.", describe(v)));
+                return invalid(format!("Must be a number, not {}.", describe(v)));
             };
             if q.kind.is_whole() && n.fract() != 0.0 {
-                return Err("Must be a whole number.".into());
+                return invalid("Must be a whole number.");
             }
             if let Some(min) = q.min
                 && n < min
             {
-                return Err(format!("Must be at least {}.", fmt_number(min)));
+                return invalid(format!("Must be at least {}.", fmt_number(min)));
             }
             if let Some(max) = q.max
                 && n > max
             {
-                return Err(format!("Must be at most {}.", fmt_number(max)));
+                return invalid(format!("Must be at most {}.", fmt_number(max)));
             }
             if n.abs() > 1.0e12 {
-                return Err("Is too large.".into());
+                return invalid("Is too large.");
             }
             Ok(Answer::Number(n))
         }
         QuestionType::YesNo => match v {
             Value::Bool(b) => Ok(Answer::Bool(*b)),
-            other => Err(format!("Must be true or false, not {}.", describe(other))),
+            other => invalid(format!("Must be true or false, not {}.", describe(other))),
         },
         QuestionType::Date => match v {
             Value::String(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
                 .ok()
                 .filter(|_| s.trim().len() == 10)
                 .map(Answer::Date)
-                .ok_or_else(|| "Must be a date written YYYY-MM-DD.".to_string()),
-            other => Err(format!("Must be a date written YYYY-MM-DD, not {}.", describe(other))),
+                .ok_or_else(|| FieldError::new("invalid", "Must be a date written YYYY-MM-DD.")),
+            other => {
+                invalid(format!("Must be a date written YYYY-MM-DD, not {}.", describe(other)))
+            }
         },
         QuestionType::SingleChoice => match v {
             Value::String(s) if q.choice_label(s).is_some() => Ok(Answer::Choice(s.clone())),
-            Value::String(s) => Err(format!("'{}' is not one of the choices.", clip(s))),
-            other => Err(format!("Must be one of the choices, not {}.", describe(other))),
+            Value::String(s) => invalid(format!("'{}' is not one of the choices.", clip(s))),
+            other => invalid(format!("Must be one of the choices, not {}.", describe(other))),
         },
         QuestionType::MultiChoice => {
             let Value::Array(items) = v else {
-                return Err(format!("Must be a list of choices, not {}.", describe(v)));
+                return invalid(format!("Must be a list of choices, not {}.", describe(v)));
             };
             let mut chosen: Vec<String> = Vec::new();
             for item in items {
                 match item {
                     Value::String(s) if q.choice_label(s).is_none() => {
-                        return Err(format!("'{}' is not one of the choices.", clip(s)));
+                        return invalid(format!("'{}' is not one of the choices.", clip(s)));
                     }
                     Value::String(s) if chosen.contains(s) => {
-                        return Err(format!("'{s}' is chosen twice."));
+                        return invalid(format!("'{s}' is chosen twice."));
                     }
                     Value::String(s) => chosen.push(s.clone()),
                     other => {
-                        return Err(format!("Each choice must be text, not {}.", describe(other)));
+                        return invalid(format!(
+                            "Each choice must be text, not {}.",
+                            describe(other)
+                        ));
                     }
                 }
             }
             if let Some(min) = q.min_choices
                 && chosen.len() < min
             {
-                return Err(format!("Choose at least {min}."));
+                return invalid(format!("Choose at least {min}."));
             }
             if let Some(max) = q.max_choices
                 && chosen.len() > max
             {
-                return Err(format!("Choose at most {max}."));
+                return invalid(format!("Choose at most {max}."));
             }
             // Stored and reported in the order the form lists them.
             chosen.sort_by_key(|c| q.choices.iter().position(|x| &x.value == c));
             Ok(Answer::Choices(chosen))
         }
     }
+}
+
+/// An answer refused: always the code `invalid`, with what was wrong.
+fn invalid<T>(message: impl Into<String>) -> Result<T, FieldError> {
+    Err(FieldError::new("invalid", message))
 }
 
 fn clip(s: &str) -> String {

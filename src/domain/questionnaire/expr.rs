@@ -409,9 +409,23 @@ pub enum Operand {
     Bool,
 }
 
+/// Why an expression cannot be used with a form: it does not read, or it names
+/// something the form does not ask, or compares a question with the wrong kind of
+/// value. The message says which.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unusable {
+    #[error(transparent)]
+    Syntax(#[from] ExprError),
+    #[error("{0}")]
+    Meaning(String),
+}
+
 /// Checks that every key exists (as `lookup` says) and each comparison suits its
 /// question's type; the message names the key.
-pub fn check(expr: &Expr, lookup: &dyn Fn(&str) -> Result<Operand, String>) -> Result<(), String> {
+pub fn check(
+    expr: &Expr,
+    lookup: &dyn Fn(&str) -> Result<Operand, Unusable>,
+) -> Result<(), Unusable> {
     match expr {
         Expr::Answered(key) => lookup(key).map(|_| ()),
         Expr::Not(e) => check(e, lookup),
@@ -425,42 +439,44 @@ pub fn check(expr: &Expr, lookup: &dyn Fn(&str) -> Result<Operand, String>) -> R
                 if values.iter().any(|c| c == v) {
                     Ok(())
                 } else {
-                    Err(format!(
+                    Err(Unusable::Meaning(format!(
                         "'{v}' is not one of the choices of `{key}` ({})",
                         values.join(", ")
-                    ))
+                    )))
                 }
             };
             match (&operand, op, value) {
                 (Operand::Choices(values), Op::Has, Literal::Text(v)) => listed(values, v),
-                (Operand::Choices(_), _, _) => {
-                    Err(format!("`{key}` is a multiple choice: write `{key} has 'value'`"))
-                }
-                (_, Op::Has, _) => {
-                    Err(format!("`has` applies to multiple-choice questions; `{key}` is not one"))
-                }
+                (Operand::Choices(_), _, _) => Err(Unusable::Meaning(format!(
+                    "`{key}` is a multiple choice: write `{key} has 'value'`"
+                ))),
+                (_, Op::Has, _) => Err(Unusable::Meaning(format!(
+                    "`has` applies to multiple-choice questions; `{key}` is not one"
+                ))),
                 (Operand::Choice(values), Op::Eq | Op::Ne, Literal::Text(v)) => listed(values, v),
-                (Operand::Choice(_), _, _) => Err(format!(
+                (Operand::Choice(_), _, _) => Err(Unusable::Meaning(format!(
                     "`{key}` is a single choice: compare it with == or != and a quoted value"
-                )),
+                ))),
                 (Operand::Text, Op::Eq | Op::Ne, Literal::Text(_)) => Ok(()),
-                (Operand::Text, _, _) => {
-                    Err(format!("`{key}` is text: compare it with == or != and a quoted value"))
+                (Operand::Text, _, _) => Err(Unusable::Meaning(format!(
+                    "`{key}` is text: compare it with == or != and a quoted value"
+                ))),
+                (Operand::Date, _, Literal::Text(v)) => {
+                    NaiveDate::parse_from_str(v, "%Y-%m-%d").map(|_| ()).map_err(|_| {
+                        Unusable::Meaning(format!("'{v}' is not a date (YYYY-MM-DD) for `{key}`"))
+                    })
                 }
-                (Operand::Date, _, Literal::Text(v)) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                    .map(|_| ())
-                    .map_err(|_| format!("'{v}' is not a date (YYYY-MM-DD) for `{key}`")),
-                (Operand::Date, _, _) => {
-                    Err(format!("`{key}` is a date: compare it with a quoted 'YYYY-MM-DD'"))
-                }
+                (Operand::Date, _, _) => Err(Unusable::Meaning(format!(
+                    "`{key}` is a date: compare it with a quoted 'YYYY-MM-DD'"
+                ))),
                 (Operand::Number, _, Literal::Number(_)) => Ok(()),
                 (Operand::Number, _, _) => {
-                    Err(format!("`{key}` is a number: compare it with a number"))
+                    Err(Unusable::Meaning(format!("`{key}` is a number: compare it with a number")))
                 }
                 (Operand::Bool, Op::Eq | Op::Ne, Literal::Bool(_)) => Ok(()),
-                (Operand::Bool, _, _) => {
-                    Err(format!("`{key}` is yes/no: write `{key} == true` or `{key} == false`"))
-                }
+                (Operand::Bool, _, _) => Err(Unusable::Meaning(format!(
+                    "`{key}` is yes/no: write `{key} == true` or `{key} == false`"
+                ))),
             }
         }
     }
@@ -626,7 +642,7 @@ mod tests {
 
     #[test]
     fn check_types_comparisons_against_questions() {
-        let lookup = |key: &str| -> Result<Operand, String> {
+        let lookup = |key: &str| -> Result<Operand, Unusable> {
             match key {
                 "platforms_used" => Ok(Operand::Choices(vec!["twitter".into()])),
                 "gender" => Ok(Operand::Choice(vec!["female".into(), "male".into()])),
@@ -634,7 +650,7 @@ mod tests {
                 "ok" => Ok(Operand::Bool),
                 "born" => Ok(Operand::Date),
                 "notes" => Ok(Operand::Text),
-                other => Err(format!("`{other}` is not an earlier question")),
+                other => Err(Unusable::Meaning(format!("`{other}` is not an earlier question"))),
             }
         };
         let verdict = |s: &str| check(&parse(s).unwrap_or_else(|e| panic!("{e}")), &lookup);
@@ -662,7 +678,7 @@ mod tests {
             ("notes < 'b'", "is text"),
         ] {
             let e = verdict(bad).err().unwrap_or_else(|| panic!("{bad} passed"));
-            assert!(e.contains(fragment), "{bad}: {e}");
+            assert!(e.to_string().contains(fragment), "{bad}: {e}");
         }
     }
 

@@ -8,8 +8,9 @@ pub mod expr;
 
 use std::collections::BTreeMap;
 
-use self::expr::{Expr, Operand};
+use self::expr::{Expr, Operand, Unusable};
 use crate::domain::FieldErrors;
+use crate::domain::fields::FieldError;
 
 text_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,16 +71,20 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    pub fn parse(source: &str) -> Result<Self, String> {
+    pub fn parse(source: &str) -> Result<Self, FieldError> {
         regex::RegexBuilder::new(&format!("^(?:{source})$"))
             .size_limit(1 << 20)
             .build()
             .map(|regex| Pattern { source: source.to_string(), regex })
-            .map_err(|e| match e {
-                regex::Error::Syntax(s) => {
-                    format!("is not a valid regular expression: {}", s.lines().last().unwrap_or(""))
-                }
-                _ => "is too large a regular expression".to_string(),
+            .map_err(|e| {
+                let message = match e {
+                    regex::Error::Syntax(s) => format!(
+                        "is not a valid regular expression: {}",
+                        s.lines().last().unwrap_or("")
+                    ),
+                    _ => "is too large a regular expression".to_string(),
+                };
+                FieldError::new("invalid", message)
             })
     }
 
@@ -158,12 +163,12 @@ impl FormDefinition {
     }
 
     /// Checks `expression` (an `eligible_if`) against this form's questions.
-    pub fn check_expression(&self, source: &str) -> Result<Expr, String> {
-        let parsed = expr::parse(source).map_err(|e| e.to_string())?;
+    pub fn check_expression(&self, source: &str) -> Result<Expr, Unusable> {
+        let parsed = expr::parse(source)?;
         expr::check(&parsed, &|key| {
-            self.question(key)
-                .map(Question::operand)
-                .ok_or_else(|| format!("`{key}` is not a question of {}", self.key))
+            self.question(key).map(Question::operand).ok_or_else(|| {
+                Unusable::Meaning(format!("`{key}` is not a question of {}", self.key))
+            })
         })?;
         Ok(parsed)
     }
@@ -356,7 +361,7 @@ fn question(
     length_bounds(min_length, max_length, at);
     let pattern = match q.pattern.as_deref().map(Pattern::parse) {
         Some(Err(e)) => {
-            at.bad("pattern", e);
+            at.bad("pattern", e.message);
             None
         }
         Some(Ok(p)) => Some(p),
@@ -508,19 +513,21 @@ fn show_if(q: &QuestionInput, earlier: &[Question], at: &mut At<'_>) -> Option<(
             return None;
         }
     };
-    let operand = |key: &str| -> Result<Operand, String> {
+    let operand = |key: &str| -> Result<Operand, Unusable> {
         match earlier.iter().find(|p| p.key == key) {
             Some(p) => Ok(p.operand()),
-            None if key == q.key => {
-                Err(format!("`{key}` is this question: show_if may only look at earlier questions"))
+            None if key == q.key => Err(Unusable::Meaning(format!(
+                "`{key}` is this question: show_if may only look at earlier questions"
+            ))),
+            None => {
+                Err(Unusable::Meaning(format!("`{key}` is not an earlier question of this form")))
             }
-            None => Err(format!("`{key}` is not an earlier question of this form")),
         }
     };
     match expr::check(&parsed, &operand) {
         Ok(()) => Some((source.to_string(), parsed)),
         Err(e) => {
-            at.bad("show_if", e);
+            at.bad("show_if", e.to_string());
             None
         }
     }
@@ -713,14 +720,15 @@ pub(crate) mod tests {
         let def =
             build(form(vec![yes]), "h".into()).unwrap_or_else(|e| panic!("{:?}", e.messages()));
         assert!(def.check_expression("enrolled_in_medicine == true").is_ok());
-        let e = def.check_expression("enrolled == true").err().unwrap_or_default();
+        let e = def.check_expression("enrolled == true").err().map(|e| e.to_string());
+        let e = e.unwrap_or_default();
         assert!(e.contains("not a question of test-form"), "{e}");
         assert!(def.check_expression("enrolled_in_medicine = true").is_err());
     }
 
     #[test]
     fn patterns_match_whole_answers() {
-        let p = Pattern::parse("[A-Z][0-9]{3}").unwrap_or_else(|e| panic!("{e}"));
+        let p = Pattern::parse("[A-Z][0-9]{3}").unwrap_or_else(|e| panic!("{}", e.message));
         assert!(p.is_match("A123"));
         assert!(!p.is_match("xA123"));
         assert!(!p.is_match("A1234"));

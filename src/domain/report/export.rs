@@ -99,16 +99,17 @@ pub fn columns(instruments: &[&FormDefinition]) -> Vec<Column> {
 
 /// Rows as CSV text (RFC 4180: fields quoted when they need it, CRLF line ends).
 /// Every CSV Consentry writes goes through here, so every cell is defused.
-pub fn write_csv(rows: &[Vec<String>]) -> Result<String, String> {
+pub fn write_csv(rows: &[Vec<String>]) -> Result<String, csv::Error> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
         .from_writer(Vec::new());
     for row in rows {
-        writer.write_record(row.iter().map(|cell| text_cell(cell))).map_err(|e| e.to_string())?;
+        writer.write_record(row.iter().map(|cell| text_cell(cell)))?;
     }
-    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+    let bytes = writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    // Every cell was a `str`, so the bytes are UTF-8 and nothing is replaced.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A cell as a spreadsheet may safely open it: text starting with `=`, `+`, `-`,
@@ -251,7 +252,7 @@ mod tests {
     #[test]
     fn cells_are_escaped_and_defused() {
         let rows = vec![vec!["plain".to_string(), "a, \"b\"\nc".to_string()]];
-        assert_eq!(write_csv(&rows).as_deref(), Ok("plain,\"a, \"\"b\"\"\nc\"\r\n"));
+        assert_eq!(write_csv(&rows).ok().as_deref(), Some("plain,\"a, \"\"b\"\"\nc\"\r\n"));
         assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(text_cell("fine"), "fine");
         for risky in ["+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd", "\tx", "\r=1", "-inf"] {
@@ -262,7 +263,11 @@ mod tests {
         }
         assert_eq!(text_cell(&text_cell("=1+1")), "'=1+1", "defusing twice changes nothing");
         let written = write_csv(&[vec!["about".into(), "=cmd()".into(), "-3".into()]]);
-        assert_eq!(written.as_deref(), Ok("about,'=cmd(),-3\r\n"), "write_csv defuses every cell");
+        assert_eq!(
+            written.ok().as_deref(),
+            Some("about,'=cmd(),-3\r\n"),
+            "write_csv defuses every cell"
+        );
         assert_eq!(number_cell(22.0), "22");
         assert_eq!(number_cell(2.5), "2.5");
     }

@@ -468,7 +468,7 @@ fn finish(s: DraftSection, suppressed: &Suppressed) -> Section {
 impl Published {
     /// The report CSV: one line per published figure, in long form
     /// (`section,instrument,table,row,column,value`), suppression applied.
-    pub fn to_csv(&self) -> Result<String, String> {
+    pub fn to_csv(&self) -> Result<String, csv::Error> {
         let line = |cells: [&str; 6]| cells.map(str::to_string).to_vec();
         let mut lines = vec![line(["section", "instrument", "table", "row", "column", "value"])];
         let threshold = self.suppressed_below.to_string();

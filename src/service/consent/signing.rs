@@ -108,9 +108,12 @@ pub async fn give(
         .map(parse_drawing)
         .transpose()
         .map_err(|e| AppError::field("signature.drawn_svg", e.code, e.message))?;
-    let pdf =
-        crate::pdf::consent::render(&record, &record_sha256, &form.body_markdown, drawing.as_ref())
-            .map_err(AppError::Internal)?;
+    let pdf = crate::pdf::consent::render(
+        &record,
+        &record_sha256,
+        &form.body_markdown,
+        drawing.as_ref(),
+    )?;
     let pdf_sha256 = sha256_hex(&pdf);
     if let Some((_, email)) = store::participant::contact(tx.conn(), participant.id).await? {
         let receipt =

@@ -84,8 +84,7 @@ pub async fn add_member(
         group.capacity,
         conflict,
         elsewhere.as_ref().map(|g| g.title.as_str()),
-    )
-    .map_err(AppError::Conflict)?;
+    )?;
     let now = Utc::now();
     store::focus_group::add_member(tx.conn(), group.id, participant.id, now).await?;
     audit::record(
