@@ -45,9 +45,9 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
         .manage(metrics.clone())
         .attach(fairings::Telemetry { metrics })
         .attach(fairings::SecurityHeaders)
-        .mount("/api/v1", web::api::routes())
+        .mount("/api/v1", fairings::traced(web::api::routes()))
         .mount("/", web::ops::routes())
-        .mount("/", web::html::routes())
+        .mount("/", fairings::traced(web::html::routes()))
         .register("/api", catchers![web::errors::api_catcher])
         .register("/", catchers![web::errors::page_catcher])
 }

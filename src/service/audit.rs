@@ -17,6 +17,7 @@ fn require_reader(user: &User) -> AppResult<()> {
 }
 
 /// Up to `limit` events of a study's chain (or the system chain) after `after`.
+#[tracing::instrument(skip_all)]
 pub async fn events(
     state: &AppState,
     user: &User,
@@ -32,6 +33,7 @@ pub async fn events(
 }
 
 /// Every chain and signed consent recomputed.
+#[tracing::instrument(skip_all)]
 pub async fn verify(state: &AppState, user: &User) -> AppResult<Verification> {
     require_reader(user)?;
     audit::verify(&state.db).await

@@ -89,6 +89,7 @@ pub fn slowdown(failures: u64, limit: u64) -> std::time::Duration {
 ///   never locked.
 ///
 /// The moment a limit is reached is recorded in the audit log.
+#[tracing::instrument(skip_all)]
 pub async fn check_credentials(
     state: &AppState,
     email: &str,
@@ -166,6 +167,7 @@ pub async fn check_credentials(
 }
 
 /// Issues a token of `kind` for `user`; returns the token (shown once) and its expiry.
+#[tracing::instrument(skip_all)]
 pub async fn issue_token(
     state: &AppState,
     user: &User,
@@ -195,6 +197,7 @@ pub async fn issue_token(
 }
 
 /// The staff member a presented token belongs to, if it is live.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(
     state: &AppState,
     token: &str,
@@ -208,6 +211,7 @@ pub async fn authenticate(
 }
 
 /// Ends a browser session.
+#[tracing::instrument(skip_all)]
 pub async fn sign_out(state: &AppState, user: &User, token: &str) -> AppResult<()> {
     let tx = state.db.begin_write().await?;
     store::auth::token::revoke(tx.conn(), &sha256_hex(token.as_bytes()), Utc::now()).await?;

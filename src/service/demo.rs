@@ -250,6 +250,7 @@ pub const DEMO_CONSENT_FILE: &str = "consent/social-media-medical-education.toml
 
 /// Loads the demo study, its staff and its consent form (approved, so the study is
 /// recruiting), and issues a fresh private link for a demo participant.
+#[tracing::instrument(skip_all)]
 pub async fn load(state: &AppState) -> AppResult<Demo> {
     let mut coordinator = None;
     let mut facilitators = Vec::new();

@@ -7,6 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::store;
 pub use crate::store::mail::StoredMail;
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, user: &User, limit: u64) -> AppResult<Vec<StoredMail>> {
     match user.role {
         Role::Admin => store::mail::recent(state.db.conn(), None, limit).await,

@@ -71,6 +71,7 @@ impl Invitation {
 
 /// A new link for the server's own console (the demo prints one at each start);
 /// never reachable over HTTP. Audited as `participant.link_issued` by `cli`.
+#[tracing::instrument(skip_all)]
 pub async fn link_for_console(
     state: &AppState,
     participant: &Participant,
@@ -97,6 +98,7 @@ pub fn portal_url(state: &AppState, token: &str) -> String {
 /// Invites a person to a study directly (for studies that recruit without an ad).
 /// The same address twice does not make a second participant, nor touch their
 /// links: a new link is mailed to them (429 past the hourly limit).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn invite(
     state: &AppState,
     user: &User,
@@ -142,6 +144,7 @@ pub async fn invite(
 /// "Send a new link" for a participant by code: one more link goes to the address on
 /// record (coordinators only; 429 past the hourly limit). Nothing is replaced and
 /// the coordinator never sees the link.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn send_link(state: &AppState, user: &User, slug: &str, code: &str) -> AppResult<()> {
     let tx = state.db.begin_write().await?;
     let study = access::coordinated(tx.conn(), user, slug).await?;
@@ -232,6 +235,7 @@ pub(super) async fn mail_link(
 /// is mailed there (within the hourly limit). The answer is the same whether or not
 /// the address is known, so it tells a stranger nothing; only a malformed address
 /// is refused (422 on `email`).
+#[tracing::instrument(skip_all)]
 pub async fn request_link(state: &AppState, email: &str) -> AppResult<()> {
     let email = Email::parse(email).map_err(|e| AppError::field("email", e.code, e.message))?;
     let tx = state.db.begin_write().await?;
@@ -246,6 +250,7 @@ pub async fn request_link(state: &AppState, email: &str) -> AppResult<()> {
 }
 
 /// The participant behind a live private token, with their study.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(
     state: &AppState,
     token: &str,
@@ -268,6 +273,7 @@ pub async fn authenticate(
 /// or a questionnaire not finished), at most once per `REMINDER_GAP_HOURS`. Each gets
 /// one more private link (the links they hold keep working). Returns how many
 /// reminders were queued.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usize> {
     use crate::domain::participant::due_reminder;
     use crate::domain::questionnaire::{ResponseStatus, Stage};

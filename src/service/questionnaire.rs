@@ -35,6 +35,7 @@ pub struct Attach {
 
 /// Attaches a loaded questionnaire to a study. Unknown keys and versions, a bad
 /// stage and an `eligible_if` that does not fit the form are 422 naming the field.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn attach(
     state: &AppState,
     user: &User,
@@ -166,6 +167,7 @@ async fn ensure_definition(
 /// At start: a loaded file whose key and version already have answers under a
 /// different text is refused (the message says which file and what to do); one
 /// without answers replaces the stored text, with an audit event.
+#[tracing::instrument(skip_all)]
 pub async fn sync_catalogue(state: &AppState) -> AppResult<usize> {
     let tx = state.db.begin_write().await?;
     let stored = store::questionnaire::all_definitions(tx.conn()).await?;
@@ -329,6 +331,7 @@ async fn after_consent(
 }
 
 /// The participant's questionnaires, in order (403 before consent or after withdrawal).
+#[tracing::instrument(skip_all)]
 pub async fn for_participant(
     state: &AppState,
     participant: &Participant,
@@ -341,6 +344,7 @@ pub async fn for_participant(
 }
 
 /// One of the participant's questionnaires by key (404 when the study has none).
+#[tracing::instrument(skip_all)]
 pub async fn open(
     state: &AppState,
     participant: &Participant,
@@ -354,6 +358,7 @@ pub async fn open(
 }
 
 /// The portal's questionnaire steps: none before consent or after withdrawal.
+#[tracing::instrument(skip_all)]
 pub async fn steps(state: &AppState, participant: &Participant) -> AppResult<Vec<NextStep>> {
     if check_open(participant).is_err() {
         return Ok(Vec::new());
@@ -394,6 +399,7 @@ pub enum Submit {
 }
 
 /// Saves a participant's answers to `key`. Field errors name question keys.
+#[tracing::instrument(skip_all)]
 pub async fn answer(
     state: &AppState,
     participant: &Participant,

@@ -23,6 +23,7 @@ use crate::service::access;
 use crate::store::recruitment::{By, NewScreening};
 use crate::store::{self, Conn};
 
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn create_ad(
     state: &AppState,
     user: &User,
@@ -59,6 +60,7 @@ async fn own_ad(db: &impl Conn, study: &Study, code: &str) -> AppResult<Ad> {
 }
 
 /// Edits an ad's channel, text and window; its code is its short link and stays.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn update_ad(
     state: &AppState,
     user: &User,
@@ -94,6 +96,7 @@ pub async fn update_ad(
     own_ad(state.db.conn(), &study, code).await
 }
 
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn close_ad(state: &AppState, user: &User, slug: &str, code: &str) -> AppResult<Ad> {
     let tx = state.db.begin_write().await?;
     let study = access::coordinated(tx.conn(), user, slug).await?;
@@ -113,6 +116,7 @@ pub async fn close_ad(state: &AppState, user: &User, slug: &str, code: &str) -> 
 }
 
 /// A study's ads with their funnel (views, screened, eligible, consented).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn ads(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<(Ad, Funnel)>> {
     let (study, _) = access::study(state.db.conn(), user, slug).await?;
     let ads = store::recruitment::ads_of(state.db.conn(), study.id).await?;
@@ -127,6 +131,7 @@ pub async fn ads(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<(Ad
 }
 
 /// The study's screening questionnaire, if it has one.
+#[tracing::instrument(skip_all)]
 pub async fn screening(
     state: &AppState,
     db: &impl Conn,
@@ -145,6 +150,7 @@ pub async fn screening(
     }
 }
 
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn add_stratum(
     state: &AppState,
     user: &User,
@@ -183,6 +189,7 @@ pub async fn add_stratum(
 }
 
 /// A study's strata with screened, eligible and consented counts.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn strata(
     state: &AppState,
     user: &User,
@@ -228,6 +235,7 @@ fn refusal(ad: &Ad, study: &Study) -> Option<String> {
 }
 
 /// The public ad by code, counting the view when `count_view`.
+#[tracing::instrument(skip_all)]
 pub async fn public_ad(state: &AppState, code: &str, count_view: bool) -> AppResult<PublicAd> {
     let db = state.db.conn();
     let ad = store::recruitment::ad_by_code(db, code).await?.ok_or(AppError::NotFound)?;
@@ -243,6 +251,7 @@ pub async fn public_ad(state: &AppState, code: &str, count_view: bool) -> AppRes
 }
 
 /// The ad as a printable poster (PDF) with its short link.
+#[tracing::instrument(skip_all)]
 pub async fn poster(state: &AppState, code: &str) -> AppResult<Vec<u8>> {
     let p = public_ad(state, code, false).await?;
     let link = state.config.public_link(&format!("/ads/{}", p.ad.code));
@@ -442,6 +451,7 @@ async fn admit_respondent(
 /// Screens a respondent and, when eligible and their stratum has room, enrols them.
 /// 410 when the ad or study does not take respondents, 422 naming each field (the
 /// screening answers by question key), 409 when the stratum is full.
+#[tracing::instrument(skip_all)]
 pub async fn enrol(
     state: &AppState,
     code: &str,

@@ -27,6 +27,7 @@ use crate::store::{self, Conn};
 /// The report for a study's coordinators (and admins); 403 for other staff. With
 /// `by`, every question's statistics are also given within each group of
 /// respondents to that screening question.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn report(
     state: &AppState,
     user: &User,
@@ -206,6 +207,7 @@ pub struct Page {
     pub charts: Vec<Vec<Option<String>>>,
 }
 
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn page(state: &AppState, user: &User, slug: &str, by: Option<&str>) -> AppResult<Page> {
     let snapshot = state.db.begin_snapshot().await?;
     let db = snapshot.conn();
@@ -404,6 +406,7 @@ impl Export {
 
 /// `export.csv`, `codebook.csv`, `export.R` or `export.sps` for the study's
 /// coordinators; every export is audited.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) -> AppResult<String> {
     use crate::domain::report::export::{
         ExportAnswer, answer_lines, codebook_lines, columns, write_csv,
@@ -480,6 +483,7 @@ impl Output {
 
 /// The report as its coordinators publish it, for the report page; not an export, so
 /// not audited.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn published(
     state: &AppState,
     user: &User,
@@ -491,6 +495,7 @@ pub async fn published(
 }
 
 /// `report.csv` or `report.pdf` for the study's coordinators, audited as an export.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn output(
     state: &AppState,
     user: &User,
@@ -507,6 +512,7 @@ pub async fn output(
 
 /// The report of a study from the command line (`consentry report`), audited as an
 /// export by `cli`. `None` renders the coordinator's JSON.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn offline(
     state: &AppState,
     slug: &str,

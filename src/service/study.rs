@@ -19,6 +19,7 @@ use crate::store::{self};
 
 /// Creates a study in draft. `new` is the parsed request: the caller's right to
 /// create studies is checked before its field errors are reported.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     state: &AppState,
     user: &User,
@@ -55,16 +56,19 @@ pub async fn create(
     Ok(study)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, user: &User) -> AppResult<Vec<(Study, Capacity)>> {
     store::study::list_for_staff(state.db.conn(), user).await
 }
 
 /// The study if `user` may see it, else 404 (its existence is not revealed).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn get(state: &AppState, user: &User, slug: &str) -> AppResult<(Study, Capacity)> {
     access::study(state.db.conn(), user, slug).await
 }
 
 /// A study's staff list, for those who may see the study.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn members(
     state: &AppState,
     user: &User,
@@ -75,6 +79,7 @@ pub async fn members(
 }
 
 /// Adds a staff account to a study (or changes its study role).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn add_staff(
     state: &AppState,
     user: &User,
@@ -119,6 +124,7 @@ pub async fn add_staff(
 }
 
 /// Moves a study along the status machine (SPEC §5).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn change_status(
     state: &AppState,
     user: &User,
@@ -192,6 +198,7 @@ pub struct SettingsChange<'a> {
 }
 
 /// Changes the study's settings; every change is audited with its old and new value.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn change_settings(
     state: &AppState,
     user: &User,
@@ -262,6 +269,7 @@ pub async fn change_settings(
 }
 
 /// The statuses `user` may move the study to now (for offering buttons).
+#[tracing::instrument(skip_all)]
 pub async fn moves_on_offer(
     state: &AppState,
     study: &Study,

@@ -11,6 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::store;
 
 /// Creates a staff account. Only admins (or the server's command line) may.
+#[tracing::instrument(skip_all)]
 pub async fn create(state: &AppState, actor: Actor<'_>, new: NewUser) -> AppResult<User> {
     if let Actor::Staff(u) = actor
         && u.role != Role::Admin
@@ -31,6 +32,7 @@ pub async fn create(state: &AppState, actor: Actor<'_>, new: NewUser) -> AppResu
     Ok(user)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, actor: &User) -> AppResult<Vec<User>> {
     if actor.role != Role::Admin {
         return Err(AppError::Forbidden("Only an admin can list staff accounts.".into()));
@@ -49,6 +51,7 @@ pub struct AccountChange {
 
 /// Changes an account (admins only; nobody switches off their own account). Each
 /// change is audited: `user.deactivated`, `user.activated`, `user.tokens_revoked`.
+#[tracing::instrument(skip_all)]
 pub async fn change(
     state: &AppState,
     actor: Actor<'_>,

@@ -127,3 +127,51 @@ db_test!(security_headers_everywhere, |app| {
     assert_eq!(res.status(), Status::NotFound);
     assert!(res.into_string().await.unwrap_or_default().contains("Page not found"));
 });
+
+/// What the test subscriber writes, kept to be read back.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut held) = self.0.lock() {
+            held.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        self.0.lock().map(|held| String::from_utf8_lossy(&held).into_owned()).unwrap_or_default()
+    }
+}
+
+db_test!(service_logs_name_their_request_and_use_case, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber =
+        tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let res = app
+        .client
+        .post("/api/v1/studies")
+        .header(ContentType::JSON)
+        .header(Header::new("Authorization", format!("Bearer {coord}")))
+        .header(Header::new("X-Request-Id", "trace-me-7"))
+        .body(crate::tests::helpers::study_body("study-one", -30, 365).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Created);
+    drop(guard);
+    let text = logs.text();
+    let line = text.lines().find(|l| l.contains("study created")).unwrap_or_default();
+    assert!(line.contains("request_id=trace-me-7"), "the request span is on the line: {text}");
+    assert!(line.contains("route=/api/v1/studies"), "{line}");
+    assert!(line.contains("}:create:"), "the use case's span is on the line: {line}");
+});

@@ -10,7 +10,9 @@ use std::time::Instant;
 use rand::RngCore;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
+use rocket::route::{self, Handler, Route};
 use rocket::{Data, Request, Response};
+use tracing::Instrument;
 
 /// This request's id: the caller's `X-Request-Id` when it is a short token, else new.
 #[derive(Debug, Clone)]
@@ -52,6 +54,36 @@ struct Histogram {
     counts: [u64; BUCKETS.len()],
     count: u64,
     sum: f64,
+}
+
+/// A route's handler run inside a `request` span carrying the request id and the
+/// route template, so that every line logged while it runs (by the handler, the
+/// service use case and the store) names its request.
+#[derive(Clone)]
+struct Traced(Box<dyn Handler>);
+
+#[rocket::async_trait]
+impl Handler for Traced {
+    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> route::Outcome<'r> {
+        let span = tracing::info_span!(
+            "request",
+            request_id = %RequestId::of(req),
+            method = %req.method(),
+            route = %req.route().map(|r| r.uri.to_string()).unwrap_or_default(),
+        );
+        self.0.handle(req, data).instrument(span).await
+    }
+}
+
+/// `routes` with each handler run inside its request's span.
+pub fn traced(routes: Vec<Route>) -> Vec<Route> {
+    routes
+        .into_iter()
+        .map(|mut r| {
+            r.handler = Box::new(Traced(r.handler));
+            r
+        })
+        .collect()
 }
 
 /// Request counts by method, route and status, and latency by method and route.

@@ -17,6 +17,7 @@ use crate::store;
 
 /// Stores a draft. `draft` is the parsed request: access is decided before its
 /// field errors are reported, so an outsider learns nothing from them.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn draft(
     state: &AppState,
     user: &User,
@@ -44,11 +45,13 @@ pub async fn draft(
     Ok(form)
 }
 
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn list(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<ConsentForm>> {
     let (study, _) = access::study(state.db.conn(), user, slug).await?;
     store::consent::form::list(state.db.conn(), study.id).await
 }
 
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn get(
     state: &AppState,
     user: &User,
@@ -59,6 +62,7 @@ pub async fn get(
     store::consent::form::find(state.db.conn(), study.id, version).await?.ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn approve(
     state: &AppState,
     user: &User,

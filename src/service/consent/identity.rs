@@ -30,6 +30,7 @@ fn require_check(study: &Study) -> AppResult<()> {
 }
 
 /// Sends a new code to the participant's address; returns the masked address.
+#[tracing::instrument(skip_all)]
 pub async fn send_code(
     state: &AppState,
     participant: &Participant,
@@ -60,6 +61,7 @@ pub async fn send_code(
 }
 
 /// Checks an entered code.
+#[tracing::instrument(skip_all)]
 pub async fn verify_code(
     state: &AppState,
     participant: &Participant,
@@ -99,6 +101,7 @@ pub async fn verify_code(
 }
 
 /// Whether the participant may sign now as far as the identity check goes.
+#[tracing::instrument(skip_all)]
 pub async fn cleared(db: &impl Conn, participant: &Participant, study: &Study) -> AppResult<bool> {
     if study.identity_check == IdentityCheck::None {
         return Ok(true);

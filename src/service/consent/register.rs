@@ -31,6 +31,7 @@ fn require_register_reader(capacity: Capacity) -> AppResult<()> {
 }
 
 /// The consent register of a study; reading it is audited.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<RegisterEntry>> {
     let tx = state.db.begin_write().await?;
     let (study, capacity) = access::study(tx.conn(), user, slug).await?;
@@ -69,6 +70,7 @@ pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Ve
 }
 
 /// A signed PDF from the register, for coordinators and ethics officers; audited.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn staff_pdf(
     state: &AppState,
     user: &User,
@@ -94,6 +96,7 @@ pub struct ReconsentDue {
 
 /// Participants asked to consent again: their latest consent is to an older version
 /// than the one in force, and they have not withdrawn.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn reconsent_due(
     state: &AppState,
     user: &User,

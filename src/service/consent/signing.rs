@@ -21,6 +21,7 @@ pub fn check_can_consent(study: &Study) -> AppResult<()> {
 }
 
 /// The consent form in force for a participant's study.
+#[tracing::instrument(skip_all)]
 pub async fn active_form(state: &AppState, participant: &Participant) -> AppResult<ConsentForm> {
     store::consent::form::active(state.db.conn(), participant.study_id)
         .await?
@@ -41,6 +42,7 @@ fn given_from(stored: &StoredConsent, created: bool) -> AppResult<Given> {
     })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn give(
     state: &AppState,
     participant: &Participant,
@@ -153,12 +155,14 @@ pub async fn give(
 }
 
 /// The participant's latest consent, if any.
+#[tracing::instrument(skip_all)]
 pub async fn latest(state: &AppState, participant: &Participant) -> AppResult<Option<Given>> {
     let all = store::consent::record::of_participant(state.db.conn(), participant.id).await?;
     all.last().map(|c| given_from(c, false)).transpose()
 }
 
 /// Whether the participant may sign now as far as the study's identity check goes.
+#[tracing::instrument(skip_all)]
 pub async fn identity_cleared(
     state: &AppState,
     participant: &Participant,
@@ -168,6 +172,7 @@ pub async fn identity_cleared(
 }
 
 /// The participant's latest consent and the steps their page offers.
+#[tracing::instrument(skip_all)]
 pub async fn portal(
     state: &AppState,
     participant: &Participant,
@@ -185,6 +190,7 @@ pub async fn portal(
 }
 
 /// The stored PDF of the participant's latest consent, byte for byte; the read is audited.
+#[tracing::instrument(skip_all)]
 pub async fn participant_pdf(
     state: &AppState,
     participant: &Participant,

@@ -4,6 +4,7 @@ use super::*;
 
 /// Withdraws a participant. The consent record stays; `withdraw_data` excludes their
 /// answers from reports and exports from now on.
+#[tracing::instrument(skip_all)]
 pub async fn withdraw(
     state: &AppState,
     participant: &Participant,

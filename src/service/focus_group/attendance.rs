@@ -14,6 +14,7 @@ pub enum Attendance<'a> {
 
 /// Records attendance in one transaction, each mark an audit event. Returns how
 /// many of the marks say the member came.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn attendance(
     state: &AppState,
     user: &User,
@@ -62,6 +63,7 @@ pub async fn attendance(
 }
 
 /// Records the post-session log (a second log replaces the first).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn log(
     state: &AppState,
     user: &User,
@@ -102,6 +104,7 @@ pub struct SheetRow {
 
 /// The session sheet: each member's code, first name and consent items. Reading
 /// consent decisions is itself an audit event.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn sheet(
     state: &AppState,
     user: &User,
@@ -142,6 +145,7 @@ pub async fn sheet(
 
 /// The report's figures: the focus-group section, and how many participants were
 /// scheduled and attended (for the enrolment section).
+#[tracing::instrument(skip_all)]
 pub async fn figures(db: &impl Conn, study_id: i64) -> AppResult<(FocusGroups, i64, i64)> {
     let groups: Vec<FocusGroup> = store::focus_group::of_study(db, study_id, None)
         .await?

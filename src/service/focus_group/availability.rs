@@ -32,6 +32,7 @@ async fn upcoming(db: &impl Conn, study_id: i64, now: DateTime<Utc>) -> AppResul
 }
 
 /// The upcoming sessions of the participant's study, marking those they chose.
+#[tracing::instrument(skip_all)]
 pub async fn availability(state: &AppState, participant: &Participant) -> AppResult<Vec<Choice>> {
     let chosen: BTreeSet<i64> = store::focus_group::availability(state.db.conn(), participant.id)
         .await?
@@ -46,6 +47,7 @@ pub async fn availability(state: &AppState, participant: &Participant) -> AppRes
 
 /// Replaces the participant's availability. Every id must be an upcoming session
 /// of their study (422 on `slots` naming those that are not).
+#[tracing::instrument(skip_all)]
 pub async fn set_availability(
     state: &AppState,
     participant: &Participant,
@@ -85,6 +87,7 @@ pub async fn set_availability(
 
 /// The portal's availability step: shown to a consented participant while the
 /// study has upcoming sessions, done once they chose any or were placed in one.
+#[tracing::instrument(skip_all)]
 pub async fn steps(state: &AppState, participant: &Participant) -> AppResult<Vec<NextStep>> {
     if may_give_availability(participant).is_err() {
         return Ok(Vec::new());
@@ -99,6 +102,7 @@ pub async fn steps(state: &AppState, participant: &Participant) -> AppResult<Vec
 }
 
 /// The session a participant is booked into, if any (none once they withdrew).
+#[tracing::instrument(skip_all)]
 pub async fn booking(state: &AppState, participant: &Participant) -> AppResult<Option<FocusGroup>> {
     if participant.withdrawal.is_some() {
         return Ok(None);

@@ -5,6 +5,7 @@ pub use crate::store::focus_group::StoredConflict as Conflict;
 
 /// A facilitator (or coordinator) declares that they should not facilitate a
 /// session with this participant; the planner and `add_member` respect it.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn declare_conflict(
     state: &AppState,
     user: &User,
@@ -28,6 +29,7 @@ pub async fn declare_conflict(
 }
 
 /// The declared conflicts: all of the study's for coordinators, a facilitator's own.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn conflicts(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<Conflict>> {
     let (study, capacity) = runs_sessions(state.db.conn(), user, slug).await?;
     let only = (capacity == Capacity::Facilitator).then_some(user.id);
@@ -35,6 +37,7 @@ pub async fn conflicts(state: &AppState, user: &User, slug: &str) -> AppResult<V
 }
 
 /// Withdraws one's own declared conflict with a participant (404 when there is none).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn withdraw_conflict(
     state: &AppState,
     user: &User,

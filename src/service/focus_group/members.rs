@@ -5,6 +5,7 @@ use crate::service::access;
 
 /// A proposed allocation of every consented participant not yet in a session to
 /// one of the upcoming sessions. Nothing is changed.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn plan(state: &AppState, user: &User, slug: &str) -> AppResult<Plan> {
     let snap = state.db.begin_snapshot().await?;
     let db = snap.conn();
@@ -57,6 +58,7 @@ pub async fn plan(state: &AppState, user: &User, slug: &str) -> AppResult<Plan> 
 /// Places a participant in a session (409 when they have not consented, have
 /// withdrawn, are in another session, the session is full, or its facilitator has
 /// declared a conflict with them).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn add_member(
     state: &AppState,
     user: &User,
@@ -110,6 +112,7 @@ pub async fn add_member(
 
 /// Takes a participant out of a session. One already invited is sent a
 /// cancellation for their calendar, and their reminder is withdrawn.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn remove_member(
     state: &AppState,
     user: &User,
@@ -142,6 +145,7 @@ pub async fn remove_member(
 /// calendar file, and a reminder due the day before. Members who withdrew are
 /// skipped; members invited before are invited again (a resend replaces their
 /// pending reminder). Returns how many were queued.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppResult<usize> {
     let tx = state.db.begin_write().await?;
     let (study, group) = session_for(tx.conn(), user, slug, id, true, false).await?;
@@ -193,6 +197,7 @@ pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
 /// On withdrawal: leave every session that has not started and cancel reminders.
 /// Returns the sessions left and, when the participant had been invited to one,
 /// its calendar cancellation for the withdrawal message.
+#[tracing::instrument(skip_all)]
 pub async fn on_withdrawal(
     state: &AppState,
     db: &impl Conn,

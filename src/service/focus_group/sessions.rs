@@ -39,6 +39,7 @@ impl NewGroup<'_> {
     }
 }
 
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn create(
     state: &AppState,
     user: &User,
@@ -116,6 +117,7 @@ async fn facilitator(
 /// calendar SEQUENCE and sends every invited member the updated event (their
 /// reminder moves with it). Capacity cannot drop below the members placed, and a
 /// new facilitator must have declared no conflict with any of them (409).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn reschedule(
     state: &AppState,
     user: &User,
@@ -178,6 +180,7 @@ pub async fn reschedule(
 /// Cancels a session: it is kept for the record, invited members are sent a
 /// calendar cancellation and their reminders are withdrawn, and its members are
 /// free to be placed in another session.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn cancel(state: &AppState, user: &User, slug: &str, id: i64) -> AppResult<Session> {
     let now = Utc::now();
     let tx = state.db.begin_write().await?;
@@ -202,11 +205,13 @@ pub async fn cancel(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
 
 /// The sessions a staff member may see: all of the study's for coordinators, their
 /// own for a facilitator.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn list(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<Session>> {
     Ok(overview(state, user, slug).await?.2)
 }
 
 /// The study, the capacity the user acts in, and the sessions they may see.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn overview(
     state: &AppState,
     user: &User,
@@ -222,12 +227,14 @@ pub async fn overview(
 }
 
 /// One session with its members.
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn get(state: &AppState, user: &User, slug: &str, id: i64) -> AppResult<Session> {
     let (_, group) = session_for(state.db.conn(), user, slug, id, false, false).await?;
     session(state.db.conn(), group).await
 }
 
 /// The session as a calendar file (no attendees: the staff copy).
+#[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn ics(state: &AppState, user: &User, slug: &str, id: i64) -> AppResult<String> {
     let (study, group) = session_for(state.db.conn(), user, slug, id, false, false).await?;
     Ok(calendar(state, &study, &group, None, Method::Publish))
@@ -235,6 +242,7 @@ pub async fn ics(state: &AppState, user: &User, slug: &str, id: i64) -> AppResul
 
 /// The sessions `user` is to facilitate, soonest first, each with its study, on the
 /// studies they can still see.
+#[tracing::instrument(skip_all)]
 pub async fn my_sessions(state: &AppState, user: &User) -> AppResult<Vec<(Study, Session)>> {
     let db = state.db.conn();
     let studies = store::study::list_for_staff(db, user).await?;
