@@ -65,7 +65,7 @@ mod tests {
     fn the_binary_carries_every_template_static_file_and_form() {
         let names: Vec<String> = templates().into_iter().map(|(n, _)| n).collect();
         for name in
-            ["base", "participant/portal", "errors/error", "staff/study", "participant/new_link"]
+            ["base", "participant/portal", "errors/error", "study/study", "participant/new_link"]
         {
             assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
         }

@@ -39,7 +39,7 @@ fn index() -> Redirect {
 
 #[get("/staff/login")]
 fn login_page(csrf: CsrfToken) -> Template {
-    Template::render("staff/login", LoginPage::new(&csrf.0, "", None))
+    Template::render("auth/login", LoginPage::new(&csrf.0, "", None))
 }
 
 #[post("/staff/login", data = "<form>")]
@@ -54,7 +54,7 @@ async fn login(
     let again = |status: Status, error: &str| {
         (
             status,
-            Template::render("staff/login", LoginPage::new(&csrf.0, &input.email, Some(error))),
+            Template::render("auth/login", LoginPage::new(&csrf.0, &input.email, Some(error))),
         )
     };
     let user = match auth::check_credentials(state, &input.email, &input.password, addr.0).await {

@@ -71,7 +71,7 @@ async fn preview(
 ) -> PageResult<Template> {
     let (study, _) = study::get(state, &session.user, slug).await?;
     let form = consent::form::get(state, &session.user, slug, version).await?;
-    Ok(Template::render("participant/consent", ConsentPage::preview(&study, &form)))
+    Ok(Template::render("consent/consent", ConsentPage::preview(&study, &form)))
 }
 
 #[derive(FromForm, Default)]
@@ -128,7 +128,7 @@ async fn sign_page(
         &Refusal::of(error.as_ref()),
         identity,
     );
-    Ok((status, Template::render("participant/consent", page)))
+    Ok((status, Template::render("consent/consent", page)))
 }
 
 #[get("/participant/consent?<sent>")]
@@ -248,7 +248,7 @@ impl CsrfProtected for WithdrawForm {
 #[get("/participant/withdraw")]
 fn withdraw_page(me: ParticipantUser, csrf: CsrfToken) -> Template {
     let page = WithdrawPage { frame: participant_frame(&me, &csrf.0), errors: Vec::new() };
-    Template::render("participant/withdraw", page)
+    Template::render("consent/withdraw", page)
 }
 
 #[post("/participant/withdraw", data = "<form>")]
@@ -264,7 +264,7 @@ async fn withdraw_submit(
         Err(e @ AppError::Validation(_)) => {
             let errors = Refusal::of(Some(&e)).messages();
             let page = WithdrawPage { frame: participant_frame(&me, &csrf.0), errors };
-            Ok(Err((Status::UnprocessableEntity, Template::render("participant/withdraw", page))))
+            Ok(Err((Status::UnprocessableEntity, Template::render("consent/withdraw", page))))
         }
         Err(e) => Err(PageError(e)),
     }

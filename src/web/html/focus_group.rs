@@ -47,7 +47,7 @@ async fn page(
     };
     let frame = StaffFrame::new(user, csrf.0, flash);
     let page = FocusGroupsPage::new(frame, &study, coordinator, &sessions, proposal);
-    Ok(Template::render("staff/focus_groups", page))
+    Ok(Template::render("focus_group/sessions", page))
 }
 
 #[derive(FromForm)]
@@ -215,7 +215,7 @@ async fn sheet(
     let user = &session.user;
     let (study, s, rows) = focus_group::sheet(state, user, slug, group_id(id)?).await?;
     let page = SheetPage::new(StaffFrame::new(user, csrf.0, flash), &study, &s, &rows);
-    Ok(Template::render("staff/focus_group_sheet", page))
+    Ok(Template::render("focus_group/sheet", page))
 }
 
 #[derive(FromForm)]
@@ -337,7 +337,7 @@ async fn availability_page(
         zone: zone.name(),
         errors: Refusal::of(error.as_ref()).messages(),
     };
-    Ok((status, Template::render("participant/availability", page)))
+    Ok((status, Template::render("focus_group/availability", page)))
 }
 
 #[get("/participant/availability")]

@@ -22,7 +22,7 @@ async fn outbox(
         frame: StaffFrame::new(&session.user, csrf.0, None),
         mail: mail.into_iter().map(MailRow::from).collect(),
     };
-    Ok(Template::render("staff/outbox", page))
+    Ok(Template::render("mail/outbox", page))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

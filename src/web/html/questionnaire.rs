@@ -58,7 +58,7 @@ fn render(
         &Refusal::of(error),
         saved_notice,
     );
-    (status, Template::render("participant/questionnaire", page))
+    (status, Template::render("questionnaire/questionnaire", page))
 }
 
 #[get("/participant/questionnaires/<key>?<saved>")]

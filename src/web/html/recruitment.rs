@@ -48,7 +48,7 @@ fn render(
     let status = error.map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
     let entered = form.map(|f| Entered { name: &f.name, email: &f.email, answers: &f.a });
     let url = state.config.public_link(&format!("/ads/{}", p.ad.code));
-    (status, Template::render("ads/ad", AdPage::new(p, csrf, url, entered, &Refusal::of(error))))
+    (status, Template::render("recruitment/ad", AdPage::new(p, csrf, url, entered, &Refusal::of(error))))
 }
 
 #[get("/ads/<code>")]
@@ -83,14 +83,14 @@ async fn enrol(
         Ok(Enrolment::Sent) => Ok(Err((
             Status::Ok,
             Template::render(
-                "participant/link_sent",
+                "recruitment/link_sent",
                 LinkSentPage { study: StudyBanner::from(&p.study) },
             ),
         ))),
         Ok(Enrolment::Ineligible) => Ok(Err((
             Status::Ok,
             Template::render(
-                "ads/not_eligible",
+                "recruitment/not_eligible",
                 NotEligiblePage { study: StudyBanner::from(&p.study), reason: NOT_ELIGIBLE },
             ),
         ))),

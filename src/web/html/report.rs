@@ -32,7 +32,7 @@ async fn page(
     let by = by.filter(|b| !b.is_empty());
     let report = report::page(state, user, slug, by).await?;
     let page = ReportPage::new(StaffFrame::new(user, csrf.0, flash), &report, by);
-    Ok(Template::render("staff/report", page))
+    Ok(Template::render("report/report", page))
 }
 
 #[derive(FromForm)]

@@ -32,7 +32,7 @@ async fn dashboard(
         studies: studies.iter().map(|(s, c)| StudyRow::new(s, *c, today())).collect(),
         sessions: sessions.iter().map(|(study, s)| MySession::new(study, s)).collect(),
     };
-    Ok(Template::render("staff/dashboard", page))
+    Ok(Template::render("study/dashboard", page))
 }
 
 #[get("/staff/studies/<slug>")]
@@ -69,7 +69,7 @@ async fn study_page(
         strata: strata.iter().map(|(s, f)| StratumRow::new(s, f)).collect(),
     };
     let page = StudyPage::new(StaffFrame::new(user, csrf.0, flash), study, capacity, lists);
-    Ok(Template::render("staff/study", page))
+    Ok(Template::render("study/study", page))
 }
 
 #[derive(FromForm)]
