@@ -95,3 +95,43 @@ fn web_goes_through_the_service() {
     );
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// The README's code map names only paths that exist, and every file or folder of
+/// the area layers (and every template folder) is on it.
+#[test]
+fn the_code_map_matches_the_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(root.join("README.md")).unwrap_or_else(|e| panic!("{e}"));
+    let start = readme.find("## Code map").unwrap_or_else(|| panic!("no Code map section"));
+    let map = &readme[start..];
+    let map = &map[..map[3..].find("\n## ").map_or(map.len(), |i| i + 3)];
+    let mut missing = Vec::new();
+    for quoted in map.split('`').skip(1).step_by(2) {
+        let path = quoted.split(' ').next().unwrap_or_default();
+        let known = ["src/", "templates/", "forms/"].iter().any(|p| path.starts_with(p));
+        if known && !path.contains('<') && !root.join(path).exists() {
+            missing.push(format!("on the map, not in the tree: {path}"));
+        }
+    }
+    for layer in
+        ["src/domain", "src/store", "src/service", "src/web/api", "src/web/html", "templates"]
+    {
+        let entries = fs::read_dir(root.join(layer)).unwrap_or_else(|e| panic!("{layer}: {e}"));
+        for entry in entries {
+            let entry = entry.unwrap_or_else(|e| panic!("{layer}: {e}"));
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name == "mod.rs" || name.ends_with(".html.j2") {
+                continue;
+            }
+            let shown = if entry.path().is_dir() {
+                format!("{layer}/{name}/")
+            } else {
+                format!("{layer}/{name}")
+            };
+            if !map.contains(&shown) {
+                missing.push(format!("in the tree, not on the map: {shown}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+}

@@ -52,10 +52,7 @@ async fn login(
 ) -> Result<Redirect, (Status, Template)> {
     let input = form.0;
     let again = |status: Status, error: &str| {
-        (
-            status,
-            Template::render("auth/login", LoginPage::new(&csrf.0, &input.email, Some(error))),
-        )
+        (status, Template::render("auth/login", LoginPage::new(&csrf.0, &input.email, Some(error))))
     };
     let user = match auth::check_credentials(state, &input.email, &input.password, addr.0).await {
         Ok(u) => u,

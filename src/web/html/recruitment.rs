@@ -48,7 +48,10 @@ fn render(
     let status = error.map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
     let entered = form.map(|f| Entered { name: &f.name, email: &f.email, answers: &f.a });
     let url = state.config.public_link(&format!("/ads/{}", p.ad.code));
-    (status, Template::render("recruitment/ad", AdPage::new(p, csrf, url, entered, &Refusal::of(error))))
+    (
+        status,
+        Template::render("recruitment/ad", AdPage::new(p, csrf, url, entered, &Refusal::of(error))),
+    )
 }
 
 #[get("/ads/<code>")]
