@@ -1,6 +1,5 @@
 //! Staff sign-in and sign-out.
 
-use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{State, get, post, routes};
@@ -13,22 +12,13 @@ use crate::error::AppError;
 use crate::service::{AppState, auth};
 use crate::web::errors::PageResult;
 use crate::web::guards::{
-    ClientAddr, CsrfForm, CsrfProtected, CsrfToken, SESSION_COOKIE, SessionUser, set_session_cookie,
+    ClientAddr, CsrfForm, CsrfToken, SESSION_COOKIE, SessionUser, set_session_cookie,
 };
 
-#[derive(FromForm)]
-pub struct LoginInput {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    email: String,
-    #[field(default = String::new())]
-    password: String,
-}
-
-impl CsrfProtected for LoginInput {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    pub struct LoginInput {
+        email: String,
+        password: String,
     }
 }
 

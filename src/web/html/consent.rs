@@ -18,7 +18,7 @@ use crate::domain::consent::SignRequest;
 use crate::error::AppError;
 use crate::service::{AppState, consent, study};
 use crate::web::errors::{PageError, PageResult};
-use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, ParticipantUser, SessionUser};
+use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser, SessionUser};
 
 #[post("/staff/studies/<slug>/consent-forms/<version>/approve", data = "<_form>")]
 async fn approve_form(
@@ -74,19 +74,15 @@ async fn preview(
     Ok(Template::render("consent/consent", ConsentPage::preview(&study, &form)))
 }
 
-#[derive(FromForm, Default)]
-struct SignForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    version: String,
-    #[field(default = String::new())]
-    form_hash: String,
-    #[field(default = BTreeMap::new())]
-    items: BTreeMap<String, bool>,
-    signature: SignatureFields,
-    #[field(default = false)]
-    read_confirmed: bool,
+page_form! {
+    #[derive(Default)]
+    struct SignForm {
+        version: String,
+        form_hash: String,
+        items: BTreeMap<String, bool>,
+        signature: SignatureFields,
+        read_confirmed: bool,
+    }
 }
 
 #[derive(FromForm, Default, Clone)]
@@ -95,12 +91,6 @@ struct SignatureFields {
     typed_name: String,
     #[field(default = String::new())]
     drawn_svg: String,
-}
-
-impl CsrfProtected for SignForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
 }
 
 async fn sign_page(
@@ -142,17 +132,9 @@ async fn consent_page(
     sign_page(state, &me, &csrf.0, None, None, identity).await
 }
 
-#[derive(FromForm)]
-struct CodeForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    code: String,
-}
-
-impl CsrfProtected for CodeForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    struct CodeForm {
+        code: String,
     }
 }
 
@@ -229,19 +211,10 @@ async fn consent_submit(
     }
 }
 
-#[derive(FromForm)]
-struct WithdrawForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    scope: String,
-    #[field(default = String::new())]
-    reason: String,
-}
-
-impl CsrfProtected for WithdrawForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    struct WithdrawForm {
+        scope: String,
+        reason: String,
     }
 }
 

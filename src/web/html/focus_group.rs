@@ -4,7 +4,6 @@
 //! for anyone who did not agree to audio recording), records attendance and logs
 //! the session.
 
-use rocket::form::FromForm;
 use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -19,7 +18,7 @@ use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::focus_group::{self, Attendance, NewGroup};
 use crate::web::errors::{PageError, PageResult};
-use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, ParticipantUser, SessionUser};
+use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser, SessionUser};
 
 fn page_of(slug: &str) -> String {
     format!("/staff/studies/{slug}/focus-groups")
@@ -50,28 +49,15 @@ async fn page(
     Ok(Template::render("focus_group/sessions", page))
 }
 
-#[derive(FromForm)]
-struct ScheduleForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    title: String,
-    /// `YYYY-MM-DDTHH:MM` from a `datetime-local` input, on the study's clock.
-    #[field(default = String::new())]
-    starts_at: String,
-    #[field(default = String::new())]
-    duration_minutes: String,
-    #[field(default = String::new())]
-    location: String,
-    #[field(default = String::new())]
-    facilitator_email: String,
-    #[field(default = String::new())]
-    capacity: String,
-}
-
-impl CsrfProtected for ScheduleForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    struct ScheduleForm {
+        title: String,
+        /// `YYYY-MM-DDTHH:MM` from a `datetime-local` input, on the study's clock.
+        starts_at: String,
+        duration_minutes: String,
+        location: String,
+        facilitator_email: String,
+        capacity: String,
     }
 }
 
@@ -141,17 +127,9 @@ async fn cancel(
     })
 }
 
-#[derive(FromForm)]
-struct CodeForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    participant_code: String,
-}
-
-impl CsrfProtected for CodeForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    struct CodeForm {
+        participant_code: String,
     }
 }
 
@@ -218,18 +196,10 @@ async fn sheet(
     Ok(Template::render("focus_group/sheet", page))
 }
 
-#[derive(FromForm)]
-struct AttendanceForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    /// The codes of the members who came; every other member is recorded absent.
-    #[field(default = Vec::new())]
-    present: Vec<String>,
-}
-
-impl CsrfProtected for AttendanceForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    struct AttendanceForm {
+        /// The codes of the members who came; every other member is recorded absent.
+        present: Vec<String>,
     }
 }
 
@@ -248,21 +218,11 @@ async fn attendance(
     outcome_on(&back, result, |n| format!("Attendance saved: {n} came."))
 }
 
-#[derive(FromForm)]
-struct LogForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    actual_minutes: String,
-    #[field(default = String::new())]
-    new_codes: String,
-    #[field(default = String::new())]
-    notes: String,
-}
-
-impl CsrfProtected for LogForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    struct LogForm {
+        actual_minutes: String,
+        new_codes: String,
+        notes: String,
     }
 }
 
@@ -305,17 +265,10 @@ async fn ics(
     Ok(Download::new(kind, format!("{slug}-focus-group-{id}.ics"), text.into_bytes()))
 }
 
-#[derive(FromForm, Default)]
-struct AvailabilityForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = Vec::new())]
-    slots: Vec<i64>,
-}
-
-impl CsrfProtected for AvailabilityForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    #[derive(Default)]
+    struct AvailabilityForm {
+        slots: Vec<i64>,
     }
 }
 

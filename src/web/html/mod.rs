@@ -1,6 +1,29 @@
 //! Server-rendered pages for people. Every page works without JavaScript; every
 //! POST form carries a CSRF token (see `CsrfForm`).
 
+/// A form posted from a page, with the CSRF token `CsrfForm` checks. Every field
+/// defaults to empty when missing, so that the service names each missing field
+/// in words instead of the form failing to parse.
+macro_rules! page_form {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident {
+        $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(rocket::form::FromForm)]
+        $vis struct $name {
+            #[field(default = String::new())]
+            csrf_token: String,
+            $($(#[$fmeta])* #[field(default = <$ty as Default>::default())] $field: $ty,)*
+        }
+
+        impl crate::web::guards::CsrfProtected for $name {
+            fn csrf_token(&self) -> &str {
+                &self.csrf_token
+            }
+        }
+    };
+}
+
 pub mod auth;
 pub mod consent;
 pub mod focus_group;
@@ -12,13 +35,12 @@ pub mod report;
 pub mod study;
 pub mod views;
 
-use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
 
 use self::views::ParticipantFrame;
 use crate::error::AppError;
 use crate::web::errors::{PageError, PageResult};
-use crate::web::guards::{CsrfProtected, ParticipantUser};
+use crate::web::guards::ParticipantUser;
 
 pub fn routes() -> Vec<rocket::Route> {
     [
@@ -35,16 +57,9 @@ pub fn routes() -> Vec<rocket::Route> {
     .concat()
 }
 
-#[derive(FromForm)]
-pub struct PlainForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-}
-
-impl CsrfProtected for PlainForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
+page_form! {
+    /// A form with nothing but its CSRF token: a button.
+    pub struct PlainForm {}
 }
 
 /// Turns the outcome of a staff action into a message on the study's page.

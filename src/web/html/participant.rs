@@ -1,7 +1,6 @@
 //! Participants' pages: the private link and "get a new link", their page, and the
 //! coordinator's direct invitation, new link and reminders. Work without JavaScript.
 
-use rocket::form::FromForm;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::time::Duration as CookieDuration;
@@ -14,9 +13,7 @@ use super::{PlainForm, outcome, participant_frame};
 use crate::error::AppError;
 use crate::service::{AppState, consent, focus_group, participant};
 use crate::web::errors::{PageError, PageResult};
-use crate::web::guards::{
-    CsrfForm, CsrfProtected, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser, SessionUser,
-};
+use crate::web::guards::{CsrfForm, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser, SessionUser};
 
 /// Exchanges the private link's token for a session cookie and moves on, so the
 /// token leaves the address bar (and no page with it in its address is kept). An
@@ -37,17 +34,9 @@ async fn link(
     }
 }
 
-#[derive(FromForm)]
-struct LinkForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    email: String,
-}
-
-impl CsrfProtected for LinkForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    struct LinkForm {
+        email: String,
     }
 }
 
@@ -114,19 +103,10 @@ async fn portal(
     Ok(Template::render("participant/portal", page))
 }
 
-#[derive(FromForm)]
-pub struct InviteForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    name: String,
-    #[field(default = String::new())]
-    email: String,
-}
-
-impl CsrfProtected for InviteForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    pub struct InviteForm {
+        name: String,
+        email: String,
     }
 }
 

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{State, get, post, routes};
@@ -20,23 +19,15 @@ use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::questionnaire::{self, Questionnaire, Submit};
 use crate::web::errors::PageResult;
-use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, ParticipantUser};
+use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser};
 
-#[derive(FromForm, Default)]
-struct AnswerForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    /// `submit` or `save`.
-    #[field(default = String::new())]
-    action: String,
-    /// `a[question_key]`, repeated for each ticked choice of a multiple choice.
-    #[field(default = BTreeMap::new())]
-    a: BTreeMap<String, Vec<String>>,
-}
-
-impl CsrfProtected for AnswerForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    #[derive(Default)]
+    struct AnswerForm {
+        /// `submit` or `save`.
+        action: String,
+        /// `a[question_key]`, repeated for each ticked choice of a multiple choice.
+        a: BTreeMap<String, Vec<String>>,
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use rocket::form::FromForm;
 use rocket::http::{ContentType, CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{State, get, post, routes};
@@ -18,23 +17,14 @@ use crate::service::AppState;
 use crate::service::recruitment::{self, Enrolment, PublicAd};
 use crate::web::api::recruitment::NOT_ELIGIBLE;
 use crate::web::errors::PageResult;
-use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken};
+use crate::web::guards::{CsrfForm, CsrfToken};
 
-#[derive(FromForm, Default)]
-struct EnrolForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    name: String,
-    #[field(default = String::new())]
-    email: String,
-    #[field(default = BTreeMap::new())]
-    a: BTreeMap<String, Vec<String>>,
-}
-
-impl CsrfProtected for EnrolForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    #[derive(Default)]
+    struct EnrolForm {
+        name: String,
+        email: String,
+        a: BTreeMap<String, Vec<String>>,
     }
 }
 

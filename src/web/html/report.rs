@@ -3,7 +3,6 @@
 //! small-cell threshold, and downloads of every output through the signed-in
 //! session. Downloads are the same audited exports as the JSON API's.
 
-use rocket::form::FromForm;
 use rocket::http::ContentType;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -17,7 +16,7 @@ use crate::service::report::{Export, Output};
 use crate::service::study::SettingsChange;
 use crate::service::{AppState, report, study};
 use crate::web::errors::PageResult;
-use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
+use crate::web::guards::{CsrfForm, CsrfToken, SessionUser};
 
 #[get("/staff/studies/<slug>/report?<by>")]
 async fn page(
@@ -35,17 +34,9 @@ async fn page(
     Ok(Template::render("report/report", page))
 }
 
-#[derive(FromForm)]
-pub struct ThresholdForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    suppress_below: String,
-}
-
-impl CsrfProtected for ThresholdForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    pub struct ThresholdForm {
+        suppress_below: String,
     }
 }
 

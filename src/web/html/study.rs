@@ -1,7 +1,6 @@
 //! Staff pages of the study area: the dashboard of one's studies, a study's page,
 //! and its status.
 
-use rocket::form::FromForm;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
@@ -17,7 +16,7 @@ use super::views::study::{
 use crate::domain::policy::Capacity;
 use crate::service::{AppState, consent, study};
 use crate::web::errors::PageResult;
-use crate::web::guards::{CsrfForm, CsrfProtected, CsrfToken, SessionUser};
+use crate::web::guards::{CsrfForm, CsrfToken, SessionUser};
 
 #[get("/staff")]
 async fn dashboard(
@@ -72,19 +71,10 @@ async fn study_page(
     Ok(Template::render("study/study", page))
 }
 
-#[derive(FromForm)]
-pub struct StatusForm {
-    #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
-    status: String,
-    #[field(default = String::new())]
-    reason: String,
-}
-
-impl CsrfProtected for StatusForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+page_form! {
+    pub struct StatusForm {
+        status: String,
+        reason: String,
     }
 }
 
