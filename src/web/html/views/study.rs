@@ -106,19 +106,14 @@ pub struct StudyPage {
     pub identity_check: &'static str,
     pub contact_name: String,
     pub contact_email: String,
-    pub members: Vec<MemberRow>,
-    pub forms: Vec<FormRow>,
-    pub register: Vec<RegisterRow>,
-    pub reconsent: Vec<ReconsentDue>,
-    pub moves: Vec<&'static str>,
-    pub instruments: Vec<InstrumentRow>,
-    pub ads: Vec<AdRow>,
-    pub strata: Vec<StratumRow>,
+    #[serde(flatten)]
+    pub lists: StudyLists,
     pub is_coordinator: bool,
     pub is_ethics: bool,
 }
 
 /// What a study's page lists besides the study itself.
+#[derive(Serialize)]
 pub struct StudyLists {
     pub members: Vec<MemberRow>,
     pub forms: Vec<FormRow>,
@@ -142,14 +137,7 @@ impl StudyPage {
             identity_check: study.identity_check.as_str(),
             contact_name: study.contact_name,
             contact_email: study.contact_email,
-            members: lists.members,
-            forms: lists.forms,
-            register: lists.register,
-            reconsent: lists.reconsent,
-            moves: lists.moves,
-            instruments: lists.instruments,
-            ads: lists.ads,
-            strata: lists.strata,
+            lists,
             is_coordinator: capacity == Capacity::Coordinator,
             is_ethics: capacity == Capacity::EthicsOfficer,
         }
