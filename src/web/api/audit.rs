@@ -20,7 +20,6 @@ const MAX_LIMIT: u64 = 1000;
         ("after" = Option<i64>, Query, description = "Only events after this sequence number (default 0)"),
         ("limit" = Option<u64>, Query, description = "At most this many events, 1 to 1000 (default 100)"),
     ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Events in chain order", body = AuditPage),
         NoToken,
@@ -72,7 +71,6 @@ pub async fn events(
 
 #[utoipa::path(
     get, path = "/api/v1/audit/verify", tag = "audit",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Every chain recomputed; `ok` false names the first bad event", body = VerifyDto),
         NoToken,

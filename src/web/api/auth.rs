@@ -18,6 +18,7 @@ use crate::web::json::JsonBody;
 #[utoipa::path(
     post, path = "/api/v1/auth/token", tag = "auth",
     request_body = TokenRequest,
+    security(()),
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         MalformedBody,
@@ -52,7 +53,6 @@ pub async fn token(
 
 #[utoipa::path(
     delete, path = "/api/v1/auth/token", tag = "auth",
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "The token presented is revoked"),
         NoToken,

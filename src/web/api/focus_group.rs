@@ -14,7 +14,8 @@ use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::focus_group::{self, Attendance, NewGroup};
 use crate::web::api::responses::{
-    MalformedBody, NoParticipantToken, NoToken, NotCoordinator, NotYours, Refused,
+    CoordinatorAction, MalformedBody, NoParticipantToken, NoToken, NotCoordinator, Refused,
+    StudyRead,
 };
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
@@ -26,15 +27,11 @@ fn group_id(raw: &str) -> Result<i64, AppError> {
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/focus-groups", tag = "focus groups",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = FocusGroupInput,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "The session", body = FocusGroupDto),
         MalformedBody,
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
         (status = 410, description = "The study is suspended or closed", body = ErrorBody),
         (status = 422, description = "A field was refused (the facilitator needs an active facilitator or coordinator account; one not on the study's staff joins it)", body = ErrorBody),
     )
@@ -52,13 +49,10 @@ pub async fn create(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/focus-groups", tag = "focus groups",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Sessions in time order with their members (a facilitator sees their own)", body = Vec<FocusGroupDto>),
-        NoToken,
+        StudyRead,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
-        NotYours,
     )
 )]
 #[get("/studies/<slug>/focus-groups")]
@@ -85,12 +79,7 @@ fn new_group(b: &FocusGroupInput) -> NewGroup<'_> {
 
 #[utoipa::path(
     put, path = "/api/v1/studies/{slug}/focus-groups/{id}", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("id" = i64, Path, description = "The session's id"),
-    ),
     request_body = FocusGroupInput,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The session; a new time, length, place or title raises its SEQUENCE and sends invited members the updated event", body = FocusGroupDto),
         MalformedBody,
@@ -116,11 +105,6 @@ pub async fn reschedule(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/focus-groups/{id}/cancel", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("id" = i64, Path, description = "The session's id"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Cancelled and kept for the record; invited members are sent METHOD:CANCEL and their reminders withdrawn", body = FocusGroupDto),
         NoToken,
@@ -142,11 +126,6 @@ pub async fn cancel(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/focus-groups/{id}", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("id" = i64, Path, description = "The session's id"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The session with its members", body = FocusGroupDto),
         NoToken,
@@ -167,13 +146,9 @@ pub async fn get(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/focus-groups/plan", tag = "focus groups",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "A proposed allocation from availability, strata and capacity; nothing is applied", body = PlanDto),
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
     )
 )]
 #[post("/studies/<slug>/focus-groups/plan")]
@@ -188,12 +163,7 @@ pub async fn plan(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/focus-groups/{id}/members", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("id" = i64, Path, description = "The session's id"),
-    ),
     request_body = MemberInput,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "The participant is a member", body = MemberDto),
         MalformedBody,
@@ -219,12 +189,6 @@ pub async fn add_member(
 
 #[utoipa::path(
     delete, path = "/api/v1/studies/{slug}/focus-groups/{id}/members/{code}", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("id" = i64, Path, description = "The session's id"),
-        ("code" = String, Path, description = "The participant's code", example = "P001"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed; an invited member is sent a calendar cancellation"),
         NoToken,
@@ -247,11 +211,6 @@ pub async fn remove_member(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/focus-groups/{id}/invitations", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("id" = i64, Path, description = "The session's id"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 202, description = "One invitation per member queued with its .ics, and a reminder for the day before", body = InvitationsQueuedDto),
         NoToken,
@@ -274,11 +233,6 @@ pub async fn invitations(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/focus-groups/{id}/invite.ics", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("id" = i64, Path, description = "The session's id"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The session as an RFC 5545 calendar", content_type = "text/calendar", body = String),
         NoToken,
@@ -299,12 +253,7 @@ pub async fn ics(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/focus-groups/{id}/attendance", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("id" = i64, Path, description = "The session's id"),
-    ),
     request_body = AttendanceInput,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Recorded", body = AttendanceDto),
         MalformedBody,
@@ -333,12 +282,7 @@ pub async fn attendance(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/focus-groups/{id}/log", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("id" = i64, Path, description = "The session's id"),
-    ),
     request_body = SessionLogInput,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Recorded (a later log replaces it); feeds the saturation chart", body = SessionLogDto),
         MalformedBody,
@@ -372,15 +316,12 @@ pub async fn log(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/focus-groups/conflicts", tag = "focus groups",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = MemberInput,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "The conflict is recorded: you will not be given a session with this participant"),
         MalformedBody,
-        NoToken,
+        StudyRead,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
-        NotYours,
         (status = 422, description = "No participant with that code", body = ErrorBody),
     )
 )]
@@ -397,13 +338,10 @@ pub async fn declare_conflict(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/focus-groups/conflicts", tag = "focus groups",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Declared conflicts: every one for coordinators, a facilitator's own", body = Vec<ConflictDto>),
-        NoToken,
+        StudyRead,
         (status = 403, description = "Ethics officers do not run focus groups", body = ErrorBody),
-        NotYours,
     )
 )]
 #[get("/studies/<slug>/focus-groups/conflicts")]
@@ -418,11 +356,6 @@ pub async fn list_conflicts(
 
 #[utoipa::path(
     delete, path = "/api/v1/studies/{slug}/focus-groups/conflicts/{code}", tag = "focus groups",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("code" = String, Path, description = "The participant's code", example = "P001"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Your conflict with this participant is withdrawn"),
         NoToken,

@@ -11,7 +11,6 @@ use crate::web::guards::StaffUser;
 
 #[utoipa::path(
     get, path = "/api/v1/outbox", tag = "mail",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The newest 200 messages (admins: all; coordinators: their studies')", body = Vec<MailDto>),
         NoToken,

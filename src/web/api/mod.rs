@@ -18,6 +18,8 @@ pub mod user;
 
 use rocket::http::ContentType;
 use rocket::{Route, get, routes};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -33,7 +35,8 @@ macro_rules! api {
                 version = "1"
             ),
             paths($($handler),*),
-            modifiers(&BearerAuth),
+            security(("bearer" = [])),
+            modifiers(&BearerAuth, &PathParams),
             tags(
                 (name = "auth", description = "Staff sign-in"),
                 (name = "staff", description = "Staff accounts"),
@@ -129,6 +132,71 @@ api![
     audit::events,
     audit::verify,
 ];
+
+/// What a path parameter holds: text (with an example) or a numeric id.
+enum Holds {
+    Text(&'static str),
+    Id,
+}
+
+/// What each path parameter is, by the collection it names an item of: declared once here
+/// instead of on every route (`/studies/{slug}` is a study's slug wherever it appears).
+const PATH_PARAMS: &[(&str, &str, &str, Holds)] = &[
+    ("studies", "slug", "The study's slug", Holds::Text("social-media-med-ed")),
+    ("ads", "code", "The ad's code", Holds::Text("moodle-mbbs")),
+    ("participants", "code", "The participant's code", Holds::Text("P001")),
+    ("members", "code", "The participant's code", Holds::Text("P001")),
+    ("conflicts", "code", "The participant's code", Holds::Text("P001")),
+    ("consent-forms", "version", "The version label", Holds::Text("1")),
+    ("questionnaires", "key", "The questionnaire's key", Holds::Text("demographics")),
+    ("consents", "consent_id", "The consent's id from the register", Holds::Id),
+    ("focus-groups", "id", "The session's id", Holds::Id),
+    ("users", "id", "The account's id", Holds::Id),
+];
+
+/// Describes every path parameter from `PATH_PARAMS`, found by the segment before it.
+struct PathParams;
+
+impl PathParams {
+    fn describe(path: &str, parameter: &mut Parameter) {
+        let placeholder = format!("/{{{}}}", parameter.name);
+        let Some(at) = path.find(&placeholder) else {
+            return;
+        };
+        let collection = path[..at].rsplit('/').next().unwrap_or_default();
+        let Some((_, _, description, holds)) =
+            PATH_PARAMS.iter().find(|(c, name, ..)| *c == collection && *name == parameter.name)
+        else {
+            return;
+        };
+        let described = ParameterBuilder::from(parameter.clone()).description(Some(*description));
+        *parameter = match holds {
+            Holds::Text(example) => described.example(Some((*example).into())),
+            Holds::Id => described.schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+            )),
+        }
+        .build();
+    }
+}
+
+impl Modify for PathParams {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations =
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if parameter.parameter_in == ParameterIn::Path {
+                        Self::describe(path, parameter);
+                    }
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

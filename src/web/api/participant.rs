@@ -10,7 +10,7 @@ use super::dto::{LinkRequestedDto, RequestLink};
 use crate::service::participant::Invitation;
 use crate::service::{AppState, consent, focus_group, participant};
 use crate::web::api::responses::{
-    MalformedBody, NoParticipantToken, NoToken, NotCoordinator, NotYours, Refused,
+    CoordinatorAction, CoordinatorEdit, MalformedBody, NoParticipantToken, NoToken, NotCoordinator,
 };
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
@@ -18,18 +18,12 @@ use crate::web::json::JsonBody;
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/participants", tag = "participants",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = InviteParticipant,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "A new participant: the private link (shown once, and mailed)", body = InvitationDto),
         (status = 202, description = "The address is in the study already: nothing is replaced, and a new link is mailed to it", body = InvitationDto),
-        MalformedBody,
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorEdit,
         (status = 410, description = "The study is suspended or closed", body = ErrorBody),
-        Refused,
         (status = 429, description = "Three links went to that address in the last hour", body = ErrorBody),
     )
 )]
@@ -50,11 +44,6 @@ pub async fn invite(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/participants/{code}/link", tag = "participants",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("code" = String, Path, description = "The participant's code", example = "P001"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 202, description = "A new link is on its way to the participant's address on record; the links they hold keep working", body = LinkRequestedDto),
         NoToken,
@@ -92,6 +81,7 @@ pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<J
 #[utoipa::path(
     post, path = "/api/v1/participant/link", tag = "participants",
     request_body = RequestLink,
+    security(()),
     responses(
         (status = 202, description = "The same answer for every address: if it is on record in a study, a new link is mailed to it (at most three an hour); links already sent keep working", body = LinkRequestedDto),
         MalformedBody,
@@ -109,13 +99,9 @@ pub async fn request_link(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/reminders", tag = "participants",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 202, description = "Reminders queued for participants with open steps (at most one per 48 hours each)", body = super::dto::RemindersDto),
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
         (status = 410, description = "The study is not recruiting or paused", body = ErrorBody),
     )
 )]

@@ -11,24 +11,18 @@ use super::dto::{
 };
 use crate::service::AppState;
 use crate::service::questionnaire::{self, Attach, Submit};
-use crate::web::api::responses::{
-    MalformedBody, NoParticipantToken, NoToken, NotCoordinator, NotYours,
-};
+use crate::web::api::responses::{CoordinatorAction, MalformedBody, NoParticipantToken, StudyRead};
 use crate::web::errors::ApiResult;
 use crate::web::guards::{ParticipantUser, StaffUser};
 use crate::web::json::JsonBody;
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/instruments", tag = "questionnaires",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = AttachInstrument,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Attached", body = InstrumentDto),
         MalformedBody,
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
         (status = 409, description = "Attached already, a second screening questionnaire, or the study is closed", body = ErrorBody),
         (status = 422, description = "Unknown key or version, bad stage, or an eligible_if that does not fit the form", body = ErrorBody),
     )
@@ -48,12 +42,9 @@ pub async fn attach(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/instruments", tag = "questionnaires",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The study's questionnaires in order", body = Vec<InstrumentDto>),
-        NoToken,
-        NotYours,
+        StudyRead,
     )
 )]
 #[get("/studies/<slug>/instruments")]
@@ -86,7 +77,6 @@ pub async fn mine(
 
 #[utoipa::path(
     get, path = "/api/v1/participant/questionnaires/{key}", tag = "participants",
-    params(("key" = String, Path, description = "The questionnaire's key", example = "demographics")),
     security(("participant" = [])),
     responses(
         (status = 200, description = "The definition and the answers saved so far", body = QuestionnaireDto),
@@ -107,7 +97,6 @@ pub async fn definition(
 
 #[utoipa::path(
     put, path = "/api/v1/participant/questionnaires/{key}", tag = "participants",
-    params(("key" = String, Path, description = "The questionnaire's key", example = "demographics")),
     request_body = SubmitAnswers,
     security(("participant" = [])),
     responses(

@@ -10,7 +10,9 @@ use super::dto::{
 use crate::domain::recruitment::{Ad, AdDraft, Funnel};
 use crate::service::AppState;
 use crate::service::recruitment::{self, Enrolment};
-use crate::web::api::responses::{MalformedBody, NoToken, NotCoordinator, NotYours, Refused};
+use crate::web::api::responses::{
+    CoordinatorEdit, MalformedBody, NoToken, NotCoordinator, StudyRead,
+};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
@@ -28,17 +30,11 @@ fn draft(b: &AdInput) -> Result<AdDraft, crate::domain::FieldErrors> {
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/ads", tag = "recruitment",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = AdInput,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "The ad", body = AdDto),
-        MalformedBody,
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorEdit,
         (status = 409, description = "The code is taken, or the study is closed", body = ErrorBody),
-        Refused,
     )
 )]
 #[post("/studies/<slug>/ads", data = "<body>")]
@@ -54,12 +50,9 @@ pub async fn create_ad(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/ads", tag = "recruitment",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The study's ads with views, screened, eligible and consented", body = Vec<AdDto>),
-        NoToken,
-        NotYours,
+        StudyRead,
     )
 )]
 #[get("/studies/<slug>/ads")]
@@ -74,12 +67,7 @@ pub async fn list_ads(
 
 #[utoipa::path(
     put, path = "/api/v1/studies/{slug}/ads/{code}", tag = "recruitment",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("code" = String, Path, description = "The ad's code", example = "moodle-mbbs"),
-    ),
     request_body = AdInput,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The edited ad", body = AdDto),
         MalformedBody,
@@ -103,11 +91,6 @@ pub async fn update_ad(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/ads/{code}/close", tag = "recruitment",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("code" = String, Path, description = "The ad's code", example = "moodle-mbbs"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The closed ad", body = AdDto),
         NoToken,
@@ -128,7 +111,7 @@ pub async fn close_ad(
 
 #[utoipa::path(
     get, path = "/api/v1/ads/{code}", tag = "recruitment",
-    params(("code" = String, Path, description = "The ad's code", example = "moodle-mbbs")),
+    security(()),
     responses(
         (status = 200, description = "The ad, its study and approval, and the screening questions", body = PublicAdDto),
         (status = 404, description = "No such ad", body = ErrorBody),
@@ -142,8 +125,8 @@ pub async fn public_ad(state: &State<AppState>, code: &str) -> ApiResult<Json<Pu
 
 #[utoipa::path(
     post, path = "/api/v1/ads/{code}/enrol", tag = "recruitment",
-    params(("code" = String, Path, description = "The ad's code", example = "moodle-mbbs")),
     request_body = EnrolInput,
+    security(()),
     responses(
         (status = 201, description = "Eligible, a new address: the private token and link (also mailed)", body = EnrolDto),
         (status = 202, description = "Eligible, and a link is on its way to the address on record (an address already enrolled, or a study that confirms addresses first): no token", body = EnrolDto),
@@ -173,17 +156,11 @@ pub async fn enrol(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/strata", tag = "recruitment",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = StratumInput,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "The stratum", body = StratumDto),
-        MalformedBody,
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorEdit,
         (status = 409, description = "That stratum exists already", body = ErrorBody),
-        Refused,
     )
 )]
 #[post("/studies/<slug>/strata", data = "<body>")]
@@ -201,12 +178,9 @@ pub async fn add_stratum(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/strata", tag = "recruitment",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Strata with screened, eligible and consented counts", body = Vec<StratumDto>),
-        NoToken,
-        NotYours,
+        StudyRead,
     )
 )]
 #[get("/studies/<slug>/strata")]

@@ -9,22 +9,18 @@ use rocket::{State, get};
 use super::dto::{ErrorBody, ReportDto};
 use crate::service::report::{Export, Output};
 use crate::service::{AppState, report};
-use crate::web::api::responses::{NoToken, NotCoordinator, NotYours};
+use crate::web::api::responses::CoordinatorAction;
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/report", tag = "report",
     params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
         ("by" = Option<String>, Query, description = "A screening question to cross-tabulate every question by", example = "entry_pathway"),
     ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Raw counts and statistics", body = ReportDto),
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
         (status = 422, description = "`by` is not a screening question of the study", body = ErrorBody),
     )
 )]
@@ -51,13 +47,9 @@ impl<'r> rocket::response::Responder<'r, 'static> for Csv {
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/export.csv", tag = "report",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One row per participant code whose answers count; multi_choice as question__choice 0/1 columns", content_type = "text/csv", body = String),
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
     )
 )]
 #[get("/studies/<slug>/export.csv")]
@@ -67,13 +59,9 @@ pub async fn export_csv(state: &State<AppState>, staff: StaffUser, slug: &str) -
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/codebook.csv", tag = "report",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Every export column with its questionnaire, question, type, label and values", content_type = "text/csv", body = String),
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
     )
 )]
 #[get("/studies/<slug>/codebook.csv")]
@@ -84,15 +72,11 @@ pub async fn codebook_csv(state: &State<AppState>, staff: StaffUser, slug: &str)
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/report.csv", tag = "report",
     params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
         ("by" = Option<String>, Query, description = "A screening question to break every question down by", example = "entry_pathway"),
     ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Every published figure, one per line (`section,instrument,table,row,column,value`), non-zero counts below the study's threshold shown as `<k` with complementary suppression", content_type = "text/csv", body = String),
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
         (status = 422, description = "`by` is not a screening question of the study", body = ErrorBody),
     )
 )]
@@ -109,15 +93,11 @@ pub async fn report_csv(
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/report.pdf", tag = "report",
     params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
         ("by" = Option<String>, Query, description = "A screening question to break every question down by", example = "entry_pathway"),
     ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Title page, methods, then every section's tables and bar charts, small cells suppressed", content_type = "application/pdf", body = Vec<u8>),
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
         (status = 422, description = "`by` is not a screening question of the study", body = ErrorBody),
     )
 )]
@@ -133,13 +113,9 @@ pub async fn report_pdf(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/export.R", tag = "report",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "R code that reads export.csv with column classes, factor labels and variable labels", content_type = "text/plain", body = String),
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
     )
 )]
 #[get("/studies/<slug>/export.R")]
@@ -153,13 +129,9 @@ pub async fn export_r(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/export.sps", tag = "report",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "SPSS syntax that reads export.csv with formats, variable labels and value labels", content_type = "text/plain", body = String),
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
     )
 )]
 #[get("/studies/<slug>/export.sps")]

@@ -2,7 +2,10 @@
 //! document; a route lists them beside its own responses. Every one carries the
 //! error shape `ErrorBody`.
 
+use std::collections::BTreeMap;
+
 use utoipa::IntoResponses;
+use utoipa::openapi::{RefOr, Response};
 
 use super::dto::ErrorBody;
 
@@ -35,3 +38,35 @@ pub struct NotYours(#[allow(dead_code)] ErrorBody);
 #[derive(IntoResponses)]
 #[response(status = 422, description = "A field was refused")]
 pub struct Refused(#[allow(dead_code)] ErrorBody);
+
+/// Declares a set of the answers above that many routes give together, so a route
+/// names one set: its `IntoResponses` is the union of its members'.
+macro_rules! answers {
+    ($(#[$doc:meta])* $name:ident = $($member:ident),+) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                let mut all = BTreeMap::new();
+                $(all.extend(<$member as IntoResponses>::responses());)+
+                all
+            }
+        }
+    };
+}
+
+answers! {
+    /// A staff route on one study: 401 without a token, 404 for a study the caller is not on.
+    StudyRead = NoToken, NotYours
+}
+
+answers! {
+    /// A coordinator's action on one study: 401, 403 for its other staff, 404.
+    CoordinatorAction = NoToken, NotCoordinator, NotYours
+}
+
+answers! {
+    /// A coordinator's change to one study, with a body: 400, 401, 403, 404 and 422.
+    CoordinatorEdit = MalformedBody, NoToken, NotCoordinator, NotYours, Refused
+}

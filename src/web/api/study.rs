@@ -10,7 +10,7 @@ use super::dto::{
 };
 use crate::domain::study::{NewStudy, StudyInput};
 use crate::service::{AppState, study};
-use crate::web::api::responses::{MalformedBody, NoToken, NotCoordinator, NotYours};
+use crate::web::api::responses::{CoordinatorAction, MalformedBody, NoToken, StudyRead};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
@@ -22,7 +22,6 @@ fn today() -> chrono::NaiveDate {
 #[utoipa::path(
     post, path = "/api/v1/studies", tag = "studies",
     request_body = CreateStudy,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Study created in draft; the creator is its coordinator", body = StudyDto),
         MalformedBody,
@@ -57,7 +56,6 @@ pub async fn create(
 
 #[utoipa::path(
     get, path = "/api/v1/studies", tag = "studies",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The studies the caller may see, newest first", body = Vec<StudyDto>),
         NoToken,
@@ -72,12 +70,9 @@ pub async fn list(state: &State<AppState>, staff: StaffUser) -> ApiResult<Json<V
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}", tag = "studies",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The study", body = StudyDto),
-        NoToken,
-        NotYours,
+        StudyRead,
     )
 )]
 #[get("/studies/<slug>")]
@@ -92,12 +87,9 @@ pub async fn get(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/staff", tag = "studies",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The study's staff", body = Vec<StaffMemberDto>),
-        NoToken,
-        NotYours,
+        StudyRead,
     )
 )]
 #[get("/studies/<slug>/staff")]
@@ -112,15 +104,11 @@ pub async fn staff_list(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/staff", tag = "studies",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = AddStaff,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "The staff member is on the study", body = StaffMemberDto),
         MalformedBody,
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
         (status = 422, description = "Unknown account or a role it cannot hold", body = ErrorBody),
     )
 )]
@@ -138,15 +126,12 @@ pub async fn add_staff(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/status", tag = "studies",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = ChangeStatus,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The study in its new status", body = StudyDto),
         MalformedBody,
-        NoToken,
+        StudyRead,
         (status = 403, description = "The caller's role may not make this move", body = ErrorBody),
-        NotYours,
         (status = 409, description = "The move does not fit the study's state (e.g. no active consent form)", body = ErrorBody),
         (status = 410, description = "The ethics approval has expired", body = ErrorBody),
         (status = 422, description = "Unknown status", body = ErrorBody),
@@ -167,15 +152,11 @@ pub async fn change_status(
 
 #[utoipa::path(
     put, path = "/api/v1/studies/{slug}/settings", tag = "studies",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = StudySettings,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The study with its new settings", body = StudyDto),
         MalformedBody,
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorAction,
         (status = 409, description = "The study is closed", body = ErrorBody),
         (status = 422, description = "Unknown identity check, or a threshold outside 0–100", body = ErrorBody),
     )

@@ -16,7 +16,6 @@ use crate::web::json::JsonBody;
 #[utoipa::path(
     post, path = "/api/v1/users", tag = "staff",
     request_body = CreateUser,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Account created", body = UserDto),
         MalformedBody,
@@ -39,7 +38,6 @@ pub async fn create(
 
 #[utoipa::path(
     get, path = "/api/v1/users", tag = "staff",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Every staff account", body = Vec<UserDto>),
         NoToken,
@@ -54,9 +52,7 @@ pub async fn list(state: &State<AppState>, admin: Admin) -> ApiResult<Json<Vec<U
 
 #[utoipa::path(
     put, path = "/api/v1/users/{id}", tag = "staff",
-    params(("id" = i64, Path, description = "The account's id")),
     request_body = ChangeUser,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The account as it is now", body = UserDto),
         MalformedBody,

@@ -8,24 +8,18 @@ use crate::domain::consent::{ConsentFormDraft, ItemInput};
 use crate::service::AppState;
 use crate::service::consent;
 use crate::web::api::dto::{ApproveConsentForm, ConsentFormDto, CreateConsentForm, ErrorBody};
-use crate::web::api::responses::{MalformedBody, NoToken, NotCoordinator, NotYours, Refused};
+use crate::web::api::responses::{CoordinatorEdit, MalformedBody, NoToken, Refused, StudyRead};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/consent-forms", tag = "consent",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
     request_body = CreateConsentForm,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "The draft, with its form hash", body = ConsentFormDto),
-        MalformedBody,
-        NoToken,
-        NotCoordinator,
-        NotYours,
+        CoordinatorEdit,
         (status = 409, description = "The version exists already, or the study is closed", body = ErrorBody),
-        Refused,
     )
 )]
 #[post("/studies/<slug>/consent-forms", data = "<body>")]
@@ -49,12 +43,9 @@ pub async fn create(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/consent-forms", tag = "consent",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Every version with its state, oldest first", body = Vec<ConsentFormDto>),
-        NoToken,
-        NotYours,
+        StudyRead,
     )
 )]
 #[get("/studies/<slug>/consent-forms")]
@@ -69,11 +60,6 @@ pub async fn list(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/consent-forms/{version}", tag = "consent",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("version" = String, Path, description = "The version label", example = "1"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The version, as participants see it", body = ConsentFormDto),
         NoToken,
@@ -93,12 +79,7 @@ pub async fn get(
 
 #[utoipa::path(
     post, path = "/api/v1/studies/{slug}/consent-forms/{version}/approve", tag = "consent",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("version" = String, Path, description = "The version label", example = "1"),
-    ),
     request_body = ApproveConsentForm,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The version is active; the previous active one is superseded", body = ConsentFormDto),
         MalformedBody,

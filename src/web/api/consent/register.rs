@@ -6,19 +6,16 @@ use rocket::{State, get};
 
 use crate::service::{AppState, consent};
 use crate::web::api::dto::{ErrorBody, ReconsentDueDto, RegisterEntryDto};
-use crate::web::api::responses::{NoToken, NotYours};
+use crate::web::api::responses::{NoToken, StudyRead};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/consents", tag = "consent",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Every signed consent, in signing order (reading it is audited)", body = Vec<RegisterEntryDto>),
-        NoToken,
+        StudyRead,
         (status = 403, description = "Facilitators do not read the register", body = ErrorBody),
-        NotYours,
     )
 )]
 #[get("/studies/<slug>/consents")]
@@ -33,11 +30,6 @@ pub async fn register(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/consents/{consent_id}/pdf", tag = "consent",
-    params(
-        ("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed"),
-        ("consent_id" = i64, Path, description = "The consent's id from the register"),
-    ),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed PDF as stored at signing (reading it is audited)", content_type = "application/pdf", body = Vec<u8>),
         NoToken,
@@ -64,13 +56,10 @@ pub async fn pdf(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/reconsent", tag = "consent",
-    params(("slug" = String, Path, description = "The study's slug", example = "social-media-med-ed")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Participants whose consent is to a superseded version", body = Vec<ReconsentDueDto>),
-        NoToken,
+        StudyRead,
         (status = 403, description = "Facilitators do not read consents", body = ErrorBody),
-        NotYours,
     )
 )]
 #[get("/studies/<slug>/reconsent")]
