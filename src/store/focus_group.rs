@@ -50,14 +50,7 @@ async fn with_facilitators(
     db: &impl Conn,
     rows: Vec<focus_groups::Model>,
 ) -> Result<Vec<FocusGroup>, AppError> {
-    let ids: BTreeSet<i64> = rows.iter().map(|r| r.facilitator_id).collect();
-    let people: BTreeMap<i64, users::Model> = users::Entity::find()
-        .filter(users::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let people = super::user::models_by_id(db, rows.iter().map(|r| r.facilitator_id)).await?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -30,6 +30,15 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::AppError;
 
+/// An insert refused by a unique key, told in the caller's words (`said`); any other failure
+/// as it is.
+pub(crate) fn taken(said: impl FnOnce() -> AppError) -> impl FnOnce(DbErr) -> AppError {
+    move |e| match AppError::from(e) {
+        AppError::Conflict(_) => said(),
+        other => other,
+    }
+}
+
 /// A connection or a transaction: what every store function runs on.
 pub use sea_orm::ConnectionTrait as Conn;
 

@@ -149,13 +149,12 @@ pub async fn insert_instrument(
     }
     .insert(db)
     .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict(format!(
+    .map_err(super::taken(|| {
+        AppError::Conflict(format!(
             "The questionnaire {} is attached to this study already.",
             def.key
-        )),
-        other => other,
-    })?;
+        ))
+    }))?;
     instrument(m, def)
 }
 

@@ -52,12 +52,9 @@ pub async fn insert_ad(
     }
     .insert(db)
     .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => {
-            AppError::Conflict(format!("The ad code {} is taken; choose another.", draft.code))
-        }
-        other => other,
-    })?;
+    .map_err(super::taken(|| {
+        AppError::Conflict(format!("The ad code {} is taken; choose another.", draft.code))
+    }))?;
     ad(m)
 }
 
@@ -140,13 +137,12 @@ pub async fn insert_stratum(
     }
     .insert(db)
     .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict(format!(
+    .map_err(super::taken(|| {
+        AppError::Conflict(format!(
             "A stratum {} = {} exists already in this study.",
             draft.question_key, draft.value
-        )),
-        other => other,
-    })?;
+        ))
+    }))?;
     Ok(stratum(m))
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::entity::{studies, study_staff, users};
+use super::entity::{studies, study_staff};
 use super::{Conn, decode};
 use crate::domain::policy::{Capacity, StudyRole};
 use crate::domain::study::{EthicsApproval, IdentityCheck, NewStudy, Study, StudyStatus, Zone};
@@ -68,12 +68,9 @@ pub async fn insert(
     }
     .insert(db)
     .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => {
-            AppError::field("slug", "taken", "A study with this slug exists already.")
-        }
-        other => other,
-    })?;
+    .map_err(super::taken(|| {
+        AppError::field("slug", "taken", "A study with this slug exists already.")
+    }))?;
     to_domain(model)
 }
 
@@ -184,14 +181,7 @@ pub async fn members(db: &impl Conn, study_id: i64) -> Result<Vec<(User, StudyRo
         .order_by_asc(study_staff::Column::UserId)
         .all(db)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
-    let users: std::collections::HashMap<i64, users::Model> = users::Entity::find()
-        .filter(users::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let users = super::user::models_by_id(db, rows.iter().map(|r| r.user_id)).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         if let Some(user) = users.get(&row.user_id) {

@@ -1,5 +1,7 @@
 //! Staff accounts.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -37,14 +39,13 @@ pub async fn insert(
     }
     .insert(db)
     .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::field(
+    .map_err(super::taken(|| {
+        AppError::field(
             "email",
             "taken",
             "A staff account with this e-mail address exists already.",
-        ),
-        other => other,
-    })?;
+        )
+    }))?;
     to_domain(model)
 }
 
@@ -89,6 +90,20 @@ pub async fn set_active(db: &impl Conn, id: i64, active: bool) -> Result<(), App
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The accounts with these ids, by id (an id with no account is left out).
+pub(crate) async fn models_by_id(
+    db: &impl Conn,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<BTreeMap<i64, users::Model>, AppError> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
 }
 
 pub async fn count(db: &impl Conn) -> Result<u64, AppError> {

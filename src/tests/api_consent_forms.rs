@@ -38,12 +38,7 @@ async fn cast(app: &TestApp) -> Cast {
     let fac = app.staff("fac@example.org", "facilitator").await;
     let outsider = app.staff("other@example.org", "coordinator").await;
     app.create_study(&coord, "study-one").await;
-    app.post_json(
-        "/api/v1/studies/study-one/staff",
-        Some(&coord),
-        json!({"email": "fac@example.org", "role": "facilitator"}),
-    )
-    .await;
+    app.add_staff(&coord, "study-one", "fac@example.org", "facilitator").await;
     Cast { coord, ethics, fac, outsider }
 }
 

@@ -148,12 +148,7 @@ db_test!(the_status_machine, |app| {
     let ethics = app.staff("eth@example.org", "ethics_officer").await;
     let fac = app.staff("fac@example.org", "facilitator").await;
     app.create_study(&coord, "study-one").await;
-    app.post_json(
-        "/api/v1/studies/study-one/staff",
-        Some(&coord),
-        json!({"email": "fac@example.org", "role": "facilitator"}),
-    )
-    .await;
+    app.add_staff(&coord, "study-one", "fac@example.org", "facilitator").await;
     let path = "/api/v1/studies/study-one/status";
     let set = |token: String, status: &'static str| {
         let app = &app;

@@ -16,12 +16,7 @@ db_test!(readers_and_verification, |app| {
     let fac = app.staff("fac@example.org", "facilitator").await;
     let ethics = app.staff("eth@example.org", "ethics_officer").await;
     app.create_study(&coord, "study-one").await;
-    app.post_json(
-        "/api/v1/studies/study-one/staff",
-        Some(&coord),
-        json!({"email": "fac@example.org", "role": "facilitator"}),
-    )
-    .await;
+    app.add_staff(&coord, "study-one", "fac@example.org", "facilitator").await;
 
     for who in [&coord, &fac] {
         assert_eq!(app.get_json("/api/v1/audit/verify", Some(who)).await.0, Status::Forbidden);
@@ -89,12 +84,7 @@ db_test!(an_edit_behind_the_service_is_named, |app| {
     let ethics = app.staff("eth@example.org", "ethics_officer").await;
     app.staff("fac@example.org", "facilitator").await;
     app.create_study(&coord, "study-one").await;
-    app.post_json(
-        "/api/v1/studies/study-one/staff",
-        Some(&coord),
-        json!({"email": "fac@example.org", "role": "facilitator"}),
-    )
-    .await;
+    app.add_staff(&coord, "study-one", "fac@example.org", "facilitator").await;
     app.post_json("/api/v1/studies/study-one/status", Some(&coord), json!({"status": "closed"}))
         .await;
 

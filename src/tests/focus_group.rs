@@ -391,22 +391,15 @@ db_test!(invitations_calendar_attendance_and_log, |app| {
     app.post_json("/api/v1/participant/withdraw", Some(&b), json!({"scope": "future_only"})).await;
     let (_, v) = app.get_json(&format!("{FG}/{g}"), Some(&s.coord)).await;
     assert_eq!(v["members"].as_array().map(Vec::len), Some(1), "{v}");
-    let (_, mail) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
-    let b_reminder = mail
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["kind"] == "focus_group_reminder" && m["to"] == "b@example.org")
-        .cloned()
-        .unwrap_or_default();
+    let b_reminder = app
+        .outbox_message(&s.coord, |m| {
+            m["kind"] == "focus_group_reminder" && m["to"] == "b@example.org"
+        })
+        .await;
     assert_eq!(b_reminder["status"], "cancelled");
-    let farewell = mail
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["kind"] == "withdrawal" && m["to"] == "b@example.org")
-        .cloned()
-        .unwrap_or_default();
+    let farewell = app
+        .outbox_message(&s.coord, |m| m["kind"] == "withdrawal" && m["to"] == "b@example.org")
+        .await;
     assert_eq!(
         farewell["attachment"], "cancel.ics",
         "the session leaves their calendar: {farewell}"
@@ -824,14 +817,7 @@ db_test!(the_reminder_lead_time_is_a_study_setting, |app| {
     let a = consented(&app, &s, "a@example.org").await;
     add(&app, &s, g, &code_of(&app, &a).await).await;
     app.post_json(&format!("{FG}/{g}/invitations"), Some(&s.coord), json!({})).await;
-    let (_, mail) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
-    let reminder = mail
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["kind"] == "focus_group_reminder")
-        .cloned()
-        .unwrap_or_default();
+    let reminder = app.outbox_message(&s.coord, |m| m["kind"] == "focus_group_reminder").await;
     let due = chrono::DateTime::parse_from_rfc3339(reminder["due_at"].as_str().unwrap_or(""))
         .expect("due_at");
     let expected = chrono::Utc::now() + chrono::Duration::days(3) - chrono::Duration::hours(2);
@@ -908,14 +894,7 @@ db_test!(pages_and_mail_show_times_on_the_study_clock, |app| {
     );
     add(&app, &s, g, &code_of(&app, &token).await).await;
     app.post_json(&format!("{FG}/{g}/invitations"), Some(&s.coord), json!({})).await;
-    let (_, mail) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
-    let invitation = mail
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["kind"] == "focus_group_invitation")
-        .cloned()
-        .unwrap_or_default();
+    let invitation = app.outbox_message(&s.coord, |m| m["kind"] == "focus_group_invitation").await;
     assert!(
         invitation["body"]
             .as_str()

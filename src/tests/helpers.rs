@@ -245,6 +245,27 @@ impl TestApp {
     pub async fn create_study(&self, token: &str, slug: &str) -> (Status, Value) {
         self.post_json("/api/v1/studies", Some(token), study_body(slug, -30, 365)).await
     }
+
+    /// Puts the account `email` on the study's staff in `role`, as its coordinator `token`.
+    pub async fn add_staff(&self, token: &str, slug: &str, email: &str, role: &str) {
+        let path = format!("/api/v1/studies/{slug}/staff");
+        let (status, v) =
+            self.post_json(&path, Some(token), json!({"email": email, "role": role})).await;
+        assert!(status.code < 300, "adding {email} as {role}: {status} {v}");
+    }
+
+    /// Attaches a seed questionnaire (version 1) to the study at `stage`, as `token`.
+    pub async fn attach(&self, token: &str, slug: &str, key: &str, stage: &str) -> (Status, Value) {
+        let path = format!("/api/v1/studies/{slug}/instruments");
+        let body = json!({"key": key, "version": 1, "stage": stage});
+        self.post_json(&path, Some(token), body).await
+    }
+
+    /// The first message in the outbox, as `token` reads it, that `wanted` picks (null if none).
+    pub async fn outbox_message(&self, token: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let (_, mail) = self.get_json("/api/v1/outbox", Some(token)).await;
+        mail.as_array().into_iter().flatten().find(|m| wanted(m)).cloned().unwrap_or_default()
+    }
 }
 
 pub fn study_body(slug: &str, approved_days: i64, expires_days: i64) -> Value {

@@ -111,22 +111,10 @@ db_test!(attaching_instruments, |app| {
         attach(&app, &s, json!({"key": "demographics", "version": 1, "stage": "after_consent"}))
             .await;
     assert_eq!(status, Status::Conflict, "attached twice: {v}");
-    let (status, v) = app
-        .post_json(
-            &format!("{STUDY}/instruments"),
-            Some(&s.fac),
-            json!({"key": "platform-usage", "version": 1, "stage": "after_consent"}),
-        )
-        .await;
+    let (status, v) = app.attach(&s.fac, "study-one", "platform-usage", "after_consent").await;
     assert_eq!(status, Status::Forbidden, "a facilitator does not attach: {v}");
     let outsider = app.staff("other@example.org", "coordinator").await;
-    let (status, _) = app
-        .post_json(
-            &format!("{STUDY}/instruments"),
-            Some(&outsider),
-            json!({"key": "platform-usage", "version": 1, "stage": "after_consent"}),
-        )
-        .await;
+    let (status, _) = app.attach(&outsider, "study-one", "platform-usage", "after_consent").await;
     assert_eq!(status, Status::NotFound);
     let (status, list) = app.get_json(&format!("{STUDY}/instruments"), Some(&s.fac)).await;
     assert_eq!(status, Status::Ok);

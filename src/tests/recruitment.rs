@@ -370,13 +370,7 @@ db_test!(the_coordinator_sees_the_funnel_and_the_mail, |app| {
 
 db_test!(reminders_go_to_people_with_open_steps, |app| {
     let s = with_screening(&app).await;
-    let (status, _) = app
-        .post_json(
-            &format!("{STUDY}/instruments"),
-            Some(&s.coord),
-            json!({"key": "demographics", "version": 1, "stage": "after_consent"}),
-        )
-        .await;
+    let (status, _) = app.attach(&s.coord, "study-one", "demographics", "after_consent").await;
     assert_eq!(status, Status::Created);
     let mut tokens = Vec::new();
     for i in 0..4 {

@@ -13,13 +13,7 @@ const Q: &str = "/api/v1/participant/questionnaires";
 db_test!(the_report_counts_what_the_study_found, |app| {
     let s = with_screening(&app).await;
     for key in ["demographics", "platform-usage"] {
-        let (status, _) = app
-            .post_json(
-                &format!("{STUDY}/instruments"),
-                Some(&s.coord),
-                json!({"key": key, "version": 1, "stage": "after_consent"}),
-            )
-            .await;
+        let (status, _) = app.attach(&s.coord, "study-one", key, "after_consent").await;
         assert_eq!(status, Status::Created);
     }
     let (_, no) = enrol(&app, "No", "no@example.org", false, "graduate").await;
@@ -149,13 +143,7 @@ db_test!(the_report_counts_what_the_study_found, |app| {
 
 db_test!(the_export_reads_back_to_the_same_counts, |app| {
     let s = with_screening(&app).await;
-    let (status, _) = app
-        .post_json(
-            &format!("{STUDY}/instruments"),
-            Some(&s.coord),
-            json!({"key": "platform-usage", "version": 1, "stage": "after_consent"}),
-        )
-        .await;
+    let (status, _) = app.attach(&s.coord, "study-one", "platform-usage", "after_consent").await;
     assert_eq!(status, Status::Created);
     let picks = [vec!["facebook", "youtube"], vec!["facebook"], vec!["twitter"]];
     let mut tokens = Vec::new();
@@ -263,13 +251,7 @@ db_test!(the_export_reads_back_to_the_same_counts, |app| {
 /// Six consenting participants answer the demographics: five female, one male.
 async fn six_answered(app: &super::helpers::TestApp) -> super::consent_flow::Study {
     let s = with_screening(app).await;
-    let (status, _) = app
-        .post_json(
-            &format!("{STUDY}/instruments"),
-            Some(&s.coord),
-            json!({"key": "demographics", "version": 1, "stage": "after_consent"}),
-        )
-        .await;
+    let (status, _) = app.attach(&s.coord, "study-one", "demographics", "after_consent").await;
     assert_eq!(status, Status::Created);
     for i in 0..6 {
         let (_, v) = enrol(app, "P", &format!("s{i}@student.example.edu"), true, "graduate").await;

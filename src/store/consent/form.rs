@@ -54,13 +54,12 @@ pub async fn insert(
     }
     .insert(db)
     .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict(format!(
+    .map_err(crate::store::taken(|| {
+        AppError::Conflict(format!(
             "Version {} exists already in this study; a version number is never reused.",
             draft.version
-        )),
-        other => other,
-    })?;
+        ))
+    }))?;
     to_domain(model)
 }
 
