@@ -52,15 +52,24 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
         .register("/", catchers![web::errors::page_catcher])
 }
 
+/// Why the server did not start, or stopped, as one sentence naming the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot listen on {address}:{port} (CONSENTRY_ADDRESS, CONSENTRY_PORT): {source}")]
+    Listen { address: String, port: u16, source: Box<rocket::Error> },
+    #[error("the server could not start or stopped: {0}")]
+    Stopped(Box<rocket::Error>),
+}
+
 /// Serves until the process is stopped; a failure to start (the port taken, the
 /// templates unreadable) as one sentence naming the setting.
-pub async fn launch(state: AppState, figment: Figment) -> Result<(), String> {
+pub async fn launch(state: AppState, figment: Figment) -> Result<(), LaunchError> {
     let (address, port) = (state.config.address.clone(), state.config.port);
     build(state, figment).launch().await.map(|_| ()).map_err(|e| match e.kind() {
         rocket::error::ErrorKind::Bind(_) => {
-            format!("cannot listen on {address}:{port} (CONSENTRY_ADDRESS, CONSENTRY_PORT): {e}")
+            LaunchError::Listen { address, port, source: Box::new(e) }
         }
-        _ => format!("the server could not start or stopped: {e}"),
+        _ => LaunchError::Stopped(Box::new(e)),
     })
 }
 

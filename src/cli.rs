@@ -164,27 +164,71 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// A refusal as the command line prints it: each field's reasons, else the message.
-fn explain(e: crate::error::AppError) -> String {
+/// Why a command stopped: printed as one line (`consentry: …`) before exit 1.
+#[derive(Debug, thiserror::Error)]
+enum Stop {
+    /// An argument the command refused, by its flag.
+    #[error("{flag}: {reason}")]
+    Argument { flag: &'static str, reason: String },
+    /// Arguments that name a staff account that does not exist.
+    #[error("{flag}: no staff account {email}")]
+    NoAccount { flag: &'static str, email: crate::domain::user::Email },
+    #[error("--format pdf needs --out FILE")]
+    PdfNeedsFile,
+    /// A file of the command's own (a form, a password on stdin) that does not read.
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("no study {study}{}", who.as_ref().map(|w| format!(" that {w} works on")).unwrap_or_default())]
+    NoStudy { study: String, who: Option<crate::domain::user::Email> },
+    #[error("cannot open the database (CONSENTRY_DATABASE_URL={url}): {source}")]
+    Database { url: String, source: crate::error::AppError },
+    #[error("migrations failed: {0}")]
+    Migrations(crate::error::AppError),
+    #[error("the forms in {dir} have problems (consentry forms check):\n{}", problems.join("\n"))]
+    Forms { dir: String, problems: Vec<String> },
+    #[error("CONSENTRY_SECRET_KEY is required (openssl rand -base64 32)")]
+    NoSecretKey,
+    #[error("cannot write {what}: {source}")]
+    Write { what: String, source: std::io::Error },
+    /// What the service refused or failed at, as the command line says it.
+    #[error("{}", explain(.0))]
+    Refused(crate::error::AppError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::sender::SetupError),
+    #[error(transparent)]
+    Launch(#[from] crate::app::LaunchError),
+}
+
+impl From<crate::error::AppError> for Stop {
+    fn from(e: crate::error::AppError) -> Self {
+        Stop::Refused(e)
+    }
+}
+
+/// A refusal as the command line prints it: each field's reasons under its flag
+/// (`--email: …`); a failure of the server's own, in full (the operator reads it);
+/// else the message an API caller would read.
+fn explain(e: &crate::error::AppError) -> String {
     match e.fields() {
-        Some(f) => f.messages().into_values().flatten().collect::<Vec<_>>().join(" "),
+        Some(fields) => fields
+            .messages()
+            .into_iter()
+            .map(|(field, reasons)| format!("--{}: {}", field.replace('_', "-"), reasons.join(" ")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None if e.status() >= 500 => e.to_string(),
         None => e.public_message(),
     }
 }
 
-async fn open(config: &AppConfig) -> Result<Db, String> {
+async fn open(config: &AppConfig) -> Result<Db, Stop> {
     let timeouts = crate::store::Timeouts {
         acquire: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
     };
     let db = Db::connect_with(&config.database_url, config.db_max_connections, timeouts)
         .await
-        .map_err(|e| {
-            format!(
-                "cannot open the database (CONSENTRY_DATABASE_URL={}): {e}",
-                redact_url(&config.database_url)
-            )
-        })?;
-    db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+        .map_err(|e| Stop::Database { url: redact_url(&config.database_url), source: e.into() })?;
+    db.migrate().await.map_err(|e| Stop::Migrations(e.into()))?;
     Ok(db)
 }
 
@@ -205,7 +249,7 @@ async fn run(
     command: Command,
     config: AppConfig,
     figment: figment::Figment,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, Stop> {
     match command {
         Command::Migrate => {
             open(&config).await?;
@@ -248,24 +292,16 @@ async fn run(
                 std::io::stdin()
                     .lock()
                     .read_line(&mut line)
-                    .map_err(|e| format!("cannot read the password: {e}"))?;
+                    .map_err(|source| Stop::Write { what: "the password".into(), source })?;
                 (line.trim_end_matches(['\r', '\n']).to_string(), false)
             } else {
                 (random_password(), true)
             };
-            let new = NewUser::parse(&email, &name, &role, &password).map_err(|errors| {
-                errors
-                    .iter()
-                    .map(|(field, list)| {
-                        let reasons: Vec<&str> = list.iter().map(|e| e.message.as_str()).collect();
-                        format!("--{}: {}", field.replace('_', "-"), reasons.join(" "))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
+            let new = NewUser::parse(&email, &name, &role, &password)
+                .map_err(|errors| Stop::Refused(crate::error::AppError::Validation(errors)))?;
             let db = open(&config).await?;
             let state = AppState::new(db, config);
-            let user = service::user::create(&state, Actor::Cli, new).await.map_err(explain)?;
+            let user = service::user::create(&state, Actor::Cli, new).await?;
             println!("created {} {} (id {})", user.role, user.email, user.id);
             if generated {
                 println!("password: {password}");
@@ -291,23 +327,24 @@ async fn run(
         } => {
             let draft =
                 crate::forms::consent::draft_from_file(&file, &version).map_err(|errors| {
-                    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+                    Stop::Unreadable(
+                        errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+                    )
                 })?;
             let db = open(&config).await?;
             let state = AppState::new(db, config);
             let email = crate::domain::user::Email::parse(&by)
-                .map_err(|e| format!("--by: {}", e.message))?;
+                .map_err(|e| Stop::Argument { flag: "--by", reason: e.message })?;
             let author = crate::store::user::find_by_email(state.db.conn(), &email)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("--by: no staff account {email}"))?;
+                .await?
+                .ok_or_else(|| Stop::NoAccount { flag: "--by", email: email.clone() })?;
             let form = service::consent::form::draft(&state, &author, &study, Ok(draft))
                 .await
                 .map_err(|e| match e {
                     crate::error::AppError::NotFound => {
-                        format!("no study {study} that {email} works on")
+                        Stop::NoStudy { study: study.clone(), who: Some(email.clone()) }
                     }
-                    other => other.public_message(),
+                    other => Stop::Refused(other),
                 })?;
             println!(
                 "drafted {study} consent form version {} (form hash {})",
@@ -326,34 +363,35 @@ async fn run(
                 ReportFormat::Pdf => Some(service::report::Output::Pdf),
             };
             if format == Some(service::report::Output::Pdf) && out.is_none() {
-                return Err("--format pdf needs --out FILE".into());
+                return Err(Stop::PdfNeedsFile);
             }
             let db = open(&config).await?;
             let state = AppState::new(db, config);
             let bytes = service::report::offline(&state, &study, by.as_deref(), format)
                 .await
                 .map_err(|e| match e {
-                    crate::error::AppError::NotFound => format!("no study {study}"),
-                    other => explain(other),
+                    crate::error::AppError::NotFound => {
+                        Stop::NoStudy { study: study.clone(), who: None }
+                    }
+                    other => Stop::Refused(other),
                 })?;
             match out {
                 Some(path) => {
-                    std::fs::write(&path, &bytes)
-                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    std::fs::write(&path, &bytes).map_err(|source| Stop::Write {
+                        what: path.display().to_string(),
+                        source,
+                    })?;
                     eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
                 }
                 None => std::io::stdout()
                     .write_all(&bytes)
-                    .map_err(|e| format!("cannot write the report: {e}"))?,
+                    .map_err(|source| Stop::Write { what: "the report".into(), source })?,
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::VerifyAudit => {
             let db = open(&config).await?;
-            match audit::verify(&db)
-                .await
-                .map_err(|e| format!("verification could not run: {e}"))?
-            {
+            match audit::verify(&db).await? {
                 Verification::Ok { events, chains, .. } => {
                     println!("ok {events} events in {} chains", chains.len());
                     for c in chains {
@@ -379,32 +417,28 @@ async fn change_account(
     email: &str,
     change: AccountChange,
     done: &str,
-) -> Result<ExitCode, String> {
-    let address =
-        crate::domain::user::Email::parse(email).map_err(|e| format!("--email: {}", e.message))?;
+) -> Result<ExitCode, Stop> {
+    let address = crate::domain::user::Email::parse(email)
+        .map_err(|e| Stop::Argument { flag: "--email", reason: e.message })?;
     let db = open(&config).await?;
     let state = AppState::new(db, config);
     let user = crate::store::user::find_by_email(state.db.conn(), &address)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("--email: no staff account {address}"))?;
-    service::user::change(&state, Actor::Cli, user.id, change).await.map_err(explain)?;
+        .await?
+        .ok_or_else(|| Stop::NoAccount { flag: "--email", email: address.clone() })?;
+    service::user::change(&state, Actor::Cli, user.id, change).await?;
     println!("{address} {done}");
     Ok(ExitCode::SUCCESS)
 }
 
 /// The questionnaires of the forms folder (or the built-in forms); any broken file
 /// stops the start.
-fn load_forms(config: &AppConfig) -> Result<crate::forms::questionnaire::Catalogue, String> {
+fn load_forms(config: &AppConfig) -> Result<crate::forms::questionnaire::Catalogue, Stop> {
     let source = crate::forms::Source::configured(config.forms_dir.as_deref());
-    let catalogue = crate::forms::questionnaire::Catalogue::load(&source).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        format!(
-            "the forms in {} have problems (consentry forms check):\n{}",
-            source.describe(),
-            lines.join("\n")
-        )
-    })?;
+    let catalogue =
+        crate::forms::questionnaire::Catalogue::load(&source).map_err(|errors| Stop::Forms {
+            dir: source.describe(),
+            problems: errors.iter().map(ToString::to_string).collect(),
+        })?;
     tracing::info!(questionnaires = catalogue.len(), forms = %source.describe(), "forms loaded");
     Ok(catalogue)
 }
@@ -413,7 +447,7 @@ async fn serve(
     mut config: AppConfig,
     mut figment: figment::Figment,
     demo: bool,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, Stop> {
     if config.secret_key.is_none() {
         if demo || cfg!(debug_assertions) {
             let key = random_secret_key();
@@ -423,7 +457,7 @@ async fn serve(
                 "no CONSENTRY_SECRET_KEY: using a throw-away key; sessions end when the server stops"
             );
         } else {
-            return Err("CONSENTRY_SECRET_KEY is required (openssl rand -base64 32)".into());
+            return Err(Stop::NoSecretKey);
         }
     }
     let delivery =
@@ -431,15 +465,13 @@ async fn serve(
     let forms = load_forms(&config)?;
     let db = open(&config).await?;
     let state = AppState::new(db.clone(), config.clone()).with_forms(forms);
-    service::questionnaire::sync_catalogue(&state).await.map_err(explain)?;
-    crate::mail::sender::spawn(db, state.keys().map_err(|e| e.to_string())?.clone(), delivery);
+    service::questionnaire::sync_catalogue(&state).await?;
+    crate::mail::sender::spawn(db, state.keys()?.clone(), delivery);
     if config.smtp_url.is_none() {
         tracing::info!("no CONSENTRY_SMTP_URL: mail is kept in the outbox (GET /api/v1/outbox)");
     }
     if demo {
-        let loaded = service::demo::load(&state)
-            .await
-            .map_err(|e| format!("the demo could not be loaded: {e}"))?;
+        let loaded = service::demo::load(&state).await?;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
             out,

@@ -114,6 +114,10 @@ impl Default for AppConfig {
     }
 }
 
+/// A `CONSENTRY_TRUSTED_PROXIES` entry that is neither an address nor a CIDR block.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotABlock(pub String);
+
 /// An address or a CIDR block of addresses (`10.0.0.0/8`, `::1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpBlock {
@@ -208,7 +212,7 @@ impl AppConfig {
         if !(1..=3650).contains(&self.participant_link_days) {
             return invalid("CONSENTRY_PARTICIPANT_LINK_DAYS must be between 1 and 3650".into());
         }
-        if let Err(bad) = self.proxies() {
+        if let Err(NotABlock(bad)) = self.proxies() {
             return invalid(format!(
                 "CONSENTRY_TRUSTED_PROXIES: {bad:?} is not an address or CIDR block (e.g. 10.0.0.0/8)"
             ));
@@ -244,12 +248,12 @@ impl AppConfig {
 
     /// The trusted proxies, parsed; the first entry that is not an address or block
     /// on error.
-    pub fn proxies(&self) -> Result<Vec<IpBlock>, String> {
+    pub fn proxies(&self) -> Result<Vec<IpBlock>, NotABlock> {
         self.trusted_proxies
             .split(',')
             .map(str::trim)
             .filter(|p| !p.is_empty())
-            .map(|p| IpBlock::parse(p).ok_or_else(|| p.to_string()))
+            .map(|p| IpBlock::parse(p).ok_or_else(|| NotABlock(p.to_string())))
             .collect()
     }
 

@@ -23,9 +23,24 @@ pub enum Delivery {
     Keep,
 }
 
+/// A mail setting that cannot be used, named as the operator sets it.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    #[error(
+        "CONSENTRY_SMTP_URL must be smtp://[user:password@]host[:port] (a relay such as the local MTA)"
+    )]
+    NotSmtp,
+    #[error("CONSENTRY_SMTP_URL has a bad port")]
+    BadPort,
+    #[error("CONSENTRY_SMTP_URL has no host")]
+    NoHost,
+    #[error("CONSENTRY_MAIL_FROM is not an address: {0}")]
+    BadFrom(String),
+}
+
 impl Delivery {
     /// From `CONSENTRY_SMTP_URL` and the sender address.
-    pub fn from_config(smtp_url: Option<&str>, from: &str) -> Result<Self, String> {
+    pub fn from_config(smtp_url: Option<&str>, from: &str) -> Result<Self, SetupError> {
         match smtp_url {
             None => Ok(Delivery::Keep),
             Some(url) => {
@@ -38,9 +53,9 @@ impl Delivery {
                     builder = builder.credentials(Credentials::new(user, password));
                 }
                 let transport = builder.build();
-                let from = from
-                    .parse()
-                    .map_err(|e| format!("CONSENTRY_MAIL_FROM is not an address: {e}"))?;
+                let from = from.parse().map_err(|e: lettre::address::AddressError| {
+                    SetupError::BadFrom(e.to_string())
+                })?;
                 Ok(Delivery::Smtp { transport, from })
             }
         }
@@ -57,10 +72,8 @@ struct SmtpRelay {
 }
 
 impl SmtpRelay {
-    fn parse(url: &str) -> Result<Self, String> {
-        let rest = url.strip_prefix("smtp://").ok_or(
-            "CONSENTRY_SMTP_URL must be smtp://[user:password@]host[:port] (a relay such as the local MTA)",
-        )?;
+    fn parse(url: &str) -> Result<Self, SetupError> {
+        let rest = url.strip_prefix("smtp://").ok_or(SetupError::NotSmtp)?;
         let (credentials, hostport) = match rest.rsplit_once('@') {
             Some((creds, hp)) => {
                 let (user, password) = creds.split_once(':').unwrap_or((creds, ""));
@@ -70,11 +83,11 @@ impl SmtpRelay {
         };
         let hostport = hostport.trim_end_matches('/');
         let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| "CONSENTRY_SMTP_URL has a bad port")?),
+            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| SetupError::BadPort)?),
             None => (hostport, 25),
         };
         if host.is_empty() {
-            return Err("CONSENTRY_SMTP_URL has no host".into());
+            return Err(SetupError::NoHost);
         }
         Ok(Self { host: host.to_string(), port, credentials })
     }
