@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use figment::Figment;
+use rocket::fairing::AdHoc;
 use rocket::fs::FileServer;
 use rocket::{Build, Rocket, catchers};
 use rocket_dyn_templates::Template;
@@ -41,6 +42,13 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
             .mount("/", web::assets::routes()),
     };
     rocket
+        .attach(AdHoc::on_shutdown("audit checkpoint", |rocket| {
+            Box::pin(async move {
+                if let Some(state) = rocket.state::<AppState>() {
+                    crate::service::audit::checkpoint_at_shutdown(state).await;
+                }
+            })
+        }))
         .manage(state)
         .manage(metrics.clone())
         .attach(fairings::Telemetry { metrics })

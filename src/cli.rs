@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use rand::RngCore;
 
-use crate::audit;
+use std::path::PathBuf;
+
+use crate::audit::{self, checkpoints};
 use crate::config::{self, AppConfig, redact_url};
 use crate::domain::audit::Verification;
 use crate::domain::user::NewUser;
@@ -41,8 +43,21 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Recompute every audit chain; exit 1 when one is broken.
-    VerifyAudit,
+    /// Recompute every audit chain and every signed consent; with --checkpoints,
+    /// prove each chain still extends every signed checkpoint. Exit 1 when one is broken.
+    VerifyAudit {
+        /// A folder of checkpoint files (`*.jsonl`), e.g. the copy shipped off the server.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// The public key to check them with (default: CONSENTRY_AUDIT_KEY_FILE + .pub).
+        #[arg(long, requires = "checkpoints")]
+        public_key: Option<PathBuf>,
+    },
+    /// The audit trail's signing key and checkpoints.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Form files: check a folder of questionnaires and consent forms.
     Forms {
         #[command(subcommand)]
@@ -67,6 +82,19 @@ enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write a new Ed25519 key pair: the signing key to CONSENTRY_AUDIT_KEY_FILE (or
+    /// --out), readable by its owner only, and the public key beside it as FILE.pub.
+    Keygen {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Sign every chain's head now: the checkpoint is appended to
+    /// CONSENTRY_CHECKPOINT_DIR/checkpoints.jsonl and recorded on the system chain.
+    Checkpoint,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -195,6 +223,11 @@ enum Stop {
     Refused(crate::error::AppError),
     #[error(transparent)]
     Mail(#[from] crate::mail::sender::SetupError),
+    #[error(transparent)]
+    Checkpoint(#[from] crate::audit::checkpoints::FileError),
+    /// A command that needs a setting which is not set.
+    #[error("{0} is not set")]
+    Unset(&'static str),
     #[error(transparent)]
     Launch(#[from] crate::app::LaunchError),
 }
@@ -356,6 +389,34 @@ async fn run(
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit { command: AuditCommand::Keygen { out } } => {
+            let file = match out {
+                Some(file) => file,
+                None => key_file(&config)?,
+            };
+            let public = checkpoints::keygen(&file)?;
+            println!("signing key written to {} (owner only)", file.display());
+            println!(
+                "public key {} written to {}",
+                hex::encode(public.as_bytes()),
+                checkpoints::public_key_path(&file).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Checkpoint } => {
+            let (key_file, dir) =
+                config.checkpoints().ok_or(Stop::Unset("CONSENTRY_AUDIT_KEY_FILE"))?;
+            let key = checkpoints::signing_key(&key_file)?;
+            let db = open(&config).await?;
+            let signed = checkpoints::take(&db, &key, &dir).await?;
+            println!(
+                "checkpoint of {} chains signed at {} and written to {}",
+                signed.statement.chains.len(),
+                signed.statement.at,
+                dir.join(checkpoints::FILE).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report { study, format, out, by } => {
             let format = match format {
                 ReportFormat::Json => None,
@@ -389,13 +450,26 @@ async fn run(
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::VerifyAudit => {
+        Command::VerifyAudit { checkpoints: folder, public_key } => {
+            let check = match folder {
+                None => None,
+                Some(dir) => {
+                    let public = match public_key {
+                        Some(file) => file,
+                        None => checkpoints::public_key_path(&key_file(&config)?),
+                    };
+                    Some(checkpoints::check(&dir, &public)?)
+                }
+            };
             let db = open(&config).await?;
-            match audit::verify(&db).await? {
-                Verification::Ok { events, chains, .. } => {
+            match audit::verify(&db, check).await? {
+                Verification::Ok { events, chains, checkpoints: held, .. } => {
                     println!("ok {events} events in {} chains", chains.len());
                     for c in chains {
                         println!("  {} {} events, head {}", c.chain, c.events, c.head);
+                    }
+                    if held > 0 {
+                        println!("every chain extends all {held} signed checkpoints");
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -409,6 +483,11 @@ async fn run(
             }
         }
     }
+}
+
+/// The signing key's file from CONSENTRY_AUDIT_KEY_FILE.
+fn key_file(config: &AppConfig) -> Result<PathBuf, Stop> {
+    config.audit_key_file.as_ref().map(PathBuf::from).ok_or(Stop::Unset("CONSENTRY_AUDIT_KEY_FILE"))
 }
 
 /// Applies `change` to the account with this address, as the command line.
@@ -466,6 +545,11 @@ async fn serve(
     let db = open(&config).await?;
     let state = AppState::new(db.clone(), config.clone()).with_forms(forms);
     service::questionnaire::sync_catalogue(&state).await?;
+    if let Some((key_file, dir)) = config.checkpoints() {
+        let key = checkpoints::signing_key(&key_file)?;
+        checkpoints::spawn(db.clone(), key, dir, config.checkpoint_minutes);
+        tracing::info!(every_minutes = config.checkpoint_minutes, "audit checkpoints are signed");
+    }
     crate::mail::sender::spawn(db, state.keys()?.clone(), delivery);
     if config.smtp_url.is_none() {
         tracing::info!("no CONSENTRY_SMTP_URL: mail is kept in the outbox (GET /api/v1/outbox)");

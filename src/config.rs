@@ -2,6 +2,8 @@
 //! environment variables) extracted into a typed, validated `AppConfig`. Nothing
 //! reads configuration from anywhere else.
 
+use std::path::PathBuf;
+
 use std::net::IpAddr;
 
 use figment::Figment;
@@ -57,6 +59,15 @@ pub struct AppConfig {
     /// How long a request waits for a database connection before it is answered
     /// 503 (an outage fails fast instead of hanging), in milliseconds.
     pub db_acquire_timeout_ms: u64,
+    /// The audit signing key (`consentry audit keygen` writes it, and its public key
+    /// beside it as `<file>.pub`). Keep it off the database's machine or at least out
+    /// of its administrators' reach. Unset: no checkpoints are signed.
+    pub audit_key_file: Option<String>,
+    /// Where signed checkpoints are appended (`checkpoints.jsonl`); ship it elsewhere.
+    pub checkpoint_dir: Option<String>,
+    /// Minutes between the server's checkpoints (it takes one at shutdown too); 0: only
+    /// `consentry audit checkpoint` takes them.
+    pub checkpoint_minutes: u64,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -71,6 +82,8 @@ impl std::fmt::Debug for AppConfig {
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("log_format", &self.log_format)
+            .field("audit_key_file", &self.audit_key_file)
+            .field("checkpoint_dir", &self.checkpoint_dir)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +123,9 @@ impl Default for AppConfig {
             metrics_enabled: true,
             db_max_connections: 10,
             db_acquire_timeout_ms: 3000,
+            audit_key_file: None,
+            checkpoint_dir: None,
+            checkpoint_minutes: 60,
         }
     }
 }
@@ -212,6 +228,12 @@ impl AppConfig {
         if !(1..=3650).contains(&self.participant_link_days) {
             return invalid("CONSENTRY_PARTICIPANT_LINK_DAYS must be between 1 and 3650".into());
         }
+        if self.audit_key_file.is_some() != self.checkpoint_dir.is_some() {
+            return invalid(
+                "CONSENTRY_AUDIT_KEY_FILE and CONSENTRY_CHECKPOINT_DIR go together: set both or neither"
+                    .into(),
+            );
+        }
         if let Err(NotABlock(bad)) = self.proxies() {
             return invalid(format!(
                 "CONSENTRY_TRUSTED_PROXIES: {bad:?} is not an address or CIDR block (e.g. 10.0.0.0/8)"
@@ -255,6 +277,13 @@ impl AppConfig {
             .filter(|p| !p.is_empty())
             .map(|p| IpBlock::parse(p).ok_or_else(|| NotABlock(p.to_string())))
             .collect()
+    }
+
+    /// The signing key's file and the checkpoint folder, when both are set.
+    pub fn checkpoints(&self) -> Option<(PathBuf, PathBuf)> {
+        let key = self.audit_key_file.as_ref()?;
+        let dir = self.checkpoint_dir.as_ref()?;
+        Some((PathBuf::from(key), PathBuf::from(dir)))
     }
 
     /// The public address of a path, for links in mail and printed output.

@@ -35,8 +35,18 @@ fn rand_suffix() -> u128 {
 }
 
 fn consentry(dir: &Scratch, args: &[&str], stdin: Option<&str>) -> Output {
+    consentry_with(dir, args, stdin, &[])
+}
+
+fn consentry_with(
+    dir: &Scratch,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, String)],
+) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("CONSENTRY_DATABASE_URL", format!("sqlite://{}/c.db?mode=rwc", dir.0.display()))
         .env_remove("CONSENTRY_CONFIG")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -121,6 +131,50 @@ async fn operators_migrate_add_staff_and_verify_the_audit_chain() {
         text.contains("chain system") && text.contains("seq 2"),
         "the bad event is named: {text}"
     );
+}
+
+/// The signing key outside the database, a checkpoint, and an administrator who
+/// deletes the system chain and its head: the chain alone verifies, the checkpoint
+/// does not hold.
+#[tokio::test]
+async fn signed_checkpoints_find_a_deleted_chain() {
+    let dir = scratch();
+    let env = [
+        ("CONSENTRY_AUDIT_KEY_FILE", format!("{}/keys/audit.key", dir.0.display())),
+        ("CONSENTRY_CHECKPOINT_DIR", format!("{}/shipped", dir.0.display())),
+    ];
+    std::fs::create_dir_all(dir.0.join("keys")).expect("keys folder");
+    let run = |args: &[&str]| consentry_with(&dir, args, None, &env);
+    let out = run(&["user", "add", "--email", "a@example.org", "--name", "A", "--role", "admin"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = run(&["audit", "keygen"]);
+    assert!(out.status.success() && stdout(&out).contains("public key"), "{out:?}");
+    let out = run(&["audit", "keygen"]);
+    assert_eq!(out.status.code(), Some(1), "a key is never overwritten: {out:?}");
+    let out = run(&["audit", "checkpoint"]);
+    assert!(out.status.success() && stdout(&out).contains("checkpoint of 1 chains"), "{out:?}");
+    let shipped = format!("{}/shipped", dir.0.display());
+    let out = run(&["verify-audit", "--checkpoints", &shipped]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("every chain extends all 1 signed checkpoints"), "{out:?}");
+
+    let db = Database::connect(format!("sqlite://{}/c.db", dir.0.display())).await.expect("open");
+    db.execute_unprepared("DROP TRIGGER audit_events_no_delete").await.expect("drop guard");
+    db.execute_unprepared("DELETE FROM audit_events").await.expect("delete the chain");
+    db.execute_unprepared("DELETE FROM audit_chain_heads").await.expect("and its head");
+    db.close().await.expect("close");
+
+    assert!(run(&["verify-audit"]).status.success(), "the chain alone cannot tell");
+    let out = run(&["verify-audit", "--checkpoints", &shipped]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stdout(&out).contains("checkpoints.jsonl line 1"), "{}", stdout(&out));
+
+    let other = format!("{}/other.key", dir.0.display());
+    assert!(run(&["audit", "keygen", "--out", &other]).status.success());
+    let out =
+        run(&["verify-audit", "--checkpoints", &shipped, "--public-key", &format!("{other}.pub")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stdout(&out).contains("does not verify"), "{}", stdout(&out));
 }
 
 #[test]

@@ -1,8 +1,13 @@
 //! The audit chain (SPEC §7): `record` appends an event inside the caller's
-//! transaction, serialised on the chain head; `verify` recomputes every chain.
+//! transaction, serialised on the chain head; `verify` recomputes every chain and,
+//! given signed checkpoints, proves each chain still extends them; `checkpoint` signs
+//! every chain's head and writes it outside the database.
+
+pub mod checkpoints;
 
 use chrono::Utc;
 
+use crate::domain::audit::checkpoint::CheckpointCheck;
 use crate::domain::audit::{
     ChainBreak, ChainVerifier, Event, NewEvent, Verification, chain_for, sha256_hex,
 };
@@ -22,8 +27,12 @@ pub async fn record(tx: &impl Conn, new: NewEvent) -> AppResult<Event> {
 const PAGE: u64 = 1000;
 
 /// Recomputes every chain from its first event, a page at a time, inside one
-/// read snapshot so that concurrent appends do not look like damage.
-pub async fn verify(db: &store::Db) -> AppResult<Verification> {
+/// read snapshot so that concurrent appends do not look like damage; with
+/// `checkpoints`, every signed head is compared with the event now at its place.
+pub async fn verify(
+    db: &store::Db,
+    mut checkpoints: Option<CheckpointCheck>,
+) -> AppResult<Verification> {
     let snapshot = db.begin_snapshot().await?;
     let conn = snapshot.conn();
     let heads = store::audit::heads(conn).await?;
@@ -43,6 +52,9 @@ pub async fn verify(db: &store::Db) -> AppResult<Verification> {
         loop {
             let page = store::audit::page(conn, &chain, verifier.last_seq(), PAGE).await?;
             for event in &page {
+                if let Some(check) = checkpoints.as_mut() {
+                    check.see(event);
+                }
                 if let Err(b) = verifier.feed(event) {
                     return Ok(Verification::broken(b, total + verifier.last_seq()));
                 }
@@ -60,17 +72,25 @@ pub async fn verify(db: &store::Db) -> AppResult<Verification> {
             Err(b) => return Ok(Verification::broken(b, total + checked)),
         }
     }
+    let held = match checkpoints.map(CheckpointCheck::finish) {
+        None => 0,
+        Some(Ok(held)) => held,
+        Some(Err(b)) => return Ok(Verification::broken(b, total)),
+    };
     if let Some(broken) = verify_consents(conn, total).await? {
         return Ok(broken);
     }
     snapshot.finish().await?;
-    Ok(Verification::Ok { ok: true, events: total, chains: summaries })
+    Ok(Verification::Ok { ok: true, events: total, chains: summaries, checkpoints: held })
 }
 
 /// Recomputes every consent record's hash and its PDF's hash and compares them
 /// with the `consent.given` event that recorded them (whose own integrity the chain
-/// has just proved). A consent without its event, or an event without its consent,
-/// is reported too.
+/// has just proved), and compares the record the signed PDF carries with the stored
+/// one, so a record changed with every hash around it recomputed is found while the
+/// PDF still says what was agreed. A consent without its event, or an event without
+/// its consent, is reported too. (PDFs signed before records were embedded carry
+/// none; their hashes are still checked.)
 async fn verify_consents(conn: &impl Conn, events: i64) -> AppResult<Option<Verification>> {
     use std::collections::HashMap;
     let given = store::audit::by_action(conn, "consent.given").await?;
@@ -122,6 +142,17 @@ async fn verify_consents(conn: &impl Conn, events: i64) -> AppResult<Option<Veri
                     &chain,
                     format!(
                         "consent {}'s PDF does not match the hash recorded at signing",
+                        consent.id
+                    ),
+                )));
+            }
+            let carried = crate::pdf::consent::embedded_record(&pdf);
+            if carried.is_some_and(|signed| signed != consent.record_json) {
+                return Ok(Some(broken(
+                    Some(event),
+                    &chain,
+                    format!(
+                        "consent {}'s signed PDF carries another record than the database holds",
                         consent.id
                     ),
                 )));

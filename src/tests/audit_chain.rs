@@ -134,7 +134,7 @@ async fn two_writers(backend: Backend) {
     for t in tasks {
         t.await.expect("task").expect("append commits");
     }
-    match audit::verify(&first).await.expect("verify runs") {
+    match audit::verify(&first, None).await.expect("verify runs") {
         Verification::Ok { events, chains, .. } => {
             assert_eq!(events, 30);
             assert_eq!(chains.len(), 1);
@@ -164,7 +164,7 @@ async fn a_missing_head_is_named() {
     try_execute(&app.db, "DELETE FROM audit_chain_heads WHERE chain = 'study:study-one'")
         .await
         .expect("delete head");
-    let result = audit::verify(&app.db).await.expect("verify runs");
+    let result = audit::verify(&app.db, None).await.expect("verify runs");
     assert!(
         matches!(result, Verification::Broken { ref chain, .. } if chain == "study:study-one"),
         "{result:?}"

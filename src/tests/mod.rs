@@ -9,6 +9,7 @@ mod api_auth;
 mod api_consent_forms;
 mod api_studies;
 mod audit_chain;
+mod audit_tamper;
 mod consent_flow;
 mod demo;
 mod errors_and_ops;

@@ -67,6 +67,10 @@ pub struct VerifyDto {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chains: Option<Vec<ChainSummaryDto>>,
+    /// Signed checkpoints every chain still extends (when the server signs them).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<usize>,
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chain: Option<String>,
@@ -84,9 +88,10 @@ pub struct VerifyDto {
 impl From<Verification> for VerifyDto {
     fn from(result: Verification) -> Self {
         match result {
-            Verification::Ok { events, chains, .. } => VerifyDto {
+            Verification::Ok { events, chains, checkpoints, .. } => VerifyDto {
                 ok: true,
                 events: Some(events),
+                checkpoints: Some(checkpoints),
                 chains: Some(
                     chains
                         .into_iter()
@@ -103,6 +108,7 @@ impl From<Verification> for VerifyDto {
                     ok: false,
                     events: None,
                     chains: None,
+                    checkpoints: None,
                     chain: Some(chain),
                     first_bad_seq: Some(first_bad_seq),
                     reason: Some(reason),

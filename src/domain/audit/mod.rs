@@ -10,6 +10,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+pub mod checkpoint;
+
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 pub const SYSTEM_CHAIN: &str = "system";
 
@@ -289,6 +291,8 @@ pub enum Verification {
         ok: bool,
         events: i64,
         chains: Vec<ChainSummary>,
+        /// Signed checkpoints that every chain still extends (0 when none were given).
+        checkpoints: usize,
     },
     Broken {
         ok: bool,

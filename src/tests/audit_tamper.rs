@@ -1,0 +1,261 @@
+//! A database administrator's attacks on the audit trail, made with SQL on the
+//! database as they would be, hashes recomputed with the published algorithm: each
+//! passes the chain's own verification, and each is found by the signed checkpoints
+//! (or, for a flipped consent item, by the record the signed PDF carries).
+
+use std::path::{Path, PathBuf};
+
+use rocket::http::Status;
+use serde_json::{Value, json};
+
+use super::consent_flow::{Study, invite, recruiting_study, signing};
+use super::helpers::{Backend, TestApp};
+use crate::audit::{self, checkpoints};
+use crate::domain::audit::{Event, Verification, canonical_json, sha256_hex};
+use crate::store::testing::{scalar, try_execute};
+
+const CHAIN: &str = "study:study-one";
+
+/// A new, empty folder of this test's own.
+fn fresh_dir() -> PathBuf {
+    let mut b = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
+    let dir = std::env::temp_dir().join(format!("consentry-checkpoints-{}", hex::encode(b)));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+/// A study with two signed consents, three changes of its settings after them, and a
+/// signed checkpoint of every chain; the key
+/// and the checkpoints live in `dir`.
+async fn checkpointed(app: &TestApp, dir: &Path) -> Study {
+    let s = signed_and_checkpointed(app, dir).await;
+    drop_guards(app).await;
+    s
+}
+
+async fn signed_and_checkpointed(app: &TestApp, dir: &Path) -> Study {
+    let s = recruiting_study(app).await;
+    for (i, name) in ["Pat Example", "Sam Example"].into_iter().enumerate() {
+        let token = invite(app, &s, &format!("p{i}@student.example.edu")).await;
+        let (status, v) = app
+            .post_json("/api/v1/participant/consent", Some(&token), signing(&s, name, true))
+            .await;
+        assert_eq!(status, Status::Created, "{v}");
+    }
+    for hours in [12, 24, 48] {
+        let settings = "/api/v1/studies/study-one/settings";
+        let (status, v) =
+            app.put_json(settings, Some(&s.coord), json!({"reminder_hours": hours})).await;
+        assert_eq!(status, Status::Ok, "{v}");
+    }
+    let key_file = dir.join("audit.key");
+    checkpoints::keygen(&key_file).unwrap_or_else(|e| panic!("{e}"));
+    let key = checkpoints::signing_key(&key_file).unwrap_or_else(|e| panic!("{e}"));
+    checkpoints::take(&app.db, &key, dir).await.unwrap_or_else(|e| panic!("{e}"));
+    s
+}
+
+async fn verify(app: &TestApp, dir: Option<&Path>) -> Verification {
+    let check = dir
+        .map(|d| checkpoints::check(d, &d.join("audit.key.pub")).unwrap_or_else(|e| panic!("{e}")));
+    audit::verify(&app.db, check).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// What an administrator does first: drops the triggers that keep the events
+/// append-only (the statement differs between SQLite and PostgreSQL).
+async fn drop_guards(app: &TestApp) {
+    for trigger in ["audit_events_no_update", "audit_events_no_delete"] {
+        let on_postgres = format!("DROP TRIGGER {trigger} ON audit_events");
+        if try_execute(&app.db, &on_postgres).await.is_err() {
+            sql(app, &format!("DROP TRIGGER {trigger}")).await;
+        }
+    }
+}
+
+async fn events(app: &TestApp, chain: &str) -> Vec<Event> {
+    crate::store::audit::page(app.db.conn(), chain, 0, 10_000)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn sql(app: &TestApp, statement: &str) {
+    try_execute(&app.db, statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+}
+
+/// Changes event `seq` of `chain` with `change`, then recomputes its hash and every
+/// later one and moves the head, as an attacker who knows the algorithm would.
+async fn rewrite(app: &TestApp, chain: &str, seq: i64, change: impl Fn(&mut Event)) {
+    let mut all = events(app, chain).await;
+    let mut prev = None;
+    for event in all.iter_mut().filter(|e| e.seq >= seq) {
+        if event.seq == seq {
+            change(event);
+        }
+        if let Some(p) = prev.take() {
+            event.prev_hash = p;
+        }
+        event.hash = event.compute_hash();
+        prev = Some(event.hash.clone());
+        sql(
+            app,
+            &format!(
+                "UPDATE audit_events SET actor = {}, details = {}, prev_hash = {}, hash = {} \
+                 WHERE chain = {} AND seq = {}",
+                quoted(&event.actor),
+                quoted(&canonical_json(&event.details)),
+                quoted(&event.prev_hash),
+                quoted(&event.hash),
+                quoted(chain),
+                event.seq
+            ),
+        )
+        .await;
+    }
+    if let Some(last) = all.last() {
+        sql(
+            app,
+            &format!(
+                "UPDATE audit_chain_heads SET seq = {}, hash = {} WHERE chain = {}",
+                last.seq,
+                quoted(&last.hash),
+                quoted(chain)
+            ),
+        )
+        .await;
+    }
+}
+
+fn broken_at_checkpoint(v: &Verification) -> bool {
+    matches!(v, Verification::Broken { reason, .. }
+        if reason.contains("checkpoint") && reason.contains("checkpoints.jsonl line 1"))
+}
+
+db_test!(a_checkpointed_trail_verifies_with_its_checkpoints, |app| {
+    let dir = fresh_dir();
+    checkpointed(&app, &dir).await;
+    let result = verify(&app, Some(&dir)).await;
+    assert!(matches!(result, Verification::Ok { checkpoints: 1, .. }), "{result:?}");
+    let recorded = scalar(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_events WHERE chain = 'system' AND action = 'audit.checkpoint'",
+    )
+    .await;
+    assert_eq!(recorded, 1, "the checkpoint is recorded on the system chain");
+});
+
+db_test!(truncation_with_the_head_moved_back_is_found, |app| {
+    let dir = fresh_dir();
+    checkpointed(&app, &dir).await;
+    let last =
+        scalar(&app.db, &format!("SELECT MAX(seq) FROM audit_events WHERE chain = '{CHAIN}'"))
+            .await;
+    sql(&app, &format!("DELETE FROM audit_events WHERE chain = '{CHAIN}' AND seq > {}", last - 3))
+        .await;
+    let head = events(&app, CHAIN).await.pop().unwrap_or_else(|| panic!("events left"));
+    sql(
+        &app,
+        &format!(
+            "UPDATE audit_chain_heads SET seq = {}, hash = '{}' WHERE chain = '{CHAIN}'",
+            head.seq, head.hash
+        ),
+    )
+    .await;
+    assert!(verify(&app, None).await.is_ok(), "the chain alone cannot tell");
+    let result = verify(&app, Some(&dir)).await;
+    assert!(broken_at_checkpoint(&result), "{result:?}");
+    assert!(
+        matches!(result, Verification::Broken { ref chain, .. } if chain == CHAIN),
+        "{result:?}"
+    );
+});
+
+db_test!(a_rewritten_and_rehashed_event_is_found, |app| {
+    let dir = fresh_dir();
+    checkpointed(&app, &dir).await;
+    rewrite(&app, CHAIN, 2, |e| e.actor = "user:999".into()).await;
+    assert!(verify(&app, None).await.is_ok(), "the chain alone cannot tell");
+    let result = verify(&app, Some(&dir)).await;
+    assert!(broken_at_checkpoint(&result), "{result:?}");
+});
+
+db_test!(a_deleted_study_chain_is_found, |app| {
+    let dir = fresh_dir();
+    checkpointed(&app, &dir).await;
+    sql(&app, "DELETE FROM consents").await;
+    sql(&app, &format!("DELETE FROM audit_events WHERE chain = '{CHAIN}'")).await;
+    sql(&app, &format!("DELETE FROM audit_chain_heads WHERE chain = '{CHAIN}'")).await;
+    assert!(verify(&app, None).await.is_ok(), "the chain alone cannot tell");
+    let result = verify(&app, Some(&dir)).await;
+    assert!(broken_at_checkpoint(&result), "{result:?}");
+});
+
+db_test!(a_flipped_consent_item_is_found_by_its_pdf, |app| {
+    let dir = fresh_dir();
+    checkpointed(&app, &dir).await;
+    let consent = crate::store::consent::record::page(app.db.conn(), 0, 1)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .pop()
+        .unwrap_or_else(|| panic!("a consent"));
+    let mut record: Value = serde_json::from_str(&consent.record_json).unwrap_or_default();
+    let items = record["items"].as_array_mut().unwrap_or_else(|| panic!("items"));
+    let audio = items
+        .iter_mut()
+        .find(|i| i["key"] == "audio_recording")
+        .unwrap_or_else(|| panic!("the audio item"));
+    assert_eq!(audio["agreed"], true);
+    audio["agreed"] = json!(false);
+    let flipped = canonical_json(&record);
+    let flipped_hash = sha256_hex(flipped.as_bytes());
+    sql(
+        &app,
+        &format!(
+            "UPDATE consents SET record_json = {}, record_sha256 = '{flipped_hash}' WHERE id = {}",
+            quoted(&flipped),
+            consent.id
+        ),
+    )
+    .await;
+    let given = events(&app, CHAIN)
+        .await
+        .into_iter()
+        .find(|e| e.action == "consent.given" && e.entity_id == consent.id.to_string())
+        .unwrap_or_else(|| panic!("its event"));
+    rewrite(&app, CHAIN, given.seq, |e| e.details["record_sha256"] = json!(flipped_hash)).await;
+    let result = verify(&app, None).await;
+    assert!(
+        matches!(result, Verification::Broken { ref reason, .. } if reason.contains("signed PDF carries another record")),
+        "{result:?}"
+    );
+});
+
+/// The server verifies against the checkpoints it signs (`/api/v1/audit/verify`).
+async fn the_server_checks_its_checkpoints(backend: Backend) {
+    let dir = fresh_dir();
+    let settings =
+        [("audit_key_file", json!(dir.join("audit.key"))), ("checkpoint_dir", json!(dir))];
+    let Some(app) = TestApp::spawn(backend, &settings).await else { return };
+    let s = checkpointed(&app, &dir).await;
+    let (status, v) = app.get_json("/api/v1/audit/verify", Some(&s.ethics)).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!((v["ok"].clone(), v["checkpoints"].clone()), (json!(true), json!(1)), "{v}");
+    rewrite(&app, CHAIN, 1, |e| e.actor = "user:999".into()).await;
+    let (_, v) = app.get_json("/api/v1/audit/verify", Some(&s.ethics)).await;
+    assert_eq!(v["ok"], false, "{v}");
+    assert!(v["reason"].as_str().unwrap_or("").contains("checkpoints.jsonl line 1"), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_checks_its_checkpoints_sqlite() {
+    the_server_checks_its_checkpoints(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_checks_its_checkpoints_postgres() {
+    the_server_checks_its_checkpoints(Backend::Postgres).await;
+}
