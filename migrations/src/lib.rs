@@ -18,6 +18,7 @@ mod m20261201_000010_answer_first_rows;
 mod m20261201_000011_focus_groups;
 mod m20261204_000012_front_door;
 mod m20261204_000013_writer_probe;
+mod m20261204_000014_approvals;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_focus_groups::Migration),
             Box::new(m20261204_000012_front_door::Migration),
             Box::new(m20261204_000013_writer_probe::Migration),
+            Box::new(m20261204_000014_approvals::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::audit::{NewEvent, sha256_hex};
 use crate::domain::policy::{Capacity, StudyRole, may_create_study};
+use crate::domain::study::approval::{Approval, ApprovalDraft, ApprovalInput, ApprovalKind};
 use crate::domain::study::{
     NewStudy, StatusAuthority, Study, StudyStatus, TransitionContext, TransitionError, Zone,
     check_transition, parse_reminder_hours, parse_suppress_below,
@@ -286,4 +287,75 @@ pub async fn moves_on_offer(
             .await?,
     };
     Ok(crate::domain::study::allowed_transitions(study.status, who, ctx))
+}
+
+/// The study's approval history, oldest first (anyone who sees the study).
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn approvals(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<(Study, Vec<Approval>)> {
+    let snapshot = state.db.begin_snapshot().await?;
+    let (study, _) = access::study(snapshot.conn(), user, slug).await?;
+    let history = store::study::approvals(snapshot.conn(), study.id).await?;
+    snapshot.finish().await?;
+    Ok((study, history))
+}
+
+/// Records an amendment or a renewal the committee granted: an ethics officer or a
+/// coordinator of the study. A renewal moves the expiry (and so can lift an expired
+/// study); nothing on record changes.
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn record_approval(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    input: &ApprovalInput<'_>,
+) -> AppResult<(Study, Vec<Approval>)> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = access::study(tx.conn(), user, slug).await?;
+    if capacity == Capacity::Facilitator {
+        return Err(AppError::Forbidden(
+            "Ethics officers and the study's coordinators record its approvals.".into(),
+        ));
+    }
+    let now = Utc::now();
+    let history = store::study::approvals(tx.conn(), study.id).await?;
+    let draft = ApprovalDraft::parse(&study.ethics, &history, input, now.date_naive())
+        .map_err(AppError::Validation)?;
+    record_approval_in(tx.conn(), &study, user, &draft, now).await?;
+    let study = access::study(tx.conn(), user, slug).await?.0;
+    let history = store::study::approvals(tx.conn(), study.id).await?;
+    tx.commit().await?;
+    Ok((study, history))
+}
+
+/// Adds `draft` to the history of `study` and audits it, inside the caller's
+/// transaction (recording an approval, or approving a consent form under a new
+/// amendment reference).
+pub(crate) async fn record_approval_in(
+    tx: &impl store::Conn,
+    study: &Study,
+    user: &User,
+    draft: &ApprovalDraft,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    store::study::add_approval(tx, study.id, draft, Some(user.id), now).await?;
+    let action = match draft.kind {
+        ApprovalKind::Renewal => "study.approval_renewed",
+        _ => "study.amendment_recorded",
+    };
+    audit::record(
+        tx,
+        NewEvent::new(user.actor(), action, "study", study.id).in_study(&study.slug).with(json!({
+            "reference": draft.reference,
+            "approved_on": draft.approved_on.to_string(),
+            "expires_on": draft.expires_on.map(|d| d.to_string()),
+            "previous_expiry": study.ethics.expires_on.to_string(),
+            "summary_sha256": sha256_hex(draft.summary.as_bytes()),
+        })),
+    )
+    .await?;
+    Ok(())
 }

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::entity::{studies, study_staff};
+use super::entity::{studies, study_approvals, study_staff};
 use super::{Conn, decode};
 use crate::domain::policy::{Capacity, StudyRole};
+use crate::domain::study::approval::{Approval, ApprovalDraft, ApprovalKind};
 use crate::domain::study::{EthicsApproval, IdentityCheck, NewStudy, Study, StudyStatus, Zone};
 use crate::domain::user::{Role, User};
 use crate::error::AppError;
@@ -71,7 +72,68 @@ pub async fn insert(
     .map_err(super::taken(|| {
         AppError::field("slug", "taken", "A study with this slug exists already.")
     }))?;
+    let initial = ApprovalDraft {
+        kind: ApprovalKind::Initial,
+        reference: new.ethics.reference.clone(),
+        approved_on: new.ethics.approved_on,
+        expires_on: Some(new.ethics.expires_on),
+        summary: "The study's initial approval".into(),
+    };
+    add_approval(db, model.id, &initial, Some(created_by), now).await?;
     to_domain(model)
+}
+
+/// The study's approval history, oldest first.
+pub async fn approvals(db: &impl Conn, study_id: i64) -> Result<Vec<Approval>, AppError> {
+    study_approvals::Entity::find()
+        .filter(study_approvals::Column::StudyId.eq(study_id))
+        .order_by_asc(study_approvals::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            Ok(Approval {
+                kind: decode::<ApprovalKind>("approval kind", &m.kind)?,
+                reference: m.reference,
+                approved_on: m.approved_on,
+                expires_on: m.expires_on,
+                summary: m.summary,
+                recorded_at: m.recorded_at,
+            })
+        })
+        .collect()
+}
+
+/// Adds an entry to the history; a renewal also moves the study's expiry.
+pub async fn add_approval(
+    db: &impl Conn,
+    study_id: i64,
+    draft: &ApprovalDraft,
+    recorded_by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    study_approvals::ActiveModel {
+        study_id: Set(study_id),
+        kind: Set(draft.kind.as_str().to_string()),
+        reference: Set(draft.reference.clone()),
+        approved_on: Set(draft.approved_on),
+        expires_on: Set(draft.expires_on),
+        summary: Set(draft.summary.clone()),
+        recorded_by: Set(recorded_by),
+        recorded_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    if let (ApprovalKind::Renewal, Some(expires_on)) = (draft.kind, draft.expires_on) {
+        studies::Entity::update_many()
+            .col_expr(studies::Column::ExpiresOn, Expr::value(expires_on))
+            .col_expr(studies::Column::UpdatedAt, Expr::value(now))
+            .filter(studies::Column::Id.eq(study_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn find_by_slug(db: &impl Conn, slug: &str) -> Result<Option<Study>, AppError> {

@@ -97,7 +97,7 @@ db_test!(approval_activates_one_version, |app| {
         app.post_json(&approve("1"), Some(&c.coord), approval("CF15/2639-2015001090")).await.0,
         Status::Forbidden
     );
-    let (status, v) = app.post_json(&approve("1"), Some(&c.ethics), approval("OTHER-REF")).await;
+    let (status, v) = app.post_json(&approve("1"), Some(&c.ethics), approval("  ")).await;
     assert_eq!(
         (status, fields(&v)),
         (Status::UnprocessableEntity, vec!["approval_reference".to_string()])

@@ -8,6 +8,7 @@ mod helpers;
 mod api_auth;
 mod api_consent_forms;
 mod api_studies;
+mod approvals;
 mod audit_chain;
 mod audit_tamper;
 mod consent_flow;

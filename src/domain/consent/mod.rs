@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::domain::audit::{canonical_json, sha256_hex};
 use crate::domain::fields::{FieldError, FieldErrors, required_text};
+use crate::domain::study::approval::{Approval, ApprovalDraft, on_record};
 use crate::domain::study::{Study, StudyStatus, parse_date};
 
 pub const MAX_ITEMS: usize = 50;
@@ -194,29 +195,32 @@ pub enum ApprovalError {
     Expired,
 }
 
-/// Checks an ethics officer's approval of `form` for `study` on `today`; returns the
-/// approval date. The reference must be the study's approval: a consent form runs
-/// under the approval its study runs under.
+/// An ethics officer's approval of a consent-form version, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormApproval {
+    pub reference: String,
+    pub approved_on: NaiveDate,
+    /// The amendment to record with it, when the reference is not on record yet.
+    pub amendment: Option<ApprovalDraft>,
+}
+
+/// Checks an ethics officer's approval of `form` for `study` on `today`. The reference
+/// is the study's own or an amendment's (`history`); one not on record yet is an
+/// amendment approved with the form, recorded in the same step.
 pub fn check_approval(
     study: &Study,
+    history: &[Approval],
     form: &ConsentForm,
     reference: &str,
     approved_on: &str,
     today: NaiveDate,
-) -> Result<NaiveDate, ApprovalError> {
+) -> Result<FormApproval, ApprovalError> {
     let mut errors = FieldErrors::new();
     let reference = reference.trim();
     if reference.is_empty() {
         errors.add("approval_reference", "required", "Approval reference is required.");
-    } else if reference != study.ethics.reference {
-        errors.add(
-            "approval_reference",
-            "wrong_reference",
-            format!(
-                "The study runs under approval {}; approve the form under that reference.",
-                study.ethics.reference
-            ),
-        );
+    } else if reference.chars().count() > 100 {
+        errors.add("approval_reference", "too_long", "Keep the reference under 100 characters.");
     }
     let date = errors.take("approved_on", parse_date(approved_on, "Approval date"));
     if let Some(d) = date {
@@ -245,7 +249,9 @@ pub fn check_approval(
     if study.approval_expired(today) {
         return Err(ApprovalError::Expired);
     }
-    Ok(date)
+    let amendment = (!on_record(&study.ethics, history, reference))
+        .then(|| ApprovalDraft::for_consent_form(reference, date, &form.version));
+    Ok(FormApproval { reference: reference.to_string(), approved_on: date, amendment })
 }
 
 /// What a participant sends to sign a consent form.
@@ -603,38 +609,59 @@ mod tests {
     fn approval_rules() {
         let today = d("2026-06-01");
         let s = study();
+        let approved =
+            check_approval(&s, &[], &stored(FormState::Draft), "CF15/2639", "2026-05-01", today);
+        assert_eq!(approved.map(|a| (a.approved_on, a.amendment)), Ok((d("2026-05-01"), None)));
+        let amended =
+            check_approval(&s, &[], &stored(FormState::Draft), "CF15/2639-A2", "2026-05-01", today);
         assert_eq!(
-            check_approval(&s, &stored(FormState::Draft), "CF15/2639", "2026-05-01", today),
-            Ok(d("2026-05-01"))
+            amended.map(|a| a.amendment.map(|m| (m.reference, m.summary))),
+            Ok(Some(("CF15/2639-A2".to_string(), "Consent form version 1".to_string())))
         );
-        let fields = |r: Result<NaiveDate, ApprovalError>| match r {
+        let fields = |r: Result<FormApproval, ApprovalError>| match r {
             Err(ApprovalError::Fields(f)) => f.messages().into_keys().collect::<Vec<_>>(),
             other => panic!("{other:?}"),
         };
         assert_eq!(
-            fields(check_approval(&s, &stored(FormState::Draft), "OTHER", "2026-05-01", today)),
+            fields(check_approval(&s, &[], &stored(FormState::Draft), " ", "2026-05-01", today)),
             ["approval_reference"]
         );
         assert_eq!(
-            fields(check_approval(&s, &stored(FormState::Draft), "CF15/2639", "2026-07-01", today)),
+            fields(check_approval(
+                &s,
+                &[],
+                &stored(FormState::Draft),
+                "CF15/2639",
+                "2026-07-01",
+                today
+            )),
             ["approved_on"]
         );
         assert_eq!(
-            fields(check_approval(&s, &stored(FormState::Draft), "CF15/2639", "2025-07-01", today)),
+            fields(check_approval(
+                &s,
+                &[],
+                &stored(FormState::Draft),
+                "CF15/2639",
+                "2025-07-01",
+                today
+            )),
             ["approved_on"]
         );
         assert!(matches!(
-            check_approval(&s, &stored(FormState::Active), "CF15/2639", "2026-05-01", today),
+            check_approval(&s, &[], &stored(FormState::Active), "CF15/2639", "2026-05-01", today),
             Err(ApprovalError::Conflict(_))
         ));
         assert_eq!(
             check_approval(
                 &s,
+                &[],
                 &stored(FormState::Draft),
                 "CF15/2639",
                 "2026-05-01",
                 d("2027-01-02")
-            ),
+            )
+            .map(|a| a.approved_on),
             Err(ApprovalError::Expired)
         );
     }

@@ -6,6 +6,8 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+pub mod approval;
+
 use super::fields::{FieldError, FieldErrors, required_text};
 use super::user::Email;
 

@@ -80,22 +80,28 @@ pub async fn approve(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let date = check_approval(&study, &form, reference, approved_on, now.date_naive()).map_err(
-        |e| match e {
-            ApprovalError::Fields(f) => AppError::Validation(f),
-            ApprovalError::Conflict(m) => AppError::Conflict(m),
-            ApprovalError::Expired => AppError::Gone(format!(
-                "The ethics approval {} expired on {}.",
-                study.ethics.reference, study.ethics.expires_on
-            )),
-        },
-    )?;
+    let history = store::study::approvals(tx.conn(), study.id).await?;
+    let approval =
+        check_approval(&study, &history, &form, reference, approved_on, now.date_naive()).map_err(
+            |e| match e {
+                ApprovalError::Fields(f) => AppError::Validation(f),
+                ApprovalError::Conflict(m) => AppError::Conflict(m),
+                ApprovalError::Expired => AppError::Gone(format!(
+                    "The ethics approval {} expired on {}.",
+                    study.ethics.reference, study.ethics.expires_on
+                )),
+            },
+        )?;
+    if let Some(amendment) = &approval.amendment {
+        crate::service::study::record_approval_in(tx.conn(), &study, user, amendment, now).await?;
+    }
+    let date = approval.approved_on;
     let previous = store::consent::form::active(tx.conn(), study.id).await?;
     store::consent::form::activate(
         tx.conn(),
         study.id,
         form.id,
-        &study.ethics.reference,
+        &approval.reference,
         date,
         user.id,
         now,
@@ -108,7 +114,7 @@ pub async fn approve(
             .with(json!({
                 "version": form.version,
                 "form_hash": form.form_hash,
-                "approval_reference": study.ethics.reference,
+                "approval_reference": approval.reference,
                 "approved_on": date.to_string(),
                 "superseded_version": previous.as_ref().map(|p| p.version.clone()),
             })),
@@ -118,7 +124,7 @@ pub async fn approve(
     tracing::info!(study = %study.slug, version = %form.version, "consent form approved");
     Ok(ConsentForm {
         state: crate::domain::consent::FormState::Active,
-        approval_reference: Some(study.ethics.reference),
+        approval_reference: Some(approval.reference),
         approved_on: Some(date),
         ..form
     })

@@ -90,7 +90,10 @@ pub async fn give(
         study: study.slug.clone(),
         study_title: study.title.clone(),
         committee: study.ethics.committee.clone(),
-        ethics_reference: study.ethics.reference.clone(),
+        ethics_reference: form
+            .approval_reference
+            .clone()
+            .unwrap_or_else(|| study.ethics.reference.clone()),
         participant_code: code.clone(),
         form_version: form.version.clone(),
         form_title: form.title.clone(),

@@ -21,6 +21,7 @@ pub mod screenings;
 pub mod staff_tokens;
 pub mod strata;
 pub mod studies;
+pub mod study_approvals;
 pub mod study_code_counters;
 pub mod study_instruments;
 pub mod study_staff;

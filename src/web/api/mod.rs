@@ -72,6 +72,8 @@ api![
     study::add_staff,
     study::change_status,
     study::settings,
+    study::approvals,
+    study::record_approval,
     consent::form::create,
     consent::form::list,
     consent::form::get,

@@ -6,11 +6,12 @@ use rocket::serde::json::Json;
 use rocket::{State, get, post, put};
 
 use super::dto::{
-    AddStaff, ChangeStatus, CreateStudy, ErrorBody, StaffMemberDto, StudyDto, StudySettings,
+    AddStaff, ApprovalHistoryDto, ChangeStatus, CreateStudy, ErrorBody, RecordApproval,
+    StaffMemberDto, StudyDto, StudySettings,
 };
 use crate::domain::study::{NewStudy, StudyInput};
 use crate::service::{AppState, study};
-use crate::web::api::responses::{CoordinatorAction, MalformedBody, NoToken, StudyRead};
+use crate::web::api::responses::{CoordinatorAction, MalformedBody, NoToken, NotYours, StudyRead};
 use crate::web::errors::ApiResult;
 use crate::web::guards::StaffUser;
 use crate::web::json::JsonBody;
@@ -179,4 +180,44 @@ pub async fn settings(
     let study = study::change_settings(state, &staff.0, slug, change).await?;
     let (_, capacity) = study::get(state, &staff.0, &study.slug).await?;
     Ok(Json(StudyDto::new(&study, capacity, today())))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/approvals", tag = "studies",
+    responses(
+        (status = 200, description = "The approval in force and its history: the initial approval, amendments and renewals, oldest first", body = ApprovalHistoryDto),
+        StudyRead,
+    )
+)]
+#[get("/studies/<slug>/approvals")]
+pub async fn approvals(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+) -> ApiResult<Json<ApprovalHistoryDto>> {
+    let (study, history) = study::approvals(state, &staff.0, slug).await?;
+    Ok(Json(ApprovalHistoryDto::new(&study, &history, today())))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/approvals", tag = "studies",
+    request_body = RecordApproval,
+    responses(
+        (status = 201, description = "Recorded (audited); a renewal moves the expiry", body = ApprovalHistoryDto),
+        MalformedBody,
+        NoToken,
+        (status = 403, description = "Facilitators do not record approvals", body = ErrorBody),
+        NotYours,
+        (status = 422, description = "Unknown kind, a reference on record already, a date in the future or before the study's approval, a renewal that does not move the expiry on, or an amendment without a summary", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/approvals", data = "<body>")]
+pub async fn record_approval(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<RecordApproval>,
+) -> ApiResult<(Status, Json<ApprovalHistoryDto>)> {
+    let (study, history) = study::record_approval(state, &staff.0, slug, &body.0.input()).await?;
+    Ok((Status::Created, Json(ApprovalHistoryDto::new(&study, &history, today()))))
 }

@@ -1,6 +1,7 @@
 //! Staff pages of the study area: the dashboard of one's studies, a study's page,
 //! and its status.
 
+use crate::domain::study::approval::ApprovalInput;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
@@ -10,8 +11,8 @@ use super::outcome;
 use super::views::StaffFrame;
 use super::views::consent::{FormRow, RegisterRow};
 use super::views::study::{
-    AdRow, DashboardPage, InstrumentRow, MemberRow, MySession, StratumRow, StudyLists, StudyPage,
-    StudyRow, today,
+    AdRow, ApprovalRow, DashboardPage, InstrumentRow, MemberRow, MySession, StratumRow, StudyLists,
+    StudyPage, StudyRow, today,
 };
 use crate::domain::policy::Capacity;
 use crate::service::{AppState, consent, study};
@@ -57,6 +58,7 @@ async fn study_page(
     let instruments = crate::service::questionnaire::list(state, user, slug).await?;
     let ads = crate::service::recruitment::ads(state, user, slug).await?;
     let strata = crate::service::recruitment::strata(state, user, slug).await?;
+    let (_, approvals) = study::approvals(state, user, slug).await?;
     let lists = StudyLists {
         members: members.into_iter().map(|(u, r)| MemberRow::new(u, r)).collect(),
         forms: forms.iter().map(FormRow::from).collect(),
@@ -66,6 +68,7 @@ async fn study_page(
         instruments: instruments.iter().map(|(i, d)| InstrumentRow::new(i, d)).collect(),
         ads: ads.iter().map(|(a, f)| AdRow::new(a, f)).collect(),
         strata: strata.iter().map(|(s, f)| StratumRow::new(s, f)).collect(),
+        approvals: approvals.iter().map(ApprovalRow::from).collect(),
     };
     let page = StudyPage::new(StaffFrame::new(user, csrf.0, flash), study, capacity, lists);
     Ok(Template::render("study/study", page))
@@ -91,6 +94,37 @@ async fn change_status(
     outcome(slug, result, |s| format!("The study is now {}.", s.status))
 }
 
+page_form! {
+    pub struct ApprovalForm {
+        kind: String,
+        reference: String,
+        approved_on: String,
+        expires_on: String,
+        summary: String,
+    }
+}
+
+#[post("/staff/studies/<slug>/approvals", data = "<form>")]
+async fn record_approval(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    form: CsrfForm<ApprovalForm>,
+) -> PageResult<Flash<Redirect>> {
+    let f = form.0;
+    let input = ApprovalInput {
+        kind: &f.kind,
+        reference: &f.reference,
+        approved_on: &f.approved_on,
+        expires_on: Some(f.expires_on.as_str()).filter(|e| !e.trim().is_empty()),
+        summary: Some(f.summary.as_str()),
+    };
+    let result = study::record_approval(state, &session.user, slug, &input).await;
+    outcome(slug, result, |(s, _)| {
+        format!("Recorded. The approval now expires on {}.", s.ethics.expires_on)
+    })
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    routes![dashboard, study_page, change_status]
+    routes![dashboard, study_page, change_status, record_approval]
 }

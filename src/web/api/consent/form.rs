@@ -81,7 +81,7 @@ pub async fn get(
     post, path = "/api/v1/studies/{slug}/consent-forms/{version}/approve", tag = "consent",
     request_body = ApproveConsentForm,
     responses(
-        (status = 200, description = "The version is active; the previous active one is superseded", body = ConsentFormDto),
+        (status = 200, description = "The version is active under the reference given; the previous active one is superseded; a reference not on record is recorded as an amendment", body = ConsentFormDto),
         MalformedBody,
         NoToken,
         (status = 403, description = "Not an ethics officer", body = ErrorBody),

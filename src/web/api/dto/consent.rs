@@ -33,7 +33,8 @@ pub struct CreateConsentForm {
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(default)]
 pub struct ApproveConsentForm {
-    /// The study's ethics approval reference.
+    /// The study's ethics approval reference, or an amendment's: one not on record yet
+    /// is recorded as an amendment of the study's approval in the same step (audited).
     pub approval_reference: String,
     /// `YYYY-MM-DD`, not in the future.
     pub approved_on: String,
@@ -242,7 +243,13 @@ impl ParticipantFormDto {
                 .map(|i| ConsentItemDto { key: i.key, text: i.text, required: i.required })
                 .collect(),
             form_hash: f.form_hash,
-            ethics: EthicsRefDto::from(study),
+            ethics: EthicsRefDto {
+                committee: study.ethics.committee.clone(),
+                reference: f
+                    .approval_reference
+                    .clone()
+                    .unwrap_or_else(|| study.ethics.reference.clone()),
+            },
         }
     }
 }

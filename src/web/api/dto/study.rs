@@ -1,10 +1,15 @@
 //! Studies, their approval, settings, staff and status.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::audit::format_at;
 use crate::domain::policy::{Capacity, StudyRole};
 use crate::domain::study::Study;
+use crate::domain::study::approval::{
+    Approval, ApprovalInput, EXPIRY_WARNING_DAYS, expires_within,
+};
 use crate::domain::user::User;
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
@@ -80,6 +85,95 @@ pub struct EthicsDto {
     pub expires_on: String,
     /// True from the day after `expires_on`: no recruitment or consent then.
     pub expired: bool,
+    /// True in the last 30 days before `expires_on`: time to ask for a renewal.
+    pub expires_soon: bool,
+}
+
+impl EthicsDto {
+    pub fn new(study: &Study, today: NaiveDate) -> Self {
+        Self {
+            committee: study.ethics.committee.clone(),
+            reference: study.ethics.reference.clone(),
+            approved_on: study.ethics.approved_on.to_string(),
+            expires_on: study.ethics.expires_on.to_string(),
+            expired: study.approval_expired(today),
+            expires_soon: expires_within(&study.ethics, today, EXPIRY_WARNING_DAYS).is_some(),
+        }
+    }
+}
+
+/// An amendment (a new consent text, site or facilitator, under its own reference)
+/// or a renewal (a new expiry) the committee granted.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct RecordApproval {
+    /// `amendment` or `renewal`.
+    #[schema(example = "amendment")]
+    pub kind: String,
+    /// The amendment's reference or letter; for a renewal, empty means the study's own.
+    #[schema(example = "CF15/2639-2015001090-A1")]
+    pub reference: String,
+    #[schema(example = "2026-06-01")]
+    pub approved_on: String,
+    /// A renewal's new expiry (after the current one).
+    #[schema(nullable = false, example = "2028-01-15")]
+    pub expires_on: Option<String>,
+    /// What the amendment approves; optional for a renewal.
+    #[schema(nullable = false)]
+    pub summary: Option<String>,
+}
+
+impl RecordApproval {
+    pub fn input(&self) -> ApprovalInput<'_> {
+        ApprovalInput {
+            kind: &self.kind,
+            reference: &self.reference,
+            approved_on: &self.approved_on,
+            expires_on: self.expires_on.as_deref(),
+            summary: self.summary.as_deref(),
+        }
+    }
+}
+
+/// One entry of a study's approval history.
+#[derive(Serialize, ToSchema)]
+pub struct ApprovalDto {
+    /// `initial`, `amendment` or `renewal`.
+    pub kind: String,
+    pub reference: String,
+    pub approved_on: String,
+    /// The expiry this entry set (initial approval and renewals).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<String>,
+    pub summary: String,
+    pub recorded_at: String,
+}
+
+/// The approval in force and every entry that made it, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct ApprovalHistoryDto {
+    pub ethics: EthicsDto,
+    pub approvals: Vec<ApprovalDto>,
+}
+
+impl ApprovalHistoryDto {
+    pub fn new(study: &Study, history: &[Approval], today: NaiveDate) -> Self {
+        Self {
+            ethics: EthicsDto::new(study, today),
+            approvals: history
+                .iter()
+                .map(|a| ApprovalDto {
+                    kind: a.kind.as_str().to_string(),
+                    reference: a.reference.clone(),
+                    approved_on: a.approved_on.to_string(),
+                    expires_on: a.expires_on.map(|d| d.to_string()),
+                    summary: a.summary.clone(),
+                    recorded_at: format_at(&a.recorded_at),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -132,13 +226,7 @@ impl StudyDto {
             summary: study.summary.clone(),
             status: study.status.as_str().to_string(),
             status_reason: study.status_reason.clone(),
-            ethics: EthicsDto {
-                committee: study.ethics.committee.clone(),
-                reference: study.ethics.reference.clone(),
-                approved_on: study.ethics.approved_on.to_string(),
-                expires_on: study.ethics.expires_on.to_string(),
-                expired: study.approval_expired(today),
-            },
+            ethics: EthicsDto::new(study, today),
             contact: ContactDto {
                 name: study.contact_name.clone(),
                 email: study.contact_email.clone(),

@@ -1,5 +1,6 @@
 //! The study area's staff pages: the dashboard of one's studies and a study's page.
 
+use crate::domain::study::approval::{Approval, ApprovalKind, EXPIRY_WARNING_DAYS, expires_within};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
@@ -58,6 +59,8 @@ pub struct StudyRow {
     pub committee: String,
     pub expires_on: String,
     pub expired: bool,
+    /// Days left when the approval expires within the warning period.
+    pub expires_in_days: Option<i64>,
     pub capacity: &'static str,
 }
 
@@ -71,6 +74,7 @@ impl StudyRow {
             committee: s.ethics.committee.clone(),
             expires_on: s.ethics.expires_on.to_string(),
             expired: s.approval_expired(today),
+            expires_in_days: expires_within(&s.ethics, today, EXPIRY_WARNING_DAYS),
             capacity: match c {
                 Capacity::Coordinator => "Coordinator",
                 Capacity::Facilitator => "Facilitator",
@@ -123,6 +127,33 @@ pub struct StudyLists {
     pub instruments: Vec<InstrumentRow>,
     pub ads: Vec<AdRow>,
     pub strata: Vec<StratumRow>,
+    pub approvals: Vec<ApprovalRow>,
+}
+
+/// One entry of the approval history.
+#[derive(Serialize)]
+pub struct ApprovalRow {
+    pub kind: &'static str,
+    pub reference: String,
+    pub approved_on: String,
+    pub expires_on: Option<String>,
+    pub summary: String,
+}
+
+impl From<&Approval> for ApprovalRow {
+    fn from(a: &Approval) -> Self {
+        Self {
+            kind: match a.kind {
+                ApprovalKind::Initial => "Initial approval",
+                ApprovalKind::Amendment => "Amendment",
+                ApprovalKind::Renewal => "Renewal",
+            },
+            reference: a.reference.clone(),
+            approved_on: a.approved_on.to_string(),
+            expires_on: a.expires_on.map(|d| d.to_string()),
+            summary: a.summary.clone(),
+        }
+    }
 }
 
 impl StudyPage {
