@@ -259,3 +259,48 @@ async fn the_server_checks_its_checkpoints_sqlite() {
 async fn the_server_checks_its_checkpoints_postgres() {
     the_server_checks_its_checkpoints(Backend::Postgres).await;
 }
+
+/// `deploy/postgres/app-role.sql`: the server's own role appends to the trail and
+/// moves the head, but cannot change or remove an event, even with the triggers gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_role_only_adds_to_the_trail() {
+    let Some(test_db) = super::helpers::TestDb::new(Backend::Postgres).await else { return };
+    let owner = test_db.connect().await;
+    let role = format!("consentry_app_{}", hex::encode(rand::random::<[u8; 6]>()));
+    let script = include_str!("../../deploy/postgres/app-role.sql").replace("consentry_app", &role);
+    sql_on(&owner, &script).await;
+    for trigger in ["audit_events_no_update", "audit_events_no_delete"] {
+        sql_on(&owner, &format!("DROP TRIGGER {trigger} ON audit_events")).await;
+    }
+    let (base, name) = test_db.url.rsplit_once('/').unwrap_or_else(|| panic!("a URL"));
+    let host = base.rsplit_once('@').map(|(_, h)| h).unwrap_or(base);
+    let app = crate::store::Db::connect(&format!("postgres://{role}@{host}/{name}"), 2)
+        .await
+        .unwrap_or_else(|e| panic!("connect as {role}: {e}"));
+    for i in 0..3 {
+        let tx = app.begin_write().await.unwrap_or_else(|e| panic!("{e}"));
+        let event = crate::domain::audit::NewEvent::new("user:1", "test.appended", "test", i);
+        audit::record(tx.conn(), event).await.unwrap_or_else(|e| panic!("append: {e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    for forbidden in [
+        "UPDATE audit_events SET actor = 'forged' WHERE seq = 1",
+        "DELETE FROM audit_events WHERE seq = 3",
+        "DELETE FROM audit_chain_heads",
+        "UPDATE study_approvals SET reference = 'forged'",
+    ] {
+        let refused = try_execute(&app, forbidden).await;
+        assert!(
+            refused.as_ref().is_err_and(|e| e.to_string().contains("permission denied")),
+            "{forbidden}: {refused:?}"
+        );
+    }
+    assert!(audit::verify(&app, None).await.is_ok_and(|v| v.is_ok()));
+    app.close().await.ok();
+    sql_on(&owner, &format!("DROP OWNED BY {role}; DROP ROLE {role}")).await;
+    owner.close().await.ok();
+}
+
+async fn sql_on(db: &crate::store::Db, statement: &str) {
+    try_execute(db, statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+}
