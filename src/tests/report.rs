@@ -437,3 +437,43 @@ db_test!(the_report_page_shows_tables_charts_and_downloads, |app| {
     assert_eq!(page(&app, path).await.0, Status::Forbidden);
     assert_eq!(page(&app, &format!("{path}/export.csv")).await.0, Status::Forbidden);
 });
+
+/// Ethics officers audit consent; they never read research data: every route that
+/// carries answers or figures refuses them, through the API and in the browser.
+db_test!(ethics_officers_never_read_research_data, |app| {
+    use crate::tests::html_pages::{page, sign_in};
+    let s = six_answered(&app).await;
+    let api = [
+        "report",
+        "report?by=year_level",
+        "report.csv",
+        "report.pdf",
+        "export.csv",
+        "codebook.csv",
+        "export.R",
+        "export.sps",
+    ];
+    for route in api {
+        let path = format!("{STUDY}/{route}");
+        assert_eq!(app.get_bytes(&path, &s.ethics).await.0, Status::Forbidden, "{path}");
+    }
+    assert_eq!(
+        sign_in(&app.client, "eth@example.org", crate::tests::helpers::PASSWORD).await,
+        Status::SeeOther
+    );
+    let pages = ["report", "report/report.csv", "report/report.pdf", "report/export.csv"];
+    for route in
+        pages.into_iter().chain(["report/codebook.csv", "report/export.R", "report/export.sps"])
+    {
+        let path = format!("/staff/studies/study-one/{route}");
+        let (status, html) = page(&app, &path).await;
+        assert_eq!(status, Status::Forbidden, "{path}");
+        assert!(!html.contains("facebook"), "{path} shows no answers");
+    }
+    let exported = crate::store::testing::scalar(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'report.exported'",
+    )
+    .await;
+    assert_eq!(exported, 0, "nothing was handed out");
+});
