@@ -2,10 +2,11 @@
 
 use super::AppState;
 use crate::audit::{self, checkpoints};
-use crate::domain::audit::{ChainBreak, Event, Verification};
+use crate::domain::audit::{ChainBreak, Event, Search, Verification};
 use crate::domain::policy::may_read_audit;
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
+use crate::store;
 
 fn require_reader(user: &User) -> AppResult<()> {
     if may_read_audit(user.role) {
@@ -29,6 +30,18 @@ pub async fn events(
         super::study::get(state, user, slug).await?;
     }
     audit::events(&state.db, study, after, limit).await
+}
+
+/// The audit log viewer's page: up to `limit` events matching `search`, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn search(
+    state: &AppState,
+    user: &User,
+    search: &Search<'_>,
+    limit: u64,
+) -> AppResult<Vec<(i64, Event)>> {
+    require_reader(user)?;
+    store::audit::search(state.db.conn(), search, limit).await
 }
 
 /// Every chain and signed consent recomputed, and, where the server signs

@@ -359,3 +359,39 @@ pub(crate) async fn record_approval_in(
     .await?;
     Ok(())
 }
+
+/// One study as the ethics console lists it.
+#[derive(Debug, Clone)]
+pub struct StudyOverview {
+    pub study: Study,
+    pub approvals: Vec<Approval>,
+    pub consented: i64,
+    pub withdrawn: i64,
+}
+
+/// Every study with its approvals and consent counts, for ethics officers and admins.
+#[tracing::instrument(skip_all)]
+pub async fn overview(state: &AppState, user: &User) -> AppResult<Vec<StudyOverview>> {
+    if !crate::domain::policy::may_read_audit(user.role) {
+        return Err(AppError::Forbidden(
+            "The ethics console is for ethics officers and admins.".into(),
+        ));
+    }
+    let snapshot = state.db.begin_snapshot().await?;
+    let studies = store::study::list_for_staff(snapshot.conn(), user).await?;
+    let mut approvals = store::study::all_approvals(snapshot.conn()).await?;
+    let counts = store::study::consent_counts(snapshot.conn()).await?;
+    snapshot.finish().await?;
+    Ok(studies
+        .into_iter()
+        .map(|(study, _)| {
+            let (consented, withdrawn) = counts.get(&study.id).copied().unwrap_or_default();
+            StudyOverview {
+                approvals: approvals.remove(&study.id).unwrap_or_default(),
+                study,
+                consented,
+                withdrawn,
+            }
+        })
+        .collect())
+}

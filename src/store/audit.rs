@@ -7,7 +7,7 @@ use sea_orm::{
 
 use super::Conn;
 use super::entity::{audit_chain_heads, audit_events};
-use crate::domain::audit::{Event, GENESIS_HASH};
+use crate::domain::audit::{Event, GENESIS_HASH, Search};
 use crate::error::AppError;
 
 /// Locks the head of `chain` for the rest of the transaction and returns its last
@@ -130,5 +130,40 @@ pub async fn by_action(db: &impl Conn, action: &str) -> Result<Vec<Event>, AppEr
         .await?
         .into_iter()
         .map(to_domain)
+        .collect())
+}
+
+/// Up to `limit` events matching `search`, newest first, each with its row id (the
+/// place to continue from).
+pub async fn search(
+    db: &impl Conn,
+    search: &Search<'_>,
+    limit: u64,
+) -> Result<Vec<(i64, Event)>, AppError> {
+    let mut query = audit_events::Entity::find();
+    if let Some(chain) = search.chain {
+        query = query.filter(audit_events::Column::Chain.eq(chain));
+    }
+    if let Some(actor) = search.actor {
+        query = query.filter(audit_events::Column::Actor.eq(actor));
+    }
+    if let Some(action) = search.action {
+        query = match action.strip_suffix('.') {
+            Some(area) => {
+                query.filter(audit_events::Column::Action.starts_with(format!("{area}.")))
+            }
+            None => query.filter(audit_events::Column::Action.eq(action)),
+        };
+    }
+    if let Some(before) = search.before {
+        query = query.filter(audit_events::Column::Id.lt(before));
+    }
+    Ok(query
+        .order_by_desc(audit_events::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, to_domain(m)))
         .collect())
 }

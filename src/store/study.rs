@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::entity::{studies, study_approvals, study_staff};
+use super::entity::{consents, participants, studies, study_approvals, study_staff};
 use super::{Conn, decode};
 use crate::domain::policy::{Capacity, StudyRole};
 use crate::domain::study::approval::{Approval, ApprovalDraft, ApprovalKind};
@@ -293,4 +293,58 @@ pub async fn set_settings(db: &impl Conn, study: &Study) -> Result<(), AppError>
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Per study: people who signed a consent, and people who withdrew.
+pub async fn consent_counts(
+    db: &impl Conn,
+) -> Result<std::collections::BTreeMap<i64, (i64, i64)>, AppError> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::Func;
+    let signed: Vec<(i64, i64)> = consents::Entity::find()
+        .select_only()
+        .column(consents::Column::StudyId)
+        .column_as(
+            Expr::from(Func::count_distinct(Expr::col(consents::Column::ParticipantId))),
+            "n",
+        )
+        .group_by(consents::Column::StudyId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let withdrawn: Vec<(i64, i64)> = participants::Entity::find()
+        .select_only()
+        .column(participants::Column::StudyId)
+        .column_as(Expr::from(Func::count(Expr::col(participants::Column::Id))), "n")
+        .filter(participants::Column::WithdrawnAt.is_not_null())
+        .group_by(participants::Column::StudyId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts: std::collections::BTreeMap<i64, (i64, i64)> =
+        signed.into_iter().map(|(study, n)| (study, (n, 0))).collect();
+    for (study, n) in withdrawn {
+        counts.entry(study).or_default().1 = n;
+    }
+    Ok(counts)
+}
+
+/// Every study's approval history, by study id.
+pub async fn all_approvals(
+    db: &impl Conn,
+) -> Result<std::collections::BTreeMap<i64, Vec<Approval>>, AppError> {
+    let mut all: std::collections::BTreeMap<i64, Vec<Approval>> = Default::default();
+    for m in
+        study_approvals::Entity::find().order_by_asc(study_approvals::Column::Id).all(db).await?
+    {
+        all.entry(m.study_id).or_default().push(Approval {
+            kind: decode::<ApprovalKind>("approval kind", &m.kind)?,
+            reference: m.reference,
+            approved_on: m.approved_on,
+            expires_on: m.expires_on,
+            summary: m.summary,
+            recorded_at: m.recorded_at,
+        });
+    }
+    Ok(all)
 }

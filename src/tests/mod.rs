@@ -14,6 +14,7 @@ mod audit_tamper;
 mod consent_flow;
 mod demo;
 mod errors_and_ops;
+mod ethics_console;
 mod faults;
 mod focus_group;
 mod front_door;

@@ -63,6 +63,17 @@ impl NewEvent {
     }
 }
 
+/// What the audit log viewer asks for: each filter optional.
+#[derive(Debug, Clone, Default)]
+pub struct Search<'a> {
+    pub chain: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    /// An action, or its area with a dot (`consent.` finds every consent event).
+    pub action: Option<&'a str>,
+    /// Only events recorded before this row (the page before), newest first.
+    pub before: Option<i64>,
+}
+
 /// An event as stored: every field the hash covers, and the hash.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {

@@ -24,7 +24,8 @@ macro_rules! page_form {
     };
 }
 
-pub mod auth;
+mod audit;
+mod auth;
 pub mod consent;
 pub mod focus_group;
 pub mod mail;
@@ -44,6 +45,7 @@ use crate::web::guards::ParticipantUser;
 
 pub fn routes() -> Vec<rocket::Route> {
     [
+        audit::routes(),
         auth::routes(),
         consent::routes(),
         focus_group::routes(),

@@ -11,8 +11,8 @@ use super::outcome;
 use super::views::StaffFrame;
 use super::views::consent::{FormRow, RegisterRow};
 use super::views::study::{
-    AdRow, ApprovalRow, DashboardPage, InstrumentRow, MemberRow, MySession, StratumRow, StudyLists,
-    StudyPage, StudyRow, today,
+    AdRow, ApprovalRow, DashboardPage, EthicsPage, EthicsRow, InstrumentRow, MemberRow, MySession,
+    StratumRow, StudyLists, StudyPage, StudyRow, today,
 };
 use crate::domain::policy::Capacity;
 use crate::service::{AppState, consent, study};
@@ -125,6 +125,22 @@ async fn record_approval(
     })
 }
 
+/// The ethics console: every study with its committee, reference, amendments,
+/// expiry, status and consent counts.
+#[get("/staff/ethics")]
+async fn ethics(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+) -> PageResult<Template> {
+    let overview = study::overview(state, &session.user).await?;
+    let page = EthicsPage {
+        frame: StaffFrame::new(&session.user, csrf.0, None),
+        studies: overview.iter().map(|o| EthicsRow::new(o, today())).collect(),
+    };
+    Ok(Template::render("study/ethics", page))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    routes![dashboard, study_page, change_status, record_approval]
+    routes![dashboard, study_page, change_status, record_approval, ethics]
 }

@@ -2,6 +2,7 @@
 //! service values, never database rows. Each area's pages are in its own module;
 //! this one holds what every page shares.
 
+pub mod audit;
 pub mod auth;
 pub mod consent;
 pub mod focus_group;
@@ -119,6 +120,8 @@ pub struct Viewer {
     pub role: &'static str,
     pub role_label: &'static str,
     pub is_admin: bool,
+    /// Ethics officers and admins: the ethics console and the audit log.
+    pub reads_audit: bool,
 }
 
 impl From<&User> for Viewer {
@@ -128,6 +131,7 @@ impl From<&User> for Viewer {
             role: u.role.as_str(),
             role_label: u.role.label(),
             is_admin: u.role == crate::domain::user::Role::Admin,
+            reads_audit: crate::domain::policy::may_read_audit(u.role),
         }
     }
 }

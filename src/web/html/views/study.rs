@@ -1,6 +1,7 @@
 //! The study area's staff pages: the dashboard of one's studies and a study's page.
 
 use crate::domain::study::approval::{Approval, ApprovalKind, EXPIRY_WARNING_DAYS, expires_within};
+use crate::service::study::StudyOverview;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
@@ -251,4 +252,36 @@ impl StratumRow {
 /// Today's date, for approval expiry on the dashboard.
 pub fn today() -> NaiveDate {
     Utc::now().date_naive()
+}
+
+/// The ethics console's first page: every study under its committee.
+#[derive(Serialize)]
+pub struct EthicsPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub studies: Vec<EthicsRow>,
+}
+
+#[derive(Serialize)]
+pub struct EthicsRow {
+    pub study: StudyRow,
+    pub approved_on: String,
+    pub amendments: usize,
+    pub renewals: usize,
+    pub consented: i64,
+    pub withdrawn: i64,
+}
+
+impl EthicsRow {
+    pub fn new(o: &StudyOverview, today: chrono::NaiveDate) -> Self {
+        let count = |kind| o.approvals.iter().filter(|a| a.kind == kind).count();
+        Self {
+            study: StudyRow::new(&o.study, Capacity::EthicsOfficer, today),
+            approved_on: o.study.ethics.approved_on.to_string(),
+            amendments: count(ApprovalKind::Amendment),
+            renewals: count(ApprovalKind::Renewal),
+            consented: o.consented,
+            withdrawn: o.withdrawn,
+        }
+    }
 }

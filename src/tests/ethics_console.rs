@@ -1,0 +1,86 @@
+//! The ethics console in the browser: every study under its committee, and the
+//! audit log with its filters, pages and "Verify now"; for ethics officers and
+//! admins only.
+
+use rocket::http::Status;
+use serde_json::json;
+
+use super::consent_flow::{invite, recruiting_study, signing};
+use super::helpers::{PASSWORD, TestApp};
+use super::html_pages::{csrf_of, page, post_form, sign_in, sign_out};
+use crate::store::testing::try_execute;
+
+async fn signed_study(app: &TestApp) -> super::consent_flow::Study {
+    let s = recruiting_study(app).await;
+    let token = invite(app, &s, "p1@student.example.edu").await;
+    let (status, _) = app
+        .post_json("/api/v1/participant/consent", Some(&token), signing(&s, "Pat Example", true))
+        .await;
+    assert_eq!(status, Status::Created);
+    s
+}
+
+db_test!(the_console_lists_every_study_for_ethics_officers_only, |app| {
+    signed_study(&app).await;
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    let (status, html) = page(&app, "/staff/ethics").await;
+    assert_eq!(status, Status::Ok, "{html}");
+    assert!(html.contains("CF15&#x2f;2639-2015001090") && html.contains("Monash University"), "{html}");
+    assert!(html.contains("<td>1 · 0</td>"), "one consented, none withdrawn: {html}");
+    assert!(html.contains("href=\"/staff/audit\""), "{html}");
+    sign_out(&app).await;
+    for who in ["coord@example.org", "fac@example.org"] {
+        assert_eq!(sign_in(&app.client, who, PASSWORD).await, Status::SeeOther);
+        assert_eq!(page(&app, "/staff/ethics").await.0, Status::Forbidden, "{who}");
+        assert_eq!(page(&app, "/staff/audit").await.0, Status::Forbidden, "{who}");
+        sign_out(&app).await;
+    }
+});
+
+db_test!(the_audit_log_filters_pages_and_verifies, |app| {
+    let s = signed_study(&app).await;
+    for hours in 0..105 {
+        let path = "/api/v1/studies/study-one/settings";
+        app.put_json(path, Some(&s.coord), json!({"reminder_hours": hours % 100})).await;
+    }
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+
+    let (status, html) = page(&app, "/staff/audit?study=study-one&action=consent.").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("consent.given"), "{html}");
+    assert!(!html.contains("study.settings_changed"), "only consent events: {html}");
+
+    let (_, html) = page(&app, "/staff/audit?study=study-one").await;
+    let older = html
+        .split("href=\"/staff/audit?")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("a link to older events: {html}"))
+        .replace("&amp;", "&");
+    let (status, html) = page(&app, &format!("/staff/audit?{older}")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("study.created"), "the oldest events are on the next page: {html}");
+
+    let csrf = csrf_of(&html);
+    let (status, to) = post_form(&app, "/staff/audit/verify", format!("csrf_token={csrf}")).await;
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some("/staff/audit")));
+    let (_, html) = page(&app, "/staff/audit").await;
+    assert!(html.contains("Verified:") && html.contains("are intact"), "{html}");
+
+    for trigger in ["audit_events_no_update"] {
+        if try_execute(&app.db, &format!("DROP TRIGGER {trigger} ON audit_events")).await.is_err() {
+            try_execute(&app.db, &format!("DROP TRIGGER {trigger}"))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    try_execute(
+        &app.db,
+        "UPDATE audit_events SET actor = 'forged' WHERE chain = 'study:study-one' AND seq = 2",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    post_form(&app, "/staff/audit/verify", format!("csrf_token={}", csrf_of(&html))).await;
+    let (_, html) = page(&app, "/staff/audit").await;
+    assert!(html.contains("Broken: chain study:study-one, first bad event 2"), "{html}");
+});
