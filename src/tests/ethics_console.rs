@@ -25,7 +25,10 @@ db_test!(the_console_lists_every_study_for_ethics_officers_only, |app| {
     assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
     let (status, html) = page(&app, "/staff/ethics").await;
     assert_eq!(status, Status::Ok, "{html}");
-    assert!(html.contains("CF15&#x2f;2639-2015001090") && html.contains("Monash University"), "{html}");
+    assert!(
+        html.contains("CF15&#x2f;2639-2015001090") && html.contains("Monash University"),
+        "{html}"
+    );
     assert!(html.contains("<td>1 · 0</td>"), "one consented, none withdrawn: {html}");
     assert!(html.contains("href=\"/staff/audit\""), "{html}");
     sign_out(&app).await;
@@ -83,4 +86,36 @@ db_test!(the_audit_log_filters_pages_and_verifies, |app| {
     post_form(&app, "/staff/audit/verify", format!("csrf_token={}", csrf_of(&html))).await;
     let (_, html) = page(&app, "/staff/audit").await;
     assert!(html.contains("Broken: chain study:study-one, first bad event 2"), "{html}");
+});
+
+db_test!(an_ethics_officer_finds_a_participant_and_their_signed_pdf, |app| {
+    signed_study(&app).await;
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    let res = app.client.get("/staff/studies/study-one/participants?code=p001").dispatch().await;
+    assert_eq!(res.status(), Status::SeeOther);
+    let to = res.headers().get_one("Location").unwrap_or_default().to_string();
+    assert_eq!(to, "/staff/studies/study-one/participants/P001");
+    let (status, html) = page(&app, &to).await;
+    assert_eq!(status, Status::Ok, "{html}");
+    assert!(html.contains("Version 1, signed") && html.contains("audio_recording"), "{html}");
+    assert!(html.contains("CF15&#x2f;2639-2015001090"), "the approval it was signed under: {html}");
+    let pdf = html
+        .split("href=\"")
+        .find(|r| r.contains("/pdf\""))
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("a PDF link: {html}"))
+        .replace("&#x2f;", "/");
+    let res = app.client.get(pdf).dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.content_type(), Some(rocket::http::ContentType::PDF), "shown inline");
+    assert_eq!(page(&app, "/staff/studies/study-one/participants/P999").await.0, Status::NotFound);
+    let viewed = crate::store::testing::scalar(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'consent.story_viewed'",
+    )
+    .await;
+    assert_eq!(viewed, 1, "opening the story is an access event");
+    sign_out(&app).await;
+    assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
+    assert_eq!(page(&app, "/staff/studies/study-one/participants/P001").await.0, Status::Forbidden);
 });

@@ -11,6 +11,8 @@ pub struct RegisterEntry {
     pub participant_code: String,
     pub version: String,
     pub form_hash: String,
+    /// The approval the version was signed under (the study's, or an amendment's).
+    pub ethics_reference: String,
     pub signed_at: String,
     /// Each item's key and whether it was agreed to, in the form's order.
     pub items: Vec<(String, bool)>,
@@ -37,9 +39,57 @@ pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Ve
     let (study, capacity) = access::study(tx.conn(), user, slug).await?;
     require_register_reader(capacity)?;
     let consents = store::consent::record::of_study(tx.conn(), study.id).await?;
-    let withdrawals = store::participant::withdrawals(tx.conn(), study.id).await?;
+    let entries = entries(tx.conn(), study.id, &consents).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "consent.register_viewed", "study", study.id)
+            .in_study(&study.slug)
+            .with(json!({"entries": entries.len()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entries)
+}
+
+/// One participant's consent story: every consent they gave (each version, under
+/// its approval), their items, and their withdrawal; for coordinators and ethics
+/// officers, audited as a read of consent records.
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn story(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    code: &str,
+) -> AppResult<Vec<RegisterEntry>> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = access::study(tx.conn(), user, slug).await?;
+    require_register_reader(capacity)?;
+    let code = code.trim().to_uppercase();
+    let participant = store::participant::find_by_code(tx.conn(), study.id, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let consents = store::consent::record::of_participant(tx.conn(), participant.id).await?;
+    let entries = entries(tx.conn(), study.id, &consents).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "consent.story_viewed", "participant", participant.id)
+            .in_study(&study.slug)
+            .with(json!({"participant_code": code, "consents": entries.len()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entries)
+}
+
+/// The register lines of `consents`, each with its participant's withdrawal.
+async fn entries(
+    conn: &impl store::Conn,
+    study_id: i64,
+    consents: &[store::consent::record::StoredConsent],
+) -> AppResult<Vec<RegisterEntry>> {
+    let withdrawals = store::participant::withdrawals(conn, study_id).await?;
     let mut entries = Vec::with_capacity(consents.len());
-    for c in &consents {
+    for c in consents {
         let Some(r) = &c.record else {
             return Err(AppError::Internal(format!("consent {} record unreadable", c.id)));
         };
@@ -49,6 +99,7 @@ pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Ve
             participant_code: r.participant_code.clone(),
             version: r.form_version.clone(),
             form_hash: r.form_hash.clone(),
+            ethics_reference: r.ethics_reference.clone(),
             signed_at: r.signed_at.clone(),
             items: r.items.iter().map(|i| (i.key.clone(), i.agreed)).collect(),
             typed_name: r.typed_name.clone(),
@@ -58,14 +109,6 @@ pub async fn register(state: &AppState, user: &User, slug: &str) -> AppResult<Ve
             pdf_sha256: c.pdf_sha256.clone(),
         });
     }
-    audit::record(
-        tx.conn(),
-        NewEvent::new(user.actor(), "consent.register_viewed", "study", study.id)
-            .in_study(&study.slug)
-            .with(json!({"entries": entries.len()})),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(entries)
 }
 

@@ -12,7 +12,8 @@ use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 
 use super::views::Refusal;
-use super::views::consent::{ConsentPage, Entered, IdentityBox, WithdrawPage};
+use super::views::StaffFrame;
+use super::views::consent::{ConsentPage, Entered, IdentityBox, StoryPage, WithdrawPage};
 use super::{PlainForm, outcome, participant_frame};
 use crate::domain::consent::SignRequest;
 use crate::error::AppError;
@@ -59,6 +60,28 @@ async fn consent_pdf(
         )
         .await?,
     ))
+}
+
+/// "Find a participant": the code typed on the study page, to their consent story.
+#[get("/staff/studies/<slug>/participants?<code>")]
+fn find_participant(slug: &str, code: &str) -> Redirect {
+    let code: String = code.trim().chars().filter(char::is_ascii_alphanumeric).collect();
+    Redirect::to(format!("/staff/studies/{slug}/participants/{}", code.to_uppercase()))
+}
+
+/// A participant's consent story (coordinators and ethics officers; audited).
+#[get("/staff/studies/<slug>/participants/<code>", rank = 3)]
+async fn story(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+    code: &str,
+) -> PageResult<Template> {
+    let (study, _) = study::get(state, &session.user, slug).await?;
+    let entries = consent::story(state, &session.user, slug, code).await?;
+    let frame = StaffFrame::new(&session.user, csrf.0, None);
+    Ok(Template::render("consent/story", StoryPage::new(frame, &study, code, &entries)))
 }
 
 /// A consent-form version exactly as participants will see it.
@@ -247,6 +270,8 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![
         approve_form,
         consent_pdf,
+        find_participant,
+        story,
         preview,
         consent_page,
         consent_submit,

@@ -155,6 +155,8 @@ pub struct RegisterEntryDto {
     pub participant_code: String,
     pub version: String,
     pub form_hash: String,
+    /// The approval reference the version was signed under.
+    pub ethics_reference: String,
     pub signed_at: String,
     #[schema(value_type = Object)]
     pub items: serde_json::Map<String, serde_json::Value>,
@@ -184,6 +186,7 @@ impl RegisterEntryDto {
             participant_code: e.participant_code,
             version: e.version,
             form_hash: e.form_hash,
+            ethics_reference: e.ethics_reference,
             signed_at: e.signed_at,
             items: e.items.into_iter().map(|(k, v)| (k, serde_json::Value::Bool(v))).collect(),
             typed_name: e.typed_name,

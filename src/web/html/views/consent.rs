@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::StaffFrame;
 use super::{Block, ParticipantFrame, Refusal, blocks};
 use crate::domain::consent::ConsentForm;
 use crate::domain::study::Study;
@@ -170,6 +171,7 @@ pub struct RegisterRow {
     pub consent_id: i64,
     pub code: String,
     pub version: String,
+    pub reference: String,
     pub signed_at: String,
     pub agreed: String,
     pub typed_name: String,
@@ -184,10 +186,68 @@ impl From<&crate::service::consent::RegisterEntry> for RegisterRow {
             consent_id: e.consent_id,
             code: e.participant_code.clone(),
             version: e.version.clone(),
+            reference: e.ethics_reference.clone(),
             signed_at: e.signed_at.chars().take(16).collect::<String>().replace('T', " "),
             agreed: agreed.join(", "),
             typed_name: e.typed_name.clone(),
             withdrawn: e.withdrawal.as_ref().map(|w| w.scope.as_str().replace('_', " ")),
+        }
+    }
+}
+
+/// One participant's consent story: each consent, under its approval, with its items.
+#[derive(Serialize)]
+pub struct StoryPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub code: String,
+    pub consents: Vec<StoryConsent>,
+    /// The withdrawal's scope and time, when they withdrew.
+    pub withdrawn: Option<(String, String)>,
+}
+
+#[derive(Serialize)]
+pub struct StoryConsent {
+    pub consent_id: i64,
+    pub version: String,
+    pub reference: String,
+    pub signed_at: String,
+    pub items: Vec<(String, bool)>,
+    pub typed_name: String,
+    pub drawn_signature: bool,
+    pub record_sha256: String,
+}
+
+impl StoryPage {
+    pub fn new(
+        frame: StaffFrame,
+        study: &crate::domain::study::Study,
+        code: &str,
+        entries: &[crate::service::consent::RegisterEntry],
+    ) -> Self {
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            title: study.title.clone(),
+            code: code.trim().to_uppercase(),
+            withdrawn: entries.iter().find_map(|e| e.withdrawal.as_ref()).map(|w| {
+                (w.scope.as_str().replace('_', " "), w.at.format("%Y-%m-%d %H:%M UTC").to_string())
+            }),
+            consents: entries
+                .iter()
+                .map(|e| StoryConsent {
+                    consent_id: e.consent_id,
+                    version: e.version.clone(),
+                    reference: e.ethics_reference.clone(),
+                    signed_at: e.signed_at.clone(),
+                    items: e.items.clone(),
+                    typed_name: e.typed_name.clone(),
+                    drawn_signature: e.drawn_signature,
+                    record_sha256: e.record_sha256.clone(),
+                })
+                .collect(),
         }
     }
 }
