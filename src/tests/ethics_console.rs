@@ -119,3 +119,40 @@ db_test!(an_ethics_officer_finds_a_participant_and_their_signed_pdf, |app| {
     assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
     assert_eq!(page(&app, "/staff/studies/study-one/participants/P001").await.0, Status::Forbidden);
 });
+
+db_test!(names_stay_hidden_from_ethics_officers_until_they_say_why, |app| {
+    signed_study(&app).await;
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/studies/study-one").await;
+    assert!(html.contains("Pat Example"), "coordinators run the study by name: {html}");
+    sign_out(&app).await;
+
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    for path in ["/staff/studies/study-one", "/staff/studies/study-one/participants/P001"] {
+        let (status, html) = page(&app, path).await;
+        assert_eq!(status, Status::Ok);
+        assert!(!html.contains("Pat Example") && html.contains("hidden"), "{path}: {html}");
+    }
+    let story = "/staff/studies/study-one/participants/P001";
+    let (_, html) = page(&app, story).await;
+    let ask = |reason: &str| {
+        format!("csrf_token={}&back={}&reason={reason}", csrf_of(&html), story.replace('/', "%2F"))
+    };
+    let (status, to) = post_form(&app, "/staff/studies/study-one/reveal", ask("")).await;
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some(story)));
+    let (_, shown) = page(&app, story).await;
+    assert!(!shown.contains("Pat Example") && shown.contains("Say why"), "{shown}");
+    let (status, _) = post_form(
+        &app,
+        "/staff/studies/study-one/reveal",
+        ask("The+participant+asked+for+their+record"),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, shown) = page(&app, story).await;
+    assert!(shown.contains("Pat Example"), "{shown}");
+    let (_, study) = page(&app, "/staff/studies/study-one").await;
+    assert!(study.contains("Pat Example"), "{study}");
+    let (_, log) = page(&app, "/staff/audit?action=consent.identities_revealed").await;
+    assert!(log.contains("The participant asked for their record"), "the reason is audited: {log}");
+});

@@ -276,6 +276,40 @@ pub fn set_session_cookie(cookies: &CookieJar<'_>, token: String, hours: i64, se
     cookies.add_private(cookie);
 }
 
+const REVEAL_COOKIE: &str = "consentry_reveal";
+
+/// How long identifiers stay shown after a reason was given.
+pub const REVEAL_MINUTES: i64 = 15;
+
+/// Lets this browser show `user` the names and signatures of study `slug` for
+/// `REVEAL_MINUTES` (after a stated, audited reason): a private cookie naming the
+/// account, the study and the end.
+pub fn set_revealed(cookies: &CookieJar<'_>, user_id: i64, slug: &str, secure: bool) {
+    let until = OffsetDateTime::now_utc() + CookieDuration::minutes(REVEAL_MINUTES);
+    let cookie =
+        Cookie::build((REVEAL_COOKIE, format!("{user_id}|{slug}|{}", until.unix_timestamp())))
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(secure)
+            .path("/staff")
+            .max_age(CookieDuration::minutes(REVEAL_MINUTES));
+    cookies.add_private(cookie);
+}
+
+/// Whether `user` gave a reason to see identifiers in `slug` in the last minutes.
+pub fn revealed(cookies: &CookieJar<'_>, user_id: i64, slug: &str) -> bool {
+    let Some(cookie) = cookies.get_private(REVEAL_COOKIE) else {
+        return false;
+    };
+    let mut parts = cookie.value().splitn(3, '|');
+    let (Some(who), Some(study), Some(until)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    who == user_id.to_string()
+        && study == slug
+        && until.parse::<i64>().is_ok_and(|t| t > OffsetDateTime::now_utc().unix_timestamp())
+}
+
 /// The client's address: the connection's, or the `X-Real-IP` header when the
 /// connection comes from a proxy listed in `CONSENTRY_TRUSTED_PROXIES`. Anyone else
 /// can write any header, so it is ignored for them.

@@ -175,3 +175,32 @@ pub async fn reconsent_due(
     due.sort_by(|a, b| a.participant_code.cmp(&b.participant_code));
     Ok(due)
 }
+
+/// Records that `user` asked to see the names and typed signatures in a study's
+/// register, and why: the reason is required and goes into the audit log.
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn reveal(state: &AppState, user: &User, slug: &str, reason: &str) -> AppResult<()> {
+    let reason = reason.trim();
+    if reason.chars().count() < 5 {
+        return Err(AppError::field(
+            "reason",
+            "required",
+            "Say why you need to see names (e.g. the participant asked for their record).",
+        ));
+    }
+    if reason.chars().count() > 500 {
+        return Err(AppError::field("reason", "too_long", "Keep the reason under 500 characters."));
+    }
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = access::study(tx.conn(), user, slug).await?;
+    require_register_reader(capacity)?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "consent.identities_revealed", "study", study.id)
+            .in_study(&study.slug)
+            .with(json!({"reason": reason})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

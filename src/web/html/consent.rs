@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use rocket::form::FromForm;
-use rocket::http::{ContentType, Status};
+use rocket::http::{ContentType, CookieJar, Status};
+use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
@@ -14,12 +15,14 @@ use rocket_dyn_templates::Template;
 use super::views::Refusal;
 use super::views::StaffFrame;
 use super::views::consent::{ConsentPage, Entered, IdentityBox, StoryPage, WithdrawPage};
-use super::{PlainForm, outcome, participant_frame};
+use super::{PlainForm, names_hidden, outcome, participant_frame};
 use crate::domain::consent::SignRequest;
 use crate::error::AppError;
 use crate::service::{AppState, consent, study};
 use crate::web::errors::{PageError, PageResult};
-use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser, SessionUser};
+use crate::web::guards::{
+    CsrfForm, CsrfToken, ParticipantUser, REVEAL_MINUTES, SessionUser, set_revealed,
+};
 
 #[post("/staff/studies/<slug>/consent-forms/<version>/approve", data = "<_form>")]
 async fn approve_form(
@@ -62,6 +65,38 @@ async fn consent_pdf(
     ))
 }
 
+page_form! {
+    pub struct RevealForm {
+        reason: String,
+        back: String,
+    }
+}
+
+/// Names and typed signatures are hidden from ethics officers until they give a
+/// reason (audited); then this browser shows them for a few minutes.
+#[post("/staff/studies/<slug>/reveal", data = "<form>")]
+async fn reveal(
+    state: &State<AppState>,
+    session: SessionUser,
+    cookies: &CookieJar<'_>,
+    slug: &str,
+    form: CsrfForm<RevealForm>,
+) -> PageResult<Flash<Redirect>> {
+    let f = form.0;
+    let back = match f.back.strip_prefix(&format!("/staff/studies/{slug}")) {
+        Some(rest) if rest.is_empty() || rest.starts_with("/participants/") => f.back.clone(),
+        _ => format!("/staff/studies/{slug}"),
+    };
+    let result = consent::reveal(state, &session.user, slug, &f.reason).await;
+    if result.is_ok() {
+        let secure = state.config.public_url.starts_with("https://");
+        set_revealed(cookies, session.user.id, slug, secure);
+    }
+    super::outcome_on(&back, result, |()| {
+        format!("Names are shown for {REVEAL_MINUTES} minutes; your reason is in the audit log.")
+    })
+}
+
 /// "Find a participant": the code typed on the study page, to their consent story.
 #[get("/staff/studies/<slug>/participants?<code>")]
 fn find_participant(slug: &str, code: &str) -> Redirect {
@@ -75,13 +110,16 @@ async fn story(
     state: &State<AppState>,
     session: SessionUser,
     csrf: CsrfToken,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
     slug: &str,
     code: &str,
 ) -> PageResult<Template> {
-    let (study, _) = study::get(state, &session.user, slug).await?;
+    let (study, capacity) = study::get(state, &session.user, slug).await?;
     let entries = consent::story(state, &session.user, slug, code).await?;
-    let frame = StaffFrame::new(&session.user, csrf.0, None);
-    Ok(Template::render("consent/story", StoryPage::new(frame, &study, code, &entries)))
+    let hidden = names_hidden(capacity, cookies, session.user.id, slug);
+    let frame = StaffFrame::new(&session.user, csrf.0, flash);
+    Ok(Template::render("consent/story", StoryPage::new(frame, &study, code, &entries, hidden)))
 }
 
 /// A consent-form version exactly as participants will see it.
@@ -272,6 +310,7 @@ pub fn routes() -> Vec<rocket::Route> {
         consent_pdf,
         find_participant,
         story,
+        reveal,
         preview,
         consent_page,
         consent_submit,

@@ -65,6 +65,18 @@ page_form! {
 }
 
 /// Turns the outcome of a staff action into a message on the study's page.
+/// Whether a page hides participants' names and typed signatures from this viewer:
+/// from ethics officers, until they gave a reason in this browser a few minutes ago.
+pub(super) fn names_hidden(
+    capacity: crate::domain::policy::Capacity,
+    cookies: &rocket::http::CookieJar<'_>,
+    user_id: i64,
+    slug: &str,
+) -> bool {
+    capacity == crate::domain::policy::Capacity::EthicsOfficer
+        && !crate::web::guards::revealed(cookies, user_id, slug)
+}
+
 pub(super) fn outcome<T>(
     slug: &str,
     result: Result<T, AppError>,

@@ -40,6 +40,7 @@ async fn study_page(
     state: &State<AppState>,
     session: SessionUser,
     csrf: CsrfToken,
+    cookies: &rocket::http::CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     slug: &str,
 ) -> PageResult<Template> {
@@ -59,10 +60,11 @@ async fn study_page(
     let ads = crate::service::recruitment::ads(state, user, slug).await?;
     let strata = crate::service::recruitment::strata(state, user, slug).await?;
     let (_, approvals) = study::approvals(state, user, slug).await?;
+    let hidden = super::names_hidden(capacity, cookies, user.id, slug);
     let lists = StudyLists {
         members: members.into_iter().map(|(u, r)| MemberRow::new(u, r)).collect(),
         forms: forms.iter().map(FormRow::from).collect(),
-        register: register.iter().map(RegisterRow::from).collect(),
+        register: register.iter().map(|e| RegisterRow::new(e, hidden)).collect(),
         reconsent,
         moves: moves.into_iter().map(|s| s.as_str()).collect(),
         instruments: instruments.iter().map(|(i, d)| InstrumentRow::new(i, d)).collect(),
@@ -70,7 +72,8 @@ async fn study_page(
         strata: strata.iter().map(|(s, f)| StratumRow::new(s, f)).collect(),
         approvals: approvals.iter().map(ApprovalRow::from).collect(),
     };
-    let page = StudyPage::new(StaffFrame::new(user, csrf.0, flash), study, capacity, lists);
+    let mut page = StudyPage::new(StaffFrame::new(user, csrf.0, flash), study, capacity, lists);
+    page.names_hidden = hidden;
     Ok(Template::render("study/study", page))
 }
 

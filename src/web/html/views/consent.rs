@@ -178,8 +178,9 @@ pub struct RegisterRow {
     pub withdrawn: Option<String>,
 }
 
-impl From<&crate::service::consent::RegisterEntry> for RegisterRow {
-    fn from(e: &crate::service::consent::RegisterEntry) -> Self {
+impl RegisterRow {
+    /// The register line of `e`; the typed name left out when `names_hidden`.
+    pub fn new(e: &crate::service::consent::RegisterEntry, names_hidden: bool) -> Self {
         let agreed: Vec<&str> =
             e.items.iter().filter(|(_, agreed)| *agreed).map(|(k, _)| k.as_str()).collect();
         Self {
@@ -189,7 +190,7 @@ impl From<&crate::service::consent::RegisterEntry> for RegisterRow {
             reference: e.ethics_reference.clone(),
             signed_at: e.signed_at.chars().take(16).collect::<String>().replace('T', " "),
             agreed: agreed.join(", "),
-            typed_name: e.typed_name.clone(),
+            typed_name: if names_hidden { String::new() } else { e.typed_name.clone() },
             withdrawn: e.withdrawal.as_ref().map(|w| w.scope.as_str().replace('_', " ")),
         }
     }
@@ -203,6 +204,8 @@ pub struct StoryPage {
     pub slug: String,
     pub title: String,
     pub code: String,
+    /// Names are hidden until the viewer gives a reason (ethics officers).
+    pub names_hidden: bool,
     pub consents: Vec<StoryConsent>,
     /// The withdrawal's scope and time, when they withdrew.
     pub withdrawn: Option<(String, String)>,
@@ -226,9 +229,11 @@ impl StoryPage {
         study: &crate::domain::study::Study,
         code: &str,
         entries: &[crate::service::consent::RegisterEntry],
+        names_hidden: bool,
     ) -> Self {
         Self {
             frame,
+            names_hidden,
             slug: study.slug.clone(),
             title: study.title.clone(),
             code: code.trim().to_uppercase(),
@@ -243,7 +248,7 @@ impl StoryPage {
                     reference: e.ethics_reference.clone(),
                     signed_at: e.signed_at.clone(),
                     items: e.items.clone(),
-                    typed_name: e.typed_name.clone(),
+                    typed_name: if names_hidden { String::new() } else { e.typed_name.clone() },
                     drawn_signature: e.drawn_signature,
                     record_sha256: e.record_sha256.clone(),
                 })

@@ -115,6 +115,8 @@ pub struct StudyPage {
     pub lists: StudyLists,
     pub is_coordinator: bool,
     pub is_ethics: bool,
+    /// Names and typed signatures hidden until the viewer gives a reason.
+    pub names_hidden: bool,
 }
 
 /// What a study's page lists besides the study itself.
@@ -172,6 +174,7 @@ impl StudyPage {
             lists,
             is_coordinator: capacity == Capacity::Coordinator,
             is_ethics: capacity == Capacity::EthicsOfficer,
+            names_hidden: false,
         }
     }
 }
