@@ -95,6 +95,25 @@ enum AuditCommand {
     /// Sign every chain's head now: the checkpoint is appended to
     /// CONSENTRY_CHECKPOINT_DIR/checkpoints.jsonl and recorded on the system chain.
     Checkpoint,
+    /// A study's audit pack (ZIP): signed PDFs, receipts, its chain, the checkpoints
+    /// that cover it, the public key, VERIFY.md and a summary; audited as by `cli`.
+    Pack {
+        /// The study's slug.
+        study: String,
+        /// Only this participant's consents (a code such as P001).
+        #[arg(long)]
+        participant: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check an audit pack with a public key alone; exit 1 when something does not hold.
+    VerifyPack {
+        file: PathBuf,
+        /// The public key the ethics office holds (default: the pack's own audit.key.pub,
+        /// which proves nothing about who made the pack).
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -218,6 +237,8 @@ enum Stop {
     NoSecretKey,
     #[error("cannot write {what}: {source}")]
     Write { what: String, source: std::io::Error },
+    #[error("cannot read {what}: {source}")]
+    Read { what: String, source: std::io::Error },
     /// What the service refused or failed at, as the command line says it.
     #[error("{}", explain(.0))]
     Refused(crate::error::AppError),
@@ -325,7 +346,7 @@ async fn run(
                 std::io::stdin()
                     .lock()
                     .read_line(&mut line)
-                    .map_err(|source| Stop::Write { what: "the password".into(), source })?;
+                    .map_err(|source| Stop::Read { what: "the password".into(), source })?;
                 (line.trim_end_matches(['\r', '\n']).to_string(), false)
             } else {
                 (random_password(), true)
@@ -416,6 +437,48 @@ async fn run(
                 dir.join(checkpoints::FILE).display()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Pack { study, participant, out } } => {
+            let db = open(&config).await?;
+            let state = AppState::new(db, config);
+            let pack = service::audit::pack(&state, Actor::Cli, &study, participant.as_deref())
+                .await
+                .map_err(|e| match e {
+                    crate::error::AppError::NotFound => {
+                        Stop::NoStudy { study: study.clone(), who: None }
+                    }
+                    other => Stop::Refused(other),
+                })?;
+            std::fs::write(&out, &pack.zip)
+                .map_err(|source| Stop::Write { what: out.display().to_string(), source })?;
+            println!("wrote {} ({} bytes)", out.display(), pack.zip.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::VerifyPack { file, public_key } } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|source| Stop::Read { what: file.display().to_string(), source })?;
+            let key = match public_key {
+                Some(path) => checkpoints::public_key(&path)?,
+                None => {
+                    eprintln!(
+                        "note: checking with the key inside the pack; give --public-key to prove who signed it"
+                    );
+                    audit::pack::key_inside(&bytes).map_err(Stop::Unreadable)?
+                }
+            };
+            match audit::pack::verify(&bytes, &key) {
+                Ok(c) => {
+                    println!(
+                        "ok {}: {} events, {} signed PDFs, {} checkpoints hold",
+                        c.chain, c.events, c.pdfs, c.checkpoints
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(reason) => {
+                    println!("broken: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Report { study, format, out, by } => {
             let format = match format {

@@ -4,6 +4,7 @@
 //! every chain's head and writes it outside the database.
 
 pub mod checkpoints;
+pub mod pack;
 
 use chrono::Utc;
 

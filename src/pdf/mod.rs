@@ -4,5 +4,6 @@
 
 pub mod consent;
 mod layout;
+pub mod pack;
 pub mod poster;
 pub mod report;

@@ -304,3 +304,76 @@ async fn the_application_role_only_adds_to_the_trail() {
 async fn sql_on(db: &crate::store::Db, statement: &str) {
     try_execute(db, statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
 }
+
+/// An ethics officer downloads a study's audit pack and it checks out with the public
+/// key alone; a pack altered afterwards, or checked with another key, does not.
+async fn the_audit_pack_verifies_offline(backend: Backend) {
+    let dir = fresh_dir();
+    let settings =
+        [("audit_key_file", json!(dir.join("audit.key"))), ("checkpoint_dir", json!(dir))];
+    let Some(app) = TestApp::spawn(backend, &settings).await else { return };
+    let s = signed_and_checkpointed(&app, &dir).await;
+    let public =
+        checkpoints::public_key(&dir.join("audit.key.pub")).unwrap_or_else(|e| panic!("{e}"));
+
+    let path = "/api/v1/studies/study-one/audit-pack";
+    assert_eq!(app.get_bytes(path, &s.coord).await.0, Status::Forbidden);
+    let (status, kind, zip) = app.get_bytes(path, &s.ethics).await;
+    assert_eq!((status, kind.as_str()), (Status::Ok, "application/zip"));
+    let checked = audit::pack::verify(&zip, &public).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((checked.chain.as_str(), checked.pdfs, checked.checkpoints), (CHAIN, 2, 1));
+
+    let (_, _, one) = app.get_bytes(&format!("{path}?participant=P001"), &s.ethics).await;
+    assert_eq!(audit::pack::verify(&one, &public).map(|c| c.pdfs), Ok(1));
+    assert_eq!(
+        app.get_bytes(&format!("{path}?participant=P404"), &s.ethics).await.0,
+        Status::NotFound
+    );
+
+    let other = crate::domain::audit::checkpoint::signing_key(&"07".repeat(32))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .verifying_key();
+    let refused = audit::pack::verify(&zip, &other).unwrap_err();
+    assert!(refused.contains("does not verify"), "{refused}");
+    let swapped = repack(&zip, |name, bytes| {
+        if name.starts_with("consents/P001") {
+            bytes.extend_from_slice(b"%% appended");
+        }
+    });
+    let altered = audit::pack::verify(&swapped, &public).unwrap_err();
+    assert!(altered.contains("is not a PDF the chain recorded"), "{altered}");
+    let downloads =
+        scalar(&app.db, "SELECT COUNT(*) FROM audit_events WHERE action = 'audit.pack_downloaded'")
+            .await;
+    assert_eq!(downloads, 2, "each download is audited");
+}
+
+/// The same ZIP with `change` applied to each entry.
+fn repack(zip: &[u8], change: impl Fn(&str, &mut Vec<u8>)) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap_or_else(|e| panic!("{e}"));
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap_or_else(|e| panic!("{e}"));
+        let name = file.name().to_string();
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap_or_else(|e| panic!("{e}"));
+        change(&name, &mut bytes);
+        out.start_file(name, options).unwrap_or_else(|e| panic!("{e}"));
+        out.write_all(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    }
+    out.finish().unwrap_or_else(|e| panic!("{e}")).into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_pack_verifies_offline_sqlite() {
+    the_audit_pack_verifies_offline(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_pack_verifies_offline_postgres() {
+    the_audit_pack_verifies_offline(Backend::Postgres).await;
+}

@@ -112,6 +112,16 @@ impl CheckpointCheck {
     /// Checks every signature with `key` first: a checkpoint that `key` did not sign
     /// fails as it is read.
     pub fn new(placed: Vec<Placed>, key: &VerifyingKey) -> Self {
+        Self::within(placed, key, None)
+    }
+
+    /// As `new`, comparing only the marks of `chain` (an audit pack holds one chain;
+    /// each checkpoint's signature still covers every chain it signed).
+    pub fn scoped(placed: Vec<Placed>, key: &VerifyingKey, chain: &str) -> Self {
+        Self::within(placed, key, Some(chain))
+    }
+
+    fn within(placed: Vec<Placed>, key: &VerifyingKey, only: Option<&str>) -> Self {
         let mut wanted: HashMap<String, BTreeMap<i64, Vec<(usize, String)>>> = HashMap::new();
         let mut failures = BTreeMap::new();
         for (i, p) in placed.iter().enumerate() {
@@ -126,7 +136,8 @@ impl CheckpointCheck {
                 );
                 continue;
             }
-            for mark in p.checkpoint.statement.chains.iter().filter(|m| m.seq > 0) {
+            let marks = p.checkpoint.statement.chains.iter();
+            for mark in marks.filter(|m| m.seq > 0 && only.is_none_or(|c| c == m.chain)) {
                 wanted
                     .entry(mark.chain.clone())
                     .or_default()

@@ -1,15 +1,17 @@
 //! The audit log and its verification, for ethics officers and admins.
 
+use rocket::http::ContentType;
 use rocket::serde::json::Json;
 use rocket::{State, get};
 
 use super::dto::{AuditEventDto, AuditPage, ErrorBody, VerifyDto};
 use crate::domain::audit::chain_for;
 use crate::error::AppError;
-use crate::service::{AppState, audit};
+use crate::service::{Actor, AppState, audit};
 use crate::web::api::responses::NoToken;
 use crate::web::errors::ApiResult;
 use crate::web::guards::AuditReader;
+use crate::web::html::views::Download;
 
 const MAX_LIMIT: u64 = 1000;
 
@@ -80,4 +82,25 @@ pub async fn events(
 #[get("/audit/verify")]
 pub async fn verify(state: &State<AppState>, reader: AuditReader) -> ApiResult<Json<VerifyDto>> {
     Ok(Json(VerifyDto::from(audit::verify(state, &reader.0).await?)))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/studies/{slug}/audit-pack", tag = "audit",
+    params(("participant" = Option<String>, Query, description = "Only this participant's consents (their code)", example = "P001")),
+    responses(
+        (status = 200, description = "A ZIP to check offline with the public key: every signed PDF, the receipts, the study's chain (events.jsonl), the signed checkpoints covering it, the public key, VERIFY.md and a one-page summary; the download is audited", content_type = "application/zip", body = Vec<u8>),
+        NoToken,
+        (status = 403, description = "Not an ethics officer or admin", body = ErrorBody),
+        (status = 404, description = "No such study, or no such participant in it", body = ErrorBody),
+    )
+)]
+#[get("/studies/<slug>/audit-pack?<participant>")]
+pub async fn pack(
+    state: &State<AppState>,
+    reader: AuditReader,
+    slug: &str,
+    participant: Option<&str>,
+) -> ApiResult<Download> {
+    let pack = audit::pack(state, Actor::Staff(&reader.0), slug, participant).await?;
+    Ok(Download::new(ContentType::ZIP, pack.file_name, pack.zip))
 }

@@ -133,6 +133,7 @@ api![
     mail::list,
     audit::events,
     audit::verify,
+    audit::pack,
 ];
 
 /// What a path parameter holds: text (with an example) or a numeric id.

@@ -2,15 +2,16 @@
 //! and action, newest first and paginated, each with its hash link; "Verify now"
 //! recomputes every chain (and the signed checkpoints the server keeps).
 
+use rocket::http::ContentType;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 
-use super::views::StaffFrame;
 use super::views::audit::{AuditFilters, AuditLogPage, EventRow, verification_message};
+use super::views::{Download, StaffFrame};
 use crate::domain::audit::{Search, chain_for};
-use crate::service::AppState;
+use crate::service::{Actor, AppState};
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfToken, SessionUser};
 
@@ -73,6 +74,20 @@ async fn verify(
     })
 }
 
+/// A study's (or one participant's) audit pack, to check offline; audited.
+#[get("/staff/studies/<slug>/audit-pack?<participant>")]
+async fn pack(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    participant: Option<&str>,
+) -> PageResult<Download> {
+    let participant = given(participant);
+    let pack =
+        crate::service::audit::pack(state, Actor::Staff(&session.user), slug, participant).await?;
+    Ok(Download::new(ContentType::ZIP, pack.file_name, pack.zip))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    routes![log, verify]
+    routes![log, verify, pack]
 }
