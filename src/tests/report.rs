@@ -438,8 +438,8 @@ db_test!(the_report_page_shows_tables_charts_and_downloads, |app| {
     assert_eq!(page(&app, &format!("{path}/export.csv")).await.0, Status::Forbidden);
 });
 
-/// Ethics officers audit consent; they never read research data: every route that
-/// carries answers or figures refuses them, through the API and in the browser.
+// Ethics officers audit consent; they never read research data: every route that
+// carries answers or figures refuses them, through the API and in the browser.
 db_test!(ethics_officers_never_read_research_data, |app| {
     use crate::tests::html_pages::{page, sign_in};
     let s = six_answered(&app).await;
