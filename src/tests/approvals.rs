@@ -209,3 +209,46 @@ db_test!(the_study_page_shows_the_history_warns_and_records, |app| {
     let (_, html) = page(&app, "/staff/studies/study-one").await;
     assert!(html.contains("Amendment reference is required"), "the refusal is shown: {html}");
 });
+
+db_test!(an_ethics_officer_reviews_the_changes_and_approves_under_an_amendment, |app| {
+    use crate::tests::html_pages::{csrf_of, page, post_form, sign_in};
+    let s = recruiting_study(&app).await;
+    let mut v2 = form("2");
+    v2["items"] = json!([
+        {"key": "read_statement", "text": "I have read the explanatory statement.", "required": true},
+        {"key": "video_recording", "text": "I agree to the focus group being video-recorded.", "required": false},
+    ]);
+    let (status, _) = app.post_json(&format!("{STUDY}/consent-forms"), Some(&s.coord), v2).await;
+    assert_eq!(status, Status::Created);
+    assert_eq!(
+        sign_in(&app.client, "eth@example.org", crate::tests::helpers::PASSWORD).await,
+        Status::SeeOther
+    );
+    let (status, html) = page(&app, "/staff/studies/study-one/consent-forms/2/review").await;
+    assert_eq!(status, Status::Ok, "{html}");
+    assert!(html.contains("Compared with version 1"), "{html}");
+    assert!(html.contains("Added: </span>A new site joins the study."), "{html}");
+    assert!(html.contains("diff-removed"), "{html}");
+    assert!(html.contains("video_recording</td><td>added"), "{html}");
+    assert!(html.contains("audio_recording</td><td>removed"), "{html}");
+
+    let body = format!(
+        "csrf_token={}&approval_reference=CF15%2F2639-A3&approved_on={}",
+        csrf_of(&html),
+        today()
+    );
+    let (status, _) =
+        post_form(&app, "/staff/studies/study-one/consent-forms/2/approve", body).await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, history) = app.get_json(APPROVALS, Some(&s.ethics)).await;
+    assert_eq!(
+        kinds_and_references(&history).last(),
+        Some(&("amendment".to_string(), "CF15/2639-A3".to_string())),
+        "{history}"
+    );
+    let (_, forms) = app.get_json(&format!("{STUDY}/consent-forms/2"), Some(&s.ethics)).await;
+    assert_eq!(
+        (forms["state"].clone(), forms["approval_reference"].clone()),
+        (json!("active"), json!("CF15/2639-A3"))
+    );
+});

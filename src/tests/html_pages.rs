@@ -121,7 +121,7 @@ db_test!(running_a_study_from_its_page, |app| {
     // The ethics officer previews and approves the draft.
     assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
     let (_, html) = page(&app, path).await;
-    assert!(html.contains("Approve under CF15&#x2f;2639-2015001090"), "{html}");
+    assert!(html.contains("Review and approve"), "{html}");
     assert!(!html.contains("Invite a participant"), "ethics officers do not invite");
     let (status, preview) = page(&app, "/staff/studies/study-one/consent-forms/1/preview").await;
     assert_eq!(status, Status::Ok);

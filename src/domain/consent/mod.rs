@@ -2,6 +2,7 @@
 //! the rules for approving one; the signed record. `signature` checks a drawn
 //! signature; `identity` is the optional e-mailed code before signing.
 
+pub mod diff;
 pub mod identity;
 pub mod receipt;
 pub mod signature;

@@ -14,8 +14,10 @@ use rocket_dyn_templates::Template;
 
 use super::views::Refusal;
 use super::views::StaffFrame;
-use super::views::consent::{ConsentPage, Entered, IdentityBox, StoryPage, WithdrawPage};
-use super::{PlainForm, names_hidden, outcome, participant_frame};
+use super::views::consent::{
+    ConsentPage, Entered, IdentityBox, ReviewPage, StoryPage, WithdrawPage,
+};
+use super::{names_hidden, outcome, participant_frame};
 use crate::domain::consent::SignRequest;
 use crate::error::AppError;
 use crate::service::{AppState, consent, study};
@@ -24,26 +26,55 @@ use crate::web::guards::{
     CsrfForm, CsrfToken, ParticipantUser, REVEAL_MINUTES, SessionUser, set_revealed,
 };
 
-#[post("/staff/studies/<slug>/consent-forms/<version>/approve", data = "<_form>")]
+page_form! {
+    pub struct ApproveForm {
+        approval_reference: String,
+        approved_on: String,
+    }
+}
+
+/// An ethics officer approves a draft under the study's reference or an amendment's
+/// (empty fields: the study's reference, today).
+#[post("/staff/studies/<slug>/consent-forms/<version>/approve", data = "<form>")]
 async fn approve_form(
     state: &State<AppState>,
     session: SessionUser,
     slug: &str,
     version: &str,
-    _form: CsrfForm<PlainForm>,
+    form: CsrfForm<ApproveForm>,
 ) -> PageResult<Flash<Redirect>> {
     let (study, _) = study::get(state, &session.user, slug).await?;
-    let today = Utc::now().date_naive().to_string();
-    let result = consent::form::approve(
-        state,
-        &session.user,
-        slug,
-        version,
-        &study.ethics.reference,
-        &today,
-    )
-    .await;
-    outcome(slug, result, |f| format!("Consent form version {} is now active.", f.version))
+    let f = form.0;
+    let reference = Some(f.approval_reference.trim()).filter(|r| !r.is_empty());
+    let reference = reference.unwrap_or(&study.ethics.reference).to_string();
+    let approved_on = Some(f.approved_on.trim()).filter(|d| !d.is_empty());
+    let approved_on =
+        approved_on.map_or_else(|| Utc::now().date_naive().to_string(), str::to_string);
+    let result =
+        consent::form::approve(state, &session.user, slug, version, &reference, &approved_on).await;
+    outcome(slug, result, |f| {
+        format!("Consent form version {} is now active under {reference}.", f.version)
+    })
+}
+
+/// A draft beside the version in force: the statement line by line and the items,
+/// with the approval form for ethics officers.
+#[get("/staff/studies/<slug>/consent-forms/<version>/review")]
+async fn review(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+    version: &str,
+) -> PageResult<Template> {
+    let (study, capacity) = study::get(state, &session.user, slug).await?;
+    let forms = consent::form::list(state, &session.user, slug).await?;
+    let draft = forms.iter().find(|f| f.version == version).ok_or(AppError::NotFound)?;
+    let active = forms.iter().find(|f| f.state == crate::domain::consent::FormState::Active);
+    let (_, history) = study::approvals(state, &session.user, slug).await?;
+    let frame = StaffFrame::new(&session.user, csrf.0, None);
+    let page = ReviewPage::new(frame, &study, capacity, draft, active, &history);
+    Ok(Template::render("consent/review", page))
 }
 
 #[get("/staff/studies/<slug>/consents/<consent_id>/pdf")]
@@ -307,6 +338,7 @@ async fn withdraw_submit(
 pub fn routes() -> Vec<rocket::Route> {
     routes![
         approve_form,
+        review,
         consent_pdf,
         find_participant,
         story,

@@ -256,3 +256,58 @@ impl StoryPage {
         }
     }
 }
+
+/// A draft consent-form version beside the one in force, for approval.
+#[derive(Serialize)]
+pub struct ReviewPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub version: String,
+    pub state: &'static str,
+    pub active_version: Option<String>,
+    pub lines: Vec<crate::domain::consent::diff::Line>,
+    pub items: Vec<crate::domain::consent::diff::ItemChange>,
+    pub can_approve: bool,
+    pub study_reference: String,
+    pub today: String,
+    /// References on record (the study's and its amendments'), newest last.
+    pub references: Vec<String>,
+}
+
+impl ReviewPage {
+    pub fn new(
+        frame: StaffFrame,
+        study: &crate::domain::study::Study,
+        capacity: crate::domain::policy::Capacity,
+        draft: &crate::domain::consent::ConsentForm,
+        active: Option<&crate::domain::consent::ConsentForm>,
+        history: &[crate::domain::study::approval::Approval],
+    ) -> Self {
+        let (lines, items) = crate::domain::consent::diff::between(active, draft);
+        let mut references: Vec<String> = Vec::new();
+        for r in
+            std::iter::once(&study.ethics.reference).chain(history.iter().map(|a| &a.reference))
+        {
+            if !references.contains(r) {
+                references.push(r.clone());
+            }
+        }
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            title: study.title.clone(),
+            version: draft.version.clone(),
+            state: draft.state.as_str(),
+            active_version: active.map(|a| a.version.clone()),
+            lines,
+            items,
+            can_approve: capacity == crate::domain::policy::Capacity::EthicsOfficer
+                && draft.state == crate::domain::consent::FormState::Draft,
+            study_reference: study.ethics.reference.clone(),
+            today: chrono::Utc::now().date_naive().to_string(),
+            references,
+        }
+    }
+}
