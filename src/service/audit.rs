@@ -215,3 +215,28 @@ pub async fn pack(
     };
     Ok(Pack { file_name, zip })
 }
+
+/// What the console shows of the signed checkpoints: the public key to give the
+/// ethics office, how many checkpoints there are, and the latest.
+pub struct CheckpointStatus {
+    pub public_key: Option<String>,
+    pub count: usize,
+    pub latest: Option<crate::domain::audit::checkpoint::Checkpoint>,
+}
+
+/// `None` when the server signs no checkpoints.
+pub fn checkpoint_status(state: &AppState, user: &User) -> AppResult<Option<CheckpointStatus>> {
+    require_reader(user)?;
+    let Some((key_file, dir)) = state.config.checkpoints() else {
+        return Ok(None);
+    };
+    let public_key = std::fs::read_to_string(checkpoints::public_key_path(&key_file))
+        .ok()
+        .map(|k| k.trim().to_string());
+    let placed = checkpoints::load(&dir)?;
+    Ok(Some(CheckpointStatus {
+        public_key,
+        count: placed.len(),
+        latest: placed.into_iter().last().map(|p| p.checkpoint),
+    }))
+}

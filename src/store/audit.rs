@@ -7,7 +7,7 @@ use sea_orm::{
 
 use super::Conn;
 use super::entity::{audit_chain_heads, audit_events};
-use crate::domain::audit::{Event, GENESIS_HASH, Search};
+use crate::domain::audit::{ACCESS_ACTIONS, Event, GENESIS_HASH, Search};
 use crate::error::AppError;
 
 /// Locks the head of `chain` for the rest of the transaction and returns its last
@@ -154,6 +154,9 @@ pub async fn search(
             }
             None => query.filter(audit_events::Column::Action.eq(action)),
         };
+    }
+    if search.access_only {
+        query = query.filter(audit_events::Column::Action.is_in(ACCESS_ACTIONS.iter().copied()));
     }
     if let Some(before) = search.before {
         query = query.filter(audit_events::Column::Id.lt(before));

@@ -244,6 +244,14 @@ async fn the_server_checks_its_checkpoints(backend: Backend) {
     let (status, v) = app.get_json("/api/v1/audit/verify", Some(&s.ethics)).await;
     assert_eq!(status, Status::Ok);
     assert_eq!((v["ok"].clone(), v["checkpoints"].clone()), (json!(true), json!(1)), "{v}");
+    assert_eq!(
+        crate::tests::html_pages::sign_in(&app.client, "eth@example.org", super::helpers::PASSWORD)
+            .await,
+        Status::SeeOther
+    );
+    let (_, html) = crate::tests::html_pages::page(&app, "/staff/audit").await;
+    let public = std::fs::read_to_string(dir.join("audit.key.pub")).unwrap_or_default();
+    assert!(html.contains(public.trim()) && html.contains("Checkpoints on file"), "{html}");
     rewrite(&app, CHAIN, 1, |e| e.actor = "user:999".into()).await;
     let (_, v) = app.get_json("/api/v1/audit/verify", Some(&s.ethics)).await;
     assert_eq!(v["ok"], false, "{v}");

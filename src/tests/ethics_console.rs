@@ -50,8 +50,8 @@ db_test!(the_audit_log_filters_pages_and_verifies, |app| {
 
     let (status, html) = page(&app, "/staff/audit?study=study-one&action=consent.").await;
     assert_eq!(status, Status::Ok);
-    assert!(html.contains("consent.given"), "{html}");
-    assert!(!html.contains("study.settings_changed"), "only consent events: {html}");
+    assert!(html.contains("<td>consent.given</td>"), "{html}");
+    assert!(!html.contains("<td>study.settings_changed</td>"), "only consent events: {html}");
 
     let (_, html) = page(&app, "/staff/audit?study=study-one").await;
     let older = html
@@ -62,7 +62,10 @@ db_test!(the_audit_log_filters_pages_and_verifies, |app| {
         .replace("&amp;", "&");
     let (status, html) = page(&app, &format!("/staff/audit?{older}")).await;
     assert_eq!(status, Status::Ok);
-    assert!(html.contains("study.created"), "the oldest events are on the next page: {html}");
+    assert!(
+        html.contains("<td>study.created</td>"),
+        "the oldest events are on the next page: {html}"
+    );
 
     let csrf = csrf_of(&html);
     let (status, to) = post_form(&app, "/staff/audit/verify", format!("csrf_token={csrf}")).await;
@@ -155,4 +158,25 @@ db_test!(names_stay_hidden_from_ethics_officers_until_they_say_why, |app| {
     assert!(study.contains("Pat Example"), "{study}");
     let (_, log) = page(&app, "/staff/audit?action=consent.identities_revealed").await;
     assert!(log.contains("The participant asked for their record"), "the reason is audited: {log}");
+});
+
+db_test!(the_audit_log_lists_who_viewed_what, |app| {
+    signed_study(&app).await;
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    page(&app, "/staff/studies/study-one").await;
+    page(&app, "/staff/studies/study-one/participants/P001").await;
+    let (status, html) = page(&app, "/staff/audit?access=true").await;
+    assert_eq!(status, Status::Ok);
+    assert!(
+        html.contains("consent.register_viewed") && html.contains("consent.story_viewed"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<td>consent.given</td>") && !html.contains("<td>study.created</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("signs no checkpoints"),
+        "the page says what verification cannot prove: {html}"
+    );
 });

@@ -72,7 +72,21 @@ pub struct Search<'a> {
     pub action: Option<&'a str>,
     /// Only events recorded before this row (the page before), newest first.
     pub before: Option<i64>,
+    /// Only reads of consent records, signed PDFs, session sheets and exports: who
+    /// viewed what.
+    pub access_only: bool,
 }
+
+/// The events that record someone reading personal or research records.
+pub const ACCESS_ACTIONS: &[&str] = &[
+    "consent.register_viewed",
+    "consent.story_viewed",
+    "consent.pdf_viewed",
+    "consent.identities_revealed",
+    "focus_group.sheet_viewed",
+    "report.exported",
+    "audit.pack_downloaded",
+];
 
 /// An event as stored: every field the hash covers, and the hash.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,7 +8,9 @@ use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 
-use super::views::audit::{AuditFilters, AuditLogPage, EventRow, verification_message};
+use super::views::audit::{
+    AuditFilters, AuditLogPage, CheckpointBox, EventRow, verification_message,
+};
 use super::views::{Download, StaffFrame};
 use crate::domain::audit::{Search, chain_for};
 use crate::service::{Actor, AppState};
@@ -22,7 +24,7 @@ fn given(value: Option<&str>) -> Option<&str> {
 }
 
 #[allow(clippy::too_many_arguments)]
-#[get("/staff/audit?<study>&<actor>&<action>&<before>")]
+#[get("/staff/audit?<study>&<actor>&<action>&<access>&<before>")]
 async fn log(
     state: &State<AppState>,
     session: SessionUser,
@@ -31,20 +33,29 @@ async fn log(
     study: Option<&str>,
     actor: Option<&str>,
     action: Option<&str>,
+    access: Option<bool>,
     before: Option<i64>,
 ) -> PageResult<Template> {
     let user = &session.user;
     let chain =
         given(study).map(|s| if s == "system" { chain_for(None) } else { chain_for(Some(s)) });
-    let search =
-        Search { chain: chain.as_deref(), actor: given(actor), action: given(action), before };
+    let access_only = access.unwrap_or(false);
+    let search = Search {
+        chain: chain.as_deref(),
+        actor: given(actor),
+        action: given(action),
+        before,
+        access_only,
+    };
     let found = crate::service::audit::search(state, user, &search, PAGE).await?;
     let studies = crate::service::study::list(state, user).await?;
     let filters = AuditFilters {
         study: given(study).unwrap_or_default().to_string(),
         actor: given(actor).unwrap_or_default().to_string(),
         action: given(action).unwrap_or_default().to_string(),
+        access: access_only,
     };
+    let checkpoints = crate::service::audit::checkpoint_status(state, user)?;
     let older = match found.last() {
         Some((id, _)) if found.len() as u64 == PAGE => Some(filters.query(*id)),
         _ => None,
@@ -55,6 +66,7 @@ async fn log(
         older,
         filters,
         studies: studies.iter().map(|(s, _)| (s.slug.clone(), s.title.clone())).collect(),
+        checkpoints: checkpoints.map(CheckpointBox::from),
     };
     Ok(Template::render("audit/log", page))
 }

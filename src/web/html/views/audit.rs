@@ -15,6 +15,27 @@ pub struct AuditLogPage {
     /// The query for the next (older) page, when there is one.
     pub older: Option<String>,
     pub studies: Vec<(String, String)>,
+    /// The public key and the latest checkpoint, when the server signs them.
+    pub checkpoints: Option<CheckpointBox>,
+}
+
+#[derive(Serialize)]
+pub struct CheckpointBox {
+    pub public_key: Option<String>,
+    pub count: usize,
+    pub latest_at: Option<String>,
+    pub latest_chains: usize,
+}
+
+impl From<crate::service::audit::CheckpointStatus> for CheckpointBox {
+    fn from(s: crate::service::audit::CheckpointStatus) -> Self {
+        Self {
+            public_key: s.public_key,
+            count: s.count,
+            latest_at: s.latest.as_ref().map(|c| c.statement.at.clone()),
+            latest_chains: s.latest.map_or(0, |c| c.statement.chains.len()),
+        }
+    }
 }
 
 /// The filters as typed, shown back in the form.
@@ -23,6 +44,7 @@ pub struct AuditFilters {
     pub study: String,
     pub actor: String,
     pub action: String,
+    pub access: bool,
 }
 
 impl AuditFilters {
@@ -35,6 +57,9 @@ impl AuditFilters {
             if !value.is_empty() {
                 pairs.push((key, value.clone()));
             }
+        }
+        if self.access {
+            pairs.push(("access", "true".into()));
         }
         pairs
             .into_iter()
