@@ -180,3 +180,32 @@ db_test!(the_audit_log_lists_who_viewed_what, |app| {
         "the page says what verification cannot prove: {html}"
     );
 });
+
+db_test!(the_register_filters_by_version_state_and_date, |app| {
+    let s = signed_study(&app).await;
+    let token = invite(&app, &s, "p2@student.example.edu").await;
+    app.post_json("/api/v1/participant/consent", Some(&token), signing(&s, "Sam Example", true))
+        .await;
+    app.post_json("/api/v1/participant/withdraw", Some(&token), json!({"scope": "future_only"}))
+        .await;
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    let count = |html: &str| html.matches("/participants/P00").count();
+    let (_, all) = page(&app, "/staff/studies/study-one").await;
+    assert!(all.contains("2 of 2 consents shown"), "{all}");
+    let (_, withdrawn) = page(&app, "/staff/studies/study-one?state=withdrawn").await;
+    assert!(
+        withdrawn.contains("1 of 2 consents shown") && withdrawn.contains("P002"),
+        "{withdrawn}"
+    );
+    assert_eq!(count(&withdrawn), 1);
+    let (_, none) = page(&app, "/staff/studies/study-one?version=9").await;
+    assert!(none.contains("0 of 2 consents shown"), "{none}");
+    let today = chrono::Utc::now().date_naive();
+    let (_, dated) = page(&app, &format!("/staff/studies/study-one?from={today}&to={today}")).await;
+    assert!(dated.contains("2 of 2 consents shown"), "{dated}");
+    let tomorrow = today + chrono::Duration::days(1);
+    let (_, later) = page(&app, &format!("/staff/studies/study-one?from={tomorrow}")).await;
+    assert!(later.contains("0 of 2 consents shown"), "{later}");
+    let (_, backlog) = page(&app, "/staff/studies/study-one?state=reconsent").await;
+    assert!(backlog.contains("0 of 2 consents shown"), "nobody owes a new consent yet: {backlog}");
+});

@@ -12,7 +12,7 @@ use super::views::StaffFrame;
 use super::views::consent::{FormRow, RegisterRow};
 use super::views::study::{
     AdRow, ApprovalRow, DashboardPage, EthicsPage, EthicsRow, InstrumentRow, MemberRow, MySession,
-    StratumRow, StudyLists, StudyPage, StudyRow, today,
+    RegisterFilter, StratumRow, StudyLists, StudyPage, StudyRow, today,
 };
 use crate::domain::policy::Capacity;
 use crate::service::{AppState, consent, study};
@@ -35,7 +35,7 @@ async fn dashboard(
     Ok(Template::render("study/dashboard", page))
 }
 
-#[get("/staff/studies/<slug>")]
+#[get("/staff/studies/<slug>?<register..>")]
 async fn study_page(
     state: &State<AppState>,
     session: SessionUser,
@@ -43,7 +43,9 @@ async fn study_page(
     cookies: &rocket::http::CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     slug: &str,
+    register: RegisterFilter,
 ) -> PageResult<Template> {
+    let filter = register;
     let user = &session.user;
     let (study, capacity) = study::get(state, user, slug).await?;
     let members = study::members(state, user, slug).await?;
@@ -64,7 +66,13 @@ async fn study_page(
     let lists = StudyLists {
         members: members.into_iter().map(|(u, r)| MemberRow::new(u, r)).collect(),
         forms: forms.iter().map(FormRow::from).collect(),
-        register: register.iter().map(|e| RegisterRow::new(e, hidden)).collect(),
+        register: register
+            .iter()
+            .filter(|e| filter.keeps(e, &reconsent))
+            .map(|e| RegisterRow::new(e, hidden))
+            .collect(),
+        register_total: register.len(),
+        filter,
         reconsent,
         moves: moves.into_iter().map(|s| s.as_str()).collect(),
         instruments: instruments.iter().map(|(i, d)| InstrumentRow::new(i, d)).collect(),

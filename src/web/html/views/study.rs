@@ -131,6 +131,45 @@ pub struct StudyLists {
     pub ads: Vec<AdRow>,
     pub strata: Vec<StratumRow>,
     pub approvals: Vec<ApprovalRow>,
+    /// How many consents the register holds before the filter.
+    pub register_total: usize,
+    pub filter: RegisterFilter,
+}
+
+/// The register's filters, from the page's query: a version, a state (`active`,
+/// `withdrawn`, `reconsent` for the re-consent backlog) and signing dates.
+#[derive(Serialize, Default, rocket::form::FromForm)]
+pub struct RegisterFilter {
+    pub version: Option<String>,
+    pub state: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl RegisterFilter {
+    fn given(value: &Option<String>) -> Option<&str> {
+        value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// Whether the register line `e` passes; `reconsent` is the backlog.
+    pub fn keeps(
+        &self,
+        e: &crate::service::consent::RegisterEntry,
+        reconsent: &[crate::service::consent::ReconsentDue],
+    ) -> bool {
+        let day = e.signed_at.get(..10).unwrap_or_default();
+        Self::given(&self.version).is_none_or(|v| v == e.version)
+            && Self::given(&self.from).is_none_or(|from| day >= from)
+            && Self::given(&self.to).is_none_or(|to| day <= to)
+            && match Self::given(&self.state) {
+                Some("active") => e.withdrawal.is_none(),
+                Some("withdrawn") => e.withdrawal.is_some(),
+                Some("reconsent") => reconsent.iter().any(|r| {
+                    r.participant_code == e.participant_code && r.signed_version == e.version
+                }),
+                _ => true,
+            }
+    }
 }
 
 /// One entry of the approval history.
