@@ -253,6 +253,16 @@ enum Stop {
     Launch(#[from] crate::app::LaunchError),
 }
 
+impl Stop {
+    /// A refusal of a command about `study`: a study that does not exist is named.
+    fn about_study(study: &str, e: crate::error::AppError) -> Self {
+        match e {
+            crate::error::AppError::NotFound => Stop::NoStudy { study: study.into(), who: None },
+            other => Stop::Refused(other),
+        }
+    }
+}
+
 impl From<crate::error::AppError> for Stop {
     fn from(e: crate::error::AppError) -> Self {
         Stop::Refused(e)
@@ -443,12 +453,7 @@ async fn run(
             let state = AppState::new(db, config);
             let pack = service::audit::pack(&state, Actor::Cli, &study, participant.as_deref())
                 .await
-                .map_err(|e| match e {
-                    crate::error::AppError::NotFound => {
-                        Stop::NoStudy { study: study.clone(), who: None }
-                    }
-                    other => Stop::Refused(other),
-                })?;
+                .map_err(|e| Stop::about_study(&study, e))?;
             std::fs::write(&out, &pack.zip)
                 .map_err(|source| Stop::Write { what: out.display().to_string(), source })?;
             println!("wrote {} ({} bytes)", out.display(), pack.zip.len());
@@ -493,12 +498,7 @@ async fn run(
             let state = AppState::new(db, config);
             let bytes = service::report::offline(&state, &study, by.as_deref(), format)
                 .await
-                .map_err(|e| match e {
-                    crate::error::AppError::NotFound => {
-                        Stop::NoStudy { study: study.clone(), who: None }
-                    }
-                    other => Stop::Refused(other),
-                })?;
+                .map_err(|e| Stop::about_study(&study, e))?;
             match out {
                 Some(path) => {
                     std::fs::write(&path, &bytes).map_err(|source| Stop::Write {

@@ -83,6 +83,17 @@ pub async fn insert(
     to_domain(model)
 }
 
+fn approval(m: study_approvals::Model) -> Result<Approval, AppError> {
+    Ok(Approval {
+        kind: decode::<ApprovalKind>("approval kind", &m.kind)?,
+        reference: m.reference,
+        approved_on: m.approved_on,
+        expires_on: m.expires_on,
+        summary: m.summary,
+        recorded_at: m.recorded_at,
+    })
+}
+
 /// The study's approval history, oldest first.
 pub async fn approvals(db: &impl Conn, study_id: i64) -> Result<Vec<Approval>, AppError> {
     study_approvals::Entity::find()
@@ -91,16 +102,7 @@ pub async fn approvals(db: &impl Conn, study_id: i64) -> Result<Vec<Approval>, A
         .all(db)
         .await?
         .into_iter()
-        .map(|m| {
-            Ok(Approval {
-                kind: decode::<ApprovalKind>("approval kind", &m.kind)?,
-                reference: m.reference,
-                approved_on: m.approved_on,
-                expires_on: m.expires_on,
-                summary: m.summary,
-                recorded_at: m.recorded_at,
-            })
-        })
+        .map(approval)
         .collect()
 }
 
@@ -337,14 +339,7 @@ pub async fn all_approvals(
     for m in
         study_approvals::Entity::find().order_by_asc(study_approvals::Column::Id).all(db).await?
     {
-        all.entry(m.study_id).or_default().push(Approval {
-            kind: decode::<ApprovalKind>("approval kind", &m.kind)?,
-            reference: m.reference,
-            approved_on: m.approved_on,
-            expires_on: m.expires_on,
-            summary: m.summary,
-            recorded_at: m.recorded_at,
-        });
+        all.entry(m.study_id).or_default().push(approval(m)?);
     }
     Ok(all)
 }
