@@ -155,6 +155,15 @@ pub async fn search(
             None => query.filter(audit_events::Column::Action.eq(action)),
         };
     }
+    if let Some(entity) = search.entity {
+        query = query.filter(audit_events::Column::Entity.eq(entity));
+    }
+    if let Some(since) = search.since {
+        query = query.filter(audit_events::Column::At.gte(since));
+    }
+    if let Some(until) = search.until {
+        query = query.filter(audit_events::Column::At.lt(until));
+    }
     if search.access_only {
         query = query.filter(audit_events::Column::Action.is_in(ACCESS_ACTIONS.iter().copied()));
     }

@@ -209,3 +209,65 @@ db_test!(the_register_filters_by_version_state_and_date, |app| {
     let (_, backlog) = page(&app, "/staff/studies/study-one?state=reconsent").await;
     assert!(backlog.contains("0 of 2 consents shown"), "nobody owes a new consent yet: {backlog}");
 });
+
+/// Every new page and route of the ethics console, for each kind of account: who may
+/// open it (200), who is refused (403), and who does not see the study at all (404).
+db_test!(each_role_meets_the_console_as_it_should, |app| {
+    signed_study(&app).await;
+    app.staff("admin@example.org", "admin").await;
+    app.staff("other@example.org", "coordinator").await;
+    let pages = [
+        "/staff/ethics",
+        "/staff/audit",
+        "/staff/studies/study-one/participants/P001",
+        "/staff/studies/study-one/consent-forms/1/review",
+        "/staff/studies/study-one/audit-pack",
+    ];
+    let expected: [(&str, [u16; 5]); 5] = [
+        ("admin@example.org", [200, 200, 200, 200, 200]),
+        ("eth@example.org", [200, 200, 200, 200, 200]),
+        ("coord@example.org", [403, 403, 200, 200, 403]),
+        ("fac@example.org", [403, 403, 403, 200, 403]),
+        ("other@example.org", [403, 403, 404, 404, 403]),
+    ];
+    for (who, codes) in expected {
+        assert_eq!(sign_in(&app.client, who, PASSWORD).await, Status::SeeOther, "{who}");
+        for (path, code) in pages.iter().zip(codes) {
+            assert_eq!(page(&app, path).await.0.code, code, "{who} {path}");
+        }
+        sign_out(&app).await;
+    }
+    for (who, want) in [
+        ("admin@example.org", (200, 200)),
+        ("eth@example.org", (200, 200)),
+        ("coord@example.org", (200, 403)),
+        ("fac@example.org", (200, 403)),
+        ("other@example.org", (404, 403)),
+    ] {
+        let token = app.token(who, PASSWORD).await;
+        let approvals =
+            app.get_json("/api/v1/studies/study-one/approvals", Some(&token)).await.0.code;
+        let pack = app.get_bytes("/api/v1/studies/study-one/audit-pack", &token).await.0.code;
+        assert_eq!((approvals, pack), want, "{who}");
+    }
+});
+
+db_test!(the_audit_log_filters_by_entity_and_time, |app| {
+    signed_study(&app).await;
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/audit?study=study-one&entity=consent").await;
+    assert!(html.contains("<td>consent.given</td>"), "{html}");
+    assert!(!html.contains("<td>study.created</td>"), "{html}");
+    let today = chrono::Utc::now().date_naive();
+    let (_, html) =
+        page(&app, &format!("/staff/audit?study=study-one&from={today}&to={today}")).await;
+    assert!(html.contains("<td>study.created</td>"), "{html}");
+    let tomorrow = today + chrono::Duration::days(1);
+    let (_, html) = page(&app, &format!("/staff/audit?study=study-one&from={tomorrow}")).await;
+    assert!(html.contains("No events match"), "{html}");
+    let (_, html) = page(&app, "/staff/audit?from=not-a-date").await;
+    assert!(
+        html.contains("<td>study.created</td>"),
+        "a date that does not read is no filter: {html}"
+    );
+});

@@ -75,6 +75,11 @@ pub struct Search<'a> {
     /// Only reads of consent records, signed PDFs, session sheets and exports: who
     /// viewed what.
     pub access_only: bool,
+    /// The kind of thing an event is about (`consent`, `participant`, `study`, …).
+    pub entity: Option<&'a str>,
+    /// Only events at or after this time, and before `until`.
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// The events that record someone reading personal or research records.

@@ -2,6 +2,7 @@
 //! and action, newest first and paginated, each with its hash link; "Verify now"
 //! recomputes every chain (and the signed checkpoints the server keeps).
 
+use chrono::{Days, NaiveDate, NaiveTime};
 use rocket::http::ContentType;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -23,8 +24,13 @@ fn given(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// A date typed into a filter (a date that does not read is no filter).
+fn day(value: Option<&str>) -> Option<NaiveDate> {
+    given(value).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
 #[allow(clippy::too_many_arguments)]
-#[get("/staff/audit?<study>&<actor>&<action>&<access>&<before>")]
+#[get("/staff/audit?<study>&<actor>&<action>&<entity>&<from>&<to>&<access>&<before>")]
 async fn log(
     state: &State<AppState>,
     session: SessionUser,
@@ -33,6 +39,9 @@ async fn log(
     study: Option<&str>,
     actor: Option<&str>,
     action: Option<&str>,
+    entity: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
     access: Option<bool>,
     before: Option<i64>,
 ) -> PageResult<Template> {
@@ -46,6 +55,9 @@ async fn log(
         action: given(action),
         before,
         access_only,
+        entity: given(entity),
+        since: day(from).map(|d| d.and_time(NaiveTime::MIN).and_utc()),
+        until: day(to).map(|d| (d + Days::new(1)).and_time(NaiveTime::MIN).and_utc()),
     };
     let found = crate::service::audit::search(state, user, &search, PAGE).await?;
     let studies = crate::service::study::list(state, user).await?;
@@ -53,6 +65,9 @@ async fn log(
         study: given(study).unwrap_or_default().to_string(),
         actor: given(actor).unwrap_or_default().to_string(),
         action: given(action).unwrap_or_default().to_string(),
+        entity: given(entity).unwrap_or_default().to_string(),
+        from: day(from).map(|d| d.to_string()).unwrap_or_default(),
+        to: day(to).map(|d| d.to_string()).unwrap_or_default(),
         access: access_only,
     };
     let checkpoints = crate::service::audit::checkpoint_status(state, user)?;

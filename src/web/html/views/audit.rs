@@ -44,6 +44,9 @@ pub struct AuditFilters {
     pub study: String,
     pub actor: String,
     pub action: String,
+    pub entity: String,
+    pub from: String,
+    pub to: String,
     pub access: bool,
 }
 
@@ -51,9 +54,15 @@ impl AuditFilters {
     /// The query string that repeats these filters, with `before` for the next page.
     pub fn query(&self, before: i64) -> String {
         let mut pairs = vec![("before", before.to_string())];
-        for (key, value) in
-            [("study", &self.study), ("actor", &self.actor), ("action", &self.action)]
-        {
+        let given = [
+            ("study", &self.study),
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("entity", &self.entity),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        for (key, value) in given {
             if !value.is_empty() {
                 pairs.push((key, value.clone()));
             }
