@@ -210,8 +210,8 @@ db_test!(the_register_filters_by_version_state_and_date, |app| {
     assert!(backlog.contains("0 of 2 consents shown"), "nobody owes a new consent yet: {backlog}");
 });
 
-/// Every new page and route of the ethics console, for each kind of account: who may
-/// open it (200), who is refused (403), and who does not see the study at all (404).
+// Every new page and route of the ethics console, for each kind of account: who may
+// open it (200), who is refused (403), and who does not see the study at all (404).
 db_test!(each_role_meets_the_console_as_it_should, |app| {
     signed_study(&app).await;
     app.staff("admin@example.org", "admin").await;
