@@ -439,7 +439,8 @@ async fn run(
                 config.checkpoints().ok_or(Stop::Unset("CONSENTRY_AUDIT_KEY_FILE"))?;
             let key = checkpoints::signing_key(&key_file)?;
             let db = open(&config).await?;
-            let signed = checkpoints::take(&db, &key, &dir).await?;
+            let state = AppState::new(db, config);
+            let signed = service::audit::take_checkpoint(&state, &key, &dir).await?;
             println!(
                 "checkpoint of {} chains signed at {} and written to {}",
                 signed.statement.chains.len(),
@@ -610,7 +611,11 @@ async fn serve(
     service::questionnaire::sync_catalogue(&state).await?;
     if let Some((key_file, dir)) = config.checkpoints() {
         let key = checkpoints::signing_key(&key_file)?;
-        checkpoints::spawn(db.clone(), key, dir, config.checkpoint_minutes);
+        let mail_to = match config.checkpoint_mail_to.clone() {
+            Some(to) => Some((to, state.keys()?.clone())),
+            None => None,
+        };
+        checkpoints::spawn(db.clone(), key, dir, config.checkpoint_minutes, mail_to);
         tracing::info!(every_minutes = config.checkpoint_minutes, "audit checkpoints are signed");
     }
     crate::mail::sender::spawn(db, state.keys()?.clone(), delivery);

@@ -68,6 +68,9 @@ pub struct AppConfig {
     /// Minutes between the server's checkpoints (it takes one at shutdown too); 0: only
     /// `consentry audit checkpoint` takes them.
     pub checkpoint_minutes: u64,
+    /// An address (the ethics office's) each checkpoint is mailed to through the
+    /// outbox, so a copy leaves the machine; unset: the file only.
+    pub checkpoint_mail_to: Option<String>,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -126,6 +129,7 @@ impl Default for AppConfig {
             audit_key_file: None,
             checkpoint_dir: None,
             checkpoint_minutes: 60,
+            checkpoint_mail_to: None,
         }
     }
 }
@@ -234,6 +238,13 @@ impl AppConfig {
                     .into(),
             );
         }
+        if let Some(to) = &self.checkpoint_mail_to
+            && crate::domain::user::Email::parse(to).is_err()
+        {
+            return invalid(format!(
+                "CONSENTRY_CHECKPOINT_MAIL_TO: {to:?} is not an e-mail address"
+            ));
+        }
         if let Err(NotABlock(bad)) = self.proxies() {
             return invalid(format!(
                 "CONSENTRY_TRUSTED_PROXIES: {bad:?} is not an address or CIDR block (e.g. 10.0.0.0/8)"
@@ -307,6 +318,24 @@ mod tests {
         assert!(c.validate().is_err());
         let c = AppConfig { secret_key: Some("short".into()), ..AppConfig::default() };
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn checkpoint_settings_go_together_and_name_themselves() {
+        let named = |c: AppConfig| match c.validate() {
+            Err(ConfigError::Invalid(m)) => m,
+            other => format!("{other:?}"),
+        };
+        let half = AppConfig { audit_key_file: Some("/k".into()), ..AppConfig::default() };
+        assert!(named(half).contains("CONSENTRY_CHECKPOINT_DIR"));
+        let both = AppConfig {
+            audit_key_file: Some("/k".into()),
+            checkpoint_dir: Some("/d".into()),
+            ..AppConfig::default()
+        };
+        assert!(both.clone().validate().is_ok());
+        let bad_mail = AppConfig { checkpoint_mail_to: Some("ethics office".into()), ..both };
+        assert!(named(bad_mail).contains("CONSENTRY_CHECKPOINT_MAIL_TO"));
     }
 
     #[test]

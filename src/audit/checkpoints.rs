@@ -118,22 +118,39 @@ pub fn check(dir: &Path, public_key_file: &Path) -> Result<CheckpointCheck, File
     Ok(CheckpointCheck::new(load(dir)?, &public_key(public_key_file)?))
 }
 
-/// Appends one line to the checkpoint file in `dir` and waits for the disk.
-fn append(dir: &Path, checkpoint: &Checkpoint) -> Result<(), FileError> {
+/// Appends one line to the checkpoint file in `dir`, waits for the disk, and returns
+/// the line.
+fn append(dir: &Path, checkpoint: &Checkpoint) -> Result<String, FileError> {
     let path = dir.join(FILE);
     let failed = |source| FileError::Write { path: path.clone(), source };
     fs::create_dir_all(dir).map_err(failed)?;
     let line = serde_json::to_string(checkpoint)
         .map_err(|e| failed(std::io::Error::other(e.to_string())))?;
     let mut file = OpenOptions::new().create(true).append(true).open(&path).map_err(failed)?;
-    file.write_all(format!("{line}\n").as_bytes()).and_then(|()| file.sync_all()).map_err(failed)
+    file.write_all(format!("{line}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(failed)?;
+    Ok(line)
+}
+
+/// Where a checkpoint is mailed besides its file: the address, and the keys that seal
+/// queued mail.
+pub struct MailTo<'a> {
+    pub to: &'a str,
+    pub keys: &'a crate::keys::Keys,
 }
 
 /// Signs every chain's head as committed now, writes the checkpoint to `dir` (synced
 /// before anything is recorded, so a recorded checkpoint is always on disk), then
-/// records `audit.checkpoint` on the system chain.
+/// records `audit.checkpoint` on the system chain and, with `mail`, queues a copy to
+/// that address in the same transaction.
 #[tracing::instrument(skip_all)]
-pub async fn take(db: &Db, key: &SigningKey, dir: &Path) -> AppResult<Checkpoint> {
+pub async fn take(
+    db: &Db,
+    key: &SigningKey,
+    dir: &Path,
+    mail: Option<MailTo<'_>>,
+) -> AppResult<Checkpoint> {
     let tx = db.begin_write().await?;
     let chains = store::audit::heads(tx.conn())
         .await?
@@ -142,7 +159,7 @@ pub async fn take(db: &Db, key: &SigningKey, dir: &Path) -> AppResult<Checkpoint
         .collect::<Vec<_>>();
     let statement = Statement { at: format_at(&Utc::now()), chains };
     let signed = checkpoint::sign(statement, key);
-    append(dir, &signed)?;
+    let line = append(dir, &signed)?;
     let covered = signed.statement.chains.len();
     super::record(
         tx.conn(),
@@ -150,18 +167,25 @@ pub async fn take(db: &Db, key: &SigningKey, dir: &Path) -> AppResult<Checkpoint
             .with(json!({"chains": covered, "key": signed.key, "signature": signed.signature})),
     )
     .await?;
+    if let Some(mail) = mail {
+        let message =
+            crate::mail::compose::checkpoint(mail.to, &signed.statement.at, covered, &line);
+        crate::mail::enqueue(tx.conn(), mail.keys, &message).await?;
+    }
     tx.commit().await?;
     tracing::info!(chains = covered, chain = SYSTEM_CHAIN, "audit checkpoint signed and written");
     Ok(signed)
 }
 
-/// Takes a checkpoint every `minutes` (none when 0), logging a failure and trying
-/// again at the next turn.
+/// Takes a checkpoint every `minutes` (none when 0), mailing each to `mail_to` (an
+/// address, and the keys that seal queued mail) when given; a failure is logged and
+/// tried again at the next turn.
 pub fn spawn(
     db: Db,
     key: SigningKey,
     dir: PathBuf,
     minutes: u64,
+    mail_to: Option<(String, crate::keys::Keys)>,
 ) -> Option<tokio::task::JoinHandle<()>> {
     if minutes == 0 {
         return None;
@@ -170,7 +194,8 @@ pub fn spawn(
         let every = std::time::Duration::from_secs(minutes.saturating_mul(60));
         loop {
             tokio::time::sleep(every).await;
-            if let Err(e) = take(&db, &key, &dir).await {
+            let mail = mail_to.as_ref().map(|(to, keys)| MailTo { to, keys });
+            if let Err(e) = take(&db, &key, &dir, mail).await {
                 tracing::error!(error = %e, "audit checkpoint");
             }
         }

@@ -301,3 +301,27 @@ pub fn focus_group(
         secrets: Vec::new(),
     }
 }
+
+/// A signed audit checkpoint for the ethics office to keep, as the attached JSON line.
+pub fn checkpoint(to: &str, at: &str, chains: usize, line: &str) -> Message {
+    Message {
+        study_id: None,
+        kind: "audit_checkpoint",
+        to: to.to_string(),
+        subject: format!("Consentry audit checkpoint {at}"),
+        body: format!(
+            "The attached file is a signed checkpoint of Consentry's audit trail: the head \
+             of each of its {chains} chains at {at} (UTC), signed with the server's audit key.\n\n\
+             Keep this message, or save the attachment with the others, where the database's \
+             administrators cannot change it. With the checkpoints and the public key, \
+             `consentry verify-audit --checkpoints FOLDER --public-key audit.key.pub` proves \
+             that no event before them was rewritten, removed or cut off.\n"
+        ),
+        attachment: Some(Attachment {
+            name: format!("checkpoint-{}.jsonl", at.replace([':', '.'], "-")),
+            content_type: "application/json".into(),
+            bytes: format!("{line}\n").into_bytes(),
+        }),
+        secrets: Vec::new(),
+    }
+}

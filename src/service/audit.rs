@@ -78,7 +78,7 @@ pub async fn checkpoint_at_shutdown(state: &AppState) {
         return;
     };
     let taken = match checkpoints::signing_key(&key_file) {
-        Ok(key) => checkpoints::take(&state.db, &key, &dir).await.map(|_| ()),
+        Ok(key) => take_checkpoint(state, &key, &dir).await.map(|_| ()),
         Err(e) => Err(e.into()),
     };
     if let Err(e) = taken {
@@ -239,4 +239,17 @@ pub fn checkpoint_status(state: &AppState, user: &User) -> AppResult<Option<Chec
         count: placed.len(),
         latest: placed.into_iter().last().map(|p| p.checkpoint),
     }))
+}
+
+/// Takes a checkpoint now, mailed to `CONSENTRY_CHECKPOINT_MAIL_TO` when it is set.
+pub async fn take_checkpoint(
+    state: &AppState,
+    key: &ed25519_dalek::SigningKey,
+    dir: &std::path::Path,
+) -> AppResult<crate::domain::audit::checkpoint::Checkpoint> {
+    let mail = match state.config.checkpoint_mail_to.as_deref() {
+        Some(to) => Some(checkpoints::MailTo { to, keys: state.keys()? }),
+        None => None,
+    };
+    checkpoints::take(&state.db, key, dir, mail).await
 }

@@ -43,6 +43,7 @@ fn kind(raw: &str) -> &'static str {
         "focus_group_cancellation" => "focus_group_cancellation",
         "focus_group_update" => "focus_group_update",
         "new_link" => "new_link",
+        "audit_checkpoint" => "audit_checkpoint",
         _ => "other",
     }
 }

@@ -52,7 +52,9 @@ async fn signed_and_checkpointed(app: &TestApp, dir: &Path) -> Study {
     let key_file = dir.join("audit.key");
     checkpoints::keygen(&key_file).unwrap_or_else(|e| panic!("{e}"));
     let key = checkpoints::signing_key(&key_file).unwrap_or_else(|e| panic!("{e}"));
-    checkpoints::take(&app.db, &key, dir).await.unwrap_or_else(|e| panic!("{e}"));
+    crate::service::audit::take_checkpoint(app.state(), &key, dir)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     s
 }
 
@@ -384,4 +386,37 @@ async fn the_audit_pack_verifies_offline_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_pack_verifies_offline_postgres() {
     the_audit_pack_verifies_offline(Backend::Postgres).await;
+}
+
+/// With `CONSENTRY_CHECKPOINT_MAIL_TO`, each checkpoint also leaves the machine: the
+/// outbox holds a message to the ethics office with the signed line attached.
+async fn checkpoints_are_mailed_to_the_ethics_office(backend: Backend) {
+    let dir = fresh_dir();
+    let settings = [
+        ("audit_key_file", json!(dir.join("audit.key"))),
+        ("checkpoint_dir", json!(dir)),
+        ("checkpoint_mail_to", json!("ethics@uni.example.edu")),
+    ];
+    let Some(app) = TestApp::spawn(backend, &settings).await else { return };
+    signed_and_checkpointed(&app, &dir).await;
+    let shipped = std::fs::read_to_string(dir.join(checkpoints::FILE)).unwrap_or_default();
+    let mail = app.mailbox().await;
+    let sent = mail
+        .iter()
+        .find(|m| m.kind == "audit_checkpoint")
+        .unwrap_or_else(|| panic!("a checkpoint message among {} kinds", mail.len()));
+    assert_eq!(sent.to, "ethics@uni.example.edu");
+    assert!(sent.body.contains("verify-audit --checkpoints"), "{}", sent.body);
+    let attached = sent.attachment.as_ref().map(|a| String::from_utf8_lossy(&a.bytes).to_string());
+    assert_eq!(attached.as_deref(), Some(shipped.as_str()), "the same signed line as the file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_are_mailed_to_the_ethics_office_sqlite() {
+    checkpoints_are_mailed_to_the_ethics_office(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_are_mailed_to_the_ethics_office_postgres() {
+    checkpoints_are_mailed_to_the_ethics_office(Backend::Postgres).await;
 }
