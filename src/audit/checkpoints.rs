@@ -87,6 +87,11 @@ pub fn public_key(path: &Path) -> Result<VerifyingKey, FileError> {
         .map_err(|source| FileError::Key { path: path.to_path_buf(), source })
 }
 
+/// The public key beside the signing key `key_file`, hex, when it reads as a key.
+pub fn public_key_hex(key_file: &Path) -> Option<String> {
+    public_key(&public_key_path(key_file)).ok().map(|k| hex::encode(k.as_bytes()))
+}
+
 /// Every checkpoint in the `.jsonl` files of `dir`, files in name order, lines in
 /// order; each named by file and line. A folder not made yet holds none.
 pub fn load(dir: &Path) -> Result<Vec<Placed>, FileError> {

@@ -102,7 +102,6 @@ pub async fn pack(
     participant: Option<&str>,
 ) -> AppResult<Pack> {
     use crate::audit::pack::{Contents, PackedConsent};
-    use crate::domain::consent::receipt::{About, Receipt};
 
     let snapshot = state.db.begin_snapshot().await?;
     let conn = snapshot.conn();
@@ -132,15 +131,15 @@ pub async fn pack(
             return Err(AppError::Internal(format!("consent {} record unreadable", c.id)));
         };
         let pdf = store::consent::record::pdf(conn, c.id).await?.unwrap_or_default();
-        let about = About {
-            contact_name: &study.contact_name,
-            contact_email: &study.contact_email,
-            title: &study.title,
-            summary: &study.summary,
-            page_url: state.config.public_link("/participant"),
-            withdrawn: withdrawals.contains_key(&c.participant_id),
-        };
-        let receipt = Receipt::new(record, &c.record_sha256, &c.pdf_sha256, about);
+        let withdrawn = withdrawals.contains_key(&c.participant_id);
+        let receipt = super::consent::receipt_of(
+            state,
+            &study,
+            record,
+            &c.record_sha256,
+            &c.pdf_sha256,
+            withdrawn,
+        );
         packed.push(PackedConsent {
             name: format!("{}-v{}-{}", record.participant_code, record.form_version, c.id),
             pdf,
@@ -163,9 +162,7 @@ pub async fn pack(
     let (signed, public_key) = match state.config.checkpoints() {
         None => (Vec::new(), None),
         Some((key_file, dir)) => {
-            let public = std::fs::read_to_string(checkpoints::public_key_path(&key_file))
-                .map(|k| k.trim().to_string())
-                .ok();
+            let public = checkpoints::public_key_hex(&key_file);
             (audit::pack::covering(checkpoints::load(&dir)?, &chain), public)
         }
     };
@@ -230,9 +227,7 @@ pub fn checkpoint_status(state: &AppState, user: &User) -> AppResult<Option<Chec
     let Some((key_file, dir)) = state.config.checkpoints() else {
         return Ok(None);
     };
-    let public_key = std::fs::read_to_string(checkpoints::public_key_path(&key_file))
-        .ok()
-        .map(|k| k.trim().to_string());
+    let public_key = checkpoints::public_key_hex(&key_file);
     let placed = checkpoints::load(&dir)?;
     Ok(Some(CheckpointStatus {
         public_key,

@@ -210,17 +210,32 @@ pub fn receipt(
     participant: &Participant,
     given: &Given,
 ) -> Receipt {
-    Receipt::new(
+    receipt_of(
+        state,
+        study,
         &given.record,
         &given.record_sha256,
         &given.pdf_sha256,
-        About {
-            contact_name: &study.contact_name,
-            contact_email: &study.contact_email,
-            title: &study.title,
-            summary: &study.summary,
-            page_url: state.config.public_link("/participant"),
-            withdrawn: participant.withdrawal.is_some(),
-        },
+        participant.withdrawal.is_some(),
     )
+}
+
+/// The receipt of a consent record in `study`, for its participant or an audit pack.
+pub fn receipt_of(
+    state: &AppState,
+    study: &Study,
+    record: &crate::domain::consent::ConsentRecord,
+    record_sha256: &str,
+    pdf_sha256: &str,
+    withdrawn: bool,
+) -> Receipt {
+    let about = About {
+        contact_name: &study.contact_name,
+        contact_email: &study.contact_email,
+        title: &study.title,
+        summary: &study.summary,
+        page_url: state.config.public_link("/participant"),
+        withdrawn,
+    };
+    Receipt::new(record, record_sha256, pdf_sha256, about)
 }
