@@ -74,6 +74,18 @@ pub fn may_read_audit(account: Role) -> bool {
     matches!(account, Role::Admin | Role::EthicsOfficer)
 }
 
+/// Whether participants' names and typed signatures are hidden from someone acting
+/// in `capacity` until they give a reason: ethics officers audit by code.
+pub fn names_masked(capacity: Capacity) -> bool {
+    capacity == Capacity::EthicsOfficer
+}
+
+/// Whether someone acting in `capacity` may record a renewal: it moves the expiry
+/// that gates recruitment and consent, so only the committee's side may.
+pub fn may_renew_approval(capacity: Capacity) -> bool {
+    capacity == Capacity::EthicsOfficer
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -324,6 +324,13 @@ pub async fn record_approval(
     let history = store::study::approvals(tx.conn(), study.id).await?;
     let draft = ApprovalDraft::parse(&study.ethics, &history, input, now.date_naive())
         .map_err(AppError::Validation)?;
+    if draft.kind == ApprovalKind::Renewal && !crate::domain::policy::may_renew_approval(capacity) {
+        return Err(AppError::Forbidden(
+            "Only an ethics officer records a renewal: it moves the expiry that gates \
+             recruitment and consent."
+                .into(),
+        ));
+    }
     record_approval_in(tx.conn(), &study, user, &draft, now).await?;
     let study = access::study(tx.conn(), user, slug).await?.0;
     let history = store::study::approvals(tx.conn(), study.id).await?;

@@ -158,6 +158,11 @@ db_test!(who_may_record_approvals, |app| {
     );
     assert_eq!(app.get_json(APPROVALS, Some(&outsider)).await.0, Status::NotFound);
     assert_eq!(app.post_json(APPROVALS, None, amendment).await.0, Status::Unauthorized);
+    let renewal = json!({
+        "kind": "renewal", "approved_on": today().to_string(), "expires_on": days(800),
+    });
+    let (status, v) = app.post_json(APPROVALS, Some(&s.coord), renewal).await;
+    assert_eq!(status, Status::Forbidden, "only the committee's side moves the expiry: {v}");
     let (status, v) = app
         .post_json(
             APPROVALS,

@@ -130,7 +130,7 @@ async fn reveal(
 
 /// "Find a participant": the code typed on the study page, to their consent story.
 #[get("/staff/studies/<slug>/participants?<code>")]
-fn find_participant(slug: &str, code: &str) -> Redirect {
+fn find_participant(_session: SessionUser, slug: &str, code: &str) -> Redirect {
     let code: String = code.trim().chars().filter(char::is_ascii_alphanumeric).collect();
     Redirect::to(format!("/staff/studies/{slug}/participants/{}", code.to_uppercase()))
 }

@@ -73,7 +73,7 @@ pub(super) fn names_hidden(
     user_id: i64,
     slug: &str,
 ) -> bool {
-    capacity == crate::domain::policy::Capacity::EthicsOfficer
+    crate::domain::policy::names_masked(capacity)
         && !crate::web::guards::revealed(cookies, user_id, slug)
 }
 
