@@ -318,3 +318,52 @@ async fn a_postgresql_outage_fails_fast_and_recovers() {
     assert!(recovered, "requests work again without a restart");
     assert_eq!(client.get("/readyz").dispatch().await.status(), Status::Ok);
 }
+
+/// The console's new writes (an amendment, a reason to show names, an audit pack's
+/// download record, a checkpoint) on a read-only database: none is acknowledged and
+/// none is stored; once the database takes writes again they all work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consoles_writes_are_refused_not_lost_on_a_read_only_database() {
+    let dir = std::env::temp_dir().join(format!("consentry-fault-cp-{}", std::process::id()));
+    let settings = [
+        ("audit_key_file", json!(dir.join("audit.key"))),
+        ("checkpoint_dir", json!(dir.join("shipped"))),
+    ];
+    let app = TestApp::spawn(Backend::Sqlite, &settings).await.expect("app");
+    let s = recruiting_study(&app).await;
+    std::fs::create_dir_all(&dir).expect("key folder");
+    let _ = std::fs::remove_file(dir.join("audit.key"));
+    let _ = std::fs::remove_file(dir.join("audit.key.pub"));
+    crate::audit::checkpoints::keygen(&dir.join("audit.key")).expect("keygen");
+    let key = crate::audit::checkpoints::signing_key(&dir.join("audit.key")).expect("key");
+    let amendment = json!({
+        "kind": "amendment", "reference": "A1", "summary": "A new site",
+        "approved_on": chrono::Utc::now().date_naive().to_string(),
+    });
+    let events = || scalar(&app.db, "SELECT COUNT(*) FROM audit_events");
+    let before = events().await;
+
+    writer_faults(&app.db, &["PRAGMA query_only = ON".to_string()]).await;
+    let path = "/api/v1/studies/study-one/approvals";
+    let (status, v) = app.post_json(path, Some(&s.ethics), amendment.clone()).await;
+    assert_eq!(status, Status::ServiceUnavailable, "{v}");
+    let pack = app.get_bytes("/api/v1/studies/study-one/audit-pack", &s.ethics).await.0;
+    assert_eq!(pack, Status::ServiceUnavailable, "no pack leaves unrecorded");
+    let taken =
+        crate::service::audit::take_checkpoint(app.state(), &key, &dir.join("shipped")).await;
+    assert!(taken.is_err(), "a checkpoint that cannot be recorded is an error");
+    assert_eq!(events().await, before, "nothing was recorded");
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM study_approvals").await, 1);
+
+    writer_faults(&app.db, &[]).await;
+    assert_eq!(app.post_json(path, Some(&s.ethics), amendment).await.0, Status::Created);
+    assert_eq!(
+        app.get_bytes("/api/v1/studies/study-one/audit-pack", &s.ethics).await.0,
+        Status::Ok
+    );
+    crate::service::audit::take_checkpoint(app.state(), &key, &dir.join("shipped"))
+        .await
+        .expect("a checkpoint once the database takes writes");
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM study_approvals").await, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
