@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod download;
 pub mod errors;
 pub mod fairings;
 pub mod guards;

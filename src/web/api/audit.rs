@@ -9,9 +9,9 @@ use crate::domain::audit::chain_for;
 use crate::error::AppError;
 use crate::service::{Actor, AppState, audit};
 use crate::web::api::responses::NoToken;
+use crate::web::download::Download;
 use crate::web::errors::ApiResult;
 use crate::web::guards::AuditReader;
-use crate::web::html::views::Download;
 
 const MAX_LIMIT: u64 = 1000;
 

@@ -15,15 +15,14 @@ pub mod study;
 
 use std::collections::BTreeMap;
 
-use rocket::http::{ContentType, Header};
 use rocket::request::FlashMessage;
-use rocket::response::Responder;
 use serde::Serialize;
 
 use crate::domain::focus_group::{FocusGroup, when};
 use crate::domain::study::Study;
 use crate::domain::user::User;
 use crate::error::AppError;
+pub use crate::web::download::Download;
 
 /// What every staff page has: who is signed in, the CSRF token for its forms, and
 /// the message left by the last action (`(kind, text)`, kind `success` or `error`).
@@ -194,30 +193,6 @@ pub fn blocks(markdown: &str) -> Vec<Block> {
     }
     flush(&mut out, &mut paragraph);
     out
-}
-
-/// A file to save (`Content-Disposition: attachment`) under `name`.
-pub struct Download {
-    kind: ContentType,
-    name: String,
-    bytes: Vec<u8>,
-}
-
-impl Download {
-    pub fn new(kind: ContentType, name: String, bytes: Vec<u8>) -> Self {
-        Self { kind, name, bytes }
-    }
-}
-
-impl<'r> Responder<'r, 'static> for Download {
-    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
-        let mut res = (self.kind, self.bytes).respond_to(req)?;
-        res.set_header(Header::new(
-            "Content-Disposition",
-            format!("attachment; filename=\"{}\"", self.name),
-        ));
-        Ok(res)
-    }
 }
 
 #[cfg(test)]
