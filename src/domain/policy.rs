@@ -69,6 +69,11 @@ pub fn may_create_study(account: Role) -> bool {
     matches!(account, Role::Admin | Role::Coordinator)
 }
 
+/// Whether an account may read the outbox (admins; coordinators, their studies').
+pub fn may_read_outbox(account: Role) -> bool {
+    matches!(account, Role::Admin | Role::Coordinator)
+}
+
 /// Whether an account may read the audit log and verify it.
 pub fn may_read_audit(account: Role) -> bool {
     matches!(account, Role::Admin | Role::EthicsOfficer)

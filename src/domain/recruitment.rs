@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::FieldErrors;
-use super::fields::{parse_time, required_text};
+use super::fields::{FieldError, parse_time, required_text};
 use super::questionnaire::answers::{Answer, Answers};
 use super::questionnaire::{FormDefinition, QuestionType};
 
@@ -59,21 +59,36 @@ impl AdDraft {
         opens_at: &str,
         closes_at: &str,
     ) -> Result<AdDraft, FieldErrors> {
+        let opens = parse_time(opens_at, "Opening time");
+        let closes = parse_time(closes_at, "Closing time");
+        Self::checked(code, channel, title, body_markdown, opens, closes)
+    }
+
+    /// An ad whose window was read already (from RFC 3339 times, or a date and a
+    /// time on the study's clock), every other field checked here.
+    pub fn checked(
+        code: &str,
+        channel: &str,
+        title: &str,
+        body_markdown: &str,
+        opens: Result<DateTime<Utc>, FieldError>,
+        closes: Result<DateTime<Utc>, FieldError>,
+    ) -> Result<AdDraft, FieldErrors> {
         let mut errors = FieldErrors::new();
         let code = code.trim();
         if !is_ad_code(code) {
             errors.add(
                 "code",
                 "invalid",
-                "Code must be 3 to 64 lower-case letters, digits and hyphens (it is the ad's short link).",
+                "The short link (code) must be 3 to 64 lower-case letters, digits and hyphens.",
             );
         }
         let channel = errors.take("channel", channel.parse::<Channel>());
         let title = errors.take("title", required_text(title, "Title", 200));
         let body =
             errors.take("body_markdown", required_text(body_markdown, "The ad's text", 20_000));
-        let opens = errors.take("opens_at", parse_time(opens_at, "Opening time"));
-        let closes = errors.take("closes_at", parse_time(closes_at, "Closing time"));
+        let opens = errors.take("opens_at", opens);
+        let closes = errors.take("closes_at", closes);
         if let (Some(o), Some(c)) = (opens, closes)
             && c <= o
         {

@@ -9,6 +9,9 @@ pub use crate::store::mail::StoredMail;
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, user: &User, limit: u64) -> AppResult<Vec<StoredMail>> {
+    if !crate::domain::policy::may_read_outbox(user.role) {
+        return Err(AppError::Forbidden("Only admins and coordinators read the outbox.".into()));
+    }
     match user.role {
         Role::Admin => store::mail::recent(state.db.conn(), None, limit).await,
         Role::Coordinator => {
@@ -20,8 +23,6 @@ pub async fn list(state: &AppState, user: &User, limit: u64) -> AppResult<Vec<St
                 .collect();
             store::mail::recent(state.db.conn(), Some(&ids), limit).await
         }
-        Role::Facilitator | Role::EthicsOfficer => {
-            Err(AppError::Forbidden("Only admins and coordinators read the outbox.".into()))
-        }
+        Role::Facilitator | Role::EthicsOfficer => Ok(Vec::new()),
     }
 }

@@ -124,6 +124,48 @@ pub async fn add_staff(
     Ok((member, study_role))
 }
 
+/// Takes a staff member off a study. A study keeps at least one coordinator, and a
+/// facilitator stays while they run one of its sessions still to come.
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn remove_staff(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    member_id: i64,
+) -> AppResult<User> {
+    let tx = state.db.begin_write().await?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
+    let members = store::study::members(tx.conn(), study.id).await?;
+    let Some((member, role)) = members.iter().find(|(m, _)| m.id == member_id).cloned() else {
+        return Err(AppError::NotFound);
+    };
+    let coordinators = members.iter().filter(|(_, r)| *r == StudyRole::Coordinator).count();
+    if role == StudyRole::Coordinator && coordinators == 1 {
+        return Err(AppError::Conflict(
+            "A study keeps at least one coordinator: add another before removing this one."
+                .into(),
+        ));
+    }
+    let upcoming =
+        store::focus_group::upcoming_for_facilitator(tx.conn(), member.id, Utc::now()).await?;
+    if let Some(g) = upcoming.iter().find(|g| g.study_id == study.id) {
+        return Err(AppError::Conflict(format!(
+            "{} facilitates \"{}\", still to come: give that session another facilitator first.",
+            member.name, g.title
+        )));
+    }
+    store::study::remove_member(tx.conn(), study.id, member.id).await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "study.staff_removed", "user", member.id)
+            .in_study(&study.slug)
+            .with(json!({"role": role})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(member)
+}
+
 /// Moves a study along the status machine (SPEC §5).
 #[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn change_status(

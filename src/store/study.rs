@@ -237,6 +237,16 @@ pub async fn upsert_member(
     }
 }
 
+/// Takes a member off a study; returns false when they were not on it.
+pub async fn remove_member(db: &impl Conn, study_id: i64, user_id: i64) -> Result<bool, AppError> {
+    let done = study_staff::Entity::delete_many()
+        .filter(study_staff::Column::StudyId.eq(study_id))
+        .filter(study_staff::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
+
 /// A study's staff with their membership role, in the order they joined.
 pub async fn members(db: &impl Conn, study_id: i64) -> Result<Vec<(User, StudyRole)>, AppError> {
     let rows = study_staff::Entity::find()

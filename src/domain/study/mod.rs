@@ -29,7 +29,7 @@ impl Slug {
         {
             return Err(FieldError::new(
                 "invalid_slug",
-                "Slug must be 3 to 64 lower-case letters, digits and single hyphens, like social-media-med-ed.",
+                "The short name (slug) must be 3 to 64 lower-case letters, digits and single hyphens, like social-media-med-ed.",
             ));
         }
         Ok(Self(s.to_string()))
@@ -219,6 +219,42 @@ impl Zone {
     pub fn from_local(self, wall: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
         use chrono::TimeZone;
         self.0.from_local_datetime(&wall).earliest().map(|t| t.with_timezone(&Utc))
+    }
+}
+
+impl Zone {
+    /// A date and a time of day typed in a form (`2026-03-08`, `14:00`; an empty
+    /// time is `default_time`) as a UTC instant on this zone's clock. `label` names
+    /// the field in the error, which is in words, never a format's name.
+    pub fn wall_time(
+        self,
+        date: &str,
+        time: &str,
+        default_time: &str,
+        label: &str,
+    ) -> Result<DateTime<Utc>, FieldError> {
+        let date = parse_date(date, label)?;
+        let time = match time.trim() {
+            "" => default_time,
+            t => t,
+        };
+        let time = chrono::NaiveTime::parse_from_str(time, "%H:%M")
+            .or_else(|_| chrono::NaiveTime::parse_from_str(time, "%H:%M:%S"))
+            .map_err(|_| {
+                FieldError::new(
+                    "invalid_time",
+                    format!("{label}: give the time as hours and minutes, like 14:30."),
+                )
+            })?;
+        self.from_local(date.and_time(time)).ok_or_else(|| {
+            FieldError::new(
+                "skipped_time",
+                format!(
+                    "{label}: {time} does not exist on that day in {} (the clocks go forward); pick another time.",
+                    self.name()
+                ),
+            )
+        })
     }
 }
 

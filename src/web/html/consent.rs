@@ -15,10 +15,12 @@ use rocket_dyn_templates::Template;
 use super::views::Refusal;
 use super::views::StaffFrame;
 use super::views::consent::{
-    ConsentPage, Entered, IdentityBox, ReviewPage, StoryPage, WithdrawPage,
+    ConsentPage, DraftPage, Entered, IdentityBox, ReviewPage, StoryPage, WithdrawPage,
 };
 use super::{names_hidden, outcome, participant_frame};
-use crate::domain::consent::SignRequest;
+use crate::domain::FieldErrors;
+use crate::domain::consent::{ConsentFormDraft, ItemInput, SignRequest};
+use crate::forms::consent::draft_from_str;
 use crate::error::AppError;
 use crate::service::{AppState, consent, study};
 use crate::web::errors::{PageError, PageResult};
@@ -151,6 +153,177 @@ async fn story(
     let hidden = names_hidden(capacity, cookies, session.user.id, slug);
     let frame = StaffFrame::new(&session.user, csrf.0, flash);
     Ok(Template::render("consent/story", StoryPage::new(frame, &study, code, &entries, hidden)))
+}
+
+/// One item row of the drafting form (`items[0].key`, …), named as the domain
+/// names its errors.
+#[derive(FromForm, Default, Clone, serde::Serialize)]
+pub struct ItemRow {
+    #[field(default = String::new())]
+    key: String,
+    #[field(default = String::new())]
+    text: String,
+    #[field(default = false)]
+    required: bool,
+}
+
+impl ItemRow {
+    fn is_blank(&self) -> bool {
+        self.key.trim().is_empty() && self.text.trim().is_empty()
+    }
+}
+
+page_form! {
+    #[derive(Default, serde::Serialize)]
+    pub struct DraftForm {
+        version: String,
+        language: String,
+        title: String,
+        body_markdown: String,
+        items: Vec<ItemRow>,
+        /// A consent-form file pasted or uploaded instead of the fields.
+        toml: String,
+        /// `preview` shows the statement as participants will see it; `more` adds
+        /// item rows; anything else drafts.
+        action: String,
+    }
+}
+
+/// Blank item rows offered after the ones typed.
+const SPARE_ITEM_ROWS: usize = 3;
+
+impl DraftForm {
+    pub fn body_markdown(&self) -> &str {
+        &self.body_markdown
+    }
+
+    /// The item rows typed, blank ones dropped (so error `items[i]` is row `i`).
+    fn compact(mut self) -> Self {
+        self.items.retain(|i| !i.is_blank());
+        self
+    }
+
+    fn draft(&self) -> Result<ConsentFormDraft, FieldErrors> {
+        if !self.toml.trim().is_empty() {
+            let path = std::path::Path::new("the consent-form file");
+            return draft_from_str(path, &self.toml, &self.version).map_err(|errors| {
+                let mut f = FieldErrors::new();
+                for e in errors {
+                    let at = if e.line > 0 { format!("Line {}, ", e.line) } else { String::new() };
+                    f.add("toml", "invalid_file", format!("{at}{}: {}", e.key, e.message));
+                }
+                f
+            });
+        }
+        let items: Vec<ItemInput> = self
+            .items
+            .iter()
+            .map(|i| ItemInput { key: i.key.clone(), text: i.text.clone(), required: i.required })
+            .collect();
+        ConsentFormDraft::parse(
+            &self.version,
+            &self.language,
+            &self.title,
+            &self.body_markdown,
+            &items,
+        )
+    }
+}
+
+async fn draft_page(
+    state: &AppState,
+    session: &SessionUser,
+    csrf: &str,
+    slug: &str,
+    form: Option<DraftForm>,
+    refusal: Option<&AppError>,
+) -> PageResult<(Status, Template)> {
+    let (study, capacity) = study::get(state, &session.user, slug).await?;
+    if capacity != crate::domain::policy::Capacity::Coordinator {
+        let why = "Only the study's coordinators draft consent forms.";
+        return Err(AppError::Forbidden(why.into()).into());
+    }
+    let forms = consent::form::list(state, &session.user, slug).await?;
+    let mut values = match form {
+        Some(f) => f,
+        None => DraftForm::starting_from(forms.last()),
+    };
+    let preview = values.action == "preview";
+    let spare = if values.action == "more" { SPARE_ITEM_ROWS + 5 } else { SPARE_ITEM_ROWS };
+    values.items.extend(std::iter::repeat_n(<ItemRow as Default>::default(), spare));
+    let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
+    let page = DraftPage::new(frame, &study, &forms, values, refusal, preview);
+    Ok((super::status_of(refusal), Template::render("consent/draft", page)))
+}
+
+impl DraftForm {
+    /// A new version's form, filled from the latest version so an amendment starts
+    /// from the text in force.
+    fn starting_from(latest: Option<&crate::domain::consent::ConsentForm>) -> Self {
+        let Some(f) = latest else {
+            return Self { version: "1".into(), language: "en".into(), ..<Self as Default>::default() };
+        };
+        Self {
+            version: next_version(&f.version),
+            language: f.language.clone(),
+            title: f.title.clone(),
+            body_markdown: f.body_markdown.clone(),
+            items: f
+                .items
+                .iter()
+                .map(|i| ItemRow { key: i.key.clone(), text: i.text.clone(), required: i.required })
+                .collect(),
+            ..<Self as Default>::default()
+        }
+    }
+}
+
+/// The version after `v`: `2` after `1`, `1.3` after `1.2`; empty when `v` does not
+/// end in a number.
+fn next_version(v: &str) -> String {
+    let (head, last) = v.rsplit_once('.').map_or(("", v), |(h, l)| (h, l));
+    match last.parse::<u64>() {
+        Ok(n) if head.is_empty() => (n + 1).to_string(),
+        Ok(n) => format!("{head}.{}", n + 1),
+        Err(_) => String::new(),
+    }
+}
+
+/// The page where a coordinator writes a new consent-form version (or pastes its
+/// file), previews it as participants will see it, and drafts it for approval.
+#[get("/staff/studies/<slug>/consent-forms/new")]
+async fn new_draft(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+) -> PageResult<(Status, Template)> {
+    draft_page(state, &session, &csrf.0, slug, None, None).await
+}
+
+#[post("/staff/studies/<slug>/consent-forms", data = "<form>")]
+async fn create_draft(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+    form: CsrfForm<DraftForm>,
+) -> super::FormReply {
+    let f = form.0.compact();
+    if f.action == "preview" || f.action == "more" {
+        return Ok(Err(draft_page(state, &session, &csrf.0, slug, Some(f), None).await?));
+    }
+    let result = consent::form::draft(state, &session.user, slug, f.draft()).await;
+    Ok(match super::shown(result)? {
+        Ok(form) => Ok(super::done(
+            format!("/staff/studies/{slug}/consent-forms/{}/review", form.version),
+            format!(
+                "Version {} is drafted and waits for an ethics officer's approval on this page.",
+                form.version
+            ),
+        )),
+        Err(e) => Err(draft_page(state, &session, &csrf.0, slug, Some(f), Some(&e)).await?),
+    })
 }
 
 /// A consent-form version exactly as participants will see it.
@@ -344,6 +517,8 @@ pub fn routes() -> Vec<rocket::Route> {
         story,
         reveal,
         preview,
+        new_draft,
+        create_draft,
         consent_page,
         consent_submit,
         send_code,

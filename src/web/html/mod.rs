@@ -36,7 +36,9 @@ pub mod report;
 pub mod study;
 pub mod views;
 
+use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
+use rocket_dyn_templates::Template;
 
 use self::views::ParticipantFrame;
 use crate::error::AppError;
@@ -111,6 +113,32 @@ pub(super) fn outcome_on<T>(
             Ok(Flash::error(back(), text))
         }
     }
+}
+
+/// What a staff form's POST answers: once done, a redirect to where the work
+/// shows with a message saying what happened; when refused, the form's page again
+/// (422, 409 or 403) with what was typed and each error beside its field.
+pub(super) type FormReply = PageResult<Result<Flash<Redirect>, (Status, Template)>>;
+
+/// A staff action's outcome, split: what it did, or the refusal its form's page
+/// shows again; a missing study or a fault is an error page.
+pub(super) fn shown<T>(result: Result<T, AppError>) -> PageResult<Result<T, AppError>> {
+    match result {
+        Err(e @ (AppError::Internal(_) | AppError::Db(_) | AppError::NotFound)) => {
+            Err(PageError(e))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The redirect after a staff action, to where its work shows, with what happened.
+pub(super) fn done(to: String, message: impl Into<String>) -> Flash<Redirect> {
+    Flash::success(Redirect::to(to), message.into())
+}
+
+/// The status a form's page is answered with: 200, or the refusal's (422, 409, 403).
+pub(super) fn status_of(refusal: Option<&AppError>) -> Status {
+    refusal.map_or(Status::Ok, |e| Status::new(e.status()))
 }
 
 pub(super) fn participant_frame(me: &ParticipantUser, csrf: &str) -> ParticipantFrame {

@@ -11,15 +11,18 @@ use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde_json::{Map, Value};
 
-use super::participant_frame;
-use super::views::Refusal;
-use super::views::questionnaire::QuestionnairePage;
-use crate::domain::questionnaire::answers;
+use super::views::questionnaire::{InstrumentsPage, PreviewPage, QuestionnairePage};
+use super::views::{FormView, Refusal, StaffFrame};
+use super::{FormReply, done, participant_frame, shown, status_of};
+use crate::domain::policy::Capacity;
+use rocket::request::FlashMessage;
+use crate::domain::questionnaire::{Stage, answers};
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::questionnaire::{self, Questionnaire, Submit};
+use crate::service::questionnaire::{self, Attach, Questionnaire, Submit};
+use crate::service::study;
 use crate::web::errors::PageResult;
-use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser};
+use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser, SessionUser};
 
 page_form! {
     #[derive(Default)]
@@ -104,6 +107,107 @@ async fn submit(
     }
 }
 
+page_form! {
+    #[derive(Default, serde::Serialize)]
+    pub struct AttachForm {
+        /// `key@version` of a loaded questionnaire.
+        form: String,
+        stage: String,
+        eligible_if: String,
+    }
+}
+
+impl AttachForm {
+    fn request(&self) -> Attach {
+        let (key, version) = self.form.rsplit_once('@').unwrap_or((self.form.as_str(), ""));
+        Attach {
+            key: key.to_string(),
+            version: version.parse().unwrap_or(0),
+            stage: self.stage.clone(),
+            eligible_if: Some(self.eligible_if.clone()),
+        }
+    }
+}
+
+async fn instruments_page(
+    state: &AppState,
+    session: &SessionUser,
+    csrf: &str,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    refused: Option<(AttachForm, &AppError)>,
+) -> PageResult<(Status, Template)> {
+    let (study, capacity) = study::get(state, &session.user, slug).await?;
+    let attached = questionnaire::list(state, &session.user, slug).await?;
+    let (values, refusal) = match refused {
+        Some((values, e)) => (values, Some(e)),
+        None => (AttachForm { stage: "after_consent".into(), ..<AttachForm as Default>::default() }, None),
+    };
+    let page = InstrumentsPage::new(
+        StaffFrame::new(&session.user, csrf.to_string(), flash),
+        &study,
+        capacity == Capacity::Coordinator,
+        &attached,
+        state.forms.iter().map(|f| &f.definition),
+        FormView::new(values, refusal).shown_under(&["key", "version"], "form"),
+    );
+    Ok((status_of(refusal), Template::render("questionnaire/instruments", page)))
+}
+
+/// A study's questionnaires, the ones loaded from the forms folder, and the form
+/// that attaches one at a stage.
+#[get("/staff/studies/<slug>/questionnaires")]
+async fn instruments(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+) -> PageResult<(Status, Template)> {
+    instruments_page(state, &session, &csrf.0, flash, slug, None).await
+}
+
+#[post("/staff/studies/<slug>/questionnaires", data = "<form>")]
+async fn attach(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+    form: CsrfForm<AttachForm>,
+) -> FormReply {
+    let f = form.0;
+    Ok(match shown(questionnaire::attach(state, &session.user, slug, f.request()).await)? {
+        Ok((i, d)) => Ok(done(
+            format!("/staff/studies/{slug}/questionnaires"),
+            format!("{} (version {}) is attached, {}.", d.title, i.version, when_asked(i.stage)),
+        )),
+        Err(e) => {
+            Err(instruments_page(state, &session, &csrf.0, None, slug, Some((f, &e))).await?)
+        }
+    })
+}
+
+fn when_asked(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Screening => "asked when someone answers an ad",
+        Stage::AfterConsent => "asked once a participant has consented",
+    }
+}
+
+/// A loaded questionnaire exactly as participants see it, for any staff member.
+#[get("/staff/questionnaires/<key>/<version>")]
+async fn preview(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    key: &str,
+    version: u32,
+) -> PageResult<Template> {
+    let loaded = state.forms.get(key, version).ok_or(AppError::NotFound)?;
+    let frame = StaffFrame::new(&session.user, csrf.0, None);
+    Ok(Template::render("questionnaire/preview", PreviewPage::new(frame, &loaded.definition)))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    routes![page, submit]
+    routes![instruments, attach, preview, page, submit]
 }

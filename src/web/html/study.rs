@@ -2,19 +2,23 @@
 //! and its status.
 
 use crate::domain::study::approval::ApprovalInput;
+use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 
-use super::outcome;
-use super::views::StaffFrame;
+use super::views::study::{NewStudyPage, SettingsPage, StaffPage};
+use super::views::{FormView, StaffFrame};
+use super::{FormReply, done, outcome, shown, status_of};
 use super::views::consent::{FormRow, RegisterRow};
 use super::views::study::{
     AdRow, ApprovalRow, DashboardPage, EthicsPage, EthicsRow, InstrumentRow, MemberRow, MySession,
     RegisterFilter, StratumRow, StudyLists, StudyPage, StudyRow, today,
 };
-use crate::domain::policy::Capacity;
+use crate::domain::policy::{Capacity, may_create_study};
+use crate::domain::study::{NewStudy, StudyInput};
+use crate::error::AppError;
 use crate::service::{AppState, consent, study};
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfToken, SessionUser};
@@ -136,6 +140,256 @@ async fn record_approval(
     })
 }
 
+
+/// The ethics approval's fields on the new-study form (`ethics.committee`, …), named
+/// as the domain names their errors.
+#[derive(Default, serde::Serialize, rocket::form::FromForm)]
+pub struct EthicsFields {
+    #[field(default = String::new())]
+    committee: String,
+    #[field(default = String::new())]
+    reference: String,
+    #[field(default = String::new())]
+    approved_on: String,
+    #[field(default = String::new())]
+    expires_on: String,
+}
+
+#[derive(Default, serde::Serialize, rocket::form::FromForm)]
+pub struct ContactFields {
+    #[field(default = String::new())]
+    name: String,
+    #[field(default = String::new())]
+    email: String,
+}
+
+page_form! {
+    #[derive(Default, serde::Serialize)]
+    pub struct StudyForm {
+        slug: String,
+        title: String,
+        summary: String,
+        ethics: EthicsFields,
+        contact: ContactFields,
+        identity_check: String,
+    }
+}
+
+fn may_create(session: &SessionUser) -> Result<(), AppError> {
+    if may_create_study(session.user.role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("Only coordinators and admins create studies.".into()))
+    }
+}
+
+fn new_study_page(
+    session: &SessionUser,
+    csrf: &str,
+    form: StudyForm,
+    refusal: Option<&AppError>,
+) -> (Status, Template) {
+    let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
+    let form = FormView::new(form, refusal);
+    (status_of(refusal), Template::render("study/new", NewStudyPage { frame, form }))
+}
+
+/// The form that creates a study with the ethics approval it runs under.
+#[get("/staff/new-study")]
+async fn new_study(session: SessionUser, csrf: CsrfToken) -> PageResult<(Status, Template)> {
+    may_create(&session)?;
+    Ok(new_study_page(&session, &csrf.0, <StudyForm as Default>::default(), None))
+}
+
+#[post("/staff/new-study", data = "<form>")]
+async fn create_study(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    form: CsrfForm<StudyForm>,
+) -> FormReply {
+    let f = form.0;
+    let new = NewStudy::parse(&StudyInput {
+        slug: &f.slug,
+        title: &f.title,
+        summary: &f.summary,
+        committee: &f.ethics.committee,
+        reference: &f.ethics.reference,
+        approved_on: &f.ethics.approved_on,
+        expires_on: &f.ethics.expires_on,
+        contact_name: &f.contact.name,
+        contact_email: &f.contact.email,
+        identity_check: &f.identity_check,
+    });
+    Ok(match shown(study::create(state, &session.user, new).await)? {
+        Ok(s) => Ok(done(
+            format!("/staff/studies/{}", s.slug),
+            format!("{} is created, in draft. Next: its settings, staff and consent form.", s.title),
+        )),
+        Err(e) => Err(new_study_page(&session, &csrf.0, f, Some(&e))),
+    })
+}
+
+page_form! {
+    #[derive(Default, serde::Serialize)]
+    pub struct SettingsForm {
+        identity_check: String,
+        suppress_below: String,
+        reminder_hours: String,
+        timezone: String,
+        confirm_email_first: bool,
+    }
+}
+
+/// A whole number typed in a form; anything else becomes -1, which the domain
+/// refuses with the field's own message.
+pub(super) fn number(raw: &str) -> i64 {
+    raw.trim().parse().unwrap_or(-1)
+}
+
+async fn settings_page(
+    state: &AppState,
+    session: &SessionUser,
+    csrf: &str,
+    slug: &str,
+    refused: Option<(SettingsForm, &AppError)>,
+) -> PageResult<(Status, Template)> {
+    let (s, capacity) = study::get(state, &session.user, slug).await?;
+    if capacity != Capacity::Coordinator {
+        let why = "Only the study's coordinators change its settings.";
+        return Err(AppError::Forbidden(why.into()).into());
+    }
+    let (values, refusal) = match refused {
+        Some((values, e)) => (values, Some(e)),
+        None => (
+            SettingsForm {
+                csrf_token: String::new(),
+                identity_check: s.identity_check.as_str().to_string(),
+                suppress_below: s.suppress_below.to_string(),
+                reminder_hours: s.reminder_hours.to_string(),
+                timezone: s.timezone.name().to_string(),
+                confirm_email_first: s.confirm_email_first,
+            },
+            None,
+        ),
+    };
+    let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
+    let form = FormView::new(values, refusal);
+    let page = SettingsPage { frame, slug: s.slug.to_string(), title: s.title.clone(), form };
+    Ok((status_of(refusal), Template::render("study/settings", page)))
+}
+
+/// The study's settings: identity check, report threshold, reminders, time zone and
+/// whether enrolment continues only from the e-mailed link.
+#[get("/staff/studies/<slug>/settings")]
+async fn settings(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+) -> PageResult<(Status, Template)> {
+    settings_page(state, &session, &csrf.0, slug, None).await
+}
+
+#[post("/staff/studies/<slug>/settings", data = "<form>")]
+async fn change_settings(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+    form: CsrfForm<SettingsForm>,
+) -> FormReply {
+    let f = form.0;
+    let change = study::SettingsChange {
+        identity_check: Some(f.identity_check.as_str()),
+        suppress_below: Some(number(&f.suppress_below)),
+        reminder_hours: Some(number(&f.reminder_hours)),
+        timezone: Some(f.timezone.as_str()),
+        confirm_email_first: Some(f.confirm_email_first),
+    };
+    Ok(match shown(study::change_settings(state, &session.user, slug, change).await)? {
+        Ok(s) => Ok(done(format!("/staff/studies/{}", s.slug), "The settings are saved.")),
+        Err(e) => Err(settings_page(state, &session, &csrf.0, slug, Some((f, &e))).await?),
+    })
+}
+
+page_form! {
+    #[derive(Default, serde::Serialize)]
+    pub struct StaffForm {
+        email: String,
+        role: String,
+    }
+}
+
+async fn staff_page(
+    state: &AppState,
+    session: &SessionUser,
+    csrf: &str,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    refused: Option<(StaffForm, &AppError)>,
+) -> PageResult<(Status, Template)> {
+    let (s, capacity) = study::get(state, &session.user, slug).await?;
+    let members = study::members(state, &session.user, slug).await?;
+    let (values, refusal) = match refused {
+        Some((values, e)) => (values, Some(e)),
+        None => (StaffForm { role: "facilitator".into(), ..<StaffForm as Default>::default() }, None),
+    };
+    let page = StaffPage {
+        frame: StaffFrame::new(&session.user, csrf.to_string(), flash),
+        slug: s.slug.to_string(),
+        title: s.title.clone(),
+        manages: capacity == Capacity::Coordinator,
+        members: members.into_iter().map(|(u, r)| MemberRow::new(u, r)).collect(),
+        form: FormView::new(values, refusal),
+    };
+    Ok((status_of(refusal), Template::render("study/staff", page)))
+}
+
+/// The study's staff: who is on it in which role; its coordinators add and remove.
+#[get("/staff/studies/<slug>/staff")]
+async fn staff(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+) -> PageResult<(Status, Template)> {
+    staff_page(state, &session, &csrf.0, flash, slug, None).await
+}
+
+#[post("/staff/studies/<slug>/staff", data = "<form>")]
+async fn add_staff(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+    form: CsrfForm<StaffForm>,
+) -> FormReply {
+    let f = form.0;
+    Ok(match shown(study::add_staff(state, &session.user, slug, &f.email, &f.role).await)? {
+        Ok((member, role)) => Ok(done(
+            format!("/staff/studies/{slug}/staff"),
+            format!("{} is on the study as {}.", member.name, role.as_str()),
+        )),
+        Err(e) => Err(staff_page(state, &session, &csrf.0, None, slug, Some((f, &e))).await?),
+    })
+}
+
+#[post("/staff/studies/<slug>/staff/<member>/remove", data = "<_form>")]
+async fn remove_staff(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    member: i64,
+    _form: CsrfForm<super::PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = study::remove_staff(state, &session.user, slug, member).await;
+    super::outcome_on(&format!("/staff/studies/{slug}/staff"), result, |m| {
+        format!("{} is no longer on the study.", m.name)
+    })
+}
+
 /// The ethics console: every study with its committee, reference, amendments,
 /// expiry, status and consent counts.
 #[get("/staff/ethics")]
@@ -153,5 +407,18 @@ async fn ethics(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![dashboard, study_page, change_status, record_approval, ethics]
+    routes![
+        dashboard,
+        study_page,
+        change_status,
+        record_approval,
+        ethics,
+        new_study,
+        create_study,
+        settings,
+        change_settings,
+        staff,
+        add_staff,
+        remove_staff
+    ]
 }

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::StaffFrame;
+use super::{FormView, StaffFrame};
+use crate::web::html::consent::DraftForm;
 use super::{Block, ParticipantFrame, Refusal, blocks};
 use crate::domain::consent::ConsentForm;
 use crate::domain::study::Study;
@@ -253,6 +254,40 @@ impl StoryPage {
                     record_sha256: e.record_sha256.clone(),
                 })
                 .collect(),
+        }
+    }
+}
+
+/// The page that drafts a consent-form version: the fields (or a pasted file), the
+/// versions so far, and, when asked, the statement as participants will see it.
+#[derive(Serialize)]
+pub struct DraftPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub versions: Vec<FormRow>,
+    pub form: FormView<DraftForm>,
+    /// The statement rendered as on the consent page, when previewing.
+    pub preview: Option<Vec<Block>>,
+}
+
+impl DraftPage {
+    pub fn new(
+        frame: StaffFrame,
+        study: &crate::domain::study::Study,
+        forms: &[crate::domain::consent::ConsentForm],
+        values: DraftForm,
+        refusal: Option<&crate::error::AppError>,
+        preview: bool,
+    ) -> Self {
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            title: study.title.clone(),
+            versions: forms.iter().map(FormRow::from).collect(),
+            preview: preview.then(|| blocks(values.body_markdown())),
+            form: FormView::new(values, refusal),
         }
     }
 }

@@ -89,6 +89,43 @@ impl Refusal {
     }
 }
 
+/// A staff form as its page shows it: what was typed (the form's own values, or
+/// its defaults on a fresh page) and, after a refusal, each field's errors in words
+/// (shown beside the field and listed at the top) and a message about the whole
+/// form. Every staff form re-renders through this, so nothing typed is lost.
+#[derive(Serialize)]
+pub struct FormView<T> {
+    pub values: T,
+    pub errors: BTreeMap<String, Vec<String>>,
+    pub summary: Vec<(String, Vec<String>)>,
+    pub problem: Option<String>,
+}
+
+impl<T: Serialize> FormView<T> {
+    /// The form with `values`, and the errors of `refusal` when it was refused.
+    pub fn new(values: T, refusal: Option<&AppError>) -> Self {
+        let refusal = Refusal::of(refusal);
+        Self {
+            values,
+            summary: refusal.listed(),
+            errors: refusal.fields,
+            problem: refusal.message,
+        }
+    }
+
+    /// The errors of fields `from` shown under the form field `to` instead, when
+    /// one form field carries several request fields.
+    pub fn shown_under(mut self, from: &[&str], to: &str) -> Self {
+        for name in from {
+            if let Some(list) = self.errors.remove(*name) {
+                self.errors.entry(to.to_string()).or_default().extend(list);
+            }
+        }
+        self.summary = self.errors.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        self
+    }
+}
+
 /// A participant's place in a focus group, as their pages show it.
 #[derive(Serialize)]
 pub struct Booking {
@@ -121,6 +158,10 @@ pub struct Viewer {
     pub is_admin: bool,
     /// Ethics officers and admins: the ethics console and the audit log.
     pub reads_audit: bool,
+    /// Coordinators and admins create studies.
+    pub creates_studies: bool,
+    /// Coordinators and admins read the outbox.
+    pub reads_outbox: bool,
 }
 
 impl From<&User> for Viewer {
@@ -131,6 +172,8 @@ impl From<&User> for Viewer {
             role_label: u.role.label(),
             is_admin: u.role == crate::domain::user::Role::Admin,
             reads_audit: crate::domain::policy::may_read_audit(u.role),
+            creates_studies: crate::domain::policy::may_create_study(u.role),
+            reads_outbox: crate::domain::policy::may_read_outbox(u.role),
         }
     }
 }

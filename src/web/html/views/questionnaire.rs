@@ -7,7 +7,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Block, ParticipantFrame, Refusal, blocks};
+use std::sync::Arc;
+
+use super::study::InstrumentRow;
+use super::{Block, FormView, ParticipantFrame, Refusal, StaffFrame, blocks};
+use crate::domain::questionnaire::{Instrument, Stage};
+use crate::domain::study::Study;
+use crate::web::html::questionnaire::AttachForm;
 use crate::domain::questionnaire::answers::{self, Answer, Answers};
 use crate::domain::questionnaire::expr::{Expr, Literal};
 use crate::domain::questionnaire::{FormDefinition, Question, QuestionType};
@@ -240,4 +246,90 @@ pub fn sections(
         }
     }
     out
+}
+
+/// A loaded questionnaire offered for attaching.
+#[derive(Serialize)]
+pub struct LoadedRow {
+    pub key: String,
+    pub version: u32,
+    pub title: String,
+    pub questions: usize,
+}
+
+/// A study's questionnaires and the form that attaches a loaded one.
+#[derive(Serialize)]
+pub struct InstrumentsPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub manages: bool,
+    pub attached: Vec<InstrumentRow>,
+    pub loaded: Vec<LoadedRow>,
+    /// `(key@version, label)` for the form's choice.
+    pub choices: Vec<(String, String)>,
+    pub has_screening: bool,
+    pub form: FormView<AttachForm>,
+}
+
+impl InstrumentsPage {
+    pub fn new<'a>(
+        frame: StaffFrame,
+        study: &Study,
+        manages: bool,
+        attached: &[(Instrument, Arc<FormDefinition>)],
+        loaded: impl Iterator<Item = &'a FormDefinition>,
+        form: FormView<AttachForm>,
+    ) -> Self {
+        let loaded: Vec<LoadedRow> = loaded
+            .map(|d| LoadedRow {
+                key: d.key.clone(),
+                version: d.version,
+                title: d.title.clone(),
+                questions: d.questions.len(),
+            })
+            .collect();
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            title: study.title.clone(),
+            manages,
+            has_screening: attached.iter().any(|(i, _)| i.stage == Stage::Screening),
+            attached: attached.iter().map(|(i, d)| InstrumentRow::new(i, d)).collect(),
+            choices: loaded
+                .iter()
+                .map(|l| {
+                    (format!("{}@{}", l.key, l.version), format!("{} (version {})", l.title, l.version))
+                })
+                .collect(),
+            loaded,
+            form,
+        }
+    }
+}
+
+/// A loaded questionnaire as participants see it, for staff.
+#[derive(Serialize)]
+pub struct PreviewPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub key: String,
+    pub title: String,
+    pub version: u32,
+    pub description: Vec<Block>,
+    pub sections: Vec<SectionView>,
+}
+
+impl PreviewPage {
+    pub fn new(frame: StaffFrame, def: &FormDefinition) -> Self {
+        Self {
+            frame,
+            key: def.key.clone(),
+            title: def.title.clone(),
+            version: def.version,
+            description: def.description.as_deref().map(blocks).unwrap_or_default(),
+            sections: sections(def, &Answers::default(), None, &BTreeMap::new()),
+        }
+    }
 }

@@ -4,8 +4,14 @@ use serde::Serialize;
 
 use super::questionnaire::{SectionView, sections};
 use super::{Block, ParticipantFrame, Refusal, StudyBanner, blocks};
+use super::study::{AdRow, StratumRow};
+use super::{FormView, StaffFrame};
 use crate::domain::questionnaire::answers::Answers;
+use crate::domain::questionnaire::{FormDefinition, QuestionType};
+use crate::domain::recruitment::{Ad, Channel, Funnel, Stratum};
+use crate::domain::study::Study;
 use crate::service::recruitment::PublicAd;
+use crate::web::html::recruitment::{AdForm, StratumForm};
 
 #[derive(Serialize)]
 pub struct AdPage {
@@ -98,4 +104,148 @@ pub struct LinkSentPage {
 pub struct NotEligiblePage {
     pub study: StudyBanner,
     pub reason: &'static str,
+}
+
+/// An ad on the recruitment page: its funnel, public link and QR code.
+#[derive(Serialize)]
+pub struct AdCard {
+    #[serde(flatten)]
+    pub row: AdRow,
+    pub url: String,
+    /// The link as a QR code (inline SVG), for slides and handouts.
+    pub qr_svg: String,
+    pub closed: bool,
+    pub window: String,
+}
+
+/// A link as a QR code in SVG, sized for a page; empty when the link is too long
+/// to encode (it never is for an ad's link).
+pub fn qr_svg(link: &str) -> String {
+    match qrcode::QrCode::new(link.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(160, 160)
+                .quiet_zone(true)
+                .build();
+            svg.find("<svg").map_or(String::new(), |at| svg[at..].to_string())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// A stratum's choice on the form: a screening question and its answers.
+#[derive(Serialize)]
+pub struct StrataQuestion {
+    pub key: String,
+    pub label: String,
+    pub answers: Vec<(String, String)>,
+}
+
+/// A study's recruitment: ads with their funnel, strata against targets, and the
+/// forms that add them.
+#[derive(Serialize)]
+pub struct RecruitmentPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub zone: &'static str,
+    pub manages: bool,
+    pub ads: Vec<AdCard>,
+    pub strata: Vec<StratumRow>,
+    /// The screening questionnaire's questions a stratum can be set on.
+    pub questions: Vec<StrataQuestion>,
+    pub channels: Vec<(&'static str, &'static str)>,
+    pub ad_form: FormView<AdForm>,
+    pub stratum_form: FormView<StratumForm>,
+    /// The new ad's text as respondents will see it, when previewing.
+    pub preview: Option<Vec<Block>>,
+}
+
+impl RecruitmentPage {
+    pub fn new<'a>(
+        frame: StaffFrame,
+        study: &Study,
+        manages: bool,
+        ads: impl Iterator<Item = (&'a Ad, &'a Funnel, String)>,
+        strata: &[(Stratum, Funnel)],
+        screening: Option<&FormDefinition>,
+        (ad_form, stratum_form): (FormView<AdForm>, FormView<StratumForm>),
+    ) -> Self {
+        let zone = study.timezone;
+        let preview = (ad_form.values.previewing()).then(|| blocks(ad_form.values.body()));
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            title: study.title.clone(),
+            zone: zone.name(),
+            manages,
+            ads: ads
+                .map(|(a, f, url)| AdCard {
+                    row: AdRow::new(a, f),
+                    qr_svg: qr_svg(&url),
+                    url,
+                    closed: a.closed_at.is_some(),
+                    window: format!(
+                        "{} to {}",
+                        zone.local(a.opens_at).format("%-d %B %Y, %H:%M"),
+                        zone.local(a.closes_at).format("%-d %B %Y, %H:%M")
+                    ),
+                })
+                .collect(),
+            strata: strata.iter().map(|(s, f)| StratumRow::new(s, f)).collect(),
+            questions: screening.map(strata_questions).unwrap_or_default(),
+            channels: Channel::ALL.iter().map(|c| (c.as_str(), c.label())).collect(),
+            ad_form,
+            stratum_form,
+            preview,
+        }
+    }
+}
+
+/// The screening questions a quota can be set on, with their answers.
+fn strata_questions(d: &FormDefinition) -> Vec<StrataQuestion> {
+    d.questions
+        .iter()
+        .filter_map(|q| {
+            let answers = match q.kind {
+                QuestionType::SingleChoice => {
+                    q.choices.iter().map(|c| (c.value.clone(), c.label.clone())).collect()
+                }
+                QuestionType::YesNo => {
+                    vec![("true".to_string(), "Yes".to_string()), ("false".into(), "No".into())]
+                }
+                _ => return None,
+            };
+            Some(StrataQuestion { key: q.key.clone(), label: q.label.clone(), answers })
+        })
+        .collect()
+}
+
+/// The page that edits one ad.
+#[derive(Serialize)]
+pub struct AdEditPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub zone: &'static str,
+    pub code: String,
+    pub channels: Vec<(&'static str, &'static str)>,
+    pub form: FormView<AdForm>,
+}
+
+impl AdEditPage {
+    pub fn new(frame: StaffFrame, study: &Study, ad: &Ad, form: FormView<AdForm>) -> Self {
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            title: study.title.clone(),
+            zone: study.timezone.name(),
+            code: ad.code.clone(),
+            channels: Channel::ALL.iter().map(|c| (c.as_str(), c.label())).collect(),
+            form,
+        }
+    }
 }

@@ -5,7 +5,8 @@ use crate::service::study::StudyOverview;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
-use super::StaffFrame;
+use super::{FormView, StaffFrame};
+use crate::web::html::study::{SettingsForm, StaffForm, StudyForm};
 use super::consent::{FormRow, RegisterRow};
 use crate::domain::focus_group::when;
 use crate::domain::policy::Capacity;
@@ -87,6 +88,7 @@ impl StudyRow {
 
 #[derive(Serialize)]
 pub struct MemberRow {
+    pub id: i64,
     pub name: String,
     pub email: String,
     pub role: &'static str,
@@ -94,8 +96,38 @@ pub struct MemberRow {
 
 impl MemberRow {
     pub fn new(u: User, r: StudyRole) -> Self {
-        Self { name: u.name, email: u.email, role: r.as_str() }
+        Self { id: u.id, name: u.name, email: u.email, role: r.as_str() }
     }
+}
+
+/// The form that creates a study.
+#[derive(Serialize)]
+pub struct NewStudyPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub form: FormView<StudyForm>,
+}
+
+/// A study's settings form.
+#[derive(Serialize)]
+pub struct SettingsPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub form: FormView<SettingsForm>,
+}
+
+/// A study's staff, with the forms that add and remove them (coordinators).
+#[derive(Serialize)]
+pub struct StaffPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub manages: bool,
+    pub members: Vec<MemberRow>,
+    pub form: FormView<StaffForm>,
 }
 
 /// A study's page: its approval, status, staff, forms, register, recruitment and
@@ -117,6 +149,8 @@ pub struct StudyPage {
     pub is_ethics: bool,
     /// Names and typed signatures hidden until the viewer gives a reason.
     pub names_hidden: bool,
+    /// What is left to do before recruiting, while the study is a draft.
+    pub setup: Vec<SetupStep>,
 }
 
 /// What a study's page lists besides the study itself.
@@ -198,10 +232,54 @@ impl From<&Approval> for ApprovalRow {
     }
 }
 
+/// One step of taking a new study to recruiting, with a link to where it is done.
+#[derive(Serialize)]
+pub struct SetupStep {
+    pub label: &'static str,
+    pub href: String,
+    pub done: bool,
+    pub note: Option<&'static str>,
+}
+
+/// The steps from a new study to recruiting, shown while the study is a draft.
+fn setup_steps(study: &Study, lists: &StudyLists) -> Vec<SetupStep> {
+    if study.status != crate::domain::study::StudyStatus::Draft {
+        return Vec::new();
+    }
+    let base = format!("/staff/studies/{}", study.slug);
+    let approved = lists.forms.iter().any(|f| f.state == "active");
+    let drafted = lists.forms.iter().any(|f| f.state == "draft");
+    let step = |label, path: &str, done, note| SetupStep {
+        label,
+        href: format!("{base}{path}"),
+        done,
+        note,
+    };
+    vec![
+        step("Check the settings (time zone, identity check)", "/settings", false, None),
+        step("Add the study's staff", "/staff", lists.members.len() > 1, None),
+        step(
+            "Write the consent form",
+            "/consent-forms/new",
+            approved || drafted,
+            (drafted && !approved).then_some("drafted: an ethics officer approves it"),
+        ),
+        step("Consent form approved by an ethics officer", "#consent-forms", approved, None),
+        step("Attach the questionnaires", "/questionnaires", !lists.instruments.is_empty(), None),
+        step("Write an ad, and strata if you recruit by quota", "/recruitment", !lists.ads.is_empty(), None),
+        step("Open recruitment", "#status", false, (!approved).then_some("once the consent form is approved")),
+    ]
+}
+
 impl StudyPage {
     pub fn new(frame: StaffFrame, study: Study, capacity: Capacity, lists: StudyLists) -> Self {
         let today = Utc::now().date_naive();
         Self {
+            setup: if capacity == Capacity::Coordinator {
+                setup_steps(&study, &lists)
+            } else {
+                Vec::new()
+            },
             frame,
             study: StudyRow::new(&study, capacity, today),
             summary: study.summary,
