@@ -142,8 +142,7 @@ pub async fn remove_staff(
     let coordinators = members.iter().filter(|(_, r)| *r == StudyRole::Coordinator).count();
     if role == StudyRole::Coordinator && coordinators == 1 {
         return Err(AppError::Conflict(
-            "A study keeps at least one coordinator: add another before removing this one."
-                .into(),
+            "A study keeps at least one coordinator: add another before removing this one.".into(),
         ));
     }
     let upcoming =

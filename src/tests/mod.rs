@@ -12,6 +12,7 @@ mod approvals;
 mod audit_chain;
 mod audit_tamper;
 mod consent_flow;
+mod coordinator_console;
 mod demo;
 mod errors_and_ops;
 mod ethics_console;

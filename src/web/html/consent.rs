@@ -20,8 +20,8 @@ use super::views::consent::{
 use super::{names_hidden, outcome, participant_frame};
 use crate::domain::FieldErrors;
 use crate::domain::consent::{ConsentFormDraft, ItemInput, SignRequest};
-use crate::forms::consent::draft_from_str;
 use crate::error::AppError;
+use crate::forms::consent::draft_from_str;
 use crate::service::{AppState, consent, study};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{
@@ -261,7 +261,11 @@ impl DraftForm {
     /// from the text in force.
     fn starting_from(latest: Option<&crate::domain::consent::ConsentForm>) -> Self {
         let Some(f) = latest else {
-            return Self { version: "1".into(), language: "en".into(), ..<Self as Default>::default() };
+            return Self {
+                version: "1".into(),
+                language: "en".into(),
+                ..<Self as Default>::default()
+            };
         };
         Self {
             version: next_version(&f.version),

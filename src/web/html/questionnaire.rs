@@ -15,7 +15,6 @@ use super::views::questionnaire::{InstrumentsPage, PreviewPage, QuestionnairePag
 use super::views::{FormView, Refusal, StaffFrame};
 use super::{FormReply, done, participant_frame, shown, status_of};
 use crate::domain::policy::Capacity;
-use rocket::request::FlashMessage;
 use crate::domain::questionnaire::{Stage, answers};
 use crate::error::AppError;
 use crate::service::AppState;
@@ -23,6 +22,7 @@ use crate::service::questionnaire::{self, Attach, Questionnaire, Submit};
 use crate::service::study;
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser, SessionUser};
+use rocket::request::FlashMessage;
 
 page_form! {
     #[derive(Default)]
@@ -141,7 +141,10 @@ async fn instruments_page(
     let attached = questionnaire::list(state, &session.user, slug).await?;
     let (values, refusal) = match refused {
         Some((values, e)) => (values, Some(e)),
-        None => (AttachForm { stage: "after_consent".into(), ..<AttachForm as Default>::default() }, None),
+        None => (
+            AttachForm { stage: "after_consent".into(), ..<AttachForm as Default>::default() },
+            None,
+        ),
     };
     let page = InstrumentsPage::new(
         StaffFrame::new(&session.user, csrf.to_string(), flash),
@@ -181,9 +184,7 @@ async fn attach(
             format!("/staff/studies/{slug}/questionnaires"),
             format!("{} (version {}) is attached, {}.", d.title, i.version, when_asked(i.stage)),
         )),
-        Err(e) => {
-            Err(instruments_page(state, &session, &csrf.0, None, slug, Some((f, &e))).await?)
-        }
+        Err(e) => Err(instruments_page(state, &session, &csrf.0, None, slug, Some((f, &e))).await?),
     })
 }
 

@@ -21,16 +21,16 @@ use super::{FormReply, done, shown, status_of};
 use crate::domain::FieldErrors;
 use crate::domain::policy::Capacity;
 use crate::domain::questionnaire::Stage;
+use crate::domain::questionnaire::answers;
 use crate::domain::recruitment::{Ad, AdDraft};
 use crate::domain::study::{Study, Zone};
-use crate::service::{questionnaire, study};
-use crate::web::guards::SessionUser;
-use crate::domain::questionnaire::answers;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::recruitment::{self, Enrolment, PublicAd};
+use crate::service::{questionnaire, study};
 use crate::web::api::recruitment::NOT_ELIGIBLE;
 use crate::web::errors::PageResult;
+use crate::web::guards::SessionUser;
 use crate::web::guards::{CsrfForm, CsrfToken};
 
 page_form! {
@@ -261,7 +261,8 @@ async fn create_ad(
             format!("The ad \"{}\" is saved; its link is /ads/{}.", ad.title, ad.code),
         )),
         Err(e) => {
-            let page = recruitment_page(state, &session, &csrf.0, None, slug, Refused::Ad(f, Some(&e)));
+            let page =
+                recruitment_page(state, &session, &csrf.0, None, slug, Refused::Ad(f, Some(&e)));
             Err(page.await?)
         }
     })
@@ -277,7 +278,9 @@ async fn ad_edit_page(
 ) -> PageResult<(Status, Template)> {
     let (study, capacity) = study::get(state, &session.user, slug).await?;
     if capacity != Capacity::Coordinator {
-        return Err(AppError::Forbidden("Only the study's coordinators edit its ads.".into()).into());
+        return Err(
+            AppError::Forbidden("Only the study's coordinators edit its ads.".into()).into()
+        );
     }
     let ads = recruitment::ads(state, &session.user, slug).await?;
     let (ad, _) = ads.iter().find(|(a, _)| a.code == code).ok_or(AppError::NotFound)?;

@@ -8,14 +8,14 @@ use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 
-use super::views::study::{NewStudyPage, SettingsPage, StaffPage};
-use super::views::{FormView, StaffFrame};
-use super::{FormReply, done, outcome, shown, status_of};
 use super::views::consent::{FormRow, RegisterRow};
 use super::views::study::{
     AdRow, ApprovalRow, DashboardPage, EthicsPage, EthicsRow, InstrumentRow, MemberRow, MySession,
     RegisterFilter, StratumRow, StudyLists, StudyPage, StudyRow, today,
 };
+use super::views::study::{NewStudyPage, SettingsPage, StaffPage};
+use super::views::{FormView, StaffFrame};
+use super::{FormReply, done, outcome, shown, status_of};
 use crate::domain::policy::{Capacity, may_create_study};
 use crate::domain::study::{NewStudy, StudyInput};
 use crate::error::AppError;
@@ -140,7 +140,6 @@ async fn record_approval(
     })
 }
 
-
 /// The ethics approval's fields on the new-study form (`ethics.committee`, …), named
 /// as the domain names their errors.
 #[derive(Default, serde::Serialize, rocket::form::FromForm)]
@@ -224,7 +223,10 @@ async fn create_study(
     Ok(match shown(study::create(state, &session.user, new).await)? {
         Ok(s) => Ok(done(
             format!("/staff/studies/{}", s.slug),
-            format!("{} is created, in draft. Next: its settings, staff and consent form.", s.title),
+            format!(
+                "{} is created, in draft. Next: its settings, staff and consent form.",
+                s.title
+            ),
         )),
         Err(e) => Err(new_study_page(&session, &csrf.0, f, Some(&e))),
     })
@@ -333,7 +335,9 @@ async fn staff_page(
     let members = study::members(state, &session.user, slug).await?;
     let (values, refusal) = match refused {
         Some((values, e)) => (values, Some(e)),
-        None => (StaffForm { role: "facilitator".into(), ..<StaffForm as Default>::default() }, None),
+        None => {
+            (StaffForm { role: "facilitator".into(), ..<StaffForm as Default>::default() }, None)
+        }
     };
     let page = StaffPage {
         frame: StaffFrame::new(&session.user, csrf.to_string(), flash),

@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use super::{FormView, StaffFrame};
-use crate::web::html::consent::DraftForm;
 use super::{Block, ParticipantFrame, Refusal, blocks};
+use super::{FormView, StaffFrame};
 use crate::domain::consent::ConsentForm;
 use crate::domain::study::Study;
+use crate::web::html::consent::DraftForm;
 
 /// The consent page: the same page for a participant signing and for staff
 /// previewing a version (then nothing is ticked and nothing can be signed).

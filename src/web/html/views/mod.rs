@@ -105,12 +105,7 @@ impl<T: Serialize> FormView<T> {
     /// The form with `values`, and the errors of `refusal` when it was refused.
     pub fn new(values: T, refusal: Option<&AppError>) -> Self {
         let refusal = Refusal::of(refusal);
-        Self {
-            values,
-            summary: refusal.listed(),
-            errors: refusal.fields,
-            problem: refusal.message,
-        }
+        Self { values, summary: refusal.listed(), errors: refusal.fields, problem: refusal.message }
     }
 
     /// The errors of fields `from` shown under the form field `to` instead, when

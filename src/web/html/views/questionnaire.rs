@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 use super::study::InstrumentRow;
 use super::{Block, FormView, ParticipantFrame, Refusal, StaffFrame, blocks};
-use crate::domain::questionnaire::{Instrument, Stage};
-use crate::domain::study::Study;
-use crate::web::html::questionnaire::AttachForm;
 use crate::domain::questionnaire::answers::{self, Answer, Answers};
 use crate::domain::questionnaire::expr::{Expr, Literal};
 use crate::domain::questionnaire::{FormDefinition, Question, QuestionType};
+use crate::domain::questionnaire::{Instrument, Stage};
+use crate::domain::study::Study;
 use crate::service::questionnaire::Questionnaire;
+use crate::web::html::questionnaire::AttachForm;
 
 #[derive(Serialize)]
 pub struct QuestionnairePage {
@@ -300,7 +300,10 @@ impl InstrumentsPage {
             choices: loaded
                 .iter()
                 .map(|l| {
-                    (format!("{}@{}", l.key, l.version), format!("{} (version {})", l.title, l.version))
+                    (
+                        format!("{}@{}", l.key, l.version),
+                        format!("{} (version {})", l.title, l.version),
+                    )
                 })
                 .collect(),
             loaded,

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::questionnaire::{SectionView, sections};
-use super::{Block, ParticipantFrame, Refusal, StudyBanner, blocks};
 use super::study::{AdRow, StratumRow};
+use super::{Block, ParticipantFrame, Refusal, StudyBanner, blocks};
 use super::{FormView, StaffFrame};
 use crate::domain::questionnaire::answers::Answers;
 use crate::domain::questionnaire::{FormDefinition, QuestionType};

@@ -5,9 +5,8 @@ use crate::service::study::StudyOverview;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{FormView, StaffFrame};
-use crate::web::html::study::{SettingsForm, StaffForm, StudyForm};
 use super::consent::{FormRow, RegisterRow};
+use super::{FormView, StaffFrame};
 use crate::domain::focus_group::when;
 use crate::domain::policy::Capacity;
 use crate::domain::policy::StudyRole;
@@ -17,6 +16,7 @@ use crate::domain::study::Study;
 use crate::domain::user::User;
 use crate::service::consent::ReconsentDue;
 use crate::service::focus_group::Session;
+use crate::web::html::study::{SettingsForm, StaffForm, StudyForm};
 
 #[derive(Serialize)]
 pub struct DashboardPage {
@@ -266,8 +266,18 @@ fn setup_steps(study: &Study, lists: &StudyLists) -> Vec<SetupStep> {
         ),
         step("Consent form approved by an ethics officer", "#consent-forms", approved, None),
         step("Attach the questionnaires", "/questionnaires", !lists.instruments.is_empty(), None),
-        step("Write an ad, and strata if you recruit by quota", "/recruitment", !lists.ads.is_empty(), None),
-        step("Open recruitment", "#status", false, (!approved).then_some("once the consent form is approved")),
+        step(
+            "Write an ad, and strata if you recruit by quota",
+            "/recruitment",
+            !lists.ads.is_empty(),
+            None,
+        ),
+        step(
+            "Open recruitment",
+            "#status",
+            false,
+            (!approved).then_some("once the consent form is approved"),
+        ),
     ]
 }
 

@@ -1,0 +1,491 @@
+//! The coordinator's console: a study set up and taken to recruiting through pages
+//! alone, every setup form keeping what was typed with each error beside its field,
+//! and each form refused without its CSRF token or to the wrong role.
+
+use rocket::http::Status;
+
+use super::helpers::{PASSWORD, TestApp};
+use super::html_pages::{csrf_of, page, post_form, sign_in, sign_out};
+use crate::store::testing::scalar;
+
+/// Posts a form and answers its status, its redirect and the page it returned.
+async fn submit(app: &TestApp, path: &str, body: String) -> (Status, Option<String>, String) {
+    let res = app
+        .client
+        .post(path.to_string())
+        .header(rocket::http::ContentType::Form)
+        .body(body)
+        .dispatch()
+        .await;
+    let status = res.status();
+    let location = res.headers().get_one("Location").map(str::to_string);
+    (status, location, res.into_string().await.unwrap_or_default())
+}
+
+fn day(offset: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(offset)).date_naive().to_string()
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A form body from pairs, each value URL-encoded.
+fn form(csrf: &str, pairs: &[(&str, &str)]) -> String {
+    let mut body = format!("csrf_token={csrf}");
+    for (k, v) in pairs {
+        body.push_str(&format!("&{}={}", enc(k), enc(v)));
+    }
+    body
+}
+
+fn new_study_fields<'a>(approved: &'a str, expires: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("title", "Sleep and study"),
+        ("slug", "sleep-study"),
+        ("summary", "How sleep shapes study habits."),
+        ("ethics.committee", "University HREC"),
+        ("ethics.reference", "HREC-2026-77"),
+        ("ethics.approved_on", approved),
+        ("ethics.expires_on", expires),
+        ("contact.name", "Cora Ordinator"),
+        ("contact.email", "cora@example.org"),
+        ("identity_check", "none"),
+    ]
+}
+
+async fn studies(app: &TestApp) -> i64 {
+    scalar(&app.db, "SELECT COUNT(*) FROM studies").await
+}
+
+async fn events(app: &TestApp, action: &str) -> i64 {
+    scalar(&app.db, &format!("SELECT COUNT(*) FROM audit_events WHERE action = '{action}'")).await
+}
+
+db_test!(a_study_goes_from_nothing_to_recruiting_through_pages_alone, |app| {
+    app.staff("coord@example.org", "coordinator").await;
+    app.staff("eth@example.org", "ethics_officer").await;
+    app.staff("fac@example.org", "facilitator").await;
+    let (approved, expires) = (day(-10), day(300));
+    let base = "/staff/studies/sleep-study";
+
+    // Create the study with its approval.
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, dashboard) = page(&app, "/staff").await;
+    assert!(dashboard.contains("href=\"/staff/new-study\""), "{dashboard}");
+    let csrf = csrf_of(&page(&app, "/staff/new-study").await.1);
+    let (status, to, _) =
+        submit(&app, "/staff/new-study", form(&csrf, &new_study_fields(&approved, &expires))).await;
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some(base)));
+    let (_, html) = page(&app, base).await;
+    assert!(html.contains("Sleep and study is created, in draft"), "{html}");
+    assert!(html.contains("Setting up") && html.contains("/consent-forms/new"), "{html}");
+
+    // Settings and staff.
+    let (status, to, _) = submit(
+        &app,
+        &format!("{base}/settings"),
+        form(
+            &csrf,
+            &[
+                ("identity_check", "none"),
+                ("timezone", "Australia/Melbourne"),
+                ("suppress_below", "5"),
+                ("reminder_hours", "24"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some(base)));
+    let (status, _, _) = submit(
+        &app,
+        &format!("{base}/staff"),
+        form(&csrf, &[("email", "fac@example.org"), ("role", "facilitator")]),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, &format!("{base}/staff")).await;
+    assert!(html.contains("fac@example.org") && html.contains("is on the study as facilitator"));
+
+    // The consent form, written in the browser; Preview first.
+    let draft = [
+        ("version", "1"),
+        ("language", "en-AU"),
+        ("title", "Consent to take part"),
+        ("body_markdown", "## Why\nWe study sleep.\n\n- an interview"),
+        ("items[0].key", "take_part"),
+        ("items[0].text", "I agree to take part."),
+        ("items[0].required", "true"),
+        ("items[1].key", ""),
+        ("items[1].text", ""),
+        ("items[2].key", "recording"),
+        ("items[2].text", "I agree to be audio-recorded."),
+    ];
+    let mut preview = draft.to_vec();
+    preview.push(("action", "preview"));
+    let (status, _, html) =
+        submit(&app, &format!("{base}/consent-forms"), form(&csrf, &preview)).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("as participants will see it") && html.contains("<li>an interview</li>"));
+    let mut send = draft.to_vec();
+    send.push(("action", "draft"));
+    let (status, to, _) = submit(&app, &format!("{base}/consent-forms"), form(&csrf, &send)).await;
+    let review = format!("{base}/consent-forms/1/review");
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some(review.as_str())));
+    sign_out(&app).await;
+
+    // The ethics officer approves it.
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, &review).await;
+    let csrf = csrf_of(&html);
+    let (status, _, _) = submit(
+        &app,
+        &format!("{base}/consent-forms/1/approve"),
+        form(&csrf, &[("approval_reference", ""), ("approved_on", "")]),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    sign_out(&app).await;
+
+    // Questionnaires, an ad, a stratum, and recruitment opens.
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let csrf = csrf_of(&page(&app, base).await.1);
+    for (key, stage, eligible_if) in [
+        ("screening-medical-students@1", "screening", "enrolled_in_medicine == true"),
+        ("demographics@1", "after_consent", ""),
+    ] {
+        let (status, _, html) = submit(
+            &app,
+            &format!("{base}/questionnaires"),
+            form(&csrf, &[("form", key), ("stage", stage), ("eligible_if", eligible_if)]),
+        )
+        .await;
+        assert_eq!(status, Status::SeeOther, "{key}: {html}");
+    }
+    let (status, _, html) = submit(
+        &app,
+        &format!("{base}/ads"),
+        form(
+            &csrf,
+            &[
+                ("code", "sleep-lms"),
+                ("channel", "lms"),
+                ("title", "Do you study at night?"),
+                ("body_markdown", "Join a one-hour interview."),
+                ("opens_on", &day(-1)),
+                ("opens_time", "09:00"),
+                ("closes_on", &day(30)),
+                ("closes_time", ""),
+                ("action", "save"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther, "{html}");
+    let (status, _, html) = submit(
+        &app,
+        &format!("{base}/strata"),
+        form(
+            &csrf,
+            &[("question", "entry_pathway"), ("value", "graduate"), ("target", "5"), ("cap", "")],
+        ),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther, "{html}");
+    let (_, html) = page(&app, &format!("{base}/recruitment")).await;
+    assert!(
+        html.contains("&#x2f;ads&#x2f;sleep-lms") && html.contains("<svg"),
+        "the ad's link and its QR code: {html}"
+    );
+    let (status, _, _) =
+        submit(&app, &format!("{base}/status"), form(&csrf, &[("status", "recruiting")])).await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, base).await;
+    assert!(html.contains("The study is now recruiting"), "{html}");
+    sign_out(&app).await;
+
+    // Someone answers the ad, on its page, and is enrolled.
+    let (status, ad) = page(&app, "/ads/sleep-lms").await;
+    assert_eq!(status, Status::Ok);
+    let csrf = csrf_of(&ad);
+    let (status, to, html) = submit(
+        &app,
+        "/ads/sleep-lms/enrol",
+        form(
+            &csrf,
+            &[
+                ("name", "Nia Example"),
+                ("email", "nia@student.example.edu"),
+                ("a[enrolled_in_medicine]", "yes"),
+                ("a[entry_pathway]", "graduate"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some("/participant")), "{html}");
+    let (_, portal) = page(&app, "/participant").await;
+    assert!(portal.contains("give your consent") && portal.contains("Sleep and study"), "{portal}");
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM participants").await, 1);
+    for action in [
+        "study.created",
+        "study.settings_changed",
+        "study.staff_added",
+        "consent_form.drafted",
+        "consent_form.approved",
+        "instrument.attached",
+        "ad.created",
+        "stratum.created",
+        "study.status_changed",
+    ] {
+        assert!(events(&app, action).await >= 1, "{action} is audited");
+    }
+});
+
+/// A refused form: where it is posted, what is typed, the error shown and a value kept.
+type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+
+db_test!(every_setup_form_keeps_what_was_typed_and_names_each_error, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let csrf = csrf_of(&page(&app, "/staff/new-study").await.1);
+
+    // New study: each bad field named in words beside it, the rest kept.
+    let mut fields = new_study_fields("2026-01-01", "2025-01-01");
+    fields[1] = ("slug", "Bad Slug");
+    fields[4] = ("ethics.reference", "");
+    let (status, _, html) = submit(&app, "/staff/new-study", form(&csrf, &fields)).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(html.contains("value=\"Sleep and study\"") && html.contains("University HREC"));
+    assert!(html.contains("id=\"error-field-slug-1\">The short name (slug) must be"), "{html}");
+    assert!(html.contains("id=\"error-field-ethics.reference-1\">Approval reference is required."));
+    assert!(html.contains("Expiry date must be after the approval date."));
+    assert!(html.contains("href=\"#field-ethics.reference\""), "the summary links to the field");
+    assert!(!html.contains("ethics.reference:"), "no field keys in the messages");
+    assert_eq!(studies(&app).await, 0, "nothing is created");
+
+    app.create_study(&coord, "study-one").await;
+    let base = "/staff/studies/study-one";
+    let cases: Vec<Case> = vec![
+        (
+            format!("{base}/settings"),
+            vec![("timezone", "Mars/Base"), ("suppress_below", "many"), ("reminder_hours", "24")],
+            "id=\"error-field-timezone-1\">Give an IANA time zone name",
+            "value=\"Mars&#x2f;Base\"",
+        ),
+        (
+            format!("{base}/staff"),
+            vec![("email", "nobody@example.org"), ("role", "facilitator")],
+            "No active staff account has this e-mail address",
+            "value=\"nobody@example.org\"",
+        ),
+        (
+            format!("{base}/consent-forms"),
+            vec![
+                ("version", "2"),
+                ("language", "en"),
+                ("title", "Consent again"),
+                ("body_markdown", "Text."),
+                ("items[0].key", "Take Part"),
+                ("items[0].text", "I agree."),
+                ("action", "draft"),
+            ],
+            "id=\"error-field-items[0].key-1\">Item keys are lower-case letters",
+            "value=\"Consent again\"",
+        ),
+        (
+            format!("{base}/consent-forms"),
+            vec![
+                ("version", "2"),
+                (
+                    "toml",
+                    "title = \"x\"\nlanguage = \"en\"\nbody = \"b\"\n[[item]]\nkey = \"BAD\"\ntext = \"t\"\n",
+                ),
+                ("action", "draft"),
+            ],
+            "Line 5, item[1].key: Item keys are lower-case letters",
+            "key = &quot;BAD&quot;",
+        ),
+        (
+            format!("{base}/questionnaires"),
+            vec![
+                ("form", "screening-medical-students@1"),
+                ("stage", "screening"),
+                ("eligible_if", "enrolled_in_medicine =="),
+            ],
+            "id=\"error-field-eligible_if-1\">at column",
+            "value=\"enrolled_in_medicine ==\"",
+        ),
+        (
+            format!("{base}/questionnaires"),
+            vec![("form", "no-such-form@1"), ("stage", "after_consent")],
+            "id=\"error-field-form-1\">No questionnaire",
+            "",
+        ),
+        (
+            format!("{base}/ads"),
+            vec![
+                ("code", "x"),
+                ("channel", "lms"),
+                ("title", "Kept headline"),
+                ("body_markdown", ""),
+                ("opens_on", "2026-13-01"),
+                ("closes_on", ""),
+                ("action", "save"),
+            ],
+            "id=\"error-field-opens_at-1\">Opening date must be a date like",
+            "value=\"Kept headline\"",
+        ),
+        (
+            format!("{base}/strata"),
+            vec![("question", "entry_pathway"), ("value", "graduate"), ("target", "lots")],
+            "Strata are set on a screening questionnaire",
+            "",
+        ),
+    ];
+    let before = scalar(&app.db, "SELECT COUNT(*) FROM audit_events").await;
+    for (path, fields, error, kept) in cases {
+        let (status, _, html) = submit(&app, &path, form(&csrf, &fields)).await;
+        assert!(
+            matches!(status, Status::UnprocessableEntity | Status::Conflict),
+            "{path}: {status}"
+        );
+        assert!(html.contains(error), "{path}: {error}\n{html}");
+        assert!(html.contains(kept), "{path} keeps {kept}");
+        assert!(html.contains("There is a problem") || html.contains("role=\"alert\""));
+        assert!(!html.contains("RFC 3339"), "{path}: no format names in errors");
+    }
+    assert_eq!(
+        scalar(&app.db, "SELECT COUNT(*) FROM audit_events").await,
+        before,
+        "no refused form records anything"
+    );
+});
+
+db_test!(setup_forms_refuse_forged_posts_and_the_wrong_roles, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    app.staff("other@example.org", "coordinator").await;
+    app.staff("eth@example.org", "ethics_officer").await;
+    app.staff("fac@example.org", "facilitator").await;
+    app.create_study(&coord, "study-one").await;
+    app.add_staff(&coord, "study-one", "fac@example.org", "facilitator").await;
+    let base = "/staff/studies/study-one";
+
+    // Without the CSRF token nothing is done.
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let bad =
+        "csrf_token=forged&timezone=UTC&suppress_below=5&reminder_hours=24&identity_check=none";
+    let (status, _) = post_form(&app, &format!("{base}/settings"), bad.into()).await;
+    assert_eq!(status, Status::Forbidden);
+    let fields = new_study_fields("2026-01-01", "2027-01-01");
+    let (status, _) = post_form(&app, "/staff/new-study", form("forged", &fields)).await;
+    assert_eq!(status, Status::Forbidden);
+    assert_eq!(studies(&app).await, 1);
+    sign_out(&app).await;
+
+    // A facilitator neither creates studies nor sets one up; the menu says so.
+    assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff").await;
+    assert!(!html.contains("/staff/new-study") && !html.contains("/staff/outbox"), "{html}");
+    assert_eq!(page(&app, "/staff/new-study").await.0, Status::Forbidden);
+    let csrf = csrf_of(&html);
+    for path in ["/settings", "/consent-forms/new"] {
+        assert_eq!(page(&app, &format!("{base}{path}")).await.0, Status::Forbidden, "{path}");
+    }
+    let (status, _, _) = submit(
+        &app,
+        "/staff/new-study",
+        form(&csrf, &new_study_fields("2026-01-01", "2027-01-01")),
+    )
+    .await;
+    assert_eq!(status, Status::Forbidden);
+    let (status, _, _) = submit(
+        &app,
+        &format!("{base}/ads"),
+        form(
+            &csrf,
+            &[
+                ("code", "fac-ad"),
+                ("channel", "lms"),
+                ("title", "t"),
+                ("body_markdown", "b"),
+                ("opens_on", &day(0)),
+                ("closes_on", &day(9)),
+                ("action", "save"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, Status::Forbidden);
+    sign_out(&app).await;
+
+    // An ethics officer approves but does not draft or add staff.
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    let csrf = csrf_of(&page(&app, base).await.1);
+    assert_eq!(page(&app, &format!("{base}/consent-forms/new")).await.0, Status::Forbidden);
+    let (status, _, _) = submit(
+        &app,
+        &format!("{base}/staff"),
+        form(&csrf, &[("email", "other@example.org"), ("role", "coordinator")]),
+    )
+    .await;
+    assert_eq!(status, Status::Forbidden);
+    sign_out(&app).await;
+
+    // A coordinator of another study does not learn this one exists.
+    assert_eq!(sign_in(&app.client, "other@example.org", PASSWORD).await, Status::SeeOther);
+    let csrf = csrf_of(&page(&app, "/staff").await.1);
+    for path in ["/settings", "/staff", "/questionnaires", "/recruitment", "/consent-forms/new"] {
+        assert_eq!(page(&app, &format!("{base}{path}")).await.0, Status::NotFound, "{path}");
+    }
+    let (status, _, _) = submit(
+        &app,
+        &format!("{base}/strata"),
+        form(&csrf, &[("question", "entry_pathway"), ("value", "graduate"), ("target", "5")]),
+    )
+    .await;
+    assert_eq!(status, Status::NotFound);
+    assert_eq!(events(&app, "study.staff_added").await, 1, "only the setup's own addition");
+});
+
+db_test!(staff_come_off_a_study_but_its_last_coordinator_stays, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    app.staff("fac@example.org", "facilitator").await;
+    app.create_study(&coord, "study-one").await;
+    app.add_staff(&coord, "study-one", "fac@example.org", "facilitator").await;
+    let base = "/staff/studies/study-one";
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, &format!("{base}/staff")).await;
+    let csrf = csrf_of(&html);
+    let id = |email: &str| {
+        let sql = format!("SELECT id FROM users WHERE email = '{email}'");
+        let app = &app;
+        async move { scalar(&app.db, &sql).await }
+    };
+    let (coord_id, fac_id) = (id("coord@example.org").await, id("fac@example.org").await);
+
+    let (status, to) =
+        post_form(&app, &format!("{base}/staff/{coord_id}/remove"), format!("csrf_token={csrf}"))
+            .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, to.as_deref().unwrap_or_default()).await;
+    assert!(html.contains("A study keeps at least one coordinator"), "{html}");
+
+    let (status, _) =
+        post_form(&app, &format!("{base}/staff/{fac_id}/remove"), format!("csrf_token={csrf}"))
+            .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, &format!("{base}/staff")).await;
+    assert!(html.contains("is no longer on the study") && !html.contains("fac@example.org"));
+    assert_eq!(events(&app, "study.staff_removed").await, 1);
+    let (status, _) =
+        post_form(&app, &format!("{base}/staff/{fac_id}/remove"), format!("csrf_token={csrf}"))
+            .await;
+    assert_eq!(status, Status::NotFound, "someone not on the study");
+});
