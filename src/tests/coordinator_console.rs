@@ -489,3 +489,50 @@ db_test!(staff_come_off_a_study_but_its_last_coordinator_stays, |app| {
             .await;
     assert_eq!(status, Status::NotFound, "someone not on the study");
 });
+
+db_test!(closing_a_study_and_cancelling_a_session_are_asked_first, |app| {
+    let s = crate::tests::consent_flow::recruiting_study(&app).await;
+    let starts = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let (status, g) = app
+        .post_json(
+            "/api/v1/studies/study-one/focus-groups",
+            Some(&s.coord),
+            serde_json::json!({"title": "Evening group", "starts_at": starts, "duration_minutes": 60,
+                   "location": "Room 1", "facilitator_email": "fac@example.org", "capacity": 6}),
+        )
+        .await;
+    assert_eq!(status, Status::Created, "{g}");
+    let id = g["id"].as_i64().unwrap_or_default();
+    let base = "/staff/studies/study-one";
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let csrf = csrf_of(&page(&app, base).await.1);
+
+    // One click on "Close the study" only asks, saying what follows.
+    let (status, _, html) =
+        submit(&app, &format!("{base}/status"), form(&csrf, &[("status", "closed")])).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Closing is final") && html.contains("No one is e-mailed"), "{html}");
+    assert!(html.contains("name=\"confirmed\" value=\"true\""));
+    let (_, v) = app.get_json("/api/v1/studies/study-one", Some(&s.coord)).await;
+    assert_eq!(v["status"], "recruiting", "nothing changed yet");
+
+    // Cancelling a session says who will be told, and waits for the answer.
+    let cancel = format!("{base}/focus-groups/{id}/cancel");
+    let (status, _, html) = submit(&app, &cancel, form(&csrf, &[])).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Cancel Evening group?") && html.contains("no one is e-mailed"));
+    assert_eq!(events(&app, "focus_group.cancelled").await, 0);
+    let (status, _, _) = submit(&app, &cancel, form(&csrf, &[("confirmed", "true")])).await;
+    assert_eq!(status, Status::SeeOther);
+    assert_eq!(events(&app, "focus_group.cancelled").await, 1);
+
+    let (status, _, _) = submit(
+        &app,
+        &format!("{base}/status"),
+        form(&csrf, &[("status", "closed"), ("confirmed", "true"), ("reason", "Done")]),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, v) = app.get_json("/api/v1/studies/study-one", Some(&s.coord)).await;
+    assert_eq!(v["status"], "closed");
+});

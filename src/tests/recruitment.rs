@@ -336,7 +336,7 @@ db_test!(the_coordinator_sees_the_funnel_and_the_mail, |app| {
     assert!(page.contains("Recruitment") && page.contains("/ads/moodle-mbbs"), "{page}");
     assert!(
         page.contains(
-            "<td>Learning-management system</td><td>0</td><td>2</td><td>1</td><td>0</td>"
+            "<td data-label=\"Channel\">Learning-management system</td><td data-label=\"Page visits\">0</td><td data-label=\"Screened\">2</td><td data-label=\"Eligible\">1</td><td data-label=\"Consented\">0</td>"
         ),
         "views, screened, eligible, consented: {page}"
     );

@@ -10,7 +10,7 @@ use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 
-use super::views::focus_group::{AvailabilityPage, FocusGroupsPage, SheetPage, Slot};
+use super::views::focus_group::{AvailabilityPage, CancelPage, FocusGroupsPage, SheetPage, Slot};
 use super::views::{Booking, Download, Refusal, StaffFrame};
 use super::{outcome_on, participant_frame};
 use crate::domain::policy::Capacity;
@@ -110,13 +110,38 @@ async fn reschedule(
     })
 }
 
-#[post("/staff/studies/<slug>/focus-groups/<id>/cancel", data = "<_form>")]
+page_form! {
+    struct CancelForm {
+        /// Cancelling is asked again on a page saying who will be told.
+        confirmed: bool,
+    }
+}
+
+#[post("/staff/studies/<slug>/focus-groups/<id>/cancel", data = "<form>")]
 async fn cancel(
     state: &State<AppState>,
     session: SessionUser,
+    csrf: CsrfToken,
     slug: &str,
     id: &str,
-    _form: CsrfForm<super::PlainForm>,
+    form: CsrfForm<CancelForm>,
+) -> PageResult<Result<Flash<Redirect>, Template>> {
+    if !form.0.confirmed {
+        let (study, _, sessions) = focus_group::overview(state, &session.user, slug).await?;
+        let id = group_id(id)?;
+        let s = sessions.iter().find(|s| s.group.id == id).ok_or(AppError::NotFound)?;
+        let frame = StaffFrame::new(&session.user, csrf.0, None);
+        let page = CancelPage::new(frame, &study, s);
+        return Ok(Err(Template::render("focus_group/cancel", page)));
+    }
+    cancel_now(state, &session, slug, id).await.map(Ok)
+}
+
+async fn cancel_now(
+    state: &AppState,
+    session: &SessionUser,
+    slug: &str,
+    id: &str,
 ) -> PageResult<Flash<Redirect>> {
     let result = focus_group::cancel(state, &session.user, slug, group_id(id)?).await;
     outcome_on(&page_of(slug), result, |s| {

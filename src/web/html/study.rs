@@ -13,7 +13,7 @@ use super::views::study::{
     AdRow, ApprovalRow, DashboardPage, EthicsPage, EthicsRow, InstrumentRow, MemberRow, MySession,
     RegisterFilter, StratumRow, StudyLists, StudyPage, StudyRow, today,
 };
-use super::views::study::{NewStudyPage, SettingsPage, StaffPage};
+use super::views::study::{ConfirmMove, ConfirmPage, NewStudyPage, SettingsPage, StaffPage};
 use super::views::{FormView, StaffFrame};
 use super::{FormReply, done, outcome, shown, status_of};
 use crate::domain::policy::{Capacity, may_create_study};
@@ -73,14 +73,14 @@ async fn study_page(
         register: register
             .iter()
             .filter(|e| filter.keeps(e, &reconsent))
-            .map(|e| RegisterRow::new(e, hidden))
+            .map(|e| RegisterRow::new(e, hidden, study.timezone))
             .collect(),
         register_total: register.len(),
         filter,
         reconsent,
         moves: moves.into_iter().map(|s| s.as_str()).collect(),
         instruments: instruments.iter().map(|(i, d)| InstrumentRow::new(i, d)).collect(),
-        ads: ads.iter().map(|(a, f)| AdRow::new(a, f)).collect(),
+        ads: ads.iter().map(|(a, f)| AdRow::new(a, f, study.timezone)).collect(),
         strata: strata.iter().map(|(s, f)| StratumRow::new(s, f)).collect(),
         approvals: approvals.iter().map(ApprovalRow::from).collect(),
     };
@@ -93,20 +93,72 @@ page_form! {
     pub struct StatusForm {
         status: String,
         reason: String,
+        /// Closing and suspending are asked again on a page saying what follows.
+        confirmed: bool,
     }
+}
+
+/// What closing or suspending a study does, said before it is done; `None` for
+/// moves that take effect on one click (opening, pausing).
+fn consequences(to: &str) -> Option<ConfirmMove> {
+    let (title, button, effects): (&str, &str, &[&str]) = match to {
+        "closed" => (
+            "Close the study?",
+            "Yes, close the study",
+            &[
+                "Closing is final: the study cannot be reopened.",
+                "Its ads stop taking respondents; no one can give consent or change questionnaire answers.",
+                "Participants keep their page, their signed PDFs and the right to withdraw.",
+                "No one is e-mailed: tell participants and staff yourself if they should know.",
+            ],
+        ),
+        "suspended" => (
+            "Suspend the study?",
+            "Yes, suspend the study",
+            &[
+                "Recruitment and consent stop at once, and stay stopped until an ethics officer lifts the suspension.",
+                "Participants keep their page, their signed PDFs and the right to withdraw.",
+                "The coordinators see the suspension and its reason on the study page; no one is e-mailed.",
+            ],
+        ),
+        _ => return None,
+    };
+    Some(ConfirmMove {
+        title,
+        button,
+        status: to.to_string(),
+        effects: effects.iter().map(|e| (*e).to_string()).collect(),
+    })
 }
 
 #[post("/staff/studies/<slug>/status", data = "<form>")]
 async fn change_status(
     state: &State<AppState>,
     session: SessionUser,
+    csrf: CsrfToken,
     slug: &str,
     form: CsrfForm<StatusForm>,
-) -> PageResult<Flash<Redirect>> {
+) -> PageResult<Result<Flash<Redirect>, Template>> {
     let f = form.0;
+    if let Some(confirm) = consequences(&f.status).filter(|_| !f.confirmed) {
+        let (s, capacity) = study::get(state, &session.user, slug).await?;
+        let offered = study::moves_on_offer(state, &s, capacity).await?;
+        if !offered.iter().any(|m| m.as_str() == f.status) {
+            let result = study::change_status(state, &session.user, slug, &f.status, None).await;
+            return outcome(slug, result, |s| format!("The study is now {}.", s.status)).map(Ok);
+        }
+        let page = ConfirmPage {
+            frame: StaffFrame::new(&session.user, csrf.0, None),
+            slug: s.slug.to_string(),
+            title: s.title.clone(),
+            reason: f.reason,
+            confirm,
+        };
+        return Ok(Err(Template::render("study/confirm", page)));
+    }
     let result =
         study::change_status(state, &session.user, slug, &f.status, Some(f.reason.as_str())).await;
-    outcome(slug, result, |s| format!("The study is now {}.", s.status))
+    outcome(slug, result, |s| format!("The study is now {}.", s.status)).map(Ok)
 }
 
 page_form! {

@@ -181,7 +181,11 @@ pub struct RegisterRow {
 
 impl RegisterRow {
     /// The register line of `e`; the typed name left out when `names_hidden`.
-    pub fn new(e: &crate::service::consent::RegisterEntry, names_hidden: bool) -> Self {
+    pub fn new(
+        e: &crate::service::consent::RegisterEntry,
+        names_hidden: bool,
+        zone: crate::domain::study::Zone,
+    ) -> Self {
         let agreed: Vec<&str> =
             e.items.iter().filter(|(_, agreed)| *agreed).map(|(k, _)| k.as_str()).collect();
         Self {
@@ -189,7 +193,7 @@ impl RegisterRow {
             code: e.participant_code.clone(),
             version: e.version.clone(),
             reference: e.ethics_reference.clone(),
-            signed_at: e.signed_at.chars().take(16).collect::<String>().replace('T', " "),
+            signed_at: super::in_words_raw(&e.signed_at, zone),
             agreed: agreed.join(", "),
             typed_name: if names_hidden { String::new() } else { e.typed_name.clone() },
             withdrawn: e.withdrawal.as_ref().map(|w| w.scope.as_str().replace('_', " ")),

@@ -194,3 +194,40 @@ impl Slot {
         }
     }
 }
+
+/// The page that asks before cancelling a session: who will be told.
+#[derive(Serialize)]
+pub struct CancelPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub study: String,
+    pub id: i64,
+    pub title: String,
+    pub when: String,
+    /// Members sent the cancellation (they were invited): code and first name.
+    pub told: Vec<(String, String)>,
+    /// Members placed but not yet invited: not e-mailed.
+    pub not_told: usize,
+}
+
+impl CancelPage {
+    pub fn new(frame: StaffFrame, study: &Study, s: &Session) -> Self {
+        let told: Vec<(String, String)> = s
+            .members
+            .iter()
+            .filter(|m| m.invited_at.is_some())
+            .map(|m| (m.code.clone(), m.first_name.clone()))
+            .collect();
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            study: study.title.clone(),
+            id: s.group.id,
+            title: s.group.title.clone(),
+            when: when(&s.group, study.timezone),
+            not_told: s.members.len() - told.len(),
+            told,
+        }
+    }
+}

@@ -121,6 +121,17 @@ impl<T: Serialize> FormView<T> {
     }
 }
 
+/// A time as the study's clock shows it, in words: `4 December 2026, 14:05`.
+pub fn in_words(at: chrono::DateTime<chrono::Utc>, zone: crate::domain::study::Zone) -> String {
+    zone.local(at).format("%-d %B %Y, %H:%M").to_string()
+}
+
+/// The same for a time kept as RFC 3339 text; shown as kept if it does not read.
+pub fn in_words_raw(raw: &str, zone: crate::domain::study::Zone) -> String {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map_or_else(|_| raw.to_string(), |t| in_words(t.with_timezone(&chrono::Utc), zone))
+}
+
 /// A participant's place in a focus group, as their pages show it.
 #[derive(Serialize)]
 pub struct Booking {

@@ -183,7 +183,7 @@ impl RecruitmentPage {
             manages,
             ads: ads
                 .map(|(a, f, url)| AdCard {
-                    row: AdRow::new(a, f),
+                    row: AdRow::new(a, f, zone),
                     qr_svg: qr_svg(&url),
                     url,
                     closed: a.closed_at.is_some(),

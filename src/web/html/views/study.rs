@@ -100,6 +100,26 @@ impl MemberRow {
     }
 }
 
+/// A move that is asked again: what it does, and the button that does it.
+#[derive(Serialize)]
+pub struct ConfirmMove {
+    pub title: &'static str,
+    pub button: &'static str,
+    pub status: String,
+    pub effects: Vec<String>,
+}
+
+/// The page that asks before closing or suspending a study.
+#[derive(Serialize)]
+pub struct ConfirmPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub reason: String,
+    pub confirm: ConfirmMove,
+}
+
 /// The form that creates a study.
 #[derive(Serialize)]
 pub struct NewStudyPage {
@@ -137,6 +157,8 @@ pub struct StudyPage {
     #[serde(flatten)]
     pub frame: StaffFrame,
     pub study: StudyRow,
+    /// The study's clock, which every time on the page is on.
+    pub zone: &'static str,
     pub summary: String,
     pub approved_on: String,
     pub status_reason: Option<String>,
@@ -292,6 +314,7 @@ impl StudyPage {
             },
             frame,
             study: StudyRow::new(&study, capacity, today),
+            zone: study.timezone.name(),
             summary: study.summary,
             approved_on: study.ethics.approved_on.to_string(),
             status_reason: study.status_reason,
@@ -344,13 +367,13 @@ pub struct AdRow {
 }
 
 impl AdRow {
-    pub fn new(a: &Ad, f: &Funnel) -> Self {
+    pub fn new(a: &Ad, f: &Funnel, zone: crate::domain::study::Zone) -> Self {
         Self {
             code: a.code.clone(),
             title: a.title.clone(),
             channel: a.channel.label(),
             open: a.not_open(Utc::now()).is_none(),
-            closes_at: a.closes_at.format("%Y-%m-%d %H:%M").to_string(),
+            closes_at: super::in_words(a.closes_at, zone),
             views: a.views,
             funnel: *f,
         }
