@@ -213,19 +213,18 @@ async fn schedule(state: &AppState, coordinator: &crate::domain::user::User) -> 
     .into_iter()
     .enumerate()
     {
-        let starts_at = format!("{}T14:00", start + Duration::days(days));
+        let date = (start + Duration::days(days)).to_string();
         let session = super::focus_group::create(
             state,
             coordinator,
             DEMO_SLUG,
             super::focus_group::NewGroup {
                 title: &format!("Focus group {}", n + 1),
-                starts_at: &starts_at,
+                start: super::focus_group::Start::WallClock { date: &date, time: "14:00" },
                 duration_minutes: 60,
                 location: "Clayton campus, Building 15, seminar room 1.02",
                 facilitator_email: facilitator,
                 capacity: 8,
-                wall_clock: true,
             },
         )
         .await?;

@@ -554,27 +554,38 @@ db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {
     assert_eq!(status, Status::Ok);
     assert!(html.contains("Schedule a session"));
     let csrf = csrf_of(&html);
-    let when =
-        (chrono::Utc::now() + chrono::Duration::days(5)).format("%Y-%m-%dT%H:%M").to_string();
-    let (status, location) = post_form(
-        &app,
-        "/staff/studies/study-one/focus-groups",
-        format!("csrf_token={csrf}&title=Evening+group&starts_at={when}&duration_minutes=abc&location=Room+2&facilitator_email=fac%40example.org&capacity=6"),
-    )
-    .await;
-    assert_eq!(
-        (status, location.as_deref()),
-        (Status::SeeOther, Some("/staff/studies/study-one/focus-groups"))
-    );
-    let (_, html) = page(&app, "/staff/studies/study-one/focus-groups").await;
+    let day = (chrono::Utc::now() + chrono::Duration::days(5)).format("%Y-%m-%d").to_string();
+    let when = format!("starts_on={day}&starts_time=18%3A30");
+    let res = app
+        .client
+        .post("/staff/studies/study-one/focus-groups")
+        .header(rocket::http::ContentType::Form)
+        .body(format!("csrf_token={csrf}&title=Evening+group&{when}&duration_minutes=abc&location=Room+2&facilitator_email=fac%40example.org&capacity=6"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::UnprocessableEntity, "the form comes back");
+    let html = res.into_string().await.unwrap_or_default();
     assert!(
-        html.contains("duration_minutes") && !html.contains("Evening group</h2>"),
-        "the error names the field: {html}"
+        html.contains(
+            "id=\"error-field-duration_minutes-1\">The length in minutes must be between"
+        ) && html.contains("value=\"Evening group\"")
+            && html.contains("value=\"Room 2\"")
+            && !html.contains("Evening group</h2>"),
+        "the error is beside its field, in words, and what was typed is kept: {html}"
     );
+    let res = app
+        .client
+        .post("/staff/studies/study-one/focus-groups")
+        .header(rocket::http::ContentType::Form)
+        .body(format!("csrf_token={csrf}&title=Evening+group&starts_on=&starts_time=&duration_minutes=60&location=Room+2&facilitator_email=fac%40example.org&capacity=6"))
+        .dispatch()
+        .await;
+    let html = res.into_string().await.unwrap_or_default();
+    assert!(html.contains("The date is required.") && !html.contains("RFC 3339"), "{html}");
     post_form(
         &app,
         "/staff/studies/study-one/focus-groups",
-        format!("csrf_token={csrf}&title=Evening+group&starts_at={when}&duration_minutes=60&location=Room+2&facilitator_email=fac%40example.org&capacity=6"),
+        format!("csrf_token={csrf}&title=Evening+group&{when}&duration_minutes=60&location=Room+2&facilitator_email=fac%40example.org&capacity=6"),
     )
     .await;
     let (_, list) = app.get_json(FG, Some(&s.coord)).await;
@@ -602,11 +613,14 @@ db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {
     let (_, html) = page(&app, "/staff/studies/study-one/focus-groups").await;
     assert!(html.contains("invitation(s) queued"), "{html}");
     assert!(html.contains(&yes_code));
-    assert!(html.contains(&format!("value=\"{when}\"")), "the change form is filled in: {html}");
+    assert!(
+        html.contains(&format!("value=\"{day}\"")) && html.contains("value=\"18:30\""),
+        "the change form is filled in: {html}"
+    );
     post_form(
         &app,
         &format!("/staff/studies/study-one/focus-groups/{g}"),
-        format!("csrf_token={csrf}&title=Evening+group&starts_at={when}&duration_minutes=60&location=Room+3&facilitator_email=fac%40example.org&capacity=6"),
+        format!("csrf_token={csrf}&title=Evening+group&{when}&duration_minutes=60&location=Room+3&facilitator_email=fac%40example.org&capacity=6"),
     )
     .await;
     let (_, html) = page(&app, "/staff/studies/study-one/focus-groups").await;
@@ -630,7 +644,36 @@ db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {
     );
     assert!(html.contains("1 member(s) did not agree to audio recording"), "{html}");
     assert!(html.contains("<strong>No audio recording.</strong>"));
+    assert!(html.contains("once the session has started") && !html.contains("Save attendance"));
     let csrf = csrf_of(&html);
+    post_form(
+        &app,
+        &format!("/staff/studies/study-one/focus-groups/{g}/attendance"),
+        format!("csrf_token={csrf}&present={yes_code}"),
+    )
+    .await;
+    let (_, html) = page(&app, &format!("/staff/studies/study-one/focus-groups/{g}/sheet")).await;
+    assert!(
+        html.contains("attendance and the log are recorded once it has started"),
+        "not before the session: {html}"
+    );
+
+    // The session has taken place.
+    let past = (chrono::Utc::now() - chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M:%S+00:00");
+    let moved = format!("UPDATE focus_groups SET starts_at = '{past}' WHERE id = {g}");
+    crate::store::testing::try_execute(&app.db, &moved).await.unwrap_or_else(|e| panic!("{e}"));
+    let (_, html) = page(&app, &format!("/staff/studies/study-one/focus-groups/{g}/sheet")).await;
+    assert!(html.contains("Save attendance"), "{html}");
+    let res = app
+        .client
+        .post(format!("/staff/studies/study-one/focus-groups/{g}/log"))
+        .header(rocket::http::ContentType::Form)
+        .body(format!("csrf_token={csrf}&actual_minutes=long&new_codes=9&notes=kept+notes"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let html = res.into_string().await.unwrap_or_default();
+    assert!(html.contains("kept notes") && html.contains("error-field-actual_minutes-1"), "{html}");
     post_form(
         &app,
         &format!("/staff/studies/study-one/focus-groups/{g}/attendance"),
@@ -868,7 +911,7 @@ db_test!(pages_and_mail_show_times_on_the_study_clock, |app| {
     post_form(
         &app,
         "/staff/studies/study-one/focus-groups",
-        format!("csrf_token={csrf}&title=Winter+group&starts_at={year}-07-01T14%3A00&duration_minutes=60&location=Room+1&facilitator_email=fac%40example.org&capacity=8"),
+        format!("csrf_token={csrf}&title=Winter+group&starts_on={year}-07-01&starts_time=14%3A00&duration_minutes=60&location=Room+1&facilitator_email=fac%40example.org&capacity=8"),
     )
     .await;
     let (_, list) = app.get_json(FG, Some(&s.coord)).await;
@@ -880,7 +923,7 @@ db_test!(pages_and_mail_show_times_on_the_study_clock, |app| {
     let g = list[0]["id"].as_i64().unwrap_or_default();
     let (_, html) = page(&app, "/staff/studies/study-one/focus-groups").await;
     assert!(
-        html.contains(&format!("value=\"{year}-07-01T14:00\"")),
+        html.contains(&format!("value=\"{year}-07-01\"")) && html.contains("value=\"14:00\""),
         "the change form shows local time"
     );
     sign_out(&app).await;
@@ -942,4 +985,50 @@ db_test!(declared_conflicts_are_listed_and_withdrawn, |app| {
     let (_, mine) = app.get_json(&conflicts, Some(&s.fac)).await;
     assert_eq!(mine, json!([]));
     assert_eq!(add(&app, &s, g, &code).await.0, Status::Created, "free to be placed again");
+});
+
+db_test!(the_planner_proposal_is_applied_from_the_page_as_changed, |app| {
+    let s = recruiting_study(&app).await;
+    let g1 = schedule(&app, &s, "Focus group 1", 3, 1).await;
+    let g2 = schedule(&app, &s, "Focus group 2", 4, 4).await;
+    let mut codes = Vec::new();
+    for email in ["ann@example.org", "ben@example.org", "cat@example.org"] {
+        let token = consented(&app, &s, email).await;
+        app.put_json("/api/v1/participant/availability", Some(&token), json!({"slots": [g1, g2]}))
+            .await;
+        codes.push(code_of(&app, &token).await);
+    }
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/studies/study-one/focus-groups?plan=true").await;
+    assert!(html.contains("Place everyone as shown"), "{html}");
+    for c in &codes {
+        assert!(html.contains(&format!("name=\"place[{c}]\"")), "{c} has a choice: {html}");
+    }
+    let csrf = csrf_of(&html);
+
+    // The coordinator changes the proposal: two into the one-place session (one
+    // must be refused), the third left out.
+    let body = format!(
+        "csrf_token={csrf}&place%5B{a}%5D={g1}&place%5B{b}%5D={g1}&place%5B{c}%5D=",
+        a = codes[0],
+        b = codes[1],
+        c = codes[2]
+    );
+    let (status, _) = post_form(&app, "/staff/studies/study-one/focus-groups/place", body).await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/studies/study-one/focus-groups").await;
+    assert!(html.contains(&format!("Placed 1: {}.", codes[0])), "{html}");
+    assert!(
+        html.contains(&format!("Not placed: {}:", codes[1])) && html.contains("full"),
+        "{html}"
+    );
+    let (_, v) = app.get_json(&format!("{FG}/{g1}"), Some(&s.coord)).await;
+    assert_eq!(v["members"].as_array().map(Vec::len), Some(1));
+    let (_, v) = app.get_json(&format!("{FG}/{g2}"), Some(&s.coord)).await;
+    assert_eq!(v["members"].as_array().map(Vec::len), Some(0), "the one left out is not placed");
+
+    // Without the CSRF token nothing is placed.
+    let body = format!("csrf_token=forged&place%5B{}%5D={g2}", codes[2]);
+    let (status, _) = post_form(&app, "/staff/studies/study-one/focus-groups/place", body).await;
+    assert_eq!(status, Status::Forbidden);
 });

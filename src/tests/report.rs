@@ -409,7 +409,10 @@ db_test!(the_report_page_shows_tables_charts_and_downloads, |app| {
     .await;
     assert_eq!((status, to.as_deref()), (Status::SeeOther, Some(path)));
     let (_, html) = page(&app, path).await;
-    assert!(html.contains("suppress_below: Give the threshold as a whole number"), "{html}");
+    assert!(
+        html.contains("Give the threshold as a whole number") && !html.contains("suppress_below:"),
+        "the error in words, without the field's key: {html}"
+    );
     post_form(&app, &format!("{path}/threshold"), format!("csrf_token={csrf}&suppress_below=0"))
         .await;
     let (_, html) = page(&app, path).await;

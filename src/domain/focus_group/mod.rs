@@ -61,13 +61,26 @@ impl FocusGroupDraft {
         capacity: i64,
         now: DateTime<Utc>,
     ) -> Result<FocusGroupDraft, FieldErrors> {
+        let starts = parse_time(starts_at, "Start time");
+        Self::checked(title, starts, duration_minutes, location, facilitator_email, capacity, now)
+    }
+
+    /// A session whose start was read already (RFC 3339, or a date and a time on the
+    /// study's clock), every other field checked here.
+    pub fn checked(
+        title: &str,
+        starts: Result<DateTime<Utc>, FieldError>,
+        duration_minutes: i64,
+        location: &str,
+        facilitator_email: &str,
+        capacity: i64,
+        now: DateTime<Utc>,
+    ) -> Result<FocusGroupDraft, FieldErrors> {
         let mut errors = FieldErrors::new();
         let title = errors.take("title", required_text(title, "Title", 200));
         // Kept to the microsecond, as the database stores it, so that an unchanged
         // time compares equal to the stored one.
-        let starts = errors
-            .take("starts_at", parse_time(starts_at, "Start time"))
-            .map(super::audit::storable);
+        let starts = errors.take("starts_at", starts).map(super::audit::storable);
         if let Some(s) = starts
             && s <= now
         {
@@ -75,11 +88,11 @@ impl FocusGroupDraft {
         }
         let duration = errors.take(
             "duration_minutes",
-            within(duration_minutes, &DURATION_MINUTES, "Duration (minutes)"),
+            within(duration_minutes, &DURATION_MINUTES, "The length in minutes"),
         );
         let location = errors.take("location", required_text(location, "Location", 200));
         let facilitator = errors.take("facilitator_email", Email::parse(facilitator_email));
-        let capacity = errors.take("capacity", within(capacity, &CAPACITY, "Capacity"));
+        let capacity = errors.take("capacity", within(capacity, &CAPACITY, "The number of places"));
         errors.into_result()?;
         match (title, starts, duration, location, facilitator, capacity) {
             (

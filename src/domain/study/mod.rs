@@ -225,7 +225,7 @@ impl Zone {
 impl Zone {
     /// A date and a time of day typed in a form (`2026-03-08`, `14:00`; an empty
     /// time is `default_time`) as a UTC instant on this zone's clock. `label` names
-    /// the field in the error, which is in words, never a format's name.
+    /// the date in its errors, which are in words, never a format's name.
     pub fn wall_time(
         self,
         date: &str,
@@ -241,16 +241,13 @@ impl Zone {
         let time = chrono::NaiveTime::parse_from_str(time, "%H:%M")
             .or_else(|_| chrono::NaiveTime::parse_from_str(time, "%H:%M:%S"))
             .map_err(|_| {
-                FieldError::new(
-                    "invalid_time",
-                    format!("{label}: give the time as hours and minutes, like 14:30."),
-                )
+                FieldError::new("invalid_time", "Give the time as hours and minutes, like 14:30.")
             })?;
         self.from_local(date.and_time(time)).ok_or_else(|| {
             FieldError::new(
                 "skipped_time",
                 format!(
-                    "{label}: {time} does not exist on that day in {} (the clocks go forward); pick another time.",
+                    "{time} does not exist on that day in {} (the clocks go forward); pick another time.",
                     self.name()
                 ),
             )

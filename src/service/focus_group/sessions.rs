@@ -3,17 +3,23 @@
 use super::*;
 use crate::service::access;
 
+/// When a session starts, as received.
+#[derive(Clone, Copy)]
+pub enum Start<'a> {
+    /// An RFC 3339 instant, as the API sends it.
+    Instant(&'a str),
+    /// A date and a time of day on the study's clock, as a page sends them.
+    WallClock { date: &'a str, time: &'a str },
+}
+
 /// What a coordinator asks for, as received.
 pub struct NewGroup<'a> {
     pub title: &'a str,
-    pub starts_at: &'a str,
+    pub start: Start<'a>,
     pub duration_minutes: i64,
     pub location: &'a str,
     pub facilitator_email: &'a str,
     pub capacity: i64,
-    /// `starts_at` is a wall-clock time on the study's clock (`2026-03-08T14:00`, as a
-    /// form's `datetime-local` sends it) rather than RFC 3339.
-    pub wall_clock: bool,
 }
 
 impl NewGroup<'_> {
@@ -22,14 +28,13 @@ impl NewGroup<'_> {
         now: DateTime<Utc>,
         zone: Zone,
     ) -> Result<FocusGroupDraft, crate::domain::FieldErrors> {
-        let wall = chrono::NaiveDateTime::parse_from_str(self.starts_at.trim(), "%Y-%m-%dT%H:%M")
-            .ok()
-            .filter(|_| self.wall_clock)
-            .and_then(|t| zone.from_local(t))
-            .map(|t| t.to_rfc3339());
-        FocusGroupDraft::parse(
+        let starts = match self.start {
+            Start::Instant(raw) => crate::domain::fields::parse_time(raw, "Start time"),
+            Start::WallClock { date, time } => zone.wall_time(date, time, "", "The date"),
+        };
+        FocusGroupDraft::checked(
             self.title,
-            wall.as_deref().unwrap_or(self.starts_at),
+            starts,
             self.duration_minutes,
             self.location,
             self.facilitator_email,

@@ -12,7 +12,7 @@ use super::dto::{
 };
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::focus_group::{self, Attendance, NewGroup};
+use crate::service::focus_group::{self, Attendance, NewGroup, Start};
 use crate::web::api::responses::{
     CoordinatorAction, MalformedBody, NoParticipantToken, NoToken, NotCoordinator, Refused,
     StudyRead,
@@ -68,12 +68,11 @@ pub async fn list(
 fn new_group(b: &FocusGroupInput) -> NewGroup<'_> {
     NewGroup {
         title: &b.title,
-        starts_at: &b.starts_at,
+        start: Start::Instant(&b.starts_at),
         duration_minutes: b.duration_minutes,
         location: &b.location,
         facilitator_email: &b.facilitator_email,
         capacity: b.capacity,
-        wall_clock: false,
     }
 }
 

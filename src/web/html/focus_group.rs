@@ -10,15 +10,19 @@ use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 
+use super::study::number;
 use super::views::focus_group::{AvailabilityPage, CancelPage, FocusGroupsPage, SheetPage, Slot};
-use super::views::{Booking, Download, Refusal, StaffFrame};
-use super::{outcome_on, participant_frame};
+use super::views::{Booking, Download, FormView, Refusal, StaffFrame};
+use super::{FormReply, done, outcome_on, participant_frame, shown};
+use crate::domain::focus_group::when;
 use crate::domain::policy::Capacity;
+use crate::domain::study::Zone;
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::focus_group::{self, Attendance, NewGroup};
+use crate::service::focus_group::{self, Attendance, NewGroup, Start};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser, SessionUser};
+use chrono::Utc;
 
 fn page_of(slug: &str) -> String {
     format!("/staff/studies/{slug}/focus-groups")
@@ -26,6 +30,43 @@ fn page_of(slug: &str) -> String {
 
 fn group_id(raw: &str) -> Result<i64, PageError> {
     raw.parse().map_err(|_| PageError(AppError::NotFound))
+}
+
+/// A refused form of the sessions page, with what was typed.
+pub enum Refused<'a> {
+    Schedule(ScheduleForm, &'a AppError),
+    Reschedule(i64, ScheduleForm, &'a AppError),
+    Place(i64, CodeForm, &'a AppError),
+}
+
+impl Refused<'_> {
+    fn error(&self) -> &AppError {
+        match self {
+            Refused::Schedule(_, e) | Refused::Reschedule(_, _, e) | Refused::Place(_, _, e) => e,
+        }
+    }
+}
+
+async fn sessions_page(
+    state: &AppState,
+    session: &SessionUser,
+    csrf: &str,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    plan: bool,
+    refused: Option<Refused<'_>>,
+) -> PageResult<(Status, Template)> {
+    let user = &session.user;
+    let (study, capacity, sessions) = focus_group::overview(state, user, slug).await?;
+    let coordinator = capacity == Capacity::Coordinator;
+    let proposal = match (plan, coordinator) {
+        (true, true) => Some(focus_group::plan(state, user, slug).await?),
+        _ => None,
+    };
+    let status = super::status_of(refused.as_ref().map(Refused::error));
+    let frame = StaffFrame::new(user, csrf.to_string(), flash);
+    let page = FocusGroupsPage::new(frame, &study, coordinator, &sessions, proposal, refused);
+    Ok((status, Template::render("focus_group/sessions", page)))
 }
 
 #[get("/staff/studies/<slug>/focus-groups?<plan>")]
@@ -36,24 +77,18 @@ async fn page(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     plan: Option<bool>,
-) -> PageResult<Template> {
-    let user = &session.user;
-    let (study, capacity, sessions) = focus_group::overview(state, user, slug).await?;
-    let coordinator = capacity == Capacity::Coordinator;
-    let proposal = match (plan, coordinator) {
-        (Some(true), true) => Some(focus_group::plan(state, user, slug).await?),
-        _ => None,
-    };
-    let frame = StaffFrame::new(user, csrf.0, flash);
-    let page = FocusGroupsPage::new(frame, &study, coordinator, &sessions, proposal);
-    Ok(Template::render("focus_group/sessions", page))
+) -> PageResult<(Status, Template)> {
+    let plan = plan.unwrap_or(false);
+    sessions_page(state, &session, &csrf.0, flash, slug, plan, None).await
 }
 
 page_form! {
-    struct ScheduleForm {
+    #[derive(Default, serde::Serialize)]
+    pub struct ScheduleForm {
         title: String,
-        /// `YYYY-MM-DDTHH:MM` from a `datetime-local` input, on the study's clock.
-        starts_at: String,
+        /// The start as a date and a time of day on the study's clock.
+        starts_on: String,
+        starts_time: String,
         duration_minutes: String,
         location: String,
         facilitator_email: String,
@@ -62,51 +97,83 @@ page_form! {
 }
 
 impl ScheduleForm {
-    /// The session as typed: the start is a `datetime-local` value on the study's clock.
+    /// The session as typed.
     fn group(&self) -> NewGroup<'_> {
         NewGroup {
             title: &self.title,
-            starts_at: &self.starts_at,
+            start: Start::WallClock { date: &self.starts_on, time: &self.starts_time },
             duration_minutes: number(&self.duration_minutes),
             location: &self.location,
             facilitator_email: &self.facilitator_email,
             capacity: number(&self.capacity),
-            wall_clock: true,
         }
     }
-}
 
-/// A number typed in a form; anything else becomes -1, which the domain refuses
-/// with the field's own message.
-fn number(raw: &str) -> i64 {
-    raw.trim().parse().unwrap_or(-1)
+    /// A new session's form: an hour, eight places, at two in the afternoon.
+    pub fn blank() -> Self {
+        Self {
+            duration_minutes: "60".into(),
+            capacity: "8".into(),
+            starts_time: "14:00".into(),
+            ..<Self as Default>::default()
+        }
+    }
+
+    /// The form filled with a session as it stands, its start on `zone`'s clock.
+    pub fn of(g: &crate::domain::focus_group::FocusGroup, zone: Zone) -> Self {
+        let start = zone.local(g.starts_at);
+        Self {
+            csrf_token: String::new(),
+            title: g.title.clone(),
+            starts_on: start.format("%Y-%m-%d").to_string(),
+            starts_time: start.format("%H:%M").to_string(),
+            duration_minutes: g.duration_minutes.to_string(),
+            location: g.location.clone(),
+            facilitator_email: g.facilitator_email.clone(),
+            capacity: g.capacity.to_string(),
+        }
+    }
 }
 
 #[post("/staff/studies/<slug>/focus-groups", data = "<form>")]
 async fn schedule(
     state: &State<AppState>,
     session: SessionUser,
+    csrf: CsrfToken,
     slug: &str,
     form: CsrfForm<ScheduleForm>,
-) -> PageResult<Flash<Redirect>> {
+) -> FormReply {
     let f = form.0;
-    let result = focus_group::create(state, &session.user, slug, f.group()).await;
-    outcome_on(&page_of(slug), result, |s| format!("{} is scheduled.", s.group.title))
+    Ok(match shown(focus_group::create(state, &session.user, slug, f.group()).await)? {
+        Ok(s) => Ok(done(page_of(slug), format!("{} is scheduled.", s.group.title))),
+        Err(e) => {
+            let refused = Some(Refused::Schedule(f, &e));
+            Err(sessions_page(state, &session, &csrf.0, None, slug, false, refused).await?)
+        }
+    })
 }
 
-#[post("/staff/studies/<slug>/focus-groups/<id>", data = "<form>")]
+#[post("/staff/studies/<slug>/focus-groups/<id>", data = "<form>", rank = 2)]
 async fn reschedule(
     state: &State<AppState>,
     session: SessionUser,
+    csrf: CsrfToken,
     slug: &str,
     id: &str,
     form: CsrfForm<ScheduleForm>,
-) -> PageResult<Flash<Redirect>> {
+) -> FormReply {
     let f = form.0;
-    let result =
-        focus_group::reschedule(state, &session.user, slug, group_id(id)?, f.group()).await;
-    outcome_on(&page_of(slug), result, |s| {
-        format!("{} is changed; invited members are sent the updated event.", s.group.title)
+    let id = group_id(id)?;
+    let result = focus_group::reschedule(state, &session.user, slug, id, f.group()).await;
+    Ok(match shown(result)? {
+        Ok(s) => Ok(done(
+            page_of(slug),
+            format!("{} is changed; invited members are sent the updated event.", s.group.title),
+        )),
+        Err(e) => {
+            let refused = Some(Refused::Reschedule(id, f, &e));
+            Err(sessions_page(state, &session, &csrf.0, None, slug, false, refused).await?)
+        }
     })
 }
 
@@ -153,7 +220,8 @@ async fn cancel_now(
 }
 
 page_form! {
-    struct CodeForm {
+    #[derive(Default, serde::Serialize)]
+    pub struct CodeForm {
         participant_code: String,
     }
 }
@@ -162,19 +230,63 @@ page_form! {
 async fn add_member(
     state: &State<AppState>,
     session: SessionUser,
+    csrf: CsrfToken,
     slug: &str,
     id: &str,
     form: CsrfForm<CodeForm>,
+) -> FormReply {
+    let f = form.0;
+    let id = group_id(id)?;
+    let result = focus_group::add_member(state, &session.user, slug, id, &f.participant_code);
+    Ok(match shown(result.await)? {
+        Ok(m) => Ok(done(page_of(slug), format!("{} is placed.", m.code))),
+        Err(e) => {
+            let refused = Some(Refused::Place(id, f, &e));
+            Err(sessions_page(state, &session, &csrf.0, None, slug, false, refused).await?)
+        }
+    })
+}
+
+page_form! {
+    struct PlaceForm {
+        /// `place[CODE]` = the session chosen for that participant, empty to leave
+        /// them unplaced.
+        place: std::collections::BTreeMap<String, String>,
+    }
+}
+
+/// Places everyone as the planner proposed, or as the coordinator changed the
+/// proposal: each placement is its own step, under every rule of placing one
+/// person, and the message says who was placed and who was not, and why.
+#[post("/staff/studies/<slug>/focus-groups/place", data = "<form>")]
+async fn place_all(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    form: CsrfForm<PlaceForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let result = focus_group::add_member(
-        state,
-        &session.user,
-        slug,
-        group_id(id)?,
-        &form.0.participant_code,
-    )
-    .await;
-    outcome_on(&page_of(slug), result, |m| format!("{} is placed.", m.code))
+    let mut placed = Vec::new();
+    let mut refused = Vec::new();
+    for (code, chosen) in &form.0.place {
+        let Ok(id) = chosen.trim().parse::<i64>() else { continue };
+        match focus_group::add_member(state, &session.user, slug, id, code).await {
+            Ok(m) => placed.push(m.code),
+            Err(e @ (AppError::Internal(_) | AppError::Db(_))) => return Err(e.into()),
+            Err(AppError::NotFound) if placed.is_empty() && refused.is_empty() => {
+                return Err(AppError::NotFound.into());
+            }
+            Err(e) => refused.push(format!("{code}: {}", super::plain(&e))),
+        }
+    }
+    let mut message = match placed.len() {
+        0 => "No one was placed.".to_string(),
+        n => format!("Placed {n}: {}.", placed.join(", ")),
+    };
+    if !refused.is_empty() {
+        message.push_str(&format!(" Not placed: {}", refused.join(" ")));
+    }
+    let to = Redirect::to(page_of(slug));
+    Ok(if refused.is_empty() { Flash::success(to, message) } else { Flash::error(to, message) })
 }
 
 #[post("/staff/studies/<slug>/focus-groups/<id>/members/<code>/remove", data = "<_form>")]
@@ -206,6 +318,27 @@ async fn invite(
     })
 }
 
+async fn sheet_page(
+    state: &AppState,
+    session: &SessionUser,
+    csrf: &str,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    id: i64,
+    refused: Option<(LogForm, &AppError)>,
+) -> PageResult<(Status, Template)> {
+    let user = &session.user;
+    let (study, s, rows) = focus_group::sheet(state, user, slug, id).await?;
+    let (values, refusal) = match refused {
+        Some((values, e)) => (values, Some(e)),
+        None => (LogForm::of(s.group.log.as_ref()), None),
+    };
+    let frame = StaffFrame::new(user, csrf.to_string(), flash);
+    let form = FormView::new(values, refusal);
+    let page = SheetPage::new(frame, &study, &s, &rows, Utc::now(), form);
+    Ok((super::status_of(refusal), Template::render("focus_group/sheet", page)))
+}
+
 #[get("/staff/studies/<slug>/focus-groups/<id>/sheet")]
 async fn sheet(
     state: &State<AppState>,
@@ -214,11 +347,29 @@ async fn sheet(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     id: &str,
-) -> PageResult<Template> {
-    let user = &session.user;
-    let (study, s, rows) = focus_group::sheet(state, user, slug, group_id(id)?).await?;
-    let page = SheetPage::new(StaffFrame::new(user, csrf.0, flash), &study, &s, &rows);
-    Ok(Template::render("focus_group/sheet", page))
+) -> PageResult<(Status, Template)> {
+    sheet_page(state, &session, &csrf.0, flash, slug, group_id(id)?, None).await
+}
+
+/// Refuses attendance and the log on a page before the session has started: they
+/// record what happened in it. (The JSON API takes them at any time, as SPEC §5 and
+/// its clients expect.)
+async fn started(
+    state: &AppState,
+    session: &SessionUser,
+    slug: &str,
+    id: i64,
+) -> Result<(), AppError> {
+    let (study, _, sessions) = focus_group::overview(state, &session.user, slug).await?;
+    let s = sessions.iter().find(|s| s.group.id == id).ok_or(AppError::NotFound)?;
+    if s.group.starts_at > Utc::now() {
+        return Err(AppError::Conflict(format!(
+            "{} starts {}: attendance and the log are recorded once it has started.",
+            s.group.title,
+            when(&s.group, study.timezone)
+        )));
+    }
+    Ok(())
 }
 
 page_form! {
@@ -237,17 +388,34 @@ async fn attendance(
     form: CsrfForm<AttendanceForm>,
 ) -> PageResult<Flash<Redirect>> {
     let id = group_id(id)?;
-    let roll = Attendance::Roll { present: &form.0.present };
-    let result = focus_group::attendance(state, &session.user, slug, id, roll).await;
     let back = format!("/staff/studies/{slug}/focus-groups/{id}/sheet");
+    let result = match started(state, &session, slug, id).await {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let roll = Attendance::Roll { present: &form.0.present };
+            focus_group::attendance(state, &session.user, slug, id, roll).await
+        }
+    };
     outcome_on(&back, result, |n| format!("Attendance saved: {n} came."))
 }
 
 page_form! {
-    struct LogForm {
+    #[derive(Default, serde::Serialize)]
+    pub struct LogForm {
         actual_minutes: String,
         new_codes: String,
         notes: String,
+    }
+}
+
+impl LogForm {
+    fn of(log: Option<&crate::domain::focus_group::SessionLog>) -> Self {
+        log.map_or_else(<Self as Default>::default, |l| Self {
+            csrf_token: String::new(),
+            actual_minutes: l.actual_minutes.to_string(),
+            new_codes: l.new_codes.to_string(),
+            notes: l.notes.clone(),
+        })
     }
 }
 
@@ -255,25 +423,26 @@ page_form! {
 async fn log(
     state: &State<AppState>,
     session: SessionUser,
+    csrf: CsrfToken,
     slug: &str,
     id: &str,
     form: CsrfForm<LogForm>,
-) -> PageResult<Flash<Redirect>> {
+) -> FormReply {
     let id = group_id(id)?;
     let f = form.0;
-    let result = focus_group::log(
-        state,
-        &session.user,
-        slug,
-        id,
-        number(&f.actual_minutes),
-        number(&f.new_codes),
-        &f.notes,
-    )
-    .await;
-    let back = format!("/staff/studies/{slug}/focus-groups/{id}/sheet");
-    outcome_on(&back, result, |l| {
-        format!("Session logged: {} minutes, {} new codes.", l.actual_minutes, l.new_codes)
+    let result = match started(state, &session, slug, id).await {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let (minutes, codes) = (number(&f.actual_minutes), number(&f.new_codes));
+            focus_group::log(state, &session.user, slug, id, minutes, codes, &f.notes).await
+        }
+    };
+    Ok(match shown(result)? {
+        Ok(l) => Ok(done(
+            format!("/staff/studies/{slug}/focus-groups/{id}/sheet"),
+            format!("Session logged: {} minutes, {} new codes.", l.actual_minutes, l.new_codes),
+        )),
+        Err(e) => Err(sheet_page(state, &session, &csrf.0, None, slug, id, Some((f, &e))).await?),
     })
 }
 
@@ -345,6 +514,7 @@ async fn availability_submit(
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![
+        place_all,
         availability,
         availability_submit,
         page,

@@ -100,18 +100,7 @@ pub(super) fn outcome_on<T>(
         Err(e @ (AppError::Internal(_) | AppError::Db(_) | AppError::NotFound)) => {
             Err(PageError(e))
         }
-        Err(e) => {
-            let text = match e.fields() {
-                Some(f) => f
-                    .messages()
-                    .into_iter()
-                    .map(|(k, v)| format!("{k}: {}", v.join(" ")))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                None => e.public_message(),
-            };
-            Ok(Flash::error(back(), text))
-        }
+        Err(e) => Ok(Flash::error(back(), plain(&e))),
     }
 }
 
@@ -119,6 +108,12 @@ pub(super) fn outcome_on<T>(
 /// shows with a message saying what happened; when refused, the form's page again
 /// (422, 409 or 403) with what was typed and each error beside its field.
 pub(super) type FormReply = PageResult<Result<Flash<Redirect>, (Status, Template)>>;
+
+/// A refusal in words for a message: its field errors' sentences (never the
+/// fields' keys), or its message.
+pub(super) fn plain(e: &AppError) -> String {
+    views::Refusal::of(Some(e)).messages().join(" ")
+}
 
 /// A staff action's outcome, split: what it did, or the refusal its form's page
 /// shows again; a missing study or a fault is an error page.

@@ -4,11 +4,12 @@
 
 use serde::Serialize;
 
-use super::{Booking, ParticipantFrame, StaffFrame, StudyBanner};
+use super::{Booking, FormView, ParticipantFrame, StaffFrame, StudyBanner};
 use crate::domain::audit::format_at;
 use crate::domain::focus_group::{Member, Plan, SessionLog, when};
 use crate::domain::study::{Study, Zone};
 use crate::service::focus_group::{Choice, Session, SheetRow};
+use crate::web::html::focus_group::{CodeForm, LogForm, Refused, ScheduleForm};
 
 /// A session as staff pages show it.
 #[derive(Serialize)]
@@ -52,6 +53,18 @@ impl SessionView {
     }
 }
 
+/// A session on the coordinator's page, with its change form and its placing form
+/// (each with what was typed and its errors when that form was refused).
+#[derive(Serialize)]
+pub struct SessionCard {
+    #[serde(flatten)]
+    pub view: SessionView,
+    pub edit: FormView<ScheduleForm>,
+    pub place: FormView<CodeForm>,
+    /// The change form was refused: shown open.
+    pub edit_open: bool,
+}
+
 /// A study's sessions; for its coordinator, the forms to run them.
 #[derive(Serialize)]
 pub struct FocusGroupsPage {
@@ -60,9 +73,11 @@ pub struct FocusGroupsPage {
     pub slug: String,
     pub study: StudyBanner,
     pub coordinator: bool,
-    pub sessions: Vec<SessionView>,
+    pub sessions: Vec<SessionCard>,
     pub zone: &'static str,
     pub proposal: Option<Proposal>,
+    /// The form that schedules a new session.
+    pub schedule: FormView<ScheduleForm>,
 }
 
 impl FocusGroupsPage {
@@ -72,25 +87,55 @@ impl FocusGroupsPage {
         coordinator: bool,
         sessions: &[Session],
         plan: Option<Plan>,
+        refused: Option<Refused<'_>>,
     ) -> Self {
+        let zone = study.timezone;
+        let mut schedule = FormView::new(ScheduleForm::blank(), None);
+        let mut cards: Vec<SessionCard> = sessions
+            .iter()
+            .map(|s| SessionCard {
+                view: SessionView::new(s, zone),
+                edit: FormView::new(ScheduleForm::of(&s.group, zone), None),
+                place: FormView::new(<CodeForm as Default>::default(), None),
+                edit_open: false,
+            })
+            .collect();
+        match refused {
+            Some(Refused::Schedule(values, e)) => schedule = FormView::new(values, Some(e)),
+            Some(Refused::Reschedule(id, values, e)) => {
+                if let Some(c) = cards.iter_mut().find(|c| c.view.id == id) {
+                    c.edit = FormView::new(values, Some(e));
+                    c.edit_open = true;
+                }
+            }
+            Some(Refused::Place(id, values, e)) => {
+                if let Some(c) = cards.iter_mut().find(|c| c.view.id == id) {
+                    c.place = FormView::new(values, Some(e));
+                }
+            }
+            None => {}
+        }
         Self {
             frame,
             slug: study.slug.clone(),
             study: StudyBanner::from(study),
             coordinator,
-            sessions: sessions.iter().map(|s| SessionView::new(s, study.timezone)).collect(),
-            zone: study.timezone.name(),
+            sessions: cards,
+            zone: zone.name(),
             proposal: plan.map(|p| Proposal::new(&p, sessions)),
+            schedule,
         }
     }
 }
 
 /// The planner's proposal: `(code, session id, session title)` for each placement,
-/// `(code, reason)` for each participant it could not place.
+/// `(code, reason)` for each participant it could not place, and the sessions open
+/// for placing (`(id, title)`), so the proposal can be changed before it is applied.
 #[derive(Serialize)]
 pub struct Proposal {
     pub placements: Vec<(String, i64, String)>,
     pub unplaced: Vec<(String, &'static str)>,
+    pub options: Vec<(i64, String)>,
 }
 
 impl Proposal {
@@ -109,6 +154,11 @@ impl Proposal {
                 .map(|x| (x.participant_code.clone(), x.focus_group_id, title_of(x.focus_group_id)))
                 .collect(),
             unplaced: p.unplaced.iter().map(|x| (x.participant_code.clone(), x.reason)).collect(),
+            options: sessions
+                .iter()
+                .filter(|s| s.group.cancelled_at.is_none())
+                .map(|s| (s.group.id, s.group.title.clone()))
+                .collect(),
         }
     }
 }
@@ -125,6 +175,9 @@ pub struct SheetPage {
     pub logged_at: Option<String>,
     pub rows: Vec<SheetLine>,
     pub warnings: usize,
+    /// Attendance and the log are taken once the session has started.
+    pub started: bool,
+    pub log_form: FormView<LogForm>,
 }
 
 #[derive(Serialize)]
@@ -138,8 +191,17 @@ pub struct SheetLine {
 }
 
 impl SheetPage {
-    pub fn new(frame: StaffFrame, study: &Study, s: &Session, rows: &[SheetRow]) -> Self {
+    pub fn new(
+        frame: StaffFrame,
+        study: &Study,
+        s: &Session,
+        rows: &[SheetRow],
+        now: chrono::DateTime<chrono::Utc>,
+        log_form: FormView<LogForm>,
+    ) -> Self {
         Self {
+            started: s.group.starts_at <= now,
+            log_form,
             frame,
             slug: study.slug.clone(),
             study: StudyBanner::from(study),
