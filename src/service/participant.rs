@@ -15,6 +15,7 @@ use crate::domain::FieldErrors;
 use crate::domain::audit::NewEvent;
 use crate::domain::fields::required_text;
 use crate::domain::participant::Participant;
+use crate::domain::policy::Capacity;
 use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
@@ -344,4 +345,110 @@ pub async fn remind(state: &AppState, user: &User, slug: &str) -> AppResult<usiz
     tx.commit().await?;
     tracing::info!(study = %study.slug, reminded = reminded.len(), "reminders queued");
     Ok(reminded.len())
+}
+
+/// One line of a study's participant list, as the viewer may see it.
+#[derive(Debug, Clone)]
+pub struct RosterEntry {
+    pub id: i64,
+    pub code: Option<String>,
+    /// `invited`, `consented` or `withdrawn`.
+    pub status: &'static str,
+    pub joined: DateTime<Utc>,
+    pub ad: Option<String>,
+    pub stratum: Option<String>,
+    pub questionnaires_done: usize,
+    pub questionnaires: usize,
+    pub gave_availability: bool,
+    pub session: Option<String>,
+    /// Name and address: for coordinators only.
+    pub contact: Option<(String, String)>,
+}
+
+/// Who may read a study's participant list: coordinators with names and addresses,
+/// ethics officers by code only; facilitators see their own sessions' members only.
+fn list_reader(capacity: Capacity) -> AppResult<bool> {
+    match capacity {
+        Capacity::Coordinator => Ok(true),
+        Capacity::EthicsOfficer => Ok(false),
+        Capacity::Facilitator => Err(AppError::Forbidden(
+            "Facilitators see the members of their own sessions only.".into(),
+        )),
+    }
+}
+
+/// A study's participants, oldest first; reading names and addresses is audited.
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn roster(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<(Study, Capacity, Vec<RosterEntry>)> {
+    let tx = state.db.begin_write().await?;
+    let (study, capacity) = access::study(tx.conn(), user, slug).await?;
+    let with_contacts = list_reader(capacity)?;
+    let questionnaires = store::questionnaire::instruments(tx.conn(), study.id)
+        .await?
+        .iter()
+        .filter(|i| i.stage == crate::domain::questionnaire::Stage::AfterConsent)
+        .count();
+    let rows = store::participant::roster(tx.conn(), study.id).await?;
+    if with_contacts {
+        audit::record(
+            tx.conn(),
+            NewEvent::new(user.actor(), "participant.list_viewed", "study", study.id)
+                .in_study(&study.slug)
+                .with(json!({"participants": rows.len()})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let entries = rows
+        .into_iter()
+        .map(|r| RosterEntry {
+            id: r.participant.id,
+            status: r.participant.status(),
+            code: r.participant.code.clone(),
+            joined: r.participant.created_at,
+            ad: r.ad_code,
+            stratum: r.stratum,
+            questionnaires_done: r.completed,
+            questionnaires,
+            gave_availability: r.gave_availability,
+            session: r.session,
+            contact: with_contacts.then_some((r.name, r.email)),
+        })
+        .collect();
+    Ok((study, capacity, entries))
+}
+
+/// One participant for their coordinator: where they are and the mail sent to them
+/// (its text as staff may read it, links and codes redacted); never their answers.
+#[derive(Debug, Clone)]
+pub struct ParticipantRecord {
+    pub entry: RosterEntry,
+    pub steps: Vec<crate::domain::participant::NextStep>,
+    pub mail: Vec<store::mail::StoredMail>,
+}
+
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn record(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    id: i64,
+) -> AppResult<(Study, ParticipantRecord)> {
+    let (study, capacity, roster) = roster(state, user, slug).await?;
+    if capacity != Capacity::Coordinator {
+        return Err(AppError::Forbidden(
+            "Only the study's coordinators open a participant's record.".into(),
+        ));
+    }
+    let entry = roster.into_iter().find(|e| e.id == id).ok_or(AppError::NotFound)?;
+    let participant =
+        store::participant::find(state.db.conn(), id).await?.ok_or(AppError::NotFound)?;
+    let steps = super::questionnaire::steps(state, &participant).await?;
+    let address = entry.contact.as_ref().map(|(_, e)| e.clone()).unwrap_or_default();
+    let mail = store::mail::to_address(state.db.conn(), study.id, &address).await?;
+    Ok((study, ParticipantRecord { entry, steps, mail }))
 }

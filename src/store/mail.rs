@@ -213,3 +213,20 @@ pub async fn cancel_queued(
         .await?;
     Ok(r.rows_affected)
 }
+
+/// The messages of a study to one address, newest first.
+pub async fn to_address(
+    db: &impl Conn,
+    study_id: i64,
+    address: &str,
+) -> Result<Vec<StoredMail>, AppError> {
+    outbox::Entity::find()
+        .filter(outbox::Column::StudyId.eq(study_id))
+        .filter(outbox::Column::ToAddress.eq(address))
+        .order_by_desc(outbox::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}

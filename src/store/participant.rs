@@ -259,3 +259,109 @@ pub async fn set_reminded(db: &impl Conn, id: i64, at: DateTime<Utc>) -> Result<
         .await?;
     Ok(())
 }
+
+/// One line of a study's participant list, as stored: the participant, their
+/// contact, the ad and stratum that brought them, and how far they are.
+pub struct RosterRow {
+    pub participant: Participant,
+    pub name: String,
+    pub email: String,
+    pub ad_code: Option<String>,
+    /// `question = value` of their stratum.
+    pub stratum: Option<String>,
+    /// Questionnaires they have completed.
+    pub completed: usize,
+    pub gave_availability: bool,
+    /// The title of the session they are placed in (not cancelled).
+    pub session: Option<String>,
+}
+
+/// Every participant of a study, oldest first, in a handful of queries whatever
+/// their number.
+pub async fn roster(db: &impl Conn, study_id: i64) -> Result<Vec<RosterRow>, AppError> {
+    use super::entity::{ads, availability, focus_group_members, focus_groups, responses, strata};
+    use sea_orm::QueryOrder;
+    use std::collections::{HashMap, HashSet};
+
+    let people = participants::Entity::find()
+        .filter(participants::Column::StudyId.eq(study_id))
+        .order_by_asc(participants::Column::Id)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
+    let contacts: HashMap<i64, participant_contacts::Model> = participant_contacts::Entity::find()
+        .filter(participant_contacts::Column::StudyId.eq(study_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.participant_id, c))
+        .collect();
+    let ad_codes: HashMap<i64, String> = ads::Entity::find()
+        .filter(ads::Column::StudyId.eq(study_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.code))
+        .collect();
+    let strata: HashMap<i64, String> = strata::Entity::find()
+        .filter(strata::Column::StudyId.eq(study_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, format!("{} = {}", s.question_key, s.value)))
+        .collect();
+    let mut completed: HashMap<i64, usize> = HashMap::new();
+    for r in responses::Entity::find()
+        .filter(responses::Column::StudyId.eq(study_id))
+        .filter(responses::Column::Status.eq("complete"))
+        .all(db)
+        .await?
+    {
+        *completed.entry(r.participant_id).or_default() += 1;
+    }
+    let groups: HashMap<i64, String> = focus_groups::Entity::find()
+        .filter(focus_groups::Column::StudyId.eq(study_id))
+        .filter(focus_groups::Column::CancelledAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.title))
+        .collect();
+    let group_ids: Vec<i64> = groups.keys().copied().collect();
+    let mut sessions: HashMap<i64, String> = HashMap::new();
+    let mut available: HashSet<i64> = HashSet::new();
+    if !group_ids.is_empty() {
+        for m in focus_group_members::Entity::find()
+            .filter(focus_group_members::Column::FocusGroupId.is_in(group_ids.clone()))
+            .all(db)
+            .await?
+        {
+            if let Some(title) = groups.get(&m.focus_group_id) {
+                sessions.insert(m.participant_id, title.clone());
+            }
+        }
+        for a in availability::Entity::find()
+            .filter(availability::Column::FocusGroupId.is_in(group_ids))
+            .all(db)
+            .await?
+        {
+            available.insert(a.participant_id);
+        }
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for m in people {
+        let (id, ad_id, stratum_id) = (m.id, m.ad_id, m.stratum_id);
+        let contact = contacts.get(&id);
+        out.push(RosterRow {
+            participant: to_domain(m)?,
+            name: contact.map(|c| c.name.clone()).unwrap_or_default(),
+            email: contact.map(|c| c.email.clone()).unwrap_or_default(),
+            ad_code: ad_id.and_then(|a| ad_codes.get(&a).cloned()),
+            stratum: stratum_id.and_then(|s| strata.get(&s).cloned()),
+            completed: completed.get(&id).copied().unwrap_or(0),
+            gave_availability: available.contains(&id),
+            session: sessions.remove(&id),
+        });
+    }
+    Ok(out)
+}

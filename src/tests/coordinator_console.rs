@@ -536,3 +536,62 @@ db_test!(closing_a_study_and_cancelling_a_session_are_asked_first, |app| {
     let (_, v) = app.get_json("/api/v1/studies/study-one", Some(&s.coord)).await;
     assert_eq!(v["status"], "closed");
 });
+
+db_test!(the_participant_list_searches_and_each_record_shows_steps_and_mail, |app| {
+    let s = crate::tests::consent_flow::recruiting_study(&app).await;
+    crate::tests::consent_flow::invite(&app, &s, "zoe@student.example.edu").await;
+    let base = "/staff/studies/study-one";
+    app.post_json(
+        "/api/v1/studies/study-one/participants",
+        Some(&s.coord),
+        serde_json::json!({"name": "Omar Haddad", "email": "omar@student.example.edu"}),
+    )
+    .await;
+
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (status, html) = page(&app, &format!("{base}/participants")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("omar@student.example.edu") && html.contains("Omar Haddad"), "{html}");
+    assert!(html.contains("2 of 2 participant(s) shown"), "{html}");
+    assert_eq!(events(&app, "participant.list_viewed").await, 1, "reading names is audited");
+    let (_, html) = page(&app, &format!("{base}/participants?q=omar")).await;
+    assert!(html.contains("1 of 2") && !html.contains("zoe@student"), "{html}");
+    let (_, html) = page(&app, &format!("{base}/participants?status=consented")).await;
+    assert!(html.contains("0 of 2") && html.contains("No one matches"), "{html}");
+
+    // A refused invitation comes back with what was typed.
+    let csrf = csrf_of(&html);
+    let (status, _, html) = submit(
+        &app,
+        &format!("{base}/participants"),
+        form(&csrf, &[("name", "Kept Name"), ("email", "not-an-address")]),
+    )
+    .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(html.contains("value=\"Kept Name\"") && html.contains("id=\"error-field-email-1\""));
+
+    // A record: steps, and the mail sent, links redacted.
+    let id = scalar(
+        &app.db,
+        "SELECT p.id FROM participants p JOIN participant_contacts c ON c.participant_id = p.id WHERE c.email = 'omar@student.example.edu'",
+    )
+    .await;
+    let (status, html) = page(&app, &format!("{base}/people/{id}")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(
+        html.contains("Consent: not given yet") && html.contains("a direct invitation"),
+        "{html}"
+    );
+    assert!(html.contains("invitation") && !html.contains("cpt_"), "mail, no links: {html}");
+    sign_out(&app).await;
+
+    // Ethics officers see codes only, and no record page; facilitators neither.
+    assert_eq!(sign_in(&app.client, "eth@example.org", PASSWORD).await, Status::SeeOther);
+    let (status, html) = page(&app, &format!("{base}/participants")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(!html.contains("omar@student") && !html.contains("Omar Haddad"), "{html}");
+    assert_eq!(page(&app, &format!("{base}/people/{id}")).await.0, Status::Forbidden);
+    sign_out(&app).await;
+    assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
+    assert_eq!(page(&app, &format!("{base}/participants")).await.0, Status::Forbidden);
+});

@@ -130,13 +130,6 @@ async fn reveal(
     })
 }
 
-/// "Find a participant": the code typed on the study page, to their consent story.
-#[get("/staff/studies/<slug>/participants?<code>")]
-fn find_participant(_session: SessionUser, slug: &str, code: &str) -> Redirect {
-    let code: String = code.trim().chars().filter(char::is_ascii_alphanumeric).collect();
-    Redirect::to(format!("/staff/studies/{slug}/participants/{}", code.to_uppercase()))
-}
-
 /// A participant's consent story (coordinators and ethics officers; audited).
 #[get("/staff/studies/<slug>/participants/<code>", rank = 3)]
 async fn story(
@@ -517,7 +510,6 @@ pub fn routes() -> Vec<rocket::Route> {
         approve_form,
         review,
         consent_pdf,
-        find_participant,
         story,
         reveal,
         preview,

@@ -7,13 +7,14 @@ use rocket::time::Duration as CookieDuration;
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 
-use super::views::participant::{NewLinkPage, PortalPage};
-use super::views::{Booking, Refusal};
+use super::views::participant::{NewLinkPage, PortalPage, RecordPage, RosterPage};
+use super::views::{Booking, FormView, Refusal, StaffFrame};
 use super::{PlainForm, outcome, participant_frame};
 use crate::error::AppError;
 use crate::service::{AppState, consent, focus_group, participant};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser, SessionUser};
+use rocket::request::FlashMessage;
 
 /// Exchanges the private link's token for a session cookie and moves on, so the
 /// token leaves the address bar (and no page with it in its address is kept). An
@@ -104,29 +105,105 @@ async fn portal(
 }
 
 page_form! {
+    #[derive(Default, serde::Serialize)]
     pub struct InviteForm {
         name: String,
         email: String,
     }
 }
 
+/// The list's search: words matched against code, name, address, ad and stratum,
+/// and a status.
+#[derive(Default, serde::Serialize, rocket::form::FromForm)]
+pub struct RosterFilter {
+    pub q: Option<String>,
+    pub status: Option<String>,
+}
+
+async fn roster_page(
+    state: &AppState,
+    session: &SessionUser,
+    csrf: &str,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    filter: RosterFilter,
+    refused: Option<(InviteForm, &AppError)>,
+) -> PageResult<(Status, Template)> {
+    let (study, capacity, entries) = participant::roster(state, &session.user, slug).await?;
+    let (values, refusal) = match refused {
+        Some((values, e)) => (values, Some(e)),
+        None => (<InviteForm as Default>::default(), None),
+    };
+    let frame = StaffFrame::new(&session.user, csrf.to_string(), flash);
+    let coordinator = capacity == crate::domain::policy::Capacity::Coordinator;
+    let form = FormView::new(values, refusal);
+    let page = RosterPage::new(frame, &study, coordinator, &entries, filter, form);
+    Ok((super::status_of(refusal), Template::render("participant/roster", page)))
+}
+
+/// A study's participants, searchable; "Find a participant" (`code`) goes straight
+/// to their consent story.
+#[get("/staff/studies/<slug>/participants?<code>&<filter..>")]
+async fn roster(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    code: Option<&str>,
+    filter: RosterFilter,
+) -> PageResult<Result<(Status, Template), Redirect>> {
+    if let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) {
+        let code: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
+        let to = format!("/staff/studies/{slug}/participants/{}", code.to_uppercase());
+        return Ok(Err(Redirect::to(to)));
+    }
+    roster_page(state, &session, &csrf.0, flash, slug, filter, None).await.map(Ok)
+}
+
+/// One participant for their coordinator: steps, session and the mail sent to them.
+#[get("/staff/studies/<slug>/people/<id>")]
+async fn record(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
+    slug: &str,
+    id: i64,
+) -> PageResult<Template> {
+    let (study, record) = participant::record(state, &session.user, slug, id).await?;
+    let frame = StaffFrame::new(&session.user, csrf.0, flash);
+    Ok(Template::render("participant/record", RecordPage::new(frame, &study, &record)))
+}
+
 #[post("/staff/studies/<slug>/participants", data = "<form>")]
 async fn invite(
     state: &State<AppState>,
     session: SessionUser,
+    csrf: CsrfToken,
     slug: &str,
     form: CsrfForm<InviteForm>,
-) -> PageResult<Flash<Redirect>> {
+) -> super::FormReply {
     let f = form.0;
     let result = participant::invite(state, &session.user, slug, &f.name, &f.email).await;
-    outcome(slug, result, |inv| match inv {
-        participant::Invitation::New { .. } => {
-            format!("An invitation with a private link was mailed to {}.", f.email.trim())
+    Ok(match super::shown(result)? {
+        Ok(inv) => Ok(super::done(
+            format!("/staff/studies/{slug}/participants"),
+            match inv {
+                participant::Invitation::New { .. } => {
+                    format!("An invitation with a private link was mailed to {}.", f.email.trim())
+                }
+                participant::Invitation::Known { .. } => format!(
+                    "{} is in the study already: a new link was mailed to the address on record (the links they hold still work).",
+                    f.email.trim()
+                ),
+            },
+        )),
+        Err(e) => {
+            let filter = RosterFilter::default();
+            let page = roster_page(state, &session, &csrf.0, None, slug, filter, Some((f, &e)));
+            Err(page.await?)
         }
-        participant::Invitation::Known { .. } => format!(
-            "{} is in the study already: a new link was mailed to the address on record (the links they hold still work).",
-            f.email.trim()
-        ),
     })
 }
 
@@ -164,5 +241,5 @@ async fn remind(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![link, new_link, new_link_submit, portal, invite, send_link, remind]
+    routes![link, new_link, new_link_submit, portal, roster, record, invite, send_link, remind]
 }
