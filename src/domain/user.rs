@@ -90,6 +90,8 @@ impl User {
 pub enum TokenKind {
     Api,
     Session,
+    /// A one-time link that sets an account's password; it signs no one in.
+    PasswordReset,
 }
 
 impl TokenKind {
@@ -97,9 +99,13 @@ impl TokenKind {
         match self {
             TokenKind::Api => "api",
             TokenKind::Session => "session",
+            TokenKind::PasswordReset => "password_reset",
         }
     }
 }
+
+/// How long a password link works.
+pub const PASSWORD_LINK_HOURS: i64 = 24;
 
 pub const PASSWORD_MIN: usize = 12;
 pub const PASSWORD_MAX: usize = 256;

@@ -325,3 +325,29 @@ pub fn checkpoint(to: &str, at: &str, chains: usize, line: &str) -> Message {
         secrets: Vec::new(),
     }
 }
+
+/// A one-time link to set a staff account's password: for a new account, or one
+/// an admin reset. Staff reading the outbox see `[private link]`.
+pub fn password_link(to: &str, name: &str, link: &str, hours: i64, new_account: bool) -> Message {
+    let why = if new_account {
+        "An administrator has made you a Consentry staff account. Choose your password \
+         with this link"
+    } else {
+        "An administrator asked for your Consentry password to be set again. Choose a new \
+         password with this link"
+    };
+    Message {
+        study_id: None,
+        kind: "password_link",
+        to: to.to_string(),
+        subject: "Set your Consentry password".to_string(),
+        body: format!(
+            "Dear {name},\n\n{why}; it works once, for {hours} hours:\n\n{link}\n\n\
+             Setting the password signs you out everywhere else. If you did not expect this \
+             message, tell your administrator.\n"
+        ),
+        attachment: None,
+        secrets: Vec::new(),
+    }
+    .with_secret(link, PRIVATE_LINK)
+}

@@ -177,6 +177,7 @@ pub async fn issue_token(
     let ttl = match kind {
         TokenKind::Api => state.config.token_ttl_hours,
         TokenKind::Session => state.config.session_ttl_hours,
+        TokenKind::PasswordReset => crate::domain::user::PASSWORD_LINK_HOURS,
     };
     let expires_at = now + Duration::hours(ttl);
     let (token, hash) = new_token(STAFF_TOKEN_PREFIX);
@@ -185,6 +186,7 @@ pub async fn issue_token(
     let action = match kind {
         TokenKind::Api => "auth.token_issued",
         TokenKind::Session => "auth.signed_in",
+        TokenKind::PasswordReset => "user.password_link_issued",
     };
     audit::record(
         tx.conn(),

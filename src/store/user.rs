@@ -109,3 +109,13 @@ pub(crate) async fn models_by_id(
 pub async fn count(db: &impl Conn) -> Result<u64, AppError> {
     Ok(users::Entity::find().count(db).await?)
 }
+
+/// Replaces an account's password hash.
+pub async fn set_password(db: &impl Conn, id: i64, password_hash: &str) -> Result<(), AppError> {
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, sea_orm::sea_query::Expr::value(password_hash))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

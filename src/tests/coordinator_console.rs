@@ -595,3 +595,112 @@ db_test!(the_participant_list_searches_and_each_record_shows_steps_and_mail, |ap
     assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
     assert_eq!(page(&app, &format!("{base}/participants")).await.0, Status::Forbidden);
 });
+
+db_test!(admins_make_accounts_whose_owners_set_their_own_password, |app| {
+    app.staff("admin@example.org", "admin").await;
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    let _ = coord;
+
+    // Coordinators do not manage accounts, and see no menu for it.
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff").await;
+    assert!(!html.contains("/staff/accounts"));
+    assert_eq!(page(&app, "/staff/accounts").await.0, Status::Forbidden);
+    let csrf = csrf_of(&html);
+    let fields = [("name", "Mallory"), ("email", "mallory@example.org"), ("role", "admin")];
+    let (status, _, _) = submit(&app, "/staff/accounts", form(&csrf, &fields)).await;
+    assert_eq!(status, Status::Forbidden);
+    sign_out(&app).await;
+
+    assert_eq!(sign_in(&app.client, "admin@example.org", PASSWORD).await, Status::SeeOther);
+    let (status, html) = page(&app, "/staff/accounts").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("coord@example.org"), "{html}");
+    let csrf = csrf_of(&html);
+    let (status, _, html) = submit(
+        &app,
+        "/staff/accounts",
+        form(
+            &csrf,
+            &[("name", "Fay Cilitator"), ("email", "not an address"), ("role", "facilitator")],
+        ),
+    )
+    .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(html.contains("value=\"Fay Cilitator\"") && html.contains("error-field-email-1"));
+    assert!(!html.contains("error-field-password"), "no password is asked of the admin");
+    let (status, _, _) = submit(
+        &app,
+        "/staff/accounts",
+        form(
+            &csrf,
+            &[("name", "Fay Cilitator"), ("email", "fay@example.org"), ("role", "facilitator")],
+        ),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/accounts").await;
+    assert!(html.contains("A link to set the password was mailed to fay@example.org"), "{html}");
+    let (_, outbox) = page(&app, "/staff/outbox").await;
+    assert!(!outbox.contains("/staff/password/cst_"), "staff never see the link: {outbox}");
+    sign_out(&app).await;
+
+    // The owner opens the link and chooses a password.
+    let mail = app.mailbox().await;
+    let link = mail
+        .iter()
+        .find(|m| m.to == "fay@example.org")
+        .and_then(|m| m.body.split("/staff/password/").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(link.starts_with("cst_"), "{mail:?}");
+    let path = format!("/staff/password/{link}");
+    let (status, html) = page(&app, &path).await;
+    assert_eq!(status, Status::Ok);
+    let csrf = csrf_of(&html);
+    let good = "Lantern-orchid-57-Rivet";
+    let (status, _, html) =
+        submit(&app, &path, form(&csrf, &[("password", good), ("again", "something else")])).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(html.contains("The two passwords are not the same."), "{html}");
+    let (status, _, html) =
+        submit(&app, &path, form(&csrf, &[("password", "password"), ("again", "password")])).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{html}");
+    let (status, to, _) =
+        submit(&app, &path, form(&csrf, &[("password", good), ("again", good)])).await;
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some("/staff/login")));
+    let (_, login) = page(&app, "/staff/login").await;
+    assert!(login.contains("Your password is set"), "{login}");
+    assert_eq!(sign_in(&app.client, "fay@example.org", good).await, Status::SeeOther);
+    sign_out(&app).await;
+    assert_eq!(page(&app, &path).await.0, Status::Gone, "a link works once");
+    let csrf = csrf_of(&page(&app, "/staff/login").await.1);
+    let (status, _, _) =
+        submit(&app, &path, form(&csrf, &[("password", good), ("again", good)])).await;
+    assert_eq!(status, Status::Gone);
+    assert_eq!(events(&app, "user.password_set").await, 1);
+
+    // The admin switches the account off: no more signing in.
+    assert_eq!(sign_in(&app.client, "admin@example.org", PASSWORD).await, Status::SeeOther);
+    let fay = scalar(&app.db, "SELECT id FROM users WHERE email = 'fay@example.org'").await;
+    let csrf = csrf_of(&page(&app, "/staff/accounts").await.1);
+    let (status, _) = post_form(
+        &app,
+        &format!("/staff/accounts/{fay}/active"),
+        format!("csrf_token={csrf}&active=false"),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let (status, _) = post_form(
+        &app,
+        &format!("/staff/accounts/{fay}/password-link"),
+        format!("csrf_token={csrf}"),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/accounts").await;
+    assert!(html.contains("switched off: switch it on before sending"), "{html}");
+    sign_out(&app).await;
+    assert_eq!(sign_in(&app.client, "fay@example.org", good).await, Status::Unauthorized);
+});

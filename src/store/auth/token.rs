@@ -70,3 +70,20 @@ pub async fn revoke_all(db: &impl Conn, user_id: i64, now: DateTime<Utc>) -> Res
         .await?
         .rows_affected)
 }
+
+/// Revokes an account's live tokens of one kind (its earlier password links).
+pub async fn revoke_kind(
+    db: &impl Conn,
+    user_id: i64,
+    kind: TokenKind,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    Ok(staff_tokens::Entity::update_many()
+        .col_expr(staff_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(staff_tokens::Column::UserId.eq(user_id))
+        .filter(staff_tokens::Column::Kind.eq(kind.as_str()))
+        .filter(staff_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}

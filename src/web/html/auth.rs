@@ -28,8 +28,10 @@ fn index() -> Redirect {
 }
 
 #[get("/staff/login")]
-fn login_page(csrf: CsrfToken) -> Template {
-    Template::render("auth/login", LoginPage::new(&csrf.0, "", None))
+fn login_page(csrf: CsrfToken, flash: Option<rocket::request::FlashMessage<'_>>) -> Template {
+    let mut page = LoginPage::new(&csrf.0, "", None);
+    page.notice = flash.map(|f| f.message().to_string());
+    Template::render("auth/login", page)
 }
 
 #[post("/staff/login", data = "<form>")]

@@ -34,6 +34,7 @@ pub mod questionnaire;
 pub mod recruitment;
 pub mod report;
 pub mod study;
+pub mod user;
 pub mod views;
 
 use rocket::http::Status;
@@ -57,6 +58,7 @@ pub fn routes() -> Vec<rocket::Route> {
         recruitment::routes(),
         report::routes(),
         study::routes(),
+        user::routes(),
     ]
     .concat()
 }

@@ -6,6 +6,8 @@ use serde::Serialize;
 pub struct LoginPage {
     pub csrf: String,
     pub form: LoginForm,
+    /// What the last step said (a password just set).
+    pub notice: Option<String>,
 }
 
 #[derive(Serialize, Default)]
@@ -20,6 +22,7 @@ impl LoginPage {
         Self {
             csrf: csrf.to_string(),
             form: LoginForm { email: email.to_string(), error: error.map(str::to_string) },
+            notice: None,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod questionnaire;
 pub mod recruitment;
 pub mod report;
 pub mod study;
+pub mod user;
 
 use std::collections::BTreeMap;
 
