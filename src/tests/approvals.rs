@@ -209,10 +209,19 @@ db_test!(the_study_page_shows_the_history_warns_and_records, |app| {
         csrf_of(&html),
         today()
     );
-    let (status, _) = post_form(&app, "/staff/studies/study-one/approvals", refused).await;
-    assert_eq!(status, Status::SeeOther);
-    let (_, html) = page(&app, "/staff/studies/study-one").await;
-    assert!(html.contains("Amendment reference is required"), "the refusal is shown: {html}");
+    let res = app
+        .client
+        .post("/staff/studies/study-one/approvals")
+        .header(rocket::http::ContentType::Form)
+        .body(refused)
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::UnprocessableEntity, "the form comes back");
+    let html = res.into_string().await.unwrap_or_default();
+    assert!(
+        html.contains("id=\"error-field-reference-1\">Amendment reference is required"),
+        "the refusal is shown beside its field: {html}"
+    );
 });
 
 db_test!(an_ethics_officer_reviews_the_changes_and_approves_under_an_amendment, |app| {

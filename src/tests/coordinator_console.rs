@@ -704,3 +704,42 @@ db_test!(admins_make_accounts_whose_owners_set_their_own_password, |app| {
     sign_out(&app).await;
     assert_eq!(sign_in(&app.client, "fay@example.org", good).await, Status::Unauthorized);
 });
+
+db_test!(every_console_form_refuses_a_forged_post, |app| {
+    let s = crate::tests::consent_flow::recruiting_study(&app).await;
+    app.staff("admin@example.org", "admin").await;
+    let base = "/staff/studies/study-one";
+    let posts = [
+        "/staff/new-study".to_string(),
+        format!("{base}/settings"),
+        format!("{base}/staff"),
+        format!("{base}/staff/1/remove"),
+        format!("{base}/consent-forms"),
+        format!("{base}/questionnaires"),
+        format!("{base}/ads"),
+        format!("{base}/ads/any-ad"),
+        format!("{base}/ads/any-ad/close"),
+        format!("{base}/strata"),
+        format!("{base}/participants"),
+        format!("{base}/status"),
+        format!("{base}/focus-groups"),
+        format!("{base}/focus-groups/place"),
+        "/staff/accounts".to_string(),
+        "/staff/accounts/1/active".to_string(),
+        "/staff/accounts/1/password-link".to_string(),
+    ];
+    for who in ["coord@example.org", "admin@example.org"] {
+        assert_eq!(sign_in(&app.client, who, PASSWORD).await, Status::SeeOther);
+        let before = scalar(&app.db, "SELECT COUNT(*) FROM audit_events").await;
+        for path in &posts {
+            let body = "csrf_token=forged&name=x&email=x%40example.org&status=closed&confirmed=true&active=false";
+            let (status, _) = post_form(&app, path, body.to_string()).await;
+            assert_eq!(status, Status::Forbidden, "{who} {path}");
+        }
+        let after = scalar(&app.db, "SELECT COUNT(*) FROM audit_events").await;
+        assert_eq!(before, after, "nothing recorded");
+        sign_out(&app).await;
+    }
+    let (_, v) = app.get_json("/api/v1/studies/study-one", Some(&s.coord)).await;
+    assert_eq!(v["status"], "recruiting");
+});

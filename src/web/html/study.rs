@@ -13,7 +13,9 @@ use super::views::study::{
     AdRow, ApprovalRow, DashboardPage, EthicsPage, EthicsRow, InstrumentRow, MemberRow, MySession,
     RegisterFilter, StratumRow, StudyLists, StudyPage, StudyRow, today,
 };
-use super::views::study::{ConfirmMove, ConfirmPage, NewStudyPage, SettingsPage, StaffPage};
+use super::views::study::{
+    ApprovalsPage, ConfirmMove, ConfirmPage, NewStudyPage, SettingsPage, StaffPage,
+};
 use super::views::{FormView, StaffFrame};
 use super::{FormReply, done, outcome, shown, status_of};
 use crate::domain::policy::{Capacity, may_create_study};
@@ -162,6 +164,7 @@ async fn change_status(
 }
 
 page_form! {
+    #[derive(Default, serde::Serialize)]
     pub struct ApprovalForm {
         kind: String,
         reference: String,
@@ -171,13 +174,57 @@ page_form! {
     }
 }
 
+async fn approvals_page(
+    state: &AppState,
+    session: &SessionUser,
+    csrf: &str,
+    slug: &str,
+    refused: Option<(ApprovalForm, &AppError)>,
+) -> PageResult<(Status, Template)> {
+    let (s, capacity) = study::get(state, &session.user, slug).await?;
+    if !matches!(capacity, Capacity::Coordinator | Capacity::EthicsOfficer) {
+        let why = "Facilitators do not record approvals.";
+        return Err(AppError::Forbidden(why.into()).into());
+    }
+    let (_, history) = study::approvals(state, &session.user, slug).await?;
+    let (values, refusal) = match refused {
+        Some((values, e)) => (values, Some(e)),
+        None => {
+            let blank =
+                ApprovalForm { kind: "amendment".into(), ..<ApprovalForm as Default>::default() };
+            (blank, None)
+        }
+    };
+    let page = ApprovalsPage {
+        frame: StaffFrame::new(&session.user, csrf.to_string(), None),
+        study: StudyRow::new(&s, capacity, today()),
+        approvals: history.iter().map(ApprovalRow::from).collect(),
+        renews: crate::domain::policy::may_renew_approval(capacity),
+        form: FormView::new(values, refusal),
+    };
+    Ok((status_of(refusal), Template::render("study/approvals", page)))
+}
+
+/// The approval history and the form that records an amendment (coordinators and
+/// ethics officers) or a renewal (ethics officers).
+#[get("/staff/studies/<slug>/approvals")]
+async fn approvals(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+) -> PageResult<(Status, Template)> {
+    approvals_page(state, &session, &csrf.0, slug, None).await
+}
+
 #[post("/staff/studies/<slug>/approvals", data = "<form>")]
 async fn record_approval(
     state: &State<AppState>,
     session: SessionUser,
+    csrf: CsrfToken,
     slug: &str,
     form: CsrfForm<ApprovalForm>,
-) -> PageResult<Flash<Redirect>> {
+) -> FormReply {
     let f = form.0;
     let input = ApprovalInput {
         kind: &f.kind,
@@ -187,8 +234,12 @@ async fn record_approval(
         summary: Some(f.summary.as_str()),
     };
     let result = study::record_approval(state, &session.user, slug, &input).await;
-    outcome(slug, result, |(s, _)| {
-        format!("Recorded. The approval now expires on {}.", s.ethics.expires_on)
+    Ok(match shown(result)? {
+        Ok((s, _)) => Ok(done(
+            format!("/staff/studies/{slug}"),
+            format!("Recorded. The approval now expires on {}.", s.ethics.expires_on),
+        )),
+        Err(e) => Err(approvals_page(state, &session, &csrf.0, slug, Some((f, &e))).await?),
     })
 }
 
@@ -468,6 +519,7 @@ pub fn routes() -> Vec<rocket::Route> {
         study_page,
         change_status,
         record_approval,
+        approvals,
         ethics,
         new_study,
         create_study,

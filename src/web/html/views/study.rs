@@ -16,7 +16,7 @@ use crate::domain::study::Study;
 use crate::domain::user::User;
 use crate::service::consent::ReconsentDue;
 use crate::service::focus_group::Session;
-use crate::web::html::study::{SettingsForm, StaffForm, StudyForm};
+use crate::web::html::study::{ApprovalForm, SettingsForm, StaffForm, StudyForm};
 
 #[derive(Serialize)]
 pub struct DashboardPage {
@@ -118,6 +118,18 @@ pub struct ConfirmPage {
     pub title: String,
     pub reason: String,
     pub confirm: ConfirmMove,
+}
+
+/// A study's approval history and the form that records an amendment or renewal.
+#[derive(Serialize)]
+pub struct ApprovalsPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub study: StudyRow,
+    pub approvals: Vec<ApprovalRow>,
+    /// Ethics officers record renewals too.
+    pub renews: bool,
+    pub form: FormView<ApprovalForm>,
 }
 
 /// The form that creates a study.
