@@ -127,6 +127,27 @@ pub async fn attach(
     Ok((instrument, Arc::new(loaded.definition.clone())))
 }
 
+/// Checks an eligibility rule against a loaded questionnaire without attaching
+/// anything (the attach form's check as the coordinator types): the parser's own
+/// message and column under `eligible_if`, or nothing when it reads.
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn check_rule(state: &AppState, user: &User, slug: &str, req: &Attach) -> AppResult<()> {
+    access::coordinated(state.db.conn(), user, slug).await?;
+    let expression = req.eligible_if.as_deref().map(str::trim).unwrap_or_default();
+    let loaded = u32::try_from(req.version).ok().and_then(|v| state.forms.get(&req.key, v));
+    let Some(loaded) = loaded else {
+        return Err(AppError::field("key", "unknown", "Choose a loaded questionnaire first."));
+    };
+    if expression.is_empty() {
+        return Ok(());
+    }
+    loaded
+        .definition
+        .check_expression(expression)
+        .map(|_| ())
+        .map_err(|e| AppError::field("eligible_if", "invalid", e.to_string()))
+}
+
 /// The stored definition for a loaded file, added the first time a study uses it.
 async fn ensure_definition(
     db: &impl Conn,

@@ -743,3 +743,40 @@ db_test!(every_console_form_refuses_a_forged_post, |app| {
     let (_, v) = app.get_json("/api/v1/studies/study-one", Some(&s.coord)).await;
     assert_eq!(v["status"], "recruiting");
 });
+
+db_test!(the_eligibility_rule_is_checked_before_anything_is_attached, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    app.create_study(&coord, "study-one").await;
+    let path = "/staff/studies/study-one/questionnaires";
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, path).await;
+    assert!(html.contains("data-live=\"rule-check\"") && html.contains("/static/live.js"));
+    let csrf = csrf_of(&html);
+    let check = |rule: &'static str| {
+        form(
+            &csrf,
+            &[
+                ("form", "screening-medical-students@1"),
+                ("stage", "screening"),
+                ("eligible_if", rule),
+                ("action", "check"),
+            ],
+        )
+    };
+    let (status, _, html) = submit(&app, path, check("enrolled_in_medicine == ")).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(html.contains("Not yet: at column"), "{html}");
+    assert!(html.contains("value=\"enrolled_in_medicine == \""), "kept: {html}");
+    let (status, _, html) = submit(&app, path, check("no_such_question == true")).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{html}");
+    let (status, _, html) = submit(&app, path, check("enrolled_in_medicine == true")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("The rule reads well against this questionnaire."), "{html}");
+    assert!(html.contains("selected>Can you take part?"), "the choice is kept: {html}");
+    assert_eq!(events(&app, "instrument.attached").await, 0, "a check attaches nothing");
+
+    let res = app.client.get("/static/live.js").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    let (_, html) = page(&app, "/staff/studies/study-one/consent-forms/new").await;
+    assert!(html.contains("data-live=\"live-preview\"") && html.contains("id=\"live-preview\""));
+});

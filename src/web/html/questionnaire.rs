@@ -114,6 +114,8 @@ page_form! {
         form: String,
         stage: String,
         eligible_if: String,
+        /// `check` only checks the eligibility rule; anything else attaches.
+        action: String,
     }
 }
 
@@ -135,18 +137,20 @@ async fn instruments_page(
     csrf: &str,
     flash: Option<FlashMessage<'_>>,
     slug: &str,
-    refused: Option<(AttachForm, &AppError)>,
+    typed: Option<(AttachForm, Option<&AppError>)>,
 ) -> PageResult<(Status, Template)> {
     let (study, capacity) = study::get(state, &session.user, slug).await?;
     let attached = questionnaire::list(state, &session.user, slug).await?;
-    let (values, refusal) = match refused {
-        Some((values, e)) => (values, Some(e)),
-        None => (
-            AttachForm { stage: "after_consent".into(), ..<AttachForm as Default>::default() },
-            None,
-        ),
+    let (values, refusal) = match typed {
+        Some((values, e)) => (values, e),
+        None => {
+            let blank =
+                AttachForm { stage: "after_consent".into(), ..<AttachForm as Default>::default() };
+            (blank, None)
+        }
     };
-    let page = InstrumentsPage::new(
+    let rule_fits = values.action == "check" && refusal.is_none();
+    let mut page = InstrumentsPage::new(
         StaffFrame::new(&session.user, csrf.to_string(), flash),
         &study,
         capacity == Capacity::Coordinator,
@@ -154,6 +158,7 @@ async fn instruments_page(
         state.forms.iter().map(|f| &f.definition),
         FormView::new(values, refusal).shown_under(&["key", "version"], "form"),
     );
+    page.rule_fits = rule_fits;
     Ok((status_of(refusal), Template::render("questionnaire/instruments", page)))
 }
 
@@ -179,12 +184,20 @@ async fn attach(
     form: CsrfForm<AttachForm>,
 ) -> FormReply {
     let f = form.0;
+    if f.action == "check" {
+        let result = questionnaire::check_rule(state, &session.user, slug, &f.request()).await;
+        let refusal = shown(result)?.err();
+        let typed = Some((f, refusal.as_ref()));
+        return Ok(Err(instruments_page(state, &session, &csrf.0, None, slug, typed).await?));
+    }
     Ok(match shown(questionnaire::attach(state, &session.user, slug, f.request()).await)? {
         Ok((i, d)) => Ok(done(
             format!("/staff/studies/{slug}/questionnaires"),
             format!("{} (version {}) is attached, {}.", d.title, i.version, when_asked(i.stage)),
         )),
-        Err(e) => Err(instruments_page(state, &session, &csrf.0, None, slug, Some((f, &e))).await?),
+        Err(e) => {
+            Err(instruments_page(state, &session, &csrf.0, None, slug, Some((f, Some(&e)))).await?)
+        }
     })
 }
 

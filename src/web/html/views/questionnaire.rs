@@ -271,6 +271,8 @@ pub struct InstrumentsPage {
     pub choices: Vec<(String, String)>,
     pub has_screening: bool,
     pub form: FormView<AttachForm>,
+    /// The eligibility rule was checked and reads well.
+    pub rule_fits: bool,
 }
 
 impl InstrumentsPage {
@@ -308,6 +310,7 @@ impl InstrumentsPage {
                 .collect(),
             loaded,
             form,
+            rule_fits: false,
         }
     }
 }
