@@ -298,6 +298,44 @@ impl Layout {
         self.y -= h;
     }
 
+    /// A square grid of dark (`true`) and light modules, `width` a side, drawn
+    /// `size` millimetres wide under the cursor (a QR code: black on white, its
+    /// light border included by the caller).
+    pub fn modules(&mut self, dark: &[bool], width: usize, size: f32) {
+        if width == 0 {
+            return;
+        }
+        self.ensure(size + 2.0);
+        let cell = size / width as f32;
+        let top = self.y - 1.0;
+        let corner = |x: f32, y: f32| LinePoint { p: Point::new(Mm(x), Mm(y)), bezier: false };
+        let rings = dark
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| **d)
+            .map(|(i, _)| {
+                let (col, row) = ((i % width) as f32, (i / width) as f32);
+                let (x, y) = (MARGIN + col * cell, top - (row + 1.0) * cell);
+                PolygonRing {
+                    points: vec![
+                        corner(x, y),
+                        corner(x + cell, y),
+                        corner(x + cell, y + cell),
+                        corner(x, y + cell),
+                    ],
+                }
+            })
+            .collect();
+        let polygon = Polygon { rings, mode: PaintMode::Fill, winding_order: WindingOrder::NonZero };
+        let black = || Color::Rgb(Rgb { r: 0.0, g: 0.0, b: 0.0, icc_profile: None });
+        self.ops().extend([
+            Op::SetFillColor { col: black() },
+            Op::DrawPolygon { polygon },
+            Op::SetFillColor { col: black() },
+        ]);
+        self.y -= size + 2.0;
+    }
+
     fn fill_rect(&mut self, x: f32, y: f32, w: f32, h: f32) {
         let corner = |x: f32, y: f32| LinePoint { p: Point::new(Mm(x), Mm(y)), bezier: false };
         let polygon = Polygon {

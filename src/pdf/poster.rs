@@ -43,6 +43,14 @@ pub fn render(p: &Poster<'_>) -> AppResult<Vec<u8>> {
         _ => 10.0,
     };
     l.paragraph(p.link, size, Weight::Bold, 0.0);
+    if let Ok(code) = qrcode::QrCode::new(p.link.as_bytes()) {
+        let width = code.width();
+        let dark: Vec<bool> =
+            code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
+        l.gap(2.0);
+        l.paragraph("or scan:", 11.0, Weight::Regular, 0.0);
+        l.modules(&dark, width, 40.0);
+    }
     l.gap(6.0);
     l.rule();
     l.paragraph(p.study_title, 10.0, Weight::Bold, 0.0);
@@ -85,6 +93,7 @@ mod tests {
             "https://consentry.example.edu/ads/moodle-mbbs",
             "CF15/2639-2015001090",
             "What taking part involves",
+            "or scan:",
         ] {
             assert!(text.contains(expected), "{expected} in {text}");
         }
