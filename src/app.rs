@@ -12,6 +12,17 @@ use rocket_dyn_templates::minijinja::AutoEscape;
 use crate::service::AppState;
 use crate::web::{self, fairings};
 
+/// Request size limits unless the configuration sets its own: a consent statement
+/// or a consent-form file posted from a page fits well within them.
+fn limits() -> rocket::data::Limits {
+    use rocket::data::{Limits, ToByteUnit};
+    Limits::default()
+        .limit("json", 1.mebibytes())
+        .limit("form", 256.kibibytes())
+        .limit("data-form", 2.mebibytes())
+        .limit("string", 256.kibibytes())
+}
+
 /// The application on `state`, configured by `figment` (see `config::figment`).
 /// Pages and static files come from `CONSENTRY_TEMPLATE_DIR` when it is set, else
 /// from the binary itself.
@@ -20,6 +31,7 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
     let figment = Figment::from(rocket::Config::default())
         .merge(("log_level", "off"))
         .merge(("cli_colors", false))
+        .merge(("limits", limits()))
         .merge(figment)
         // The client's address comes from `web::guards::client_addr`, which trusts
         // `X-Real-IP` only from the configured proxies.

@@ -326,7 +326,8 @@ impl Layout {
                 }
             })
             .collect();
-        let polygon = Polygon { rings, mode: PaintMode::Fill, winding_order: WindingOrder::NonZero };
+        let polygon =
+            Polygon { rings, mode: PaintMode::Fill, winding_order: WindingOrder::NonZero };
         let black = || Color::Rgb(Rgb { r: 0.0, g: 0.0, b: 0.0, icc_profile: None });
         self.ops().extend([
             Op::SetFillColor { col: black() },

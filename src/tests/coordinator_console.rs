@@ -780,3 +780,54 @@ db_test!(the_eligibility_rule_is_checked_before_anything_is_attached, |app| {
     let (_, html) = page(&app, "/staff/studies/study-one/consent-forms/new").await;
     assert!(html.contains("data-live=\"live-preview\"") && html.contains("id=\"live-preview\""));
 });
+
+db_test!(a_consent_form_file_is_uploaded_and_its_errors_name_the_line, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    app.create_study(&coord, "study-one").await;
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/studies/study-one/consent-forms/new").await;
+    assert!(html.contains("enctype=\"multipart/form-data\""));
+    let csrf = csrf_of(&html);
+    let post = |file: String| {
+        let boundary = "consentry-test-boundary";
+        let mut body = String::new();
+        for (name, value) in [("csrf_token", csrf.as_str()), ("version", "1"), ("action", "draft")]
+        {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"toml_file\"; filename=\"consent.toml\"\r\nContent-Type: application/toml\r\n\r\n{file}\r\n--{boundary}--\r\n"
+        ));
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post("/staff/studies/study-one/consent-forms")
+                .header(
+                    rocket::http::ContentType::new("multipart", "form-data")
+                        .with_params(("boundary", boundary)),
+                )
+                .body(body)
+                .dispatch()
+                .await;
+            let status = res.status();
+            (status, res.into_string().await.unwrap_or_default())
+        }
+    };
+    let (status, html) =
+        post("title = \"T\"\nlanguage = \"en\"\nbody = \"B\"\n\n[[item]]\nkey = \"Bad Key\"\ntext = \"t\"\n".into())
+            .await;
+    assert_eq!(status, Status::UnprocessableEntity, "{html}");
+    assert!(html.contains("Line 6, item[1].key"), "{html}");
+    assert!(html.contains("key = &quot;Bad Key&quot;"), "the file is shown to fix: {html}");
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/forms/consent/social-media-medical-education.toml"
+    ))
+    .unwrap_or_default();
+    let (status, html) = post(seed).await;
+    assert_eq!(status, Status::SeeOther, "{html}");
+    assert_eq!(events(&app, "consent_form.drafted").await, 1);
+});

@@ -11,7 +11,10 @@
     var timer = null;
     var asked = 0;
     function refresh() {
-      var data = new URLSearchParams(new FormData(form));
+      var data = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) {
+        if (typeof value === "string") { data.append(key, value); }
+      });
       data.set("action", action);
       var mine = ++asked;
       fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })

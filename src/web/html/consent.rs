@@ -174,8 +174,11 @@ page_form! {
         title: String,
         body_markdown: String,
         items: Vec<ItemRow>,
-        /// A consent-form file pasted or uploaded instead of the fields.
+        /// A consent-form file pasted instead of the fields.
         toml: String,
+        /// The same, uploaded as a file.
+        #[serde(skip)]
+        toml_file: String,
         /// `preview` shows the statement as participants will see it; `more` adds
         /// item rows; anything else drafts.
         action: String,
@@ -193,6 +196,10 @@ impl DraftForm {
     /// The item rows typed, blank ones dropped (so error `items[i]` is row `i`).
     fn compact(mut self) -> Self {
         self.items.retain(|i| !i.is_blank());
+        if self.toml.trim().is_empty() {
+            // An uploaded file is shown in the text box, so its errors can be fixed there.
+            self.toml = std::mem::take(&mut self.toml_file);
+        }
         self
     }
 
