@@ -99,7 +99,9 @@ async fn portal(
         steps,
         booked: booked.map(|g| Booking::new(&g, me.study.timezone)),
         signed_version: latest.as_ref().map(|g| g.record.form_version.clone()),
-        signed_at: latest.as_ref().map(|g| g.record.signed_at.clone()),
+        signed_at: latest
+            .as_ref()
+            .map(|g| super::views::in_words_raw(&g.record.signed_at, me.study.timezone)),
     };
     Ok(Template::render("participant/portal", page))
 }

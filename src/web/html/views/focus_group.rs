@@ -206,7 +206,7 @@ impl SheetPage {
             slug: study.slug.clone(),
             study: StudyBanner::from(study),
             session: SessionView::new(s, study.timezone),
-            logged_at: s.group.log.as_ref().map(|l| format_at(&l.logged_at)),
+            logged_at: s.group.log.as_ref().map(|l| super::in_words(l.logged_at, study.timezone)),
             rows: rows
                 .iter()
                 .map(|r| SheetLine {

@@ -25,7 +25,8 @@ pub struct MailRow {
     pub sent_at: Option<String>,
 }
 
-const STAMP: &str = "%Y-%m-%d %H:%M:%S";
+/// Times in words, on UTC: the outbox spans studies in different zones.
+const STAMP: &str = "%-d %B %Y, %H:%M";
 
 impl From<StoredMail> for MailRow {
     fn from(m: StoredMail) -> Self {
