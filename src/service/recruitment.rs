@@ -115,6 +115,28 @@ pub async fn close_ad(state: &AppState, user: &User, slug: &str, code: &str) -> 
     own_ad(state.db.conn(), &study, code).await
 }
 
+/// Opens a closed ad again: its link takes respondents within its window (a study
+/// open for changes only).
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn reopen_ad(state: &AppState, user: &User, slug: &str, code: &str) -> AppResult<Ad> {
+    let tx = state.db.begin_write().await?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
+    let ad = own_ad(tx.conn(), &study, code).await?;
+    access::open_for_changes(&study)?;
+    if ad.closed_at.is_some() {
+        store::recruitment::reopen_ad(tx.conn(), ad.id).await?;
+        audit::record(
+            tx.conn(),
+            NewEvent::new(user.actor(), "ad.reopened", "ad", ad.id)
+                .in_study(&study.slug)
+                .with(json!({"code": ad.code})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    own_ad(state.db.conn(), &study, code).await
+}
+
 /// A study's ads with their funnel (views, screened, eligible, consented).
 #[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn ads(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<(Ad, Funnel)>> {

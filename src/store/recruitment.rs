@@ -84,6 +84,16 @@ pub async fn close_ad(db: &impl Conn, id: i64, now: DateTime<Utc>) -> Result<(),
     Ok(())
 }
 
+/// Takes a closed ad back: it answers again within its window.
+pub async fn reopen_ad(db: &impl Conn, id: i64) -> Result<(), AppError> {
+    ads::Entity::update_many()
+        .col_expr(ads::Column::ClosedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(ads::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn ad_by_code(db: &impl Conn, code: &str) -> Result<Option<Ad>, AppError> {
     ads::Entity::find().filter(ads::Column::Code.eq(code)).one(db).await?.map(ad).transpose()
 }

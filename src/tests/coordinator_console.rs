@@ -831,3 +831,66 @@ db_test!(a_consent_form_file_is_uploaded_and_its_errors_name_the_line, |app| {
     assert_eq!(status, Status::SeeOther, "{html}");
     assert_eq!(events(&app, "consent_form.drafted").await, 1);
 });
+
+db_test!(an_ad_is_edited_closed_and_opened_again_from_its_pages, |app| {
+    let s = crate::tests::consent_flow::recruiting_study(&app).await;
+    let iso = |d: i64| (chrono::Utc::now() + chrono::Duration::days(d)).to_rfc3339();
+    let (status, v) = app
+        .post_json(
+            "/api/v1/studies/study-one/ads",
+            Some(&s.coord),
+            serde_json::json!({"code": "moodle-mbbs", "channel": "lms", "title": "Old headline",
+                   "body_markdown": "Text.", "opens_at": iso(-1), "closes_at": iso(30)}),
+        )
+        .await;
+    assert_eq!(status, Status::Created, "{v}");
+    let base = "/staff/studies/study-one";
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (status, html) = page(&app, &format!("{base}/ads/moodle-mbbs")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("value=\"Old headline\"") && html.contains("Open from (UTC time)"));
+    let csrf = csrf_of(&html);
+    let edit = |title: &'static str, closes: String| {
+        form(
+            &csrf,
+            &[
+                ("channel", "email"),
+                ("title", title),
+                ("body_markdown", "New text."),
+                ("opens_on", &day(-1)),
+                ("opens_time", "08:00"),
+                ("closes_on", &closes),
+                ("closes_time", "18:00"),
+            ],
+        )
+    };
+    let (status, _, html) =
+        submit(&app, &format!("{base}/ads/moodle-mbbs"), edit("Kept headline", day(-3))).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(html.contains("The ad must close after it opens.") && html.contains("Kept headline"));
+    let (status, _, _) =
+        submit(&app, &format!("{base}/ads/moodle-mbbs"), edit("New headline", day(20))).await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, public) = page(&app, "/ads/moodle-mbbs").await;
+    assert!(public.contains("New headline"), "{public}");
+
+    let close = format!("{base}/ads/moodle-mbbs/close");
+    assert_eq!(post_form(&app, &close, format!("csrf_token={csrf}")).await.0, Status::SeeOther);
+    let (_, public) = page(&app, "/ads/moodle-mbbs").await;
+    assert!(public.contains("closed by the researchers"), "{public}");
+    let (_, html) = page(&app, &format!("{base}/recruitment")).await;
+    assert!(html.contains("Open this ad again"), "{html}");
+    let reopen = format!("{base}/ads/moodle-mbbs/reopen");
+    assert_eq!(post_form(&app, &reopen, format!("csrf_token={csrf}")).await.0, Status::SeeOther);
+    let (_, public) = page(&app, "/ads/moodle-mbbs").await;
+    assert!(!public.contains("closed by the researchers"), "{public}");
+    for action in ["ad.updated", "ad.closed", "ad.reopened"] {
+        assert_eq!(events(&app, action).await, 1, "{action}");
+    }
+    sign_out(&app).await;
+    assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
+    assert_eq!(page(&app, &format!("{base}/ads/moodle-mbbs")).await.0, Status::Forbidden);
+    let csrf = csrf_of(&page(&app, "/staff").await.1);
+    assert_eq!(post_form(&app, &close, format!("csrf_token={csrf}")).await.0, Status::SeeOther);
+    assert_eq!(events(&app, "ad.closed").await, 1, "a facilitator closes nothing");
+});

@@ -341,6 +341,20 @@ async fn close_ad(
     })
 }
 
+#[post("/staff/studies/<slug>/ads/<code>/reopen", data = "<_form>")]
+async fn reopen_ad(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    code: &str,
+    _form: CsrfForm<super::PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = recruitment::reopen_ad(state, &session.user, slug, code).await;
+    super::outcome_on(&format!("/staff/studies/{slug}/recruitment"), result, |ad| {
+        format!("The ad \"{}\" is open again within its window.", ad.title)
+    })
+}
+
 #[post("/staff/studies/<slug>/strata", data = "<form>")]
 async fn add_stratum(
     state: &State<AppState>,
@@ -377,6 +391,7 @@ pub fn routes() -> Vec<rocket::Route> {
         edit_ad,
         update_ad,
         close_ad,
+        reopen_ad,
         add_stratum
     ]
 }
