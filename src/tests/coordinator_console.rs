@@ -599,7 +599,6 @@ db_test!(the_participant_list_searches_and_each_record_shows_steps_and_mail, |ap
 db_test!(admins_make_accounts_whose_owners_set_their_own_password, |app| {
     app.staff("admin@example.org", "admin").await;
     let coord = app.staff("coord@example.org", "coordinator").await;
-    let _ = coord;
 
     // Coordinators do not manage accounts, and see no menu for it.
     assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
@@ -703,6 +702,22 @@ db_test!(admins_make_accounts_whose_owners_set_their_own_password, |app| {
     assert!(html.contains("switched off: switch it on before sending"), "{html}");
     sign_out(&app).await;
     assert_eq!(sign_in(&app.client, "fay@example.org", good).await, Status::Unauthorized);
+
+    // Ending a coordinator's sessions signs them out at once.
+    let coord_id = scalar(&app.db, "SELECT id FROM users WHERE email = 'coord@example.org'").await;
+    assert_eq!(sign_in(&app.client, "admin@example.org", PASSWORD).await, Status::SeeOther);
+    let csrf = csrf_of(&page(&app, "/staff/accounts").await.1);
+    let (_, before) = app.get_json("/api/v1/studies", Some(&coord)).await;
+    assert!(before.is_array(), "{before}");
+    let (status, _) = post_form(
+        &app,
+        &format!("/staff/accounts/{coord_id}/sessions"),
+        format!("csrf_token={csrf}"),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let (status, _) = app.get_json("/api/v1/studies", Some(&coord)).await;
+    assert_eq!(status, Status::Unauthorized, "the token has ended");
 });
 
 db_test!(every_console_form_refuses_a_forged_post, |app| {
@@ -727,6 +742,10 @@ db_test!(every_console_form_refuses_a_forged_post, |app| {
         "/staff/accounts".to_string(),
         "/staff/accounts/1/active".to_string(),
         "/staff/accounts/1/password-link".to_string(),
+        "/staff/accounts/1/sessions".to_string(),
+        format!("{base}/focus-groups/conflicts"),
+        format!("{base}/ads/any-ad/reopen"),
+        format!("{base}/approvals"),
     ];
     for who in ["coord@example.org", "admin@example.org"] {
         assert_eq!(sign_in(&app.client, who, PASSWORD).await, Status::SeeOther);
@@ -893,4 +912,50 @@ db_test!(an_ad_is_edited_closed_and_opened_again_from_its_pages, |app| {
     let csrf = csrf_of(&page(&app, "/staff").await.1);
     assert_eq!(post_form(&app, &close, format!("csrf_token={csrf}")).await.0, Status::SeeOther);
     assert_eq!(events(&app, "ad.closed").await, 1, "a facilitator closes nothing");
+});
+
+db_test!(a_facilitator_declares_and_withdraws_a_conflict_on_the_page, |app| {
+    let s = crate::tests::consent_flow::recruiting_study(&app).await;
+    let token = crate::tests::consent_flow::invite(&app, &s, "kim@student.example.edu").await;
+    let signed = crate::tests::consent_flow::signing(&s, "Kim Lee", false);
+    let (status, v) = app.post_json("/api/v1/participant/consent", Some(&token), signed).await;
+    assert_eq!(status, Status::Created, "{v}");
+    let base = "/staff/studies/study-one/focus-groups";
+    assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
+    let (status, html) = page(&app, base).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("People a facilitator knows") && html.contains("None declared."));
+    let csrf = csrf_of(&html);
+    let (status, _, html) =
+        submit(&app, &format!("{base}/conflicts"), form(&csrf, &[("participant_code", "P999")]))
+            .await;
+    assert!(
+        matches!(status, Status::UnprocessableEntity | Status::NotFound | Status::Conflict),
+        "{status}"
+    );
+    if status != Status::NotFound {
+        assert!(html.contains("value=\"P999\""), "kept: {html}");
+    }
+    let (status, _, _) =
+        submit(&app, &format!("{base}/conflicts"), form(&csrf, &[("participant_code", "p001")]))
+            .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, base).await;
+    assert!(html.contains("you will not be placed with P001"), "{html}");
+    assert!(html.contains("/conflicts/P001/withdraw"), "{html}");
+    sign_out(&app).await;
+
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, base).await;
+    assert!(html.contains("P001 · fac@example.org") && !html.contains("/conflicts/P001/withdraw"));
+    sign_out(&app).await;
+
+    assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
+    let csrf = csrf_of(&page(&app, base).await.1);
+    let (status, _) =
+        post_form(&app, &format!("{base}/conflicts/P001/withdraw"), format!("csrf_token={csrf}"))
+            .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, base).await;
+    assert!(html.contains("withdrawn") && html.contains("None declared."), "{html}");
 });

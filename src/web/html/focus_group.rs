@@ -37,12 +37,16 @@ pub enum Refused<'a> {
     Schedule(ScheduleForm, &'a AppError),
     Reschedule(i64, ScheduleForm, &'a AppError),
     Place(i64, CodeForm, &'a AppError),
+    Declare(CodeForm, &'a AppError),
 }
 
 impl Refused<'_> {
     fn error(&self) -> &AppError {
         match self {
-            Refused::Schedule(_, e) | Refused::Reschedule(_, _, e) | Refused::Place(_, _, e) => e,
+            Refused::Schedule(_, e)
+            | Refused::Reschedule(_, _, e)
+            | Refused::Place(_, _, e)
+            | Refused::Declare(_, e) => e,
         }
     }
 }
@@ -63,9 +67,17 @@ async fn sessions_page(
         (true, true) => Some(focus_group::plan(state, user, slug).await?),
         _ => None,
     };
+    let conflicts = focus_group::conflicts(state, user, slug).await?;
     let status = super::status_of(refused.as_ref().map(Refused::error));
     let frame = StaffFrame::new(user, csrf.to_string(), flash);
-    let page = FocusGroupsPage::new(frame, &study, coordinator, &sessions, proposal, refused);
+    let mut page = FocusGroupsPage::new(frame, &study, coordinator, &sessions, proposal, refused);
+    page.conflicts = conflicts
+        .iter()
+        .map(|c| {
+            let mine = c.facilitator_email == user.email;
+            (c.participant_code.clone(), c.facilitator_email.clone(), mine)
+        })
+        .collect();
     Ok((status, Template::render("focus_group/sessions", page)))
 }
 
@@ -245,6 +257,45 @@ async fn add_member(
             Err(sessions_page(state, &session, &csrf.0, None, slug, false, refused).await?)
         }
     })
+}
+
+/// A facilitator declares they know a participant (a student they teach, a
+/// colleague): the planner and placing keep them apart.
+#[post("/staff/studies/<slug>/focus-groups/conflicts", data = "<form>")]
+async fn declare_conflict(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+    form: CsrfForm<CodeForm>,
+) -> FormReply {
+    let f = form.0;
+    let result = focus_group::declare_conflict(state, &session.user, slug, &f.participant_code);
+    Ok(match shown(result.await)? {
+        Ok(()) => Ok(done(
+            page_of(slug),
+            format!(
+                "Noted: you will not be placed with {} in any session.",
+                f.participant_code.trim().to_uppercase()
+            ),
+        )),
+        Err(e) => {
+            let refused = Some(Refused::Declare(f, &e));
+            Err(sessions_page(state, &session, &csrf.0, None, slug, false, refused).await?)
+        }
+    })
+}
+
+#[post("/staff/studies/<slug>/focus-groups/conflicts/<code>/withdraw", data = "<_form>")]
+async fn withdraw_conflict(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    code: &str,
+    _form: CsrfForm<super::PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = focus_group::withdraw_conflict(state, &session.user, slug, code).await;
+    outcome_on(&page_of(slug), result, |()| format!("Your conflict with {code} is withdrawn."))
 }
 
 page_form! {
@@ -515,6 +566,8 @@ async fn availability_submit(
 pub fn routes() -> Vec<rocket::Route> {
     routes![
         place_all,
+        declare_conflict,
+        withdraw_conflict,
         availability,
         availability_submit,
         page,

@@ -107,6 +107,21 @@ async fn switch(
     })
 }
 
+/// Ends every session and token of an account now (a lost laptop, a leaked token).
+#[post("/staff/accounts/<id>/sessions", data = "<_form>")]
+async fn end_sessions(
+    state: &State<AppState>,
+    session: SessionUser,
+    id: i64,
+    _form: CsrfForm<super::PlainForm>,
+) -> PageResult<Flash<Redirect>> {
+    let change = user::AccountChange { active: None, revoke_tokens: true };
+    let result = user::change(state, Actor::Staff(&session.user), id, change).await;
+    outcome_on(ACCOUNTS, result, |u| {
+        format!("Every session and token of {} has ended; they sign in again.", u.name)
+    })
+}
+
 #[post("/staff/accounts/<id>/password-link", data = "<_form>")]
 async fn password_link(
     state: &State<AppState>,
@@ -171,5 +186,5 @@ async fn set_password(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![accounts, create, switch, password_link, password_page, set_password]
+    routes![accounts, create, switch, end_sessions, password_link, password_page, set_password]
 }

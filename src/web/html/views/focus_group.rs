@@ -78,6 +78,10 @@ pub struct FocusGroupsPage {
     pub proposal: Option<Proposal>,
     /// The form that schedules a new session.
     pub schedule: FormView<ScheduleForm>,
+    /// Declared conflicts: `(participant code, facilitator's address, the viewer's own)`.
+    pub conflicts: Vec<(String, String, bool)>,
+    /// The form that declares one.
+    pub declare: FormView<CodeForm>,
 }
 
 impl FocusGroupsPage {
@@ -91,6 +95,7 @@ impl FocusGroupsPage {
     ) -> Self {
         let zone = study.timezone;
         let mut schedule = FormView::new(ScheduleForm::blank(), None);
+        let mut declare = FormView::new(<CodeForm as Default>::default(), None);
         let mut cards: Vec<SessionCard> = sessions
             .iter()
             .map(|s| SessionCard {
@@ -108,6 +113,7 @@ impl FocusGroupsPage {
                     c.edit_open = true;
                 }
             }
+            Some(Refused::Declare(values, e)) => declare = FormView::new(values, Some(e)),
             Some(Refused::Place(id, values, e)) => {
                 if let Some(c) = cards.iter_mut().find(|c| c.view.id == id) {
                     c.place = FormView::new(values, Some(e));
@@ -124,6 +130,8 @@ impl FocusGroupsPage {
             zone: zone.name(),
             proposal: plan.map(|p| Proposal::new(&p, sessions)),
             schedule,
+            conflicts: Vec::new(),
+            declare,
         }
     }
 }
