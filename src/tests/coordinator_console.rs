@@ -233,6 +233,11 @@ db_test!(a_study_goes_from_nothing_to_recruiting_through_pages_alone, |app| {
     let (_, portal) = page(&app, "/participant").await;
     assert!(portal.contains("give your consent") && portal.contains("Sleep and study"), "{portal}");
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM participants").await, 1);
+    // …and the coordinator reads the report, in the browser too.
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (status, html) = page(&app, &format!("{base}/report")).await;
+    assert_eq!(status, Status::Ok, "{html}");
+    assert!(html.contains("sleep-lms"), "the report counts the ad's respondents: {html}");
     for action in [
         "study.created",
         "study.settings_changed",
