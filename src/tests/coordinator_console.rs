@@ -964,3 +964,47 @@ db_test!(a_facilitator_declares_and_withdraws_a_conflict_on_the_page, |app| {
     let (_, html) = page(&app, base).await;
     assert!(html.contains("withdrawn") && html.contains("None declared."), "{html}");
 });
+
+db_test!(the_api_removes_staff_and_reopens_ads_as_the_pages_do, |app| {
+    let s = crate::tests::consent_flow::recruiting_study(&app).await;
+    let fac = scalar(&app.db, "SELECT id FROM users WHERE email = 'fac@example.org'").await;
+    let coord = scalar(&app.db, "SELECT id FROM users WHERE email = 'coord@example.org'").await;
+    let delete = |path: String, token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .delete(path)
+                .header(rocket::http::Header::new("Authorization", format!("Bearer {token}")))
+                .dispatch()
+                .await
+                .status()
+        }
+    };
+    let staff = |id: i64| format!("/api/v1/studies/study-one/staff/{id}");
+    assert_eq!(delete(staff(fac), s.fac.clone()).await, Status::Forbidden);
+    assert_eq!(delete(staff(coord), s.coord.clone()).await, Status::Conflict, "last coordinator");
+    assert_eq!(delete(staff(fac), s.coord.clone()).await, Status::NoContent);
+    assert_eq!(delete(staff(fac), s.coord.clone()).await, Status::NotFound);
+    let (_, v) = app.get_json("/api/v1/studies/study-one/staff", Some(&s.coord)).await;
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{v}");
+
+    let iso = |d: i64| (chrono::Utc::now() + chrono::Duration::days(d)).to_rfc3339();
+    app.post_json(
+        "/api/v1/studies/study-one/ads",
+        Some(&s.coord),
+        serde_json::json!({"code": "moodle-mbbs", "channel": "lms", "title": "T",
+               "body_markdown": "B", "opens_at": iso(-1), "closes_at": iso(30)}),
+    )
+    .await;
+    let ad = "/api/v1/studies/study-one/ads/moodle-mbbs";
+    let (status, v) =
+        app.post_json(&format!("{ad}/close"), Some(&s.coord), serde_json::json!({})).await;
+    assert_eq!(status, Status::Ok, "{v}");
+    let (status, v) =
+        app.post_json(&format!("{ad}/reopen"), Some(&s.coord), serde_json::json!({})).await;
+    assert_eq!(status, Status::Ok, "{v}");
+    let (_, public) = app.get_json("/api/v1/ads/moodle-mbbs", None).await;
+    assert_eq!(public["open"], true, "{public}");
+    assert_eq!(events(&app, "ad.reopened").await, 1);
+    assert_eq!(events(&app, "study.staff_removed").await, 1);
+});

@@ -70,6 +70,7 @@ api![
     study::get,
     study::staff_list,
     study::add_staff,
+    study::remove_staff,
     study::change_status,
     study::settings,
     study::approvals,
@@ -102,6 +103,7 @@ api![
     recruitment::list_ads,
     recruitment::update_ad,
     recruitment::close_ad,
+    recruitment::reopen_ad,
     recruitment::public_ad,
     recruitment::enrol,
     recruitment::add_stratum,
@@ -155,6 +157,7 @@ const PATH_PARAMS: &[(&str, &str, &str, Holds)] = &[
     ("consents", "consent_id", "The consent's id from the register", Holds::Id),
     ("focus-groups", "id", "The session's id", Holds::Id),
     ("users", "id", "The account's id", Holds::Id),
+    ("staff", "user_id", "The staff member's account id", Holds::Id),
 ];
 
 /// Describes every path parameter from `PATH_PARAMS`, found by the segment before it.

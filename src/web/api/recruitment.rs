@@ -110,6 +110,27 @@ pub async fn close_ad(
 }
 
 #[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/ads/{code}/reopen", tag = "recruitment",
+    responses(
+        (status = 200, description = "The ad, open again within its window (audited)", body = AdDto),
+        NoToken,
+        NotCoordinator,
+        (status = 404, description = "No such study or ad", body = ErrorBody),
+        (status = 409, description = "The study is closed", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/ads/<code>/reopen")]
+pub async fn reopen_ad(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    code: &str,
+) -> ApiResult<Json<AdDto>> {
+    let ad = recruitment::reopen_ad(state, &staff.0, slug, code).await?;
+    Ok(Json(ad_dto(state, &ad, Funnel::default())))
+}
+
+#[utoipa::path(
     get, path = "/api/v1/ads/{code}", tag = "recruitment",
     security(()),
     responses(

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, get, post, put};
+use rocket::{State, delete, get, post, put};
 
 use super::dto::{
     AddStaff, ApprovalHistoryDto, ChangeStatus, CreateStudy, ErrorBody, RecordApproval,
@@ -123,6 +123,27 @@ pub async fn add_staff(
     let (member, role) =
         study::add_staff(state, &staff.0, slug, &body.0.email, &body.0.role).await?;
     Ok((Status::Created, Json(StaffMemberDto::new(&member, role))))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/studies/{slug}/staff/{user_id}", tag = "studies",
+    responses(
+        (status = 204, description = "The staff member is off the study (audited)"),
+        NoToken,
+        (status = 403, description = "Only the study's coordinators change its staff", body = ErrorBody),
+        (status = 404, description = "No such study, or the account is not on it", body = ErrorBody),
+        (status = 409, description = "The study's last coordinator, or a facilitator with a session to come", body = ErrorBody),
+    )
+)]
+#[delete("/studies/<slug>/staff/<user_id>")]
+pub async fn remove_staff(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    user_id: i64,
+) -> ApiResult<Status> {
+    study::remove_staff(state, &staff.0, slug, user_id).await?;
+    Ok(Status::NoContent)
 }
 
 #[utoipa::path(
