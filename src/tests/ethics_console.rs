@@ -101,6 +101,13 @@ db_test!(an_ethics_officer_finds_a_participant_and_their_signed_pdf, |app| {
     let (status, html) = page(&app, &to).await;
     assert_eq!(status, Status::Ok, "{html}");
     assert!(html.contains("Version 1, signed") && html.contains("audio_recording"), "{html}");
+    let signed = html.split("Version 1, signed ").nth(1).and_then(|r| r.split('<').next());
+    let months = ["January", "February", "March", "April", "May", "June", "July", "August"];
+    let months = [&months[..], &["September", "October", "November", "December"]].concat();
+    assert!(
+        signed.is_some_and(|t| months.iter().any(|m| t.contains(m)) && !t.contains("+00:00")),
+        "the signing time in words on the study's clock: {signed:?}"
+    );
     assert!(html.contains("CF15&#x2f;2639-2015001090"), "the approval it was signed under: {html}");
     let pdf = html
         .split("href=\"")

@@ -243,7 +243,7 @@ impl StoryPage {
             title: study.title.clone(),
             code: code.trim().to_uppercase(),
             withdrawn: entries.iter().find_map(|e| e.withdrawal.as_ref()).map(|w| {
-                (w.scope.as_str().replace('_', " "), w.at.format("%Y-%m-%d %H:%M UTC").to_string())
+                (w.scope.as_str().replace('_', " "), super::in_words(w.at, study.timezone))
             }),
             consents: entries
                 .iter()
@@ -251,7 +251,7 @@ impl StoryPage {
                     consent_id: e.consent_id,
                     version: e.version.clone(),
                     reference: e.ethics_reference.clone(),
-                    signed_at: e.signed_at.clone(),
+                    signed_at: super::in_words_raw(&e.signed_at, study.timezone),
                     items: e.items.clone(),
                     typed_name: if names_hidden { String::new() } else { e.typed_name.clone() },
                     drawn_signature: e.drawn_signature,
