@@ -19,6 +19,7 @@ mod m20261201_000011_focus_groups;
 mod m20261204_000012_front_door;
 mod m20261204_000013_writer_probe;
 mod m20261204_000014_approvals;
+mod m20261206_000015_complaints_contact;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_front_door::Migration),
             Box::new(m20261204_000013_writer_probe::Migration),
             Box::new(m20261204_000014_approvals::Migration),
+            Box::new(m20261206_000015_complaints_contact::Migration),
         ]
     }
 }

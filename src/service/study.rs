@@ -237,6 +237,9 @@ pub struct SettingsChange<'a> {
     pub timezone: Option<&'a str>,
     /// Every eligible enrolment continues only from the e-mailed link.
     pub confirm_email_first: Option<bool>,
+    /// The complaints contact's address and telephone; empty text clears one.
+    pub complaints_email: Option<&'a str>,
+    pub complaints_phone: Option<&'a str>,
 }
 
 /// Changes the study's settings; every change is audited with its old and new value.
@@ -266,8 +269,25 @@ pub async fn change_settings(
         Some(raw) => errors.take("timezone", Zone::parse(raw)),
         None => Some(study.timezone),
     };
-    let (Some(check), Some(suppress_below), Some(reminder_hours), Some(timezone)) =
-        (check, suppress_below, reminder_hours, timezone)
+    let complaints_email = match change.complaints_email.map(str::trim) {
+        Some("") => Some(None),
+        Some(raw) => {
+            errors.take("complaints_email", Email::parse(raw)).map(|e| Some(e.as_str().to_string()))
+        }
+        None => Some(study.complaints_email.clone()),
+    };
+    let complaints_phone = match change.complaints_phone {
+        Some(raw) => errors.take("complaints_phone", crate::domain::study::parse_phone(raw)),
+        None => Some(study.complaints_phone.clone()),
+    };
+    let (
+        Some(check),
+        Some(suppress_below),
+        Some(reminder_hours),
+        Some(timezone),
+        Some(complaints_email),
+        Some(complaints_phone),
+    ) = (check, suppress_below, reminder_hours, timezone, complaints_email, complaints_phone)
     else {
         return Err(errors.into());
     };
@@ -278,6 +298,8 @@ pub async fn change_settings(
         reminder_hours,
         timezone,
         confirm_email_first: change.confirm_email_first.unwrap_or(study.confirm_email_first),
+        complaints_email,
+        complaints_phone,
         updated_at: Utc::now(),
         ..study.clone()
     };
@@ -292,6 +314,8 @@ pub async fn change_settings(
     note("suppress_below", json!(study.suppress_below), json!(updated.suppress_below));
     note("reminder_hours", json!(study.reminder_hours), json!(updated.reminder_hours));
     note("timezone", json!(study.timezone), json!(updated.timezone));
+    note("complaints_email", json!(study.complaints_email), json!(updated.complaints_email));
+    note("complaints_phone", json!(study.complaints_phone), json!(updated.complaints_phone));
     note(
         "confirm_email_first",
         json!(study.confirm_email_first),

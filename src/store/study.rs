@@ -34,6 +34,8 @@ fn to_domain(m: studies::Model) -> Result<Study, AppError> {
         reminder_hours: u32::try_from(m.focus_group_reminder_hours).unwrap_or(24),
         timezone: Zone::parse(&m.timezone).unwrap_or_default(),
         confirm_email_first: m.confirm_email_first,
+        complaints_email: m.complaints_email,
+        complaints_phone: m.complaints_phone,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -300,6 +302,8 @@ pub async fn set_settings(db: &impl Conn, study: &Study) -> Result<(), AppError>
         )
         .col_expr(studies::Column::Timezone, Expr::value(study.timezone.name()))
         .col_expr(studies::Column::ConfirmEmailFirst, Expr::value(study.confirm_email_first))
+        .col_expr(studies::Column::ComplaintsEmail, Expr::value(study.complaints_email.clone()))
+        .col_expr(studies::Column::ComplaintsPhone, Expr::value(study.complaints_phone.clone()))
         .col_expr(studies::Column::UpdatedAt, Expr::value(study.updated_at))
         .filter(studies::Column::Id.eq(study.id))
         .exec(db)

@@ -985,6 +985,8 @@ db_test!(the_api_removes_staff_and_reopens_ads_as_the_pages_do, |app| {
     assert_eq!(delete(staff(coord), s.coord.clone()).await, Status::Conflict, "last coordinator");
     assert_eq!(delete(staff(fac), s.coord.clone()).await, Status::NoContent);
     assert_eq!(delete(staff(fac), s.coord.clone()).await, Status::NotFound);
+    let beyond = "/api/v1/studies/study-one/staff/9223372036854775808".to_string();
+    assert_eq!(delete(beyond, s.coord.clone()).await, Status::NotFound, "no such account");
     let (_, v) = app.get_json("/api/v1/studies/study-one/staff", Some(&s.coord)).await;
     assert_eq!(v.as_array().map(Vec::len), Some(1), "{v}");
 

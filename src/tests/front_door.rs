@@ -258,7 +258,7 @@ db_test!(a_dead_link_offers_a_new_one_without_revealing_who_is_enrolled, |app| {
     deliver(&app).await;
     let (status, html) = page(&app, &format!("/p/cpt_{}", "0".repeat(64))).await;
     assert_eq!(status, Status::NotFound);
-    assert!(html.contains("action=\"/participant/link\""), "{html}");
+    assert!(html.contains("action=\"/participant/link#errors\""), "{html}");
     assert!(!html.contains("/staff/login"), "participants are not sent to the staff sign-in");
     let res = app.client.get("/participant").dispatch().await;
     assert_eq!(res.headers().get_one("Location"), Some("/participant/link"));

@@ -25,6 +25,7 @@ mod instances;
 mod layering;
 mod mail;
 mod participant_pages;
+mod participant_traps;
 mod questionnaire;
 mod recruitment;
 mod report;

@@ -152,6 +152,11 @@ fn error_page(req: &Request<'_>, err: &AppError) -> response::Result<'static> {
         message: err.public_message(),
         fields,
         request_id,
+        home: if req.cookies().get_private(crate::web::guards::PARTICIPANT_COOKIE).is_some() {
+            "/participant"
+        } else {
+            "/"
+        },
     };
     let template = Template::render("errors/error", page);
     match template.respond_to(req) {

@@ -26,7 +26,7 @@
     var text = inputs.length ? inputs[0].value.trim() : "";
     if (text === "") { return null; }
     if (kind === "integer" || kind === "number") {
-      var n = Number(text);
+      var n = Number(text.replace(",", "."));
       return isFinite(n) ? n : null;
     }
     return text;
@@ -55,17 +55,23 @@
     return a !== undefined && compare(a, e.op, e.value);
   }
 
+  var shownField = form.querySelector("input[name='shown']");
+
   function update() {
     var answers = {};
+    var shownKeys = [];
     questions.forEach(function (q) {
       var condition = q.getAttribute("data-show-if");
       var shown = !condition || holds(JSON.parse(condition), answers);
       q.hidden = !shown;
       if (shown) {
+        shownKeys.push(q.getAttribute("data-key"));
         var v = read(q);
         if (v !== null) { answers[q.getAttribute("data-key")] = v; }
       }
     });
+    // The server completes only what the participant could see.
+    if (shownField) { shownField.value = shownKeys.join(" "); }
   }
 
   form.addEventListener("input", update);

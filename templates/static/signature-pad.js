@@ -25,6 +25,25 @@
     });
     field.value = paths.length ? '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ' + canvas.width + " " + canvas.height + '">' + paths.join("") + "</svg>" : "";
   }
+  // A form that came back refused carries the drawing in the hidden field: draw
+  // it again so the participant does not have to.
+  function redraw() {
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    strokes.forEach(function (s) {
+      ctx.beginPath();
+      s.forEach(function (p, i) { if (i === 0) { ctx.moveTo(p[0], p[1]); } else { ctx.lineTo(p[0], p[1]); } });
+      ctx.stroke();
+    });
+  }
+  (field.value.match(/d="M[^"]*"/g) || []).forEach(function (d) {
+    var stroke = d.slice(4, -1).split(" L").map(function (pair) {
+      var xy = pair.trim().split(/\s+/).map(Number);
+      return [xy[0], xy[1]];
+    }).filter(function (p) { return isFinite(p[0]) && isFinite(p[1]); });
+    if (stroke.length > 1) { strokes.push(stroke); }
+  });
+  redraw();
+
   canvas.addEventListener("pointerdown", function (e) {
     canvas.setPointerCapture(e.pointerId);
     current = [point(e)];

@@ -444,6 +444,8 @@ mod tests {
             reminder_hours: 24,
             timezone: crate::domain::study::Zone::default(),
             confirm_email_first: false,
+            complaints_email: None,
+            complaints_phone: None,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         }

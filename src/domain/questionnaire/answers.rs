@@ -257,6 +257,12 @@ fn parse(q: &Question, v: &Value) -> Result<Answer, FieldError> {
         }
         QuestionType::Integer | QuestionType::Number | QuestionType::Scale => {
             let Some(n) = v.as_f64().filter(|n| n.is_finite()) else {
+                if v.as_str().is_some_and(ambiguous_comma) {
+                    return invalid(
+                        "Use a point or a comma for decimals (1.5 or 1,5), and no separator \
+                         in thousands (1500).",
+                    );
+                }
                 return invalid(format!("Must be a number, not {}.", describe(v)));
             };
             if q.kind.is_whole() && n.fract() != 0.0 {
@@ -351,6 +357,33 @@ fn clip(s: &str) -> String {
 /// Turns the fields of an HTML form (every value a string, a multi-choice field
 /// repeated) into the JSON answers `validate` reads: numbers parsed where they can
 /// be (otherwise left as text, to be refused with a message), `yes`/`no` as booleans.
+/// A number typed on a page: a point or a comma marks the decimals (`1.5`,
+/// `1,5`), as phones in many locales type it.
+fn decimal(value: &str) -> Option<Number> {
+    if ambiguous_comma(value) {
+        return None;
+    }
+    let normal = value.replacen(',', ".", 1);
+    if normal.contains(',') {
+        return None;
+    }
+    normal.parse::<f64>().ok().filter(|n| n.is_finite()).and_then(Number::from_f64)
+}
+
+/// `1,500`: a thousands separator or a decimal comma? Refused, with a word why.
+fn ambiguous_comma(value: &str) -> bool {
+    match value.split_once(',') {
+        Some((whole, part)) => {
+            !value.contains('.')
+                && !whole.is_empty()
+                && whole.chars().all(|c| c.is_ascii_digit())
+                && part.len() == 3
+                && part.chars().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 pub fn from_form_fields(
     definition: &FormDefinition,
     fields: &BTreeMap<String, Vec<String>>,
@@ -372,13 +405,9 @@ pub fn from_form_fields(
                 }
                 continue;
             }
-            QuestionType::Integer | QuestionType::Number | QuestionType::Scale => value
-                .parse::<f64>()
-                .ok()
-                .filter(|n| n.is_finite())
-                .and_then(Number::from_f64)
-                .map(Value::Number)
-                .unwrap_or_else(|| Value::String(value.to_string())),
+            QuestionType::Integer | QuestionType::Number | QuestionType::Scale => {
+                decimal(value).map_or_else(|| Value::String(value.to_string()), Value::Number)
+            }
             QuestionType::YesNo => match value {
                 "yes" | "true" => Value::Bool(true),
                 "no" | "false" => Value::Bool(false),
@@ -639,6 +668,17 @@ mod tests {
         assert_eq!(raw["platforms_used"], json!(["facebook", "twitter"]));
         assert_eq!(raw["ok"], json!(true));
         assert_eq!(raw["hours"], json!("two"));
+    }
+
+    #[test]
+    fn a_decimal_comma_reads_as_a_decimal_and_a_thousands_comma_is_refused() {
+        assert_eq!(decimal("1,5"), Number::from_f64(1.5));
+        assert_eq!(decimal("1.5"), Number::from_f64(1.5));
+        assert_eq!(decimal(",5"), Number::from_f64(0.5));
+        assert_eq!(decimal("1,500"), None, "thousands or decimals? not guessed");
+        assert_eq!(decimal("1,5,0"), None);
+        assert_eq!(decimal("1.5,0"), None);
+        assert!(ambiguous_comma("1,500") && !ambiguous_comma("1,50") && !ambiguous_comma("1.500"));
     }
 
     #[test]

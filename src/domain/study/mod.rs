@@ -166,8 +166,31 @@ pub struct Study {
     /// Every eligible enrolment continues only from the e-mailed link, so the answer
     /// to an enrolment never tells whether an address is enrolled already.
     pub confirm_email_first: bool,
+    /// A contact independent of the researchers for concerns and complaints
+    /// (usually the ethics committee's office), shown on every participant page.
+    pub complaints_email: Option<String>,
+    pub complaints_phone: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A complaints telephone number as typed: digits, spaces, `+ - ( ) .`, at most 40.
+pub fn parse_phone(raw: &str) -> Result<Option<String>, FieldError> {
+    let phone = raw.trim();
+    if phone.is_empty() {
+        return Ok(None);
+    }
+    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    if phone.chars().count() > 40
+        || !phone.chars().all(allowed)
+        || !phone.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err(FieldError::new(
+            "invalid",
+            "Enter a telephone number: digits, spaces and + - ( ), at most 40 characters.",
+        ));
+    }
+    Ok(Some(phone.to_string()))
 }
 
 impl Study {

@@ -24,6 +24,8 @@ pub struct Model {
     pub focus_group_reminder_hours: i32,
     pub timezone: String,
     pub confirm_email_first: bool,
+    pub complaints_email: Option<String>,
+    pub complaints_phone: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

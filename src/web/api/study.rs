@@ -10,6 +10,7 @@ use super::dto::{
     StaffMemberDto, StudyDto, StudySettings,
 };
 use crate::domain::study::{NewStudy, StudyInput};
+use crate::error::AppError;
 use crate::service::{AppState, study};
 use crate::web::api::responses::{CoordinatorAction, MalformedBody, NoToken, NotYours, StudyRead};
 use crate::web::errors::ApiResult;
@@ -127,6 +128,7 @@ pub async fn add_staff(
 
 #[utoipa::path(
     delete, path = "/api/v1/studies/{slug}/staff/{user_id}", tag = "studies",
+    params(("slug" = String, Path, description = "The study's slug"), ("user_id" = i64, Path, description = "The staff account's id")),
     responses(
         (status = 204, description = "The staff member is off the study (audited)"),
         NoToken,
@@ -140,8 +142,10 @@ pub async fn remove_staff(
     state: &State<AppState>,
     staff: StaffUser,
     slug: &str,
-    user_id: i64,
+    user_id: &str,
 ) -> ApiResult<Status> {
+    // An id that is not a number names no account: 404, as for any other.
+    let user_id: i64 = user_id.parse().map_err(|_| AppError::NotFound)?;
     study::remove_staff(state, &staff.0, slug, user_id).await?;
     Ok(Status::NoContent)
 }
@@ -197,6 +201,8 @@ pub async fn settings(
         reminder_hours: b.reminder_hours,
         timezone: b.timezone.as_deref(),
         confirm_email_first: b.confirm_email_first,
+        complaints_email: b.complaints_email.as_deref(),
+        complaints_phone: b.complaints_phone.as_deref(),
     };
     let study = study::change_settings(state, &staff.0, slug, change).await?;
     let (_, capacity) = study::get(state, &staff.0, &study.slug).await?;

@@ -2,17 +2,18 @@
 
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use rocket::{State, get, post, routes};
+use rocket::{Either, State, get, post, routes};
 use rocket_dyn_templates::Template;
 
 use super::PlainForm;
-use super::views::auth::LoginPage;
+use super::views::auth::{LoginPage, StartPage};
 use crate::domain::user::TokenKind;
 use crate::error::AppError;
 use crate::service::{AppState, auth};
 use crate::web::errors::PageResult;
 use crate::web::guards::{
-    ClientAddr, CsrfForm, CsrfToken, SESSION_COOKIE, SessionUser, set_session_cookie,
+    ClientAddr, CsrfForm, CsrfToken, ParticipantUser, SESSION_COOKIE, SessionUser,
+    set_session_cookie,
 };
 
 page_form! {
@@ -22,9 +23,19 @@ page_form! {
     }
 }
 
+/// The start page: a participant goes to their own page and staff to their
+/// studies; anyone else reads how to reach a study (their link, or a new one) and
+/// where staff sign in.
 #[get("/")]
-fn index() -> Redirect {
-    Redirect::to("/staff")
+fn index(
+    participant: Option<ParticipantUser>,
+    staff: Option<SessionUser>,
+) -> Either<Redirect, Template> {
+    match (participant, staff) {
+        (Some(_), _) => Either::Left(Redirect::to("/participant")),
+        (None, Some(_)) => Either::Left(Redirect::to("/staff")),
+        (None, None) => Either::Right(Template::render("auth/start", StartPage {})),
+    }
 }
 
 #[get("/staff/login")]

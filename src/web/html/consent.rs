@@ -15,7 +15,7 @@ use rocket_dyn_templates::Template;
 use super::views::Refusal;
 use super::views::StaffFrame;
 use super::views::consent::{
-    ConsentPage, DraftPage, Entered, IdentityBox, ReviewPage, StoryPage, WithdrawPage,
+    ConsentPage, DraftPage, Entered, IdentityBox, ReceiptPage, ReviewPage, StoryPage, WithdrawPage,
 };
 use super::{names_hidden, outcome, participant_frame};
 use crate::domain::FieldErrors;
@@ -377,16 +377,18 @@ async fn sign_page(
         .map(|s| Entered {
             items: Some(&s.items),
             typed_name: &s.signature.typed_name,
+            drawn_svg: &s.signature.drawn_svg,
             read_confirmed: s.read_confirmed,
         })
         .unwrap_or_default();
-    let page = ConsentPage::signing(
+    let mut page = ConsentPage::signing(
         participant_frame(me, csrf),
         &f,
         entered,
         &Refusal::of(error.as_ref()),
         identity,
     );
+    page.withdrawn = me.participant.status() == "withdrawn";
     Ok((status, Template::render("consent/consent", page)))
 }
 
@@ -461,7 +463,7 @@ async fn consent_submit(
     me: ParticipantUser,
     csrf: CsrfToken,
     form: CsrfForm<SignForm>,
-) -> PageResult<Result<Redirect, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
     let f = form.0;
     let req = SignRequest {
         version: f.version.clone(),
@@ -472,7 +474,10 @@ async fn consent_submit(
         read_confirmed: f.read_confirmed,
     };
     match consent::give(state, &me.participant, req).await {
-        Ok(_) => Ok(Ok(Redirect::to("/participant"))),
+        Ok(_) => Ok(Ok(Flash::success(
+            Redirect::to("/participant"),
+            "Thank you: your consent is recorded. Your signed copy and receipt are below.",
+        ))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => Ok(
             Err(sign_page(state, &me, &csrf.0, Some(&f), Some(e), IdentityBox::default()).await?),
         ),
@@ -487,9 +492,41 @@ page_form! {
     }
 }
 
+/// The participant's signed copy, byte for byte as hashed at signing (also after
+/// withdrawal: the record stays).
+#[get("/participant/consent.pdf")]
+async fn my_pdf(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> PageResult<(rocket::http::ContentType, Vec<u8>)> {
+    let bytes = consent::participant_pdf(state, &me.participant, &me.study).await?;
+    Ok((rocket::http::ContentType::PDF, bytes))
+}
+
+/// The consent receipt as a page (its JSON form is under the API).
+#[get("/participant/receipt")]
+async fn my_receipt(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+) -> PageResult<Template> {
+    let given = consent::latest(state, &me.participant).await?.ok_or(AppError::NotFound)?;
+    let page = ReceiptPage::new(participant_frame(&me, &csrf.0), &given, me.study.timezone);
+    Ok(Template::render("consent/receipt", page))
+}
+
+/// The withdrawal form's one question, asked in words (the API's `scope` codes
+/// stay out of the page).
+const NO_SCOPE: &str = "Choose what should happen to what you have already given: keep it, \
+                        or also remove your answers from the results.";
+
 #[get("/participant/withdraw")]
 fn withdraw_page(me: ParticipantUser, csrf: CsrfToken) -> Template {
-    let page = WithdrawPage { frame: participant_frame(&me, &csrf.0), errors: Vec::new() };
+    let page = WithdrawPage {
+        frame: participant_frame(&me, &csrf.0),
+        errors: Vec::new(),
+        withdrawn: me.participant.status() == "withdrawn",
+    };
     Template::render("consent/withdraw", page)
 }
 
@@ -499,13 +536,23 @@ async fn withdraw_submit(
     me: ParticipantUser,
     csrf: CsrfToken,
     form: CsrfForm<WithdrawForm>,
-) -> PageResult<Result<Redirect, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
     let f = form.0;
+    if f.scope.trim().is_empty() {
+        let errors = vec![NO_SCOPE.to_string()];
+        let page =
+            WithdrawPage { frame: participant_frame(&me, &csrf.0), errors, withdrawn: false };
+        return Ok(Err((Status::UnprocessableEntity, Template::render("consent/withdraw", page))));
+    }
     match consent::withdraw(state, &me.participant, &f.scope, Some(f.reason.as_str())).await {
-        Ok(_) => Ok(Ok(Redirect::to("/participant"))),
+        Ok(_) => Ok(Ok(Flash::success(
+            Redirect::to("/participant"),
+            "You have withdrawn from the study. Nothing more will be asked of you.",
+        ))),
         Err(e @ AppError::Validation(_)) => {
             let errors = Refusal::of(Some(&e)).messages();
-            let page = WithdrawPage { frame: participant_frame(&me, &csrf.0), errors };
+            let page =
+                WithdrawPage { frame: participant_frame(&me, &csrf.0), errors, withdrawn: false };
             Ok(Err((Status::UnprocessableEntity, Template::render("consent/withdraw", page))))
         }
         Err(e) => Err(PageError(e)),
@@ -514,6 +561,8 @@ async fn withdraw_submit(
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![
+        my_pdf,
+        my_receipt,
         approve_form,
         review,
         consent_pdf,

@@ -514,6 +514,8 @@ page_form! {
     #[derive(Default)]
     struct AvailabilityForm {
         slots: Vec<i64>,
+        /// "None of these times": an answer, unlike a form sent with nothing ticked.
+        none: bool,
     }
 }
 
@@ -553,9 +555,28 @@ async fn availability_submit(
     me: ParticipantUser,
     csrf: CsrfToken,
     form: CsrfForm<AvailabilityForm>,
-) -> PageResult<Result<Redirect, (Status, Template)>> {
-    match focus_group::set_availability(state, &me.participant, &form.0.slots).await {
-        Ok(_) => Ok(Ok(Redirect::to("/participant"))),
+) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let form = form.0;
+    let refused = match (form.slots.is_empty(), form.none) {
+        (true, false) => Some(
+            "Tick the sessions you could come to, or tick “None of these times” if none suit you.",
+        ),
+        (false, true) => {
+            Some("You ticked sessions and “None of these times”: untick one or the other.")
+        }
+        _ => None,
+    };
+    if let Some(message) = refused {
+        let e = AppError::field("slots", "required", message);
+        return Ok(Err(availability_page(state, &me, &csrf.0, Some(e)).await?));
+    }
+    let told = if form.none {
+        "Noted: none of these times suit you. We will let you know if other sessions open."
+    } else {
+        "Thank you: your availability is saved. The researchers will invite you to one session."
+    };
+    match focus_group::set_availability(state, &me.participant, &form.slots).await {
+        Ok(_) => Ok(Ok(Flash::success(Redirect::to("/participant"), told))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             Ok(Err(availability_page(state, &me, &csrf.0, Some(e)).await?))
         }

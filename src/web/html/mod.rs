@@ -139,5 +139,7 @@ pub(super) fn status_of(refusal: Option<&AppError>) -> Status {
 }
 
 pub(super) fn participant_frame(me: &ParticipantUser, csrf: &str) -> ParticipantFrame {
-    ParticipantFrame::new(&me.study, csrf)
+    let mut frame = ParticipantFrame::new(&me.study, csrf);
+    frame.withdrawn = me.participant.status() == "withdrawn";
+    frame
 }

@@ -89,11 +89,12 @@ async fn portal(
     state: &State<AppState>,
     me: ParticipantUser,
     csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
     let (latest, steps) = consent::portal(state, &me.participant).await?;
     let booked = focus_group::booking(state, &me.participant).await?;
     let page = PortalPage {
-        frame: participant_frame(&me, &csrf.0),
+        frame: participant_frame(&me, &csrf.0).told(flash),
         code: me.participant.code.clone(),
         status: me.participant.status(),
         steps,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use rocket::http::Status;
-use rocket::response::Redirect;
+use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde_json::{Map, Value};
@@ -31,7 +31,47 @@ page_form! {
         action: String,
         /// `a[question_key]`, repeated for each ticked choice of a multiple choice.
         a: BTreeMap<String, Vec<String>>,
+        /// The questions the page showed when it was submitted (space-separated
+        /// keys; kept current by the page script). Absent from older pages.
+        shown: Option<String>,
     }
+}
+
+/// The questions `raw` opens that the page did not show when it was submitted.
+fn newly_opened(
+    definition: &crate::domain::questionnaire::FormDefinition,
+    raw: &Map<String, Value>,
+    shown: &str,
+) -> usize {
+    let shown: Vec<&str> = shown.split_whitespace().collect();
+    let visible = answers::visible(definition, &answers::readable(definition, raw));
+    definition
+        .questions
+        .iter()
+        .zip(visible)
+        .filter(|(q, visible)| *visible && !shown.contains(&q.key.as_str()))
+        .count()
+}
+
+fn page_of(
+    me: &ParticipantUser,
+    csrf: &str,
+    all: &[Questionnaire],
+    q: &Questionnaire,
+    submitted: Option<&BTreeMap<String, Vec<String>>>,
+    error: Option<&AppError>,
+    saved_notice: bool,
+) -> (Status, QuestionnairePage) {
+    let status = error.map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
+    let page = QuestionnairePage::new(
+        participant_frame(me, csrf),
+        all,
+        q,
+        submitted,
+        &Refusal::of(error),
+        saved_notice,
+    );
+    (status, page)
 }
 
 fn render(
@@ -43,15 +83,7 @@ fn render(
     error: Option<&AppError>,
     saved_notice: bool,
 ) -> (Status, Template) {
-    let status = error.map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
-    let page = QuestionnairePage::new(
-        participant_frame(me, csrf),
-        all,
-        q,
-        submitted,
-        &Refusal::of(error),
-        saved_notice,
-    );
+    let (status, page) = page_of(me, csrf, all, q, submitted, error, saved_notice);
     (status, Template::render("questionnaire/questionnaire", page))
 }
 
@@ -62,10 +94,15 @@ async fn page(
     csrf: CsrfToken,
     key: &str,
     saved: Option<bool>,
+    flash: Option<FlashMessage<'_>>,
 ) -> PageResult<(Status, Template)> {
     let all = questionnaire::for_participant(state, &me.participant).await?;
     let q = all.iter().find(|q| q.instrument.key == key).ok_or(AppError::NotFound)?;
-    Ok(render(&me, &csrf.0, &all, q, None, None, saved.unwrap_or(false)))
+    let told = flash.is_some();
+    let (status, mut page) =
+        page_of(&me, &csrf.0, &all, q, None, None, saved.unwrap_or(false) && !told);
+    page.frame.notice = flash.map(|f| f.message().to_string());
+    Ok((status, Template::render("questionnaire/questionnaire", page)))
 }
 
 #[post("/participant/questionnaires/<key>", data = "<form>")]
@@ -75,7 +112,7 @@ async fn submit(
     csrf: CsrfToken,
     key: &str,
     form: CsrfForm<AnswerForm>,
-) -> PageResult<Result<Redirect, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
     let form = form.0;
     let mut all = questionnaire::for_participant(state, &me.participant).await?;
     let definition = all
@@ -85,16 +122,52 @@ async fn submit(
         .ok_or(AppError::NotFound)?;
     let raw: Map<String, Value> = answers::from_form_fields(&definition, &form.a);
     let how = if form.action == "save" { Submit::Draft } else { Submit::Page };
+    // Without the page script, answers can open questions the participant never
+    // saw: show them before completing, as "Save and continue" does.
+    let opened = match (&form.shown, how) {
+        (Some(shown), Submit::Page) => newly_opened(&definition, &raw, shown),
+        _ => 0,
+    };
+    if opened > 0 {
+        let Some(q) = all.iter().find(|q| q.instrument.key == key).cloned() else {
+            return Err(AppError::NotFound.into());
+        };
+        // Kept as a draft on the way (a completed response stays as it is until
+        // the participant submits again).
+        let kept = match q.status() {
+            "complete" => Ok(()),
+            _ => questionnaire::answer(state, &me.participant, key, &raw, Submit::Draft)
+                .await
+                .map(|_| ()),
+        };
+        match kept {
+            Ok(()) => {}
+            Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Gone(_))) => {
+                return Ok(Err(render(&me, &csrf.0, &all, &q, Some(&form.a), Some(&e), false)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let (status, mut page) = page_of(&me, &csrf.0, &all, &q, Some(&form.a), None, false);
+        page.opened = Some(opened);
+        return Ok(Err((status, Template::render("questionnaire/questionnaire", page))));
+    }
     match questionnaire::answer(state, &me.participant, key, &raw, how).await {
         Ok(saved) if how == Submit::Draft && saved.status() != "complete" => {
-            Ok(Ok(Redirect::to(format!("/participant/questionnaires/{key}?saved=true"))))
+            Ok(Ok(Flash::success(
+                Redirect::to(format!("/participant/questionnaires/{key}?saved=true")),
+                "Your answers are saved. You can come back to finish later from your page.",
+            )))
         }
         Ok(_) => {
             let next = all
                 .iter()
                 .find(|q| q.instrument.key != key && q.status() != "complete")
                 .map(|q| format!("/participant/questionnaires/{}", q.instrument.key));
-            Ok(Ok(Redirect::to(next.unwrap_or_else(|| "/participant?answered=true".to_string()))))
+            let saved = format!("Thank you: “{}” is saved.", definition.title);
+            Ok(Ok(Flash::success(
+                Redirect::to(next.unwrap_or_else(|| "/participant".to_string())),
+                saved,
+            )))
         }
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Gone(_))) => {
             let Some(q) = all.iter_mut().find(|q| q.instrument.key == key) else {

@@ -68,6 +68,10 @@ async fn page(
     Ok(render(state, &p, &csrf.0, None, None))
 }
 
+/// The word on the participant's page after enrolling from an ad.
+const ENROLLED: &str = "You are in: this is your page for the study. We have also e-mailed you a \
+                        link to it, so you can come back later from any device.";
+
 #[post("/ads/<code>/enrol", data = "<form>")]
 async fn enrol(
     state: &State<AppState>,
@@ -75,7 +79,7 @@ async fn enrol(
     csrf: CsrfToken,
     code: &str,
     form: CsrfForm<EnrolForm>,
-) -> PageResult<Result<Redirect, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
     let form = form.0;
     let p = recruitment::public_ad(state, code, false).await?;
     let raw = match &p.screening {
@@ -85,20 +89,24 @@ async fn enrol(
     match recruitment::enrol(state, code, &form.name, &form.email, &raw).await {
         Ok(Enrolment::Enrolled { token, .. }) => {
             super::participant::sign_in(state, cookies, &token);
-            Ok(Ok(Redirect::to("/participant")))
+            Ok(Ok(Flash::success(Redirect::to("/participant"), ENROLLED)))
         }
         Ok(Enrolment::Sent) => Ok(Err((
             Status::Ok,
             Template::render(
                 "recruitment/link_sent",
-                LinkSentPage { study: StudyBanner::from(&p.study) },
+                LinkSentPage { study: StudyBanner::from(&p.study), home: format!("/ads/{code}") },
             ),
         ))),
         Ok(Enrolment::Ineligible) => Ok(Err((
             Status::Ok,
             Template::render(
                 "recruitment/not_eligible",
-                NotEligiblePage { study: StudyBanner::from(&p.study), reason: NOT_ELIGIBLE },
+                NotEligiblePage {
+                    study: StudyBanner::from(&p.study),
+                    reason: NOT_ELIGIBLE,
+                    home: format!("/ads/{code}"),
+                },
             ),
         ))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Gone(_))) => {

@@ -343,6 +343,8 @@ page_form! {
         reminder_hours: String,
         timezone: String,
         confirm_email_first: bool,
+        complaints_email: String,
+        complaints_phone: String,
     }
 }
 
@@ -374,6 +376,8 @@ async fn settings_page(
                 reminder_hours: s.reminder_hours.to_string(),
                 timezone: s.timezone.name().to_string(),
                 confirm_email_first: s.confirm_email_first,
+                complaints_email: s.complaints_email.clone().unwrap_or_default(),
+                complaints_phone: s.complaints_phone.clone().unwrap_or_default(),
             },
             None,
         ),
@@ -411,6 +415,8 @@ async fn change_settings(
         reminder_hours: Some(number(&f.reminder_hours)),
         timezone: Some(f.timezone.as_str()),
         confirm_email_first: Some(f.confirm_email_first),
+        complaints_email: Some(f.complaints_email.as_str()),
+        complaints_phone: Some(f.complaints_phone.as_str()),
     };
     Ok(match shown(study::change_settings(state, &session.user, slug, change).await)? {
         Ok(s) => Ok(done(format!("/staff/studies/{}", s.slug), "The settings are saved.")),

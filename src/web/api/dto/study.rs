@@ -75,6 +75,14 @@ pub struct StudySettings {
     /// respondent waits for the mail). Left as it is when absent.
     #[schema(nullable = false)]
     pub confirm_email_first: Option<bool>,
+    /// An address for concerns and complaints independent of the researchers
+    /// (usually the ethics office), shown on every participant page; "" clears it.
+    /// Left as it is when absent.
+    #[schema(nullable = false, example = "research-ethics@example.edu")]
+    pub complaints_email: Option<String>,
+    /// The same contact's telephone number; "" clears it. Left as it is when absent.
+    #[schema(nullable = false, example = "+61 3 9905 2052")]
+    pub complaints_phone: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -204,6 +212,9 @@ pub struct StudyDto {
     pub timezone: String,
     /// Every eligible enrolment answers 202 and continues only from the e-mailed link.
     pub confirm_email_first: bool,
+    /// The complaints contact independent of the researchers, when set.
+    pub complaints_email: Option<String>,
+    pub complaints_phone: Option<String>,
     /// The capacity the caller acts in: `coordinator`, `facilitator` or `ethics_officer`.
     pub your_role: String,
     pub created_at: String,
@@ -236,6 +247,8 @@ impl StudyDto {
             reminder_hours: study.reminder_hours,
             timezone: study.timezone.name().to_string(),
             confirm_email_first: study.confirm_email_first,
+            complaints_email: study.complaints_email.clone(),
+            complaints_phone: study.complaints_phone.clone(),
             your_role: capacity_name(capacity).to_string(),
             created_at: study.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated_at: study.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -26,3 +26,7 @@ impl LoginPage {
         }
     }
 }
+
+/// The start page has nothing of its own to show.
+#[derive(Serialize)]
+pub struct StartPage {}

@@ -20,7 +20,11 @@ pub struct ConsentPage {
     pub statement: Vec<Block>,
     pub items: Vec<ItemBox>,
     pub typed_name: String,
+    /// The drawing sent with a refused form, drawn again on the pad by its script.
+    pub drawn_svg: String,
     pub read_confirmed: bool,
+    /// The participant has withdrawn: the page says so and offers no form.
+    pub withdrawn: bool,
     pub errors: Vec<(String, Vec<String>)>,
     pub name_errors: Vec<String>,
     pub read_errors: Vec<String>,
@@ -55,6 +59,7 @@ pub struct ItemBox {
 pub struct Entered<'a> {
     pub items: Option<&'a std::collections::BTreeMap<String, bool>>,
     pub typed_name: &'a str,
+    pub drawn_svg: &'a str,
     pub read_confirmed: bool,
 }
 
@@ -70,7 +75,7 @@ impl ConsentPage {
     /// A version exactly as participants will see it, for staff.
     pub fn preview(study: &Study, form: &ConsentForm) -> Self {
         Self::build(
-            ParticipantFrame::new(study, ""),
+            ParticipantFrame::new(study, "").at("/staff".into()),
             form,
             true,
             Entered::default(),
@@ -123,8 +128,21 @@ impl ConsentPage {
             statement: blocks(&form.body_markdown),
             items,
             typed_name: entered.typed_name.to_string(),
+            drawn_svg: entered.drawn_svg.to_string(),
             read_confirmed: entered.read_confirmed,
-            errors: refusal.listed(),
+            withdrawn: false,
+            errors: refusal.in_page_order(
+                &form
+                    .items
+                    .iter()
+                    .map(|i| (format!("items.{}", i.key), i.text.clone()))
+                    .chain([
+                        ("signature.typed_name".to_string(), "Your full name".to_string()),
+                        ("signature.drawn_svg".to_string(), "Your drawn signature".to_string()),
+                        ("read_confirmed".to_string(), String::new()),
+                    ])
+                    .collect::<Vec<_>>(),
+            ),
             name_errors: refusal.field("signature.typed_name"),
             read_errors: refusal.field("read_confirmed"),
             signature_errors: refusal.field("signature.drawn_svg"),
@@ -142,6 +160,8 @@ pub struct WithdrawPage {
     #[serde(flatten)]
     pub frame: ParticipantFrame,
     pub errors: Vec<String>,
+    /// Withdrawn already: the page says so instead of asking again.
+    pub withdrawn: bool,
 }
 
 #[derive(Serialize)]
@@ -347,6 +367,57 @@ impl ReviewPage {
             study_reference: study.ethics.reference.clone(),
             today: chrono::Utc::now().date_naive().to_string(),
             references,
+        }
+    }
+}
+
+/// The participant's consent receipt as a page: what they signed, under which
+/// approval, what they agreed to, and the fingerprints that prove the record.
+#[derive(Serialize)]
+pub struct ReceiptPage {
+    #[serde(flatten)]
+    pub frame: ParticipantFrame,
+    pub code: String,
+    pub typed_name: String,
+    pub signed_at: String,
+    pub form_title: String,
+    pub version: String,
+    pub committee: String,
+    pub reference: String,
+    /// Each item's text and whether it was agreed.
+    pub items: Vec<(String, bool, bool)>,
+    pub identity_check: String,
+    pub record_id: String,
+    pub record_sha256: String,
+    pub pdf_sha256: String,
+    pub withdrawn: bool,
+}
+
+impl ReceiptPage {
+    pub fn new(
+        frame: ParticipantFrame,
+        given: &crate::service::consent::Given,
+        zone: crate::domain::study::Zone,
+    ) -> Self {
+        let r = &given.record;
+        Self {
+            withdrawn: frame.withdrawn,
+            frame,
+            code: r.participant_code.clone(),
+            typed_name: r.typed_name.clone(),
+            signed_at: super::in_words_raw(&r.signed_at, zone),
+            form_title: r.form_title.clone(),
+            version: r.form_version.clone(),
+            committee: r.committee.clone(),
+            reference: r.ethics_reference.clone(),
+            items: r.items.iter().map(|i| (i.text.clone(), i.required, i.agreed)).collect(),
+            identity_check: match r.identity_check.as_str() {
+                "email_code" => "a code sent to your e-mail address".into(),
+                _ => "your private link".into(),
+            },
+            record_id: r.record_id.clone(),
+            record_sha256: given.record_sha256.clone(),
+            pdf_sha256: given.pdf_sha256.clone(),
         }
     }
 }

@@ -44,16 +44,40 @@ impl StaffFrame {
     }
 }
 
-/// What every participant page has: the study banner and the CSRF token.
+/// What every participant page has: the study banner, the CSRF token, where the
+/// logo leads (their own page, never the staff side) and the word after an action.
 #[derive(Serialize)]
 pub struct ParticipantFrame {
     pub study: StudyBanner,
     pub csrf: String,
+    pub home: String,
+    pub notice: Option<String>,
+    /// Withdrawn: no page offers to withdraw again.
+    pub withdrawn: bool,
 }
 
 impl ParticipantFrame {
     pub fn new(study: &Study, csrf: &str) -> Self {
-        Self { study: StudyBanner::from(study), csrf: csrf.to_string() }
+        Self {
+            study: StudyBanner::from(study),
+            csrf: csrf.to_string(),
+            home: "/participant".into(),
+            notice: None,
+            withdrawn: false,
+        }
+    }
+
+    /// For a page seen before the participant has a session (an ad): the logo
+    /// leads back to `home`.
+    pub fn at(mut self, home: String) -> Self {
+        self.home = home;
+        self
+    }
+
+    /// The confirmation a redirect left for this page.
+    pub fn told(mut self, flash: Option<rocket::request::FlashMessage<'_>>) -> Self {
+        self.notice = flash.map(|f| f.message().to_string());
+        self
     }
 }
 
@@ -84,9 +108,38 @@ impl Refusal {
         self.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
+    /// The summary at the top of a participant's page: the fields in the order the
+    /// page shows them, each message naming its question (`order` pairs a field
+    /// with its label), then any other field.
+    pub fn in_page_order(&self, order: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+        let listed = order.iter().filter_map(|(key, label)| {
+            let messages = self.fields.get(key)?;
+            Some((key.clone(), messages.iter().map(|m| naming(label, m)).collect()))
+        });
+        let others = self
+            .fields
+            .iter()
+            .filter(|(k, _)| !order.iter().any(|(key, _)| key == *k))
+            .map(|(k, v)| (k.clone(), v.clone()));
+        listed.chain(others).collect()
+    }
+
     /// Every message as one list, the field names left out.
     pub fn messages(&self) -> Vec<String> {
         self.fields.values().flatten().cloned().chain(self.message.clone()).collect()
+    }
+}
+
+/// A message led by the question it is about, unless it names it already:
+/// "Age in years: Must be at most 80."
+pub fn naming(label: &str, message: &str) -> String {
+    let label = label.trim();
+    if label.is_empty() || message.to_lowercase().starts_with(&label.to_lowercase()) {
+        message.to_string()
+    } else if label.ends_with(['?', ':', '.']) {
+        format!("{label} {message}")
+    } else {
+        format!("{label}: {message}")
     }
 }
 
@@ -155,6 +208,8 @@ pub struct ErrorPage {
     pub message: String,
     pub fields: Vec<(String, Vec<String>)>,
     pub request_id: Option<String>,
+    /// Where "Go to the start page" leads: a participant's own page for them.
+    pub home: &'static str,
 }
 
 #[derive(Serialize)]
@@ -195,6 +250,8 @@ pub struct StudyBanner {
     pub reference: String,
     pub contact_name: String,
     pub contact_email: String,
+    pub complaints_email: Option<String>,
+    pub complaints_phone: Option<String>,
 }
 
 impl From<&Study> for StudyBanner {
@@ -206,6 +263,8 @@ impl From<&Study> for StudyBanner {
             reference: s.ethics.reference.clone(),
             contact_name: s.contact_name.clone(),
             contact_email: s.contact_email.clone(),
+            complaints_email: s.complaints_email.clone(),
+            complaints_phone: s.complaints_phone.clone(),
         }
     }
 }

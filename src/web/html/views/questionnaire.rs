@@ -35,6 +35,10 @@ pub struct QuestionnairePage {
     pub total: usize,
     pub completed: usize,
     pub saved_notice: bool,
+    /// The questions visible as the page is drawn, sent back with the answers.
+    pub shown: String,
+    /// How many questions the last answers opened that the page had not shown.
+    pub opened: Option<usize>,
 }
 
 impl QuestionnairePage {
@@ -47,27 +51,18 @@ impl QuestionnairePage {
         saved_notice: bool,
     ) -> Self {
         let def = &q.definition;
-        // The error summary lists errors in question order, then any others.
-        let errors = def
-            .questions
-            .iter()
-            .filter_map(|question| {
-                refusal.fields.get(&question.key).map(|m| (question.key.clone(), m.clone()))
-            })
-            .chain(
-                refusal
-                    .fields
-                    .iter()
-                    .filter(|(k, _)| def.question(k).is_none())
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            )
-            .collect();
-        Self {
+        // The error summary lists errors in question order, each naming its question.
+        let order: Vec<(String, String)> =
+            def.questions.iter().map(|q| (q.key.clone(), q.label.clone())).collect();
+        let errors = refusal.in_page_order(&order);
+        let mut page = Self {
             frame,
             key: q.instrument.key.clone(),
             title: def.title.clone(),
             version: q.instrument.version,
             description: def.description.as_deref().map(blocks).unwrap_or_default(),
+            shown: String::new(),
+            opened: None,
             sections: sections(def, &q.answers, submitted, &refusal.fields),
             errors,
             message: refusal.message.clone(),
@@ -77,7 +72,16 @@ impl QuestionnairePage {
             total: all.len(),
             completed: all.iter().filter(|x| x.status() == "complete").count(),
             saved_notice,
-        }
+        };
+        page.shown = page
+            .sections
+            .iter()
+            .flat_map(|s| s.questions.iter())
+            .filter(|q| !q.hidden)
+            .map(|q| q.key.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        page
     }
 }
 
@@ -198,7 +202,9 @@ fn question_view(
         QuestionType::Email => ("email", Some("email"), None),
         QuestionType::Date => ("date", None, None),
         QuestionType::Integer => ("number", Some("numeric"), Some("1")),
-        QuestionType::Number => ("number", Some("decimal"), Some("any")),
+        // Text, not `number`: browsers read a decimal comma differently by locale
+        // (Chrome turned `1,5` into 15); the server reads a point or a comma.
+        QuestionType::Number => ("text", Some("decimal"), None),
         _ => ("text", None, None),
     };
     QuestionView {

@@ -66,14 +66,19 @@ impl AdPage {
             })
             .unwrap_or_default();
         // The summary lists name and e-mail first, then the questions in order.
-        let errors = ["name", "email"]
-            .iter()
-            .map(|k| k.to_string())
-            .chain(p.screening.iter().flat_map(|d| d.questions.iter().map(|q| q.key.clone())))
-            .filter_map(|k| refusal.fields.get(&k).map(|m| (k, m.clone())))
-            .collect();
+        let order: Vec<(String, String)> =
+            [("name", "Your name"), ("email", "Your e-mail address")]
+                .iter()
+                .map(|(k, l)| (k.to_string(), l.to_string()))
+                .chain(
+                    p.screening
+                        .iter()
+                        .flat_map(|d| d.questions.iter().map(|q| (q.key.clone(), q.label.clone()))),
+                )
+                .collect();
+        let errors = refusal.in_page_order(&order);
         Self {
-            frame: ParticipantFrame::new(&p.study, csrf),
+            frame: ParticipantFrame::new(&p.study, csrf).at(format!("/ads/{}", p.ad.code)),
             ad: AdHead {
                 code: p.ad.code.clone(),
                 title: p.ad.title.clone(),
@@ -97,6 +102,8 @@ impl AdPage {
 #[derive(Serialize)]
 pub struct LinkSentPage {
     pub study: StudyBanner,
+    /// The ad the visitor came from: where the logo leads.
+    pub home: String,
 }
 
 /// After screening: not eligible, and why in general terms.
@@ -104,6 +111,8 @@ pub struct LinkSentPage {
 pub struct NotEligiblePage {
     pub study: StudyBanner,
     pub reason: &'static str,
+    /// The ad's page, to go back and correct an answer given by mistake.
+    pub home: String,
 }
 
 /// An ad on the recruitment page: its funnel, public link and QR code.
