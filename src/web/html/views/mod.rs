@@ -134,7 +134,7 @@ impl Refusal {
 /// "Age in years: Must be at most 80."
 pub fn naming(label: &str, message: &str) -> String {
     let label = label.trim();
-    if label.is_empty() || message.to_lowercase().starts_with(&label.to_lowercase()) {
+    if label.is_empty() || message.to_lowercase().contains(&label.to_lowercase()) {
         message.to_string()
     } else if label.ends_with(['?', ':', '.']) {
         format!("{label} {message}")
