@@ -54,9 +54,12 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
             .mount("/", web::assets::routes()),
     };
     rocket
-        .attach(AdHoc::on_shutdown("audit checkpoint", |rocket| {
+        .attach(AdHoc::on_shutdown("ad visits and audit checkpoint", |rocket| {
             Box::pin(async move {
                 if let Some(state) = rocket.state::<AppState>() {
+                    if let Err(e) = crate::service::recruitment::flush_ad_views(state).await {
+                        tracing::error!(error = %e, "ad visits could not be written at shutdown");
+                    }
                     crate::service::audit::checkpoint_at_shutdown(state).await;
                 }
             })

@@ -619,6 +619,7 @@ async fn serve(
         tracing::info!(every_minutes = config.checkpoint_minutes, "audit checkpoints are signed");
     }
     crate::mail::sender::spawn(db, state.keys()?.clone(), delivery);
+    service::recruitment::spawn_ad_view_writer(&state, std::time::Duration::from_secs(5));
     if config.smtp_url.is_none() {
         tracing::info!("no CONSENTRY_SMTP_URL: mail is kept in the outbox (GET /api/v1/outbox)");
     }

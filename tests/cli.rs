@@ -492,3 +492,47 @@ async fn operators_switch_accounts_off_and_on_and_refuse_weak_passwords() {
     let out = consentry(&dir, &["verify-audit"], None);
     assert!(out.status.success(), "{out:?}");
 }
+
+/// Visits of an ad are counted in memory; a server stopped with SIGTERM writes
+/// them before it exits, so a clean shutdown loses none.
+#[tokio::test]
+async fn ad_visits_are_written_when_the_server_stops() {
+    let dir = scratch();
+    let port = free_port();
+    let url = format!("sqlite://{}/c.db?mode=rwc", dir.0.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["serve", "--demo"])
+        .env("CONSENTRY_DATABASE_URL", &url)
+        .env("CONSENTRY_PORT", port.to_string())
+        .env_remove("CONSENTRY_CONFIG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let ready = (0..600).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        http(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").contains("200")
+    });
+    assert!(ready, "the server answers");
+    for _ in 0..3 {
+        let status =
+            http(port, "GET /ads/moodle-mbbs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(status.contains("200"), "{status}");
+    }
+    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(term.is_ok_and(|s| s.success()), "SIGTERM sent");
+    let exit = child.wait().expect("the server stops");
+    assert!(exit.success(), "a clean stop: {exit:?}");
+    let db = Database::connect(&url).await.expect("the database opens");
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT views FROM ads WHERE code = 'moodle-mbbs'",
+        ))
+        .await
+        .expect("a query")
+        .expect("the demo ad");
+    let views: i64 = row.try_get("", "views").expect("a count");
+    assert_eq!(views, 3, "every visit written at shutdown");
+}

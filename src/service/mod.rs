@@ -35,6 +35,8 @@ pub struct AppState {
     pub proxies: Vec<IpBlock>,
     /// The questionnaires loaded from the forms folder at start.
     pub forms: Arc<Catalogue>,
+    /// Visits of the public ads not written to the database yet.
+    pub ad_views: Arc<recruitment::AdViews>,
 }
 
 impl AppState {
@@ -42,7 +44,7 @@ impl AppState {
     pub fn new(db: Db, config: AppConfig) -> Self {
         let keys = config.secret_key.as_deref().map(Keys::derive);
         let proxies = config.proxies().unwrap_or_default();
-        Self { db, config, keys, proxies, forms: Arc::default() }
+        Self { db, config, keys, proxies, forms: Arc::default(), ad_views: Arc::default() }
     }
 
     /// The keys derived from `CONSENTRY_SECRET_KEY`.

@@ -2,6 +2,7 @@
 //! answering an ad is screened against the study's screening questionnaire and, if
 //! eligible and their stratum has room, becomes a participant with a private link.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -21,7 +22,7 @@ use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
 use crate::service::access;
 use crate::store::recruitment::{By, NewScreening};
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 
 #[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn create_ad(
@@ -145,7 +146,8 @@ pub async fn ads(state: &AppState, user: &User, slug: &str) -> AppResult<Vec<(Ad
     let funnel = store::recruitment::funnel(state.db.conn(), study.id, By::Ad).await?;
     Ok(ads
         .into_iter()
-        .map(|a| {
+        .map(|mut a| {
+            a.views += state.ad_views.pending(a.id);
             let f = funnel.get(&a.id).copied().unwrap_or_default();
             (a, f)
         })
@@ -256,20 +258,98 @@ fn refusal(ad: &Ad, study: &Study) -> Option<String> {
     None
 }
 
-/// The public ad by code, counting the view when `count_view`.
+/// The public ad by code, counting the view (in memory, see [`AdViews`]) when
+/// `count_view`. Reads only.
 #[tracing::instrument(skip_all)]
 pub async fn public_ad(state: &AppState, code: &str, count_view: bool) -> AppResult<PublicAd> {
     let db = state.db.conn();
     let ad = store::recruitment::ad_by_code(db, code).await?.ok_or(AppError::NotFound)?;
     let study = store::study::find_by_id(db, ad.study_id).await?.ok_or(AppError::NotFound)?;
     if count_view {
-        let tx = state.db.begin_write().await?;
-        store::recruitment::count_view(tx.conn(), ad.id).await?;
-        tx.commit().await?;
+        state.ad_views.count(ad.id);
     }
     let screening = screening(state, db, study.id).await?.map(|(_, d)| d);
     let closed_because = refusal(&ad, &study);
     Ok(PublicAd { ad, study, screening, closed_because })
+}
+
+/// Visits of the public ad pages, counted in memory so that opening an ad writes
+/// nothing, and added to each ad's stored count in one transaction by
+/// [`flush_ad_views`] every few seconds and when the server stops. A crash loses at
+/// most the visits since the last flush: a count, never anything a person entered.
+/// The recruitment page adds this instance's pending visits to the stored count.
+#[derive(Debug, Default)]
+pub struct AdViews(std::sync::Mutex<HashMap<i64, i64>>);
+
+impl AdViews {
+    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<i64, i64>> {
+        // The map holds plain counts: one left by a panicking holder is still valid.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// One more visit of the ad.
+    pub fn count(&self, ad_id: i64) {
+        *self.counts().entry(ad_id).or_default() += 1;
+    }
+
+    /// Visits of the ad not written yet.
+    pub fn pending(&self, ad_id: i64) -> i64 {
+        self.counts().get(&ad_id).copied().unwrap_or(0)
+    }
+
+    fn take(&self) -> HashMap<i64, i64> {
+        std::mem::take(&mut *self.counts())
+    }
+
+    fn restore(&self, taken: HashMap<i64, i64>) {
+        let mut counts = self.counts();
+        for (ad, n) in taken {
+            *counts.entry(ad).or_default() += n;
+        }
+    }
+}
+
+/// Writes the visits counted since the last flush, every ad in one transaction;
+/// on failure they stay counted for the next. Returns how many ads were updated.
+#[tracing::instrument(skip_all)]
+pub async fn flush_ad_views(state: &AppState) -> AppResult<usize> {
+    write_views(&state.db, &state.ad_views).await
+}
+
+async fn write_views(db: &Db, views: &AdViews) -> AppResult<usize> {
+    let taken = views.take();
+    if taken.is_empty() {
+        return Ok(0);
+    }
+    let written = async {
+        let tx = db.begin_write().await?;
+        for (ad, n) in &taken {
+            store::recruitment::add_views(tx.conn(), *ad, *n).await?;
+        }
+        tx.commit().await
+    }
+    .await;
+    match written {
+        Ok(()) => Ok(taken.len()),
+        Err(e) => {
+            views.restore(taken);
+            Err(e)
+        }
+    }
+}
+
+/// Writes the ads' visits every `every` until the server stops (and
+/// [`flush_ad_views`] once more at shutdown).
+pub fn spawn_ad_view_writer(state: &AppState, every: std::time::Duration) {
+    let (db, views) = (state.db.clone(), state.ad_views.clone());
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = write_views(&db, &views).await {
+                tracing::warn!(error = %e, "ad visits not written yet; trying again");
+            }
+        }
+    });
 }
 
 /// The ad as a printable poster (PDF) with its short link.

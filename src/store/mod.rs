@@ -17,7 +17,7 @@ pub mod study;
 pub mod user;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
@@ -66,6 +66,12 @@ impl Default for Timeouts {
 pub struct Db {
     conn: DatabaseConnection,
     writer: Option<Arc<Writer>>,
+    /// Write transactions begun since the pool opened (a test proves with it that
+    /// a page only reads).
+    writes: Arc<AtomicU64>,
+    /// Statements run through the pool and the writer (counted for the tests and
+    /// benchmarks that bound the queries of a page).
+    queries: Arc<AtomicU64>,
 }
 
 /// The SQLite writer: its connection (opened on first use and after a failure) and
@@ -78,6 +84,8 @@ struct Writer {
     /// A statement failed because of the storage (full, read-only, I/O): the
     /// connection is replaced when its transaction ends.
     suspect: AtomicBool,
+    /// The pool's count of statements, which the writer's statements join.
+    queries: Arc<AtomicU64>,
     /// Statements run on every new writer connection: fault tests make the
     /// database "full" (`PRAGMA max_page_count`) or "read-only" (`query_only`).
     #[cfg(test)]
@@ -101,7 +109,8 @@ impl Writer {
             .map_sqlx_sqlite_pool_opts(|o| {
                 o.max_lifetime(None).idle_timeout(None).test_before_acquire(false)
             });
-        let conn = Database::connect(options).await?;
+        let mut conn = Database::connect(options).await?;
+        count_queries(&mut conn, &self.queries);
         #[cfg(test)]
         {
             let faults = self.faults.lock().map(|f| f.clone()).unwrap_or_default();
@@ -322,6 +331,14 @@ impl Snapshot {
 
 /// SQLite as Consentry runs it: WAL, `synchronous=FULL` (an acknowledged write
 /// survives a power cut), foreign keys, and a busy timeout for other processes.
+/// Counts every statement `conn` runs into `counter`.
+fn count_queries(conn: &mut DatabaseConnection, counter: &Arc<AtomicU64>) {
+    let counter = counter.clone();
+    conn.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+}
+
 fn sqlite_settings(
     o: sea_orm::sqlx::sqlite::SqliteConnectOptions,
 ) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
@@ -353,11 +370,14 @@ impl Db {
         if sqlite {
             options.map_sqlx_sqlite_opts(sqlite_settings);
         }
-        let conn = Database::connect(options).await?;
+        let mut conn = Database::connect(options).await?;
+        let queries = Arc::new(AtomicU64::new(0));
+        count_queries(&mut conn, &queries);
         let writer = sqlite.then(|| {
             Arc::new(Writer {
                 url: url.to_string(),
                 timeouts,
+                queries: queries.clone(),
                 slot: Arc::new(Mutex::new(None)),
                 healthy: AtomicBool::new(false),
                 suspect: AtomicBool::new(false),
@@ -365,7 +385,17 @@ impl Db {
                 faults: std::sync::Mutex::new(Vec::new()),
             })
         });
-        Ok(Self { conn, writer })
+        Ok(Self { conn, writer, writes: Arc::default(), queries })
+    }
+
+    /// How many write transactions were begun through this pool.
+    pub fn writes_begun(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
+    /// How many statements the pool and the writer have run.
+    pub fn queries_run(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
@@ -383,6 +413,7 @@ impl Db {
     /// Begins a write transaction: on SQLite on the writer connection, behind its
     /// lock, as `BEGIN IMMEDIATE`; on PostgreSQL a pooled `BEGIN` (read committed).
     pub async fn begin_write(&self) -> Result<Tx, AppError> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
         match &self.writer {
             Some(writer) => {
                 let mut slot = writer.slot.clone().lock_owned().await;

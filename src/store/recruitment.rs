@@ -109,10 +109,10 @@ pub async fn ads_of(db: &impl Conn, study_id: i64) -> Result<Vec<Ad>, AppError> 
         .collect()
 }
 
-/// Counts one view of an ad's page (one statement, no transaction of its own).
-pub async fn count_view(db: &impl Conn, ad_id: i64) -> Result<(), AppError> {
+/// Adds `n` visits to an ad's page count (one statement, no transaction of its own).
+pub async fn add_views(db: &impl Conn, ad_id: i64, n: i64) -> Result<(), AppError> {
     ads::Entity::update_many()
-        .col_expr(ads::Column::Views, Expr::col(ads::Column::Views).add(1))
+        .col_expr(ads::Column::Views, Expr::col(ads::Column::Views).add(n))
         .filter(ads::Column::Id.eq(ad_id))
         .exec(db)
         .await?;

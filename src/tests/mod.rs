@@ -27,5 +27,6 @@ mod mail;
 mod participant_pages;
 mod participant_traps;
 mod questionnaire;
+mod reads;
 mod recruitment;
 mod report;

@@ -439,3 +439,25 @@ db_test!(reminders_go_to_people_with_open_steps, |app| {
         Status::Forbidden
     );
 });
+
+db_test!(opening_an_ad_writes_nothing_and_its_visits_are_written_in_one_batch, |app| {
+    let s = with_screening(&app).await;
+    for _ in 0..3 {
+        let res = app.client.get("/ads/moodle-mbbs").dispatch().await;
+        assert_eq!(res.status(), Status::Ok);
+    }
+    let (status, _) = app.get_json("/api/v1/ads/moodle-mbbs", None).await;
+    assert_eq!(status, Status::Ok);
+    let stored = "SELECT views FROM ads WHERE code = 'moodle-mbbs'";
+    assert_eq!(scalar(&app.db, stored).await, 0, "a visit is not a write");
+    let (_, ads) = app.get_json(&format!("{STUDY}/ads"), Some(&s.coord)).await;
+    assert_eq!(ads[0]["views"], 4, "the funnel counts the visits not written yet");
+
+    let written = crate::service::recruitment::flush_ad_views(app.state()).await;
+    assert_eq!(written.ok(), Some(1), "one ad's visits written");
+    assert_eq!(scalar(&app.db, stored).await, 4);
+    let (_, ads) = app.get_json(&format!("{STUDY}/ads"), Some(&s.coord)).await;
+    assert_eq!(ads[0]["views"], 4, "and counted once");
+    let again = crate::service::recruitment::flush_ad_views(app.state()).await;
+    assert_eq!(again.ok(), Some(0), "nothing left to write");
+});
