@@ -7,7 +7,9 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+#[cfg(test)]
+use serde_json::json;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 pub mod checkpoint;
@@ -152,6 +154,9 @@ impl Event {
         event
     }
 
+    /// The fields the hash covers, as a JSON object (the published algorithm's
+    /// definition; `hashed_input` writes the same bytes without building it).
+    #[cfg(test)]
     fn hashed_fields(&self) -> Value {
         json!({
             "chain": self.chain,
@@ -168,10 +173,49 @@ impl Event {
     }
 
     pub fn compute_hash(&self) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(self.prev_hash.as_bytes());
-        hasher.update(canonical_json(&self.hashed_fields()).as_bytes());
-        hex::encode(hasher.finalize())
+        sha256_hex(self.hashed_input().as_bytes())
+    }
+
+    /// What the hash covers: the previous hash, then the canonical JSON of every
+    /// other field (the published algorithm, docs/SECURITY.md), written in key order
+    /// directly: action, actor, at, chain, details, entity, entity_id, prev_hash,
+    /// seq, study.
+    pub fn hashed_input(&self) -> String {
+        let mut out = String::with_capacity(256 + self.prev_hash.len() * 2);
+        out.push_str(&self.prev_hash);
+        out.push_str("{\"action\":");
+        push_json_string(&self.action, &mut out);
+        out.push_str(",\"actor\":");
+        push_json_string(&self.actor, &mut out);
+        out.push_str(",\"at\":");
+        push_json_string(&format_at(&self.at), &mut out);
+        out.push_str(",\"chain\":");
+        push_json_string(&self.chain, &mut out);
+        out.push_str(",\"details\":");
+        write_canonical(&self.details, &mut out);
+        out.push_str(",\"entity\":");
+        push_json_string(&self.entity, &mut out);
+        out.push_str(",\"entity_id\":");
+        push_json_string(&self.entity_id, &mut out);
+        out.push_str(",\"prev_hash\":");
+        push_json_string(&self.prev_hash, &mut out);
+        out.push_str(",\"seq\":");
+        out.push_str(&self.seq.to_string());
+        out.push_str(",\"study\":");
+        match &self.study {
+            Some(study) => push_json_string(study, &mut out),
+            None => out.push_str("null"),
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// A string as JSON writes it (quoted and escaped), as `Value::String` prints.
+fn push_json_string(s: &str, out: &mut String) {
+    match serde_json::to_string(s) {
+        Ok(quoted) => out.push_str(&quoted),
+        Err(_) => out.push_str("null"),
     }
 }
 
@@ -192,7 +236,7 @@ fn write_canonical(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
+                push_json_string(key, out);
                 out.push(':');
                 if let Some(v) = map.get(key) {
                     write_canonical(v, out);
@@ -260,6 +304,12 @@ impl ChainVerifier {
     }
 
     pub fn feed(&mut self, event: &Event) -> Result<(), ChainBreak> {
+        self.feed_hashed(event, &event.compute_hash())
+    }
+
+    /// `feed` with the event's hash already recomputed (`computed`), so that a
+    /// page of events can be hashed in parallel and then checked in order.
+    pub fn feed_hashed(&mut self, event: &Event, computed: &str) -> Result<(), ChainBreak> {
         let expected = self.next_seq;
         if event.seq != expected {
             return Err(self.broken(
@@ -275,7 +325,7 @@ impl ChainVerifier {
                 self.broken(event.seq, "prev_hash does not match the previous event's hash")
             );
         }
-        if event.compute_hash() != event.hash {
+        if computed != event.hash {
             return Err(self.broken(event.seq, "the event's content does not match its hash"));
         }
         self.prev_hash = event.hash.clone();
@@ -353,6 +403,32 @@ impl Verification {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The direct writer gives exactly the bytes of the published definition:
+        /// the previous hash, then the canonical JSON of the hashed fields.
+        #[test]
+        fn the_hashed_input_is_the_published_canonical_json(
+            actor in "\\PC{0,20}",
+            action in proptest::sample::select(vec!["consent.given", "study.created", "x"]),
+            study in proptest::option::of("[a-z0-9-]{1,12}"),
+            entity_id in "\\PC{0,8}",
+            note in "\\PC{0,30}",
+            flag in any::<bool>(),
+            n in any::<i64>(),
+        ) {
+            let new = NewEvent::new(actor, action, "thing", entity_id)
+                .with(json!({"z": note, "a": {"y": flag, "b": [n, "é\"\\\n"]}, "m": null}));
+            let new = match &study {
+                Some(slug) => new.in_study(slug),
+                None => new,
+            };
+            let event = Event::next(&chain_for(study.as_deref()), 41, "ab".repeat(32).as_str(), Utc::now(), new);
+            let published = format!("{}{}", event.prev_hash, canonical_json(&event.hashed_fields()));
+            prop_assert_eq!(event.hashed_input(), published);
+        }
+    }
 
     fn chain(n: usize) -> Vec<Event> {
         let mut events: Vec<Event> = Vec::new();
