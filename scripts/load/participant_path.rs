@@ -2,7 +2,8 @@
 //! tokens from the forms, redirects followed. Standard library only, so that
 //! `scripts/load/participant-path.sh` builds it with `rustc -O` in seconds.
 //!
-//! Two measurements against one running server (`--base`, its process `--pid`):
+//! Two measurements against running servers (`--base`, their processes `--pid`,
+//! each a comma-separated list; `--also postgres` adds the database's CPU):
 //!
 //! - `path`: `--threads` clients each walk new participants through the public HTML
 //!   path (ad, screening, portal, consent form, signing, portal, demographics,
@@ -23,40 +24,46 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use std::{env, fs, process, thread};
 
 struct Options {
-    base: String,
-    pid: u32,
+    /// One server or several (comma-separated); client thread `t` uses `t % n`.
+    bases: Vec<String>,
+    /// Their processes (comma-separated); CPU and memory are summed over them.
+    pids: Vec<u32>,
     ticks: f64,
     threads: usize,
     connections: usize,
     seconds: f64,
     ad: String,
     mode: String,
+    /// Also report the CPU of every process of this name (`postgres`).
+    also: Option<String>,
 }
 
 fn options() -> Options {
     let mut o = Options {
-        base: "http://127.0.0.1:8000".into(),
-        pid: 0,
+        bases: vec!["http://127.0.0.1:8000".into()],
+        pids: Vec::new(),
         ticks: 100.0,
         threads: 16,
         connections: 32,
         seconds: 30.0,
         ad: "moodle-mbbs".into(),
         mode: "path".into(),
+        also: None,
     };
     let args: Vec<String> = env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
         let value = args.get(i + 1).cloned().unwrap_or_default();
         match args[i].as_str() {
-            "--base" => o.base = value,
-            "--pid" => o.pid = value.parse().unwrap_or(0),
+            "--base" => o.bases = value.split(',').map(str::to_string).collect(),
+            "--pid" => o.pids = value.split(',').filter_map(|p| p.parse().ok()).collect(),
             "--ticks" => o.ticks = value.parse().unwrap_or(100.0),
             "--threads" => o.threads = value.parse().unwrap_or(16),
             "--connections" => o.connections = value.parse().unwrap_or(32),
             "--seconds" => o.seconds = value.parse().unwrap_or(30.0),
             "--ad" => o.ad = value,
             "--mode" => o.mode = value,
+            "--also" => o.also = Some(value),
             other => {
                 eprintln!("unknown argument {other}");
                 process::exit(2);
@@ -378,6 +385,28 @@ fn path(c: &mut Client, ad: &str, email: &str, sign_and_answer: bool) -> Result<
 
 // -- the server's process -----------------------------------------------------------
 
+/// The processes now running under `name` (as `/proc/PID/comm` gives it).
+fn named(name: &str) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name))
+        .collect()
+}
+
+/// CPU seconds of every process named `name`, by process (to subtract per process).
+fn cpu_by_process(name: &str, ticks: f64) -> Vec<(u32, f64)> {
+    named(name).into_iter().map(|p| (p, cpu_seconds(p, ticks))).collect()
+}
+
+fn cpu_of(pids: &[u32], ticks: f64) -> f64 {
+    pids.iter().map(|p| cpu_seconds(*p, ticks)).sum()
+}
+
+fn rss_of(pids: &[u32]) -> f64 {
+    pids.iter().map(|p| rss_mib(*p)).sum()
+}
+
 fn cpu_seconds(pid: u32, ticks: f64) -> f64 {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
@@ -410,18 +439,19 @@ fn run_id() -> u128 {
 }
 
 fn run_path(o: &Options) -> u64 {
-    let idle = rss_mib(o.pid);
+    let idle = rss_of(&o.pids);
     let stop = Arc::new(AtomicBool::new(false));
     let peak = Arc::new(Mutex::new(idle));
     let errors = Arc::new(AtomicU64::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
     let run = run_id();
-    let (cpu0, t0) = (cpu_seconds(o.pid, o.ticks), Instant::now());
+    let also0 = o.also.as_deref().map(|n| cpu_by_process(n, o.ticks)).unwrap_or_default();
+    let (cpu0, t0) = (cpu_of(&o.pids, o.ticks), Instant::now());
     let monitor = {
-        let (stop, peak, pid) = (stop.clone(), peak.clone(), o.pid);
+        let (stop, peak, pids) = (stop.clone(), peak.clone(), o.pids.clone());
         thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let now = rss_mib(pid);
+                let now = rss_of(&pids);
                 if let Ok(mut p) = peak.lock() {
                     *p = p.max(now);
                 }
@@ -432,7 +462,7 @@ fn run_path(o: &Options) -> u64 {
     let workers: Vec<_> = (0..o.threads)
         .map(|t| {
             let (stop, errors, first_error) = (stop.clone(), errors.clone(), first_error.clone());
-            let (base, ad) = (o.base.clone(), o.ad.clone());
+            let (base, ad) = (o.bases[t % o.bases.len()].clone(), o.ad.clone());
             thread::spawn(move || {
                 let (mut done, mut times, mut requests, mut latencies) = (0u64, Vec::new(), 0, Vec::new());
                 let mut i = 0;
@@ -471,13 +501,21 @@ fn run_path(o: &Options) -> u64 {
             latencies.extend(l);
         }
     }
-    let (cpu, elapsed) = (cpu_seconds(o.pid, o.ticks) - cpu0, t0.elapsed().as_secs_f64());
+    let (cpu, elapsed) = (cpu_of(&o.pids, o.ticks) - cpu0, t0.elapsed().as_secs_f64());
+    let also = o.also.as_deref().map(|n| {
+        let before = |pid: u32| also0.iter().find(|(p, _)| *p == pid).map_or(0.0, |(_, c)| *c);
+        cpu_by_process(n, o.ticks).into_iter().map(|(p, c)| c - before(p)).sum::<f64>()
+    });
     monitor.join().ok();
     let peak = peak.lock().map_or(0.0, |p| *p);
     times.sort_by(f64::total_cmp);
     latencies.sort_by(f64::total_cmp);
     let errors = errors.load(Ordering::Relaxed);
-    println!("participant path, {} client threads, {elapsed:.1} s", o.threads);
+    println!(
+        "participant path, {} client threads, {} server(s), {elapsed:.1} s",
+        o.threads,
+        o.bases.len()
+    );
     println!("  paths completed     {paths} ({:.1} paths/s), {errors} failed", paths as f64 / elapsed);
     println!(
         "  requests            {requests} ({:.1} per path, {:.0}/s)",
@@ -499,7 +537,13 @@ fn run_path(o: &Options) -> u64 {
         percentile(&latencies, 0.5) * 1000.0,
         percentile(&latencies, 0.99) * 1000.0
     );
-    println!("  server memory (RSS) idle {idle:.0} MiB, peak {peak:.0} MiB, after {:.0} MiB", rss_mib(o.pid));
+    if let (Some(name), Some(also)) = (o.also.as_deref(), also) {
+        println!(
+            "  {name} CPU        {also:.2} s ({:.2} ms per path)",
+            also * 1000.0 / paths.max(1) as f64
+        );
+    }
+    println!("  server memory (RSS) idle {idle:.0} MiB, peak {peak:.0} MiB, after {:.0} MiB", rss_of(&o.pids));
     if let Ok(Some(e)) = first_error.lock().map(|f| f.clone()) {
         println!("  first error: {e}");
     }
@@ -513,7 +557,7 @@ fn hammer(o: &Options, path: &str, cookies: &[(String, String)]) -> (f64, u64) {
     let workers: Vec<_> = (0..o.connections)
         .map(|_| {
             let (stop, failed) = (stop.clone(), failed.clone());
-            let (base, path, cookies) = (o.base.clone(), path.to_string(), cookies.to_vec());
+            let (base, path, cookies) = (o.bases[0].clone(), path.to_string(), cookies.to_vec());
             thread::spawn(move || {
                 let mut c = Client::new(&base);
                 c.cookies = cookies;
@@ -538,8 +582,8 @@ fn hammer(o: &Options, path: &str, cookies: &[(String, String)]) -> (f64, u64) {
 
 fn run_reads(o: &Options) -> u64 {
     let run = run_id();
-    let mut done = Client::new(&o.base);
-    let mut fresh = Client::new(&o.base);
+    let mut done = Client::new(&o.bases[0]);
+    let mut fresh = Client::new(&o.bases[0]);
     let setup = path(&mut done, &o.ad, &format!("reads-{run}-done@example.edu"), true)
         .and_then(|()| path(&mut fresh, &o.ad, &format!("reads-{run}-new@example.edu"), false));
     if let Err(e) = setup {

@@ -368,7 +368,11 @@ impl Db {
             .sqlx_logging(false);
         let sqlite = url.starts_with("sqlite:");
         if sqlite {
-            options.map_sqlx_sqlite_opts(sqlite_settings);
+            // A local file has no connection to lose: testing each one before
+            // handing it out would add a round trip to its thread per statement.
+            options
+                .map_sqlx_sqlite_opts(sqlite_settings)
+                .map_sqlx_sqlite_pool_opts(|o| o.test_before_acquire(false));
         }
         let mut conn = Database::connect(options).await?;
         let queries = Arc::new(AtomicU64::new(0));
