@@ -385,6 +385,25 @@ fn path(c: &mut Client, ad: &str, email: &str, sign_and_answer: bool) -> Result<
 
 // -- the server's process -----------------------------------------------------------
 
+/// The database counters of `/metrics` summed over the servers: (statements, write
+/// transactions); zeros where metrics are off.
+fn database_counters(bases: &[String]) -> (f64, f64) {
+    let mut total = (0.0, 0.0);
+    for base in bases {
+        let mut c = Client::new(base);
+        let Ok(r) = c.send("GET", "/metrics", None) else { continue };
+        for line in r.body.lines() {
+            let value = |l: &str| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok());
+            if line.starts_with("consentry_database_statements_total ") {
+                total.0 += value(line).unwrap_or(0.0);
+            } else if line.starts_with("consentry_database_write_transactions_total ") {
+                total.1 += value(line).unwrap_or(0.0);
+            }
+        }
+    }
+    total
+}
+
 /// The processes now running under `name` (as `/proc/PID/comm` gives it).
 fn named(name: &str) -> Vec<u32> {
     let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
@@ -446,6 +465,7 @@ fn run_path(o: &Options) -> u64 {
     let first_error = Arc::new(Mutex::new(None::<String>));
     let run = run_id();
     let also0 = o.also.as_deref().map(|n| cpu_by_process(n, o.ticks)).unwrap_or_default();
+    let db0 = database_counters(&o.bases);
     let (cpu0, t0) = (cpu_of(&o.pids, o.ticks), Instant::now());
     let monitor = {
         let (stop, peak, pids) = (stop.clone(), peak.clone(), o.pids.clone());
@@ -507,6 +527,7 @@ fn run_path(o: &Options) -> u64 {
         cpu_by_process(n, o.ticks).into_iter().map(|(p, c)| c - before(p)).sum::<f64>()
     });
     monitor.join().ok();
+    let db1 = database_counters(&o.bases);
     let peak = peak.lock().map_or(0.0, |p| *p);
     times.sort_by(f64::total_cmp);
     latencies.sort_by(f64::total_cmp);
@@ -536,6 +557,12 @@ fn run_path(o: &Options) -> u64 {
         "  request latency     p50 {:.1} ms, p99 {:.1} ms",
         percentile(&latencies, 0.5) * 1000.0,
         percentile(&latencies, 0.99) * 1000.0
+    );
+    let tried = (paths + errors).max(1) as f64;
+    println!(
+        "  database            {:.1} statements and {:.1} write transactions per path",
+        (db1.0 - db0.0) / tried,
+        (db1.1 - db0.1) / tried
     );
     if let (Some(name), Some(also)) = (o.also.as_deref(), also) {
         println!(
@@ -603,12 +630,20 @@ fn run_reads(o: &Options) -> u64 {
     println!("participant pages, {} keep-alive connections, {} s each", o.connections, o.seconds);
     let (mut baseline, mut errors) = (0.0, 0);
     for (name, url, cookies) in pages {
+        let before = database_counters(&o.bases[..1]);
         let (rate, failed) = hammer(o, &url, cookies);
+        let after = database_counters(&o.bases[..1]);
+        let served = (rate * o.seconds).max(1.0);
         if baseline == 0.0 {
             baseline = rate;
         }
         errors += failed;
-        println!("  {name:<28} {rate:>8.0} req/s  {:.2}x /healthz  {failed} failed", rate / baseline);
+        println!(
+            "  {name:<28} {rate:>8.0} req/s  {:.2}x /healthz  {:>5.1} statements, {:.2} writes a request  {failed} failed",
+            rate / baseline,
+            (after.0 - before.0) / served,
+            (after.1 - before.1) / served
+        );
     }
     errors
 }

@@ -329,10 +329,13 @@ fn check_study_takes_answers(study: &Study) -> AppResult<()> {
     }
 }
 
+/// The participant's questionnaires after consent, each with its answers, or only
+/// the one keyed `answers_of` with its answers (the others with their status alone).
 async fn after_consent(
     state: &AppState,
     db: &impl Conn,
     participant: &Participant,
+    answers_of: Option<&str>,
 ) -> AppResult<Vec<Questionnaire>> {
     let instruments = store::questionnaire::instruments(db, participant.study_id).await?;
     let responses = store::questionnaire::responses_of(db, participant.id).await?;
@@ -340,11 +343,12 @@ async fn after_consent(
     for instrument in instruments.into_iter().filter(|i| i.stage == Stage::AfterConsent) {
         let definition = definition_of(state, db, &instrument).await?;
         let response = responses.iter().find(|r| r.instrument_id == instrument.id).cloned();
+        let wanted = answers_of.is_none_or(|key| key == instrument.key);
         let answers = match &response {
-            Some(r) => {
+            Some(r) if wanted => {
                 Answers::from_rows(&definition, &store::questionnaire::answer_rows(db, r.id).await?)
             }
-            None => Answers::default(),
+            _ => Answers::default(),
         };
         out.push(Questionnaire { instrument, definition, response, answers });
     }
@@ -361,7 +365,25 @@ pub async fn for_participant(
         .await?
         .ok_or(AppError::NotFound)?;
     check_open(&p)?;
-    after_consent(state, state.db.conn(), &p).await
+    after_consent(state, state.db.conn(), &p, None).await
+}
+
+/// The participant's questionnaires in order, with the answers of the one keyed
+/// `key` only (a page shows one; the others count for its progress line). The
+/// participant is the one the request authenticated (403 before consent or after
+/// withdrawal; 404 when the study has no such questionnaire).
+#[tracing::instrument(skip_all)]
+pub async fn opening(
+    state: &AppState,
+    participant: &Participant,
+    key: &str,
+) -> AppResult<Vec<Questionnaire>> {
+    check_open(participant)?;
+    let all = after_consent(state, state.db.conn(), participant, Some(key)).await?;
+    if !all.iter().any(|q| q.instrument.key == key) {
+        return Err(AppError::NotFound);
+    }
+    Ok(all)
 }
 
 /// One of the participant's questionnaires by key (404 when the study has none).
@@ -371,7 +393,7 @@ pub async fn open(
     participant: &Participant,
     key: &str,
 ) -> AppResult<Questionnaire> {
-    for_participant(state, participant)
+    opening(state, participant, key)
         .await?
         .into_iter()
         .find(|q| q.instrument.key == key)
@@ -432,7 +454,7 @@ pub async fn answer(
     let p = store::participant::find(tx.conn(), participant.id).await?.ok_or(AppError::NotFound)?;
     check_open(&p)?;
     let study = store::study::find_by_id(tx.conn(), p.study_id).await?.ok_or(AppError::NotFound)?;
-    let mut q = after_consent(state, tx.conn(), &p)
+    let mut q = after_consent(state, tx.conn(), &p, Some(key))
         .await?
         .into_iter()
         .find(|q| q.instrument.key == key)

@@ -110,6 +110,25 @@ pub async fn of_study(
     with_facilitators(db, rows).await
 }
 
+/// Whether the study has a session that has not started and is not cancelled (what
+/// `FocusGroup::upcoming` says of one), in one statement.
+pub async fn any_upcoming(
+    db: &impl Conn,
+    study_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let next = focus_groups::Entity::find()
+        .filter(focus_groups::Column::StudyId.eq(study_id))
+        .filter(focus_groups::Column::StartsAt.gt(now))
+        .filter(focus_groups::Column::CancelledAt.is_null())
+        .select_only()
+        .column(focus_groups::Column::Id)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(next.is_some())
+}
+
 /// The sessions a staff member facilitates that have not started and are not
 /// cancelled, soonest first, across studies.
 pub async fn upcoming_for_facilitator(

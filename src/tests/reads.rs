@@ -9,11 +9,11 @@ use super::participant_traps::consented_on_this_browser;
 
 /// The participant's GET pages, each with the most statements it may run.
 const PAGES: [(&str, u64); 8] = [
-    ("/participant", 16),
+    ("/participant", 12),
     ("/participant/consent", 8),
     ("/participant/receipt", 8),
-    ("/participant/questionnaires/demographics", 10),
-    ("/participant/questionnaires/platform-usage", 10),
+    ("/participant/questionnaires/demographics", 8),
+    ("/participant/questionnaires/platform-usage", 8),
     ("/participant/availability", 10),
     ("/participant/withdraw", 6),
     ("/participant/link", 2),

@@ -45,7 +45,18 @@ fn metrics(
         return Err(Status::NotFound);
     }
     let content_type = ContentType::new("text", "plain").with_params([("version", "0.0.4")]);
-    Ok((content_type, metrics.render()))
+    let mut text = metrics.render();
+    text.push_str(&format!(
+        "# HELP consentry_database_statements_total Statements run on the database by this instance.\n\
+         # TYPE consentry_database_statements_total counter\n\
+         consentry_database_statements_total {}\n\
+         # HELP consentry_database_write_transactions_total Write transactions begun by this instance.\n\
+         # TYPE consentry_database_write_transactions_total counter\n\
+         consentry_database_write_transactions_total {}\n",
+        state.db.queries_run(),
+        state.db.writes_begun(),
+    ));
+    Ok((content_type, text))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

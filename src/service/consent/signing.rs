@@ -174,12 +174,17 @@ pub async fn identity_cleared(
     crate::service::consent::identity::cleared(state.db.conn(), participant, study).await
 }
 
-/// The participant's latest consent and the steps their page offers.
+/// What the participant's page shows: their latest consent, their next steps and
+/// the focus-group session they are booked into.
+pub struct Portal {
+    pub latest: Option<Given>,
+    pub steps: Vec<crate::domain::participant::NextStep>,
+    pub booked: Option<crate::domain::focus_group::FocusGroup>,
+}
+
+/// The participant's latest consent, the steps their page offers and their booking.
 #[tracing::instrument(skip_all)]
-pub async fn portal(
-    state: &AppState,
-    participant: &Participant,
-) -> AppResult<(Option<Given>, Vec<crate::domain::participant::NextStep>)> {
+pub async fn portal(state: &AppState, participant: &Participant) -> AppResult<Portal> {
     let latest = latest(state, participant).await?;
     let active = store::consent::form::active(state.db.conn(), participant.study_id).await?;
     let mut steps = crate::domain::participant::consent_steps(
@@ -188,8 +193,9 @@ pub async fn portal(
         participant.withdrawal.is_some(),
     );
     steps.extend(crate::service::questionnaire::steps(state, participant).await?);
-    steps.extend(crate::service::focus_group::steps(state, participant).await?);
-    Ok((latest, steps))
+    let booked = crate::service::focus_group::booking(state, participant).await?;
+    steps.extend(crate::service::focus_group::steps(state, participant, booked.as_ref()).await?);
+    Ok(Portal { latest, steps, booked })
 }
 
 /// The stored PDF of the participant's latest consent, byte for byte; the read is audited.

@@ -86,15 +86,21 @@ pub async fn set_availability(
 }
 
 /// The portal's availability step: shown to a consented participant while the
-/// study has upcoming sessions, done once they chose any or were placed in one.
+/// study has upcoming sessions, done once they chose any or were placed in one
+/// (`placed`: their session, as `booking` found it).
 #[tracing::instrument(skip_all)]
-pub async fn steps(state: &AppState, participant: &Participant) -> AppResult<Vec<NextStep>> {
+pub async fn steps(
+    state: &AppState,
+    participant: &Participant,
+    placed: Option<&FocusGroup>,
+) -> AppResult<Vec<NextStep>> {
     if may_give_availability(participant).is_err() {
         return Ok(Vec::new());
     }
     let db = state.db.conn();
-    let placed = store::focus_group::group_of(db, participant.study_id, participant.id).await?;
-    if placed.is_none() && upcoming(db, participant.study_id, Utc::now()).await?.is_empty() {
+    if placed.is_none()
+        && !store::focus_group::any_upcoming(db, participant.study_id, Utc::now()).await?
+    {
         return Ok(Vec::new());
     }
     let given = !store::focus_group::availability(db, participant.id).await?.is_empty();

@@ -8,7 +8,7 @@ use rocket::{State, get, post};
 use super::dto::{ErrorBody, InvitationDto, InviteParticipant, PortalDto};
 use super::dto::{LinkRequestedDto, RequestLink};
 use crate::service::participant::Invitation;
-use crate::service::{AppState, consent, focus_group, participant};
+use crate::service::{AppState, consent, participant};
 use crate::web::api::responses::{
     CoordinatorAction, CoordinatorEdit, MalformedBody, NoParticipantToken, NoToken, NotCoordinator,
 };
@@ -73,9 +73,8 @@ pub async fn send_link(
 )]
 #[get("/participant")]
 pub async fn portal(state: &State<AppState>, me: ParticipantUser) -> ApiResult<Json<PortalDto>> {
-    let (latest, steps) = consent::portal(state, &me.participant).await?;
-    let booked = focus_group::booking(state, &me.participant).await?;
-    Ok(Json(PortalDto::new(&me.study, &me.participant, latest, steps, booked)))
+    let p = consent::portal(state, &me.participant).await?;
+    Ok(Json(PortalDto::new(&me.study, &me.participant, p.latest, p.steps, p.booked)))
 }
 
 #[utoipa::path(

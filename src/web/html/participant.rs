@@ -11,7 +11,7 @@ use super::views::participant::{NewLinkPage, PortalPage, RecordPage, RosterPage}
 use super::views::{Booking, FormView, Refusal, StaffFrame};
 use super::{PlainForm, outcome, participant_frame};
 use crate::error::AppError;
-use crate::service::{AppState, consent, focus_group, participant};
+use crate::service::{AppState, consent, participant};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser, SessionUser};
 use rocket::request::FlashMessage;
@@ -91,8 +91,7 @@ async fn portal(
     csrf: CsrfToken,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
-    let (latest, steps) = consent::portal(state, &me.participant).await?;
-    let booked = focus_group::booking(state, &me.participant).await?;
+    let consent::Portal { latest, steps, booked } = consent::portal(state, &me.participant).await?;
     let page = PortalPage {
         frame: participant_frame(&me, &csrf.0).told(flash),
         code: me.participant.code.clone(),

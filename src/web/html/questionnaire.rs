@@ -96,7 +96,7 @@ async fn page(
     saved: Option<bool>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<(Status, Template)> {
-    let all = questionnaire::for_participant(state, &me.participant).await?;
+    let all = questionnaire::opening(state, &me.participant, key).await?;
     let q = all.iter().find(|q| q.instrument.key == key).ok_or(AppError::NotFound)?;
     let told = flash.is_some();
     let (status, mut page) =
@@ -114,7 +114,7 @@ async fn submit(
     form: CsrfForm<AnswerForm>,
 ) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
     let form = form.0;
-    let mut all = questionnaire::for_participant(state, &me.participant).await?;
+    let mut all = questionnaire::opening(state, &me.participant, key).await?;
     let definition = all
         .iter()
         .find(|q| q.instrument.key == key)
