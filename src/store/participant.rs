@@ -2,7 +2,7 @@
 //! for coordinators), and the gapless per-study code counter.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::entity::{participant_contacts, participant_links, participants, study_code_counters};
@@ -89,15 +89,19 @@ pub async fn find_by_link(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Participant>, AppError> {
-    let link = participant_links::Entity::find()
-        .filter(participant_links::Column::TokenHash.eq(token_hash))
-        .filter(participant_links::Column::ExpiresAt.gt(now))
+    // One statement: every participant request starts here.
+    let live_link = Query::select()
+        .column(participant_links::Column::ParticipantId)
+        .from(participant_links::Entity)
+        .and_where(participant_links::Column::TokenHash.eq(token_hash))
+        .and_where(participant_links::Column::ExpiresAt.gt(now))
+        .to_owned();
+    participants::Entity::find()
+        .filter(participants::Column::Id.in_subquery(live_link))
         .one(db)
-        .await?;
-    match link {
-        Some(l) => find(db, l.participant_id).await,
-        None => Ok(None),
-    }
+        .await?
+        .map(to_domain)
+        .transpose()
 }
 
 /// Gives a participant one more private link; the links they hold already stay.
