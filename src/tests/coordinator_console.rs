@@ -1010,3 +1010,42 @@ db_test!(the_api_removes_staff_and_reopens_ads_as_the_pages_do, |app| {
     assert_eq!(events(&app, "ad.reopened").await, 1);
     assert_eq!(events(&app, "study.staff_removed").await, 1);
 });
+
+db_test!(a_new_link_from_a_record_and_a_refused_threshold_stay_on_their_pages, |app| {
+    let s = crate::tests::consent_flow::recruiting_study(&app).await;
+    let token = crate::tests::consent_flow::invite(&app, &s, "pat@student.example.edu").await;
+    let signed = crate::tests::consent_flow::signing(&s, "Pat Lee", true);
+    let (status, v) = app.post_json("/api/v1/participant/consent", Some(&token), signed).await;
+    assert_eq!(status, Status::Created, "{v}");
+    let base = "/staff/studies/study-one";
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+
+    // "Send a new link" on a participant's record answers on that record.
+    let id = scalar(&app.db, "SELECT id FROM participants WHERE code = 'P001'").await;
+    let record = format!("{base}/people/{id}");
+    let (_, html) = page(&app, &record).await;
+    assert!(html.contains(&format!("name=\"back_to\" value=\"{id}\"")), "{html}");
+    let back = id.to_string();
+    let body = form(&csrf_of(&html), &[("back_to", back.as_str())]);
+    let (status, location, _) = submit(&app, &format!("{base}/participants/P001/link"), body).await;
+    assert_eq!((status, location.as_deref()), (Status::SeeOther, Some(record.as_str())));
+    let (_, html) = page(&app, &record).await;
+    assert!(html.contains("A new link was mailed to P001"), "{html}");
+
+    // The report's threshold: a refused value stays as typed, the reason beside it.
+    let report = format!("{base}/report");
+    let (_, html) = page(&app, &report).await;
+    let csrf = csrf_of(&html);
+    let threshold = format!("{base}/report/threshold");
+    let (status, _, html) =
+        submit(&app, &threshold, form(&csrf, &[("suppress_below", "five")])).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(html.contains("value=\"five\""), "the value typed is kept: {html}");
+    assert!(html.contains("id=\"error-field-suppress_below-1\""), "beside the field: {html}");
+    assert!(html.contains("whole number from 0 to 100"), "{html}");
+    let (status, location, _) =
+        submit(&app, &threshold, form(&csrf, &[("suppress_below", "7")])).await;
+    assert_eq!((status, location.as_deref()), (Status::SeeOther, Some(report.as_str())));
+    let (_, html) = page(&app, &report).await;
+    assert!(html.contains("value=\"7\"") && html.contains("below 7"), "{html}");
+});

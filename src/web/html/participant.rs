@@ -9,7 +9,7 @@ use rocket_dyn_templates::Template;
 
 use super::views::participant::{NewLinkPage, PortalPage, RecordPage, RosterPage};
 use super::views::{Booking, FormView, Refusal, StaffFrame};
-use super::{PlainForm, outcome, participant_frame};
+use super::{PlainForm, outcome, outcome_on, participant_frame};
 use crate::error::AppError;
 use crate::service::{AppState, consent, participant};
 use crate::web::errors::{PageError, PageResult};
@@ -209,16 +209,28 @@ async fn invite(
     })
 }
 
-#[post("/staff/studies/<slug>/participants/<code>/link", data = "<_form>")]
+page_form! {
+    /// "Send a new link", from the study's register or from a participant's record
+    /// (`back_to`: the record's id, where the answer is then shown).
+    pub struct NewLinkForm {
+        back_to: String,
+    }
+}
+
+#[post("/staff/studies/<slug>/participants/<code>/link", data = "<form>")]
 async fn send_link(
     state: &State<AppState>,
     session: SessionUser,
     slug: &str,
     code: &str,
-    _form: CsrfForm<PlainForm>,
+    form: CsrfForm<NewLinkForm>,
 ) -> PageResult<Flash<Redirect>> {
     let result = participant::send_link(state, &session.user, slug, code).await;
-    outcome(slug, result, |()| {
+    let back = match form.0.back_to.trim().parse::<i64>() {
+        Ok(id) => format!("/staff/studies/{slug}/people/{id}"),
+        Err(_) => format!("/staff/studies/{slug}"),
+    };
+    outcome_on(&back, result, |()| {
         format!(
             "A new link was mailed to {code}'s address on record; the links they hold still work."
         )

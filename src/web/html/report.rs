@@ -3,7 +3,7 @@
 //! small-cell threshold, and downloads of every output through the signed-in
 //! session. Downloads are the same audited exports as the JSON API's.
 
-use rocket::http::ContentType;
+use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
@@ -44,10 +44,12 @@ page_form! {
 async fn threshold(
     state: &State<AppState>,
     session: SessionUser,
+    csrf: CsrfToken,
     slug: &str,
     form: CsrfForm<ThresholdForm>,
-) -> PageResult<Flash<Redirect>> {
-    let result = match form.0.suppress_below.trim().parse::<i64>() {
+) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let typed = form.0.suppress_below;
+    let result = match typed.trim().parse::<i64>() {
         Ok(k) => {
             let change = SettingsChange { suppress_below: Some(k), ..SettingsChange::default() };
             study::change_settings(state, &session.user, slug, change).await
@@ -58,10 +60,19 @@ async fn threshold(
             "Give the threshold as a whole number from 0 to 100.",
         )),
     };
-    outcome_on(&format!("/staff/studies/{slug}/report"), result, |s| match s.suppress_below {
+    // A refused value is shown again beside its field, with the reason.
+    if let Err(e @ crate::error::AppError::Validation(_)) = &result {
+        let user = &session.user;
+        let report = report::page(state, user, slug, None).await?;
+        let page = ReportPage::new(StaffFrame::new(user, csrf.0, None), &report, None)
+            .threshold_refused(typed, e);
+        return Ok(Err((Status::new(e.status()), Template::render("report/report", page))));
+    }
+    let to = format!("/staff/studies/{slug}/report");
+    Ok(Ok(outcome_on(&to, result, |s| match s.suppress_below {
         0 => "Published outputs now show every count.".to_string(),
         k => format!("Published outputs now show non-zero counts below {k} as <{k}."),
-    })
+    })?))
 }
 
 fn file(slug: &str, name: &str, kind: ContentType, bytes: Vec<u8>) -> Download {

@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
-use super::{StaffFrame, StudyBanner};
+use super::{FormView, StaffFrame, StudyBanner};
 use crate::domain::report::publish::{Published, Section, Table};
+use crate::error::AppError;
 use crate::service::report::Page as Report;
 
 #[derive(Serialize)]
@@ -20,6 +21,14 @@ pub struct ReportPage<'a> {
     pub by: Option<&'a str>,
     /// `?by=…` to carry the breakdown into the download links.
     pub query: String,
+    /// The small-cell threshold form: the value in force, or the one typed and why
+    /// it was refused.
+    pub threshold: FormView<ThresholdValues>,
+}
+
+#[derive(Serialize)]
+pub struct ThresholdValues {
+    pub suppress_below: String,
 }
 
 #[derive(Serialize)]
@@ -61,6 +70,16 @@ impl<'a> ReportPage<'a> {
             options: &page.by_options,
             by,
             query: by.map(|b| format!("?by={b}")).unwrap_or_default(),
+            threshold: FormView::new(
+                ThresholdValues { suppress_below: page.published.suppressed_below.to_string() },
+                None,
+            ),
         }
+    }
+
+    /// The page again with the threshold typed and the refusal beside its field.
+    pub fn threshold_refused(mut self, typed: String, refusal: &AppError) -> Self {
+        self.threshold = FormView::new(ThresholdValues { suppress_below: typed }, Some(refusal));
+        self
     }
 }
