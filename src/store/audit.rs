@@ -36,34 +36,17 @@ pub async fn lock_head(db: &impl Conn, chain: &str) -> Result<(i64, String), App
 /// benchmark does; the service appends one event at a time with `append`.
 pub async fn append_many(db: &impl Conn, events: &[Event]) -> Result<(), AppError> {
     let Some(last) = events.last() else { return Ok(()) };
-    audit_events::Entity::insert_many(events.iter().map(|event| audit_events::ActiveModel {
-        chain: Set(event.chain.clone()),
-        seq: Set(event.seq),
-        at: Set(event.at),
-        actor: Set(event.actor.clone()),
-        action: Set(event.action.clone()),
-        study: Set(event.study.clone()),
-        entity: Set(event.entity.clone()),
-        entity_id: Set(event.entity_id.clone()),
-        details: Set(crate::domain::audit::canonical_json(&event.details)),
-        prev_hash: Set(event.prev_hash.clone()),
-        hash: Set(event.hash.clone()),
-        ..Default::default()
-    }))
-    .exec(db)
-    .await?;
-    audit_chain_heads::ActiveModel {
-        chain: Set(last.chain.clone()),
-        seq: Set(last.seq),
-        hash: Set(last.hash.clone()),
-    }
-    .update(db)
-    .await?;
-    Ok(())
+    audit_events::Entity::insert_many(events.iter().map(row)).exec(db).await?;
+    move_head(db, last).await
 }
 
 /// Stores an event and moves the chain head to it. Call after `lock_head`.
 pub async fn append(db: &impl Conn, event: &Event) -> Result<(), AppError> {
+    row(event).insert(db).await?;
+    move_head(db, event).await
+}
+
+fn row(event: &Event) -> audit_events::ActiveModel {
     audit_events::ActiveModel {
         chain: Set(event.chain.clone()),
         seq: Set(event.seq),
@@ -78,8 +61,9 @@ pub async fn append(db: &impl Conn, event: &Event) -> Result<(), AppError> {
         hash: Set(event.hash.clone()),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
+}
+
+async fn move_head(db: &impl Conn, event: &Event) -> Result<(), AppError> {
     audit_chain_heads::ActiveModel {
         chain: Set(event.chain.clone()),
         seq: Set(event.seq),

@@ -461,3 +461,26 @@ db_test!(opening_an_ad_writes_nothing_and_its_visits_are_written_in_one_batch, |
     let again = crate::service::recruitment::flush_ad_views(app.state()).await;
     assert_eq!(again.ok(), Some(0), "nothing left to write");
 });
+
+db_test!(ad_visits_survive_a_write_that_fails_and_are_written_once_it_works, |app| {
+    if app.db.backend() != sea_orm::DbBackend::Sqlite {
+        return; // The fault is injected on SQLite's writer connection.
+    }
+    let s = with_screening(&app).await;
+    for _ in 0..2 {
+        assert_eq!(app.client.get("/ads/moodle-mbbs").dispatch().await.status(), Status::Ok);
+    }
+    let read_only = ["PRAGMA query_only = ON".to_string()];
+    crate::store::testing::writer_faults(&app.db, &read_only).await;
+    let failed = crate::service::recruitment::flush_ad_views(app.state()).await;
+    assert!(failed.is_err(), "a read-only disk refuses the write");
+    let stored = "SELECT views FROM ads WHERE code = 'moodle-mbbs'";
+    assert_eq!(scalar(&app.db, stored).await, 0);
+    let (_, ads) = app.get_json(&format!("{STUDY}/ads"), Some(&s.coord)).await;
+    assert_eq!(ads[0]["views"], 2, "the visits stay counted");
+
+    crate::store::testing::writer_faults(&app.db, &[]).await;
+    let written = crate::service::recruitment::flush_ad_views(app.state()).await;
+    assert_eq!(written.ok(), Some(1));
+    assert_eq!(scalar(&app.db, stored).await, 2, "written once the disk takes writes");
+});
