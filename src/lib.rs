@@ -12,6 +12,7 @@ pub mod error;
 pub mod forms;
 pub mod keys;
 pub mod mail;
+pub mod parallel;
 pub mod pdf;
 pub mod report;
 pub mod service;

@@ -12,7 +12,7 @@ use crate::domain::audit::checkpoint::CheckpointCheck;
 use crate::domain::audit::{
     ChainBreak, ChainVerifier, Event, NewEvent, Verification, chain_for, sha256_hex,
 };
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::{self, Conn};
 
 /// Appends `new` to its chain within the transaction `tx`; it commits or rolls
@@ -50,9 +50,21 @@ pub async fn verify(
     let mut summaries = Vec::with_capacity(chains.len());
     for (chain, head) in chains {
         let mut verifier = ChainVerifier::new(&chain);
+        let mut next = store::audit::page(conn, &chain, verifier.last_seq(), PAGE).await?;
         loop {
-            let page = store::audit::page(conn, &chain, verifier.last_seq(), PAGE).await?;
-            let (page, hashes) = recomputed(page).await?;
+            let page = std::mem::take(&mut next);
+            let more = page.len() as u64 == PAGE;
+            let after = page.last().map_or(0, |e| e.seq);
+            // The next page is read while this one is hashed on the other cores.
+            let reading = async {
+                if more {
+                    store::audit::page(conn, &chain, after, PAGE).await
+                } else {
+                    Ok(Vec::new())
+                }
+            };
+            let (hashed, read) = tokio::join!(recomputed(page), reading);
+            let (page, hashes) = hashed?;
             for (event, hash) in page.iter().zip(&hashes) {
                 if let Some(check) = checkpoints.as_mut() {
                     check.see(event);
@@ -61,9 +73,10 @@ pub async fn verify(
                     return Ok(Verification::broken(b, total + verifier.last_seq()));
                 }
             }
-            if (page.len() as u64) < PAGE {
+            if !more {
                 break;
             }
+            next = read?;
         }
         let checked = verifier.last_seq();
         match verifier.finish(head.as_ref().map(|(s, h)| (*s, h.as_str()))) {
@@ -86,30 +99,10 @@ pub async fn verify(
     Ok(Verification::Ok { ok: true, events: total, chains: summaries, checkpoints: held })
 }
 
-/// Each event's hash recomputed, the page split over the machine's cores, away
-/// from the async threads; one hash per event, in order, or an error.
+/// Each event's hash recomputed, the page split over the machine's cores; one hash
+/// per event, in order.
 async fn recomputed(page: Vec<Event>) -> AppResult<(Vec<Event>, Vec<String>)> {
-    let lost = |what: String| AppError::Internal(format!("hashing a page of audit events: {what}"));
-    let (page, hashes) = tokio::task::spawn_blocking(move || {
-        let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-        let size = page.len().div_ceil(parts).max(1);
-        let hashes: Result<Vec<Vec<String>>, _> = std::thread::scope(|scope| {
-            let workers: Vec<_> = page
-                .chunks(size)
-                .map(|chunk| scope.spawn(move || chunk.iter().map(Event::compute_hash).collect()))
-                .collect();
-            workers.into_iter().map(|w| w.join()).collect()
-        });
-        (page, hashes)
-    })
-    .await
-    .map_err(|e| lost(e.to_string()))?;
-    let hashes: Vec<String> =
-        hashes.map_err(|_| lost("a hashing thread failed".into()))?.into_iter().flatten().collect();
-    if hashes.len() != page.len() {
-        return Err(lost(format!("{} hashes for {} events", hashes.len(), page.len())));
-    }
-    Ok((page, hashes))
+    crate::parallel::map(page, Event::compute_hash).await
 }
 
 /// Recomputes every consent record's hash and its PDF's hash and compares them
