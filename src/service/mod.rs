@@ -37,6 +37,8 @@ pub struct AppState {
     pub forms: Arc<Catalogue>,
     /// Visits of the public ads not written to the database yet.
     pub ad_views: Arc<recruitment::AdViews>,
+    /// Consents waiting for the transaction that signs them together.
+    pub signing: Arc<consent::SigningQueue>,
 }
 
 impl AppState {
@@ -44,7 +46,15 @@ impl AppState {
     pub fn new(db: Db, config: AppConfig) -> Self {
         let keys = config.secret_key.as_deref().map(Keys::derive);
         let proxies = config.proxies().unwrap_or_default();
-        Self { db, config, keys, proxies, forms: Arc::default(), ad_views: Arc::default() }
+        Self {
+            db,
+            config,
+            keys,
+            proxies,
+            forms: Arc::default(),
+            ad_views: Arc::default(),
+            signing: Arc::default(),
+        }
     }
 
     /// The keys derived from `CONSENTRY_SECRET_KEY`.

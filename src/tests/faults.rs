@@ -45,7 +45,7 @@ async fn nothing_acknowledged_is_lost(app: &TestApp, acknowledged: &[i64]) {
     assert_eq!(codes, stored, "one code per consent");
     let highest = scalar(
         &app.db,
-        "SELECT COALESCE(MAX(CAST(SUBSTR(code, 2) AS INTEGER)), 0) FROM participants",
+        "SELECT COALESCE(MAX(CAST(SUBSTR(code, 2) AS BIGINT)), 0) FROM participants",
     )
     .await;
     assert_eq!(highest, stored, "codes P001… have no gaps");
@@ -58,6 +58,46 @@ async fn nothing_acknowledged_is_lost(app: &TestApp, acknowledged: &[i64]) {
 fn consent_id(v: &Value) -> i64 {
     v["consent_id"].as_i64().unwrap_or_else(|| panic!("no consent id in {v}"))
 }
+
+// Consents that arrive together share transactions (one flush of the disk for
+// many), and each is still answered on its own: a refused request does not stop
+// the others, a participant who sends twice gets one record, and every 2xx is stored.
+db_test!(consents_sent_together_are_signed_together_and_answered_apart, |app| {
+    use crate::tests::consent_flow::{invite, recruiting_study, signing};
+    let s = recruiting_study(&app).await;
+    let mut tokens = Vec::new();
+    for i in 0..20 {
+        tokens.push(invite(&app, &s, &format!("p{i}@student.example.edu")).await);
+    }
+    let mut requests: Vec<(&String, Value)> =
+        tokens[..19].iter().map(|t| (t, signing(&s, "Pat Example", true))).collect();
+    requests.push((&tokens[0], signing(&s, "Pat Example", true)));
+    requests.push((&tokens[19], signing(&s, "", true)));
+    let writes = app.db.writes_begun();
+    let answers = crate::tests::helpers::join_all(
+        requests
+            .iter()
+            .map(|(t, body)| app.post_json("/api/v1/participant/consent", Some(t), body.clone())),
+    )
+    .await;
+    let transactions = app.db.writes_begun() - writes;
+    assert!(transactions <= 10, "21 requests sent together took {transactions} transactions");
+
+    let (refused, v) = &answers[20];
+    assert_eq!(*refused, Status::UnprocessableEntity, "{v}");
+    assert!(v.to_string().contains("signature.typed_name"), "the refusal names the field: {v}");
+    let (first, again) = (&answers[0], &answers[19]);
+    let mut statuses = [first.0.code, again.0.code];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 201], "one record for the participant who sent twice");
+    assert_eq!(consent_id(&first.1), consent_id(&again.1));
+    let mut acknowledged = Vec::new();
+    for (status, v) in &answers[..19] {
+        assert!(status.code == 201 || status.code == 200, "{status} {v}");
+        acknowledged.push(consent_id(v));
+    }
+    nothing_acknowledged_is_lost(&app, &acknowledged).await;
+});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_acknowledges_only_what_it_stored_and_recovers() {

@@ -24,10 +24,12 @@ use crate::store::{self, Conn};
 
 pub mod form;
 pub mod identity;
+mod queue;
 mod register;
 mod signing;
 mod withdrawal;
 
+pub use queue::SigningQueue;
 pub use register::*;
 pub use signing::*;
 pub use withdrawal::*;

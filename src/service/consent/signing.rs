@@ -1,7 +1,10 @@
 //! Giving consent (SPEC §6): one transaction checks every rule, assigns the code, renders and stores the PDF and records the event carrying both hashes; the participant's copy and receipt.
 
+use super::queue::Job;
 use super::*;
 use crate::domain::consent::receipt::{About, Receipt};
+use crate::keys::Keys;
+use crate::store::Db;
 
 /// Whether the study can take consent now (recruiting or paused, approval live).
 pub fn check_can_consent(study: &Study) -> AppResult<()> {
@@ -42,45 +45,78 @@ fn given_from(stored: &StoredConsent, created: bool) -> AppResult<Given> {
     })
 }
 
+/// Gives consent: the request joins the signing queue, and the answer comes once the
+/// transaction that signed it has committed.
 #[tracing::instrument(skip_all)]
 pub async fn give(
     state: &AppState,
     participant: &Participant,
     req: SignRequest,
 ) -> AppResult<Given> {
-    let tx = state.db.begin_write().await?;
-    let (participant, study) = reload(tx.conn(), participant).await?;
+    state.signing.submit(&state.db, state.keys().ok(), participant.clone(), req).await
+}
+
+/// A consent whose rules all hold, numbered and recorded, waiting for its PDF.
+struct Checked {
+    study: Study,
+    form: ConsentForm,
+    items: serde_json::Map<String, Value>,
+    reconsent: bool,
+    record: ConsentRecord,
+    record_sha256: String,
+    signed_at: chrono::DateTime<Utc>,
+    drawing: Option<crate::domain::consent::signature::Drawing>,
+    email: Option<String>,
+}
+
+/// What checking a request found: a consent to sign, or the same consent given before.
+enum Check {
+    Sign(Box<Checked>),
+    Again(Box<Given>),
+}
+
+/// Every rule of SPEC §6 for one request, read inside the signing transaction; the
+/// participant code is assigned last, so a refused request writes nothing.
+async fn check(tx: &impl Conn, participant: &Participant, req: SignRequest) -> AppResult<Check> {
+    let (participant, study) = reload(tx, participant).await?;
     check_can_consent(&study)?;
     if participant.withdrawal.is_some() {
         return Err(AppError::Conflict("You have withdrawn from this study.".into()));
     }
-    if !crate::service::consent::identity::cleared(tx.conn(), &participant, &study).await? {
+    if !crate::service::consent::identity::cleared(tx, &participant, &study).await? {
         return Err(AppError::Forbidden(
             "This study checks your identity first: enter the code sent to your e-mail address."
                 .into(),
         ));
     }
-    let form = store::consent::form::active(tx.conn(), study.id)
+    let form = store::consent::form::active(tx, study.id)
         .await?
         .ok_or_else(|| AppError::Conflict("The study has no consent form in force.".into()))?;
     let decision = decide(&form, &req).map_err(|e| match e {
         DecisionError::Fields(f) => AppError::Validation(f),
         DecisionError::Stale(m) => AppError::Conflict(m),
     })?;
-    let earlier = store::consent::record::of_participant(tx.conn(), participant.id).await?;
+    let earlier = store::consent::record::of_participant(tx, participant.id).await?;
     if let Some(existing) = earlier.iter().find(|c| c.consent_form_id == form.id) {
         let same = existing.record.as_ref().is_some_and(|r| r.same_as(&form.form_hash, &decision));
         if same {
-            return given_from(existing, false);
+            return given_from(existing, false).map(|g| Check::Again(Box::new(g)));
         }
         return Err(AppError::Conflict(format!(
             "You have already consented to version {}; to change what you agreed to, withdraw and contact the researchers.",
             form.version
         )));
     }
+    let drawing = decision
+        .drawn_svg
+        .as_deref()
+        .map(parse_drawing)
+        .transpose()
+        .map_err(|e| AppError::field("signature.drawn_svg", e.code, e.message))?;
+    let email = store::participant::contact(tx, participant.id).await?.map(|(_, email)| email);
     let code = match &participant.code {
         Some(code) => code.clone(),
-        None => store::participant::assign_code(tx.conn(), study.id, participant.id).await?,
+        None => store::participant::assign_code(tx, study.id, participant.id).await?,
     };
     let signed_at = storable(Utc::now());
     let mut uid = [0u8; 8];
@@ -94,7 +130,7 @@ pub async fn give(
             .approval_reference
             .clone()
             .unwrap_or_else(|| study.ethics.reference.clone()),
-        participant_code: code.clone(),
+        participant_code: code,
         form_version: form.version.clone(),
         form_title: form.title.clone(),
         form_hash: form.form_hash.clone(),
@@ -107,54 +143,163 @@ pub async fn give(
         meaning: SIGNATURE_MEANING.into(),
     };
     let record_sha256 = record.sha256();
-    let drawing = decision
-        .drawn_svg
-        .as_deref()
-        .map(parse_drawing)
-        .transpose()
-        .map_err(|e| AppError::field("signature.drawn_svg", e.code, e.message))?;
-    let pdf = crate::pdf::consent::render(
-        &record,
-        &record_sha256,
-        &form.body_markdown,
-        drawing.as_ref(),
-    )?;
+    let items = decision.items.iter().map(|i| (i.key.clone(), Value::Bool(i.agreed))).collect();
+    Ok(Check::Sign(Box::new(Checked {
+        study,
+        form,
+        items,
+        reconsent: !earlier.is_empty(),
+        record,
+        record_sha256,
+        signed_at,
+        drawing,
+        email,
+    })))
+}
+
+/// The signed PDF of a checked consent.
+fn render(c: &Checked) -> AppResult<Vec<u8>> {
+    crate::pdf::consent::render(
+        &c.record,
+        &c.record_sha256,
+        &c.form.body_markdown,
+        c.drawing.as_ref(),
+    )
+}
+
+/// Stores a checked consent with its PDF, queues its receipt and records its event.
+async fn store_signed(
+    tx: &impl Conn,
+    keys: Option<&Keys>,
+    participant: &Participant,
+    c: Checked,
+    pdf: Vec<u8>,
+) -> AppResult<Given> {
     let pdf_sha256 = sha256_hex(&pdf);
-    if let Some((_, email)) = store::participant::contact(tx.conn(), participant.id).await? {
-        let receipt =
-            crate::mail::compose::consent_receipt(&study, &email, &record, &record_sha256, &pdf);
-        crate::mail::enqueue(tx.conn(), state.keys()?, &receipt).await?;
+    if let Some(email) = &c.email {
+        let receipt = crate::mail::compose::consent_receipt(
+            &c.study,
+            email,
+            &c.record,
+            &c.record_sha256,
+            &pdf,
+        );
+        let keys = keys.ok_or_else(|| {
+            AppError::Internal("this needs CONSENTRY_SECRET_KEY, which is not set".into())
+        })?;
+        crate::mail::enqueue(tx, keys, &receipt).await?;
     }
     let consent_id = store::consent::record::insert(
-        tx.conn(),
-        study.id,
+        tx,
+        c.study.id,
         participant.id,
-        form.id,
-        &record,
-        &record_sha256,
+        c.form.id,
+        &c.record,
+        &c.record_sha256,
         pdf,
         &pdf_sha256,
-        signed_at,
+        c.signed_at,
     )
     .await?;
+    let code = &c.record.participant_code;
     audit::record(
-        tx.conn(),
-        NewEvent::new(format!("participant:{code}"), "consent.given", "consent", consent_id).in_study(&study.slug).with(
-            json!({
+        tx,
+        NewEvent::new(format!("participant:{code}"), "consent.given", "consent", consent_id)
+            .in_study(&c.study.slug)
+            .with(json!({
                 "participant_code": code,
-                "version": form.version,
-                "form_hash": form.form_hash,
-                "record_sha256": record_sha256,
+                "version": c.form.version,
+                "form_hash": c.form.form_hash,
+                "record_sha256": c.record_sha256,
                 "pdf_sha256": pdf_sha256,
-                "reconsent": !earlier.is_empty(),
-                "items": decision.items.iter().map(|i| (i.key.clone(), Value::Bool(i.agreed))).collect::<serde_json::Map<_, _>>(),
-            }),
-        ),
+                "reconsent": c.reconsent,
+                "items": c.items,
+            })),
     )
     .await?;
+    Ok(Given {
+        consent_id,
+        record: c.record,
+        record_sha256: c.record_sha256,
+        pdf_sha256,
+        created: true,
+    })
+}
+
+/// Whether an error is a refusal of the request (nothing was written, and the other
+/// requests of its transaction go on), rather than the database or the server failing.
+fn refusal(e: &AppError) -> bool {
+    !matches!(e, AppError::Unavailable(_) | AppError::Db(_) | AppError::Internal(_))
+}
+
+/// The same failure, for each request of the transaction it stopped.
+fn shared(e: &AppError) -> AppError {
+    match e {
+        AppError::Unavailable(m) => AppError::Unavailable(m.clone()),
+        AppError::Db(m) => AppError::Db(m.clone()),
+        other => AppError::Internal(other.to_string()),
+    }
+}
+
+/// Signs a batch of requests in one transaction and answers each: a refused request
+/// at once, the others after the commit. A failure of the database or the server
+/// stops the whole transaction, and every request in it is told so.
+pub(super) async fn sign_batch(db: &Db, keys: Option<&Keys>, jobs: Vec<Job>) {
+    let mut jobs: Vec<Option<Job>> = jobs.into_iter().map(Some).collect();
+    let outcome = signed(db, keys, &mut jobs).await;
+    let waiting = jobs.into_iter().flatten();
+    match outcome {
+        Ok(given) => {
+            for (job, given) in waiting.zip(given) {
+                if given.created {
+                    let r = &given.record;
+                    tracing::info!(study = %r.study, code = %r.participant_code, version = %r.form_version, "consent given");
+                }
+                job.answer(Ok(given));
+            }
+        }
+        Err(e) => waiting.for_each(|job| job.answer(Err(shared(&e)))),
+    }
+}
+
+/// The transaction of `sign_batch`: every request checked in turn (a refused one
+/// answered and taken out of `jobs`), the PDFs rendered on every core, everything
+/// stored, one commit. `Ok` holds the outcome of each request left in `jobs`, in order.
+async fn signed(db: &Db, keys: Option<&Keys>, jobs: &mut [Option<Job>]) -> AppResult<Vec<Given>> {
+    let tx = db.begin_write().await?;
+    let mut checks = Vec::with_capacity(jobs.len());
+    for slot in jobs.iter_mut() {
+        let Some(job) = slot else { continue };
+        match check(tx.conn(), &job.participant, job.request.clone()).await {
+            Ok(checked) => checks.push(checked),
+            Err(e) if refusal(&e) => {
+                if let Some(job) = slot.take() {
+                    job.answer(Err(e));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let (checks, pdfs) = crate::parallel::map(checks, |c| match c {
+        Check::Sign(c) => Some(render(c)),
+        Check::Again(_) => None,
+    })
+    .await?;
+    let mut given = Vec::with_capacity(checks.len());
+    let participants = jobs.iter().flatten().map(|job| &job.participant);
+    for ((check, pdf), participant) in checks.into_iter().zip(pdfs).zip(participants) {
+        given.push(match (check, pdf) {
+            (Check::Sign(c), Some(pdf)) => {
+                store_signed(tx.conn(), keys, participant, *c, pdf?).await?
+            }
+            (Check::Again(g), _) => *g,
+            (Check::Sign(_), None) => {
+                return Err(AppError::Internal("a consent without its PDF".into()));
+            }
+        });
+    }
     tx.commit().await?;
-    tracing::info!(study = %study.slug, code = %code, version = %form.version, "consent given");
-    Ok(Given { consent_id, record, record_sha256, pdf_sha256, created: true })
+    Ok(given)
 }
 
 /// The participant's latest consent, if any.
