@@ -6,7 +6,7 @@
 use super::layout::{Layout, TEXT_W, Weight};
 use crate::domain::consent::ConsentRecord;
 use crate::domain::consent::signature::Drawing;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use lopdf::{Dictionary, Object};
 
 /// Sets simple Markdown (headings, bullets, paragraphs) as text.
@@ -117,7 +117,7 @@ pub fn render(
         Weight::Regular,
         0.0,
     );
-    embed_record(l.finish(), &record.canonical())
+    with_record(l.finish_document(), &record.canonical())
 }
 
 /// The key of the document information entry that carries the signed record.
@@ -126,22 +126,17 @@ const RECORD_KEY: &[u8] = b"ConsentryRecord";
 /// Writes the record's canonical JSON into the PDF's document information, so the
 /// copy the participant was sent, and the stored one, say what was agreed in a form
 /// a machine can compare with the database's record.
-fn embed_record(pdf: Vec<u8>, record_json: &str) -> AppResult<Vec<u8>> {
-    let unusable = |e: lopdf::Error| AppError::Internal(format!("consent PDF: {e}"));
-    let mut doc = lopdf::Document::load_mem(&pdf).map_err(unusable)?;
+fn with_record(mut doc: lopdf::Document, record_json: &str) -> AppResult<Vec<u8>> {
     let value = Object::string_literal(record_json.as_bytes());
-    match doc.trailer.get(b"Info").and_then(Object::as_reference) {
-        Ok(id) => {
-            doc.get_dictionary_mut(id).map_err(unusable)?.set(RECORD_KEY, value);
-        }
-        Err(_) => {
+    let info = doc.trailer.get(b"Info").and_then(Object::as_reference).ok();
+    match info.and_then(|id| doc.get_dictionary_mut(id).ok()) {
+        Some(dict) => dict.set(RECORD_KEY, value),
+        None => {
             let info = doc.add_object(Dictionary::from_iter([(RECORD_KEY.to_vec(), value)]));
             doc.trailer.set("Info", info);
         }
     }
-    let mut out = Vec::with_capacity(pdf.len() + record_json.len() + 64);
-    doc.save_to(&mut out).map_err(|e| AppError::Internal(format!("consent PDF: {e}")))?;
-    Ok(out)
+    super::layout::save(doc)
 }
 
 /// The record a signed PDF carries (`None` for a PDF signed before records were

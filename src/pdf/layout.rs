@@ -361,7 +361,9 @@ impl Layout {
     }
 
     /// The finished document, with "page i of n" on every page.
-    pub fn finish(mut self) -> Vec<u8> {
+    /// The finished document, each page with its footer and number, streams
+    /// compressed, for a caller that adds to it before saving.
+    pub fn finish_document(mut self) -> lopdf::Document {
         let n = self.pages.len();
         let footer = self.footer_left.clone();
         let mut pages = Vec::with_capacity(n);
@@ -382,8 +384,25 @@ impl Layout {
             }
             pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
         }
-        self.doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new())
+        let options = PdfSaveOptions::default();
+        let mut doc = self.doc.with_pages(pages).to_lopdf_document(&options, &mut Vec::new());
+        if options.optimize {
+            doc.compress();
+        }
+        doc
     }
+
+    /// The finished document's bytes.
+    pub fn finish(self) -> AppResult<Vec<u8>> {
+        save(self.finish_document())
+    }
+}
+
+/// A document's bytes.
+pub fn save(mut doc: lopdf::Document) -> AppResult<Vec<u8>> {
+    let mut out = Vec::new();
+    doc.save_to(&mut out).map_err(|e| AppError::Internal(format!("writing a PDF: {e}")))?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -19,5 +19,5 @@ pub fn summary(chain: &str, lines: &[(&str, &str)]) -> AppResult<Vec<u8>> {
         Weight::Regular,
         0.0,
     );
-    Ok(l.finish())
+    l.finish()
 }

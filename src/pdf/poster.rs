@@ -61,7 +61,7 @@ pub fn render(p: &Poster<'_>) -> AppResult<Vec<u8>> {
         0.0,
     );
     l.paragraph(&format!("Contact: {}", p.contact), 10.0, Weight::Regular, 0.0);
-    Ok(l.finish())
+    l.finish()
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ pub fn render(p: &Published) -> AppResult<Vec<u8>> {
             render_table(&mut l, number, table);
         }
     }
-    Ok(l.finish())
+    l.finish()
 }
 
 /// `2026-12-01T16:52:38.98Z` as `2026-12-01 16:52 UTC`.
