@@ -22,5 +22,12 @@ pub mod web;
 
 pub use app::build;
 
+/// mimalloc for every binary that links the library (the server, its tests and
+/// benchmarks): a request, a page of audit events or a PDF is thousands of small
+/// allocations, and the system allocator spent more time on them under load than
+/// the work itself (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(test)]
 mod tests;
