@@ -3,36 +3,41 @@
 
 use crate::error::{AppError, AppResult};
 
-/// `f` applied to every item, the items split in one run per core (at most 8) on a
-/// blocking thread; the items come back with the results, in order.
+/// `f` applied to every item, the items split in one run per core (at most 8), each
+/// run on a thread of the runtime's blocking pool (reused, so a burst does not start
+/// new threads, each with memory of its own); the items come back with the
+/// results, in order.
 pub async fn map<T, R>(items: Vec<T>, f: fn(&T) -> R) -> AppResult<(Vec<T>, Vec<R>)>
 where
-    T: Send + Sync + 'static,
+    T: Send + 'static,
     R: Send + 'static,
 {
-    let lost = |what: &str| AppError::Internal(format!("work split over the cores: {what}"));
-    let (items, results) = tokio::task::spawn_blocking(move || {
-        if items.len() <= 1 {
-            let results: Vec<R> = items.iter().map(f).collect();
-            return (items, Some(results));
-        }
-        let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-        let size = items.len().div_ceil(parts).max(1);
-        let results = std::thread::scope(|scope| {
-            let workers: Vec<_> = items
-                .chunks(size)
-                .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
-                .collect();
-            let parts: Result<Vec<Vec<R>>, _> = workers.into_iter().map(|w| w.join()).collect();
-            parts.ok().map(|parts| parts.into_iter().flatten().collect::<Vec<R>>())
-        });
-        (items, results)
-    })
-    .await
-    .map_err(|e| lost(&e.to_string()))?;
-    let results = results.ok_or_else(|| lost("a thread failed"))?;
-    if results.len() != items.len() {
-        return Err(lost(&format!("{} results for {} items", results.len(), items.len())));
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let size = items.len().div_ceil(parts).max(1);
+    let mut runs = Vec::with_capacity(parts);
+    let mut rest = items;
+    while rest.len() > size {
+        let tail = rest.split_off(size);
+        runs.push(rest);
+        rest = tail;
+    }
+    runs.push(rest);
+    let tasks: Vec<_> = runs
+        .into_iter()
+        .map(|run| {
+            tokio::task::spawn_blocking(move || {
+                let results: Vec<R> = run.iter().map(f).collect();
+                (run, results)
+            })
+        })
+        .collect();
+    let (mut items, mut results) = (Vec::new(), Vec::new());
+    for task in tasks {
+        let (run, done) = task
+            .await
+            .map_err(|e| AppError::Internal(format!("work split over the cores: {e}")))?;
+        items.extend(run);
+        results.extend(done);
     }
     Ok((items, results))
 }
