@@ -16,13 +16,29 @@ use crate::store::testing::{scalar, try_execute};
 
 const CHAIN: &str = "study:study-one";
 
-/// A new, empty folder of this test's own.
-fn fresh_dir() -> PathBuf {
+/// A new, empty folder of this test's own, removed with everything in it when the
+/// test ends.
+fn fresh_dir() -> TempDir {
     let mut b = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
     let dir = std::env::temp_dir().join(format!("consentry-checkpoints-{}", hex::encode(b)));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
+    TempDir(dir)
+}
+
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A study with two signed consents, three changes of its settings after them, and a
@@ -240,7 +256,7 @@ db_test!(a_flipped_consent_item_is_found_by_its_pdf, |app| {
 async fn the_server_checks_its_checkpoints(backend: Backend) {
     let dir = fresh_dir();
     let settings =
-        [("audit_key_file", json!(dir.join("audit.key"))), ("checkpoint_dir", json!(dir))];
+        [("audit_key_file", json!(dir.join("audit.key"))), ("checkpoint_dir", json!(*dir))];
     let Some(app) = TestApp::spawn(backend, &settings).await else { return };
     let s = checkpointed(&app, &dir).await;
     let (status, v) = app.get_json("/api/v1/audit/verify", Some(&s.ethics)).await;
@@ -320,7 +336,7 @@ async fn sql_on(db: &crate::store::Db, statement: &str) {
 async fn the_audit_pack_verifies_offline(backend: Backend) {
     let dir = fresh_dir();
     let settings =
-        [("audit_key_file", json!(dir.join("audit.key"))), ("checkpoint_dir", json!(dir))];
+        [("audit_key_file", json!(dir.join("audit.key"))), ("checkpoint_dir", json!(*dir))];
     let Some(app) = TestApp::spawn(backend, &settings).await else { return };
     let s = signed_and_checkpointed(&app, &dir).await;
     let public =
@@ -394,7 +410,7 @@ async fn checkpoints_are_mailed_to_the_ethics_office(backend: Backend) {
     let dir = fresh_dir();
     let settings = [
         ("audit_key_file", json!(dir.join("audit.key"))),
-        ("checkpoint_dir", json!(dir)),
+        ("checkpoint_dir", json!(*dir)),
         ("checkpoint_mail_to", json!("ethics@uni.example.edu")),
     ];
     let Some(app) = TestApp::spawn(backend, &settings).await else { return };
