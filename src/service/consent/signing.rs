@@ -1,4 +1,4 @@
-//! Giving consent (SPEC §6): one transaction checks every rule, assigns the code, renders and stores the PDF and records the event carrying both hashes; the participant's copy and receipt.
+//! Giving consent (SPEC §6): one transaction checks every rule, assigns the code, renders and stores the PDF and records the event carrying both hashes (for every request waiting in the signing queue, `queue.rs`, at once); the participant's copy and receipt.
 
 use super::queue::Job;
 use super::*;
