@@ -175,3 +175,31 @@ db_test!(service_logs_name_their_request_and_use_case, |app| {
     assert!(line.contains("route=/api/v1/studies"), "{line}");
     assert!(line.contains("}:create:"), "the use case's span is on the line: {line}");
 });
+
+// Consents are signed in batches by a task of their own; each one's log line still
+// names the request that sent it.
+db_test!(a_consent_signed_in_a_batch_is_logged_under_its_request, |app| {
+    use crate::tests::consent_flow::{invite, recruiting_study, signing};
+    let s = recruiting_study(&app).await;
+    let token = invite(&app, &s, "p1@student.example.edu").await;
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber =
+        tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let res = app
+        .client
+        .post("/api/v1/participant/consent")
+        .header(ContentType::JSON)
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .header(Header::new("X-Request-Id", "trace-consent-9"))
+        .body(signing(&s, "Pat Example", true).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Created);
+    drop(guard);
+    let text = logs.text();
+    let line = text.lines().find(|l| l.contains("consent given")).unwrap_or_default();
+    assert!(line.contains("request_id=trace-consent-9"), "the request's id is on the line: {text}");
+    assert!(line.contains("code=P001"), "{line}");
+});

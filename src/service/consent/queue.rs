@@ -24,6 +24,9 @@ pub(super) const BATCH: usize = 32;
 pub(super) struct Job {
     pub participant: Participant,
     pub request: SignRequest,
+    /// The span of the request that sent it, so what the batch logs of it carries
+    /// that request's id.
+    pub span: tracing::Span,
     reply: oneshot::Sender<AppResult<Given>>,
 }
 
@@ -65,12 +68,14 @@ impl SigningQueue {
         let (reply, answer) = oneshot::channel();
         let start = {
             let mut waiting = self.lock();
-            waiting.jobs.push_back(Job { participant, request, reply });
+            let span = tracing::Span::current();
+            waiting.jobs.push_back(Job { participant, request, span, reply });
             !std::mem::replace(&mut waiting.draining, true)
         };
         if start {
             let (queue, db, keys) = (Arc::clone(self), db.clone(), keys.cloned());
-            tokio::spawn(async move { queue.drain(db, keys).await });
+            let drain = async move { queue.drain(db, keys).await };
+            tokio::spawn(tracing::instrument::WithSubscriber::with_current_subscriber(drain));
         }
         answer.await.map_err(|_| {
             AppError::Unavailable("the consent could not be recorded; please send it again".into())

@@ -253,7 +253,9 @@ pub(super) async fn sign_batch(db: &Db, keys: Option<&Keys>, jobs: Vec<Job>) {
             for (job, given) in waiting.zip(given) {
                 if given.created {
                     let r = &given.record;
-                    tracing::info!(study = %r.study, code = %r.participant_code, version = %r.form_version, "consent given");
+                    job.span.in_scope(|| {
+                        tracing::info!(study = %r.study, code = %r.participant_code, version = %r.form_version, "consent given");
+                    });
                 }
                 job.answer(Ok(given));
             }
