@@ -116,15 +116,18 @@ fn take_batch(jobs: &mut VecDeque<Job>) -> Vec<Job> {
     batch
 }
 
-/// Marks the queue idle if the signing task ends without doing so (a panic), so the
-/// next request starts a new one; the jobs of the batch that failed are answered
-/// with an error when their senders drop.
+/// If the signing task ends without emptying the queue (a panic), answers every
+/// request still waiting with the 503 "send it again" (their answers drop) and marks
+/// the queue idle, so nobody waits for a task that is gone and the next request
+/// starts a new one; the jobs of the batch that failed are answered the same way.
 struct Idle<'a>(&'a SigningQueue);
 
 impl Drop for Idle<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            self.0.lock().draining = false;
+            let mut waiting = self.0.lock();
+            waiting.jobs.clear();
+            waiting.draining = false;
         }
     }
 }
