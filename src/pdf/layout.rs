@@ -384,11 +384,11 @@ impl Layout {
             }
             pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
         }
-        let options = PdfSaveOptions::default();
-        let mut doc = self.doc.with_pages(pages).to_lopdf_document(&options, &mut Vec::new());
-        if options.optimize {
-            doc.compress();
-        }
+        let mut doc = self
+            .doc
+            .with_pages(pages)
+            .to_lopdf_document(&PdfSaveOptions::default(), &mut Vec::new());
+        doc.compress();
         doc
     }
 
