@@ -151,8 +151,15 @@ impl Captured {
     }
 }
 
-db_test!(service_logs_name_their_request_and_use_case, |app| {
-    let coord = app.staff("coord@example.org", "coordinator").await;
+/// Posts `body` to `path` with `bearer` and the request id `id`, and returns the
+/// status and what was logged meanwhile.
+async fn logged_post(
+    app: &crate::tests::helpers::TestApp,
+    path: &str,
+    bearer: &str,
+    id: &str,
+    body: String,
+) -> (Status, String) {
     let logs = Captured::default();
     let writer = logs.clone();
     let subscriber =
@@ -160,16 +167,30 @@ db_test!(service_logs_name_their_request_and_use_case, |app| {
     let guard = tracing::subscriber::set_default(subscriber);
     let res = app
         .client
-        .post("/api/v1/studies")
+        .post(path.to_string())
         .header(ContentType::JSON)
-        .header(Header::new("Authorization", format!("Bearer {coord}")))
-        .header(Header::new("X-Request-Id", "trace-me-7"))
-        .body(crate::tests::helpers::study_body("study-one", -30, 365).to_string())
+        .header(Header::new("Authorization", format!("Bearer {bearer}")))
+        .header(Header::new("X-Request-Id", id.to_string()))
+        .body(body)
         .dispatch()
         .await;
-    assert_eq!(res.status(), Status::Created);
+    let status = res.status();
     drop(guard);
-    let text = logs.text();
+    (status, logs.text())
+}
+
+db_test!(service_logs_name_their_request_and_use_case, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    let body = crate::tests::helpers::study_body("study-one", -30, 365).to_string();
+    let (status, text) = crate::tests::errors_and_ops::logged_post(
+        &app,
+        "/api/v1/studies",
+        &coord,
+        "trace-me-7",
+        body,
+    )
+    .await;
+    assert_eq!(status, Status::Created);
     let line = text.lines().find(|l| l.contains("study created")).unwrap_or_default();
     assert!(line.contains("request_id=trace-me-7"), "the request span is on the line: {text}");
     assert!(line.contains("route=/api/v1/studies"), "{line}");
@@ -182,23 +203,12 @@ db_test!(a_consent_signed_in_a_batch_is_logged_under_its_request, |app| {
     use crate::tests::consent_flow::{invite, recruiting_study, signing};
     let s = recruiting_study(&app).await;
     let token = invite(&app, &s, "p1@student.example.edu").await;
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber =
-        tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    let res = app
-        .client
-        .post("/api/v1/participant/consent")
-        .header(ContentType::JSON)
-        .header(Header::new("Authorization", format!("Bearer {token}")))
-        .header(Header::new("X-Request-Id", "trace-consent-9"))
-        .body(signing(&s, "Pat Example", true).to_string())
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::Created);
-    drop(guard);
-    let text = logs.text();
+    let body = signing(&s, "Pat Example", true).to_string();
+    let path = "/api/v1/participant/consent";
+    let (status, text) =
+        crate::tests::errors_and_ops::logged_post(&app, path, &token, "trace-consent-9", body)
+            .await;
+    assert_eq!(status, Status::Created);
     let line = text.lines().find(|l| l.contains("consent given")).unwrap_or_default();
     assert!(line.contains("request_id=trace-consent-9"), "the request's id is on the line: {text}");
     assert!(line.contains("code=P001"), "{line}");
