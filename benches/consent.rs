@@ -111,8 +111,15 @@ async fn consents(dir: &std::path::Path, n: usize, clients: usize) -> f64 {
     service::study::create(&state, &coord, study).await.expect("study");
     let body = "## Explanatory statement\n".to_string()
         + &"What taking part involves, its risks and benefits. ".repeat(80);
-    let items = [("take_part", true), ("audio_recording", true), ("quotes", false)]
-        .map(|(k, r)| ItemInput { key: k.into(), text: format!("I agree to {k}."), required: r });
+    let items =
+        [("take_part", true), ("audio_recording", true), ("quotes", false)].map(|(k, r)| {
+            ItemInput {
+                key: k.into(),
+                text: format!("I agree to {k}."),
+                required: r,
+                governs: String::new(),
+            }
+        });
     let draft = ConsentFormDraft::parse("1", "en-AU", "Consent", &body, &items);
     let form = service::consent::form::draft(&state, &coord, "bench", draft).await.expect("draft");
     service::consent::form::approve(&state, &ethics, "bench", "1", "BENCH-1", &today.to_string())

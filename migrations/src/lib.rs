@@ -20,6 +20,7 @@ mod m20261204_000012_front_door;
 mod m20261204_000013_writer_probe;
 mod m20261204_000014_approvals;
 mod m20261206_000015_complaints_contact;
+mod m20261207_000016_declined_data_sharing;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_writer_probe::Migration),
             Box::new(m20261204_000014_approvals::Migration),
             Box::new(m20261206_000015_complaints_contact::Migration),
+            Box::new(m20261207_000016_declined_data_sharing::Migration),
         ]
     }
 }

@@ -26,6 +26,9 @@ struct ItemFile {
     text: String,
     #[serde(default)]
     required: bool,
+    /// What the optional item's answer decides (`Governs`): empty for nothing.
+    #[serde(default)]
+    governs: String,
 }
 
 /// Reads a consent-form file and checks it as a draft of `version`.
@@ -45,7 +48,12 @@ pub fn draft_from_str(
     let items: Vec<ItemInput> = file
         .items
         .iter()
-        .map(|i| ItemInput { key: i.key.clone(), text: i.text.clone(), required: i.required })
+        .map(|i| ItemInput {
+            key: i.key.clone(),
+            text: i.text.clone(),
+            required: i.required,
+            governs: i.governs.clone(),
+        })
         .collect();
     ConsentFormDraft::parse(version, &file.language, &file.title, &file.body, &items).map_err(
         |errors| {
@@ -82,6 +90,7 @@ pub fn draft_from_str(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::consent::Governs;
 
     fn p() -> &'static Path {
         Path::new("forms/consent/test.toml")
@@ -104,6 +113,8 @@ mod tests {
                 ("verbatim_quotes", false)
             ]
         );
+        let governed: Vec<_> = draft.items.iter().filter_map(|i| i.governs).collect();
+        assert_eq!(governed, [Governs::VerbatimQuotes, Governs::ResultsSummary]);
     }
 
     #[test]
@@ -120,6 +131,11 @@ mod tests {
         let bad_language = "title = \"T\"\nlanguage = \"English please\"\nbody = \"B\"\n[[item]]\nkey = \"a\"\ntext = \"t\"\n";
         let e = draft_from_str(p(), bad_language, "1").err().unwrap_or_default();
         assert_eq!((e[0].line, e[0].key.as_str()), (2, "language"), "{e:?}");
+
+        let unknown_effect = "title = \"T\"\nlanguage = \"en\"\nbody = \"B\"\n\n[[item]]\nkey = \"ok\"\ntext = \"Fine\"\n\n[[item]]\nkey = \"quotes\"\ntext = \"Quote me\"\ngoverns = \"quoting\"\n";
+        let e = draft_from_str(p(), unknown_effect, "1").err().unwrap_or_default();
+        assert_eq!((e[0].line, e[0].key.as_str()), (12, "item[2].governs"), "{e:?}");
+        assert!(e[0].message.contains("verbatim_quotes"), "the message lists the values: {e:?}");
 
         let e = draft_from_str(p(), "title = \n", "1").err().unwrap_or_default();
         assert_eq!(e[0].line, 1, "{e:?}");

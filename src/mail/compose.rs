@@ -244,6 +244,14 @@ impl SessionNotice {
 /// The kind of the reminder message, by which a queued reminder is cancelled.
 pub const FOCUS_GROUP_REMINDER: &str = "focus_group_reminder";
 
+/// What the member hears about recording: `NotRecorded` when their consent
+/// declined the item that governs audio recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recording {
+    AsAgreed,
+    NotRecorded,
+}
+
 /// A message to one member of a focus group — never a shared list — with the
 /// session's calendar file when `ics` is given.
 pub fn focus_group(
@@ -252,6 +260,7 @@ pub fn focus_group(
     first_name: &str,
     group: &FocusGroup,
     notice: SessionNotice,
+    recording: Recording,
     ics: Option<String>,
 ) -> Message {
     let (subject, intro, outro) = match notice {
@@ -281,13 +290,20 @@ pub fn focus_group(
         ),
     };
     let method = if notice == SessionNotice::Cancellation { "CANCEL" } else { "REQUEST" };
+    let recording = match (recording, notice) {
+        (Recording::NotRecorded, SessionNotice::Cancellation) | (Recording::AsAgreed, _) => "",
+        (Recording::NotRecorded, _) => {
+            "\nYou did not agree to audio recording: the facilitator knows, and nothing is \
+             recorded while you take part (they take written notes instead).\n"
+        }
+    };
     Message {
         study_id: Some(study.id),
         kind: notice.kind(),
         to: to.to_string(),
         subject: format!("{subject}: {} ({})", group.title, study.title),
         body: format!(
-            "Dear {first_name},\n\n{intro}\n\n  {group}\n{session}\n\n{outro}\n{footer}",
+            "Dear {first_name},\n\n{intro}\n\n  {group}\n{session}\n\n{outro}\n{recording}{footer}",
             intro = intro.replace("{title}", &study.title),
             group = group.title,
             session = session_lines(study, group),
@@ -298,6 +314,25 @@ pub fn focus_group(
             content_type: format!("text/calendar; method={method}; charset=UTF-8"),
             bytes: text.into_bytes(),
         }),
+        secrets: Vec::new(),
+    }
+}
+
+/// The study's results summary, for a participant who asked for it at consent.
+pub fn results_summary(study: &Study, to: &str, first_name: &str, summary: &str) -> Message {
+    Message {
+        study_id: Some(study.id),
+        kind: "results_summary",
+        to: to.to_string(),
+        subject: format!("Results of the study \"{}\"", study.title),
+        body: format!(
+            "Dear {first_name},\n\nWhen you gave your consent to the study \"{title}\", you \
+             asked for a summary of its results. The study has now closed; here is the \
+             summary from the researchers.\n\n{summary}\n\nThank you for taking part.\n{footer}",
+            title = study.title,
+            footer = footer(study),
+        ),
+        attachment: None,
         secrets: Vec::new(),
     }
 }

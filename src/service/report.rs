@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::AppState;
+use crate::domain::consent::ItemDecision;
 use crate::domain::questionnaire::{FormDefinition, Instrument, Question, QuestionType, Stage};
 use crate::domain::report::export::number_cell;
 use crate::domain::report::figures::{
@@ -19,7 +20,7 @@ use crate::domain::report::publish::{Published, publish};
 use crate::domain::study::Study;
 use crate::domain::user::User;
 use crate::error::{AppError, AppResult};
-use crate::service::access;
+use crate::service::{access, consent};
 use crate::store::recruitment::By;
 use crate::store::report::GroupValue;
 use crate::store::{self, Conn};
@@ -409,7 +410,8 @@ impl Export {
 #[tracing::instrument(skip_all, fields(study = %slug))]
 pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) -> AppResult<String> {
     use crate::domain::report::export::{
-        ExportAnswer, answer_lines, codebook_lines, columns, write_csv,
+        ExportAnswer, answer_lines, codebook_lines, columns, consent_columns, exported_codes,
+        write_csv,
     };
     let tx = state.db.begin_write().await?;
     let study = access::coordinated(tx.conn(), user, slug).await?;
@@ -418,7 +420,9 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
     for i in &instruments {
         definitions.push(super::questionnaire::definition_of(state, tx.conn(), i).await?);
     }
-    let cols = columns(&definitions.iter().map(|d| d.as_ref()).collect::<Vec<_>>());
+    let governed = consent::choices::governed(tx.conn(), study.id).await?;
+    let mut cols = consent_columns(&governed, study.declined_data_sharing);
+    cols.extend(columns(&definitions.iter().map(|d| d.as_ref()).collect::<Vec<_>>()));
     let origin = crate::domain::report::syntax::Origin {
         study: &study.slug,
         title: &study.title,
@@ -433,7 +437,14 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
         Export::R | Export::Spss => (Vec::new(), cols.len()),
         Export::Codebook => (codebook_lines(&cols), cols.len()),
         Export::Answers => {
+            let choices: BTreeMap<String, Vec<ItemDecision>> =
+                consent::choices::latest_records(tx.conn(), study.id)
+                    .await?
+                    .into_values()
+                    .map(|r| (r.participant_code, r.items))
+                    .collect();
             let codes = store::report::counted_codes(tx.conn(), study.id).await?;
+            let codes = exported_codes(codes, &choices, study.declined_data_sharing);
             let answers: Vec<ExportAnswer> = store::report::export_rows(tx.conn(), study.id)
                 .await?
                 .into_iter()
@@ -451,7 +462,7 @@ pub async fn export(state: &AppState, user: &User, slug: &str, which: Export) ->
                     })
                 })
                 .collect();
-            (answer_lines(&cols, &codes, &answers), codes.len())
+            (answer_lines(&cols, &codes, &answers, &choices), codes.len())
         }
     };
     let out = match syntax {

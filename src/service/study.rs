@@ -240,6 +240,8 @@ pub struct SettingsChange<'a> {
     /// The complaints contact's address and telephone; empty text clears one.
     pub complaints_email: Option<&'a str>,
     pub complaints_phone: Option<&'a str>,
+    /// `leave_out` or `flag`: the export's rows of those who declined data sharing.
+    pub declined_data_sharing: Option<&'a str>,
 }
 
 /// Changes the study's settings; every change is audited with its old and new value.
@@ -280,6 +282,10 @@ pub async fn change_settings(
         Some(raw) => errors.take("complaints_phone", crate::domain::study::parse_phone(raw)),
         None => Some(study.complaints_phone.clone()),
     };
+    let declined_data_sharing = match change.declined_data_sharing {
+        Some(raw) => errors.take("declined_data_sharing", raw.trim().parse()),
+        None => Some(study.declined_data_sharing),
+    };
     let (
         Some(check),
         Some(suppress_below),
@@ -287,7 +293,16 @@ pub async fn change_settings(
         Some(timezone),
         Some(complaints_email),
         Some(complaints_phone),
-    ) = (check, suppress_below, reminder_hours, timezone, complaints_email, complaints_phone)
+        Some(declined_data_sharing),
+    ) = (
+        check,
+        suppress_below,
+        reminder_hours,
+        timezone,
+        complaints_email,
+        complaints_phone,
+        declined_data_sharing,
+    )
     else {
         return Err(errors.into());
     };
@@ -300,6 +315,7 @@ pub async fn change_settings(
         confirm_email_first: change.confirm_email_first.unwrap_or(study.confirm_email_first),
         complaints_email,
         complaints_phone,
+        declined_data_sharing,
         updated_at: Utc::now(),
         ..study.clone()
     };
@@ -316,6 +332,11 @@ pub async fn change_settings(
     note("timezone", json!(study.timezone), json!(updated.timezone));
     note("complaints_email", json!(study.complaints_email), json!(updated.complaints_email));
     note("complaints_phone", json!(study.complaints_phone), json!(updated.complaints_phone));
+    note(
+        "declined_data_sharing",
+        json!(study.declined_data_sharing),
+        json!(updated.declined_data_sharing),
+    );
     note(
         "confirm_email_first",
         json!(study.confirm_email_first),

@@ -44,6 +44,8 @@ fn kind(raw: &str) -> &'static str {
         "focus_group_update" => "focus_group_update",
         "new_link" => "new_link",
         "audit_checkpoint" => "audit_checkpoint",
+        "password_link" => "password_link",
+        "results_summary" => "results_summary",
         _ => "other",
     }
 }

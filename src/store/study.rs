@@ -9,7 +9,9 @@ use super::entity::{consents, participants, studies, study_approvals, study_staf
 use super::{Conn, decode};
 use crate::domain::policy::{Capacity, StudyRole};
 use crate::domain::study::approval::{Approval, ApprovalDraft, ApprovalKind};
-use crate::domain::study::{EthicsApproval, IdentityCheck, NewStudy, Study, StudyStatus, Zone};
+use crate::domain::study::{
+    DeclinedSharing, EthicsApproval, IdentityCheck, NewStudy, Study, StudyStatus, Zone,
+};
 use crate::domain::user::{Role, User};
 use crate::error::AppError;
 
@@ -36,6 +38,10 @@ fn to_domain(m: studies::Model) -> Result<Study, AppError> {
         confirm_email_first: m.confirm_email_first,
         complaints_email: m.complaints_email,
         complaints_phone: m.complaints_phone,
+        declined_data_sharing: decode::<DeclinedSharing>(
+            "declined data sharing",
+            &m.declined_data_sharing,
+        )?,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -67,6 +73,7 @@ pub async fn insert(
         focus_group_reminder_hours: Set(24),
         timezone: Set(Zone::default().name().to_string()),
         confirm_email_first: Set(false),
+        declined_data_sharing: Set(DeclinedSharing::default().as_str().to_string()),
         ..Default::default()
     }
     .insert(db)
@@ -304,6 +311,10 @@ pub async fn set_settings(db: &impl Conn, study: &Study) -> Result<(), AppError>
         .col_expr(studies::Column::ConfirmEmailFirst, Expr::value(study.confirm_email_first))
         .col_expr(studies::Column::ComplaintsEmail, Expr::value(study.complaints_email.clone()))
         .col_expr(studies::Column::ComplaintsPhone, Expr::value(study.complaints_phone.clone()))
+        .col_expr(
+            studies::Column::DeclinedDataSharing,
+            Expr::value(study.declined_data_sharing.as_str()),
+        )
         .col_expr(studies::Column::UpdatedAt, Expr::value(study.updated_at))
         .filter(studies::Column::Id.eq(study.id))
         .exec(db)

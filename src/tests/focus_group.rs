@@ -505,8 +505,8 @@ db_test!(availability_page_without_javascript, |app| {
 db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {
     let s = recruiting_study(&app).await;
     let yes = consented(&app, &s, "yes@example.org").await;
-    // A version of the form on which audio recording is optional, so a member can
-    // decline it: that is what the sheet warns about.
+    // A version of the form on which audio recording is optional (its item governs
+    // it), so a member can decline it: that is what the sheet warns about.
     let (status, form) = app
         .post_json(
             &format!("{STUDY}/consent-forms"),
@@ -515,7 +515,7 @@ db_test!(staff_pages_schedule_place_invite_and_run_a_session, |app| {
                    "body_markdown": "## Explanatory statement\nAudio recording is optional.",
                    "items": [
                        {"key": "read_statement", "text": "I have read the explanatory statement.", "required": true},
-                       {"key": "audio_recording", "text": "I agree to the focus group being audio-recorded.", "required": false},
+                       {"key": "audio_recording", "text": "I agree to the focus group being audio-recorded.", "required": false, "governs": "audio_recording"},
                    ]}),
         )
         .await;

@@ -11,6 +11,7 @@ mod api_studies;
 mod approvals;
 mod audit_chain;
 mod audit_tamper;
+mod consent_choices;
 mod consent_flow;
 mod coordinator_console;
 mod demo;

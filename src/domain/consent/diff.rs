@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{ConsentForm, ConsentItem};
+use super::{ConsentForm, ConsentItem, Governs};
 
 /// One line of the statement, kept, removed (only in the version in force) or added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,11 +28,12 @@ pub struct ItemChange {
 pub struct ItemSide {
     pub text: String,
     pub required: bool,
+    pub governs: Option<Governs>,
 }
 
 impl From<&ConsentItem> for ItemSide {
     fn from(i: &ConsentItem) -> Self {
-        Self { text: i.text.clone(), required: i.required }
+        Self { text: i.text.clone(), required: i.required, governs: i.governs }
     }
 }
 
@@ -76,7 +77,13 @@ pub fn items(before: &[ConsentItem], after: &[ConsentItem]) -> Vec<ItemChange> {
             let old = before.iter().find(|o| o.key == new.key);
             let change = match old {
                 None => "added",
-                Some(o) if o.text == new.text && o.required == new.required => "same",
+                Some(o)
+                    if o.text == new.text
+                        && o.required == new.required
+                        && o.governs == new.governs =>
+                {
+                    "same"
+                }
                 Some(_) => "changed",
             };
             ItemChange {
@@ -109,7 +116,7 @@ mod tests {
     use super::*;
 
     fn item(key: &str, text: &str, required: bool) -> ConsentItem {
-        ConsentItem { key: key.into(), text: text.into(), required }
+        ConsentItem { key: key.into(), text: text.into(), required, governs: None }
     }
 
     #[test]

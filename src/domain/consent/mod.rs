@@ -21,12 +21,35 @@ use crate::domain::study::{Study, StudyStatus, parse_date};
 pub const MAX_ITEMS: usize = 50;
 pub const MAX_BODY_CHARS: usize = 200_000;
 
+text_enum! {
+    /// What an optional item's answer decides elsewhere in the study: each value has
+    /// one effect, enforced in one place (README, "Optional items that act").
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Governs {
+        /// The facilitator must not record them: their sessions warn per member.
+        AudioRecording = "audio_recording",
+        /// The export's `may_quote` column.
+        VerbatimQuotes = "verbatim_quotes",
+        /// Only they are mailed the results summary when the study closes.
+        ResultsSummary = "results_summary",
+        /// Only they may be listed for a future study's direct invitation.
+        FutureContact = "future_contact",
+        /// The export leaves out or flags the rows of those who did not agree.
+        DataSharing = "data_sharing",
+    }
+    else "unknown_governs", "An item can govern audio_recording, verbatim_quotes, results_summary, future_contact or data_sharing."
+}
+
 /// One statement the participant agrees to (or not, when it is optional).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ConsentItem {
     pub key: String,
     pub text: String,
     pub required: bool,
+    /// What the answer to this optional item decides, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governs: Option<Governs>,
 }
 
 /// The raw fields of an item as a request carries them.
@@ -35,6 +58,8 @@ pub struct ItemInput {
     pub key: String,
     pub text: String,
     pub required: bool,
+    /// Empty, or one of [`Governs`]'s words.
+    pub governs: String,
 }
 
 text_enum! {
@@ -114,6 +139,7 @@ impl ConsentFormDraft {
             );
         }
         let mut seen = HashSet::new();
+        let mut governed = HashSet::new();
         let mut parsed = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let key = item.key.trim();
@@ -135,8 +161,17 @@ impl ConsentFormDraft {
             }
             let text = errors
                 .take(&format!("items[{i}].text"), required_text(&item.text, "Item text", 2000));
-            if let Some(text) = text {
-                parsed.push(ConsentItem { key: key.to_string(), text, required: item.required });
+            let governs = errors.take(
+                &format!("items[{i}].governs"),
+                parse_governs(&item.governs, item.required, &mut governed),
+            );
+            if let (Some(text), Some(governs)) = (text, governs) {
+                parsed.push(ConsentItem {
+                    key: key.to_string(),
+                    text,
+                    required: item.required,
+                    governs,
+                });
             }
         }
         match (version, language, title, body) {
@@ -156,17 +191,53 @@ impl ConsentFormDraft {
     }
 }
 
+/// What an item governs: nothing when `raw` is empty; an effect only an optional item
+/// may carry (a required one is agreed by everyone), and each effect once a form.
+fn parse_governs(
+    raw: &str,
+    required: bool,
+    seen: &mut HashSet<Governs>,
+) -> Result<Option<Governs>, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let governs: Governs = raw.parse()?;
+    if required {
+        return Err(FieldError::new(
+            "governs_required_item",
+            "Only an optional item can govern an effect: everyone agrees to a required one.",
+        ));
+    }
+    if !seen.insert(governs) {
+        return Err(FieldError::new(
+            "duplicate_governs",
+            format!("Another item already governs {governs}."),
+        ));
+    }
+    Ok(Some(governs))
+}
+
 pub fn form_hash(
     title: &str,
     language: &str,
     body_markdown: &str,
     items: &[ConsentItem],
 ) -> String {
+    // `governs` joins an item's hashed fields only when it is set, so a version
+    // drafted before items could govern anything keeps its hash.
+    let item = |i: &ConsentItem| {
+        let mut v = json!({"key": i.key, "text": i.text, "required": i.required});
+        if let (Some(g), Some(map)) = (i.governs, v.as_object_mut()) {
+            map.insert("governs".into(), json!(g.as_str()));
+        }
+        v
+    };
     let value = json!({
         "title": title,
         "language": language,
         "body": body_markdown,
-        "items": items.iter().map(|i| json!({"key": i.key, "text": i.text, "required": i.required})).collect::<Vec<_>>(),
+        "items": items.iter().map(item).collect::<Vec<_>>(),
     });
     sha256_hex(canonical_json(&value).as_bytes())
 }
@@ -266,13 +337,21 @@ pub struct SignRequest {
     pub read_confirmed: bool,
 }
 
-/// One item as decided: its text as shown, whether it was required, and the answer.
+/// One item as decided: its text as shown, whether it was required, what it
+/// governs, and the answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ItemDecision {
     pub key: String,
     pub text: String,
     pub required: bool,
     pub agreed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governs: Option<Governs>,
+}
+
+/// The answer to the item that governs `effect`: `None` when no item governs it.
+pub fn choice(items: &[ItemDecision], effect: Governs) -> Option<bool> {
+    items.iter().find(|i| i.governs == Some(effect)).map(|i| i.agreed)
 }
 
 /// A signing request that passed every rule of SPEC §6 against the active form.
@@ -345,6 +424,7 @@ pub fn decide(form: &ConsentForm, req: &SignRequest) -> Result<Decision, Decisio
             text: item.text.clone(),
             required: item.required,
             agreed,
+            governs: item.governs,
         });
     }
     match (typed_name, drawn_svg) {
@@ -405,7 +485,12 @@ mod tests {
     use crate::domain::study::EthicsApproval;
 
     fn item(key: &str, required: bool) -> ItemInput {
-        ItemInput { key: key.into(), text: format!("I agree to {key}."), required }
+        ItemInput {
+            key: key.into(),
+            text: format!("I agree to {key}."),
+            required,
+            governs: String::new(),
+        }
     }
 
     fn draft() -> ConsentFormDraft {
@@ -446,6 +531,7 @@ mod tests {
             confirm_email_first: false,
             complaints_email: None,
             complaints_phone: None,
+            declined_data_sharing: Default::default(),
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         }
@@ -519,6 +605,72 @@ mod tests {
         e.body_markdown.push('.');
         assert_ne!(a.form_hash(), e.form_hash());
         assert_eq!(a.form_hash().len(), 64);
+    }
+
+    fn governing(key: &str, required: bool, governs: &str) -> ItemInput {
+        ItemInput { governs: governs.into(), ..item(key, required) }
+    }
+
+    #[test]
+    fn an_optional_item_may_govern_one_effect() {
+        let d = ConsentFormDraft::parse(
+            "1",
+            "en",
+            "T",
+            "B",
+            &[item("take_part", true), governing("quotes", false, " verbatim_quotes ")],
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(d.items[1].governs, Some(Governs::VerbatimQuotes));
+        assert_eq!(d.items[0].governs, None);
+
+        let e = ConsentFormDraft::parse(
+            "1",
+            "en",
+            "T",
+            "B",
+            &[
+                governing("take_part", true, "audio_recording"),
+                governing("a", false, "quotes"),
+                governing("b", false, "results_summary"),
+                governing("c", false, "results_summary"),
+            ],
+        )
+        .err()
+        .unwrap_or_default();
+        let code =
+            |f: &str| e.iter().find(|(k, _)| *k == f).and_then(|(_, l)| l.first()).map(|x| x.code);
+        assert_eq!(code("items[0].governs"), Some("governs_required_item"));
+        assert_eq!(code("items[1].governs"), Some("unknown_governs"));
+        assert_eq!(code("items[2].governs"), None);
+        assert_eq!(code("items[3].governs"), Some("duplicate_governs"));
+    }
+
+    #[test]
+    fn governs_joins_the_hash_only_where_set() {
+        // The hash of a form whose items govern nothing is what it was before
+        // items could govern anything (pinned from that code).
+        let a = draft();
+        assert_eq!(a.form_hash(), PINNED_HASH);
+        let mut b = a.clone();
+        b.items[1].governs = Some(Governs::VerbatimQuotes);
+        assert_ne!(a.form_hash(), b.form_hash());
+        let mut c = b.clone();
+        c.items[1].governs = Some(Governs::DataSharing);
+        assert_ne!(b.form_hash(), c.form_hash());
+    }
+
+    const PINNED_HASH: &str = "e09460315ab9db74395cf1df5ff8fe2d6c96b3316f26581dd126c8226e2fe944";
+
+    #[test]
+    fn a_decision_carries_what_each_item_governs() {
+        let mut form = stored(FormState::Active);
+        form.items[1].governs = Some(Governs::VerbatimQuotes);
+        let d = decide(&form, &request(&[("take_part", true)])).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(choice(&d.items, Governs::VerbatimQuotes), Some(false));
+        assert_eq!(choice(&d.items, Governs::AudioRecording), None);
+        let json = serde_json::to_string(&d.items[0]).unwrap_or_default();
+        assert!(!json.contains("governs"), "an item that governs nothing keeps its old shape");
     }
 
     fn request(items: &[(&str, bool)]) -> SignRequest {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::domain::FieldErrors;
-use crate::domain::consent::ItemDecision;
+use crate::domain::consent::{self, Governs, ItemDecision};
 use crate::domain::fields::{FieldError, parse_time, required_text};
 use crate::domain::study::Zone;
 use crate::domain::user::Email;
@@ -372,14 +372,13 @@ pub fn plan(slots: &[Slot], candidates: &[Candidate]) -> Plan {
     Plan { placements, unplaced }
 }
 
-/// Whether a member's consent leaves audio recording out: an item about audio
-/// recording (by its key or its text) that they did not agree to. The session
-/// sheet warns the facilitator, who must then not record them.
+/// Whether a member's consent leaves audio recording out: the item that governs
+/// audio recording, declined. A form with no such item records everyone (its
+/// statement says so, or it makes recording a required item). The session sheet,
+/// the attendance page and the member's invitation warn; the facilitator must then
+/// not record them.
 pub fn declines_audio(items: &[ItemDecision]) -> bool {
-    items.iter().any(|i| {
-        !i.agreed
-            && (i.key.to_lowercase().contains("audio") || i.text.to_lowercase().contains("audio"))
-    })
+    consent::choice(items, Governs::AudioRecording) == Some(false)
 }
 
 /// The time a reminder `hours` before the session is due, or `None` when the study
@@ -583,16 +582,21 @@ mod tests {
 
     #[test]
     fn a_member_who_did_not_agree_to_audio_is_flagged() {
-        let item = |key: &str, text: &str, agreed: bool| ItemDecision {
+        let item = |key: &str, governs: Option<Governs>, agreed: bool| ItemDecision {
             key: key.into(),
-            text: text.into(),
+            text: "I agree to audio recording.".into(),
             required: false,
             agreed,
+            governs,
         };
-        assert!(declines_audio(&[item("audio_recording", "Recorded", false)]));
-        assert!(declines_audio(&[item("rec", "I agree to Audio recording.", false)]));
-        assert!(!declines_audio(&[item("audio_recording", "Recorded", true)]));
-        assert!(!declines_audio(&[item("verbatim_quotes", "Quotes", false)]));
+        let audio = Some(Governs::AudioRecording);
+        assert!(declines_audio(&[item("rec", audio, false)]));
+        assert!(!declines_audio(&[item("rec", audio, true)]));
+        assert!(
+            !declines_audio(&[item("audio_recording", None, false)]),
+            "an item's words decide nothing: only what it governs"
+        );
+        assert!(!declines_audio(&[item("quotes", Some(Governs::VerbatimQuotes), false)]));
     }
 
     #[test]

@@ -4,7 +4,11 @@
 //! the questionnaire's key (`demographics.entry_pathway`). CSV text is escaped, and
 //! text answers that a spreadsheet would run as a formula are defused.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::domain::consent::{self, Governs, ItemDecision};
 use crate::domain::questionnaire::{FormDefinition, Question, QuestionType};
+use crate::domain::study::DeclinedSharing;
 
 /// One column of the export.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +25,9 @@ pub struct Column {
     pub values: String,
     /// The cell values that have labels, with their labels (choices, 1/0).
     pub labels: Vec<(String, String)>,
+    /// A column read from each participant's latest consent record instead of a
+    /// questionnaire: the answer to the item that governs this.
+    pub consent: Option<Governs>,
 }
 
 fn labels_of(q: &Question) -> Vec<(String, String)> {
@@ -80,6 +87,7 @@ pub fn columns(instruments: &[&FormDefinition]) -> Vec<Column> {
                 label,
                 values: values_of(q),
                 labels: labels_of(q),
+                consent: None,
             };
             if q.kind == QuestionType::MultiChoice {
                 for c in &q.choices {
@@ -95,6 +103,54 @@ pub fn columns(instruments: &[&FormDefinition]) -> Vec<Column> {
         }
     }
     out
+}
+
+/// The columns the consent adds before the questionnaires': `may_quote` when a
+/// version of the study's consent form has an item governing verbatim quotes, and
+/// `shares_data` when one governs data sharing and the study keeps the rows of those
+/// who declined (flagged) rather than leaving them out.
+pub fn consent_columns(governed: &BTreeSet<Governs>, declined: DeclinedSharing) -> Vec<Column> {
+    let column = |name: &str, effect: Governs, label: &str| Column {
+        name: name.into(),
+        instrument: "consent".into(),
+        version: 0,
+        question: effect.as_str().into(),
+        choice: None,
+        kind: QuestionType::YesNo,
+        label: label.into(),
+        values: "1=yes; 0=no; empty=their consent form did not ask".into(),
+        labels: vec![("1".into(), "Yes".into()), ("0".into(), "No".into())],
+        consent: Some(effect),
+    };
+    let mut out = Vec::new();
+    if governed.contains(&Governs::VerbatimQuotes) {
+        let label = "May be quoted word for word (their latest consent)";
+        out.push(column("may_quote", Governs::VerbatimQuotes, label));
+    }
+    if governed.contains(&Governs::DataSharing) && declined == DeclinedSharing::Flag {
+        let label = "Agreed to sharing their de-identified data (their latest consent)";
+        out.push(column("shares_data", Governs::DataSharing, label));
+    }
+    out
+}
+
+/// The codes whose rows the export holds: all, except — when an item governs data
+/// sharing and the study leaves such rows out — those whose latest consent declined it.
+pub fn exported_codes(
+    codes: Vec<String>,
+    choices: &BTreeMap<String, Vec<ItemDecision>>,
+    declined: DeclinedSharing,
+) -> Vec<String> {
+    if declined == DeclinedSharing::Flag {
+        return codes;
+    }
+    codes
+        .into_iter()
+        .filter(|c| {
+            let items = choices.get(c).map(Vec::as_slice).unwrap_or_default();
+            consent::choice(items, Governs::DataSharing) != Some(false)
+        })
+        .collect()
 }
 
 /// Rows as CSV text (RFC 4180: fields quoted when they need it, CRLF line ends).
@@ -165,10 +221,11 @@ pub fn codebook_lines(cols: &[Column]) -> Vec<Vec<String>> {
             Some(_) => "multi_choice (0/1)".to_string(),
             None => c.kind.as_str().to_string(),
         };
+        let version = if c.consent.is_some() { String::new() } else { c.version.to_string() };
         lines.push(vec![
             c.name.clone(),
             c.instrument.clone(),
-            c.version.to_string(),
+            version,
             c.question.clone(),
             kind,
             c.label.clone(),
@@ -180,11 +237,13 @@ pub fn codebook_lines(cols: &[Column]) -> Vec<Vec<String>> {
 
 /// `export.csv`: a header, then one line per participant code in `codes` with the
 /// questionnaire versions they answered and a cell per column. A multiple choice's
-/// 0/1 columns are empty for someone who did not answer that questionnaire.
+/// 0/1 columns are empty for someone who did not answer that questionnaire; a
+/// consent column holds the answer in their latest record (`choices`).
 pub fn answer_lines(
     cols: &[Column],
     codes: &[String],
     answers: &[ExportAnswer],
+    choices: &BTreeMap<String, Vec<ItemDecision>>,
 ) -> Vec<Vec<String>> {
     let mut header = vec!["participant_code".to_string(), "form_versions".to_string()];
     header.extend(cols.iter().map(|c| c.name.clone()));
@@ -201,6 +260,16 @@ pub fn answer_lines(
         let versions = answered.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>();
         let mut cells = vec![code.clone(), versions.join("; ")];
         for c in cols {
+            if let Some(effect) = c.consent {
+                let items = choices.get(code).map(Vec::as_slice).unwrap_or_default();
+                let cell = match consent::choice(items, effect) {
+                    Some(true) => "1",
+                    Some(false) => "0",
+                    None => "",
+                };
+                cells.push(cell.to_string());
+                continue;
+            }
             let here: Vec<&&ExportAnswer> = mine
                 .iter()
                 .filter(|a| a.question == c.question && a.instrument == c.instrument)
@@ -296,7 +365,7 @@ mod tests {
             answer("P001", "used", Some("facebook"), None),
         ];
         let codes = ["P001".to_string(), "P002".to_string()];
-        let lines = answer_lines(&cols, &codes, &answers);
+        let lines = answer_lines(&cols, &codes, &answers, &BTreeMap::new());
         assert_eq!(lines[0][..3], ["participant_code", "form_versions", "age"]);
         let version = format!("{}={}", def.key, def.version);
         assert_eq!(lines[1], ["P001", version.as_str(), "22", "1", "0", "1"]);
@@ -304,5 +373,48 @@ mod tests {
         let book = codebook_lines(&cols);
         assert_eq!(book.len(), 3 + cols.len());
         assert_eq!(book[4][4], "multi_choice (0/1)");
+    }
+
+    fn decided(effect: Governs, agreed: bool) -> ItemDecision {
+        ItemDecision {
+            key: "choice".into(),
+            text: "I agree.".into(),
+            required: false,
+            agreed,
+            governs: Some(effect),
+        }
+    }
+
+    #[test]
+    fn consent_columns_follow_what_the_form_governs_and_the_study_setting() {
+        let none = BTreeSet::new();
+        assert!(consent_columns(&none, DeclinedSharing::Flag).is_empty());
+        let both: BTreeSet<Governs> = [Governs::VerbatimQuotes, Governs::DataSharing].into();
+        let names = |cols: &[Column]| cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&consent_columns(&both, DeclinedSharing::LeaveOut)), ["may_quote"]);
+        let cols = consent_columns(&both, DeclinedSharing::Flag);
+        assert_eq!(names(&cols), ["may_quote", "shares_data"]);
+
+        let choices: BTreeMap<String, Vec<ItemDecision>> = [
+            ("P001".to_string(), vec![decided(Governs::VerbatimQuotes, true)]),
+            (
+                "P002".to_string(),
+                vec![decided(Governs::VerbatimQuotes, false), decided(Governs::DataSharing, false)],
+            ),
+        ]
+        .into();
+        let codes = vec!["P001".to_string(), "P002".to_string(), "P003".to_string()];
+        let lines = answer_lines(&cols, &codes, &[], &choices);
+        assert_eq!(lines[0], ["participant_code", "form_versions", "may_quote", "shares_data"]);
+        assert_eq!(lines[1][2..], ["1", ""], "a form that did not ask leaves the cell empty");
+        assert_eq!(lines[2][2..], ["0", "0"]);
+        assert_eq!(lines[3][2..], ["", ""], "no consent record: nothing known");
+
+        let kept = exported_codes(codes.clone(), &choices, DeclinedSharing::LeaveOut);
+        assert_eq!(kept, ["P001", "P003"], "only a declined item leaves a row out");
+        assert_eq!(exported_codes(codes.clone(), &choices, DeclinedSharing::Flag), codes);
+
+        let book = codebook_lines(&cols);
+        assert_eq!(book[3][..4], ["may_quote", "consent", "", "verbatim_quotes"]);
     }
 }

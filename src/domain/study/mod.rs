@@ -144,6 +144,21 @@ impl FromStr for IdentityCheck {
     }
 }
 
+text_enum! {
+    /// What the answers export does with the rows of participants who declined the
+    /// consent item that governs sharing de-identified data.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DeclinedSharing {
+        /// Their rows are not in `export.csv` (the default).
+        #[default]
+        LeaveOut = "leave_out",
+        /// Their rows are in it, with `shares_data` 0.
+        Flag = "flag",
+    }
+    else "unknown_declined_data_sharing", "Choose leave_out or flag."
+}
+
 /// A study as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Study {
@@ -170,6 +185,9 @@ pub struct Study {
     /// (usually the ethics committee's office), shown on every participant page.
     pub complaints_email: Option<String>,
     pub complaints_phone: Option<String>,
+    /// What the export does with the rows of those who declined the consent item
+    /// that governs data sharing.
+    pub declined_data_sharing: DeclinedSharing,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -1,6 +1,7 @@
 //! The consent area's use cases: consent-form versions (`form`), the optional
 //! identity check (`identity`), giving consent (`signing`), withdrawal
-//! (`withdrawal`) and the staff register (`register`).
+//! (`withdrawal`), the staff register (`register`) and what the optional items
+//! govern (`choices`).
 
 use chrono::Utc;
 use rand::RngCore;
@@ -22,6 +23,7 @@ use crate::service::AppState;
 use crate::store::consent::record::StoredConsent;
 use crate::store::{self, Conn};
 
+pub mod choices;
 pub mod form;
 pub mod identity;
 mod queue;

@@ -169,16 +169,19 @@ pub async fn invite(state: &AppState, user: &User, slug: &str, id: i64) -> AppRe
         };
         let first = focus_group::first_name(&name);
         let ics = calendar(state, &study, &group, Some((&name, &email)), Method::Request);
+        let recording = recording_of(tx.conn(), m.participant_id).await?;
         let invitation = compose::focus_group(
             &study,
             &email,
             &first,
             &group,
             SessionNotice::Invitation,
+            recording,
             Some(ics),
         );
         crate::mail::enqueue(tx.conn(), state.keys()?, &invitation).await?;
-        remind(tx.conn(), state.keys()?, &study, &group, &email, &first, now).await?;
+        let to = (email.as_str(), first.as_str(), recording);
+        remind(tx.conn(), state.keys()?, &study, &group, to, now).await?;
         store::focus_group::mark_invited(tx.conn(), group.id, m.participant_id, now).await?;
         queued += 1;
     }

@@ -24,7 +24,7 @@ use crate::domain::study::{Study, StudyStatus, Zone};
 use crate::domain::user::{Role, User};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::mail::compose::{self, FOCUS_GROUP_REMINDER, SessionNotice};
+use crate::mail::compose::{self, FOCUS_GROUP_REMINDER, Recording, SessionNotice};
 use crate::service::AppState;
 use crate::service::access;
 use crate::store::{self, Conn};
@@ -92,14 +92,14 @@ async fn remind(
     keys: &Keys,
     study: &Study,
     group: &FocusGroup,
-    email: &str,
-    first_name: &str,
+    (email, first_name, recording): (&str, &str, Recording),
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     store::mail::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, email).await?;
     if let Some(due) = focus_group::reminder_due(group.starts_at, study.reminder_hours, now) {
+        let notice = SessionNotice::Reminder;
         let reminder =
-            compose::focus_group(study, email, first_name, group, SessionNotice::Reminder, None);
+            compose::focus_group(study, email, first_name, group, notice, recording, None);
         crate::mail::enqueue_due(db, keys, &reminder, now, due).await?;
     }
     Ok(())
@@ -124,21 +124,40 @@ async fn tell_invited(
         };
         let first = focus_group::first_name(&name);
         let ics = calendar(state, study, group, Some((&name, &email)), method);
+        let recording = recording_of(db, m.participant_id).await?;
         let notice = match method {
             Method::Cancel => {
                 store::mail::cancel_queued(db, study.id, FOCUS_GROUP_REMINDER, &email).await?;
                 SessionNotice::Cancellation
             }
             Method::Request | Method::Publish => {
-                remind(db, state.keys()?, study, group, &email, &first, now).await?;
+                let to = (email.as_str(), first.as_str(), recording);
+                remind(db, state.keys()?, study, group, to, now).await?;
                 SessionNotice::Update
             }
         };
-        let message = compose::focus_group(study, &email, &first, group, notice, Some(ics));
+        let message =
+            compose::focus_group(study, &email, &first, group, notice, recording, Some(ics));
         crate::mail::enqueue(db, state.keys()?, &message).await?;
         told += 1;
     }
     Ok(told)
+}
+
+/// The items of a participant's latest consent record (none before they sign).
+async fn latest_items(db: &impl Conn, participant_id: i64) -> AppResult<Vec<ItemDecision>> {
+    let latest = store::consent::record::of_participant(db, participant_id).await?.pop();
+    Ok(latest.and_then(|c| c.record).map(|r| r.items).unwrap_or_default())
+}
+
+/// Whether a member may be recorded, by their latest consent.
+async fn recording_of(db: &impl Conn, participant_id: i64) -> AppResult<Recording> {
+    let items = latest_items(db, participant_id).await?;
+    Ok(if focus_group::declines_audio(&items) {
+        Recording::NotRecorded
+    } else {
+        Recording::AsAgreed
+    })
 }
 
 async fn session(db: &impl Conn, group: FocusGroup) -> AppResult<Session> {

@@ -26,6 +26,7 @@ pub struct Model {
     pub confirm_email_first: bool,
     pub complaints_email: Option<String>,
     pub complaints_phone: Option<String>,
+    pub declined_data_sharing: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

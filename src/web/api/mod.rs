@@ -82,6 +82,7 @@ api![
     consent::register::register,
     consent::register::pdf,
     consent::register::reconsent,
+    consent::choices::results_summary,
     participant::invite,
     participant::send_link,
     participant::portal,

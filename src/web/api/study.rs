@@ -203,6 +203,7 @@ pub async fn settings(
         confirm_email_first: b.confirm_email_first,
         complaints_email: b.complaints_email.as_deref(),
         complaints_phone: b.complaints_phone.as_deref(),
+        declined_data_sharing: b.declined_data_sharing.as_deref(),
     };
     let study = study::change_settings(state, &staff.0, slug, change).await?;
     let (_, capacity) = study::get(state, &staff.0, &study.slug).await?;

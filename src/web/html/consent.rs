@@ -12,10 +12,12 @@ use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 
+use super::views::FormView;
 use super::views::Refusal;
 use super::views::StaffFrame;
 use super::views::consent::{
-    ConsentPage, DraftPage, Entered, IdentityBox, ReceiptPage, ReviewPage, StoryPage, WithdrawPage,
+    ConsentPage, DraftPage, Entered, IdentityBox, ReceiptPage, ReviewPage, StoryPage, SummaryPage,
+    WithdrawPage,
 };
 use super::{names_hidden, outcome, participant_frame};
 use crate::domain::FieldErrors;
@@ -158,6 +160,9 @@ pub struct ItemRow {
     text: String,
     #[field(default = false)]
     required: bool,
+    /// Empty, or what the optional item governs.
+    #[field(default = String::new())]
+    governs: String,
 }
 
 impl ItemRow {
@@ -218,7 +223,12 @@ impl DraftForm {
         let items: Vec<ItemInput> = self
             .items
             .iter()
-            .map(|i| ItemInput { key: i.key.clone(), text: i.text.clone(), required: i.required })
+            .map(|i| ItemInput {
+                key: i.key.clone(),
+                text: i.text.clone(),
+                required: i.required,
+                governs: i.governs.clone(),
+            })
             .collect();
         ConsentFormDraft::parse(
             &self.version,
@@ -275,7 +285,12 @@ impl DraftForm {
             items: f
                 .items
                 .iter()
-                .map(|i| ItemRow { key: i.key.clone(), text: i.text.clone(), required: i.required })
+                .map(|i| ItemRow {
+                    key: i.key.clone(),
+                    text: i.text.clone(),
+                    required: i.required,
+                    governs: i.governs.map(|g| g.to_string()).unwrap_or_default(),
+                })
                 .collect(),
             ..<Self as Default>::default()
         }
@@ -559,8 +574,66 @@ async fn withdraw_submit(
     }
 }
 
+page_form! {
+    #[derive(Default, serde::Serialize)]
+    pub struct SummaryForm {
+        summary: String,
+    }
+}
+
+async fn summary_page(
+    state: &AppState,
+    session: &SessionUser,
+    csrf: &str,
+    slug: &str,
+    refused: Option<(SummaryForm, &AppError)>,
+) -> PageResult<(Status, Template)> {
+    let (study, status) = consent::choices::summary_status(state, &session.user, slug).await?;
+    let (values, refusal) = match refused {
+        Some((values, e)) => (values, Some(e)),
+        None => (<SummaryForm as Default>::default(), None),
+    };
+    let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
+    let page = SummaryPage::new(frame, &study, &status, FormView::new(values, refusal));
+    Ok((super::status_of(refusal), Template::render("consent/summary", page)))
+}
+
+/// The results summary: who asked for it at consent, and (once the study is
+/// closed) the form that mails it to them.
+#[get("/staff/studies/<slug>/results-summary")]
+async fn results_summary(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+) -> PageResult<(Status, Template)> {
+    summary_page(state, &session, &csrf.0, slug, None).await
+}
+
+#[post("/staff/studies/<slug>/results-summary", data = "<form>")]
+async fn send_results_summary(
+    state: &State<AppState>,
+    session: SessionUser,
+    csrf: CsrfToken,
+    slug: &str,
+    form: CsrfForm<SummaryForm>,
+) -> super::FormReply {
+    let f = form.0;
+    let result =
+        consent::choices::send_results_summary(state, &session.user, slug, &f.summary).await;
+    Ok(match super::shown(result)? {
+        Ok(n) => Ok(super::done(
+            format!("/staff/studies/{slug}/results-summary"),
+            format!("The results summary is queued for {n} participant(s)."),
+        )),
+        Err(e) => Err(summary_page(state, &session, &csrf.0, slug, Some((f, &e))).await?),
+    })
+}
+
 pub fn routes() -> Vec<rocket::Route> {
     routes![
+        results_summary,
+        send_results_summary,
         my_pdf,
         my_receipt,
         approve_form,

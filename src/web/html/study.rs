@@ -345,6 +345,7 @@ page_form! {
         confirm_email_first: bool,
         complaints_email: String,
         complaints_phone: String,
+        declined_data_sharing: String,
     }
 }
 
@@ -378,6 +379,7 @@ async fn settings_page(
                 confirm_email_first: s.confirm_email_first,
                 complaints_email: s.complaints_email.clone().unwrap_or_default(),
                 complaints_phone: s.complaints_phone.clone().unwrap_or_default(),
+                declined_data_sharing: s.declined_data_sharing.as_str().to_string(),
             },
             None,
         ),
@@ -417,6 +419,9 @@ async fn change_settings(
         confirm_email_first: Some(f.confirm_email_first),
         complaints_email: Some(f.complaints_email.as_str()),
         complaints_phone: Some(f.complaints_phone.as_str()),
+        // A form without the field (an older page) leaves the setting as it is.
+        declined_data_sharing: Some(f.declined_data_sharing.as_str())
+            .filter(|s| !s.trim().is_empty()),
     };
     Ok(match shown(study::change_settings(state, &session.user, slug, change).await)? {
         Ok(s) => Ok(done(format!("/staff/studies/{}", s.slug), "The settings are saved.")),

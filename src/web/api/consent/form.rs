@@ -33,7 +33,12 @@ pub async fn create(
     let items: Vec<ItemInput> = b
         .items
         .into_iter()
-        .map(|i| ItemInput { key: i.key, text: i.text, required: i.required })
+        .map(|i| ItemInput {
+            key: i.key,
+            text: i.text,
+            required: i.required,
+            governs: i.governs.unwrap_or_default(),
+        })
         .collect();
     let draft =
         ConsentFormDraft::parse(&b.version, &b.language, &b.title, &b.body_markdown, &items);

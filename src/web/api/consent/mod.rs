@@ -1,6 +1,8 @@
 //! Consent in the JSON API: consent-form versions (`form`), the participant signing
-//! and withdrawing (`signing`), and the staff register (`register`).
+//! and withdrawing (`signing`), the staff register (`register`) and what optional
+//! items govern (`choices`).
 
+pub mod choices;
 pub mod form;
 pub mod register;
 pub mod signing;

@@ -15,6 +15,11 @@ pub struct ConsentItemInput {
     pub key: String,
     pub text: String,
     pub required: bool,
+    /// What an optional item's answer decides elsewhere in the study:
+    /// `audio_recording`, `verbatim_quotes`, `results_summary`, `future_contact` or
+    /// `data_sharing`, each at most once a form. Omitted: nothing.
+    #[schema(nullable = false)]
+    pub governs: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
@@ -45,6 +50,21 @@ pub struct ConsentItemDto {
     pub key: String,
     pub text: String,
     pub required: bool,
+    /// What the optional item governs; absent when nothing.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub governs: Option<String>,
+}
+
+impl From<&crate::domain::consent::ConsentItem> for ConsentItemDto {
+    fn from(i: &crate::domain::consent::ConsentItem) -> Self {
+        Self {
+            key: i.key.clone(),
+            text: i.text.clone(),
+            required: i.required,
+            governs: i.governs.map(|g| g.to_string()),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -73,15 +93,7 @@ impl From<&crate::domain::consent::ConsentForm> for ConsentFormDto {
             language: f.language.clone(),
             title: f.title.clone(),
             body_markdown: f.body_markdown.clone(),
-            items: f
-                .items
-                .iter()
-                .map(|i| ConsentItemDto {
-                    key: i.key.clone(),
-                    text: i.text.clone(),
-                    required: i.required,
-                })
-                .collect(),
+            items: f.items.iter().map(ConsentItemDto::from).collect(),
             form_hash: f.form_hash.clone(),
             state: f.state.as_str().to_string(),
             approval_reference: f.approval_reference.clone(),
@@ -240,11 +252,7 @@ impl ParticipantFormDto {
             title: f.title,
             language: f.language,
             body_markdown: f.body_markdown,
-            items: f
-                .items
-                .into_iter()
-                .map(|i| ConsentItemDto { key: i.key, text: i.text, required: i.required })
-                .collect(),
+            items: f.items.iter().map(ConsentItemDto::from).collect(),
             form_hash: f.form_hash,
             ethics: EthicsRefDto {
                 committee: study.ethics.committee.clone(),
@@ -283,4 +291,18 @@ impl From<GiveConsent> for SignRequest {
             read_confirmed: b.read_confirmed,
         }
     }
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ResultsSummaryInput {
+    /// Plain text, at most 20,000 characters: the message each recipient reads
+    /// between a greeting and the study's footer.
+    pub summary: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SummaryQueuedDto {
+    /// Messages queued, one per participant who asked for the summary.
+    pub queued: usize,
 }

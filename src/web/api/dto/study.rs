@@ -83,6 +83,11 @@ pub struct StudySettings {
     /// The same contact's telephone number; "" clears it. Left as it is when absent.
     #[schema(nullable = false, example = "+61 3 9905 2052")]
     pub complaints_phone: Option<String>,
+    /// What `export.csv` does with the rows of participants who declined the
+    /// consent item that governs data sharing: `leave_out` (the default) or `flag`
+    /// (kept, with `shares_data` 0). Left as it is when absent.
+    #[schema(nullable = false, example = "leave_out")]
+    pub declined_data_sharing: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -215,6 +220,8 @@ pub struct StudyDto {
     /// The complaints contact independent of the researchers, when set.
     pub complaints_email: Option<String>,
     pub complaints_phone: Option<String>,
+    /// `leave_out` or `flag`: the export's rows of those who declined data sharing.
+    pub declined_data_sharing: String,
     /// The capacity the caller acts in: `coordinator`, `facilitator` or `ethics_officer`.
     pub your_role: String,
     pub created_at: String,
@@ -249,6 +256,7 @@ impl StudyDto {
             confirm_email_first: study.confirm_email_first,
             complaints_email: study.complaints_email.clone(),
             complaints_phone: study.complaints_phone.clone(),
+            declined_data_sharing: study.declined_data_sharing.as_str().to_string(),
             your_role: capacity_name(capacity).to_string(),
             created_at: study.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated_at: study.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

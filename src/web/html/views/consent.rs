@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Block, ParticipantFrame, Refusal, blocks};
 use super::{FormView, StaffFrame};
-use crate::domain::consent::ConsentForm;
+use crate::domain::consent::{ConsentForm, Governs};
 use crate::domain::study::Study;
 use crate::web::html::consent::DraftForm;
 
@@ -294,6 +294,25 @@ pub struct DraftPage {
     pub form: FormView<DraftForm>,
     /// The statement rendered as on the consent page, when previewing.
     pub preview: Option<Vec<Block>>,
+    /// What an optional item may govern, as (value, words) for the select.
+    pub governs_options: Vec<(&'static str, &'static str)>,
+}
+
+/// What an item governing `g` does, in a coordinator's words.
+pub fn governs_words(g: Governs) -> &'static str {
+    match g {
+        Governs::AudioRecording => {
+            "Audio recording: facilitators are warned not to record those who decline"
+        }
+        Governs::VerbatimQuotes => "Verbatim quotes: the export's may_quote column",
+        Governs::ResultsSummary => "Results summary: mailed only to those who agree",
+        Governs::FutureContact => {
+            "Future contact: only those who agree can be invited to a later study"
+        }
+        Governs::DataSharing => {
+            "Sharing de-identified data: the export leaves out or flags those who decline"
+        }
+    }
 }
 
 impl DraftPage {
@@ -312,6 +331,7 @@ impl DraftPage {
             versions: forms.iter().map(FormRow::from).collect(),
             preview: preview.then(|| blocks(values.body_markdown())),
             form: FormView::new(values, refusal),
+            governs_options: Governs::ALL.iter().map(|g| (g.as_str(), governs_words(*g))).collect(),
         }
     }
 }
@@ -418,6 +438,43 @@ impl ReceiptPage {
             record_id: r.record_id.clone(),
             record_sha256: given.record_sha256.clone(),
             pdf_sha256: given.pdf_sha256.clone(),
+        }
+    }
+}
+
+/// The results summary's page: who asked for it, whether it went, and the form.
+#[derive(Serialize)]
+pub struct SummaryPage {
+    #[serde(flatten)]
+    pub frame: StaffFrame,
+    pub slug: String,
+    pub title: String,
+    pub closed: bool,
+    pub asked_on_form: bool,
+    pub asked: usize,
+    /// When it was sent (on the study's clock) and to how many.
+    pub sent: Option<(String, u64)>,
+    pub form: FormView<crate::web::html::consent::SummaryForm>,
+}
+
+impl SummaryPage {
+    pub fn new(
+        frame: StaffFrame,
+        study: &Study,
+        status: &crate::service::consent::choices::SummaryStatus,
+        form: FormView<crate::web::html::consent::SummaryForm>,
+    ) -> Self {
+        Self {
+            frame,
+            slug: study.slug.clone(),
+            title: study.title.clone(),
+            closed: study.status == crate::domain::study::StudyStatus::Closed,
+            asked_on_form: status.asked_on_form,
+            asked: status.asked,
+            sent: status.sent.map(|(at, n)| {
+                (study.timezone.local(at).format("%-d %B %Y, %H:%M").to_string(), n)
+            }),
+            form,
         }
     }
 }
