@@ -47,6 +47,40 @@ pub fn invitation(study: &Study, to: &str, name: &str, link: &str, days: i64) ->
     .with_secret(link, PRIVATE_LINK)
 }
 
+/// The private link for a person who, consenting to `earlier`, agreed to be
+/// contacted about future studies.
+pub fn future_study_invitation(
+    study: &Study,
+    earlier: &Study,
+    to: &str,
+    name: &str,
+    link: &str,
+    days: i64,
+) -> Message {
+    Message {
+        study_id: Some(study.id),
+        kind: "invitation",
+        to: to.to_string(),
+        subject: format!("A new study: \"{}\"", study.title),
+        body: format!(
+            "Dear {name},\n\nWhen you took part in the study \"{earlier}\", you agreed to be \
+             contacted about future studies. The researchers invite you to a new one: \
+             \"{title}\". Taking part is entirely your choice; if you do nothing, nothing \
+             happens.\n\n\
+             Your private link is below. It opens your own page, where you can read the \
+             explanatory statement and decide whether to take part. Keep it to yourself: \
+             anyone with it can act as you in this study. {lasting}\n\n{link}\n{footer}",
+            earlier = earlier.title,
+            title = study.title,
+            lasting = lasting(days),
+            footer = footer(study),
+        ),
+        attachment: None,
+        secrets: Vec::new(),
+    }
+    .with_secret(link, PRIVATE_LINK)
+}
+
 /// A new link, asked for by the participant (or sent when their address was given
 /// again); the links they hold already keep working.
 pub fn new_link(study: &Study, to: &str, name: &str, link: &str, days: i64) -> Message {

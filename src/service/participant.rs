@@ -130,7 +130,7 @@ pub async fn invite(
         return Ok(Invitation::Known { participant: existing });
     }
     let (participant, link) =
-        admit(state, tx.conn(), &study, &name, &email, "invitation", now).await?;
+        admit(state, tx.conn(), &study, &name, &email, "invitation", None, now).await?;
     audit::record(
         tx.conn(),
         NewEvent::new(user.actor(), "participant.invited", "participant", participant.id)
@@ -140,6 +140,109 @@ pub async fn invite(
     .await?;
     tx.commit().await?;
     Ok(Invitation::New { participant, token: link.token, portal_url: link.url })
+}
+
+/// Who a future-contact invitation reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FromStudy {
+    /// New participants of this study, each mailed a private link.
+    pub invited: usize,
+    /// People who agreed but are in this study already: nothing is sent to them.
+    pub already: usize,
+}
+
+/// Invites into `slug` every participant of the earlier study `from` whose latest
+/// consent agreed to the item that governs future contact and who has not
+/// withdrawn — nobody else. The caller coordinates both studies; nobody on the
+/// staff sees the addresses or the links. One audit event per person and one for
+/// the whole act.
+#[tracing::instrument(skip_all, fields(study = %slug, from = %from))]
+pub async fn invite_from_study(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    from: &str,
+) -> AppResult<FromStudy> {
+    use crate::domain::consent::{Governs, choice};
+    use crate::service::consent::choices::{governed, latest_records};
+
+    let from = from.trim();
+    if from.is_empty() || from == slug {
+        return Err(AppError::field(
+            "study",
+            "invalid_study",
+            "Choose an earlier study, other than this one.",
+        ));
+    }
+    let tx = state.db.begin_write().await?;
+    let study = access::coordinated(tx.conn(), user, slug).await?;
+    let earlier = access::coordinated(tx.conn(), user, from).await.map_err(|e| match e {
+        AppError::NotFound | AppError::Forbidden(_) => AppError::field(
+            "study",
+            "not_your_study",
+            "You can invite only from a study you coordinate.",
+        ),
+        other => other,
+    })?;
+    if matches!(study.status, StudyStatus::Suspended | StudyStatus::Closed) {
+        return Err(AppError::Gone(format!(
+            "The study is {}; no one can be invited.",
+            study.status
+        )));
+    }
+    if !governed(tx.conn(), earlier.id).await?.contains(&Governs::FutureContact) {
+        return Err(AppError::Conflict(format!(
+            "No version of the consent form of \"{}\" asked participants whether they may be \
+             contacted about future studies, so nobody agreed to it.",
+            earlier.title
+        )));
+    }
+    let records = latest_records(tx.conn(), earlier.id).await?;
+    let keys = state.keys()?;
+    let now = Utc::now();
+    let mut reached = FromStudy { invited: 0, already: 0 };
+    for (person, _) in store::participant::active_in_study(tx.conn(), earlier.id).await? {
+        let agreed = records.get(&person.id).and_then(|r| choice(&r.items, Governs::FutureContact));
+        if agreed != Some(true) {
+            continue;
+        }
+        let Some((name, email)) = store::participant::contact(tx.conn(), person.id).await? else {
+            continue;
+        };
+        let Ok(email) = Email::parse(&email) else { continue };
+        if store::participant::find_by_email(tx.conn(), study.id, &email).await?.is_some() {
+            reached.already += 1;
+            continue;
+        }
+        let (participant, _) =
+            admit(state, tx.conn(), &study, &name, &email, "future_contact", Some(&earlier), now)
+                .await?;
+        audit::record(
+            tx.conn(),
+            NewEvent::new(user.actor(), "participant.invited", "participant", participant.id)
+                .in_study(&study.slug)
+                .with(json!({
+                    "source": "future_contact",
+                    "from_study": earlier.slug,
+                    "email_hmac": keys.address_hash(email.as_str()),
+                })),
+        )
+        .await?;
+        reached.invited += 1;
+    }
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "study.invited_from_study", "study", study.id)
+            .in_study(&study.slug)
+            .with(json!({
+                "from_study": earlier.slug,
+                "invited": reached.invited,
+                "already": reached.already,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(reached)
 }
 
 /// "Send a new link" for a participant by code: one more link goes to the address on
@@ -161,7 +264,9 @@ pub async fn send_link(state: &AppState, user: &User, slug: &str, code: &str) ->
 }
 
 /// A new participant of `study`, with their first private link and its invitation
-/// queued, in the caller's transaction.
+/// queued, in the caller's transaction. `earlier`: the study whose consent let them
+/// be contacted about this one, which the invitation names.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn admit(
     state: &AppState,
     db: &impl Conn,
@@ -169,19 +274,25 @@ pub(super) async fn admit(
     name: &str,
     email: &Email,
     source: &str,
+    earlier: Option<&Study>,
     now: DateTime<Utc>,
 ) -> AppResult<(Participant, NewLink)> {
     let link = new_link(state);
     let participant =
         store::participant::insert(db, study.id, &link.hash, name, email, source, now).await?;
     store_link(state, db, participant.id, &link, source, now).await?;
-    let message = crate::mail::compose::invitation(
-        study,
-        email.as_str(),
-        name,
-        &link.url,
-        state.config.participant_link_days,
-    );
+    let days = state.config.participant_link_days;
+    let message = match earlier {
+        None => crate::mail::compose::invitation(study, email.as_str(), name, &link.url, days),
+        Some(earlier) => crate::mail::compose::future_study_invitation(
+            study,
+            earlier,
+            email.as_str(),
+            name,
+            &link.url,
+            days,
+        ),
+    };
     crate::mail::enqueue(db, state.keys()?, &message).await?;
     Ok((participant, link))
 }

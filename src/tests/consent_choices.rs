@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::consent_flow::{Study, invite, recruiting_study};
 use super::helpers::{PASSWORD, TestApp, fields};
-use super::html_pages::{page, sign_in};
+use super::html_pages::{csrf_of, page, post_form, sign_in};
 
 const STUDY: &str = "/api/v1/studies/study-one";
 const REF: &str = "CF15/2639-2015001090";
@@ -328,4 +328,84 @@ db_test!(the_results_summary_goes_only_to_those_who_asked_for_it, |app| {
     assert_eq!(status, Status::Ok);
     assert!(html.contains("<strong>1</strong> participant(s) asked"), "{html}");
     assert!(html.contains("was sent on") && !html.contains("name=\"summary\""), "{html}");
+});
+
+db_test!(only_those_who_agreed_to_future_contact_are_invited_to_a_later_study, |app| {
+    let s = recruiting_study(&app).await;
+    let from = "/api/v1/studies/study-two/participants/from-study";
+    let (status, v) = app.create_study(&s.coord, "study-two").await;
+    assert_eq!(status, Status::Created, "{v}");
+    let (status, v) = app.post_json(from, Some(&s.coord), json!({"study": "study-one"})).await;
+    assert_eq!(status, Status::Conflict, "no version of study-one asks yet: {v}");
+
+    let hash = approved(
+        &app,
+        &s,
+        "2",
+        json!([
+            {"key": "take_part", "text": "I agree to take part.", "required": true},
+            {"key": "later", "text": "You may contact me about future studies.", "required": false, "governs": "future_contact"},
+        ]),
+    )
+    .await;
+    let v2 = ("2", hash.as_str());
+    let yes = json!({"take_part": true, "later": true});
+    signed(&app, &s, "keen@example.org", v2, yes.clone()).await;
+    signed(&app, &s, "not@example.org", v2, json!({"take_part": true, "later": false})).await;
+    signed(&app, &s, "both@example.org", v2, yes.clone()).await;
+    let (left, _) = signed(&app, &s, "left@example.org", v2, yes).await;
+    let (status, _) = app
+        .post_json("/api/v1/participant/withdraw", Some(&left), json!({"scope": "future_only"}))
+        .await;
+    assert_eq!(status, Status::Ok);
+    let (status, _) = app
+        .post_json(
+            "/api/v1/studies/study-two/participants",
+            Some(&s.coord),
+            json!({"name": "Bo Both", "email": "both@example.org"}),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+
+    let stranger = app.staff("other@example.org", "coordinator").await;
+    app.create_study(&stranger, "study-three").await;
+    let (status, v) = app
+        .post_json(
+            "/api/v1/studies/study-three/participants/from-study",
+            Some(&stranger),
+            json!({"study": "study-one"}),
+        )
+        .await;
+    assert_eq!((status, fields(&v)), (Status::UnprocessableEntity, vec!["study".to_string()]));
+    let (status, v) = app.post_json(from, Some(&s.coord), json!({"study": "study-two"})).await;
+    assert_eq!((status, fields(&v)), (Status::UnprocessableEntity, vec!["study".to_string()]));
+
+    let before = app.mailbox().await.len();
+    let (status, v) = app.post_json(from, Some(&s.coord), json!({"study": "study-one"})).await;
+    assert_eq!(status, Status::Accepted, "{v}");
+    assert_eq!((v["invited"].as_u64(), v["already_in_study"].as_u64()), (Some(1), Some(1)));
+    let mail = app.mailbox().await;
+    assert_eq!(mail.len(), before + 1, "one message, to the one who agreed and is new");
+    let new = &mail[0];
+    assert_eq!(new.to, "keen@example.org");
+    assert!(new.body.contains("you agreed to be contacted about future studies"), "{}", new.body);
+    assert!(new.body.contains("/p/"), "their own private link: {}", new.body);
+    let (_, outbox) = app.get_json("/api/v1/outbox", Some(&s.coord)).await;
+    assert!(!outbox.to_string().contains(&new.body), "staff never read the link");
+
+    // The same through the participants page: nobody new is left to invite.
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, "/staff/studies/study-two/participants").await;
+    assert!(html.contains("Invite people from an earlier study"), "{html}");
+    assert!(html.contains("<option value=\"study-one\""), "{html}");
+    let csrf = csrf_of(&html);
+    let (status, to) = post_form(
+        &app,
+        "/staff/studies/study-two/participants/from-study",
+        format!("csrf_token={csrf}&study=study-one"),
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let (_, html) = page(&app, to.as_deref().unwrap_or_default()).await;
+    assert!(html.contains("0 invitation(s)") && html.contains("2 of those who agreed"), "{html}");
 });

@@ -84,6 +84,7 @@ api![
     consent::register::reconsent,
     consent::choices::results_summary,
     participant::invite,
+    participant::invite_from_study,
     participant::send_link,
     participant::portal,
     consent::signing::consent_form,

@@ -6,6 +6,7 @@ use rocket::serde::json::Json;
 use rocket::{State, get, post};
 
 use super::dto::{ErrorBody, InvitationDto, InviteParticipant, PortalDto};
+use super::dto::{FromStudyDto, InviteFromStudy};
 use super::dto::{LinkRequestedDto, RequestLink};
 use crate::service::participant::Invitation;
 use crate::service::{AppState, consent, participant};
@@ -40,6 +41,30 @@ pub async fn invite(
         Invitation::Known { .. } => Status::Accepted,
     };
     Ok((status, Json(InvitationDto::from(inv))))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/studies/{slug}/participants/from-study", tag = "participants",
+    request_body = InviteFromStudy,
+    responses(
+        (status = 202, description = "Each participant of the earlier study whose latest consent agreed to future contact, who has not withdrawn and is not in this study yet, is invited with a private link only they receive; audited", body = FromStudyDto),
+        CoordinatorEdit,
+        (status = 409, description = "No consent-form version of the earlier study has an item governing `future_contact`", body = ErrorBody),
+        (status = 410, description = "This study is suspended or closed", body = ErrorBody),
+    )
+)]
+#[post("/studies/<slug>/participants/from-study", data = "<body>")]
+pub async fn invite_from_study(
+    state: &State<AppState>,
+    staff: StaffUser,
+    slug: &str,
+    body: JsonBody<InviteFromStudy>,
+) -> ApiResult<(Status, Json<FromStudyDto>)> {
+    let reached = participant::invite_from_study(state, &staff.0, slug, &body.0.study).await?;
+    Ok((
+        Status::Accepted,
+        Json(FromStudyDto { invited: reached.invited, already_in_study: reached.already }),
+    ))
 }
 
 #[utoipa::path(

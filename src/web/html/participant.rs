@@ -132,6 +132,12 @@ async fn roster_page(
     refused: Option<(InviteForm, &AppError)>,
 ) -> PageResult<(Status, Template)> {
     let (study, capacity, entries) = participant::roster(state, &session.user, slug).await?;
+    let earlier: Vec<(String, String)> = crate::service::study::list(state, &session.user)
+        .await?
+        .into_iter()
+        .filter(|(s, c)| *c == crate::domain::policy::Capacity::Coordinator && s.id != study.id)
+        .map(|(s, _)| (s.slug, s.title))
+        .collect();
     let (values, refusal) = match refused {
         Some((values, e)) => (values, Some(e)),
         None => (<InviteForm as Default>::default(), None),
@@ -139,7 +145,8 @@ async fn roster_page(
     let frame = StaffFrame::new(&session.user, csrf.to_string(), flash);
     let coordinator = capacity == crate::domain::policy::Capacity::Coordinator;
     let form = FormView::new(values, refusal);
-    let page = RosterPage::new(frame, &study, coordinator, &entries, filter, form);
+    let mut page = RosterPage::new(frame, &study, coordinator, &entries, filter, form);
+    page.earlier_studies = earlier;
     Ok((super::status_of(refusal), Template::render("participant/roster", page)))
 }
 
@@ -210,6 +217,30 @@ async fn invite(
 }
 
 page_form! {
+    struct FromStudyForm {
+        study: String,
+    }
+}
+
+/// Invites everyone of an earlier study who agreed to be contacted about future
+/// studies (and only them).
+#[post("/staff/studies/<slug>/participants/from-study", data = "<form>")]
+async fn invite_from_study(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    form: CsrfForm<FromStudyForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = participant::invite_from_study(state, &session.user, slug, &form.0.study).await;
+    outcome_on(&format!("/staff/studies/{slug}/participants"), result, |r| {
+        format!(
+            "{} invitation(s) with a private link were mailed; {} of those who agreed are in this study already.",
+            r.invited, r.already
+        )
+    })
+}
+
+page_form! {
     /// "Send a new link", from the study's register or from a participant's record
     /// (`back_to`: the record's id, where the answer is then shown).
     pub struct NewLinkForm {
@@ -255,5 +286,16 @@ async fn remind(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![link, new_link, new_link_submit, portal, roster, record, invite, send_link, remind]
+    routes![
+        link,
+        new_link,
+        new_link_submit,
+        portal,
+        roster,
+        record,
+        invite,
+        invite_from_study,
+        send_link,
+        remind
+    ]
 }

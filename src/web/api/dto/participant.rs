@@ -153,3 +153,18 @@ impl From<Invitation> for InvitationDto {
         }
     }
 }
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct InviteFromStudy {
+    /// The slug of an earlier study the caller coordinates.
+    pub study: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FromStudyDto {
+    /// New participants invited, each mailed a private link.
+    pub invited: usize,
+    /// People who agreed but are in this study already: nothing was sent to them.
+    pub already_in_study: usize,
+}

@@ -125,6 +125,9 @@ pub struct RosterPage {
     pub total: usize,
     pub filter: RosterFilter,
     pub invite: FormView<InviteForm>,
+    /// Other studies the caller coordinates, as (slug, title): where people who
+    /// agreed to future contact can be invited from.
+    pub earlier_studies: Vec<(String, String)>,
 }
 
 impl RosterPage {
@@ -154,6 +157,7 @@ impl RosterPage {
             total: entries.len(),
             filter,
             invite,
+            earlier_studies: Vec::new(),
         }
     }
 }
