@@ -21,6 +21,7 @@ mod m20261204_000013_writer_probe;
 mod m20261204_000014_approvals;
 mod m20261206_000015_complaints_contact;
 mod m20261207_000016_declined_data_sharing;
+mod m20261207_000017_consent_amendments;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_approvals::Migration),
             Box::new(m20261206_000015_complaints_contact::Migration),
             Box::new(m20261207_000016_declined_data_sharing::Migration),
+            Box::new(m20261207_000017_consent_amendments::Migration),
         ]
     }
 }

@@ -114,7 +114,10 @@ async fn recomputed(page: Vec<Event>) -> AppResult<(Vec<Event>, Vec<String>)> {
 /// none; their hashes are still checked.)
 async fn verify_consents(conn: &impl Conn, events: i64) -> AppResult<Option<Verification>> {
     use std::collections::HashMap;
-    let given = store::audit::by_action(conn, "consent.given").await?;
+    let mut given = Vec::new();
+    for action in crate::domain::consent::SIGNED_ACTIONS {
+        given.extend(store::audit::by_action(conn, action).await?);
+    }
     let mut by_consent: HashMap<String, &Event> =
         given.iter().map(|e| (e.entity_id.clone(), e)).collect();
     let broken = |event: Option<&Event>, chain: &str, reason: String| {
@@ -138,7 +141,7 @@ async fn verify_consents(conn: &impl Conn, events: i64) -> AppResult<Option<Veri
                 return Ok(Some(broken(
                     None,
                     &chain,
-                    format!("consent {} has no consent.given event", consent.id),
+                    format!("consent {} has no consent.given or consent.amended event", consent.id),
                 )));
             };
             let claimed = |key: &str| {

@@ -168,7 +168,7 @@ pub fn verify(zip_bytes: &[u8], key: &VerifyingKey) -> Result<Checked, String> {
 
     let given: BTreeMap<String, &Event> = events
         .iter()
-        .filter(|e| e.action == "consent.given")
+        .filter(|e| crate::domain::consent::SIGNED_ACTIONS.contains(&e.action.as_str()))
         .filter_map(|e| Some((e.details.get("pdf_sha256")?.as_str()?.to_string(), e)))
         .collect();
     let mut pdfs = 0;

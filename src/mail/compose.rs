@@ -167,16 +167,20 @@ pub fn consent_receipt(
         .iter()
         .map(|i| format!("  [{}] {}", if i.agreed { "x" } else { " " }, i.text))
         .collect();
+    let (what, opening) = match record.amends {
+        None => ("Your signed consent", "Thank you. Your consent to take part was recorded"),
+        Some(_) => (
+            "Your changed consent choices",
+            "Your change to the optional choices of your consent was recorded",
+        ),
+    };
     Message {
         study_id: Some(study.id),
         kind: "consent_receipt",
         to: to.to_string(),
-        subject: format!(
-            "Your signed consent for \"{}\" ({})",
-            study.title, record.participant_code
-        ),
+        subject: format!("{what} for \"{}\" ({})", study.title, record.participant_code),
         body: format!(
-            "Thank you. Your consent to take part was recorded on {signed_at} (UTC).\n\n\
+            "{opening} on {signed_at} (UTC).\n\n\
              Participant code: {code}\nConsent form: version {version}\nSigned as: {name}\n\n\
              What you agreed to:\n{items}\n\n\
              Your signed copy is attached (PDF). Its record fingerprint is\n{hash}\n{footer}",

@@ -54,7 +54,11 @@ pub fn render(
         &footer,
     )?;
 
-    l.paragraph("Signed consent record", 18.0, Weight::Bold, 0.0);
+    let heading = match record.amends {
+        None => "Signed consent record",
+        Some(_) => "Signed change of consent choices",
+    };
+    l.paragraph(heading, 18.0, Weight::Bold, 0.0);
     l.gap(2.0);
     l.paragraph(&record.study_title, 13.0, Weight::Bold, 0.0);
     l.gap(2.0);
@@ -69,6 +73,16 @@ pub fn render(
     l.field("Signed at (UTC)", &record.signed_at);
     l.field("Identity check", &identity_label(&record.identity_check));
     l.field("Record id", &record.record_id);
+    if let Some(earlier) = &record.amends {
+        l.field("Amends record", earlier);
+        l.paragraph(
+            "This record replaces the choices of the earlier one; the required items are \
+             unchanged, and the optional items below are as the participant now chooses.",
+            9.0,
+            Weight::Regular,
+            0.0,
+        );
+    }
     l.rule();
 
     l.heading("Explanatory statement", 13.0);
@@ -198,6 +212,7 @@ mod tests {
             signed_at: "2026-11-25T05:00:00.000000Z".into(),
             identity_check: "none".into(),
             meaning: SIGNATURE_MEANING.into(),
+            amends: None,
         }
     }
 

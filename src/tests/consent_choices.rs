@@ -409,3 +409,156 @@ db_test!(only_those_who_agreed_to_future_contact_are_invited_to_a_later_study, |
     let (_, html) = page(&app, to.as_deref().unwrap_or_default()).await;
     assert!(html.contains("0 invitation(s)") && html.contains("2 of those who agreed"), "{html}");
 });
+
+db_test!(a_participant_changes_a_choice_and_every_effect_follows, |app| {
+    let s = recruiting_study(&app).await;
+    let hash = approved(
+        &app,
+        &s,
+        "2",
+        json!([
+            {"key": "take_part", "text": "I agree to take part.", "required": true},
+            {"key": "quotes", "text": "You may quote me word for word.", "required": false, "governs": "verbatim_quotes"},
+            {"key": "taping", "text": "The discussion may be taped.", "required": false, "governs": "audio_recording"},
+        ]),
+    )
+    .await;
+    let all_in = json!({"take_part": true, "quotes": true, "taping": true});
+    let (me, code) = signed(&app, &s, "sam@example.org", ("2", &hash), all_in).await;
+    let (other, _) = signed(
+        &app,
+        &s,
+        "other@example.org",
+        ("2", &hash),
+        json!({"take_part": true, "quotes": true, "taping": true}),
+    )
+    .await;
+    let fg = "/api/v1/studies/study-one/focus-groups";
+    let starts = (chrono::Utc::now() + chrono::Duration::days(4)).to_rfc3339();
+    let (_, g) = app
+        .post_json(
+            fg,
+            Some(&s.coord),
+            json!({"title": "Evening group", "starts_at": starts, "duration_minutes": 60,
+                   "location": "Room 1", "facilitator_email": "fac@example.org", "capacity": 6}),
+        )
+        .await;
+    let g = g["id"].as_i64().unwrap_or_default();
+    let (status, _) = app
+        .post_json(&format!("{fg}/{g}/members"), Some(&s.coord), json!({"participant_code": code}))
+        .await;
+    assert_eq!(status, Status::Created);
+
+    let path = "/api/v1/participant/consent/choices";
+    let change =
+        |items: Value, name: &str| json!({"items": items, "signature": {"typed_name": name}});
+    for (body, field) in [
+        (change(json!({"quotes": true, "taping": true}), "Sam"), "items"),
+        (change(json!({"take_part": false, "quotes": true}), "Sam"), "items.take_part"),
+        (change(json!({"shouting": true}), "Sam"), "items.shouting"),
+        (change(json!({"quotes": false}), " "), "signature.typed_name"),
+    ] {
+        let (status, v) = app.post_json(path, Some(&me), body).await;
+        assert_eq!(status, Status::UnprocessableEntity, "{v}");
+        assert!(fields(&v).contains(&field.to_string()), "{field}: {v}");
+    }
+
+    // Stop being quoted and recorded: unticked optional items are declined.
+    let (status, v) =
+        app.post_json(path, Some(&me), change(json!({"take_part": true}), "Sam Student")).await;
+    assert_eq!(status, Status::Created, "{v}");
+    assert_eq!(v["participant_code"], code.as_str(), "the same participant code");
+    let (_, history) = app.get_json("/api/v1/participant/consents", Some(&me)).await;
+    let records = history.as_array().cloned().unwrap_or_default();
+    assert_eq!(records.len(), 2, "{history}");
+    assert_eq!(records[1]["amends"], records[0]["record_id"], "{history}");
+    assert_eq!(records[1]["items"], json!({"take_part": true, "quotes": false, "taping": false}));
+    let (status, _, pdf) =
+        app.get_bytes(records[1]["pdf_url"].as_str().unwrap_or_default(), &me).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(crate::domain::audit::sha256_hex(&pdf), records[1]["pdf_sha256"]);
+    let carried = crate::pdf::consent::embedded_record(&pdf).unwrap_or_default();
+    assert!(carried.contains("\"amends\""), "the PDF carries the amending record: {carried}");
+    let (status, _, _) =
+        app.get_bytes(records[0]["pdf_url"].as_str().unwrap_or_default(), &other).await;
+    assert_eq!(status, Status::NotFound, "another participant's record is not theirs to read");
+
+    // Every effect follows the latest record at once.
+    let rows = export(&app, &s, "export.csv").await;
+    assert_eq!(cell(&rows, &code, "may_quote").as_deref(), Some("0"), "{rows:?}");
+    let (_, register) = app.get_json("/api/v1/studies/study-one/consents", Some(&s.coord)).await;
+    let mine: Vec<&Value> = register
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["participant_code"] == code.as_str())
+        .collect();
+    assert_eq!(mine.len(), 2, "{register}");
+    assert_eq!(mine[1]["amends"], mine[0]["consent_id"]);
+    let amended =
+        crate::store::audit::by_action(app.db.conn(), "consent.amended").await.expect("audit");
+    assert_eq!(amended.len(), 1);
+    assert_eq!(amended[0].details["changed"], json!({"quotes": false, "taping": false}));
+    let verified = crate::audit::verify(&app.db, None).await.expect("verify runs");
+    assert!(
+        matches!(verified, crate::domain::audit::Verification::Ok { ok: true, .. }),
+        "{verified:?}"
+    );
+    assert_eq!(sign_in(&app.client, "fac@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, &format!("/staff/studies/study-one/focus-groups/{g}/sheet")).await;
+    assert!(html.contains("1 member(s) did not agree to audio recording"), "{html}");
+
+    // Once withdrawn, choices no longer change.
+    let (status, _) = app
+        .post_json("/api/v1/participant/withdraw", Some(&other), json!({"scope": "future_only"}))
+        .await;
+    assert_eq!(status, Status::Ok);
+    let (status, v) =
+        app.post_json(path, Some(&other), change(json!({"take_part": true}), "Other")).await;
+    assert_eq!(status, Status::Conflict, "{v}");
+});
+
+db_test!(the_choices_page_changes_a_choice_without_javascript, |app| {
+    let s = recruiting_study(&app).await;
+    let (token, _) = signed(
+        &app,
+        &s,
+        "sam@example.org",
+        ("1", &s.form_hash),
+        json!({"read_statement": true, "audio_recording": true, "verbatim_quotes": true}),
+    )
+    .await;
+    app.client.get(format!("/p/{token}")).dispatch().await;
+    let (_, html) = page(&app, "/participant").await;
+    assert!(html.contains("/participant/choices"), "the page offers it: {html}");
+    let (status, html) = page(&app, "/participant/choices").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("name=\"items[verbatim_quotes]\"") && html.contains("checked"), "{html}");
+    assert!(!html.contains("name=\"items[read_statement]\""), "required items are not boxes");
+    let csrf = csrf_of(&html);
+    let (status, _) = post_form(
+        &app,
+        "/participant/choices",
+        format!("csrf_token={csrf}&items%5Bverbatim_quotes%5D=true&signature.typed_name="),
+    )
+    .await;
+    assert_eq!(status, Status::UnprocessableEntity, "no name, no change");
+    let res = app
+        .client
+        .post("/participant/choices")
+        .header(rocket::http::ContentType::Form)
+        .body(format!("csrf_token={csrf}&signature.typed_name=Sam+Student"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::SeeOther);
+    let (_, html) = page(&app, "/participant/receipt").await;
+    assert!(html.contains("Your choices are changed"), "{html}");
+    assert!(
+        html.contains("All your signed records") && html.contains("change of choices"),
+        "{html}"
+    );
+    assert!(html.contains("now not agreed: I agree to be quoted verbatim"), "{html}");
+    assert!(
+        html.contains("Change to the optional choices of my consent to take part in this research")
+    );
+});

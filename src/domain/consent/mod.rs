@@ -438,6 +438,59 @@ pub fn decide(form: &ConsentForm, req: &SignRequest) -> Result<Decision, Decisio
 /// The meaning of the signature, printed on every copy (21 CFR 11.50).
 pub const SIGNATURE_MEANING: &str = "Consent to take part in this research";
 
+/// The meaning of the signature on a change of optional choices.
+pub const AMENDMENT_MEANING: &str =
+    "Change to the optional choices of my consent to take part in this research";
+
+/// The audit actions that record a signed consent record: each carries the record's
+/// and its PDF's hashes, and the verifier checks every one.
+pub const SIGNED_ACTIONS: [&str; 2] = ["consent.given", "consent.amended"];
+
+/// A participant's change of optional choices, checked against the items of their
+/// latest record: the new items (each required one as it was) and the typed name.
+/// Every optional item not in `choices` is declined, as an unticked box is.
+pub fn amend(
+    earlier: &[ItemDecision],
+    choices: &std::collections::BTreeMap<String, bool>,
+    typed_name: &str,
+) -> Result<(Vec<ItemDecision>, String), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let name =
+        errors.take("signature.typed_name", required_text(typed_name, "Your full name", 200));
+    for (key, agreed) in choices {
+        match earlier.iter().find(|i| &i.key == key) {
+            None => errors.add(
+                &format!("items.{key}"),
+                "unknown_item",
+                format!("{key} is not an item of your consent form."),
+            ),
+            Some(i) if i.required && !agreed => errors.add(
+                &format!("items.{key}"),
+                "required_item",
+                format!(
+                    "\"{}\" is needed to take part, so it cannot be changed here: to stop, withdraw from the study.",
+                    i.text
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    let items: Vec<ItemDecision> = earlier
+        .iter()
+        .map(|i| ItemDecision {
+            agreed: i.required || choices.get(&i.key).copied().unwrap_or(false),
+            ..i.clone()
+        })
+        .collect();
+    if errors.is_empty() && items == earlier {
+        errors.add("items", "unchanged", "Nothing changed: your choices are as they were.");
+    }
+    match name {
+        Some(name) if errors.is_empty() => Ok((items, name)),
+        _ => Err(errors),
+    }
+}
+
 /// The signed consent record: everything the signature binds, hashed as canonical
 /// JSON. Its hash is carried by the audit event, so neither can change unnoticed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -458,6 +511,10 @@ pub struct ConsentRecord {
     pub signed_at: String,
     pub identity_check: String,
     pub meaning: String,
+    /// For a change of optional choices: the `record_id` of the record it amends.
+    /// Absent on a consent as first given, so such records hash as they always did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amends: Option<String>,
 }
 
 impl ConsentRecord {
@@ -673,6 +730,30 @@ mod tests {
         assert!(!json.contains("governs"), "an item that governs nothing keeps its old shape");
     }
 
+    #[test]
+    fn a_change_keeps_required_items_and_declines_what_is_left_out() {
+        let d =
+            decide(&stored(FormState::Active), &request(&[("take_part", true), ("quotes", true)]))
+                .unwrap_or_else(|e| panic!("{e:?}"));
+        let none = std::collections::BTreeMap::new();
+        let (items, name) = amend(&d.items, &none, " Sam ").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(name, "Sam");
+        assert_eq!(
+            items.iter().map(|i| (i.key.as_str(), i.agreed)).collect::<Vec<_>>(),
+            [("take_part", true), ("quotes", false)],
+            "the required item stays agreed; the optional one left out is declined"
+        );
+        let same: std::collections::BTreeMap<String, bool> = [("quotes".to_string(), true)].into();
+        let e = amend(&d.items, &same, "Sam").err().unwrap_or_default();
+        assert!(e.contains("items"), "nothing changed: {e:?}");
+        let stop: std::collections::BTreeMap<String, bool> =
+            [("take_part".to_string(), false), ("nope".to_string(), true)].into();
+        let e = amend(&d.items, &stop, "").err().unwrap_or_default();
+        for f in ["items.take_part", "items.nope", "signature.typed_name"] {
+            assert!(e.contains(f), "{f}: {e:?}");
+        }
+    }
+
     fn request(items: &[(&str, bool)]) -> SignRequest {
         let f = draft();
         SignRequest {
@@ -749,6 +830,7 @@ mod tests {
             signed_at: "2026-01-01T00:00:00.000000Z".into(),
             identity_check: "none".into(),
             meaning: SIGNATURE_MEANING.into(),
+            amends: None,
         };
         assert!(record.same_as(&draft().form_hash(), &d));
         let mut other = record.clone();

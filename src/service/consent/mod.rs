@@ -1,7 +1,7 @@
 //! The consent area's use cases: consent-form versions (`form`), the optional
 //! identity check (`identity`), giving consent (`signing`), withdrawal
-//! (`withdrawal`), the staff register (`register`) and what the optional items
-//! govern (`choices`).
+//! (`withdrawal`), changing optional choices later (`amending`), the staff register
+//! (`register`) and what the optional items govern (`choices`).
 
 use chrono::Utc;
 use rand::RngCore;
@@ -23,6 +23,7 @@ use crate::service::AppState;
 use crate::store::consent::record::StoredConsent;
 use crate::store::{self, Conn};
 
+mod amending;
 pub mod choices;
 pub mod form;
 pub mod identity;
@@ -31,6 +32,7 @@ mod register;
 mod signing;
 mod withdrawal;
 
+pub use amending::*;
 pub use queue::SigningQueue;
 pub use register::*;
 pub use signing::*;

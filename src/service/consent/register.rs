@@ -21,6 +21,9 @@ pub struct RegisterEntry {
     pub withdrawal: Option<Withdrawal>,
     pub record_sha256: String,
     pub pdf_sha256: String,
+    /// For a change of optional choices: the consent it amends (among the same
+    /// participant's consents).
+    pub amends: Option<i64>,
 }
 
 fn require_register_reader(capacity: Capacity) -> AppResult<()> {
@@ -88,6 +91,10 @@ async fn entries(
     consents: &[store::consent::record::StoredConsent],
 ) -> AppResult<Vec<RegisterEntry>> {
     let withdrawals = store::participant::withdrawals(conn, study_id).await?;
+    let ids: std::collections::HashMap<&str, i64> = consents
+        .iter()
+        .filter_map(|c| c.record.as_ref().map(|r| (r.record_id.as_str(), c.id)))
+        .collect();
     let mut entries = Vec::with_capacity(consents.len());
     for c in consents {
         let Some(r) = &c.record else {
@@ -107,6 +114,7 @@ async fn entries(
             withdrawal,
             record_sha256: c.record_sha256.clone(),
             pdf_sha256: c.pdf_sha256.clone(),
+            amends: r.amends.as_deref().and_then(|earlier| ids.get(earlier).copied()),
         });
     }
     Ok(entries)

@@ -97,13 +97,13 @@ async fn check(tx: &impl Conn, participant: &Participant, req: SignRequest) -> A
         DecisionError::Stale(m) => AppError::Conflict(m),
     })?;
     let earlier = store::consent::record::of_participant(tx, participant.id).await?;
-    if let Some(existing) = earlier.iter().find(|c| c.consent_form_id == form.id) {
+    if let Some(existing) = earlier.iter().rfind(|c| c.consent_form_id == form.id) {
         let same = existing.record.as_ref().is_some_and(|r| r.same_as(&form.form_hash, &decision));
         if same {
             return given_from(existing, false).map(|g| Check::Again(Box::new(g)));
         }
         return Err(AppError::Conflict(format!(
-            "You have already consented to version {}; to change what you agreed to, withdraw and contact the researchers.",
+            "You have already consented to version {}; to change your optional choices, use \"Change your choices\" on your page (to stop taking part, withdraw).",
             form.version
         )));
     }
@@ -141,6 +141,7 @@ async fn check(tx: &impl Conn, participant: &Participant, req: SignRequest) -> A
         signed_at: format_at(&signed_at),
         identity_check: study.identity_check.as_str().into(),
         meaning: SIGNATURE_MEANING.into(),
+        amends: None,
     };
     let record_sha256 = record.sha256();
     let items = decision.items.iter().map(|i| (i.key.clone(), Value::Bool(i.agreed))).collect();
@@ -189,11 +190,15 @@ async fn store_signed(
         })?;
         crate::mail::enqueue(tx, keys, &receipt).await?;
     }
+    let owner = store::consent::record::Owner {
+        study_id: c.study.id,
+        participant_id: participant.id,
+        consent_form_id: c.form.id,
+        amends_id: None,
+    };
     let consent_id = store::consent::record::insert(
         tx,
-        c.study.id,
-        participant.id,
-        c.form.id,
+        owner,
         &c.record,
         &c.record_sha256,
         pdf,
@@ -343,6 +348,30 @@ pub async fn portal(state: &AppState, participant: &Participant) -> AppResult<Po
     let booked = crate::service::focus_group::booking(state, participant).await?;
     steps.extend(crate::service::focus_group::steps(state, participant, booked.as_ref()).await?);
     Ok(Portal { latest, steps, booked })
+}
+
+/// Every consent record of the participant, oldest first: the consent as given,
+/// each re-consent and each change of choices.
+#[tracing::instrument(skip_all)]
+pub async fn history(state: &AppState, participant: &Participant) -> AppResult<Vec<Given>> {
+    let all = store::consent::record::of_participant(state.db.conn(), participant.id).await?;
+    all.iter().map(|c| given_from(c, false)).collect()
+}
+
+/// The stored PDF of one of the participant's own consent records; audited. Another
+/// participant's record is not found.
+#[tracing::instrument(skip_all)]
+pub async fn participant_pdf_of(
+    state: &AppState,
+    participant: &Participant,
+    study: &Study,
+    consent_id: i64,
+) -> AppResult<Vec<u8>> {
+    let mine = store::consent::record::of_participant(state.db.conn(), participant.id).await?;
+    if !mine.iter().any(|c| c.id == consent_id) {
+        return Err(AppError::NotFound);
+    }
+    pdf_audited(state, study, consent_id, &participant.actor()).await
 }
 
 /// The stored PDF of the participant's latest consent, byte for byte; the read is audited.

@@ -72,12 +72,19 @@ fn select() -> sea_orm::Select<consents::Entity> {
     consents::Entity::find().select_only().columns(COLUMNS)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where a new consent row belongs: its study, participant and consent-form
+/// version, and the consent it amends (a change of optional choices).
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    pub study_id: i64,
+    pub participant_id: i64,
+    pub consent_form_id: i64,
+    pub amends_id: Option<i64>,
+}
+
 pub async fn insert(
     db: &impl Conn,
-    study_id: i64,
-    participant_id: i64,
-    consent_form_id: i64,
+    owner: Owner,
     record: &ConsentRecord,
     record_sha256: &str,
     pdf: Vec<u8>,
@@ -85,9 +92,10 @@ pub async fn insert(
     signed_at: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     let model = consents::ActiveModel {
-        study_id: Set(study_id),
-        participant_id: Set(participant_id),
-        consent_form_id: Set(consent_form_id),
+        study_id: Set(owner.study_id),
+        participant_id: Set(owner.participant_id),
+        consent_form_id: Set(owner.consent_form_id),
+        amends_id: Set(owner.amends_id),
         version: Set(record.form_version.clone()),
         form_hash: Set(record.form_hash.clone()),
         record_json: Set(record.canonical()),

@@ -15,6 +15,8 @@ pub struct Model {
     pub pdf: Vec<u8>,
     pub pdf_sha256: String,
     pub signed_at: DateTimeUtc,
+    /// The consent this one amends (a change of optional choices).
+    pub amends_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,8 +16,8 @@ use super::views::FormView;
 use super::views::Refusal;
 use super::views::StaffFrame;
 use super::views::consent::{
-    ConsentPage, DraftPage, Entered, IdentityBox, ReceiptPage, ReviewPage, StoryPage, SummaryPage,
-    WithdrawPage,
+    ChoicesPage, ConsentPage, DraftPage, Entered, HistoryLine, IdentityBox, ReceiptPage,
+    ReviewPage, StoryPage, SummaryPage, WithdrawPage,
 };
 use super::{names_hidden, outcome, participant_frame};
 use crate::domain::FieldErrors;
@@ -518,16 +518,107 @@ async fn my_pdf(
     Ok((rocket::http::ContentType::PDF, bytes))
 }
 
-/// The consent receipt as a page (its JSON form is under the API).
+/// The consent receipt as a page (its JSON form is under the API), with every
+/// signed record when there is more than one.
 #[get("/participant/receipt")]
 async fn my_receipt(
     state: &State<AppState>,
     me: ParticipantUser,
     csrf: CsrfToken,
+    flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
-    let given = consent::latest(state, &me.participant).await?.ok_or(AppError::NotFound)?;
-    let page = ReceiptPage::new(participant_frame(&me, &csrf.0), &given, me.study.timezone);
+    let all = consent::history(state, &me.participant).await?;
+    let given = all.last().ok_or(AppError::NotFound)?;
+    let frame = participant_frame(&me, &csrf.0).told(flash);
+    let mut page = ReceiptPage::new(frame, given, me.study.timezone);
+    page.history = HistoryLine::of(&all, me.study.timezone);
     Ok(Template::render("consent/receipt", page))
+}
+
+/// One of the participant's own signed records (another's is not found); audited.
+#[get("/participant/consents/<id>")]
+async fn my_pdf_of(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    id: &str,
+) -> PageResult<(rocket::http::ContentType, Vec<u8>)> {
+    let id = id.strip_suffix(".pdf").and_then(|n| n.parse().ok()).ok_or(AppError::NotFound)?;
+    let bytes = consent::participant_pdf_of(state, &me.participant, &me.study, id).await?;
+    Ok((rocket::http::ContentType::PDF, bytes))
+}
+
+page_form! {
+    #[derive(Default)]
+    struct ChoicesForm {
+        items: BTreeMap<String, bool>,
+        signature: SignatureFields,
+    }
+}
+
+/// The page that changes optional choices, or why it cannot.
+fn choices_page(
+    me: &ParticipantUser,
+    csrf: &str,
+    current: Result<crate::domain::consent::ConsentRecord, AppError>,
+    entered: Option<&ChoicesForm>,
+    refusal: Option<&AppError>,
+) -> PageResult<(Status, Template)> {
+    let frame = participant_frame(me, csrf);
+    let page = match current {
+        Ok(record) => ChoicesPage::new(
+            frame,
+            &record,
+            entered.map(|f| &f.items),
+            entered.map_or("", |f| f.signature.typed_name.as_str()),
+            refusal,
+        ),
+        Err(e @ (AppError::Conflict(_) | AppError::Gone(_))) => {
+            let mut page = ChoicesPage::empty(frame);
+            page.closed = Some(e.public_message());
+            page
+        }
+        Err(e) => return Err(PageError(e)),
+    };
+    let status = refusal.map_or(Status::Ok, |e| Status::new(e.status()));
+    Ok((status, Template::render("consent/choices", page)))
+}
+
+#[get("/participant/choices")]
+async fn choices(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+) -> PageResult<(Status, Template)> {
+    let current = consent::current_choices(state, &me.participant).await;
+    choices_page(&me, &csrf.0, current, None, None)
+}
+
+#[post("/participant/choices", data = "<form>")]
+async fn choices_submit(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<ChoicesForm>,
+) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let f = form.0;
+    let change = consent::ChoiceChange {
+        items: f.items.clone(),
+        typed_name: f.signature.typed_name.clone(),
+    };
+    match consent::change_choices(state, &me.participant, change).await {
+        Ok(_) => Ok(Ok(Flash::success(
+            Redirect::to("/participant/receipt"),
+            "Your choices are changed: a new signed record is below, and a copy is on its way to your e-mail.",
+        ))),
+        Err(e @ AppError::Validation(_)) => {
+            let current = consent::current_choices(state, &me.participant).await;
+            choices_page(&me, &csrf.0, current, Some(&f), Some(&e)).map(Err)
+        }
+        Err(e @ (AppError::Conflict(_) | AppError::Gone(_))) => {
+            choices_page(&me, &csrf.0, Err(e), None, None).map(Err)
+        }
+        Err(e) => Err(PageError(e)),
+    }
 }
 
 /// The withdrawal form's one question, asked in words (the API's `scope` codes
@@ -632,6 +723,9 @@ async fn send_results_summary(
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![
+        my_pdf_of,
+        choices,
+        choices_submit,
         results_summary,
         send_results_summary,
         my_pdf,

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::domain::consent::SignRequest;
 use crate::service::{AppState, consent};
 use crate::web::api::dto::EnterCode;
+use crate::web::api::dto::{ChangeChoices, ConsentHistoryDto};
 use crate::web::api::dto::{ConsentGivenDto, ErrorBody, GiveConsent, ParticipantFormDto, Withdraw};
 use crate::web::api::responses::{MalformedBody, NoParticipantToken};
 use crate::web::errors::ApiResult;
@@ -76,6 +77,68 @@ pub async fn pdf(
     me: ParticipantUser,
 ) -> ApiResult<(ContentType, Vec<u8>)> {
     let bytes = consent::participant_pdf(state, &me.participant, &me.study).await?;
+    Ok((ContentType::PDF, bytes))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/consent/choices", tag = "participants",
+    request_body = ChangeChoices,
+    security(("participant" = [])),
+    responses(
+        (status = 201, description = "A new signed record with the same participant code that amends the latest one (its own PDF, hashes and receipt mail; audited as `consent.amended`)", body = ConsentGivenDto),
+        MalformedBody,
+        NoParticipantToken,
+        (status = 409, description = "Not consented yet, withdrawn, or the form has no optional items", body = ErrorBody),
+        (status = 410, description = "The study is closed", body = ErrorBody),
+        (status = 422, description = "An unknown item, a required item declined (that is withdrawal), nothing changed, or no name", body = ErrorBody),
+    )
+)]
+#[post("/participant/consent/choices", data = "<body>")]
+pub async fn change_choices(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    body: JsonBody<ChangeChoices>,
+) -> ApiResult<(Status, Json<ConsentGivenDto>)> {
+    let b = body.0;
+    let change = consent::ChoiceChange { items: b.items, typed_name: b.signature.typed_name };
+    let given = consent::change_choices(state, &me.participant, change).await?;
+    let receipt = consent::receipt(state, &me.study, &me.participant, &given);
+    Ok((Status::Created, Json(ConsentGivenDto::new(&given, receipt))))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/consents", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "Every consent record of the caller, oldest first: as given, each re-consent and each change of choices", body = Vec<ConsentHistoryDto>),
+        NoParticipantToken,
+    )
+)]
+#[get("/participant/consents")]
+pub async fn history(
+    state: &State<AppState>,
+    me: ParticipantUser,
+) -> ApiResult<Json<Vec<ConsentHistoryDto>>> {
+    let all = consent::history(state, &me.participant).await?;
+    Ok(Json(all.iter().map(ConsentHistoryDto::from).collect()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participant/consents/{id}/pdf", tag = "participants",
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The signed PDF of one of the caller's records (the read is audited)", content_type = "application/pdf", body = Vec<u8>),
+        NoParticipantToken,
+        (status = 404, description = "Not one of the caller's records", body = ErrorBody),
+    )
+)]
+#[get("/participant/consents/<id>/pdf")]
+pub async fn pdf_of(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    id: i64,
+) -> ApiResult<(ContentType, Vec<u8>)> {
+    let bytes = consent::participant_pdf_of(state, &me.participant, &me.study, id).await?;
     Ok((ContentType::PDF, bytes))
 }
 

@@ -179,6 +179,10 @@ pub struct RegisterEntryDto {
     pub record_sha256: String,
     pub pdf_sha256: String,
     pub pdf_url: String,
+    /// A change of optional choices: the `consent_id` of the record it amends.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amends: Option<i64>,
 }
 
 /// A participant's withdrawal as the register shows it.
@@ -209,6 +213,7 @@ impl RegisterEntryDto {
             }),
             record_sha256: e.record_sha256,
             pdf_sha256: e.pdf_sha256,
+            amends: e.amends,
         }
     }
 }
@@ -305,4 +310,54 @@ pub struct ResultsSummaryInput {
 pub struct SummaryQueuedDto {
     /// Messages queued, one per participant who asked for the summary.
     pub queued: usize,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ChangeChoices {
+    /// Each optional item the participant now agrees to, as `key: true`; an optional
+    /// item left out (or false) is declined. A required item cannot be declined here.
+    #[schema(value_type = Object)]
+    pub items: std::collections::BTreeMap<String, bool>,
+    pub signature: SignatureInput,
+}
+
+/// One of a participant's own consent records.
+#[derive(Serialize, ToSchema)]
+pub struct ConsentHistoryDto {
+    pub consent_id: i64,
+    pub signed_at: String,
+    pub version: String,
+    /// Each item's key and whether it was agreed.
+    #[schema(value_type = Object)]
+    pub items: serde_json::Map<String, serde_json::Value>,
+    /// For a change of choices: the `record_id` of the record it amends.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amends: Option<String>,
+    pub record_id: String,
+    pub record_sha256: String,
+    pub pdf_sha256: String,
+    pub pdf_url: String,
+}
+
+impl From<&Given> for ConsentHistoryDto {
+    fn from(g: &Given) -> Self {
+        Self {
+            consent_id: g.consent_id,
+            signed_at: g.record.signed_at.clone(),
+            version: g.record.form_version.clone(),
+            items: g
+                .record
+                .items
+                .iter()
+                .map(|i| (i.key.clone(), serde_json::Value::Bool(i.agreed)))
+                .collect(),
+            amends: g.record.amends.clone(),
+            record_id: g.record.record_id.clone(),
+            record_sha256: g.record_sha256.clone(),
+            pdf_sha256: g.pdf_sha256.clone(),
+            pdf_url: format!("/api/v1/participant/consents/{}/pdf", g.consent_id),
+        }
+    }
 }

@@ -197,6 +197,8 @@ pub struct RegisterRow {
     pub agreed: String,
     pub typed_name: String,
     pub withdrawn: Option<String>,
+    /// A change of optional choices rather than a consent as first given.
+    pub amends: bool,
 }
 
 impl RegisterRow {
@@ -217,6 +219,7 @@ impl RegisterRow {
             agreed: agreed.join(", "),
             typed_name: if names_hidden { String::new() } else { e.typed_name.clone() },
             withdrawn: e.withdrawal.as_ref().map(|w| w.scope.as_str().replace('_', " ")),
+            amends: e.amends.is_some(),
         }
     }
 }
@@ -246,6 +249,8 @@ pub struct StoryConsent {
     pub typed_name: String,
     pub drawn_signature: bool,
     pub record_sha256: String,
+    /// A change of optional choices: what changed from the record before it.
+    pub changed: Option<Vec<(String, bool)>>,
 }
 
 impl StoryPage {
@@ -268,6 +273,16 @@ impl StoryPage {
             consents: entries
                 .iter()
                 .map(|e| StoryConsent {
+                    changed: e
+                        .amends
+                        .and_then(|id| entries.iter().find(|x| x.consent_id == id))
+                        .map(|before| {
+                            e.items
+                                .iter()
+                                .filter(|item| !before.items.contains(item))
+                                .cloned()
+                                .collect()
+                        }),
                     consent_id: e.consent_id,
                     version: e.version.clone(),
                     reference: e.ethics_reference.clone(),
@@ -411,6 +426,127 @@ pub struct ReceiptPage {
     pub record_sha256: String,
     pub pdf_sha256: String,
     pub withdrawn: bool,
+    pub meaning: String,
+    /// Every signed record, oldest first (shown when there is more than one).
+    pub history: Vec<HistoryLine>,
+}
+
+/// One of the participant's signed records on their receipt page.
+#[derive(Serialize)]
+pub struct HistoryLine {
+    pub consent_id: i64,
+    pub signed_at: String,
+    pub version: String,
+    pub amends: bool,
+    /// For a change: what changed, in the items' words.
+    pub changed: String,
+}
+
+impl HistoryLine {
+    /// The lines of `all`, each change described against the record before it.
+    pub fn of(
+        all: &[crate::service::consent::Given],
+        zone: crate::domain::study::Zone,
+    ) -> Vec<Self> {
+        let mut before: Option<&crate::domain::consent::ConsentRecord> = None;
+        let mut out = Vec::with_capacity(all.len());
+        for g in all {
+            let r = &g.record;
+            let changed = match (&r.amends, before) {
+                (Some(_), Some(b)) => r
+                    .items
+                    .iter()
+                    .filter(|i| !b.items.contains(i))
+                    .map(|i| {
+                        format!(
+                            "{}: {}",
+                            if i.agreed { "now agreed" } else { "now not agreed" },
+                            i.text
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                _ => String::new(),
+            };
+            out.push(Self {
+                consent_id: g.consent_id,
+                signed_at: super::in_words_raw(&r.signed_at, zone),
+                version: r.form_version.clone(),
+                amends: r.amends.is_some(),
+                changed,
+            });
+            before = Some(r);
+        }
+        out
+    }
+}
+
+/// The page where a participant changes their optional choices.
+#[derive(Serialize)]
+pub struct ChoicesPage {
+    #[serde(flatten)]
+    pub frame: ParticipantFrame,
+    pub version: String,
+    /// The items needed to take part, in their words (not changeable here).
+    pub required: Vec<String>,
+    /// The optional items: key, text and whether the box is ticked.
+    pub optional: Vec<(String, String, bool)>,
+    pub typed_name: String,
+    /// When the page cannot change anything (withdrawn, study closed, nothing
+    /// optional, not consented): why.
+    pub closed: Option<String>,
+    pub errors: Vec<(String, Vec<String>)>,
+    pub name_errors: Vec<String>,
+}
+
+impl ChoicesPage {
+    /// The page with nothing to change (`closed` says why).
+    pub fn empty(frame: ParticipantFrame) -> Self {
+        Self {
+            frame,
+            version: String::new(),
+            required: Vec::new(),
+            optional: Vec::new(),
+            typed_name: String::new(),
+            closed: None,
+            errors: Vec::new(),
+            name_errors: Vec::new(),
+        }
+    }
+
+    /// The page for `record` (their latest), with `ticked` overriding the record's
+    /// answers when a refused form is shown again.
+    pub fn new(
+        frame: ParticipantFrame,
+        record: &crate::domain::consent::ConsentRecord,
+        ticked: Option<&std::collections::BTreeMap<String, bool>>,
+        typed_name: &str,
+        refusal: Option<&crate::error::AppError>,
+    ) -> Self {
+        let refusal = Refusal::of(refusal);
+        let mut errors = refusal.listed();
+        if let Some(m) = &refusal.message {
+            errors.push((String::new(), vec![m.clone()]));
+        }
+        Self {
+            frame,
+            version: record.form_version.clone(),
+            required: record.items.iter().filter(|i| i.required).map(|i| i.text.clone()).collect(),
+            optional: record
+                .items
+                .iter()
+                .filter(|i| !i.required)
+                .map(|i| {
+                    let on = ticked.map_or(i.agreed, |t| t.get(&i.key).copied().unwrap_or(false));
+                    (i.key.clone(), i.text.clone(), on)
+                })
+                .collect(),
+            typed_name: typed_name.to_string(),
+            closed: None,
+            name_errors: refusal.field("signature.typed_name"),
+            errors,
+        }
+    }
 }
 
 impl ReceiptPage {
@@ -438,6 +574,8 @@ impl ReceiptPage {
             record_id: r.record_id.clone(),
             record_sha256: given.record_sha256.clone(),
             pdf_sha256: given.pdf_sha256.clone(),
+            meaning: r.meaning.clone(),
+            history: Vec::new(),
         }
     }
 }
