@@ -27,24 +27,15 @@ fn lasting(days: i64) -> String {
 
 /// The private link for a person invited to a study.
 pub fn invitation(study: &Study, to: &str, name: &str, link: &str, days: i64) -> Message {
-    Message {
-        study_id: Some(study.id),
-        kind: "invitation",
-        to: to.to_string(),
-        subject: format!("Your link for the study \"{}\"", study.title),
-        body: format!(
-            "Dear {name},\n\nThank you for your interest in the study \"{title}\".\n\n\
-             Your private link is below. It opens your own page, where you can read the \
-             explanatory statement and decide whether to take part. Keep it to yourself: \
-             anyone with it can act as you in this study. {lasting}\n\n{link}\n{footer}",
-            title = study.title,
-            lasting = lasting(days),
-            footer = footer(study),
-        ),
-        attachment: None,
-        secrets: Vec::new(),
-    }
-    .with_secret(link, PRIVATE_LINK)
+    let why = format!("Thank you for your interest in the study \"{}\".", study.title);
+    first_link(
+        study,
+        to,
+        name,
+        link,
+        days,
+        (format!("Your link for the study \"{}\"", study.title), why),
+    )
 }
 
 /// The private link for a person who, consenting to `earlier`, agreed to be
@@ -57,21 +48,35 @@ pub fn future_study_invitation(
     link: &str,
     days: i64,
 ) -> Message {
+    let why = format!(
+        "When you took part in the study \"{}\", you agreed to be contacted about future \
+         studies. The researchers invite you to a new one: \"{}\". Taking part is entirely \
+         your choice; if you do nothing, nothing happens.",
+        earlier.title, study.title
+    );
+    first_link(study, to, name, link, days, (format!("A new study: \"{}\"", study.title), why))
+}
+
+/// A person's first private link to `study`, with the subject and the opening
+/// paragraph that say why it came.
+fn first_link(
+    study: &Study,
+    to: &str,
+    name: &str,
+    link: &str,
+    days: i64,
+    (subject, why): (String, String),
+) -> Message {
     Message {
         study_id: Some(study.id),
         kind: "invitation",
         to: to.to_string(),
-        subject: format!("A new study: \"{}\"", study.title),
+        subject,
         body: format!(
-            "Dear {name},\n\nWhen you took part in the study \"{earlier}\", you agreed to be \
-             contacted about future studies. The researchers invite you to a new one: \
-             \"{title}\". Taking part is entirely your choice; if you do nothing, nothing \
-             happens.\n\n\
+            "Dear {name},\n\n{why}\n\n\
              Your private link is below. It opens your own page, where you can read the \
              explanatory statement and decide whether to take part. Keep it to yourself: \
              anyone with it can act as you in this study. {lasting}\n\n{link}\n{footer}",
-            earlier = earlier.title,
-            title = study.title,
             lasting = lasting(days),
             footer = footer(study),
         ),

@@ -348,6 +348,16 @@ class Walk:
         html = self.page("receipt", participant=True)
         check("Your consent receipt" in html and "Wal Ker" in html, "a receipt to read")
 
+        # No longer to be quoted: a change of choices, signed, then both records listed.
+        b.go(self.base + "/participant/choices")
+        self.page("choices", participant=True)
+        b.click("#field-items\\.verbatim_quotes")
+        b.type("#field-signature\\.typed_name", "Wal Ker")
+        b.submit("form[action^='/participant/choices'] button[type=submit]")
+        html = self.page("receipt-changed", participant=True)
+        check("All your signed records" in html and "now not agreed" in html,
+              "the receipt lists the change beside the consent")
+
         # Questionnaires: the graduate pathway opens the first-degree question.
         b.go(self.base + "/participant/questionnaires/demographics")
         self.page("demographics", participant=True)
@@ -481,7 +491,7 @@ class Walk:
         self.page("report")
         b.go(f"{self.base}/staff/studies/{slug}/participants")
         self.page("participants")
-        for area in ("settings", "staff", "consent-forms/new", "questionnaires"):
+        for area in ("settings", "staff", "consent-forms/new", "questionnaires", "results-summary"):
             b.go(f"{self.base}/staff/studies/{slug}/{area}")
             self.page(area.replace("/", "-"))
 

@@ -12,6 +12,9 @@ pub const SCHEMA: &str = "consentry-receipt/1 (fields after ISO/IEC TS 27560)";
 pub struct Receipt {
     pub schema: &'static str,
     pub record_id: String,
+    /// A change of optional choices: the `record_id` of the record it amends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amends: Option<String>,
     pub record_sha256: String,
     pub pdf_sha256: String,
     pub subject: Subject,
@@ -58,6 +61,9 @@ pub struct Item {
     pub key: String,
     pub text: String,
     pub required: bool,
+    /// What the optional item governs (`verbatim_quotes`, …), when anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub governs: Option<super::Governs>,
     /// `given` or `not_given`.
     pub state: &'static str,
 }
@@ -96,6 +102,7 @@ impl Receipt {
         Receipt {
             schema: SCHEMA,
             record_id: record.record_id.clone(),
+            amends: record.amends.clone(),
             record_sha256: record_sha256.to_string(),
             pdf_sha256: pdf_sha256.to_string(),
             subject: Subject { code: record.participant_code.clone() },
@@ -120,6 +127,7 @@ impl Receipt {
                     key: i.key.clone(),
                     text: i.text.clone(),
                     required: i.required,
+                    governs: i.governs,
                     state: if i.agreed { "given" } else { "not_given" },
                 })
                 .collect(),
