@@ -557,3 +557,57 @@ db_test!(the_choices_page_changes_a_choice_without_javascript, |app| {
         html.contains("Change to the optional choices of my consent to take part in this research")
     );
 });
+
+db_test!(a_study_that_checks_identity_checks_it_before_a_change_too, |app| {
+    let s = recruiting_study(&app).await;
+    let (token, _) = signed(
+        &app,
+        &s,
+        "sam@example.org",
+        ("1", &s.form_hash),
+        json!({"read_statement": true, "audio_recording": true, "verbatim_quotes": true}),
+    )
+    .await;
+    let (status, _) = app
+        .put_json(
+            &format!("{STUDY}/settings"),
+            Some(&s.coord),
+            json!({"identity_check": "email_code"}),
+        )
+        .await;
+    assert_eq!(status, Status::Ok);
+    let path = "/api/v1/participant/consent/choices";
+    let stop_quotes = json!({"items": {}, "signature": {"typed_name": "Sam Student"}});
+    let (status, v) = app.post_json(path, Some(&token), stop_quotes.clone()).await;
+    assert_eq!(status, Status::Forbidden, "no code entered: {v}");
+
+    // The page asks for the code first, and its forms come back to it.
+    app.client.get(format!("/p/{token}")).dispatch().await;
+    let (_, html) = page(&app, "/participant/choices").await;
+    assert!(html.contains("First, a quick check that it is you"), "{html}");
+    assert!(!html.contains("Sign the change"), "no change before the check: {html}");
+    assert!(html.contains("name=\"back\" value=\"choices\""), "{html}");
+    let csrf = csrf_of(&html);
+    let (status, to) =
+        post_form(&app, "/participant/identity/code", format!("csrf_token={csrf}&back=choices"))
+            .await;
+    assert_eq!(status, Status::SeeOther);
+    let to = to.unwrap_or_default();
+    assert!(to.starts_with("/participant/choices?sent="), "{to}");
+    let (_, html) = page(&app, &to).await;
+    assert!(html.contains("We sent a six-digit code"), "{html}");
+    let code = crate::tests::identity_check::latest_code(&app).await;
+    let (status, to) = post_form(
+        &app,
+        "/participant/identity/verify",
+        format!("csrf_token={csrf}&back=choices&code={code}"),
+    )
+    .await;
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some("/participant/choices")));
+    let (_, html) = page(&app, "/participant/choices").await;
+    assert!(html.contains("Sign the change"), "{html}");
+
+    let (status, v) = app.post_json(path, Some(&token), stop_quotes).await;
+    assert_eq!(status, Status::Created, "{v}");
+    assert_eq!(v["receipt"]["identity_check"], "email_code", "the record names the check");
+});

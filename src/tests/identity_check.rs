@@ -9,7 +9,7 @@ use super::helpers::{TestApp, fields};
 
 const STUDY: &str = "/api/v1/studies/study-one";
 
-async fn latest_code(app: &TestApp) -> String {
+pub(super) async fn latest_code(app: &TestApp) -> String {
     let mail = app.mailbox().await;
     assert_eq!(mail[0].kind, "identity_code");
     mail[0].subject.rsplit(": ").next().unwrap_or_default().to_string()

@@ -1,7 +1,8 @@
 //! Changing optional choices after consent (dynamic consent): a new signed record,
 //! with the same participant code, that amends the latest one — its own PDF and
 //! hashes, audited as `consent.amended`. Required items cannot change this way;
-//! that is withdrawal. Every effect of what the items govern follows the latest
+//! that is withdrawal. A study that checks identity before signing checks it
+//! before a change too. Every effect of what the items govern follows the latest
 //! record at once.
 
 use std::collections::BTreeMap;
@@ -63,6 +64,13 @@ pub async fn change_choices(
 ) -> AppResult<Given> {
     let tx = state.db.begin_write().await?;
     let (participant, study, latest, earlier) = changeable(tx.conn(), participant).await?;
+    if !crate::service::consent::identity::cleared(tx.conn(), &participant, &study).await? {
+        return Err(AppError::Forbidden(
+            "This study checks your identity before you sign: enter the code sent to your \
+             e-mail address."
+                .into(),
+        ));
+    }
     let (items, typed_name) =
         amend(&earlier.items, &change.items, &change.typed_name).map_err(AppError::Validation)?;
     let form = store::consent::form::find(tx.conn(), study.id, &earlier.form_version)
@@ -83,8 +91,7 @@ pub async fn change_choices(
         typed_name,
         drawn_signature_sha256: None,
         signed_at: format_at(&signed_at),
-        // The change is made through the participant's own link; no code is sent.
-        identity_check: crate::domain::study::IdentityCheck::None.as_str().into(),
+        identity_check: study.identity_check.as_str().into(),
         meaning: AMENDMENT_MEANING.into(),
         amends: Some(earlier.record_id.clone()),
         ..earlier.clone()

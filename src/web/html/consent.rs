@@ -421,22 +421,34 @@ async fn consent_page(
 page_form! {
     struct CodeForm {
         code: String,
+        /// `choices` when the check was asked for by the page that changes choices.
+        back: String,
     }
 }
 
-#[post("/participant/identity/code", data = "<_form>")]
+/// Whether an identity form came from the page that changes choices.
+fn for_choices(form: &CodeForm) -> bool {
+    form.back == "choices"
+}
+
+#[post("/participant/identity/code", data = "<form>")]
 async fn send_code(
     state: &State<AppState>,
     me: ParticipantUser,
     csrf: CsrfToken,
-    _form: CsrfForm<CodeForm>,
+    form: CsrfForm<CodeForm>,
 ) -> PageResult<Result<Redirect, (Status, Template)>> {
+    let choices = for_choices(&form.0);
     match crate::service::consent::identity::send_code(state, &me.participant, &me.study).await {
+        Ok(to) if choices => Ok(Ok(Redirect::to(rocket::uri!(choices(sent = Some(to.as_str())))))),
         Ok(to) => Ok(Ok(Redirect::to(rocket::uri!(consent_page(sent = Some(to.as_str())))))),
         Err(e @ AppError::TooMany) => {
             let identity =
                 IdentityBox { error: Some(e.public_message()), ..IdentityBox::default() };
-            let (_, page) = sign_page(state, &me, &csrf.0, None, None, identity).await?;
+            let page = match choices {
+                true => choices_with(state, &me, &csrf.0, identity).await?.1,
+                false => sign_page(state, &me, &csrf.0, None, None, identity).await?.1,
+            };
             Ok(Err((Status::TooManyRequests, page)))
         }
         Err(e) => Err(PageError(e)),
@@ -458,6 +470,7 @@ async fn verify_code(
     )
     .await
     {
+        Ok(()) if for_choices(&form.0) => Ok(Ok(Redirect::to("/participant/choices"))),
         Ok(()) => Ok(Ok(Redirect::to("/participant/consent"))),
         Err(e @ (AppError::Validation(_) | AppError::Gone(_) | AppError::TooMany)) => {
             let message = match e.fields() {
@@ -465,7 +478,10 @@ async fn verify_code(
                 None => e.public_message(),
             };
             let identity = IdentityBox { error: Some(message), ..IdentityBox::default() };
-            let (_, page) = sign_page(state, &me, &csrf.0, None, None, identity).await?;
+            let page = match for_choices(&form.0) {
+                true => choices_with(state, &me, &csrf.0, identity).await?.1,
+                false => sign_page(state, &me, &csrf.0, None, None, identity).await?.1,
+            };
             Ok(Err((Status::new(e.status()), page)))
         }
         Err(e) => Err(PageError(e)),
@@ -555,14 +571,18 @@ page_form! {
     }
 }
 
-/// The page that changes optional choices, or why it cannot.
-fn choices_page(
+/// The page that changes optional choices, or why it cannot; with the identity
+/// check first when the study asks for one.
+async fn choices_page(
+    state: &AppState,
     me: &ParticipantUser,
     csrf: &str,
-    current: Result<crate::domain::consent::ConsentRecord, AppError>,
+    (current, identity): (Result<crate::domain::consent::ConsentRecord, AppError>, IdentityBox),
     entered: Option<&ChoicesForm>,
     refusal: Option<&AppError>,
 ) -> PageResult<(Status, Template)> {
+    let mut identity = identity;
+    identity.required = !consent::identity_cleared(state, &me.participant, &me.study).await?;
     let frame = participant_frame(me, csrf);
     let page = match current {
         Ok(record) => ChoicesPage::new(
@@ -571,7 +591,8 @@ fn choices_page(
             entered.map(|f| &f.items),
             entered.map_or("", |f| f.signature.typed_name.as_str()),
             refusal,
-        ),
+        )
+        .with_identity(identity),
         Err(e @ (AppError::Conflict(_) | AppError::Gone(_))) => {
             let mut page = ChoicesPage::empty(frame);
             page.closed = Some(e.public_message());
@@ -583,14 +604,26 @@ fn choices_page(
     Ok((status, Template::render("consent/choices", page)))
 }
 
-#[get("/participant/choices")]
+/// The choices page with `identity` (a code just sent, or the check's error).
+async fn choices_with(
+    state: &AppState,
+    me: &ParticipantUser,
+    csrf: &str,
+    identity: IdentityBox,
+) -> PageResult<(Status, Template)> {
+    let current = consent::current_choices(state, &me.participant).await;
+    choices_page(state, me, csrf, (current, identity), None, None).await
+}
+
+#[get("/participant/choices?<sent>")]
 async fn choices(
     state: &State<AppState>,
     me: ParticipantUser,
     csrf: CsrfToken,
+    sent: Option<&str>,
 ) -> PageResult<(Status, Template)> {
-    let current = consent::current_choices(state, &me.participant).await;
-    choices_page(&me, &csrf.0, current, None, None)
+    let identity = IdentityBox { sent_to: sent.map(str::to_string), ..IdentityBox::default() };
+    choices_with(state, &me, &csrf.0, identity).await
 }
 
 #[post("/participant/choices", data = "<form>")]
@@ -610,12 +643,14 @@ async fn choices_submit(
             Redirect::to("/participant/receipt"),
             "Your choices are changed: a new signed record is below, and a copy is on its way to your e-mail.",
         ))),
-        Err(e @ AppError::Validation(_)) => {
+        Err(e @ (AppError::Validation(_) | AppError::Forbidden(_))) => {
             let current = consent::current_choices(state, &me.participant).await;
-            choices_page(&me, &csrf.0, current, Some(&f), Some(&e)).map(Err)
+            let shown = (current, IdentityBox::default());
+            choices_page(state, &me, &csrf.0, shown, Some(&f), Some(&e)).await.map(Err)
         }
         Err(e @ (AppError::Conflict(_) | AppError::Gone(_))) => {
-            choices_page(&me, &csrf.0, Err(e), None, None).map(Err)
+            let shown = (Err(e), IdentityBox::default());
+            choices_page(state, &me, &csrf.0, shown, None, None).await.map(Err)
         }
         Err(e) => Err(PageError(e)),
     }

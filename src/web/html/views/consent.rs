@@ -497,9 +497,23 @@ pub struct ChoicesPage {
     pub closed: Option<String>,
     pub errors: Vec<(String, Vec<String>)>,
     pub name_errors: Vec<String>,
+    /// The study checks identity and the participant has not entered a code lately.
+    pub identity_required: bool,
+    pub identity_sent_to: Option<String>,
+    pub identity_error: Option<String>,
+    /// Where the identity forms come back to.
+    pub identity_back: &'static str,
 }
 
 impl ChoicesPage {
+    /// The identity check's part of the page.
+    pub fn with_identity(mut self, identity: IdentityBox) -> Self {
+        self.identity_required = identity.required;
+        self.identity_sent_to = identity.sent_to;
+        self.identity_error = identity.error;
+        self
+    }
+
     /// The page with nothing to change (`closed` says why).
     pub fn empty(frame: ParticipantFrame) -> Self {
         Self {
@@ -511,6 +525,10 @@ impl ChoicesPage {
             closed: None,
             errors: Vec::new(),
             name_errors: Vec::new(),
+            identity_required: false,
+            identity_sent_to: None,
+            identity_error: None,
+            identity_back: "choices",
         }
     }
 
@@ -545,6 +563,10 @@ impl ChoicesPage {
             closed: None,
             name_errors: refusal.field("signature.typed_name"),
             errors,
+            identity_required: false,
+            identity_sent_to: None,
+            identity_error: None,
+            identity_back: "choices",
         }
     }
 }
