@@ -27,8 +27,8 @@ async fn invited(app: &TestApp, s: &Study, n: usize) -> Vec<String> {
     tokens
 }
 
-/// Every 2xx answer's consent is stored, once, and nothing else is; codes are
-/// gapless; the audit chain verifies.
+/// Every 2xx answer's consent (or change of choices) is stored, once, and nothing
+/// else is; codes are gapless; the audit chain verifies.
 async fn nothing_acknowledged_is_lost(app: &TestApp, acknowledged: &[i64]) {
     let stored = scalar(&app.db, "SELECT COUNT(*) FROM consents").await;
     assert_eq!(stored, i64::try_from(acknowledged.len()).unwrap_or(-1), "stored = acknowledged");
@@ -39,16 +39,18 @@ async fn nothing_acknowledged_is_lost(app: &TestApp, acknowledged: &[i64]) {
             "acknowledged consent {id} is stored"
         );
     }
+    // A change of choices adds a record but no code: one code per consenting person.
+    let consenting = scalar(&app.db, "SELECT COUNT(DISTINCT participant_id) FROM consents").await;
     let codes =
         scalar(&app.db, "SELECT COUNT(DISTINCT code) FROM participants WHERE code IS NOT NULL")
             .await;
-    assert_eq!(codes, stored, "one code per consent");
+    assert_eq!(codes, consenting, "one code per consenting participant");
     let highest = scalar(
         &app.db,
         "SELECT COALESCE(MAX(CAST(SUBSTR(code, 2) AS BIGINT)), 0) FROM participants",
     )
     .await;
-    assert_eq!(highest, stored, "codes P001… have no gaps");
+    assert_eq!(highest, consenting, "codes P001… have no gaps");
     assert!(
         matches!(crate::audit::verify(&app.db, None).await, Ok(Verification::Ok { .. })),
         "the audit chain verifies"
@@ -406,4 +408,39 @@ async fn the_consoles_writes_are_refused_not_lost_on_a_read_only_database() {
         .expect("a checkpoint once the database takes writes");
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM study_approvals").await, 2);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A change of optional choices is a signed write too: while the database refuses
+/// writes (read-only, then full) the change is answered 503 and leaves nothing —
+/// no record, no receipt, no audit event — and once writes work again the same
+/// change is stored and answered 201.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_choices_is_stored_only_when_it_is_acknowledged() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("app");
+    let s = recruiting_study(&app).await;
+    let token = invited(&app, &s, 1).await.remove(0);
+    let (status, v) = app
+        .post_json("/api/v1/participant/consent", Some(&token), signing(&s, "Sam Student", true))
+        .await;
+    assert_eq!(status, Status::Created, "{v}");
+    let first = consent_id(&v);
+    let change = json!({"items": {}, "signature": {"typed_name": "Sam Student"}});
+    let path = "/api/v1/participant/consent/choices";
+    let count = |sql: &'static str| scalar(&app.db, sql);
+    let mails = count("SELECT COUNT(*) FROM outbox").await;
+    let pages = scalar(&app.db, "PRAGMA page_count").await;
+    for fault in ["PRAGMA query_only = ON".to_string(), format!("PRAGMA max_page_count = {pages}")]
+    {
+        writer_faults(&app.db, &[fault]).await;
+        let (status, v) = app.post_json(path, Some(&token), change.clone()).await;
+        assert_eq!(status, Status::ServiceUnavailable, "{v}");
+        assert_eq!(count("SELECT COUNT(*) FROM consents").await, 1, "nothing stored");
+        assert_eq!(count("SELECT COUNT(*) FROM outbox").await, mails, "no receipt queued");
+        let amended = "SELECT COUNT(*) FROM audit_events WHERE action = 'consent.amended'";
+        assert_eq!(count(amended).await, 0, "no event");
+    }
+    writer_faults(&app.db, &[]).await;
+    let (status, v) = app.post_json(path, Some(&token), change).await;
+    assert_eq!(status, Status::Created, "{v}");
+    nothing_acknowledged_is_lost(&app, &[first, consent_id(&v)]).await;
 }
