@@ -442,6 +442,15 @@ pub const SIGNATURE_MEANING: &str = "Consent to take part in this research";
 pub const AMENDMENT_MEANING: &str =
     "Change to the optional choices of my consent to take part in this research";
 
+/// The items of `after` whose answer differs from the same item in `before`: what a
+/// change of choices changed.
+pub fn changed<'a>(before: &[ItemDecision], after: &'a [ItemDecision]) -> Vec<&'a ItemDecision> {
+    after
+        .iter()
+        .filter(|now| !before.iter().any(|b| b.key == now.key && b.agreed == now.agreed))
+        .collect()
+}
+
 /// The audit actions that record a signed consent record: each carries the record's
 /// and its PDF's hashes, and the verifier checks every one.
 pub const SIGNED_ACTIONS: [&str; 2] = ["consent.given", "consent.amended"];

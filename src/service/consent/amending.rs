@@ -79,12 +79,11 @@ pub async fn change_choices(
     let signed_at = storable(Utc::now());
     let mut uid = [0u8; 8];
     rand::rng().fill_bytes(&mut uid);
-    let changed: serde_json::Map<String, Value> = items
-        .iter()
-        .zip(&earlier.items)
-        .filter(|(now, before)| now.agreed != before.agreed)
-        .map(|(now, _)| (now.key.clone(), Value::Bool(now.agreed)))
-        .collect();
+    let changed: serde_json::Map<String, Value> =
+        crate::domain::consent::changed(&earlier.items, &items)
+            .into_iter()
+            .map(|now| (now.key.clone(), Value::Bool(now.agreed)))
+            .collect();
     let record = ConsentRecord {
         record_id: format!("{}-{}-{}", study.slug, earlier.participant_code, hex::encode(uid)),
         items,

@@ -453,10 +453,8 @@ impl HistoryLine {
         for g in all {
             let r = &g.record;
             let changed = match (&r.amends, before) {
-                (Some(_), Some(b)) => r
-                    .items
-                    .iter()
-                    .filter(|i| !b.items.contains(i))
+                (Some(_), Some(b)) => crate::domain::consent::changed(&b.items, &r.items)
+                    .into_iter()
                     .map(|i| {
                         format!(
                             "{}: {}",
