@@ -95,6 +95,9 @@ pub async fn verify(
     if let Some(broken) = verify_consents(conn, total).await? {
         return Ok(broken);
     }
+    if let Some(broken) = verify_forms(conn, total).await? {
+        return Ok(broken);
+    }
     snapshot.finish().await?;
     Ok(Verification::Ok { ok: true, events: total, chains: summaries, checkpoints: held })
 }
@@ -192,6 +195,46 @@ async fn verify_consents(conn: &impl Conn, events: i64) -> AppResult<Option<Veri
             &event.chain.clone(),
             format!("consent {} recorded by this event is missing", event.entity_id),
         )));
+    }
+    Ok(None)
+}
+
+/// Recomputes the hash of every approved consent-form version from what the
+/// database holds (title, language, statement, items, knowledge review) and
+/// compares it with the `consent_form.approved` event, so a statement, an item or
+/// a question's answer changed after approval is found.
+async fn verify_forms(conn: &impl Conn, events: i64) -> AppResult<Option<Verification>> {
+    for event in store::audit::by_action(conn, "consent_form.approved").await? {
+        let claimed = event.details.get("form_hash").and_then(|v| v.as_str()).unwrap_or("");
+        let form = match event.entity_id.parse::<i64>() {
+            Ok(id) => store::consent::form::by_id(conn, id).await.ok().flatten(),
+            Err(_) => None,
+        };
+        let reason = match form {
+            None => Some(format!(
+                "consent form {} approved by this event is missing or unreadable",
+                event.entity_id
+            )),
+            Some(f) => {
+                let now = crate::domain::consent::form_hash(
+                    &f.title,
+                    &f.language,
+                    &f.body_markdown,
+                    &f.items,
+                    &f.review,
+                );
+                (now != claimed || f.form_hash != claimed).then(|| {
+                    format!(
+                        "consent form version {} no longer matches the hash it was approved with",
+                        f.version
+                    )
+                })
+            }
+        };
+        if let Some(reason) = reason {
+            let at = ChainBreak { chain: event.chain.clone(), first_bad_seq: event.seq, reason };
+            return Ok(Some(Verification::broken(at, events)));
+        }
     }
     Ok(None)
 }

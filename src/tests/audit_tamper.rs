@@ -252,6 +252,18 @@ db_test!(a_flipped_consent_item_is_found_by_its_pdf, |app| {
     );
 });
 
+db_test!(a_changed_consent_form_is_found_by_its_approval, |app| {
+    let dir = fresh_dir();
+    checkpointed(&app, &dir).await;
+    assert!(verify(&app, None).await.is_ok());
+    sql(&app, "UPDATE consent_forms SET body_markdown = body_markdown || ' Or not.'").await;
+    let result = verify(&app, None).await;
+    assert!(
+        matches!(result, Verification::Broken { ref reason, .. } if reason.contains("no longer matches the hash it was approved with")),
+        "{result:?}"
+    );
+});
+
 /// The server verifies against the checkpoints it signs (`/api/v1/audit/verify`).
 async fn the_server_checks_its_checkpoints(backend: Backend) {
     let dir = fresh_dir();

@@ -1,4 +1,4 @@
-//! Consent-form versions. Items are stored as canonical JSON; a version's text is
+//! Consent-form versions. Items and the knowledge review are stored as canonical JSON; a version's text is
 //! never updated once approved (only its state moves from active to superseded).
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -7,6 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
+use crate::domain::consent::review::Review;
 use crate::domain::consent::{ConsentForm, ConsentFormDraft, ConsentItem, FormState};
 use crate::error::AppError;
 use crate::store::entity::consent_forms;
@@ -15,6 +16,12 @@ use crate::store::{Conn, decode};
 fn to_domain(m: consent_forms::Model) -> Result<ConsentForm, AppError> {
     let items: Vec<ConsentItem> = serde_json::from_str(&m.items)
         .map_err(|e| AppError::Internal(format!("consent form {} items unreadable: {e}", m.id)))?;
+    let review: Review = match &m.review {
+        None => Review::default(),
+        Some(json) => serde_json::from_str(json).map_err(|e| {
+            AppError::Internal(format!("consent form {} knowledge review unreadable: {e}", m.id))
+        })?,
+    };
     Ok(ConsentForm {
         id: m.id,
         study_id: m.study_id,
@@ -24,6 +31,7 @@ fn to_domain(m: consent_forms::Model) -> Result<ConsentForm, AppError> {
         title: m.title,
         body_markdown: m.body_markdown,
         items,
+        review,
         form_hash: m.form_hash,
         approval_reference: m.approval_reference,
         approved_on: m.approved_on,
@@ -39,6 +47,12 @@ pub async fn insert(
 ) -> Result<ConsentForm, AppError> {
     let items =
         serde_json::to_value(&draft.items).map_err(|e| AppError::Internal(e.to_string()))?;
+    let review = match draft.review.is_empty() {
+        true => None,
+        false => Some(crate::domain::audit::canonical_json(
+            &serde_json::to_value(&draft.review).map_err(|e| AppError::Internal(e.to_string()))?,
+        )),
+    };
     let model = consent_forms::ActiveModel {
         study_id: Set(study_id),
         version: Set(draft.version.clone()),
@@ -46,6 +60,7 @@ pub async fn insert(
         title: Set(draft.title.clone()),
         body_markdown: Set(draft.body_markdown.clone()),
         items: Set(crate::domain::audit::canonical_json(&items)),
+        review: Set(review),
         form_hash: Set(draft.form_hash()),
         state: Set(FormState::Draft.as_str().to_string()),
         created_by: Set(created_by),
@@ -86,6 +101,10 @@ pub async fn find(
         .await?
         .map(to_domain)
         .transpose()
+}
+
+pub async fn by_id(db: &impl Conn, id: i64) -> Result<Option<ConsentForm>, AppError> {
+    consent_forms::Entity::find_by_id(id).one(db).await?.map(to_domain).transpose()
 }
 
 pub async fn active(db: &impl Conn, study_id: i64) -> Result<Option<ConsentForm>, AppError> {
