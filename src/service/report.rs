@@ -178,6 +178,7 @@ async fn compute_with(
         crosstab,
         excluded,
         focus_groups,
+        understanding: consent::first_try_rates(db, study.id).await?,
         suppressed_below: study.suppress_below,
     })
 }

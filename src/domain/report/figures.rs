@@ -218,6 +218,10 @@ pub struct Report {
     pub crosstab: Option<CrossTab>,
     pub excluded: Excluded,
     pub focus_groups: FocusGroups,
+    /// Per consent-form version with knowledge-review questions: how many answered
+    /// each question and how many were right the first time.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub understanding: Vec<crate::domain::consent::review::VersionRates>,
     /// Published outputs show non-zero counts below this as `<k`; this JSON is raw.
     pub suppressed_below: u32,
 }

@@ -133,6 +133,7 @@ pub fn publish(report: &Report, k: u32) -> Published {
     let mut sections = vec![enrolment, recruitment_section(report, &mut sheet, &stage_cells)];
     sections.extend(strata_section(report, &mut sheet));
     sections.push(focus_group_section(report, &mut sheet));
+    sections.extend(understanding_section(report, &mut sheet));
     sections.extend(questionnaire_sections(report, &mut sheet));
 
     let suppressed = sheet.suppress(k);
@@ -376,6 +377,62 @@ fn focus_group_section(report: &Report, sheet: &mut Sheet) -> DraftSection {
         intro_text: |_| String::new(),
         tables: fg_tables,
     }
+}
+
+/// How well the consent statement was understood: per version with
+/// knowledge-review questions, each question's first-try rate.
+fn understanding_section(report: &Report, sheet: &mut Sheet) -> Option<DraftSection> {
+    if report.understanding.is_empty() {
+        return None;
+    }
+    let tables = report
+        .understanding
+        .iter()
+        .map(|v| {
+            let rows = v
+                .rates
+                .iter()
+                .map(|r| {
+                    let answered = sheet.count(i64::from(r.answered));
+                    let right = sheet.count(i64::from(r.first_try_correct));
+                    let wrong = sheet.count(i64::from(r.answered.saturating_sub(r.first_try_correct)));
+                    sheet.sum(&[right, wrong], answered);
+                    let share = r.percent().map_or(0.0, f64::from);
+                    let cells = vec![
+                        Cell::Count(answered),
+                        Cell::Count(right),
+                        Cell::Count(wrong),
+                        Cell::Percent(right, answered, share),
+                    ];
+                    (r.key.clone(), r.question.clone(), cells)
+                })
+                .collect();
+            Draft {
+                key: format!("version_{}", v.version),
+                caption: format!("Consent form version {}: answers right the first time", v.version),
+                columns: columns(&[
+                    ("answered", "Answered"),
+                    ("first_try_correct", "Right first time"),
+                    ("first_try_wrong", "Wrong first time"),
+                    ("percent", "% right first time"),
+                ]),
+                rows,
+                chart: None,
+                note: Some(
+                    "A low share points to a part of the explanatory statement that people misread."
+                        .into(),
+                ),
+            }
+        })
+        .collect();
+    Some(DraftSection {
+        key: "understanding",
+        instrument: String::new(),
+        heading: "Understanding of the consent statement".into(),
+        intro: vec![],
+        intro_text: |_| String::new(),
+        tables,
+    })
 }
 
 /// A section per questionnaire, question by question, optionally by group.
@@ -803,6 +860,7 @@ mod tests {
             crosstab: None,
             excluded: Excluded { withdrawn_with_data: 0, reason: "" },
             focus_groups: FocusGroups::default(),
+            understanding: vec![],
             suppressed_below: 5,
         }
     }
@@ -815,6 +873,39 @@ mod tests {
 
     fn cell<'a>(t: &'a Table, row: &str, col: usize) -> &'a str {
         t.rows.iter().find(|r| r.key == row).map_or("?", |r| r.cells[col].as_str())
+    }
+
+    #[test]
+    fn first_try_rates_are_published_with_small_cells_hidden() {
+        use crate::domain::consent::review::{FirstTryRate, VersionRates};
+        let mut r = report(gender(&[("woman", 7), ("man", 6)]));
+        let rate = |key: &str, answered, first_try_correct| FirstTryRate {
+            key: key.into(),
+            question: format!("{key}?"),
+            answered,
+            first_try_correct,
+        };
+        r.understanding = vec![VersionRates {
+            version: "2".into(),
+            rates: vec![rate("withdraw", 20, 15), rate("marks", 20, 18)],
+        }];
+        let p = publish(&r, 5);
+        let s = p.sections.iter().find(|s| s.key == "understanding").expect("the section");
+        let t = &s.tables[0];
+        assert_eq!(t.key, "version_2");
+        assert_eq!(cell(t, "withdraw", 0), "20");
+        assert_eq!(cell(t, "withdraw", 1), "15");
+        assert_eq!(cell(t, "withdraw", 3), "75%");
+        assert_eq!(cell(t, "marks", 2), "<5", "2 wrong the first time is a small cell");
+        assert_eq!(cell(t, "marks", 1), "<5", "its complement is hidden too: {:?}", t.rows);
+        assert_eq!(cell(t, "marks", 3), "–", "and so is its share");
+        assert!(
+            publish(&report(gender(&[("woman", 7)])), 5)
+                .sections
+                .iter()
+                .all(|s| s.key != "understanding"),
+            "no questions, no section"
+        );
     }
 
     #[test]

@@ -57,11 +57,12 @@ async fn study_page(
     let members = study::members(state, user, slug).await?;
     let forms = consent::form::list(state, user, slug).await?;
     let reads_consents = matches!(capacity, Capacity::Coordinator | Capacity::EthicsOfficer);
-    let (register, reconsent) = if reads_consents {
+    let (register, reconsent, understanding) = if reads_consents {
         let register = consent::register(state, user, slug).await?;
-        (register, consent::reconsent_due(state, user, slug).await?)
+        let understanding = consent::understanding(state, user, slug).await?;
+        (register, consent::reconsent_due(state, user, slug).await?, understanding)
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     let moves = study::moves_on_offer(state, &study, capacity).await?;
     let instruments = crate::service::questionnaire::list(state, user, slug).await?;
@@ -85,6 +86,7 @@ async fn study_page(
         ads: ads.iter().map(|(a, f)| AdRow::new(a, f, study.timezone)).collect(),
         strata: strata.iter().map(|(s, f)| StratumRow::new(s, f)).collect(),
         approvals: approvals.iter().map(ApprovalRow::from).collect(),
+        understanding: understanding.iter().map(Into::into).collect(),
     };
     let mut page = StudyPage::new(StaffFrame::new(user, csrf.0, flash), study, capacity, lists);
     page.names_hidden = hidden;

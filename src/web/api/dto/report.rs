@@ -38,6 +38,11 @@ pub struct ReportDto {
     #[schema(value_type = Object, nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by: Option<CrossTab>,
+    /// Per consent-form version with knowledge-review questions: `{version, rates:
+    /// [{key, question, answered, first_try_correct}]}`.
+    #[schema(value_type = Vec<Object>)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub understanding: Vec<crate::domain::consent::review::VersionRates>,
     pub suppressed_below: u32,
 }
 
@@ -56,6 +61,7 @@ impl From<Report> for ReportDto {
             respondents: r.respondents,
             excluded: r.excluded,
             focus_groups: r.focus_groups,
+            understanding: r.understanding,
             by: r.crosstab,
             suppressed_below: r.suppressed_below,
         }

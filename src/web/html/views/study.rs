@@ -202,6 +202,41 @@ pub struct StudyLists {
     /// How many consents the register holds before the filter.
     pub register_total: usize,
     pub filter: RegisterFilter,
+    /// First-try rates of each version's knowledge-review questions.
+    pub understanding: Vec<UnderstandingTable>,
+}
+
+/// One consent-form version's knowledge-review questions with their first-try rates.
+#[derive(Serialize)]
+pub struct UnderstandingTable {
+    pub version: String,
+    pub rows: Vec<UnderstandingRow>,
+}
+
+#[derive(Serialize)]
+pub struct UnderstandingRow {
+    pub question: String,
+    pub answered: u32,
+    pub first_try_correct: u32,
+    pub percent: Option<u32>,
+}
+
+impl From<&crate::domain::consent::review::VersionRates> for UnderstandingTable {
+    fn from(v: &crate::domain::consent::review::VersionRates) -> Self {
+        Self {
+            version: v.version.clone(),
+            rows: v
+                .rates
+                .iter()
+                .map(|r| UnderstandingRow {
+                    question: r.question.clone(),
+                    answered: r.answered,
+                    first_try_correct: r.first_try_correct,
+                    percent: r.percent(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The register's filters, from the page's query: a version, a state (`active`,
