@@ -83,6 +83,7 @@ async fn sign_demo_participants(
         let invitation =
             super::participant::invite(state, coordinator, DEMO_SLUG, name, email).await?;
         let form = super::consent::active_form(state, invitation.participant()).await?;
+        answer_review(state, invitation.participant(), &form, !quotes).await?;
         let items = form
             .items
             .iter()
@@ -98,6 +99,35 @@ async fn sign_demo_participants(
         };
         super::consent::give(state, invitation.participant(), request).await?;
     }
+    Ok(())
+}
+
+/// A demo participant's knowledge review: every question right, after one wrong
+/// answer to the first when `slip` (so the committee's first-try rates show one).
+async fn answer_review(
+    state: &AppState,
+    participant: &crate::domain::participant::Participant,
+    form: &crate::domain::consent::ConsentForm,
+    slip: bool,
+) -> AppResult<()> {
+    let send =
+        |pick: &dyn Fn(&crate::domain::consent::review::Check) -> String| super::consent::Answers {
+            version: form.version.clone(),
+            form_hash: form.form_hash.clone(),
+            answers: form.review.checks.iter().map(|c| (c.key.clone(), pick(c))).collect(),
+        };
+    let Some(first) = form.review.checks.first().map(|c| c.key.as_str()) else {
+        return Ok(());
+    };
+    if slip {
+        let wrong = |c: &crate::domain::consent::review::Check| match c.key == first {
+            true => c.options.iter().find(|o| **o != c.answer).cloned().unwrap_or_default(),
+            false => c.answer.clone(),
+        };
+        super::consent::answer(state, participant, send(&wrong)).await?;
+    }
+    let right = |c: &crate::domain::consent::review::Check| c.answer.clone();
+    super::consent::answer(state, participant, send(&right)).await?;
     Ok(())
 }
 
