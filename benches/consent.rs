@@ -120,7 +120,8 @@ async fn consents(dir: &std::path::Path, n: usize, clients: usize) -> f64 {
                 governs: String::new(),
             }
         });
-    let draft = ConsentFormDraft::parse("1", "en-AU", "Consent", &body, &items);
+    let draft =
+        ConsentFormDraft::parse("1", "en-AU", "Consent", &body, &items, &Default::default());
     let form = service::consent::form::draft(&state, &coord, "bench", draft).await.expect("draft");
     service::consent::form::approve(&state, &ethics, "bench", "1", "BENCH-1", &today.to_string())
         .await

@@ -22,6 +22,7 @@ mod m20261204_000014_approvals;
 mod m20261206_000015_complaints_contact;
 mod m20261207_000016_declined_data_sharing;
 mod m20261207_000017_consent_amendments;
+mod m20261207_000018_knowledge_review;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_complaints_contact::Migration),
             Box::new(m20261207_000016_declined_data_sharing::Migration),
             Box::new(m20261207_000017_consent_amendments::Migration),
+            Box::new(m20261207_000018_knowledge_review::Migration),
         ]
     }
 }

@@ -1,13 +1,17 @@
 //! Consent-form files (`forms/consent/*.toml`): `title`, `language`, `body` (the
 //! explanatory statement, Markdown) and `[[item]]` entries with `key`, `text`,
-//! `required`. A file has no version: it is given when the file is drafted for a study.
+//! `required` and `governs`, and the optional knowledge review: `max_tries` and
+//! `[[check]]` entries with `key`, `question`, `options`, `answer` (the correct
+//! option, word for word) and `explanation`. A file has no version: it is given
+//! when the file is drafted for a study.
 
 use std::path::Path;
 
 use serde::Deserialize;
 
 use super::{FormFileError, line_of_key};
-use crate::domain::consent::{ConsentFormDraft, ItemInput};
+use crate::domain::consent::review::CheckInput;
+use crate::domain::consent::{ConsentFormDraft, ItemInput, ReviewInput};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +21,21 @@ struct ConsentFile {
     body: String,
     #[serde(rename = "item", default)]
     items: Vec<ItemFile>,
+    /// Wrong answers a question allows before "talk to the researchers".
+    #[serde(default)]
+    max_tries: Option<u32>,
+    #[serde(rename = "check", default)]
+    checks: Vec<CheckFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckFile {
+    key: String,
+    question: String,
+    options: Vec<String>,
+    answer: String,
+    explanation: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,36 +74,47 @@ pub fn draft_from_str(
             governs: i.governs.clone(),
         })
         .collect();
-    ConsentFormDraft::parse(version, &file.language, &file.title, &file.body, &items).map_err(
-        |errors| {
+    let review = ReviewInput {
+        checks: file
+            .checks
+            .into_iter()
+            .map(|c| CheckInput {
+                key: c.key,
+                question: c.question,
+                options: c.options,
+                answer: c.answer,
+                explanation: c.explanation,
+            })
+            .collect(),
+        max_tries: file.max_tries,
+    };
+    ConsentFormDraft::parse(version, &file.language, &file.title, &file.body, &items, &review)
+        .map_err(|errors| {
             errors
                 .iter()
                 .flat_map(|(field, list)| {
-                    // `items[2].key` → the third `[[item]]` table's `key`.
-                    let (key, line) =
-                        match field.strip_prefix("items[").and_then(|r| r.split_once("].")) {
-                            Some((index, sub)) => {
-                                let nth = index.parse::<usize>().unwrap_or(0);
-                                let table = text
-                                    .match_indices("[[item]]")
-                                    .nth(nth)
-                                    .map(|(at, _)| at)
-                                    .unwrap_or(0);
-                                (format!("item[{}].{sub}", nth + 1), line_of_key(text, sub, table))
-                            }
-                            None => {
-                                let key =
-                                    if field == "body_markdown" { "body" } else { field.as_str() };
-                                (key.to_string(), line_of_key(text, key, 0))
-                            }
-                        };
+                    let (key, line) = locate(text, field);
                     list.iter()
                         .map(move |e| FormFileError::new(path, line, &key, e.message.clone()))
                         .collect::<Vec<_>>()
                 })
                 .collect()
-        },
-    )
+        })
+}
+
+/// The file's name and line for a draft's field: `items[2].key` is the third
+/// `[[item]]` table's `key`, `checks[0].answer` the first `[[check]]` table's `answer`.
+fn locate(text: &str, field: &str) -> (String, usize) {
+    for (prefix, table, name) in [("items[", "[[item]]", "item"), ("checks[", "[[check]]", "check")]
+    {
+        if let Some((index, sub)) = field.strip_prefix(prefix).and_then(|r| r.split_once("].")) {
+            let nth = index.parse::<usize>().unwrap_or(0);
+            let at = text.match_indices(table).nth(nth).map(|(at, _)| at).unwrap_or(0);
+            return (format!("{name}[{}].{sub}", nth + 1), line_of_key(text, sub, at));
+        }
+    }
+    let key = if field == "body_markdown" { "body" } else { field };
+    (key.to_string(), line_of_key(text, key, 0))
 }
 
 #[cfg(test)]
@@ -115,6 +145,9 @@ mod tests {
         );
         let governed: Vec<_> = draft.items.iter().filter_map(|i| i.governs).collect();
         assert_eq!(governed, [Governs::VerbatimQuotes, Governs::ResultsSummary]);
+        let checks: Vec<_> = draft.review.checks.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(checks, ["withdraw_after_group", "marks_unaffected"]);
+        assert_eq!(draft.review.max_tries, Some(3));
     }
 
     #[test]
@@ -136,6 +169,10 @@ mod tests {
         let e = draft_from_str(p(), unknown_effect, "1").err().unwrap_or_default();
         assert_eq!((e[0].line, e[0].key.as_str()), (12, "item[2].governs"), "{e:?}");
         assert!(e[0].message.contains("verbatim_quotes"), "the message lists the values: {e:?}");
+
+        let wrong_answer = "title = \"T\"\nlanguage = \"en\"\nbody = \"B\"\n\n[[item]]\nkey = \"ok\"\ntext = \"Fine\"\n\n[[check]]\nkey = \"q\"\nquestion = \"Can you stop?\"\noptions = [\"Yes\", \"No\"]\nanswer = \"Maybe\"\nexplanation = \"See Withdrawing.\"\n";
+        let e = draft_from_str(p(), wrong_answer, "1").err().unwrap_or_default();
+        assert_eq!((e[0].line, e[0].key.as_str()), (13, "check[1].answer"), "{e:?}");
 
         let e = draft_from_str(p(), "title = \n", "1").err().unwrap_or_default();
         assert_eq!(e[0].line, 1, "{e:?}");

@@ -99,6 +99,23 @@ pub fn render(
     }
     l.rule();
 
+    if !record.checks.is_empty() {
+        l.heading("Knowledge review", 13.0);
+        l.paragraph(
+            "Before signing, the participant answered these questions on the statement until \
+             each answer was correct.",
+            9.0,
+            Weight::Regular,
+            0.0,
+        );
+        for check in &record.checks {
+            l.paragraph(&check.question, 10.0, Weight::Bold, 0.0);
+            l.paragraph(&check.in_words(), 10.0, Weight::Regular, 6.0);
+            l.gap(1.5);
+        }
+        l.rule();
+    }
+
     l.heading("Signature", 13.0);
     l.paragraph(
         &format!("Meaning of this signature: {}.", record.meaning),
@@ -213,6 +230,20 @@ mod tests {
             identity_check: "none".into(),
             meaning: SIGNATURE_MEANING.into(),
             amends: None,
+            checks: vec![
+                crate::domain::consent::review::CheckOutcome {
+                    key: "withdraw".into(),
+                    question: "Can you withdraw after the group?".into(),
+                    tries: 1,
+                    first_try_correct: true,
+                },
+                crate::domain::consent::review::CheckOutcome {
+                    key: "marks".into(),
+                    question: "Does taking part change your marks?".into(),
+                    tries: 3,
+                    first_try_correct: false,
+                },
+            ],
         }
     }
 
@@ -249,6 +280,10 @@ mod tests {
             &hash,
             "P001",
             "Monash University",
+            "Knowledge review",
+            "Can you withdraw after the group?",
+            "Correct at the first try.",
+            "Correct after 3 tries (the first answer was not).",
         ] {
             assert!(text.contains(expected), "{expected} not found in: {text}");
         }

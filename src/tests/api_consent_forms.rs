@@ -59,6 +59,7 @@ db_test!(drafting, |app| {
         "en-AU",
         "## Explanatory statement",
         &items,
+        &Default::default(),
     );
     assert_eq!(hash, expected, "the hash is the canonical one");
 

@@ -23,6 +23,7 @@ mod front_door;
 mod html_pages;
 mod identity_check;
 mod instances;
+mod knowledge_review;
 mod layering;
 mod mail;
 mod participant_pages;

@@ -4,11 +4,12 @@
 Starts the server with its demo study and walks the three kinds of user through
 it, with JavaScript on and off, at a phone's 390x844 and a laptop's 1280x800:
 
-- a participant follows the ad, screens (once not eligible, then eligible), reads
-  and signs (a refused form first: the drawn signature must survive it), keeps the
-  PDF and the receipt, answers both questionnaires through a branch, gives
-  availability and withdraws; once per run, the consent page is completed with the
-  keyboard alone;
+- a participant follows the ad, screens (once not eligible, then eligible), answers
+  the knowledge review (once wrongly), reads and signs (a refused form first: the
+  drawn signature must survive it), keeps the PDF and the receipt, answers both
+  questionnaires through a branch, gives availability and withdraws; once per run,
+  the consent page (its questions and its form) is completed with the keyboard
+  alone;
 - a coordinator signs in, schedules a focus group, reads the report, opens the
   study's settings, staff, consent drafting and questionnaire pages, writes an ad
   (refused once, previewed, saved, opened) and creates a study (refused once);
@@ -314,9 +315,22 @@ class Walk:
         check("We have also e-mailed you a link" in html, "a word after enrolling")
         check(b.find_all(".brand[href='/participant']"), "the logo leads to the participant's page")
 
-        # Read and sign: first refused (no confirmation), the drawing kept.
+        # The knowledge review: one wrong answer shows where the statement says it.
         b.go(self.base + "/participant/consent")
         self.page("consent", participant=True)
+        check(not b.find_all("#field-read_confirmed"), "no signing before the questions")
+        b.click("#answer-withdraw_after_group-1")
+        b.click("#answer-marks_unaffected-1")
+        b.submit("form[action='/participant/consent/checks'] button[type=submit]")
+        html = self.page("consent-review-wrong", participant=True)
+        check("That answer is not right" in html and "answered correctly" in html,
+              "the wrong answer is explained, the right one marked")
+        b.click("#answer-withdraw_after_group-2")
+        b.submit("form[action='/participant/consent/checks'] button[type=submit]")
+
+        # Read and sign: first refused (no confirmation), the drawing kept.
+        html = self.page("consent-sign", participant=True)
+        check("You answered the questions" in html, "signing opens once every answer is right")
         for box in b.find_all("input[type=checkbox][name^='items']"):
             b.cmd("POST", f"/element/{box}/click", {})
         b.type("#field-signature\\.typed_name", "Wal Ker")
@@ -438,6 +452,17 @@ class Walk:
                 if b.script("return document.activeElement.matches(arguments[0]);", selector):
                     return
             raise Failure(f"Tab never reaches {selector}")
+
+        # The knowledge review: Tab into each group of answers, the arrow keys within.
+        tab_to("#answer-withdraw_after_group-1")
+        b.keys("\ue015")
+        tab_to("#answer-marks_unaffected-1")
+        b.keys(" ")
+        tab_to("form[action='/participant/consent/checks'] button[type=submit]")
+        before = b.document()
+        b.keys("\ue007")
+        b.moved_on(before)
+        check("You answered the questions" in b.source(), "the questions answered by keyboard")
 
         boxes = b.script("return Array.prototype.slice.call(document.querySelectorAll("
                          "'input[type=checkbox][name^=items]')).map(function (i) { return i.id; });")

@@ -5,6 +5,7 @@
 pub mod diff;
 pub mod identity;
 pub mod receipt;
+pub mod review;
 pub mod signature;
 
 use std::collections::HashSet;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::domain::audit::{canonical_json, sha256_hex};
+use crate::domain::consent::review::{CheckInput, CheckOutcome, Review};
 use crate::domain::fields::{FieldError, FieldErrors, required_text};
 use crate::domain::study::approval::{Approval, ApprovalDraft, on_record};
 use crate::domain::study::{Study, StudyStatus, parse_date};
@@ -110,6 +112,16 @@ pub struct ConsentFormDraft {
     pub title: String,
     pub body_markdown: String,
     pub items: Vec<ConsentItem>,
+    /// The knowledge-review questions, when the version has any.
+    pub review: Review,
+}
+
+/// The knowledge review of a draft as a request carries it.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewInput {
+    pub checks: Vec<CheckInput>,
+    /// 0 or `None`: as many tries as needed.
+    pub max_tries: Option<u32>,
 }
 
 impl ConsentFormDraft {
@@ -119,6 +131,7 @@ impl ConsentFormDraft {
         title: &str,
         body_markdown: &str,
         items: &[ItemInput],
+        review: &ReviewInput,
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let version = errors.take("version", parse_version(version));
@@ -174,20 +187,25 @@ impl ConsentFormDraft {
                 });
             }
         }
+        let checks = review::parse_checks(&review.checks, &mut errors);
+        let max_tries = errors
+            .take("max_tries", review::parse_max_tries(review.max_tries, !review.checks.is_empty()))
+            .flatten();
+        let review = Review { checks, max_tries };
         match (version, language, title, body) {
             (Some(version), Some(language), Some(title), Some(body_markdown))
                 if errors.is_empty() =>
             {
-                Ok(Self { version, language, title, body_markdown, items: parsed })
+                Ok(Self { version, language, title, body_markdown, items: parsed, review })
             }
             _ => Err(errors),
         }
     }
 
-    /// SHA-256 over the canonical JSON of title, language, body and items: the
-    /// fingerprint a participant's consent is tied to.
+    /// SHA-256 over the canonical JSON of title, language, body, items and knowledge
+    /// review: the fingerprint a participant's consent is tied to.
     pub fn form_hash(&self) -> String {
-        form_hash(&self.title, &self.language, &self.body_markdown, &self.items)
+        form_hash(&self.title, &self.language, &self.body_markdown, &self.items, &self.review)
     }
 }
 
@@ -223,9 +241,11 @@ pub fn form_hash(
     language: &str,
     body_markdown: &str,
     items: &[ConsentItem],
+    review: &Review,
 ) -> String {
-    // `governs` joins an item's hashed fields only when it is set, so a version
-    // drafted before items could govern anything keeps its hash.
+    // `governs` joins an item's hashed fields only when it is set, and the knowledge
+    // review joins the form's only when it has questions, so a version drafted
+    // before either existed keeps its hash.
     let item = |i: &ConsentItem| {
         let mut v = json!({"key": i.key, "text": i.text, "required": i.required});
         if let (Some(g), Some(map)) = (i.governs, v.as_object_mut()) {
@@ -233,12 +253,16 @@ pub fn form_hash(
         }
         v
     };
-    let value = json!({
+    let mut value = json!({
         "title": title,
         "language": language,
         "body": body_markdown,
         "items": items.iter().map(item).collect::<Vec<_>>(),
     });
+    if let (false, Some(map)) = (review.checks.is_empty(), value.as_object_mut()) {
+        map.insert("checks".into(), json!(review.checks));
+        map.insert("max_tries".into(), json!(review.max_tries));
+    }
     sha256_hex(canonical_json(&value).as_bytes())
 }
 
@@ -252,6 +276,7 @@ pub struct ConsentForm {
     pub title: String,
     pub body_markdown: String,
     pub items: Vec<ConsentItem>,
+    pub review: Review,
     pub form_hash: String,
     pub state: FormState,
     pub approval_reference: Option<String>,
@@ -524,6 +549,10 @@ pub struct ConsentRecord {
     /// Absent on a consent as first given, so such records hash as they always did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amends: Option<String>,
+    /// The knowledge review answered before signing, per question; absent when the
+    /// version asks none (and on a change of choices, which asks none again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckOutcome>,
 }
 
 impl ConsentRecord {
@@ -566,6 +595,7 @@ mod tests {
             "Consent",
             "## Statement",
             &[item("take_part", true), item("quotes", false)],
+            &ReviewInput::default(),
         )
         .unwrap_or_else(|e| panic!("{e:?}"))
     }
@@ -614,6 +644,7 @@ mod tests {
             title: f.title,
             body_markdown: f.body_markdown,
             items: f.items,
+            review: f.review,
             state,
             approval_reference: None,
             approved_on: None,
@@ -644,6 +675,7 @@ mod tests {
             " ",
             "",
             &[item("Bad Key", true), item("ok", true), item("ok", false)],
+            &ReviewInput::default(),
         )
         .err()
         .unwrap_or_default();
@@ -651,7 +683,7 @@ mod tests {
             assert!(e.contains(f), "{f} missing from {e:?}");
         }
         assert!(
-            ConsentFormDraft::parse("1", "en", "T", "B", &[])
+            ConsentFormDraft::parse("1", "en", "T", "B", &[], &ReviewInput::default())
                 .err()
                 .unwrap_or_default()
                 .contains("items")
@@ -685,6 +717,7 @@ mod tests {
             "T",
             "B",
             &[item("take_part", true), governing("quotes", false, " verbatim_quotes ")],
+            &ReviewInput::default(),
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(d.items[1].governs, Some(Governs::VerbatimQuotes));
@@ -701,6 +734,7 @@ mod tests {
                 governing("b", false, "results_summary"),
                 governing("c", false, "results_summary"),
             ],
+            &ReviewInput::default(),
         )
         .err()
         .unwrap_or_default();
@@ -724,6 +758,35 @@ mod tests {
         let mut c = b.clone();
         c.items[1].governs = Some(Governs::DataSharing);
         assert_ne!(b.form_hash(), c.form_hash());
+    }
+
+    #[test]
+    fn the_knowledge_review_joins_the_hash_only_when_it_asks_something() {
+        let a = draft();
+        let mut b = a.clone();
+        b.review.max_tries = Some(3);
+        assert_eq!(a.form_hash(), b.form_hash(), "no questions: the hash is as before");
+        let mut errors = FieldErrors::new();
+        let checks = review::parse_checks(
+            &[CheckInput {
+                key: "withdraw".into(),
+                question: "Can you withdraw?".into(),
+                options: vec!["Yes, at any time".into(), "No".into()],
+                answer: "Yes, at any time".into(),
+                explanation: "See Withdrawing.".into(),
+            }],
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut c = a.clone();
+        c.review.checks = checks;
+        assert_ne!(a.form_hash(), c.form_hash());
+        let mut d = c.clone();
+        d.review.max_tries = Some(2);
+        assert_ne!(c.form_hash(), d.form_hash(), "the number of tries is part of the version");
+        let mut e = c.clone();
+        e.review.checks[0].explanation.push('.');
+        assert_ne!(c.form_hash(), e.form_hash(), "so is each explanation");
     }
 
     const PINNED_HASH: &str = "e09460315ab9db74395cf1df5ff8fe2d6c96b3316f26581dd126c8226e2fe944";
@@ -840,6 +903,7 @@ mod tests {
             identity_check: "none".into(),
             meaning: SIGNATURE_MEANING.into(),
             amends: None,
+            checks: Vec::new(),
         };
         assert!(record.same_as(&draft().form_hash(), &d));
         let mut other = record.clone();

@@ -22,6 +22,9 @@ pub struct Receipt {
     pub purposes: Vec<Purpose>,
     pub notice: Notice,
     pub items: Vec<Item>,
+    /// The knowledge review answered before signing, per question.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub knowledge_review: Vec<super::review::CheckOutcome>,
     pub timestamp: String,
     pub method: &'static str,
     pub identity_check: String,
@@ -131,6 +134,7 @@ impl Receipt {
                     state: if i.agreed { "given" } else { "not_given" },
                 })
                 .collect(),
+            knowledge_review: record.checks.clone(),
             timestamp: record.signed_at.clone(),
             method: if record.drawn_signature_sha256.is_some() {
                 "online: typed name and drawn signature"

@@ -93,6 +93,7 @@ pub async fn change_choices(
         identity_check: study.identity_check.as_str().into(),
         meaning: AMENDMENT_MEANING.into(),
         amends: Some(earlier.record_id.clone()),
+        checks: Vec::new(),
         ..earlier.clone()
     };
     let record_sha256 = record.sha256();

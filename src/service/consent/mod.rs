@@ -1,7 +1,8 @@
 //! The consent area's use cases: consent-form versions (`form`), the optional
 //! identity check (`identity`), giving consent (`signing`), withdrawal
 //! (`withdrawal`), changing optional choices later (`amending`), the staff register
-//! (`register`) and what the optional items govern (`choices`).
+//! (`register`), what the optional items govern (`choices`) and the knowledge review
+//! answered before signing (`review`).
 
 use chrono::Utc;
 use rand::RngCore;
@@ -29,12 +30,14 @@ pub mod form;
 pub mod identity;
 mod queue;
 mod register;
+mod review;
 mod signing;
 mod withdrawal;
 
 pub use amending::*;
 pub use queue::SigningQueue;
 pub use register::*;
+pub use review::*;
 pub use signing::*;
 pub use withdrawal::*;
 

@@ -24,9 +24,11 @@ pub struct RegisterEntry {
     /// For a change of optional choices: the consent it amends (among the same
     /// participant's consents).
     pub amends: Option<i64>,
+    /// The knowledge review answered before signing, per question.
+    pub checks: Vec<crate::domain::consent::review::CheckOutcome>,
 }
 
-fn require_register_reader(capacity: Capacity) -> AppResult<()> {
+pub(super) fn require_register_reader(capacity: Capacity) -> AppResult<()> {
     match capacity {
         Capacity::Coordinator | Capacity::EthicsOfficer => Ok(()),
         Capacity::Facilitator => {
@@ -115,6 +117,7 @@ async fn entries(
             record_sha256: c.record_sha256.clone(),
             pdf_sha256: c.pdf_sha256.clone(),
             amends: r.amends.as_deref().and_then(|earlier| ids.get(earlier).copied()),
+            checks: r.checks.clone(),
         });
     }
     Ok(entries)

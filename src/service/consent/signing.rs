@@ -107,6 +107,8 @@ async fn check(tx: &impl Conn, participant: &Participant, req: SignRequest) -> A
             form.version
         )));
     }
+    let progress = super::review::progress_on(tx, participant.id, &form).await?;
+    super::review::require_passed(&study, &progress)?;
     let drawing = decision
         .drawn_svg
         .as_deref()
@@ -142,6 +144,7 @@ async fn check(tx: &impl Conn, participant: &Participant, req: SignRequest) -> A
         identity_check: study.identity_check.as_str().into(),
         meaning: SIGNATURE_MEANING.into(),
         amends: None,
+        checks: progress.outcomes(&form.review.checks),
     };
     let record_sha256 = record.sha256();
     let items = decision.items.iter().map(|i| (i.key.clone(), Value::Bool(i.agreed))).collect();

@@ -19,6 +19,7 @@ pub struct Model {
     pub approved_at: Option<DateTimeUtc>,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
+    pub review: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

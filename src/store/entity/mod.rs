@@ -5,6 +5,7 @@ pub mod answers;
 pub mod audit_chain_heads;
 pub mod audit_events;
 pub mod availability;
+pub mod consent_check_attempts;
 pub mod consent_forms;
 pub mod consents;
 pub mod facilitator_conflicts;

@@ -88,6 +88,7 @@ api![
     participant::send_link,
     participant::portal,
     consent::signing::consent_form,
+    consent::signing::answer_checks,
     consent::signing::give,
     consent::signing::change_choices,
     consent::signing::history,

@@ -16,12 +16,12 @@ use super::views::FormView;
 use super::views::Refusal;
 use super::views::StaffFrame;
 use super::views::consent::{
-    ChoicesPage, ConsentPage, DraftPage, Entered, HistoryLine, IdentityBox, ReceiptPage,
+    ChoicesPage, ConsentPage, DraftPage, Entered, HistoryLine, IdentityBox, ReceiptPage, ReviewBox,
     ReviewPage, StoryPage, SummaryPage, WithdrawPage,
 };
 use super::{names_hidden, outcome, participant_frame};
 use crate::domain::FieldErrors;
-use crate::domain::consent::{ConsentFormDraft, ItemInput, SignRequest};
+use crate::domain::consent::{ConsentFormDraft, ItemInput, ReviewInput, SignRequest};
 use crate::error::AppError;
 use crate::forms::consent::draft_from_str;
 use crate::service::{AppState, consent, study};
@@ -171,6 +171,40 @@ impl ItemRow {
     }
 }
 
+/// One knowledge-review question row of the drafting form (`checks[0].question`, …);
+/// its options are typed one per line.
+#[derive(FromForm, Default, Clone, serde::Serialize)]
+pub struct CheckRow {
+    #[field(default = String::new())]
+    key: String,
+    #[field(default = String::new())]
+    question: String,
+    #[field(default = String::new())]
+    options: String,
+    #[field(default = String::new())]
+    answer: String,
+    #[field(default = String::new())]
+    explanation: String,
+}
+
+impl CheckRow {
+    fn is_blank(&self) -> bool {
+        [&self.key, &self.question, &self.options, &self.answer, &self.explanation]
+            .iter()
+            .all(|f| f.trim().is_empty())
+    }
+
+    fn input(&self) -> crate::domain::consent::review::CheckInput {
+        crate::domain::consent::review::CheckInput {
+            key: self.key.clone(),
+            question: self.question.clone(),
+            options: self.options.lines().map(str::to_string).collect(),
+            answer: self.answer.clone(),
+            explanation: self.explanation.clone(),
+        }
+    }
+}
+
 page_form! {
     #[derive(Default, serde::Serialize)]
     pub struct DraftForm {
@@ -179,6 +213,9 @@ page_form! {
         title: String,
         body_markdown: String,
         items: Vec<ItemRow>,
+        checks: Vec<CheckRow>,
+        /// Wrong answers a question allows; empty for as many as needed.
+        max_tries: String,
         /// A consent-form file pasted instead of the fields.
         toml: String,
         /// The same, uploaded as a file.
@@ -201,6 +238,7 @@ impl DraftForm {
     /// The item rows typed, blank ones dropped (so error `items[i]` is row `i`).
     fn compact(mut self) -> Self {
         self.items.retain(|i| !i.is_blank());
+        self.checks.retain(|c| !c.is_blank());
         if self.toml.trim().is_empty() {
             // An uploaded file is shown in the text box, so its errors can be fixed there.
             self.toml = std::mem::take(&mut self.toml_file);
@@ -230,12 +268,25 @@ impl DraftForm {
                 governs: i.governs.clone(),
             })
             .collect();
+        let max_tries = match self.max_tries.trim() {
+            "" => None,
+            n => Some(n.parse::<u32>().map_err(|_| {
+                FieldErrors::single(
+                    "max_tries",
+                    "not_a_number",
+                    "Tries must be a whole number, or empty for as many as needed.",
+                )
+            })?),
+        };
+        let review =
+            ReviewInput { checks: self.checks.iter().map(CheckRow::input).collect(), max_tries };
         ConsentFormDraft::parse(
             &self.version,
             &self.language,
             &self.title,
             &self.body_markdown,
             &items,
+            &review,
         )
     }
 }
@@ -261,6 +312,8 @@ async fn draft_page(
     let preview = values.action == "preview";
     let spare = if values.action == "more" { SPARE_ITEM_ROWS + 5 } else { SPARE_ITEM_ROWS };
     values.items.extend(std::iter::repeat_n(<ItemRow as Default>::default(), spare));
+    let spare_checks = if values.action == "more_checks" { 3 } else { 1 };
+    values.checks.extend(std::iter::repeat_n(<CheckRow as Default>::default(), spare_checks));
     let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
     let page = DraftPage::new(frame, &study, &forms, values, refusal, preview);
     Ok((super::status_of(refusal), Template::render("consent/draft", page)))
@@ -292,6 +345,19 @@ impl DraftForm {
                     governs: i.governs.map(|g| g.to_string()).unwrap_or_default(),
                 })
                 .collect(),
+            checks: f
+                .review
+                .checks
+                .iter()
+                .map(|c| CheckRow {
+                    key: c.key.clone(),
+                    question: c.question.clone(),
+                    options: c.options.join("\n"),
+                    answer: c.answer.clone(),
+                    explanation: c.explanation.clone(),
+                })
+                .collect(),
+            max_tries: f.review.max_tries.map(|n| n.to_string()).unwrap_or_default(),
             ..<Self as Default>::default()
         }
     }
@@ -329,7 +395,7 @@ async fn create_draft(
     form: CsrfForm<DraftForm>,
 ) -> super::FormReply {
     let f = form.0.compact();
-    if f.action == "preview" || f.action == "more" {
+    if matches!(f.action.as_str(), "preview" | "more" | "more_checks") {
         return Ok(Err(draft_page(state, &session, &csrf.0, slug, Some(f), None).await?));
     }
     let result = consent::form::draft(state, &session.user, slug, f.draft()).await;
@@ -384,8 +450,10 @@ async fn sign_page(
     form: Option<&SignForm>,
     error: Option<AppError>,
     mut identity: IdentityBox,
+    chosen: Option<&BTreeMap<String, String>>,
 ) -> PageResult<(Status, Template)> {
-    let f = consent::active_form(state, &me.participant).await?;
+    let consent::ReviewState { form: f, progress } =
+        consent::review_state(state, &me.participant).await?;
     identity.required = !consent::identity_cleared(state, &me.participant, &me.study).await?;
     let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
     let entered = form
@@ -396,13 +464,13 @@ async fn sign_page(
             read_confirmed: s.read_confirmed,
         })
         .unwrap_or_default();
-    let mut page = ConsentPage::signing(
-        participant_frame(me, csrf),
-        &f,
-        entered,
-        &Refusal::of(error.as_ref()),
-        identity,
-    );
+    let refusal = Refusal::of(error.as_ref());
+    let mut page =
+        ConsentPage::signing(participant_frame(me, csrf), &f, entered, &refusal, identity);
+    page.review = (!f.review.is_empty()).then(|| {
+        let talk_to = consent::talk_to_the_researchers(&me.study);
+        ReviewBox::for_participant(&f.review, &progress, chosen, &refusal, talk_to)
+    });
     page.withdrawn = me.participant.status() == "withdrawn";
     Ok((status, Template::render("consent/consent", page)))
 }
@@ -415,7 +483,46 @@ async fn consent_page(
     sent: Option<&str>,
 ) -> PageResult<(Status, Template)> {
     let identity = IdentityBox { sent_to: sent.map(str::to_string), ..IdentityBox::default() };
-    sign_page(state, &me, &csrf.0, None, None, identity).await
+    sign_page(state, &me, &csrf.0, None, None, identity, None).await
+}
+
+page_form! {
+    #[derive(Default)]
+    struct ChecksForm {
+        version: String,
+        form_hash: String,
+        /// Question key to the option chosen.
+        answers: BTreeMap<String, String>,
+    }
+}
+
+/// The participant's answers to the knowledge review: kept, then the consent page
+/// again, showing what was right and, after a wrong answer, its explanation.
+#[post("/participant/consent/checks", data = "<form>")]
+async fn checks_submit(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    csrf: CsrfToken,
+    form: CsrfForm<ChecksForm>,
+) -> PageResult<Result<Redirect, (Status, Template)>> {
+    let f = form.0;
+    let sent = consent::Answers {
+        version: f.version.clone(),
+        form_hash: f.form_hash.clone(),
+        answers: f.answers.clone(),
+    };
+    match consent::answer(state, &me.participant, sent).await {
+        Ok(r) if r.progress.passed() => Ok(Ok(Redirect::to("/participant/consent#sign"))),
+        Ok(_) => Ok(Ok(Redirect::to("/participant/consent#review"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let identity = IdentityBox::default();
+            Ok(
+                Err(sign_page(state, &me, &csrf.0, None, Some(e), identity, Some(&f.answers))
+                    .await?),
+            )
+        }
+        Err(e) => Err(PageError(e)),
+    }
 }
 
 page_form! {
@@ -447,7 +554,7 @@ async fn send_code(
                 IdentityBox { error: Some(e.public_message()), ..IdentityBox::default() };
             let page = match choices {
                 true => choices_with(state, &me, &csrf.0, identity).await?.1,
-                false => sign_page(state, &me, &csrf.0, None, None, identity).await?.1,
+                false => sign_page(state, &me, &csrf.0, None, None, identity, None).await?.1,
             };
             Ok(Err((Status::TooManyRequests, page)))
         }
@@ -480,7 +587,7 @@ async fn verify_code(
             let identity = IdentityBox { error: Some(message), ..IdentityBox::default() };
             let page = match for_choices(&form.0) {
                 true => choices_with(state, &me, &csrf.0, identity).await?.1,
-                false => sign_page(state, &me, &csrf.0, None, None, identity).await?.1,
+                false => sign_page(state, &me, &csrf.0, None, None, identity, None).await?.1,
             };
             Ok(Err((Status::new(e.status()), page)))
         }
@@ -509,9 +616,10 @@ async fn consent_submit(
             Redirect::to("/participant"),
             "Thank you: your consent is recorded. Your signed copy and receipt are below.",
         ))),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => Ok(
-            Err(sign_page(state, &me, &csrf.0, Some(&f), Some(e), IdentityBox::default()).await?),
-        ),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            let identity = IdentityBox::default();
+            Ok(Err(sign_page(state, &me, &csrf.0, Some(&f), Some(e), identity, None).await?))
+        }
         Err(e) => Err(PageError(e)),
     }
 }
@@ -775,6 +883,7 @@ pub fn routes() -> Vec<rocket::Route> {
         create_draft,
         consent_page,
         consent_submit,
+        checks_submit,
         send_code,
         verify_code,
         withdraw_page,

@@ -4,7 +4,7 @@ use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{State, get, post};
 
-use crate::domain::consent::{ConsentFormDraft, ItemInput};
+use crate::domain::consent::{ConsentFormDraft, ItemInput, ReviewInput};
 use crate::service::AppState;
 use crate::service::consent;
 use crate::web::api::dto::{ApproveConsentForm, ConsentFormDto, CreateConsentForm, ErrorBody};
@@ -40,8 +40,18 @@ pub async fn create(
             governs: i.governs.unwrap_or_default(),
         })
         .collect();
-    let draft =
-        ConsentFormDraft::parse(&b.version, &b.language, &b.title, &b.body_markdown, &items);
+    let review = ReviewInput {
+        checks: b.checks.into_iter().map(Into::into).collect(),
+        max_tries: b.max_tries,
+    };
+    let draft = ConsentFormDraft::parse(
+        &b.version,
+        &b.language,
+        &b.title,
+        &b.body_markdown,
+        &items,
+        &review,
+    );
     let form = consent::form::draft(state, &staff.0, slug, draft).await?;
     Ok((Status::Created, Json(ConsentFormDto::from(&form))))
 }

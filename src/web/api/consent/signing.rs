@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::domain::consent::SignRequest;
 use crate::service::{AppState, consent};
 use crate::web::api::dto::EnterCode;
+use crate::web::api::dto::{AnswerChecks, ReviewDto};
 use crate::web::api::dto::{ChangeChoices, ConsentHistoryDto};
 use crate::web::api::dto::{ConsentGivenDto, ErrorBody, GiveConsent, ParticipantFormDto, Withdraw};
 use crate::web::api::responses::{MalformedBody, NoParticipantToken};
@@ -30,8 +31,33 @@ pub async fn consent_form(
     state: &State<AppState>,
     me: ParticipantUser,
 ) -> ApiResult<Json<ParticipantFormDto>> {
-    let f = consent::active_form(state, &me.participant).await?;
-    Ok(Json(ParticipantFormDto::new(f, &me.study)))
+    let review = consent::review_state(state, &me.participant).await?;
+    Ok(Json(ParticipantFormDto::new(review, &me.study)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participant/consent/checks", tag = "participants",
+    request_body = AnswerChecks,
+    security(("participant" = [])),
+    responses(
+        (status = 200, description = "The answers are kept; where the participant stands on each question (a wrong answer comes with its explanation)", body = ReviewDto),
+        MalformedBody,
+        NoParticipantToken,
+        (status = 409, description = "Not the version in force, no questions to answer, withdrawn, or no tries left (talk to the researchers)", body = ErrorBody),
+        (status = 410, description = "The study cannot take consent now", body = ErrorBody),
+        (status = 422, description = "An open question without an answer, an answer that is not one of its options, or an unknown question: nothing is counted", body = ErrorBody),
+    )
+)]
+#[post("/participant/consent/checks", data = "<body>")]
+pub async fn answer_checks(
+    state: &State<AppState>,
+    me: ParticipantUser,
+    body: JsonBody<AnswerChecks>,
+) -> ApiResult<Json<ReviewDto>> {
+    let b = body.0;
+    let sent = consent::Answers { version: b.version, form_hash: b.form_hash, answers: b.answers };
+    let review = consent::answer(state, &me.participant, sent).await?;
+    Ok(Json(ReviewDto::new(&review, &me.study)))
 }
 
 #[utoipa::path(
@@ -43,9 +69,9 @@ pub async fn consent_form(
         (status = 200, description = "The same consent again (a safe retry): the existing record", body = ConsentGivenDto),
         MalformedBody,
         NoParticipantToken,
-        (status = 409, description = "Not the version in force, another text, or a different consent given already", body = ErrorBody),
+        (status = 409, description = "Not the version in force, another text, a different consent given already, or no tries left on a knowledge-review question", body = ErrorBody),
         (status = 410, description = "The study cannot take consent now", body = ErrorBody),
-        (status = 422, description = "A required item not agreed, no name, or reading not confirmed", body = ErrorBody),
+        (status = 422, description = "A required item not agreed, no name, reading not confirmed, or the knowledge review not passed yet", body = ErrorBody),
     )
 )]
 #[post("/participant/consent", data = "<body>")]

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::consent::SignRequest;
 use crate::domain::consent::receipt::Receipt;
-use crate::domain::consent::{ConsentForm, SignRequest};
 use crate::domain::study::Study;
 use crate::service::consent::{Given, ReconsentDue};
 
@@ -33,6 +33,138 @@ pub struct CreateConsentForm {
     /// The explanatory statement, in Markdown.
     pub body_markdown: String,
     pub items: Vec<ConsentItemInput>,
+    /// Knowledge-review questions answered correctly before signing; none when empty.
+    pub checks: Vec<CheckInputDto>,
+    /// Wrong answers a question allows before the participant is asked to talk to the
+    /// researchers; omitted or 0 for as many tries as needed.
+    #[schema(nullable = false)]
+    pub max_tries: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct CheckInputDto {
+    /// Lower-case letters, digits and underscores, unique in the form.
+    pub key: String,
+    pub question: String,
+    /// Two to eight, each once.
+    pub options: Vec<String>,
+    /// The correct option, word for word.
+    pub answer: String,
+    /// Shown to the participant after a wrong answer.
+    pub explanation: String,
+}
+
+impl From<CheckInputDto> for crate::domain::consent::review::CheckInput {
+    fn from(c: CheckInputDto) -> Self {
+        Self {
+            key: c.key,
+            question: c.question,
+            options: c.options,
+            answer: c.answer,
+            explanation: c.explanation,
+        }
+    }
+}
+
+/// A knowledge-review question: staff see its answer and explanation; a participant
+/// sees where they stand on it instead (and the explanation after a wrong answer).
+#[derive(Serialize, ToSchema)]
+pub struct CheckDto {
+    pub key: String,
+    pub question: String,
+    pub options: Vec<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+    /// The participant answered it correctly (participant view only).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_correctly: Option<bool>,
+    /// Answers the participant gave to it so far (participant view only).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tries: Option<u32>,
+}
+
+impl CheckDto {
+    pub fn for_staff(c: &crate::domain::consent::review::Check) -> Self {
+        Self {
+            key: c.key.clone(),
+            question: c.question.clone(),
+            options: c.options.clone(),
+            answer: Some(c.answer.clone()),
+            explanation: Some(c.explanation.clone()),
+            answered_correctly: None,
+            tries: None,
+        }
+    }
+
+    pub fn for_participant(
+        c: &crate::domain::consent::review::Check,
+        progress: &crate::domain::consent::review::Progress,
+    ) -> Self {
+        let standing = progress.get(&c.key);
+        Self {
+            key: c.key.clone(),
+            question: c.question.clone(),
+            options: c.options.clone(),
+            answer: None,
+            explanation: standing
+                .and_then(|s| s.last_wrong.as_ref())
+                .map(|_| c.explanation.clone()),
+            answered_correctly: Some(standing.is_some_and(|s| s.correct)),
+            tries: Some(standing.map_or(0, |s| s.tries)),
+        }
+    }
+}
+
+/// Where a participant stands on the knowledge review of the version in force.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewDto {
+    /// Every question answered correctly: the form can be signed.
+    pub passed: bool,
+    /// A question ran out of tries: talk to the researchers before signing.
+    pub locked: bool,
+    /// Whom to talk to, when locked.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tries: Option<u32>,
+    pub checks: Vec<CheckDto>,
+}
+
+impl ReviewDto {
+    pub fn new(state: &crate::service::consent::ReviewState, study: &Study) -> Self {
+        let review = &state.form.review;
+        let locked = state.progress.locked();
+        Self {
+            passed: state.progress.passed(),
+            locked,
+            message: locked.then(|| crate::service::consent::talk_to_the_researchers(study)),
+            max_tries: review.max_tries,
+            checks: review
+                .checks
+                .iter()
+                .map(|c| CheckDto::for_participant(c, &state.progress))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct AnswerChecks {
+    pub version: String,
+    pub form_hash: String,
+    /// Question key to the option chosen, word for word, for every question not yet
+    /// answered correctly.
+    pub answers: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
@@ -74,7 +206,13 @@ pub struct ConsentFormDto {
     pub title: String,
     pub body_markdown: String,
     pub items: Vec<ConsentItemDto>,
-    /// SHA-256 over the canonical title, language, body and items.
+    /// The knowledge-review questions, with their answers and explanations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckDto>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tries: Option<u32>,
+    /// SHA-256 over the canonical title, language, body, items and knowledge review.
     pub form_hash: String,
     /// `draft`, `active` or `superseded`.
     pub state: String,
@@ -94,6 +232,8 @@ impl From<&crate::domain::consent::ConsentForm> for ConsentFormDto {
             title: f.title.clone(),
             body_markdown: f.body_markdown.clone(),
             items: f.items.iter().map(ConsentItemDto::from).collect(),
+            checks: f.review.checks.iter().map(CheckDto::for_staff).collect(),
+            max_tries: f.review.max_tries,
             form_hash: f.form_hash.clone(),
             state: f.state.as_str().to_string(),
             approval_reference: f.approval_reference.clone(),
@@ -153,6 +293,11 @@ pub struct ParticipantFormDto {
     pub items: Vec<ConsentItemDto>,
     pub form_hash: String,
     pub ethics: EthicsRefDto,
+    /// The knowledge review to pass before signing (`POST /participant/consent/checks`);
+    /// absent when the version asks no questions.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewDto>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -183,6 +328,11 @@ pub struct RegisterEntryDto {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amends: Option<i64>,
+    /// The knowledge review answered before signing: per question, its words, the
+    /// answers it took and whether the first was right.
+    #[schema(value_type = Vec<Object>)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub knowledge_review: Vec<crate::domain::consent::review::CheckOutcome>,
 }
 
 /// A participant's withdrawal as the register shows it.
@@ -214,6 +364,7 @@ impl RegisterEntryDto {
             record_sha256: e.record_sha256,
             pdf_sha256: e.pdf_sha256,
             amends: e.amends,
+            knowledge_review: e.checks.clone(),
         }
     }
 }
@@ -251,8 +402,11 @@ impl From<ReconsentDue> for ReconsentDueDto {
 }
 
 impl ParticipantFormDto {
-    pub fn new(f: ConsentForm, study: &Study) -> Self {
+    pub fn new(state: crate::service::consent::ReviewState, study: &Study) -> Self {
+        let review = (!state.form.review.is_empty()).then(|| ReviewDto::new(&state, study));
+        let f = state.form;
         Self {
+            review,
             version: f.version,
             title: f.title,
             language: f.language,

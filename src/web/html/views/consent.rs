@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{Block, ParticipantFrame, Refusal, blocks};
 use super::{FormView, StaffFrame};
+use crate::domain::consent::review::{Progress, Review};
 use crate::domain::consent::{ConsentForm, Governs};
 use crate::domain::study::Study;
 use crate::web::html::consent::DraftForm;
@@ -33,6 +34,104 @@ pub struct ConsentPage {
     pub identity_required: bool,
     pub identity_sent_to: Option<String>,
     pub identity_error: Option<String>,
+    /// The knowledge review, when the version asks questions.
+    pub review: Option<ReviewBox>,
+}
+
+/// The knowledge-review section of the consent page: questions still open (with
+/// the explanation after a wrong answer), those answered, or whom to talk to.
+#[derive(Serialize)]
+pub struct ReviewBox {
+    pub passed: bool,
+    pub locked: bool,
+    pub talk_to: Option<String>,
+    pub max_tries: Option<u32>,
+    pub questions: Vec<QuestionBox>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct QuestionBox {
+    pub key: String,
+    pub question: String,
+    pub options: Vec<(String, bool)>,
+    pub correct: bool,
+    pub tries: u32,
+    /// Shown after a wrong answer (and on the staff preview).
+    pub explanation: Option<String>,
+    /// The correct answer: on the staff preview only.
+    pub answer: Option<String>,
+    pub errors: Vec<String>,
+}
+
+impl ReviewBox {
+    /// The questions as a participant sees them: `chosen` keeps the answers of a
+    /// refused submission.
+    pub fn for_participant(
+        review: &Review,
+        progress: &Progress,
+        chosen: Option<&std::collections::BTreeMap<String, String>>,
+        refusal: &Refusal,
+        talk_to: String,
+    ) -> Self {
+        let locked = progress.locked();
+        Self {
+            passed: progress.passed(),
+            locked,
+            talk_to: locked.then_some(talk_to),
+            max_tries: review.max_tries,
+            questions: review
+                .checks
+                .iter()
+                .map(|c| {
+                    let standing = progress.get(&c.key);
+                    let picked = chosen.and_then(|m| m.get(&c.key));
+                    QuestionBox {
+                        key: c.key.clone(),
+                        question: c.question.clone(),
+                        options: c
+                            .options
+                            .iter()
+                            .map(|o| (o.clone(), picked.is_some_and(|p| p == o)))
+                            .collect(),
+                        correct: standing.is_some_and(|s| s.correct),
+                        tries: standing.map_or(0, |s| s.tries),
+                        explanation: standing
+                            .and_then(|s| s.last_wrong.as_ref())
+                            .map(|_| c.explanation.clone()),
+                        answer: None,
+                        errors: refusal.field(&format!("checks.{}", c.key)),
+                    }
+                })
+                .collect(),
+            errors: refusal.field("checks"),
+        }
+    }
+
+    /// The questions with their answers and explanations, for staff.
+    pub fn preview(review: &Review) -> Self {
+        Self {
+            passed: false,
+            locked: false,
+            talk_to: None,
+            max_tries: review.max_tries,
+            questions: review
+                .checks
+                .iter()
+                .map(|c| QuestionBox {
+                    key: c.key.clone(),
+                    question: c.question.clone(),
+                    options: c.options.iter().map(|o| (o.clone(), false)).collect(),
+                    correct: false,
+                    tries: 0,
+                    explanation: Some(c.explanation.clone()),
+                    answer: Some(c.answer.clone()),
+                    errors: Vec::new(),
+                })
+                .collect(),
+            errors: Vec::new(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -72,16 +171,19 @@ pub struct IdentityBox {
 }
 
 impl ConsentPage {
-    /// A version exactly as participants will see it, for staff.
+    /// A version exactly as participants will see it, for staff (with the answers
+    /// to its knowledge-review questions).
     pub fn preview(study: &Study, form: &ConsentForm) -> Self {
-        Self::build(
+        let mut page = Self::build(
             ParticipantFrame::new(study, "").at("/staff".into()),
             form,
             true,
             Entered::default(),
             &Refusal::default(),
             IdentityBox::default(),
-        )
+        );
+        page.review = (!form.review.is_empty()).then(|| ReviewBox::preview(&form.review));
+        page
     }
 
     /// The form in force for a participant to sign, with what they entered and why
@@ -132,10 +234,14 @@ impl ConsentPage {
             read_confirmed: entered.read_confirmed,
             withdrawn: false,
             errors: refusal.in_page_order(
-                &form
-                    .items
-                    .iter()
-                    .map(|i| (format!("items.{}", i.key), i.text.clone()))
+                &std::iter::once(("checks".to_string(), String::new()))
+                    .chain(
+                        form.review
+                            .checks
+                            .iter()
+                            .map(|c| (format!("checks.{}", c.key), c.question.clone())),
+                    )
+                    .chain(form.items.iter().map(|i| (format!("items.{}", i.key), i.text.clone())))
                     .chain([
                         ("signature.typed_name".to_string(), "Your full name".to_string()),
                         ("signature.drawn_svg".to_string(), "Your drawn signature".to_string()),
@@ -150,6 +256,7 @@ impl ConsentPage {
             identity_required: identity.required,
             identity_sent_to: identity.sent_to,
             identity_error: identity.error,
+            review: None,
         }
     }
 }
@@ -251,6 +358,8 @@ pub struct StoryConsent {
     pub record_sha256: String,
     /// A change of optional choices: what changed from the record before it.
     pub changed: Option<Vec<(String, bool)>>,
+    /// The knowledge review: each question and how it went, in words.
+    pub checks: Vec<(String, String)>,
 }
 
 impl StoryPage {
@@ -291,6 +400,7 @@ impl StoryPage {
                     typed_name: if names_hidden { String::new() } else { e.typed_name.clone() },
                     drawn_signature: e.drawn_signature,
                     record_sha256: e.record_sha256.clone(),
+                    checks: e.checks.iter().map(|c| (c.question.clone(), c.in_words())).collect(),
                 })
                 .collect(),
         }
@@ -363,6 +473,8 @@ pub struct ReviewPage {
     pub active_version: Option<String>,
     pub lines: Vec<crate::domain::consent::diff::Line>,
     pub items: Vec<crate::domain::consent::diff::ItemChange>,
+    /// This version's knowledge-review questions, approved with it.
+    pub review: Review,
     pub can_approve: bool,
     pub study_reference: String,
     pub today: String,
@@ -397,6 +509,7 @@ impl ReviewPage {
             active_version: active.map(|a| a.version.clone()),
             lines,
             items,
+            review: draft.review.clone(),
             can_approve: capacity == crate::domain::policy::Capacity::EthicsOfficer
                 && draft.state == crate::domain::consent::FormState::Draft,
             study_reference: study.ethics.reference.clone(),

@@ -1,0 +1,148 @@
+//! Knowledge review before signing: the participant answers the questions of the
+//! version in force; every answer is kept, a wrong one shows its explanation, and
+//! signing waits until each question was answered correctly. A question answered
+//! wrongly `max_tries` times asks the participant to talk to the researchers.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::domain::consent::review::{Progress, Review, VersionRates};
+
+/// What a participant sends: the version they read and an answer per open question.
+#[derive(Debug, Clone, Default)]
+pub struct Answers {
+    pub version: String,
+    pub form_hash: String,
+    pub answers: BTreeMap<String, String>,
+}
+
+/// The version in force and where the participant stands on its questions.
+#[derive(Debug, Clone)]
+pub struct ReviewState {
+    pub form: ConsentForm,
+    pub progress: Progress,
+}
+
+/// Where a participant stands on the questions of `form`.
+pub(super) async fn progress_on(
+    db: &impl Conn,
+    participant_id: i64,
+    form: &ConsentForm,
+) -> AppResult<Progress> {
+    if form.review.is_empty() {
+        return Ok(form.review.progress(&[]));
+    }
+    let attempts = store::consent::review::of_participant(db, participant_id, form.id).await?;
+    Ok(form.review.progress(&attempts))
+}
+
+/// Refuses signing until every question of the version was answered correctly.
+pub(super) fn require_passed(study: &Study, progress: &Progress) -> AppResult<()> {
+    if progress.locked() {
+        return Err(AppError::Conflict(talk_to_the_researchers(study)));
+    }
+    if !progress.passed() {
+        return Err(AppError::field(
+            "checks",
+            "review_not_passed",
+            "Answer the questions about the explanatory statement before you sign.",
+        ));
+    }
+    Ok(())
+}
+
+/// What a participant who ran out of tries is told.
+pub fn talk_to_the_researchers(study: &Study) -> String {
+    format!(
+        "Please talk to the researchers before you sign, so they can explain the part of the \
+         statement the questions are about: {} ({}).",
+        study.contact_name, study.contact_email
+    )
+}
+
+/// Where the participant stands on the version in force.
+#[tracing::instrument(skip_all)]
+pub async fn review_state(state: &AppState, participant: &Participant) -> AppResult<ReviewState> {
+    let db = state.db.conn();
+    let form =
+        store::consent::form::active(db, participant.study_id).await?.ok_or(AppError::NotFound)?;
+    let progress = progress_on(db, participant.id, &form).await?;
+    Ok(ReviewState { form, progress })
+}
+
+/// Keeps a participant's answers to the open questions and says where they stand.
+/// A submission with a missing or unknown answer is refused whole and counts nothing.
+#[tracing::instrument(skip_all)]
+pub async fn answer(
+    state: &AppState,
+    participant: &Participant,
+    sent: Answers,
+) -> AppResult<ReviewState> {
+    let tx = state.db.begin_write().await?;
+    let (participant, study) = reload(tx.conn(), participant).await?;
+    check_can_consent(&study)?;
+    if participant.withdrawal.is_some() {
+        return Err(AppError::Conflict("You have withdrawn from this study.".into()));
+    }
+    let form = store::consent::form::active(tx.conn(), study.id)
+        .await?
+        .ok_or_else(|| AppError::Conflict("The study has no consent form in force.".into()))?;
+    if sent.version.trim() != form.version || sent.form_hash.trim() != form.form_hash {
+        return Err(AppError::Conflict(
+            "The consent form differs from the one in force; reload it and read it again.".into(),
+        ));
+    }
+    let Review { checks, .. } = &form.review;
+    if checks.is_empty() {
+        return Err(AppError::Conflict(
+            "This consent form asks no questions: read it and sign.".into(),
+        ));
+    }
+    let before = progress_on(tx.conn(), participant.id, &form).await?;
+    if before.locked() {
+        return Err(AppError::Conflict(talk_to_the_researchers(&study)));
+    }
+    let given = crate::domain::consent::review::grade(checks, &before, &sent.answers)
+        .map_err(AppError::Validation)?;
+    store::consent::review::insert(
+        tx.conn(),
+        participant.id,
+        form.id,
+        &given,
+        storable(Utc::now()),
+    )
+    .await?;
+    let progress = progress_on(tx.conn(), participant.id, &form).await?;
+    tx.commit().await?;
+    Ok(ReviewState { form, progress })
+}
+
+/// The first-try rates of every version of a study that asks questions, for its
+/// coordinators and ethics officers: which part of the statement is misread.
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn understanding(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+) -> AppResult<Vec<VersionRates>> {
+    let db = state.db.conn();
+    let (study, capacity) = crate::service::access::study(db, user, slug).await?;
+    super::register::require_register_reader(capacity)?;
+    first_try_rates(db, study.id).await
+}
+
+/// The first-try rates of every version of `study` that asks questions.
+pub(crate) async fn first_try_rates(db: &impl Conn, study_id: i64) -> AppResult<Vec<VersionRates>> {
+    let mut out = Vec::new();
+    for form in store::consent::form::list(db, study_id).await? {
+        if form.review.is_empty() {
+            continue;
+        }
+        let first = store::consent::review::first_answers(db, form.id).await?;
+        out.push(VersionRates {
+            version: form.version.clone(),
+            rates: crate::domain::consent::review::first_try_rates(&form.review.checks, &first),
+        });
+    }
+    Ok(out)
+}
