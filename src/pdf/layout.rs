@@ -28,6 +28,15 @@ static FONTS: LazyLock<Option<Fonts>> = LazyLock::new(|| {
     Some(Fonts { regular, bold })
 });
 
+/// Whether both the regular and the bold font have a glyph for `c`.
+pub fn can_print(c: char) -> bool {
+    FONTS.as_ref().is_some_and(|f| {
+        [&f.regular, &f.bold]
+            .iter()
+            .all(|font| font.as_azul().lookup_glyph_index(c as u32).is_some())
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Weight {
     Regular,

@@ -7,3 +7,5 @@ mod layout;
 pub mod pack;
 pub mod poster;
 pub mod report;
+
+pub use layout::can_print;

@@ -177,3 +177,30 @@ db_test!(no_approval_after_expiry, |app| {
         .await;
     assert_eq!(status, Status::Gone, "{v}");
 });
+
+db_test!(text_the_pdf_fonts_cannot_print_is_refused_when_drafted, |app| {
+    let c = cast(&app).await;
+    // DejaVu Sans draws Latin, Greek, Cyrillic and Vietnamese, not CJK ideographs.
+    let (status, v) = app
+        .post_json(
+            FORMS,
+            Some(&c.coord),
+            form("1", "## Déclaration\nΕνημέρωση, Информация, 研究说明"),
+        )
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity, "{v}");
+    assert_eq!(fields(&v), ["body_markdown"], "{v}");
+    let message = v["error"]["fields"]["body_markdown"][0].as_str().unwrap_or_default();
+    assert!(message.contains("研 (U+7814)") && message.contains("说 (U+8BF4)"), "{message}");
+    assert!(!message.contains('Ε') && !message.contains('И'), "only what cannot print: {message}");
+    let (_, list) = app.get_json(FORMS, Some(&c.coord)).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "nothing was drafted");
+    let (status, v) = app
+        .post_json(
+            FORMS,
+            Some(&c.coord),
+            form("1", "## Déclaration\nΕνημέρωση, Информация, Tiếng Việt"),
+        )
+        .await;
+    assert_eq!(status, Status::Created, "{v}");
+});

@@ -209,6 +209,55 @@ impl ConsentFormDraft {
     }
 }
 
+impl ConsentFormDraft {
+    /// Every text of the draft that the signed PDF prints, with its field name.
+    fn printed(&self) -> Vec<(String, &str)> {
+        let mut texts = vec![
+            ("title".to_string(), self.title.as_str()),
+            ("body_markdown".to_string(), self.body_markdown.as_str()),
+        ];
+        for (i, item) in self.items.iter().enumerate() {
+            texts.push((format!("items[{i}].text"), item.text.as_str()));
+        }
+        for (i, c) in self.review.checks.iter().enumerate() {
+            texts.push((format!("checks[{i}].question"), c.question.as_str()));
+            texts.push((format!("checks[{i}].explanation"), c.explanation.as_str()));
+            for o in &c.options {
+                texts.push((format!("checks[{i}].options"), o.as_str()));
+            }
+        }
+        texts
+    }
+
+    /// The fields holding characters that `can_print` says the signed PDF's fonts
+    /// cannot draw, each naming them: a version that would print as empty boxes is
+    /// refused when drafted, never found on a signed copy.
+    pub fn unprintable(&self, can_print: impl Fn(char) -> bool) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        for (field, text) in self.printed() {
+            let mut missing: Vec<char> = Vec::new();
+            for c in text.chars().filter(|c| !c.is_whitespace() && !c.is_control()) {
+                if !can_print(c) && !missing.contains(&c) {
+                    missing.push(c);
+                }
+            }
+            if !missing.is_empty() && !errors.contains(&field) {
+                let named: Vec<String> =
+                    missing.iter().map(|c| format!("{c} (U+{:04X})", u32::from(*c))).collect();
+                errors.add(
+                    &field,
+                    "unprintable",
+                    format!(
+                        "The signed PDF's fonts cannot print {}; use other characters.",
+                        named.join(", ")
+                    ),
+                );
+            }
+        }
+        errors
+    }
+}
+
 /// What an item governs: nothing when `raw` is empty; an effect only an optional item
 /// may carry (a required one is agreed by everyone), and each effect once a form.
 fn parse_governs(
@@ -787,6 +836,20 @@ mod tests {
         let mut e = c.clone();
         e.review.checks[0].explanation.push('.');
         assert_ne!(c.form_hash(), e.form_hash(), "so is each explanation");
+    }
+
+    #[test]
+    fn characters_the_fonts_lack_are_named_per_field() {
+        let mut d = draft();
+        d.body_markdown.push_str(" 研究 and 研 again");
+        d.items[1].text.push('✓');
+        let latin_only = |c: char| c.is_ascii() || c == '✓';
+        let e = d.unprintable(latin_only);
+        let messages = e.messages();
+        assert_eq!(messages.keys().collect::<Vec<_>>(), ["body_markdown"]);
+        let m = &messages["body_markdown"][0];
+        assert!(m.contains("研 (U+7814), 究 (U+7A76)"), "each character once, in order: {m}");
+        assert!(draft().unprintable(latin_only).is_empty());
     }
 
     const PINNED_HASH: &str = "e09460315ab9db74395cf1df5ff8fe2d6c96b3316f26581dd126c8226e2fe944";

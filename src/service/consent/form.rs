@@ -27,6 +27,10 @@ pub async fn draft(
     let tx = state.db.begin_write().await?;
     let study = access::coordinated(tx.conn(), user, slug).await?;
     let draft = draft?;
+    let unprintable = draft.unprintable(crate::pdf::can_print);
+    if !unprintable.is_empty() {
+        return Err(AppError::Validation(unprintable));
+    }
     access::open_for_changes(&study)?;
     let form =
         store::consent::form::insert(tx.conn(), study.id, &draft, user.id, Utc::now()).await?;
