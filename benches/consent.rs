@@ -123,9 +123,17 @@ async fn consents(dir: &std::path::Path, n: usize, clients: usize) -> f64 {
     let draft =
         ConsentFormDraft::parse("1", "en-AU", "Consent", &body, &items, &Default::default());
     let form = service::consent::form::draft(&state, &coord, "bench", draft).await.expect("draft");
-    service::consent::form::approve(&state, &ethics, "bench", "1", "BENCH-1", &today.to_string())
-        .await
-        .expect("approve");
+    service::consent::form::approve(
+        &state,
+        &ethics,
+        "bench",
+        "1",
+        None,
+        "BENCH-1",
+        &today.to_string(),
+    )
+    .await
+    .expect("approve");
     service::study::change_status(&state, &coord, "bench", "recruiting", None).await.expect("open");
 
     let mut people = Vec::with_capacity(n);

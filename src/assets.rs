@@ -76,7 +76,8 @@ mod tests {
             forms("questionnaires").into_iter().map(|(p, _)| p).collect();
         assert_eq!(questionnaires.len(), 3, "{questionnaires:?}");
         assert!(questionnaires.contains(&"forms/questionnaires/demographics.toml".to_string()));
-        assert_eq!(forms("consent").len(), 1);
+        assert_eq!(forms("consent").len(), 2);
         assert!(form("consent/social-media-medical-education.toml").is_some());
+        assert!(form("consent/social-media-medical-education.fr.toml").is_some());
     }
 }

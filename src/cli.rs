@@ -411,12 +411,12 @@ async fn run(
                     other => Stop::Refused(other),
                 })?;
             println!(
-                "drafted {study} consent form version {} (form hash {})",
-                form.version, form.form_hash
+                "drafted {study} consent form version {} in {} (form hash {})",
+                form.version, form.language, form.form_hash
             );
             println!(
-                "an ethics officer approves it: POST /api/v1/studies/{study}/consent-forms/{}/approve",
-                form.version
+                "an ethics officer approves it: POST /api/v1/studies/{study}/consent-forms/{}/approve {{\"language\": \"{}\", …}}",
+                form.version, form.language
             );
             Ok(ExitCode::SUCCESS)
         }

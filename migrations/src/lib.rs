@@ -23,6 +23,7 @@ mod m20261206_000015_complaints_contact;
 mod m20261207_000016_declined_data_sharing;
 mod m20261207_000017_consent_amendments;
 mod m20261207_000018_knowledge_review;
+mod m20261207_000019_consent_form_languages;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_declined_data_sharing::Migration),
             Box::new(m20261207_000017_consent_amendments::Migration),
             Box::new(m20261207_000018_knowledge_review::Migration),
+            Box::new(m20261207_000019_consent_form_languages::Migration),
         ]
     }
 }

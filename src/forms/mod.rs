@@ -204,7 +204,7 @@ mod tests {
             let report = check(source);
             assert!(report.errors.is_empty(), "{:#?}", report.errors);
             assert_eq!(report.questionnaires.len(), 3, "{:?}", report.questionnaires);
-            assert_eq!(report.consent_forms.len(), 1);
+            assert_eq!(report.consent_forms.len(), 2);
         }
         let built_in = questionnaire::Catalogue::load(&Source::BuiltIn).unwrap_or_default();
         let catalogue = questionnaire::Catalogue::load(&dir).unwrap_or_default();

@@ -68,6 +68,7 @@ pub fn render(
         "Consent form",
         &format!("{} (version {}, {})", record.form_title, record.form_version, record.language),
     );
+    l.field("Language signed", &record.language);
     l.field("Form SHA-256", &record.form_hash);
     l.field("Participant code", &record.participant_code);
     l.field("Signed at (UTC)", &record.signed_at);

@@ -82,7 +82,9 @@ async fn sign_demo_participants(
     for (name, email, quotes) in DEMO_SIGNED {
         let invitation =
             super::participant::invite(state, coordinator, DEMO_SLUG, name, email).await?;
-        let form = super::consent::active_form(state, invitation.participant()).await?;
+        let form =
+            super::consent::active_form(state, invitation.participant(), &Default::default())
+                .await?;
         answer_review(state, invitation.participant(), &form, !quotes).await?;
         let items = form
             .items
@@ -275,7 +277,11 @@ async fn schedule(state: &AppState, coordinator: &crate::domain::user::User) -> 
 /// The demo study's ad, at `/ads/moodle-mbbs`.
 pub const DEMO_AD: &str = "moodle-mbbs";
 
-pub const DEMO_CONSENT_FILE: &str = "consent/social-media-medical-education.toml";
+/// The demo's consent form: version 1 in English and in French.
+pub const DEMO_CONSENT_FILES: [&str; 2] = [
+    "consent/social-media-medical-education.toml",
+    "consent/social-media-medical-education.fr.toml",
+];
 
 /// Loads the demo study, its staff and its consent form (approved, so the study is
 /// recruiting), and issues a fresh private link for a demo participant.
@@ -335,26 +341,31 @@ pub async fn load(state: &AppState) -> AppResult<Demo> {
         .await?;
     }
     if super::consent::form::list(state, &coordinator, DEMO_SLUG).await?.is_empty() {
-        let source = crate::forms::Source::configured(state.config.forms_dir.as_deref());
-        let (path, text) =
-            source.file(DEMO_CONSENT_FILE).map_err(|e| AppError::Internal(e.to_string()))?;
-        let draft = crate::forms::consent::draft_from_str(&path, &text, "1").map_err(|errors| {
-            AppError::Internal(
-                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-            )
-        })?;
-        super::consent::form::draft(state, &coordinator, DEMO_SLUG, Ok(draft)).await?;
         let (study, _) = super::study::get(state, &coordinator, DEMO_SLUG).await?;
         let today = Utc::now().date_naive().to_string();
-        super::consent::form::approve(
-            state,
-            &ethics,
-            DEMO_SLUG,
-            "1",
-            &study.ethics.reference,
-            &today,
-        )
-        .await?;
+        // Version 1 in English, then its French text: each drafted and approved.
+        for file in DEMO_CONSENT_FILES {
+            let source = crate::forms::Source::configured(state.config.forms_dir.as_deref());
+            let (path, text) = source.file(file).map_err(|e| AppError::Internal(e.to_string()))?;
+            let draft =
+                crate::forms::consent::draft_from_str(&path, &text, "1").map_err(|errors| {
+                    AppError::Internal(
+                        errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                    )
+                })?;
+            let language = draft.language.clone();
+            super::consent::form::draft(state, &coordinator, DEMO_SLUG, Ok(draft)).await?;
+            super::consent::form::approve(
+                state,
+                &ethics,
+                DEMO_SLUG,
+                "1",
+                Some(&language),
+                &study.ethics.reference,
+                &today,
+            )
+            .await?;
+        }
         super::study::change_status(state, &coordinator, DEMO_SLUG, "recruiting", None).await?;
         sign_demo_participants(state, &coordinator).await?;
     }

@@ -139,7 +139,7 @@ db_test!(running_a_study_from_its_page, |app| {
     .await;
     assert_eq!((status, location.as_deref()), (Status::SeeOther, Some(path)));
     let (_, html) = page(&app, path).await;
-    assert!(html.contains("version 1 is now active"), "{html}");
+    assert!(html.contains("version 1 (en-AU) is now active"), "{html}");
     sign_out(&app).await;
 
     // The coordinator opens recruitment and invites someone.

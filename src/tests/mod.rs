@@ -13,6 +13,7 @@ mod audit_chain;
 mod audit_tamper;
 mod consent_choices;
 mod consent_flow;
+mod consent_languages;
 mod coordinator_console;
 mod demo;
 mod errors_and_ops;

@@ -337,6 +337,36 @@ impl<'r> FromRequest<'r> for ClientAddr {
     }
 }
 
+/// Which language's consent text a participant asks for: `?language=TAG` (the
+/// switcher's links; remembered in a cookie for the pages that follow), else the
+/// cookie, and the browser's `Accept-Language`. A tag of the wrong shape is ignored.
+#[derive(Debug, Clone, Default)]
+pub struct Language(pub crate::service::consent::LanguageChoice);
+
+const LANGUAGE_COOKIE: &str = "consentry_language";
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Language {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let valid = |tag: &str| crate::domain::consent::parse_language(tag).ok();
+        let asked = req.query_value::<&str>("language").and_then(|r| r.ok()).and_then(valid);
+        if let Some(tag) = &asked {
+            let cookie = Cookie::build((LANGUAGE_COOKIE, tag.clone()))
+                .path("/")
+                .same_site(SameSite::Lax)
+                .http_only(true);
+            req.cookies().add(cookie);
+        }
+        let chosen =
+            asked.or_else(|| req.cookies().get(LANGUAGE_COOKIE).and_then(|c| valid(c.value())));
+        let accept =
+            req.headers().get_one("Accept-Language").map(|h| h.chars().take(200).collect());
+        Outcome::Success(Language(crate::service::consent::LanguageChoice { chosen, accept }))
+    }
+}
+
 /// The CSRF token for forms on this page, kept in a private cookie and made on first use.
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);

@@ -4,8 +4,8 @@
 Starts the server with its demo study and walks the three kinds of user through
 it, with JavaScript on and off, at a phone's 390x844 and a laptop's 1280x800:
 
-- a participant follows the ad, screens (once not eligible, then eligible), answers
-  the knowledge review (once wrongly), reads and signs (a refused form first: the
+- a participant follows the ad, screens (once not eligible, then eligible), reads
+  the form in French and back in English, answers the knowledge review (once wrongly), reads and signs (a refused form first: the
   drawn signature must survive it), keeps the PDF and the receipt, answers both
   questionnaires through a branch, gives availability and withdraws; once per run,
   the consent page (its questions and its form) is completed with the keyboard
@@ -315,8 +315,19 @@ class Walk:
         check("We have also e-mailed you a link" in html, "a word after enrolling")
         check(b.find_all(".brand[href='/participant']"), "the logo leads to the participant's page")
 
-        # The knowledge review: one wrong answer shows where the statement says it.
+        # The form in another language, and back.
         b.go(self.base + "/participant/consent")
+        check(b.find_all("a[hreflang='fr']"), "the switcher offers the French text")
+        before = b.document()
+        b.click("a[hreflang='fr']")
+        b.moved_on(before)
+        html = self.page("consent-fr", participant=True)
+        check('lang="fr"' in html and "Note d’information" in html, "the French text, marked")
+        before = b.document()
+        b.click("a[hreflang='en-AU']")
+        b.moved_on(before)
+
+        # The knowledge review: one wrong answer shows where the statement says it.
         self.page("consent", participant=True)
         check(not b.find_all("#field-read_confirmed"), "no signing before the questions")
         b.click("#answer-withdraw_after_group-1")

@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod identity;
+pub mod language;
 pub mod receipt;
 pub mod review;
 pub mod signature;

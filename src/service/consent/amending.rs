@@ -73,8 +73,11 @@ pub async fn change_choices(
     }
     let (items, typed_name) =
         amend(&earlier.items, &change.items, &change.typed_name).map_err(AppError::Validation)?;
-    let form = store::consent::form::find(tx.conn(), study.id, &earlier.form_version)
+    // The statement printed is the text signed: the same version, in its language.
+    let form = store::consent::form::texts(tx.conn(), study.id, &earlier.form_version)
         .await?
+        .into_iter()
+        .find(|t| t.id == latest.consent_form_id)
         .ok_or_else(|| AppError::Internal("the signed consent-form version vanished".into()))?;
     let signed_at = storable(Utc::now());
     let mut uid = [0u8; 8];

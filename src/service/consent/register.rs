@@ -158,7 +158,8 @@ pub async fn reconsent_due(
 ) -> AppResult<Vec<ReconsentDue>> {
     let (study, capacity) = access::study(state.db.conn(), user, slug).await?;
     require_register_reader(capacity)?;
-    let Some(active) = store::consent::form::active(state.db.conn(), study.id).await? else {
+    let texts = store::consent::form::active_texts(state.db.conn(), study.id).await?;
+    let Some(active) = texts.first() else {
         return Ok(Vec::new());
     };
     let consents = store::consent::record::of_study(state.db.conn(), study.id).await?;
@@ -170,7 +171,9 @@ pub async fn reconsent_due(
     }
     let mut due = Vec::new();
     for (participant_id, c) in latest {
-        if c.consent_form_id == active.id {
+        // Re-consent is per version: a text of the version in force, in any
+        // language, is consent to it.
+        if c.version == active.version {
             continue;
         }
         let withdrawn = withdrawals.contains_key(&participant_id);

@@ -19,20 +19,32 @@ pub struct Answers {
 /// The version in force and where the participant stands on its questions.
 #[derive(Debug, Clone)]
 pub struct ReviewState {
+    /// The text shown, in the language asked for.
     pub form: ConsentForm,
     pub progress: Progress,
+    /// The languages of the texts in force, in the order drafted.
+    pub languages: Vec<String>,
 }
 
-/// Where a participant stands on the questions of `form`.
+/// Where a participant stands on the questions of `form`'s version: answers given
+/// on any language's text of it count (`texts`: the texts of the version), since
+/// every text asks the same questions.
 pub(super) async fn progress_on(
     db: &impl Conn,
     participant_id: i64,
     form: &ConsentForm,
+    texts: &[ConsentForm],
 ) -> AppResult<Progress> {
     if form.review.is_empty() {
         return Ok(form.review.progress(&[]));
     }
-    let attempts = store::consent::review::of_participant(db, participant_id, form.id).await?;
+    let ids: Vec<i64> = texts
+        .iter()
+        .filter(|t| t.version == form.version)
+        .map(|t| t.id)
+        .chain(std::iter::once(form.id))
+        .collect();
+    let attempts = store::consent::review::of_participant(db, participant_id, &ids).await?;
     Ok(form.review.progress(&attempts))
 }
 
@@ -60,14 +72,20 @@ pub fn talk_to_the_researchers(study: &Study) -> String {
     )
 }
 
-/// Where the participant stands on the version in force.
+/// The version in force in the language asked for, and where the participant
+/// stands on its questions.
 #[tracing::instrument(skip_all)]
-pub async fn review_state(state: &AppState, participant: &Participant) -> AppResult<ReviewState> {
+pub async fn review_state(
+    state: &AppState,
+    participant: &Participant,
+    want: &LanguageChoice,
+) -> AppResult<ReviewState> {
     let db = state.db.conn();
-    let form =
-        store::consent::form::active(db, participant.study_id).await?.ok_or(AppError::NotFound)?;
-    let progress = progress_on(db, participant.id, &form).await?;
-    Ok(ReviewState { form, progress })
+    let texts = store::consent::form::active_texts(db, participant.study_id).await?;
+    let form = super::signing::pick_text(&texts, want)?;
+    let progress = progress_on(db, participant.id, &form, &texts).await?;
+    let languages = texts.iter().map(|t| t.language.clone()).collect();
+    Ok(ReviewState { form, progress, languages })
 }
 
 /// Keeps a participant's answers to the open questions and says where they stand.
@@ -84,21 +102,27 @@ pub async fn answer(
     if participant.withdrawal.is_some() {
         return Err(AppError::Conflict("You have withdrawn from this study.".into()));
     }
-    let form = store::consent::form::active(tx.conn(), study.id)
-        .await?
-        .ok_or_else(|| AppError::Conflict("The study has no consent form in force.".into()))?;
-    if sent.version.trim() != form.version || sent.form_hash.trim() != form.form_hash {
-        return Err(AppError::Conflict(
-            "The consent form differs from the one in force; reload it and read it again.".into(),
-        ));
+    let texts = store::consent::form::active_texts(tx.conn(), study.id).await?;
+    if texts.is_empty() {
+        return Err(AppError::Conflict("The study has no consent form in force.".into()));
     }
+    let form = texts
+        .iter()
+        .find(|t| t.version == sent.version.trim() && t.form_hash == sent.form_hash.trim())
+        .cloned()
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "The consent form differs from the one in force; reload it and read it again."
+                    .into(),
+            )
+        })?;
     let Review { checks, .. } = &form.review;
     if checks.is_empty() {
         return Err(AppError::Conflict(
             "This consent form asks no questions: read it and sign.".into(),
         ));
     }
-    let before = progress_on(tx.conn(), participant.id, &form).await?;
+    let before = progress_on(tx.conn(), participant.id, &form, &texts).await?;
     if before.locked() {
         return Err(AppError::Conflict(talk_to_the_researchers(&study)));
     }
@@ -112,9 +136,10 @@ pub async fn answer(
         storable(Utc::now()),
     )
     .await?;
-    let progress = progress_on(tx.conn(), participant.id, &form).await?;
+    let progress = progress_on(tx.conn(), participant.id, &form, &texts).await?;
     tx.commit().await?;
-    Ok(ReviewState { form, progress })
+    let languages = texts.iter().map(|t| t.language.clone()).collect();
+    Ok(ReviewState { form, progress, languages })
 }
 
 /// The first-try rates of every version of a study that asks questions, for its
@@ -131,14 +156,19 @@ pub async fn understanding(
     first_try_rates(db, study.id).await
 }
 
-/// The first-try rates of every version of `study` that asks questions.
+/// The first-try rates of every version of `study` that asks questions: each
+/// participant's first answer to each question, whichever language's text they read,
+/// under the words of the version's first text.
 pub(crate) async fn first_try_rates(db: &impl Conn, study_id: i64) -> AppResult<Vec<VersionRates>> {
-    let mut out = Vec::new();
-    for form in store::consent::form::list(db, study_id).await? {
-        if form.review.is_empty() {
+    let forms = store::consent::form::list(db, study_id).await?;
+    let mut out: Vec<VersionRates> = Vec::new();
+    for form in forms.iter().filter(|f| !f.review.is_empty()) {
+        if out.iter().any(|v| v.version == form.version) {
             continue;
         }
-        let first = store::consent::review::first_answers(db, form.id).await?;
+        let ids: Vec<i64> =
+            forms.iter().filter(|f| f.version == form.version).map(|f| f.id).collect();
+        let first = store::consent::review::first_answers(db, &ids).await?;
         out.push(VersionRates {
             version: form.version.clone(),
             rates: crate::domain::consent::review::first_try_rates(&form.review.checks, &first),

@@ -23,12 +23,35 @@ pub fn check_can_consent(study: &Study) -> AppResult<()> {
     Ok(())
 }
 
-/// The consent form in force for a participant's study.
+/// Which language's text of the consent form a participant asks for: the one they
+/// chose (the switcher, `?language=`), and what their browser accepts.
+#[derive(Debug, Clone, Default)]
+pub struct LanguageChoice {
+    pub chosen: Option<String>,
+    pub accept: Option<String>,
+}
+
+/// The text to show among the texts in force (404 when none is in force).
+pub(super) fn pick_text(texts: &[ConsentForm], want: &LanguageChoice) -> AppResult<ConsentForm> {
+    let tags: Vec<&str> = texts.iter().map(|t| t.language.as_str()).collect();
+    let i = crate::domain::consent::language::pick(
+        &tags,
+        want.chosen.as_deref(),
+        want.accept.as_deref(),
+    );
+    texts.get(i).cloned().ok_or(AppError::NotFound)
+}
+
+/// The consent form in force for a participant's study, in the language they ask for
+/// when it has a text in it.
 #[tracing::instrument(skip_all)]
-pub async fn active_form(state: &AppState, participant: &Participant) -> AppResult<ConsentForm> {
-    store::consent::form::active(state.db.conn(), participant.study_id)
-        .await?
-        .ok_or(AppError::NotFound)
+pub async fn active_form(
+    state: &AppState,
+    participant: &Participant,
+    want: &LanguageChoice,
+) -> AppResult<ConsentForm> {
+    let texts = store::consent::form::active_texts(state.db.conn(), participant.study_id).await?;
+    pick_text(&texts, want)
 }
 
 fn given_from(stored: &StoredConsent, created: bool) -> AppResult<Given> {
@@ -89,15 +112,22 @@ async fn check(tx: &impl Conn, participant: &Participant, req: SignRequest) -> A
                 .into(),
         ));
     }
-    let form = store::consent::form::active(tx, study.id)
-        .await?
+    let texts = store::consent::form::active_texts(tx, study.id).await?;
+    // The text signed is the one whose hash the participant sends back: the
+    // language they read.
+    let form = texts
+        .iter()
+        .find(|t| t.form_hash == req.form_hash.trim())
+        .or(texts.first())
+        .cloned()
         .ok_or_else(|| AppError::Conflict("The study has no consent form in force.".into()))?;
     let decision = decide(&form, &req).map_err(|e| match e {
         DecisionError::Fields(f) => AppError::Validation(f),
         DecisionError::Stale(m) => AppError::Conflict(m),
     })?;
     let earlier = store::consent::record::of_participant(tx, participant.id).await?;
-    if let Some(existing) = earlier.iter().rfind(|c| c.consent_form_id == form.id) {
+    // Consent is to a version, whichever language's text was read.
+    if let Some(existing) = earlier.iter().rfind(|c| c.version == form.version) {
         let same = existing.record.as_ref().is_some_and(|r| r.same_as(&form.form_hash, &decision));
         if same {
             return given_from(existing, false).map(|g| Check::Again(Box::new(g)));
@@ -107,7 +137,7 @@ async fn check(tx: &impl Conn, participant: &Participant, req: SignRequest) -> A
             form.version
         )));
     }
-    let progress = super::review::progress_on(tx, participant.id, &form).await?;
+    let progress = super::review::progress_on(tx, participant.id, &form, &texts).await?;
     super::review::require_passed(&study, &progress)?;
     let drawing = decision
         .drawn_svg
@@ -341,10 +371,10 @@ pub struct Portal {
 #[tracing::instrument(skip_all)]
 pub async fn portal(state: &AppState, participant: &Participant) -> AppResult<Portal> {
     let latest = latest(state, participant).await?;
-    let active = store::consent::form::active(state.db.conn(), participant.study_id).await?;
+    let active = store::consent::form::active_texts(state.db.conn(), participant.study_id).await?;
     let mut steps = crate::domain::participant::consent_steps(
         latest.as_ref().map(|g| g.record.form_version.as_str()),
-        active.as_ref().map(|f| f.version.as_str()),
+        active.first().map(|f| f.version.as_str()),
         participant.withdrawal.is_some(),
     );
     steps.extend(crate::service::questionnaire::steps(state, participant).await?);

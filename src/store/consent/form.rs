@@ -71,8 +71,9 @@ pub async fn insert(
     .await
     .map_err(crate::store::taken(|| {
         AppError::Conflict(format!(
-            "Version {} exists already in this study; a version number is never reused.",
-            draft.version
+            "Version {} in {} exists already in this study; a version number is never reused \
+             (another language's text of it is drafted with its own language).",
+            draft.version, draft.language
         ))
     }))?;
     to_domain(model)
@@ -89,32 +90,48 @@ pub async fn list(db: &impl Conn, study_id: i64) -> Result<Vec<ConsentForm>, App
         .collect()
 }
 
+/// A version's first text (the one drafted first), when it exists.
 pub async fn find(
     db: &impl Conn,
     study_id: i64,
     version: &str,
 ) -> Result<Option<ConsentForm>, AppError> {
+    Ok(texts(db, study_id, version).await?.into_iter().next())
+}
+
+/// Every language's text of a version, in the order drafted.
+pub async fn texts(
+    db: &impl Conn,
+    study_id: i64,
+    version: &str,
+) -> Result<Vec<ConsentForm>, AppError> {
     consent_forms::Entity::find()
         .filter(consent_forms::Column::StudyId.eq(study_id))
         .filter(consent_forms::Column::Version.eq(version))
-        .one(db)
+        .order_by_asc(consent_forms::Column::Id)
+        .all(db)
         .await?
+        .into_iter()
         .map(to_domain)
-        .transpose()
+        .collect()
 }
 
 pub async fn by_id(db: &impl Conn, id: i64) -> Result<Option<ConsentForm>, AppError> {
     consent_forms::Entity::find_by_id(id).one(db).await?.map(to_domain).transpose()
 }
 
-pub async fn active(db: &impl Conn, study_id: i64) -> Result<Option<ConsentForm>, AppError> {
+/// The texts in force: every approved language of the active version, in the order
+/// drafted (empty when no version is in force).
+pub async fn active_texts(db: &impl Conn, study_id: i64) -> Result<Vec<ConsentForm>, AppError> {
     consent_forms::Entity::find()
         .filter(consent_forms::Column::StudyId.eq(study_id))
         .filter(consent_forms::Column::State.eq(FormState::Active.as_str()))
-        .one(db)
+        .order_by_asc(consent_forms::Column::Id)
+        .all(db)
         .await?
+        .into_iter()
         .map(to_domain)
-        .transpose()
+        .collect()
 }
 
 pub async fn has_active(db: &impl Conn, study_id: i64) -> Result<bool, AppError> {
@@ -126,7 +143,9 @@ pub async fn has_active(db: &impl Conn, study_id: i64) -> Result<bool, AppError>
     Ok(n > 0)
 }
 
-/// Makes `form_id` the study's active version and the previously active one superseded.
+/// Makes text `form_id` active. A text of another version than the one in force
+/// makes its version the active one: every text of the previous one is superseded.
+/// A text of the version in force (a translation) joins the texts in force.
 pub async fn activate(
     db: &impl Conn,
     study_id: i64,
@@ -136,10 +155,16 @@ pub async fn activate(
     approved_by: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let version = consent_forms::Entity::find_by_id(form_id)
+        .one(db)
+        .await?
+        .map(|m| m.version)
+        .ok_or(AppError::NotFound)?;
     consent_forms::Entity::update_many()
         .col_expr(consent_forms::Column::State, Expr::value(FormState::Superseded.as_str()))
         .filter(consent_forms::Column::StudyId.eq(study_id))
         .filter(consent_forms::Column::State.eq(FormState::Active.as_str()))
+        .filter(consent_forms::Column::Version.ne(version))
         .exec(db)
         .await?;
     consent_forms::Entity::update_many()

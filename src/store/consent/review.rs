@@ -37,14 +37,15 @@ pub async fn insert(
     Ok(())
 }
 
-/// A participant's answers to a version's questions, oldest first.
+/// A participant's answers to the questions of these texts (a version's, in each
+/// language), oldest first.
 pub async fn of_participant(
     db: &impl Conn,
     participant_id: i64,
-    consent_form_id: i64,
+    consent_form_ids: &[i64],
 ) -> Result<Vec<Attempt>, AppError> {
     Ok(attempts::Entity::find()
-        .filter(attempts::Column::ConsentFormId.eq(consent_form_id))
+        .filter(attempts::Column::ConsentFormId.is_in(consent_form_ids.iter().copied()))
         .filter(attempts::Column::ParticipantId.eq(participant_id))
         .order_by_asc(attempts::Column::Id)
         .all(db)
@@ -54,10 +55,14 @@ pub async fn of_participant(
         .collect())
 }
 
-/// Each participant's first answer to each question of a version.
-pub async fn first_answers(db: &impl Conn, consent_form_id: i64) -> Result<Vec<Attempt>, AppError> {
+/// Each participant's first answer to each question of these texts (a version's,
+/// in each language).
+pub async fn first_answers(
+    db: &impl Conn,
+    consent_form_ids: &[i64],
+) -> Result<Vec<Attempt>, AppError> {
     let all = attempts::Entity::find()
-        .filter(attempts::Column::ConsentFormId.eq(consent_form_id))
+        .filter(attempts::Column::ConsentFormId.is_in(consent_form_ids.iter().copied()))
         .order_by_asc(attempts::Column::Id)
         .all(db)
         .await?;

@@ -16,24 +16,27 @@ use super::views::FormView;
 use super::views::Refusal;
 use super::views::StaffFrame;
 use super::views::consent::{
-    ChoicesPage, ConsentPage, DraftPage, Entered, HistoryLine, IdentityBox, ReceiptPage, ReviewBox,
-    ReviewPage, StoryPage, SummaryPage, WithdrawPage,
+    ChoicesPage, ConsentPage, DraftPage, Entered, HistoryLine, IdentityBox, LanguageLink,
+    ReceiptPage, ReviewBox, ReviewPage, StoryPage, SummaryPage, WithdrawPage,
 };
 use super::{names_hidden, outcome, participant_frame};
 use crate::domain::FieldErrors;
 use crate::domain::consent::{ConsentFormDraft, ItemInput, ReviewInput, SignRequest};
 use crate::error::AppError;
 use crate::forms::consent::draft_from_str;
+use crate::service::consent::LanguageChoice;
 use crate::service::{AppState, consent, study};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{
-    CsrfForm, CsrfToken, ParticipantUser, REVEAL_MINUTES, SessionUser, set_revealed,
+    CsrfForm, CsrfToken, Language, ParticipantUser, REVEAL_MINUTES, SessionUser, set_revealed,
 };
 
 page_form! {
     pub struct ApproveForm {
         approval_reference: String,
         approved_on: String,
+        /// Which language's text is approved.
+        language: String,
     }
 }
 
@@ -54,27 +57,52 @@ async fn approve_form(
     let approved_on = Some(f.approved_on.trim()).filter(|d| !d.is_empty());
     let approved_on =
         approved_on.map_or_else(|| Utc::now().date_naive().to_string(), str::to_string);
-    let result =
-        consent::form::approve(state, &session.user, slug, version, &reference, &approved_on).await;
+    let language = Some(f.language.trim()).filter(|l| !l.is_empty());
+    let result = consent::form::approve(
+        state,
+        &session.user,
+        slug,
+        version,
+        language,
+        &reference,
+        &approved_on,
+    )
+    .await;
     outcome(slug, result, |f| {
-        format!("Consent form version {} is now active under {reference}.", f.version)
+        format!(
+            "Consent form version {} ({}) is now active under {reference}.",
+            f.version, f.language
+        )
     })
 }
 
 /// A draft beside the version in force: the statement line by line and the items,
 /// with the approval form for ethics officers.
-#[get("/staff/studies/<slug>/consent-forms/<version>/review")]
+#[get("/staff/studies/<slug>/consent-forms/<version>/review?<language>")]
 async fn review(
     state: &State<AppState>,
     session: SessionUser,
     csrf: CsrfToken,
     slug: &str,
     version: &str,
+    language: Option<&str>,
 ) -> PageResult<Template> {
+    use crate::domain::consent::language::same_tag;
     let (study, capacity) = study::get(state, &session.user, slug).await?;
     let forms = consent::form::list(state, &session.user, slug).await?;
-    let draft = forms.iter().find(|f| f.version == version).ok_or(AppError::NotFound)?;
-    let active = forms.iter().find(|f| f.state == crate::domain::consent::FormState::Active);
+    let draft = forms
+        .iter()
+        .find(|f| f.version == version && language.is_none_or(|l| same_tag(&f.language, l)))
+        .ok_or(AppError::NotFound)?;
+    // Compared with the text in force in the same language, else its first text.
+    let in_force = |f: &&crate::domain::consent::ConsentForm| {
+        f.state == crate::domain::consent::FormState::Active
+    };
+    let active = forms
+        .iter()
+        .filter(in_force)
+        .find(|f| same_tag(&f.language, &draft.language))
+        .or_else(|| forms.iter().find(in_force));
     let (_, history) = study::approvals(state, &session.user, slug).await?;
     let frame = StaffFrame::new(&session.user, csrf.0, None);
     let page = ReviewPage::new(frame, &study, capacity, draft, active, &history);
@@ -363,6 +391,18 @@ impl DraftForm {
     }
 }
 
+impl DraftForm {
+    /// Another language's text of `first`'s version: its fields to translate, the
+    /// same version number, the language to fill in.
+    fn translating(first: &crate::domain::consent::ConsentForm) -> Self {
+        Self {
+            version: first.version.clone(),
+            language: String::new(),
+            ..Self::starting_from(Some(first))
+        }
+    }
+}
+
 /// The version after `v`: `2` after `1`, `1.3` after `1.2`; empty when `v` does not
 /// end in a number.
 fn next_version(v: &str) -> String {
@@ -376,14 +416,24 @@ fn next_version(v: &str) -> String {
 
 /// The page where a coordinator writes a new consent-form version (or pastes its
 /// file), previews it as participants will see it, and drafts it for approval.
-#[get("/staff/studies/<slug>/consent-forms/new")]
+/// With `?translate=VERSION`, the form starts from that version's first text, to be
+/// drafted as its text in another language.
+#[get("/staff/studies/<slug>/consent-forms/new?<translate>")]
 async fn new_draft(
     state: &State<AppState>,
     session: SessionUser,
     csrf: CsrfToken,
     slug: &str,
+    translate: Option<&str>,
 ) -> PageResult<(Status, Template)> {
-    draft_page(state, &session, &csrf.0, slug, None, None).await
+    let start = match translate {
+        Some(version) => {
+            let first = consent::form::get(state, &session.user, slug, version, None).await?;
+            Some(DraftForm::translating(&first))
+        }
+        None => None,
+    };
+    draft_page(state, &session, &csrf.0, slug, start, None).await
 }
 
 #[post("/staff/studies/<slug>/consent-forms", data = "<form>")]
@@ -412,15 +462,16 @@ async fn create_draft(
 }
 
 /// A consent-form version exactly as participants will see it.
-#[get("/staff/studies/<slug>/consent-forms/<version>/preview")]
+#[get("/staff/studies/<slug>/consent-forms/<version>/preview?<language>")]
 async fn preview(
     state: &State<AppState>,
     session: SessionUser,
     slug: &str,
     version: &str,
+    language: Option<&str>,
 ) -> PageResult<Template> {
     let (study, _) = study::get(state, &session.user, slug).await?;
-    let form = consent::form::get(state, &session.user, slug, version).await?;
+    let form = consent::form::get(state, &session.user, slug, version, language).await?;
     Ok(Template::render("consent/consent", ConsentPage::preview(&study, &form)))
 }
 
@@ -429,6 +480,8 @@ page_form! {
     struct SignForm {
         version: String,
         form_hash: String,
+        /// The language of the text read, so a refused form comes back in it.
+        language: String,
         items: BTreeMap<String, bool>,
         signature: SignatureFields,
         read_confirmed: bool,
@@ -443,17 +496,38 @@ struct SignatureFields {
     drawn_svg: String,
 }
 
+/// What the consent page shows beside the form: the language wanted, the identity
+/// box, and the answers of a refused knowledge-review submission.
+#[derive(Default)]
+struct Around<'a> {
+    want: LanguageChoice,
+    identity: IdentityBox,
+    chosen: Option<&'a BTreeMap<String, String>>,
+}
+
+impl Around<'_> {
+    /// In the language `posted` names (the text the refused form was read in), else
+    /// as `want` asks.
+    fn in_language(want: Language, posted: &str) -> Self {
+        let mut want = want.0;
+        if !posted.trim().is_empty() {
+            want.chosen = Some(posted.trim().to_string());
+        }
+        Self { want, ..Self::default() }
+    }
+}
+
 async fn sign_page(
     state: &AppState,
     me: &ParticipantUser,
     csrf: &str,
     form: Option<&SignForm>,
     error: Option<AppError>,
-    mut identity: IdentityBox,
-    chosen: Option<&BTreeMap<String, String>>,
+    around: Around<'_>,
 ) -> PageResult<(Status, Template)> {
-    let consent::ReviewState { form: f, progress } =
-        consent::review_state(state, &me.participant).await?;
+    let Around { want, mut identity, chosen } = around;
+    let consent::ReviewState { form: f, progress, languages } =
+        consent::review_state(state, &me.participant, &want).await?;
     identity.required = !consent::identity_cleared(state, &me.participant, &me.study).await?;
     let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
     let entered = form
@@ -467,6 +541,7 @@ async fn sign_page(
     let refusal = Refusal::of(error.as_ref());
     let mut page =
         ConsentPage::signing(participant_frame(me, csrf), &f, entered, &refusal, identity);
+    page.languages = LanguageLink::all(&languages, &f.language);
     page.review = (!f.review.is_empty()).then(|| {
         let talk_to = consent::talk_to_the_researchers(&me.study);
         ReviewBox::for_participant(&f.review, &progress, chosen, &refusal, talk_to)
@@ -480,10 +555,12 @@ async fn consent_page(
     state: &State<AppState>,
     me: ParticipantUser,
     csrf: CsrfToken,
+    language: Language,
     sent: Option<&str>,
 ) -> PageResult<(Status, Template)> {
     let identity = IdentityBox { sent_to: sent.map(str::to_string), ..IdentityBox::default() };
-    sign_page(state, &me, &csrf.0, None, None, identity, None).await
+    let around = Around { want: language.0, identity, chosen: None };
+    sign_page(state, &me, &csrf.0, None, None, around).await
 }
 
 page_form! {
@@ -491,6 +568,7 @@ page_form! {
     struct ChecksForm {
         version: String,
         form_hash: String,
+        language: String,
         /// Question key to the option chosen.
         answers: BTreeMap<String, String>,
     }
@@ -503,6 +581,7 @@ async fn checks_submit(
     state: &State<AppState>,
     me: ParticipantUser,
     csrf: CsrfToken,
+    language: Language,
     form: CsrfForm<ChecksForm>,
 ) -> PageResult<Result<Redirect, (Status, Template)>> {
     let f = form.0;
@@ -515,11 +594,9 @@ async fn checks_submit(
         Ok(r) if r.progress.passed() => Ok(Ok(Redirect::to("/participant/consent#sign"))),
         Ok(_) => Ok(Ok(Redirect::to("/participant/consent#review"))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            let identity = IdentityBox::default();
-            Ok(
-                Err(sign_page(state, &me, &csrf.0, None, Some(e), identity, Some(&f.answers))
-                    .await?),
-            )
+            let around =
+                Around { chosen: Some(&f.answers), ..Around::in_language(language, &f.language) };
+            Ok(Err(sign_page(state, &me, &csrf.0, None, Some(e), around).await?))
         }
         Err(e) => Err(PageError(e)),
     }
@@ -554,7 +631,10 @@ async fn send_code(
                 IdentityBox { error: Some(e.public_message()), ..IdentityBox::default() };
             let page = match choices {
                 true => choices_with(state, &me, &csrf.0, identity).await?.1,
-                false => sign_page(state, &me, &csrf.0, None, None, identity, None).await?.1,
+                false => {
+                    let around = Around { identity, ..Around::default() };
+                    sign_page(state, &me, &csrf.0, None, None, around).await?.1
+                }
             };
             Ok(Err((Status::TooManyRequests, page)))
         }
@@ -587,7 +667,10 @@ async fn verify_code(
             let identity = IdentityBox { error: Some(message), ..IdentityBox::default() };
             let page = match for_choices(&form.0) {
                 true => choices_with(state, &me, &csrf.0, identity).await?.1,
-                false => sign_page(state, &me, &csrf.0, None, None, identity, None).await?.1,
+                false => {
+                    let around = Around { identity, ..Around::default() };
+                    sign_page(state, &me, &csrf.0, None, None, around).await?.1
+                }
             };
             Ok(Err((Status::new(e.status()), page)))
         }
@@ -600,6 +683,7 @@ async fn consent_submit(
     state: &State<AppState>,
     me: ParticipantUser,
     csrf: CsrfToken,
+    language: Language,
     form: CsrfForm<SignForm>,
 ) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
     let f = form.0;
@@ -617,8 +701,8 @@ async fn consent_submit(
             "Thank you: your consent is recorded. Your signed copy and receipt are below.",
         ))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let identity = IdentityBox::default();
-            Ok(Err(sign_page(state, &me, &csrf.0, Some(&f), Some(e), identity, None).await?))
+            let around = Around::in_language(language, &f.language);
+            Ok(Err(sign_page(state, &me, &csrf.0, Some(&f), Some(e), around).await?))
         }
         Err(e) => Err(PageError(e)),
     }

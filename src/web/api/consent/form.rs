@@ -17,9 +17,9 @@ use crate::web::json::JsonBody;
     post, path = "/api/v1/studies/{slug}/consent-forms", tag = "consent",
     request_body = CreateConsentForm,
     responses(
-        (status = 201, description = "The draft, with its form hash", body = ConsentFormDto),
+        (status = 201, description = "The draft, with its form hash. A version that exists in another language is a translation of it: the same items and questions, only the words differ", body = ConsentFormDto),
         CoordinatorEdit,
-        (status = 409, description = "The version exists already, or the study is closed", body = ErrorBody),
+        (status = 409, description = "The version exists already in this language, it is superseded, or the study is closed", body = ErrorBody),
     )
 )]
 #[post("/studies/<slug>/consent-forms", data = "<body>")]
@@ -75,20 +75,22 @@ pub async fn list(
 
 #[utoipa::path(
     get, path = "/api/v1/studies/{slug}/consent-forms/{version}", tag = "consent",
+    params(("language" = Option<String>, Query, description = "That language's text of the version (default: the first drafted)")),
     responses(
         (status = 200, description = "The version, as participants see it", body = ConsentFormDto),
         NoToken,
         (status = 404, description = "No such study or version", body = ErrorBody),
     )
 )]
-#[get("/studies/<slug>/consent-forms/<version>")]
+#[get("/studies/<slug>/consent-forms/<version>?<language>")]
 pub async fn get(
     state: &State<AppState>,
     staff: StaffUser,
     slug: &str,
     version: &str,
+    language: Option<&str>,
 ) -> ApiResult<Json<ConsentFormDto>> {
-    let form = consent::form::get(state, &staff.0, slug, version).await?;
+    let form = consent::form::get(state, &staff.0, slug, version, language).await?;
     Ok(Json(ConsentFormDto::from(&form)))
 }
 
@@ -96,7 +98,7 @@ pub async fn get(
     post, path = "/api/v1/studies/{slug}/consent-forms/{version}/approve", tag = "consent",
     request_body = ApproveConsentForm,
     responses(
-        (status = 200, description = "The version is active under the reference given; the previous active one is superseded; a reference not on record is recorded as an amendment", body = ConsentFormDto),
+        (status = 200, description = "The text is active under the reference given; the previous active version (every language) is superseded, unless this text is a translation of the version in force; a reference not on record is recorded as an amendment", body = ConsentFormDto),
         MalformedBody,
         NoToken,
         (status = 403, description = "Not an ethics officer", body = ErrorBody),
@@ -120,6 +122,7 @@ pub async fn approve(
         &staff.0,
         slug,
         version,
+        b.language.as_deref(),
         &b.approval_reference,
         &b.approved_on,
     )

@@ -14,14 +14,15 @@ use crate::web::api::dto::{ChangeChoices, ConsentHistoryDto};
 use crate::web::api::dto::{ConsentGivenDto, ErrorBody, GiveConsent, ParticipantFormDto, Withdraw};
 use crate::web::api::responses::{MalformedBody, NoParticipantToken};
 use crate::web::errors::ApiResult;
-use crate::web::guards::ParticipantUser;
+use crate::web::guards::{Language, ParticipantUser};
 use crate::web::json::JsonBody;
 
 #[utoipa::path(
     get, path = "/api/v1/participant/consent-form", tag = "participants",
+    params(("language" = Option<String>, Query, description = "The language's text (BCP 47) when the version in force has one; else the best `Accept-Language` match, else its first text")),
     security(("participant" = [])),
     responses(
-        (status = 200, description = "The consent form in force", body = ParticipantFormDto),
+        (status = 200, description = "The consent form in force, in the language asked for", body = ParticipantFormDto),
         NoParticipantToken,
         (status = 404, description = "The study has no consent form in force", body = ErrorBody),
     )
@@ -30,8 +31,9 @@ use crate::web::json::JsonBody;
 pub async fn consent_form(
     state: &State<AppState>,
     me: ParticipantUser,
+    language: Language,
 ) -> ApiResult<Json<ParticipantFormDto>> {
-    let review = consent::review_state(state, &me.participant).await?;
+    let review = consent::review_state(state, &me.participant, &language.0).await?;
     Ok(Json(ParticipantFormDto::new(review, &me.study)))
 }
 

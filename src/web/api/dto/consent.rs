@@ -170,6 +170,10 @@ pub struct AnswerChecks {
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(default)]
 pub struct ApproveConsentForm {
+    /// Which language's text of the version is approved (BCP 47); needed only when
+    /// more than one is a draft.
+    #[schema(nullable = false)]
+    pub language: Option<String>,
     /// The study's ethics approval reference, or an amendment's: one not on record yet
     /// is recorded as an amendment of the study's approval in the same step (audited).
     pub approval_reference: String,
@@ -293,6 +297,9 @@ pub struct ParticipantFormDto {
     pub items: Vec<ConsentItemDto>,
     pub form_hash: String,
     pub ethics: EthicsRefDto,
+    /// Every language the version in force has a text in (BCP 47), this one included:
+    /// ask for another with `?language=`.
+    pub languages: Vec<String>,
     /// The knowledge review to pass before signing (`POST /participant/consent/checks`);
     /// absent when the version asks no questions.
     #[schema(nullable = false)]
@@ -407,6 +414,7 @@ impl ParticipantFormDto {
         let f = state.form;
         Self {
             review,
+            languages: state.languages,
             version: f.version,
             title: f.title,
             language: f.language,

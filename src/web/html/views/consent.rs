@@ -36,6 +36,35 @@ pub struct ConsentPage {
     pub identity_error: Option<String>,
     /// The knowledge review, when the version asks questions.
     pub review: Option<ReviewBox>,
+    /// The other languages the version in force can be read in (empty when one).
+    pub languages: Vec<LanguageLink>,
+}
+
+/// A link of the language switcher: the tag, the language's own name, and
+/// whether it is the text shown.
+#[derive(Serialize)]
+pub struct LanguageLink {
+    pub tag: String,
+    pub name: String,
+    pub current: bool,
+}
+
+impl LanguageLink {
+    /// The switcher for texts in `languages`, `shown` the current one; empty when
+    /// there is only one text.
+    pub fn all(languages: &[String], shown: &str) -> Vec<Self> {
+        if languages.len() < 2 {
+            return Vec::new();
+        }
+        languages
+            .iter()
+            .map(|tag| Self {
+                tag: tag.clone(),
+                name: crate::domain::consent::language::autonym(tag).to_string(),
+                current: crate::domain::consent::language::same_tag(tag, shown),
+            })
+            .collect()
+    }
 }
 
 /// The knowledge-review section of the consent page: questions still open (with
@@ -257,6 +286,7 @@ impl ConsentPage {
             identity_sent_to: identity.sent_to,
             identity_error: identity.error,
             review: None,
+            languages: Vec::new(),
         }
     }
 }
@@ -274,6 +304,7 @@ pub struct WithdrawPage {
 #[derive(Serialize)]
 pub struct FormRow {
     pub version: String,
+    pub language: String,
     pub title: String,
     pub state: &'static str,
     pub hash_prefix: String,
@@ -285,6 +316,7 @@ impl From<&ConsentForm> for FormRow {
     fn from(f: &ConsentForm) -> Self {
         Self {
             version: f.version.clone(),
+            language: f.language.clone(),
             title: f.title.clone(),
             state: f.state.as_str(),
             hash_prefix: f.form_hash.chars().take(12).collect(),
@@ -469,8 +501,11 @@ pub struct ReviewPage {
     pub slug: String,
     pub title: String,
     pub version: String,
+    pub language: String,
     pub state: &'static str,
+    /// The text compared with: the version in force, in this language when it has it.
     pub active_version: Option<String>,
+    pub active_language: Option<String>,
     pub lines: Vec<crate::domain::consent::diff::Line>,
     pub items: Vec<crate::domain::consent::diff::ItemChange>,
     /// This version's knowledge-review questions, approved with it.
@@ -505,8 +540,10 @@ impl ReviewPage {
             slug: study.slug.clone(),
             title: study.title.clone(),
             version: draft.version.clone(),
+            language: draft.language.clone(),
             state: draft.state.as_str(),
             active_version: active.map(|a| a.version.clone()),
+            active_language: active.map(|a| a.language.clone()),
             lines,
             items,
             review: draft.review.clone(),
@@ -530,6 +567,8 @@ pub struct ReceiptPage {
     pub signed_at: String,
     pub form_title: String,
     pub version: String,
+    /// The language of the text signed (BCP 47).
+    pub language: String,
     pub committee: String,
     pub reference: String,
     /// Each item's text and whether it was agreed.
@@ -696,6 +735,7 @@ impl ReceiptPage {
             typed_name: r.typed_name.clone(),
             signed_at: super::in_words_raw(&r.signed_at, zone),
             form_title: r.form_title.clone(),
+            language: r.language.clone(),
             version: r.form_version.clone(),
             committee: r.committee.clone(),
             reference: r.ethics_reference.clone(),
