@@ -114,14 +114,15 @@ pub fn line_of_key(text: &str, key: &str, from: usize) -> usize {
             Some((start, line))
         })
         .find(|(_, line)| {
+            // `key = …`, or a dotted `key.fr = …` (a text given per language).
             line.trim_start().starts_with(key)
-                && line.trim_start()[key.len()..].trim_start().starts_with('=')
+                && line.trim_start()[key.len()..].trim_start().starts_with(['=', '.'])
         })
         .map(|(start, _)| line_of(text, start))
         .unwrap_or(0)
 }
 
-/// The line on which `key = …` is set inside the `nth` (0-based) table opened by
+/// The line on which `key = …` (or `key.x = …`) is set inside the `nth` (0-based) table opened by
 /// `header` (such as `[[question]]`); the table's own line when the key is not set there.
 pub fn line_in_table(text: &str, header: &str, nth: usize, key: &str) -> usize {
     let Some(start) = text.match_indices(header).nth(nth).map(|(at, _)| at) else {

@@ -9,15 +9,20 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{FormFileError, line_in_table, line_of_key, toml_error};
-use crate::domain::questionnaire::{ChoiceInput, FormDefinition, FormInput, QuestionInput, build};
+use crate::domain::FieldErrors;
+use crate::domain::questionnaire::{
+    ChoiceInput, FormDefinition, FormInput, QuestionInput, Translation, build,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct QuestionnaireFile {
     key: String,
     version: i64,
-    title: String,
-    description: Option<String>,
+    /// The language of the plain texts (BCP 47, default `en`).
+    language: Option<String>,
+    title: Text,
+    description: Option<Text>,
     #[serde(rename = "question", default)]
     questions: Vec<QuestionFile>,
     #[serde(default)]
@@ -30,11 +35,11 @@ struct QuestionFile {
     key: String,
     #[serde(rename = "type")]
     kind: String,
-    label: String,
-    help: Option<String>,
+    label: Text,
+    help: Option<Text>,
     #[serde(default)]
     required: bool,
-    section: Option<String>,
+    section: Option<Text>,
     choices: Option<String>,
     min: Option<f64>,
     max: Option<f64>,
@@ -50,7 +55,56 @@ struct QuestionFile {
 #[serde(deny_unknown_fields)]
 struct ChoiceFile {
     value: String,
-    label: String,
+    label: Text,
+}
+
+/// A text as written: plain (in the questionnaire's language), or one per language
+/// (`label.en = "…"`, `label.fr = "…"`), which must include the questionnaire's.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Text {
+    Plain(String),
+    Languages(BTreeMap<String, String>),
+}
+
+/// Splits each text of a file into the default words and their translations.
+struct Words {
+    language: String,
+    translations: BTreeMap<String, Translation>,
+    errors: FieldErrors,
+}
+
+impl Words {
+    /// The default words of `text` (at `field`); the others go to `put`'s place in
+    /// each language's translation.
+    fn take(&mut self, text: Text, field: &str, put: impl Fn(&mut Translation, String)) -> String {
+        let by_language = match text {
+            Text::Plain(words) => return words,
+            Text::Languages(by_language) => by_language,
+        };
+        let mut default = None;
+        for (tag, words) in by_language {
+            if crate::domain::consent::parse_language(&tag).is_err() {
+                self.errors.add(
+                    field,
+                    "invalid_language",
+                    format!("{tag} is not a language tag such as fr or pt-BR"),
+                );
+            } else if tag.eq_ignore_ascii_case(&self.language) {
+                default = Some(words);
+            } else {
+                put(self.translations.entry(tag).or_default(), words);
+            }
+        }
+        default.unwrap_or_else(|| {
+            self.errors.add(
+                field,
+                "no_default_language",
+                format!("needs a text in {}, the questionnaire's language", self.language),
+            );
+            String::new()
+        })
+    }
 }
 
 /// The SHA-256 (hex) of a form file's bytes: what a response is stamped with.
@@ -62,56 +116,97 @@ pub fn file_hash(text: &str) -> String {
 pub fn parse_str(path: &Path, text: &str) -> Result<FormDefinition, Vec<FormFileError>> {
     let file: QuestionnaireFile =
         toml::from_str(text).map_err(|e| vec![toml_error(path, text, &e)])?;
+    let language = file.language.unwrap_or_else(|| "en".to_string());
+    let mut words = Words { language, translations: BTreeMap::new(), errors: FieldErrors::new() };
+    if crate::domain::consent::parse_language(&words.language).is_err() {
+        words.errors.add("language", "invalid", "must be a language tag such as en or fr");
+    }
+    let title = words.take(file.title, "title", |t, w| t.title = Some(w));
+    let description =
+        file.description.map(|d| words.take(d, "description", |t, w| t.description = Some(w)));
+    let mut questions = Vec::with_capacity(file.questions.len());
+    for (n, q) in file.questions.into_iter().enumerate() {
+        let at = |f: &str| format!("question[{}].{f}", n + 1);
+        let key = q.key.clone();
+        let label = words.take(q.label, &at("label"), |t, w| {
+            t.labels.insert(key.clone(), w);
+        });
+        let help = q.help.map(|h| {
+            words.take(h, &at("help"), |t, w| {
+                t.help.insert(key.clone(), w);
+            })
+        });
+        let section = q.section.map(|h| {
+            words.take(h, &at("section"), |t, w| {
+                t.sections.insert(key.clone(), w);
+            })
+        });
+        questions.push(QuestionInput {
+            key: q.key,
+            kind: q.kind,
+            label,
+            help,
+            required: q.required,
+            section,
+            choices: q.choices,
+            min: q.min,
+            max: q.max,
+            min_length: q.min_length,
+            max_length: q.max_length,
+            pattern: q.pattern,
+            min_choices: q.min_choices,
+            max_choices: q.max_choices,
+            show_if: q.show_if,
+        });
+    }
+    let mut choices = Vec::with_capacity(file.choices.len());
+    for (name, list) in file.choices {
+        let mut parsed = Vec::with_capacity(list.len());
+        for (n, c) in list.into_iter().enumerate() {
+            let field = format!("choices.{name}[{}].label", n + 1);
+            let (list_name, value) = (name.clone(), c.value.clone());
+            let label = words.take(c.label, &field, |t, w| {
+                t.choices.entry(list_name.clone()).or_default().insert(value.clone(), w);
+            });
+            parsed.push(ChoiceInput { value: c.value, label });
+        }
+        choices.push((name, parsed));
+    }
+    let Words { translations, errors: found, .. } = words;
     let input = FormInput {
         key: file.key,
         version: file.version,
-        title: file.title,
-        description: file.description,
-        questions: file
-            .questions
-            .into_iter()
-            .map(|q| QuestionInput {
-                key: q.key,
-                kind: q.kind,
-                label: q.label,
-                help: q.help,
-                required: q.required,
-                section: q.section,
-                choices: q.choices,
-                min: q.min,
-                max: q.max,
-                min_length: q.min_length,
-                max_length: q.max_length,
-                pattern: q.pattern,
-                min_choices: q.min_choices,
-                max_choices: q.max_choices,
-                show_if: q.show_if,
-            })
-            .collect(),
-        choices: file
-            .choices
-            .into_iter()
-            .map(|(name, list)| {
-                (
-                    name,
-                    list.into_iter()
-                        .map(|c| ChoiceInput { value: c.value, label: c.label })
-                        .collect(),
-                )
-            })
-            .collect(),
+        title,
+        description,
+        questions,
+        choices,
+        translations,
     };
-    build(input, file_hash(text)).map_err(|errors| {
-        errors
-            .iter()
-            .flat_map(|(field, list)| {
-                let (key, line) = locate(text, field);
-                list.iter()
-                    .map(move |e| FormFileError::new(path, line, &key, e.message.clone()))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    })
+    let built = build(input, file_hash(text));
+    let errors = match built {
+        Ok(definition) if found.is_empty() => return Ok(definition),
+        Ok(_) => found,
+        Err(errors) => {
+            // A text missing in the file's language is said once, not again as empty.
+            let mut all = FieldErrors::new();
+            for (field, list) in errors.iter().filter(|(f, _)| !found.contains(f)) {
+                for e in list {
+                    all.add(field, e.code, e.message.clone());
+                }
+            }
+            all.merge(found);
+            all
+        }
+    };
+    Err(errors
+        .iter()
+        .flat_map(|(field, list)| {
+            let (key, line) = locate(text, field);
+            list.iter()
+                .map(move |e| FormFileError::new(path, line, &key, e.message.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect())
 }
 
 /// The line of a domain field name: `question[3].min` is `min` in the third
@@ -318,5 +413,38 @@ gender = [
         let e =
             first_error(&GOOD.replace("type = \"integer\"", "type = \"integer\"\npattern = \"(\""));
         assert_eq!(e.key, "question[2].pattern", "{e}");
+    }
+
+    #[test]
+    fn a_text_may_be_given_per_language() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/tests/fixtures/translated/questionnaires/about-you.toml"
+        ));
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let def = parse_str(path, &text).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(def.title, "About you");
+        assert_eq!(def.question("gender").map(|q| q.label.as_str()), Some("What is your gender?"));
+        let fr = def.in_language("fr-CA");
+        assert_eq!(fr.shown_in.as_deref(), Some("fr"));
+        assert_eq!(fr.title, "À propos de vous");
+        let gender = fr.question("gender").cloned().unwrap_or_else(|| panic!("gender"));
+        assert_eq!(gender.label, "Quel est votre genre ?");
+        assert_eq!(gender.help.as_deref(), Some("Choose one."), "untranslated words stay");
+        let labels: Vec<&str> = gender.choices.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["Femme", "Homme", "Another word"]);
+        assert_eq!(
+            fr.question("age").map(|q| (q.min, q.max)),
+            def.question("age").map(|q| (q.min, q.max))
+        );
+        assert_eq!(def.in_language("de"), def, "no German words: as it is");
+
+        let missing = text.replace("label.en = \"What is your gender?\"\n", "");
+        let e = parse_str(path, &missing).err().unwrap_or_default();
+        assert_eq!((e[0].key.as_str(), e[0].line), ("question[1].label", 11), "{e:?}");
+        assert!(e[0].message.contains("needs a text in en"), "{e:?}");
+        let bad_tag = text.replace("label.fr = \"Femme\"", "label.french = \"Femme\"");
+        let e = parse_str(path, &bad_tag).err().unwrap_or_default();
+        assert_eq!(e[0].key, "choices.gender[1].label", "{e:?}");
     }
 }

@@ -379,9 +379,21 @@ pub async fn opening(
     key: &str,
 ) -> AppResult<Vec<Questionnaire>> {
     check_open(participant)?;
-    let all = after_consent(state, state.db.conn(), participant, Some(key)).await?;
+    let mut all = after_consent(state, state.db.conn(), participant, Some(key)).await?;
     if !all.iter().any(|q| q.instrument.key == key) {
         return Err(AppError::NotFound);
+    }
+    // In the language of the consent they signed, where the file has its words.
+    if all.iter().any(|q| !q.definition.translations.is_empty()) {
+        let signed =
+            store::consent::record::of_participant(state.db.conn(), participant.id).await?;
+        if let Some(language) = signed.last().and_then(|c| c.record.as_ref()).map(|r| &r.language) {
+            for q in &mut all {
+                if !q.definition.translations.is_empty() {
+                    q.definition = Arc::new(q.definition.in_language(language));
+                }
+            }
+        }
     }
     Ok(all)
 }

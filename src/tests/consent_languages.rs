@@ -182,3 +182,39 @@ db_test!(the_consent_page_offers_each_language_without_javascript, |app| {
     let (_, html) = page(&app, "/participant/consent").await;
     assert!(html.contains("This study explores"), "the choice is remembered: {html}");
 });
+
+db_test!(
+    questionnaires_speak_the_language_of_the_consent,
+    ["forms_dir" => serde_json::json!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/tests/fixtures/translated"))],
+    |app| {
+        let (s, fr_hash) = in_two_languages(&app).await;
+        let (status, v) = app
+            .post_json(
+                &format!("{STUDY}/instruments"),
+                Some(&s.coord),
+                json!({"key": "about-you", "version": 1, "stage": "after_consent"}),
+            )
+            .await;
+        assert_eq!(status, Status::Created, "{v}");
+        for (email, hash, expected, other) in [
+            ("fr@example.org", Some(fr_hash.as_str()), "Quel est votre genre ?", "What is your gender?"),
+            ("en@example.org", None, "What is your gender?", "Quel est votre genre"),
+        ] {
+            let token = invite(&app, &s, email).await;
+            let mut body = signing(&s, "Sam", false);
+            if let Some(h) = hash {
+                body["form_hash"] = json!(h);
+            }
+            let (status, v) = app.post_json("/api/v1/participant/consent", Some(&token), body).await;
+            assert_eq!(status, Status::Created, "{v}");
+            app.client.get(format!("/p/{token}")).dispatch().await;
+            let (status, html) = page(&app, "/participant/questionnaires/about-you").await;
+            assert_eq!(status, Status::Ok, "{html}");
+            assert!(html.contains(expected) && !html.contains(other), "{email}: {html}");
+            if hash.is_some() {
+                assert!(html.contains("lang=\"fr\"") && html.contains("Femme"), "{html}");
+                assert!(html.contains("Another word"), "an untranslated choice keeps its words");
+            }
+        }
+    }
+);

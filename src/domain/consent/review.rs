@@ -13,6 +13,9 @@ use crate::domain::fields::{FieldError, FieldErrors, required_text};
 pub const MAX_CHECKS: usize = 20;
 pub const MAX_OPTIONS: usize = 8;
 pub const MAX_TRIES_LIMIT: u32 = 20;
+/// Wrong answers to one question after which even a version without `max_tries`
+/// asks the participant to talk to the researchers (and stops keeping answers).
+pub const UNLIMITED_TRIES_CAP: u32 = 50;
 
 /// A version's knowledge review: its questions and how many wrong answers a
 /// question allows (`None`: as many as needed). Empty when the version asks none.
@@ -220,7 +223,7 @@ impl Progress {
                     s.correct = a.correct;
                     s.last_wrong = (!a.correct).then(|| a.answer.clone());
                 }
-                s.locked = !s.correct && max_tries.is_some_and(|m| s.tries >= m);
+                s.locked = !s.correct && s.tries >= max_tries.unwrap_or(UNLIMITED_TRIES_CAP);
                 s
             })
             .collect();
@@ -455,6 +458,9 @@ mod tests {
         let locked = Progress::of(&c, Some(2), &[attempt("a", "Yes"), attempt("a", "Yes")]);
         assert!(locked.locked());
         assert!(Progress::of(&[], Some(2), &[]).passed(), "no questions: nothing to pass");
+        let many: Vec<Attempt> = (0..UNLIMITED_TRIES_CAP).map(|_| attempt("a", "Yes")).collect();
+        assert!(!Progress::of(&c, None, &many[1..]).locked(), "no limit set: tries go on");
+        assert!(Progress::of(&c, None, &many).locked(), "until the cap that bounds what is kept");
     }
 
     #[test]

@@ -155,9 +155,67 @@ pub struct FormDefinition {
     pub description: Option<String>,
     pub questions: Vec<Question>,
     pub form_hash: String,
+    /// The words in other languages, by BCP 47 tag (empty: one language).
+    pub translations: BTreeMap<String, Translation>,
+    /// The translation these words are in (`None`: the file's own language).
+    pub shown_in: Option<String>,
+}
+
+/// A questionnaire's words in another language: each text given replaces the
+/// default one, and anything left out keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Translation {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// Question key to its label, help and section heading.
+    pub labels: BTreeMap<String, String>,
+    pub help: BTreeMap<String, String>,
+    pub sections: BTreeMap<String, String>,
+    /// Choice list name to value to label.
+    pub choices: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl FormDefinition {
+    /// The questionnaire in the language `tag` names (its exact tag, else the same
+    /// primary language), or as it is when it has no such translation. Keys,
+    /// values, types and rules never change: only the words.
+    pub fn in_language(&self, tag: &str) -> Self {
+        let primary = |t: &str| t.split('-').next().unwrap_or(t).to_ascii_lowercase();
+        let found = self
+            .translations
+            .iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case(tag))
+            .or_else(|| self.translations.iter().find(|(t, _)| primary(t) == primary(tag)));
+        let Some((language, words)) = found else {
+            return self.clone();
+        };
+        let mut out = self.clone();
+        out.shown_in = Some(language.clone());
+        if let Some(title) = &words.title {
+            out.title = title.clone();
+        }
+        if words.description.is_some() {
+            out.description = words.description.clone();
+        }
+        for q in &mut out.questions {
+            if let Some(label) = words.labels.get(&q.key) {
+                q.label = label.clone();
+            }
+            if let Some(help) = words.help.get(&q.key) {
+                q.help = Some(help.clone());
+            }
+            if let (Some(section), Some(_)) = (words.sections.get(&q.key), &q.section) {
+                q.section = Some(section.clone());
+            }
+            let list = q.choice_list.as_ref().and_then(|l| words.choices.get(l));
+            for c in q.choices.iter_mut() {
+                if let Some(label) = list.and_then(|l| l.get(&c.value)) {
+                    c.label = label.clone();
+                }
+            }
+        }
+        out
+    }
     pub fn question(&self, key: &str) -> Option<&Question> {
         self.questions.iter().find(|q| q.key == key)
     }
@@ -211,6 +269,8 @@ pub struct FormInput {
     pub description: Option<String>,
     pub questions: Vec<QuestionInput>,
     pub choices: Vec<(String, Vec<ChoiceInput>)>,
+    /// The words in other languages, by BCP 47 tag.
+    pub translations: BTreeMap<String, Translation>,
 }
 
 fn is_slug(s: &str, extra: char) -> bool {
@@ -257,6 +317,8 @@ pub fn build(input: FormInput, form_hash: String) -> Result<FormDefinition, Fiel
         description: input.description.filter(|d| !d.trim().is_empty()),
         questions,
         form_hash,
+        translations: input.translations,
+        shown_in: None,
     })
 }
 
@@ -610,6 +672,7 @@ pub(crate) mod tests {
                     .map(|v| ChoiceInput { value: v.to_string(), label: v.to_uppercase() })
                     .collect(),
             )],
+            translations: BTreeMap::new(),
         }
     }
 

@@ -24,6 +24,8 @@ pub struct QuestionnairePage {
     #[serde(flatten)]
     pub frame: ParticipantFrame,
     pub key: String,
+    /// The language of the questionnaire's words, when a translation is shown.
+    pub language: Option<String>,
     pub title: String,
     pub version: u32,
     pub description: Vec<Block>,
@@ -58,6 +60,7 @@ impl QuestionnairePage {
         let mut page = Self {
             frame,
             key: q.instrument.key.clone(),
+            language: def.shown_in.clone(),
             title: def.title.clone(),
             version: q.instrument.version,
             description: def.description.as_deref().map(blocks).unwrap_or_default(),
