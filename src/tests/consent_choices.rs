@@ -611,3 +611,49 @@ db_test!(a_study_that_checks_identity_checks_it_before_a_change_too, |app| {
     assert_eq!(status, Status::Created, "{v}");
     assert_eq!(v["receipt"]["identity_check"], "email_code", "the record names the check");
 });
+
+db_test!(the_results_summary_sent_three_times_at_once_goes_out_once, |app| {
+    let s = recruiting_study(&app).await;
+    let hash = approved(
+        &app,
+        &s,
+        "2",
+        json!([
+            {"key": "take_part", "text": "I agree to take part.", "required": true},
+            {"key": "results", "text": "Send me a summary of the results.", "required": false, "governs": "results_summary"},
+        ]),
+    )
+    .await;
+    signed(
+        &app,
+        &s,
+        "wants@example.org",
+        ("2", &hash),
+        json!({"take_part": true, "results": true}),
+    )
+    .await;
+    let close = json!({"status": "closed"});
+    assert_eq!(
+        app.post_json(&format!("{STUDY}/status"), Some(&s.coord), close).await.0,
+        Status::Ok
+    );
+    let path = format!("{STUDY}/results-summary");
+    let text = json!({"summary": "Thank you for taking part."});
+    let (a, b, c) = tokio::join!(
+        app.post_json(&path, Some(&s.coord), text.clone()),
+        app.post_json(&path, Some(&s.coord), text.clone()),
+        app.post_json(&path, Some(&s.coord), text.clone()),
+    );
+    let mut statuses = [a.0, b.0, c.0].map(|s| s.code);
+    statuses.sort_unstable();
+    assert_eq!(statuses, [202, 409, 409], "{a:?} {b:?} {c:?}");
+    let sent = app.mailbox().await.into_iter().filter(|m| m.kind == "results_summary").count();
+    assert_eq!(sent, 1, "one message, not one per request");
+    let events = crate::store::audit::by_action(
+        app.db.conn(),
+        crate::service::consent::choices::RESULTS_SENT,
+    )
+    .await
+    .expect("audit");
+    assert_eq!(events.len(), 1);
+});

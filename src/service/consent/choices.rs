@@ -76,6 +76,10 @@ pub async fn send_results_summary(
                 .into(),
         ));
     }
+    // The study's audit chain is locked before "sent already?" is asked, so two
+    // sends at once (on PostgreSQL, in two transactions) take turns: the second sees
+    // the first's event and is refused.
+    store::audit::lock_head(tx.conn(), &crate::domain::audit::chain_for(Some(&study.slug))).await?;
     let earlier = store::audit::by_action(tx.conn(), RESULTS_SENT).await?;
     if earlier.iter().any(|e| e.study.as_deref() == Some(study.slug.as_str())) {
         return Err(AppError::Conflict("The results summary has been sent already.".into()));
