@@ -24,6 +24,7 @@ mod m20261207_000016_declined_data_sharing;
 mod m20261207_000017_consent_amendments;
 mod m20261207_000018_knowledge_review;
 mod m20261207_000019_consent_form_languages;
+mod m20261207_000020_review_reopenings;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_consent_amendments::Migration),
             Box::new(m20261207_000018_knowledge_review::Migration),
             Box::new(m20261207_000019_consent_form_languages::Migration),
+            Box::new(m20261207_000020_review_reopenings::Migration),
         ]
     }
 }

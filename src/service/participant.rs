@@ -540,6 +540,9 @@ pub struct ParticipantRecord {
     pub entry: RosterEntry,
     pub steps: Vec<crate::domain::participant::NextStep>,
     pub mail: Vec<store::mail::StoredMail>,
+    /// They used every try on a knowledge-review question and wait to talk to the
+    /// researchers before they can sign.
+    pub out_of_tries: bool,
 }
 
 #[tracing::instrument(skip_all, fields(study = %slug))]
@@ -561,5 +564,7 @@ pub async fn record(
     let steps = super::questionnaire::steps(state, &participant).await?;
     let address = entry.contact.as_ref().map(|(_, e)| e.clone()).unwrap_or_default();
     let mail = store::mail::to_address(state.db.conn(), study.id, &address).await?;
-    Ok((study, ParticipantRecord { entry, steps, mail }))
+    let out_of_tries = participant.code.is_none()
+        && super::consent::out_of_tries(state.db.conn(), &participant).await?;
+    Ok((study, ParticipantRecord { entry, steps, mail, out_of_tries }))
 }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::consent_flow::{Study, invite, recruiting_study};
 use super::helpers::{PASSWORD, TestApp, fields};
 use super::html_pages::{csrf_of, page, post_form, sign_in};
+use crate::store::testing::scalar;
 
 const STUDY: &str = "/api/v1/studies/study-one";
 const REF: &str = "CF15/2639-2015001090";
@@ -190,6 +191,69 @@ db_test!(after_max_tries_the_participant_talks_to_the_researchers, |app| {
     let (status, v) = sign(&app, &token, &hash).await;
     assert_eq!(status, Status::Conflict, "{v}");
     assert!(v["error"]["message"].as_str().unwrap_or_default().contains("talk to the researchers"));
+
+    // They talk; the coordinator allows new tries from the participant's record.
+    let id = scalar(
+        &app.db,
+        "SELECT p.id FROM participants p JOIN participant_contacts c ON c.participant_id = p.id \
+         WHERE c.email = 'p@example.org'",
+    )
+    .await;
+    let record = format!("/staff/studies/study-one/people/{id}");
+    assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, html) = page(&app, &record).await;
+    assert!(html.contains("Allow new tries"), "{html}");
+    let csrf = csrf_of(&html);
+    let reopen = format!("{record}/review/reopen");
+    let (status, to) = post_form(&app, &reopen, format!("csrf_token={csrf}")).await;
+    assert_eq!((status, to.as_deref()), (Status::SeeOther, Some(record.as_str())));
+    let (_, html) = page(&app, &record).await;
+    assert!(!html.contains("Allow new tries"), "{html}");
+    let (status, _) = post_form(&app, &reopen, format!("csrf_token={csrf}")).await;
+    assert_eq!(status, Status::SeeOther, "refused (nothing to reopen) and said on the page");
+    let (_, html) = page(&app, &record).await;
+    assert!(html.contains("nothing to reopen"), "{html}");
+    let events = crate::store::audit::by_action(app.db.conn(), "consent.review_reopened")
+        .await
+        .expect("audit");
+    assert_eq!(events.len(), 1);
+
+    let (status, v) =
+        answer(&app, &token, &hash, json!({"withdraw": "It stays but is not quoted"})).await;
+    assert_eq!((status, v["passed"].clone()), (Status::Ok, json!(true)), "{v}");
+    let (status, given) = sign(&app, &token, &hash).await;
+    assert_eq!(status, Status::Created, "{given}");
+    assert_eq!(given["receipt"]["knowledge_review"][0]["tries"], 3, "every try is on record");
+});
+
+db_test!(only_the_study_coordinator_allows_new_tries, |app| {
+    let s = recruiting_study(&app).await;
+    let hash = approved(&app, &s, Some(1)).await;
+    let token = invite(&app, &s, "p@example.org").await;
+    answer(&app, &token, &hash, json!({"withdraw": "It is deleted", "marks": "No"})).await;
+    let id = scalar(
+        &app.db,
+        "SELECT p.id FROM participants p JOIN participant_contacts c ON c.participant_id = p.id \
+         WHERE c.email = 'p@example.org'",
+    )
+    .await;
+    let state = app.state();
+    for who in ["eth@example.org", "fac@example.org"] {
+        let r =
+            crate::service::consent::reopen_review(state, &user(&app, who).await, "study-one", id)
+                .await;
+        assert!(
+            matches!(
+                r,
+                Err(crate::error::AppError::Forbidden(_) | crate::error::AppError::NotFound)
+            ),
+            "{who}: {r:?}"
+        );
+    }
+    let coord = user(&app, "coord@example.org").await;
+    let r = crate::service::consent::reopen_review(state, &coord, "study-one", id + 1000).await;
+    assert!(matches!(r, Err(crate::error::AppError::NotFound)), "{r:?}");
+    assert!(crate::service::consent::reopen_review(state, &coord, "study-one", id).await.is_ok());
 });
 
 db_test!(the_consent_page_asks_the_questions_without_javascript, |app| {
@@ -270,3 +334,12 @@ db_test!(the_committee_sees_which_part_of_the_statement_is_misread, |app| {
     let (_, preview) = page(&app, "/staff/studies/study-one/consent-forms/2/preview").await;
     assert!(preview.contains(WITHDRAW) && preview.contains("correct answer"), "{preview}");
 });
+
+async fn user(app: &TestApp, email: &str) -> crate::domain::user::User {
+    let email = crate::domain::user::Email::parse(email).unwrap_or_else(|e| panic!("{e:?}"));
+    crate::store::user::find_by_email(app.db.conn(), &email)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("a user"))
+}

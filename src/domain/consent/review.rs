@@ -31,9 +31,10 @@ impl Review {
         self.checks.is_empty()
     }
 
-    /// Where a participant stands, from their attempts (oldest first).
-    pub fn progress(&self, attempts: &[Attempt]) -> Progress {
-        Progress::of(&self.checks, self.max_tries, attempts)
+    /// Where a participant stands, from their attempts (oldest first); those before
+    /// `fresh_from` do not count towards the limit (new tries were allowed).
+    pub fn progress(&self, attempts: &[Attempt], fresh_from: usize) -> Progress {
+        Progress::since(&self.checks, self.max_tries, attempts, fresh_from)
     }
 }
 
@@ -203,6 +204,18 @@ impl Progress {
     /// Reads `attempts` (oldest first) against the questions. Attempts after the
     /// first correct answer of a question do not count.
     pub fn of(checks: &[Check], max_tries: Option<u32>, attempts: &[Attempt]) -> Self {
+        Self::since(checks, max_tries, attempts, 0)
+    }
+
+    /// As [`Progress::of`], with only the attempts from `fresh_from` on counting
+    /// towards the limit of tries: the researchers allowed new tries after the
+    /// ones before. Every attempt still counts in the tries a question took.
+    pub fn since(
+        checks: &[Check],
+        max_tries: Option<u32>,
+        attempts: &[Attempt],
+        fresh_from: usize,
+    ) -> Self {
         let standings = checks
             .iter()
             .map(|c| {
@@ -214,16 +227,18 @@ impl Progress {
                     last_wrong: None,
                     locked: false,
                 };
-                for a in attempts.iter().filter(|a| a.key == c.key) {
+                let mut counted = 0;
+                for (i, a) in attempts.iter().enumerate().filter(|(_, a)| a.key == c.key) {
                     if s.correct {
                         break;
                     }
                     s.tries += 1;
+                    counted += u32::from(i >= fresh_from);
                     s.first_try_correct.get_or_insert(a.correct);
                     s.correct = a.correct;
                     s.last_wrong = (!a.correct).then(|| a.answer.clone());
                 }
-                s.locked = !s.correct && s.tries >= max_tries.unwrap_or(UNLIMITED_TRIES_CAP);
+                s.locked = !s.correct && counted >= max_tries.unwrap_or(UNLIMITED_TRIES_CAP);
                 s
             })
             .collect();
@@ -455,8 +470,19 @@ mod tests {
         let open = Progress::of(&c, Some(2), &[attempt("a", "Yes")]);
         assert!(!open.passed() && !open.locked());
         assert_eq!(open.get("a").and_then(|s| s.last_wrong.clone()), Some("Yes".into()));
-        let locked = Progress::of(&c, Some(2), &[attempt("a", "Yes"), attempt("a", "Yes")]);
+        let two_wrong = [attempt("a", "Yes"), attempt("a", "Yes")];
+        let locked = Progress::of(&c, Some(2), &two_wrong);
         assert!(locked.locked());
+        let reopened = Progress::since(&c, Some(2), &two_wrong, 2);
+        assert!(!reopened.locked(), "new tries allowed after the first two");
+        let three = [attempt("a", "Yes"), attempt("a", "Yes"), attempt("a", "No")];
+        let right = Progress::since(&c, Some(2), &three, 2);
+        let a = right.get("a").cloned().unwrap_or_else(|| panic!("a"));
+        assert_eq!(
+            (a.correct, a.tries, a.first_try_correct),
+            (true, 3, Some(false)),
+            "every try counts in the record"
+        );
         assert!(Progress::of(&[], Some(2), &[]).passed(), "no questions: nothing to pass");
         let many: Vec<Attempt> = (0..UNLIMITED_TRIES_CAP).map(|_| attempt("a", "Yes")).collect();
         assert!(!Progress::of(&c, None, &many[1..]).locked(), "no limit set: tries go on");

@@ -36,16 +36,92 @@ pub(super) async fn progress_on(
     texts: &[ConsentForm],
 ) -> AppResult<Progress> {
     if form.review.is_empty() {
-        return Ok(form.review.progress(&[]));
+        return Ok(form.review.progress(&[], 0));
     }
+    let (attempts, fresh_from) = attempts_of(db, participant_id, form, texts).await?;
+    Ok(form.review.progress(&attempts, fresh_from))
+}
+
+/// A participant's answers on `form`'s version (every language's text), the last
+/// one's row id, and from which of them tries count towards the limit.
+async fn attempts_of(
+    db: &impl Conn,
+    participant_id: i64,
+    form: &ConsentForm,
+    texts: &[ConsentForm],
+) -> AppResult<(Vec<crate::domain::consent::review::Attempt>, usize)> {
     let ids: Vec<i64> = texts
         .iter()
         .filter(|t| t.version == form.version)
         .map(|t| t.id)
         .chain(std::iter::once(form.id))
         .collect();
-    let attempts = store::consent::review::of_participant(db, participant_id, &ids).await?;
-    Ok(form.review.progress(&attempts))
+    let rows = store::consent::review::of_participant(db, participant_id, &ids).await?;
+    let cut = store::consent::review::reopened_after(db, participant_id, &form.version).await?;
+    let fresh_from = cut.map_or(0, |last| rows.iter().take_while(|(id, _)| *id <= last).count());
+    Ok((rows.into_iter().map(|(_, a)| a).collect(), fresh_from))
+}
+
+/// Whether a participant has run out of tries on the version in force (for the
+/// coordinator's record of them).
+pub(crate) async fn out_of_tries(db: &impl Conn, participant: &Participant) -> AppResult<bool> {
+    let texts = store::consent::form::active_texts(db, participant.study_id).await?;
+    let Some(form) = texts.first() else {
+        return Ok(false);
+    };
+    Ok(progress_on(db, participant.id, form, &texts).await?.locked())
+}
+
+/// Allows a participant who used every try on a question new tries, once the
+/// researchers have talked with them: the answers so far stay (and still count in
+/// the record's tries) but no longer count towards the limit. Coordinators only;
+/// audited as `consent.review_reopened`.
+#[tracing::instrument(skip_all, fields(study = %slug))]
+pub async fn reopen_review(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    participant_id: i64,
+) -> AppResult<()> {
+    let tx = state.db.begin_write().await?;
+    let study = crate::service::access::coordinated(tx.conn(), user, slug).await?;
+    let participant = store::participant::find(tx.conn(), participant_id)
+        .await?
+        .filter(|p| p.study_id == study.id)
+        .ok_or(AppError::NotFound)?;
+    let texts = store::consent::form::active_texts(tx.conn(), study.id).await?;
+    let form = texts
+        .first()
+        .cloned()
+        .ok_or_else(|| AppError::Conflict("The study has no consent form in force.".into()))?;
+    if !progress_on(tx.conn(), participant.id, &form, &texts).await?.locked() {
+        return Err(AppError::Conflict(
+            "They have tries left on every question: there is nothing to reopen.".into(),
+        ));
+    }
+    let ids: Vec<i64> = texts.iter().filter(|t| t.version == form.version).map(|t| t.id).collect();
+    let last = store::consent::review::of_participant(tx.conn(), participant.id, &ids)
+        .await?
+        .last()
+        .map_or(0, |(id, _)| *id);
+    store::consent::review::reopen(
+        tx.conn(),
+        participant.id,
+        &form.version,
+        last,
+        user.id,
+        Utc::now(),
+    )
+    .await?;
+    audit::record(
+        tx.conn(),
+        NewEvent::new(user.actor(), "consent.review_reopened", "participant", participant.id)
+            .in_study(&study.slug)
+            .with(json!({"version": form.version})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Refuses signing until every question of the version was answered correctly.

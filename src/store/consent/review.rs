@@ -1,13 +1,15 @@
 //! Knowledge-review answers: every answer a participant gives to a version's
-//! questions, kept in the order given (never updated or removed).
+//! questions, kept in the order given (never updated or removed), and each time the
+//! researchers allowed new tries.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::domain::consent::review::Attempt;
 use crate::error::AppError;
 use crate::store::Conn;
 use crate::store::entity::consent_check_attempts as attempts;
+use crate::store::entity::consent_review_reopenings as reopenings;
 
 fn to_domain(m: attempts::Model) -> Attempt {
     Attempt { key: m.check_key, answer: m.answer, correct: m.correct }
@@ -38,12 +40,12 @@ pub async fn insert(
 }
 
 /// A participant's answers to the questions of these texts (a version's, in each
-/// language), oldest first.
+/// language), oldest first, each with its row id.
 pub async fn of_participant(
     db: &impl Conn,
     participant_id: i64,
     consent_form_ids: &[i64],
-) -> Result<Vec<Attempt>, AppError> {
+) -> Result<Vec<(i64, Attempt)>, AppError> {
     Ok(attempts::Entity::find()
         .filter(attempts::Column::ConsentFormId.is_in(consent_form_ids.iter().copied()))
         .filter(attempts::Column::ParticipantId.eq(participant_id))
@@ -51,8 +53,46 @@ pub async fn of_participant(
         .all(db)
         .await?
         .into_iter()
-        .map(to_domain)
+        .map(|m| (m.id, to_domain(m)))
         .collect())
+}
+
+/// The last answer before the latest time new tries were allowed to a participant on
+/// a version: answers up to it no longer count towards the limit.
+pub async fn reopened_after(
+    db: &impl Conn,
+    participant_id: i64,
+    version: &str,
+) -> Result<Option<i64>, AppError> {
+    Ok(reopenings::Entity::find()
+        .filter(reopenings::Column::ParticipantId.eq(participant_id))
+        .filter(reopenings::Column::Version.eq(version))
+        .order_by_desc(reopenings::Column::Id)
+        .one(db)
+        .await?
+        .map(|m| m.last_attempt_id))
+}
+
+/// Allows a participant new tries on a version's questions after `last_attempt_id`.
+pub async fn reopen(
+    db: &impl Conn,
+    participant_id: i64,
+    version: &str,
+    last_attempt_id: i64,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    reopenings::ActiveModel {
+        participant_id: Set(participant_id),
+        version: Set(version.to_string()),
+        last_attempt_id: Set(last_attempt_id),
+        reopened_by: Set(by),
+        reopened_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 /// Each participant's first answer to each question of these texts (a version's,

@@ -7,6 +7,7 @@ pub mod audit_events;
 pub mod availability;
 pub mod consent_check_attempts;
 pub mod consent_forms;
+pub mod consent_review_reopenings;
 pub mod consents;
 pub mod facilitator_conflicts;
 pub mod focus_group_members;

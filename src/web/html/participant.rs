@@ -268,6 +268,27 @@ async fn send_link(
     })
 }
 
+page_form! {
+    /// Nothing but the CSRF token.
+    pub struct ReopenForm {}
+}
+
+/// New tries on the knowledge review for someone who used them all, once the
+/// researchers have talked with them.
+#[post("/staff/studies/<slug>/people/<id>/review/reopen", data = "<_form>")]
+async fn reopen_review(
+    state: &State<AppState>,
+    session: SessionUser,
+    slug: &str,
+    id: i64,
+    _form: CsrfForm<ReopenForm>,
+) -> PageResult<Flash<Redirect>> {
+    let result = crate::service::consent::reopen_review(state, &session.user, slug, id).await;
+    outcome_on(&format!("/staff/studies/{slug}/people/{id}"), result, |()| {
+        "They can answer the questions again, and sign once every answer is right.".to_string()
+    })
+}
+
 #[post("/staff/studies/<slug>/reminders", data = "<_form>")]
 async fn remind(
     state: &State<AppState>,
@@ -296,6 +317,7 @@ pub fn routes() -> Vec<rocket::Route> {
         invite,
         invite_from_study,
         send_link,
+        reopen_review,
         remind
     ]
 }

@@ -182,12 +182,14 @@ pub struct RecordPage {
     pub person: RosterLine,
     pub steps: Vec<NextStep>,
     pub mail: Vec<MailLine>,
+    pub out_of_tries: bool,
 }
 
 impl RecordPage {
     pub fn new(frame: StaffFrame, study: &Study, r: &ParticipantRecord) -> Self {
         Self {
             frame,
+            out_of_tries: r.out_of_tries,
             slug: study.slug.clone(),
             title: study.title.clone(),
             zone: study.timezone.name(),
