@@ -89,17 +89,7 @@ pub fn draft_from_str(
         max_tries: file.max_tries,
     };
     ConsentFormDraft::parse(version, &file.language, &file.title, &file.body, &items, &review)
-        .map_err(|errors| {
-            errors
-                .iter()
-                .flat_map(|(field, list)| {
-                    let (key, line) = locate(text, field);
-                    list.iter()
-                        .map(move |e| FormFileError::new(path, line, &key, e.message.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .collect()
-        })
+        .map_err(|errors| super::file_errors(path, text, &errors, locate))
 }
 
 /// The file's name and line for a draft's field: `items[2].key` is the third

@@ -103,6 +103,24 @@ pub fn line_of(text: &str, at: usize) -> usize {
     text[..at.min(text.len())].matches('\n').count() + 1
 }
 
+/// A draft's field errors as file errors: `locate` gives each field's key and line.
+pub fn file_errors(
+    path: &Path,
+    text: &str,
+    errors: &crate::domain::FieldErrors,
+    locate: fn(&str, &str) -> (String, usize),
+) -> Vec<FormFileError> {
+    errors
+        .iter()
+        .flat_map(|(field, list)| {
+            let (key, line) = locate(text, field);
+            list.iter()
+                .map(move |e| FormFileError::new(path, line, &key, e.message.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// The line on which `key = …` is first set at or after byte `from`, else 0.
 pub fn line_of_key(text: &str, key: &str, from: usize) -> usize {
     let from = from.min(text.len());

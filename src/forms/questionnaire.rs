@@ -198,15 +198,7 @@ pub fn parse_str(path: &Path, text: &str) -> Result<FormDefinition, Vec<FormFile
             all
         }
     };
-    Err(errors
-        .iter()
-        .flat_map(|(field, list)| {
-            let (key, line) = locate(text, field);
-            list.iter()
-                .map(move |e| FormFileError::new(path, line, &key, e.message.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect())
+    Err(super::file_errors(path, text, &errors, locate))
 }
 
 /// The line of a domain field name: `question[3].min` is `min` in the third

@@ -269,6 +269,14 @@ async fn signing_v1(app: &TestApp, s: &Study, email: &str) -> String {
     signed(app, s, email, ("1", &s.form_hash), items).await.1
 }
 
+/// Items of a version that asks whether the participant wants the results summary.
+fn asks_for_the_summary() -> Value {
+    json!([
+        {"key": "take_part", "text": "I agree to take part.", "required": true},
+        {"key": "results", "text": "Send me a summary of the results.", "required": false, "governs": "results_summary"},
+    ])
+}
+
 db_test!(the_results_summary_goes_only_to_those_who_asked_for_it, |app| {
     let s = recruiting_study(&app).await;
     let early = signing_v1(&app, &s, "early@example.org").await;
@@ -277,16 +285,7 @@ db_test!(the_results_summary_goes_only_to_those_who_asked_for_it, |app| {
     let (status, v) = app.post_json(&summary_path, Some(&s.coord), text.clone()).await;
     assert_eq!(status, Status::Conflict, "no form asks yet: {v}");
 
-    let hash = approved(
-        &app,
-        &s,
-        "2",
-        json!([
-            {"key": "take_part", "text": "I agree to take part.", "required": true},
-            {"key": "results", "text": "Send me a summary of the results.", "required": false, "governs": "results_summary"},
-        ]),
-    )
-    .await;
+    let hash = approved(&app, &s, "2", asks_for_the_summary()).await;
     let v2 = ("2", hash.as_str());
     let yes = json!({"take_part": true, "results": true});
     signed(&app, &s, "wants@example.org", v2, yes.clone()).await;
@@ -614,16 +613,7 @@ db_test!(a_study_that_checks_identity_checks_it_before_a_change_too, |app| {
 
 db_test!(the_results_summary_sent_three_times_at_once_goes_out_once, |app| {
     let s = recruiting_study(&app).await;
-    let hash = approved(
-        &app,
-        &s,
-        "2",
-        json!([
-            {"key": "take_part", "text": "I agree to take part.", "required": true},
-            {"key": "results", "text": "Send me a summary of the results.", "required": false, "governs": "results_summary"},
-        ]),
-    )
-    .await;
+    let hash = approved(&app, &s, "2", asks_for_the_summary()).await;
     signed(
         &app,
         &s,
