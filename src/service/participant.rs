@@ -474,6 +474,8 @@ pub struct RosterEntry {
     pub session: Option<String>,
     /// Name and address: for coordinators only.
     pub contact: Option<(String, String)>,
+    /// Used every try on a knowledge-review question: waits to talk to the researchers.
+    pub out_of_tries: bool,
 }
 
 /// Who may read a study's participant list: coordinators with names and addresses,
@@ -504,6 +506,7 @@ pub async fn roster(
         .filter(|i| i.stage == crate::domain::questionnaire::Stage::AfterConsent)
         .count();
     let rows = store::participant::roster(tx.conn(), study.id).await?;
+    let out_of_tries = super::consent::out_of_tries_in(tx.conn(), study.id).await?;
     if with_contacts {
         audit::record(
             tx.conn(),
@@ -528,6 +531,7 @@ pub async fn roster(
             gave_availability: r.gave_availability,
             session: r.session,
             contact: with_contacts.then_some((r.name, r.email)),
+            out_of_tries: r.participant.code.is_none() && out_of_tries.contains(&r.participant.id),
         })
         .collect();
     Ok((study, capacity, entries))
@@ -564,7 +568,6 @@ pub async fn record(
     let steps = super::questionnaire::steps(state, &participant).await?;
     let address = entry.contact.as_ref().map(|(_, e)| e.clone()).unwrap_or_default();
     let mail = store::mail::to_address(state.db.conn(), study.id, &address).await?;
-    let out_of_tries = participant.code.is_none()
-        && super::consent::out_of_tries(state.db.conn(), &participant).await?;
+    let out_of_tries = entry.out_of_tries;
     Ok((study, ParticipantRecord { entry, steps, mail, out_of_tries }))
 }

@@ -201,6 +201,8 @@ db_test!(after_max_tries_the_participant_talks_to_the_researchers, |app| {
     .await;
     let record = format!("/staff/studies/study-one/people/{id}");
     assert_eq!(sign_in(&app.client, "coord@example.org", PASSWORD).await, Status::SeeOther);
+    let (_, roster) = page(&app, "/staff/studies/study-one/participants").await;
+    assert!(roster.contains("used every try on a question"), "the list says who: {roster}");
     let (_, html) = page(&app, &record).await;
     assert!(html.contains("Allow new tries"), "{html}");
     let csrf = csrf_of(&html);

@@ -57,6 +57,42 @@ pub async fn of_participant(
         .collect())
 }
 
+/// Every participant's answers to the questions of these texts, oldest first, each
+/// with its participant and row id.
+pub async fn of_texts(
+    db: &impl Conn,
+    consent_form_ids: &[i64],
+) -> Result<Vec<(i64, i64, Attempt)>, AppError> {
+    Ok(attempts::Entity::find()
+        .filter(attempts::Column::ConsentFormId.is_in(consent_form_ids.iter().copied()))
+        .order_by_asc(attempts::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.participant_id, m.id, to_domain(m)))
+        .collect())
+}
+
+/// For each participant given new tries on a version, the last answer before the
+/// latest time.
+pub async fn reopenings(
+    db: &impl Conn,
+    version: &str,
+    participant_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>, AppError> {
+    let mut latest = std::collections::HashMap::new();
+    for m in reopenings::Entity::find()
+        .filter(reopenings::Column::Version.eq(version))
+        .filter(reopenings::Column::ParticipantId.is_in(participant_ids.iter().copied()))
+        .order_by_asc(reopenings::Column::Id)
+        .all(db)
+        .await?
+    {
+        latest.insert(m.participant_id, m.last_attempt_id);
+    }
+    Ok(latest)
+}
+
 /// The last answer before the latest time new tries were allowed to a participant on
 /// a version: answers up to it no longer count towards the limit.
 pub async fn reopened_after(

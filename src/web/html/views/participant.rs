@@ -64,6 +64,8 @@ pub struct RosterLine {
     pub session: Option<String>,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// Waits to talk to the researchers about the knowledge review.
+    pub out_of_tries: bool,
 }
 
 impl RosterLine {
@@ -89,6 +91,7 @@ impl RosterLine {
             session: e.session.clone(),
             name: e.contact.as_ref().map(|(n, _)| n.clone()),
             email: e.contact.as_ref().map(|(_, m)| m.clone()),
+            out_of_tries: e.out_of_tries,
         }
     }
 
