@@ -18,6 +18,15 @@ pub struct ChoiceChange {
     pub typed_name: String,
 }
 
+/// Another change of the same record came first (in another window?).
+fn changed_meanwhile() -> AppError {
+    AppError::Conflict(
+        "Your choices were changed meanwhile (in another window?): reload the page to see \
+         them, then change them again."
+            .into(),
+    )
+}
+
 /// The participant's latest record, if they may change its choices now.
 async fn changeable(
     db: &impl Conn,
@@ -55,26 +64,39 @@ pub async fn current_choices(
     changeable(state.db.conn(), participant).await.map(|(_, _, _, record)| record)
 }
 
+/// Whether the study lets this participant sign now: the identity check, when the
+/// study asks for one, was passed.
+async fn identity_cleared(
+    db: &impl Conn,
+    participant: &Participant,
+    study: &Study,
+) -> AppResult<()> {
+    if crate::service::consent::identity::cleared(db, participant, study).await? {
+        return Ok(());
+    }
+    Err(AppError::Forbidden(
+        "This study checks your identity before you sign: enter the code sent to your \
+         e-mail address."
+            .into(),
+    ))
+}
+
 /// Records a change of optional choices as a new signed record amending the latest.
+/// The record and its PDF are made from a read of the latest record, outside the
+/// single writer; the write then checks that the latest record is still the one
+/// amended (else the change is refused, to be made again) and stores them.
 #[tracing::instrument(skip_all)]
 pub async fn change_choices(
     state: &AppState,
     participant: &Participant,
     change: ChoiceChange,
 ) -> AppResult<Given> {
-    let tx = state.db.begin_write().await?;
-    let (participant, study, latest, earlier) = changeable(tx.conn(), participant).await?;
-    if !crate::service::consent::identity::cleared(tx.conn(), &participant, &study).await? {
-        return Err(AppError::Forbidden(
-            "This study checks your identity before you sign: enter the code sent to your \
-             e-mail address."
-                .into(),
-        ));
-    }
+    let (participant, study, latest, earlier) = changeable(state.db.conn(), participant).await?;
+    identity_cleared(state.db.conn(), &participant, &study).await?;
     let (items, typed_name) =
         amend(&earlier.items, &change.items, &change.typed_name).map_err(AppError::Validation)?;
     // The statement printed is the text signed: the same version, in its language.
-    let form = store::consent::form::texts(tx.conn(), study.id, &earlier.form_version)
+    let form = store::consent::form::texts(state.db.conn(), study.id, &earlier.form_version)
         .await?
         .into_iter()
         .find(|t| t.id == latest.consent_form_id)
@@ -106,6 +128,13 @@ pub async fn change_choices(
     })
     .await
     .map_err(|e| AppError::Internal(format!("rendering the PDF stopped: {e}")))??;
+
+    let tx = state.db.begin_write().await?;
+    let (participant, study, now_latest, _) = changeable(tx.conn(), &participant).await?;
+    identity_cleared(tx.conn(), &participant, &study).await?;
+    if now_latest.id != latest.id {
+        return Err(changed_meanwhile());
+    }
     let pdf_sha256 = sha256_hex(&pdf);
     if let Some((_, email)) = store::participant::contact(tx.conn(), participant.id).await? {
         let receipt =
@@ -130,11 +159,7 @@ pub async fn change_choices(
     .await
     .map_err(|e| match e {
         // Each record is amended once: another change of the same record won.
-        AppError::Conflict(_) => AppError::Conflict(
-            "Your choices were changed meanwhile (in another window?): reload the page to see \
-             them, then change them again."
-                .into(),
-        ),
+        AppError::Conflict(_) => changed_meanwhile(),
         other => other,
     })?;
     let code = &record.participant_code;
