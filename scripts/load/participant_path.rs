@@ -6,8 +6,9 @@
 //! each a comma-separated list; `--also postgres` adds the database's CPU):
 //!
 //! - `path`: `--threads` clients each walk new participants through the public HTML
-//!   path (ad, screening, portal, consent form, signing, portal, demographics,
-//!   platform usage, portal) for `--seconds`; prints paths/s, the server's CPU per
+//!   path (ad, screening, portal, consent form, its knowledge review answered right
+//!   the first time, signing, portal, demographics, platform usage, portal) for
+//!   `--seconds`; prints paths/s, the server's CPU per
 //!   path (from `/proc/PID/stat`), path and request latency p50/p99, and the server's
 //!   resident memory (idle before, peak during, after);
 //! - `reads`: each participant GET page, and `/healthz` as the baseline, hammered
@@ -36,6 +37,39 @@ struct Options {
     mode: String,
     /// Also report the CPU of every process of this name (`postgres`).
     also: Option<String>,
+    /// The consent-form file whose `[[check]]` answers the participants give.
+    consent_form: String,
+}
+
+/// The correct answers to the consent form's knowledge-review questions (question key,
+/// answer), read from its file: a participant who read the statement knows them.
+static ANSWERS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+
+/// The `key` and `answer` of each `[[check]]` table of a consent-form file.
+fn known_answers(file: &str) -> Vec<(String, String)> {
+    let text = fs::read_to_string(file).unwrap_or_default();
+    let mut out = Vec::new();
+    let (mut in_check, mut key) = (false, None);
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("[[") || line.starts_with('[') && !line.starts_with("[\"") {
+            in_check = line == "[[check]]";
+            key = None;
+            continue;
+        }
+        let value = |name: &str| {
+            let rest = line.strip_prefix(name)?.trim_start().strip_prefix('=')?;
+            Some(rest.trim().trim_matches('"').to_string())
+        };
+        if !in_check {
+            continue;
+        }
+        if let Some(k) = value("key") {
+            key = Some(k);
+        } else if let (Some(a), Some(k)) = (value("answer"), key.clone()) {
+            out.push((k, a));
+        }
+    }
+    out
 }
 
 fn options() -> Options {
@@ -49,6 +83,7 @@ fn options() -> Options {
         ad: "moodle-mbbs".into(),
         mode: "path".into(),
         also: None,
+        consent_form: "forms/consent/social-media-medical-education.toml".into(),
     };
     let args: Vec<String> = env::args().skip(1).collect();
     let mut i = 0;
@@ -64,6 +99,7 @@ fn options() -> Options {
             "--ad" => o.ad = value,
             "--mode" => o.mode = value,
             "--also" => o.also = Some(value),
+            "--consent-form" => o.consent_form = value,
             other => {
                 eprintln!("unknown argument {other}");
                 process::exit(2);
@@ -342,9 +378,24 @@ fn path(c: &mut Client, ad: &str, email: &str, sign_and_answer: bool) -> Result<
     if !sign_and_answer {
         return Ok(());
     }
-    let page = c.go("GET", "/participant/consent", None)?;
+    let mut page = c.go("GET", "/participant/consent", None)?;
+    let review = "/participant/consent/checks";
+    if page.body.contains(&format!("action=\"{review}\"")) {
+        let mut fields: Vec<(String, String)> = inputs(&page.body, review)
+            .into_iter()
+            .filter(|(kind, _, _)| kind == "hidden")
+            .map(|(_, name, value)| (name, value))
+            .collect();
+        for (key, answer) in ANSWERS.get().into_iter().flatten() {
+            fields.push((format!("answers[{key}]"), answer.clone()));
+        }
+        page = c.go("POST", review, Some(&form(&fields)))?;
+        if !page.body.contains("You answered the questions") {
+            return Err("the knowledge review was not passed (see --consent-form)".into());
+        }
+    }
     let mut fields: Vec<(String, String)> = Vec::new();
-    for (kind, name, value) in inputs(&page.body, "/participant/consent") {
+    for (kind, name, value) in inputs(&page.body, "/participant/consent#") {
         if kind == "hidden" || kind == "checkbox" {
             fields.push((name, value));
         }
@@ -650,6 +701,7 @@ fn run_reads(o: &Options) -> u64 {
 
 fn main() {
     let o = options();
+    ANSWERS.get_or_init(|| known_answers(&o.consent_form));
     let errors = match o.mode.as_str() {
         "path" => run_path(&o),
         "reads" => run_reads(&o),

@@ -148,6 +148,8 @@ db_test!(the_participant_reads_and_signs_in_their_language, |app| {
     let (status, v) =
         app.post_json("/api/v1/participant/consent", Some(&token), signing(&s, "Zoé", true)).await;
     assert_eq!(status, Status::Conflict, "{v}");
+    let (_, register) = app.get_json(&format!("{STUDY}/consents"), Some(&s.coord)).await;
+    assert_eq!(register[0]["language"], "fr", "the register says the language signed: {register}");
     let (_, due) = app.get_json(&format!("{STUDY}/reconsent"), Some(&s.coord)).await;
     assert_eq!(due.as_array().map(Vec::len), Some(0), "nobody to ask again: {due}");
 

@@ -10,6 +10,8 @@ pub struct RegisterEntry {
     pub consent_id: i64,
     pub participant_code: String,
     pub version: String,
+    /// The language of the text signed (BCP 47).
+    pub language: String,
     pub form_hash: String,
     /// The approval the version was signed under (the study's, or an amendment's).
     pub ethics_reference: String,
@@ -107,6 +109,7 @@ async fn entries(
             consent_id: c.id,
             participant_code: r.participant_code.clone(),
             version: r.form_version.clone(),
+            language: r.language.clone(),
             form_hash: r.form_hash.clone(),
             ethics_reference: r.ethics_reference.clone(),
             signed_at: r.signed_at.clone(),

@@ -42,8 +42,8 @@ pub(super) async fn progress_on(
     Ok(form.review.progress(&attempts, fresh_from))
 }
 
-/// A participant's answers on `form`'s version (every language's text), the last
-/// one's row id, and from which of them tries count towards the limit.
+/// A participant's answers on `form`'s version (every language's text), oldest
+/// first, and from which of them tries count towards the limit.
 async fn attempts_of(
     db: &impl Conn,
     participant_id: i64,

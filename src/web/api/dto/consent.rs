@@ -318,6 +318,8 @@ pub struct RegisterEntryDto {
     pub consent_id: i64,
     pub participant_code: String,
     pub version: String,
+    /// The language of the text signed (BCP 47).
+    pub language: String,
     pub form_hash: String,
     /// The approval reference the version was signed under.
     pub ethics_reference: String,
@@ -358,6 +360,7 @@ impl RegisterEntryDto {
             consent_id: e.consent_id,
             participant_code: e.participant_code,
             version: e.version,
+            language: e.language,
             form_hash: e.form_hash,
             ethics_reference: e.ethics_reference,
             signed_at: e.signed_at,
