@@ -100,7 +100,10 @@ db_test!(an_ethics_officer_finds_a_participant_and_their_signed_pdf, |app| {
     assert_eq!(to, "/staff/studies/study-one/participants/P001");
     let (status, html) = page(&app, &to).await;
     assert_eq!(status, Status::Ok, "{html}");
-    assert!(html.contains("Version 1 (en-AU), signed") && html.contains("audio_recording"), "{html}");
+    assert!(
+        html.contains("Version 1 (en-AU), signed") && html.contains("audio_recording"),
+        "{html}"
+    );
     let signed = html.split("Version 1 (en-AU), signed ").nth(1).and_then(|r| r.split('<').next());
     let months = ["January", "February", "March", "April", "May", "June", "July", "August"];
     let months = [&months[..], &["September", "October", "November", "December"]].concat();
