@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use crate::domain::audit::checkpoint::CheckpointCheck;
 use crate::domain::audit::{
-    ChainBreak, ChainVerifier, Event, NewEvent, Verification, chain_for, sha256_hex,
+    ChainBreak, ChainVerifier, Event, NewEvent, StoredEvent, Verification, chain_for, sha256_hex,
 };
 use crate::error::AppResult;
 use crate::store::{self, Conn};
@@ -36,10 +36,11 @@ pub async fn verify(
 ) -> AppResult<Verification> {
     let snapshot = db.begin_snapshot().await?;
     let conn = snapshot.conn();
-    let heads = store::audit::heads(conn).await?;
+    let trail = store::audit::TrailReader::open(db, &snapshot).await?;
+    let heads = trail.heads().await?;
     let mut chains: Vec<(String, Option<(i64, String)>)> =
         heads.into_iter().map(|(c, seq, hash)| (c, Some((seq, hash)))).collect();
-    for chain in store::audit::chains_with_events(conn).await? {
+    for chain in trail.chains_with_events().await? {
         if !chains.iter().any(|(c, _)| *c == chain) {
             chains.push((chain, None));
         }
@@ -50,26 +51,21 @@ pub async fn verify(
     let mut summaries = Vec::with_capacity(chains.len());
     for (chain, head) in chains {
         let mut verifier = ChainVerifier::new(&chain);
-        let mut next = store::audit::page(conn, &chain, verifier.last_seq(), PAGE).await?;
+        let mut next = trail.page(&chain, verifier.last_seq(), PAGE).await?;
         loop {
             let page = std::mem::take(&mut next);
             let more = page.len() as u64 == PAGE;
             let after = page.last().map_or(0, |e| e.seq);
             // The next page is read while this one is hashed on the other cores.
-            let reading = async {
-                if more {
-                    store::audit::page(conn, &chain, after, PAGE).await
-                } else {
-                    Ok(Vec::new())
-                }
-            };
+            let reading =
+                async { if more { trail.page(&chain, after, PAGE).await } else { Ok(Vec::new()) } };
             let (hashed, read) = tokio::join!(recomputed(page), reading);
             let (page, hashes) = hashed?;
             for (event, hash) in page.iter().zip(&hashes) {
                 if let Some(check) = checkpoints.as_mut() {
-                    check.see(event);
+                    check.see(event.link());
                 }
-                if let Err(b) = verifier.feed_hashed(event, hash) {
+                if let Err(b) = verifier.feed_hashed(event.link(), hash) {
                     return Ok(Verification::broken(b, total + verifier.last_seq()));
                 }
             }
@@ -104,8 +100,8 @@ pub async fn verify(
 
 /// Each event's hash recomputed, the page split over the machine's cores; one hash
 /// per event, in order.
-async fn recomputed(page: Vec<Event>) -> AppResult<(Vec<Event>, Vec<String>)> {
-    crate::parallel::map(page, Event::compute_hash).await
+async fn recomputed(page: Vec<StoredEvent>) -> AppResult<(Vec<StoredEvent>, Vec<String>)> {
+    crate::parallel::map(page, StoredEvent::compute_hash).await
 }
 
 /// Recomputes every consent record's hash and its PDF's hash and compares them

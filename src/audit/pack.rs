@@ -163,7 +163,7 @@ pub fn verify(zip_bytes: &[u8], key: &VerifyingKey) -> Result<Checked, String> {
         placed.push(Placed { origin, checkpoint });
     }
     let mut check = CheckpointCheck::scoped(placed, key, &chain);
-    events.iter().for_each(|e| check.see(e));
+    events.iter().for_each(|e| check.see(e.link()));
     let checkpoints = check.finish().map_err(|b| b.reason)?;
 
     let given: BTreeMap<String, &Event> = events

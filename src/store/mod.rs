@@ -392,6 +392,11 @@ impl Db {
         Ok(Self { conn, writer, writes: Arc::default(), queries })
     }
 
+    /// The database file, on SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self.writer.as_ref().and_then(|w| audit::sqlite_file(&w.url))
+    }
+
     /// How many write transactions were begun through this pool.
     pub fn writes_begun(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)

@@ -109,6 +109,64 @@ db_test!(an_edit_behind_the_service_is_named, |app| {
     assert!(v["reason"].as_str().unwrap_or("").contains("hash"));
 });
 
+db_test!(the_trail_reads_back_as_the_pool_reads_it, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    app.staff("fac@example.org", "facilitator").await;
+    app.create_study(&coord, "study-one").await;
+    app.add_staff(&coord, "study-one", "fac@example.org", "facilitator").await;
+    let tx = app.db.begin_write().await.expect("write");
+    crate::audit::record(
+        tx.conn(),
+        NewEvent::new("user:1", "study.created", "study", "x")
+            .with(json!({"name": "Zoë \"Ł\" 田中", "n": 1.5, "list": [true, null]})),
+    )
+    .await
+    .expect("event");
+    tx.commit().await.expect("commit");
+
+    let snapshot = app.db.begin_snapshot().await.expect("snapshot");
+    let trail = crate::store::audit::TrailReader::open(&app.db, &snapshot).await.expect("reader");
+    let heads = trail.heads().await.expect("heads");
+    assert_eq!(heads, crate::store::audit::heads(app.db.conn()).await.expect("heads"));
+    let mut chains = trail.chains_with_events().await.expect("chains");
+    chains.sort();
+    assert_eq!(chains, ["study:study-one", "system"]);
+    for chain in &chains {
+        let pooled = crate::store::audit::stored_page(app.db.conn(), chain, 0, 100).await;
+        let pooled = pooled.expect("page");
+        assert!(!pooled.is_empty());
+        assert_eq!(trail.page(chain, 0, 100).await.expect("page"), pooled);
+        assert_eq!(trail.page(chain, 1, 1).await.expect("page"), pooled[1..2]);
+        assert!(pooled.iter().all(|e| e.compute_hash() == e.hash), "{pooled:?}");
+    }
+});
+
+db_test!(the_same_details_stored_as_other_text_still_verify, |app| {
+    let coord = app.staff("coord@example.org", "coordinator").await;
+    app.staff("fac@example.org", "facilitator").await;
+    app.create_study(&coord, "study-one").await;
+    app.add_staff(&coord, "study-one", "fac@example.org", "facilitator").await;
+    let disable = match app.test_db.backend {
+        Backend::Sqlite => "DROP TRIGGER audit_events_no_update",
+        Backend::Postgres => "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update",
+    };
+    try_execute(&app.db, disable).await.expect("the guard can be removed by a superuser");
+    let details = crate::store::audit::page(app.db.conn(), "study:study-one", 1, 1)
+        .await
+        .expect("page")
+        .remove(0)
+        .details;
+    let spaced = serde_json::to_string_pretty(&details).expect("json");
+    assert_ne!(spaced, details.to_string());
+    let sql = format!(
+        "UPDATE audit_events SET details = '{}' WHERE chain = 'study:study-one' AND seq = 2",
+        spaced.replace('\'', "''")
+    );
+    try_execute(&app.db, &sql).await.expect("rewritten");
+    let verdict = audit::verify(&app.db, None).await.expect("verify");
+    assert!(verdict.is_ok(), "{verdict:?}");
+});
+
 /// Two instances (two connection pools) append to one chain at once; the chain
 /// stays unbroken and gapless. On PostgreSQL this exercises the head row lock.
 async fn two_writers(backend: Backend) {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use super::{ChainBreak, Event, canonical_json};
+use super::{ChainBreak, Link, canonical_json};
 
 /// One chain's position when the checkpoint was taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,16 +168,16 @@ impl CheckpointCheck {
     }
 
     /// An event read back from its chain.
-    pub fn see(&mut self, event: &Event) {
+    pub fn see(&mut self, event: Link<'_>) {
         let Some(signed) =
-            self.wanted.get_mut(&event.chain).and_then(|seqs| seqs.remove(&event.seq))
+            self.wanted.get_mut(event.chain).and_then(|seqs| seqs.remove(&event.seq))
         else {
             return;
         };
         for (index, head) in signed {
             if head != event.hash {
                 let what = format!("event {} has another hash than the one signed", event.seq);
-                self.fail(index, &event.chain, event.seq, &what);
+                self.fail(index, event.chain, event.seq, &what);
             }
         }
     }
@@ -207,7 +207,7 @@ impl CheckpointCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::audit::{GENESIS_HASH, NewEvent};
+    use crate::domain::audit::{Event, GENESIS_HASH, NewEvent};
     use chrono::Utc;
 
     fn key(n: u8) -> SigningKey {
@@ -236,7 +236,7 @@ mod tests {
 
     fn check(placed: Vec<Placed>, events: &[Event], k: &VerifyingKey) -> Result<usize, ChainBreak> {
         let mut c = CheckpointCheck::new(placed, k);
-        events.iter().for_each(|e| c.see(e));
+        events.iter().for_each(|e| c.see(e.link()));
         c.finish()
     }
 

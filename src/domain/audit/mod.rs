@@ -177,32 +177,154 @@ impl Event {
     }
 
     /// What the hash covers: the previous hash, then the canonical JSON of every
-    /// other field (the published algorithm, docs/SECURITY.md), written in key order
-    /// directly: action, actor, at, chain, details, entity, entity_id, prev_hash,
-    /// seq, study.
+    /// other field (the published algorithm, docs/SECURITY.md).
     pub fn hashed_input(&self) -> String {
-        let mut out = String::with_capacity(256 + self.prev_hash.len() * 2);
-        out.push_str(&self.prev_hash);
+        Hashed::of(self).input(|out| write_canonical(&self.details, out))
+    }
+
+    /// The fields that link the event into its chain.
+    pub fn link(&self) -> Link<'_> {
+        Link { chain: &self.chain, seq: self.seq, prev_hash: &self.prev_hash, hash: &self.hash }
+    }
+}
+
+/// An event as verification reads it back: its details are the text stored, which
+/// is the canonical JSON the writer hashed unless someone changed it since.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub chain: String,
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub study: Option<String>,
+    pub entity: String,
+    pub entity_id: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl StoredEvent {
+    /// The hash of the event this row describes. The stored details are hashed as
+    /// they are: when that gives the stored hash they are byte for byte the
+    /// canonical JSON the writer hashed, and nothing needs parsing. Otherwise they
+    /// are parsed and written canonically, so the same value stored in another
+    /// form still verifies; text that is not JSON is hashed as it is (and fails).
+    pub fn compute_hash(&self) -> String {
+        let fields = Hashed::of_stored(self);
+        let as_stored = sha256_hex(fields.input(|out| out.push_str(&self.details)).as_bytes());
+        if as_stored == self.hash {
+            return as_stored;
+        }
+        match serde_json::from_str::<Value>(&self.details) {
+            Ok(value) => sha256_hex(fields.input(|out| write_canonical(&value, out)).as_bytes()),
+            Err(_) => as_stored,
+        }
+    }
+
+    /// The fields that link the event into its chain.
+    pub fn link(&self) -> Link<'_> {
+        Link { chain: &self.chain, seq: self.seq, prev_hash: &self.prev_hash, hash: &self.hash }
+    }
+
+    /// The event with its details parsed; details that no longer parse are kept as
+    /// a string, so that the hash check fails and names the event.
+    pub fn into_event(self) -> Event {
+        let details = serde_json::from_str(&self.details).unwrap_or(Value::String(self.details));
+        Event {
+            chain: self.chain,
+            seq: self.seq,
+            at: self.at,
+            actor: self.actor,
+            action: self.action,
+            study: self.study,
+            entity: self.entity,
+            entity_id: self.entity_id,
+            details,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+    }
+}
+
+/// Where an event stands in its chain: what verification compares.
+#[derive(Debug, Clone, Copy)]
+pub struct Link<'a> {
+    pub chain: &'a str,
+    pub seq: i64,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+}
+
+/// Every field the hash covers but the details, which each caller writes.
+struct Hashed<'a> {
+    chain: &'a str,
+    seq: i64,
+    at: &'a DateTime<Utc>,
+    actor: &'a str,
+    action: &'a str,
+    study: Option<&'a str>,
+    entity: &'a str,
+    entity_id: &'a str,
+    prev_hash: &'a str,
+}
+
+impl<'a> Hashed<'a> {
+    fn of(e: &'a Event) -> Self {
+        Hashed {
+            chain: &e.chain,
+            seq: e.seq,
+            at: &e.at,
+            actor: &e.actor,
+            action: &e.action,
+            study: e.study.as_deref(),
+            entity: &e.entity,
+            entity_id: &e.entity_id,
+            prev_hash: &e.prev_hash,
+        }
+    }
+
+    fn of_stored(e: &'a StoredEvent) -> Self {
+        Hashed {
+            chain: &e.chain,
+            seq: e.seq,
+            at: &e.at,
+            actor: &e.actor,
+            action: &e.action,
+            study: e.study.as_deref(),
+            entity: &e.entity,
+            entity_id: &e.entity_id,
+            prev_hash: &e.prev_hash,
+        }
+    }
+
+    /// The previous hash, then the canonical JSON of the other fields written in
+    /// key order directly: action, actor, at, chain, details, entity, entity_id,
+    /// prev_hash, seq, study.
+    fn input(&self, details: impl FnOnce(&mut String)) -> String {
+        let mut out = String::with_capacity(512 + self.prev_hash.len() * 2);
+        out.push_str(self.prev_hash);
         out.push_str("{\"action\":");
-        push_json_string(&self.action, &mut out);
+        push_json_string(self.action, &mut out);
         out.push_str(",\"actor\":");
-        push_json_string(&self.actor, &mut out);
+        push_json_string(self.actor, &mut out);
         out.push_str(",\"at\":");
-        push_json_string(&format_at(&self.at), &mut out);
+        push_json_string(&format_at(self.at), &mut out);
         out.push_str(",\"chain\":");
-        push_json_string(&self.chain, &mut out);
+        push_json_string(self.chain, &mut out);
         out.push_str(",\"details\":");
-        write_canonical(&self.details, &mut out);
+        details(&mut out);
         out.push_str(",\"entity\":");
-        push_json_string(&self.entity, &mut out);
+        push_json_string(self.entity, &mut out);
         out.push_str(",\"entity_id\":");
-        push_json_string(&self.entity_id, &mut out);
+        push_json_string(self.entity_id, &mut out);
         out.push_str(",\"prev_hash\":");
-        push_json_string(&self.prev_hash, &mut out);
+        push_json_string(self.prev_hash, &mut out);
         out.push_str(",\"seq\":");
         out.push_str(&self.seq.to_string());
         out.push_str(",\"study\":");
-        match &self.study {
+        match self.study {
             Some(study) => push_json_string(study, &mut out),
             None => out.push_str("null"),
         }
@@ -304,12 +426,12 @@ impl ChainVerifier {
     }
 
     pub fn feed(&mut self, event: &Event) -> Result<(), ChainBreak> {
-        self.feed_hashed(event, &event.compute_hash())
+        self.feed_hashed(event.link(), &event.compute_hash())
     }
 
     /// `feed` with the event's hash already recomputed (`computed`), so that a
     /// page of events can be hashed in parallel and then checked in order.
-    pub fn feed_hashed(&mut self, event: &Event, computed: &str) -> Result<(), ChainBreak> {
+    pub fn feed_hashed(&mut self, event: Link<'_>, computed: &str) -> Result<(), ChainBreak> {
         let expected = self.next_seq;
         if event.seq != expected {
             return Err(self.broken(
@@ -328,7 +450,7 @@ impl ChainVerifier {
         if computed != event.hash {
             return Err(self.broken(event.seq, "the event's content does not match its hash"));
         }
-        self.prev_hash = event.hash.clone();
+        self.prev_hash = event.hash.to_string();
         self.next_seq += 1;
         Ok(())
     }
@@ -493,6 +615,37 @@ mod tests {
         let truncated = &events[..3];
         let b = verify_chain("study:s-1", truncated, Some((head.0, &head.1))).err();
         assert_eq!(b.map(|b| b.first_bad_seq), Some(4));
+    }
+
+    fn stored_as(e: &Event, details: &str) -> StoredEvent {
+        StoredEvent {
+            chain: e.chain.clone(),
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            study: e.study.clone(),
+            entity: e.entity.clone(),
+            entity_id: e.entity_id.clone(),
+            details: details.to_string(),
+            prev_hash: e.prev_hash.clone(),
+            hash: e.hash.clone(),
+        }
+    }
+
+    #[test]
+    fn a_stored_event_hashes_as_the_event_it_describes() {
+        let events = chain(3);
+        for e in &events {
+            let as_written = serde_json::to_string(&e.details).unwrap_or_default();
+            assert_eq!(as_written, canonical_json(&e.details), "the writer stores canonical JSON");
+            assert_eq!(stored_as(e, &as_written).compute_hash(), e.hash);
+            let spaced = r#"{ "b": 1, "a": [2, {"y": 2, "z": 1}] }"#;
+            assert_eq!(stored_as(e, spaced).compute_hash(), e.hash, "same value, other text");
+            assert_ne!(stored_as(e, r#"{"a":[2,{"y":2,"z":1}],"b":2}"#).compute_hash(), e.hash);
+            assert_ne!(stored_as(e, "not json").compute_hash(), e.hash);
+            assert_eq!(stored_as(e, &as_written).into_event(), e.clone());
+        }
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! The audit tables: chain heads (one row per chain, locked by each appender) and
 //! the append-only events (triggers refuse UPDATE and DELETE).
 
+mod trail;
+pub use trail::TrailReader;
+pub(crate) use trail::sqlite_file;
+
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::Conn;
+
 use super::entity::{audit_chain_heads, audit_events};
-use crate::domain::audit::{ACCESS_ACTIONS, Event, GENESIS_HASH, Search};
+use crate::domain::audit::{ACCESS_ACTIONS, Event, GENESIS_HASH, Search, StoredEvent};
 use crate::error::AppError;
 
 /// Locks the head of `chain` for the rest of the transaction and returns its last
@@ -75,10 +80,11 @@ async fn move_head(db: &impl Conn, event: &Event) -> Result<(), AppError> {
 }
 
 fn to_domain(m: audit_events::Model) -> Event {
-    // A details column that no longer parses is kept as a string: the hash check
-    // then fails and names the event, which is what an auditor needs to see.
-    let details = serde_json::from_str(&m.details).unwrap_or(serde_json::Value::String(m.details));
-    Event {
+    stored(m).into_event()
+}
+
+fn stored(m: audit_events::Model) -> StoredEvent {
+    StoredEvent {
         chain: m.chain,
         seq: m.seq,
         at: m.at,
@@ -87,7 +93,7 @@ fn to_domain(m: audit_events::Model) -> Event {
         study: m.study,
         entity: m.entity,
         entity_id: m.entity_id,
-        details,
+        details: m.details,
         prev_hash: m.prev_hash,
         hash: m.hash,
     }
@@ -111,6 +117,20 @@ pub async fn page(
     after: i64,
     limit: u64,
 ) -> Result<Vec<Event>, AppError> {
+    Ok(stored_page(db, chain, after, limit)
+        .await?
+        .into_iter()
+        .map(StoredEvent::into_event)
+        .collect())
+}
+
+/// `page` as stored, the details left as their text (for verification).
+pub async fn stored_page(
+    db: &impl Conn,
+    chain: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<StoredEvent>, AppError> {
     Ok(audit_events::Entity::find()
         .filter(audit_events::Column::Chain.eq(chain))
         .filter(audit_events::Column::Seq.gt(after))
@@ -119,7 +139,7 @@ pub async fn page(
         .all(db)
         .await?
         .into_iter()
-        .map(to_domain)
+        .map(stored)
         .collect())
 }
 
