@@ -95,6 +95,23 @@ pub const ACCESS_ACTIONS: &[&str] = &[
     "audit.pack_downloaded",
 ];
 
+/// The hashed fields of an `Event` or a `StoredEvent` (the same names in both).
+macro_rules! hashed {
+    ($e:expr) => {
+        Hashed {
+            chain: &$e.chain,
+            seq: $e.seq,
+            at: &$e.at,
+            actor: &$e.actor,
+            action: &$e.action,
+            study: $e.study.as_deref(),
+            entity: &$e.entity,
+            entity_id: &$e.entity_id,
+            prev_hash: &$e.prev_hash,
+        }
+    };
+}
+
 /// An event as stored: every field the hash covers, and the hash.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
@@ -179,7 +196,7 @@ impl Event {
     /// What the hash covers: the previous hash, then the canonical JSON of every
     /// other field (the published algorithm, docs/SECURITY.md).
     pub fn hashed_input(&self) -> String {
-        Hashed::of(self).input(|out| write_canonical(&self.details, out))
+        hashed!(self).input(|out| write_canonical(&self.details, out))
     }
 
     /// The fields that link the event into its chain.
@@ -212,7 +229,7 @@ impl StoredEvent {
     /// are parsed and written canonically, so the same value stored in another
     /// form still verifies; text that is not JSON is hashed as it is (and fails).
     pub fn compute_hash(&self) -> String {
-        let fields = Hashed::of_stored(self);
+        let fields = hashed!(self);
         let as_stored = sha256_hex(fields.input(|out| out.push_str(&self.details)).as_bytes());
         if as_stored == self.hash {
             return as_stored;
@@ -270,35 +287,7 @@ struct Hashed<'a> {
     prev_hash: &'a str,
 }
 
-impl<'a> Hashed<'a> {
-    fn of(e: &'a Event) -> Self {
-        Hashed {
-            chain: &e.chain,
-            seq: e.seq,
-            at: &e.at,
-            actor: &e.actor,
-            action: &e.action,
-            study: e.study.as_deref(),
-            entity: &e.entity,
-            entity_id: &e.entity_id,
-            prev_hash: &e.prev_hash,
-        }
-    }
-
-    fn of_stored(e: &'a StoredEvent) -> Self {
-        Hashed {
-            chain: &e.chain,
-            seq: e.seq,
-            at: &e.at,
-            actor: &e.actor,
-            action: &e.action,
-            study: e.study.as_deref(),
-            entity: &e.entity,
-            entity_id: &e.entity_id,
-            prev_hash: &e.prev_hash,
-        }
-    }
-
+impl Hashed<'_> {
     /// The previous hash, then the canonical JSON of the other fields written in
     /// key order directly: action, actor, at, chain, details, entity, entity_id,
     /// prev_hash, seq, study.

@@ -169,9 +169,10 @@ fn error_of(e: rusqlite::Error) -> AppError {
     }
 }
 
-/// The database file behind an SQLite URL.
+/// The database file behind an SQLite URL (none for a database held in memory,
+/// which only the pool's own connections can see).
 pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
     use std::str::FromStr;
     let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
-    Some(options.get_filename().to_path_buf())
+    Some(options.get_filename().to_path_buf()).filter(|file| file.is_file())
 }
