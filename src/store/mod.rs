@@ -392,9 +392,13 @@ impl Db {
         Ok(Self { conn, writer, writes: Arc::default(), queries })
     }
 
-    /// The database file, on SQLite.
+    /// The database file, on SQLite (none for a database held in memory, which
+    /// only the pool's own connections can see).
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
-        self.writer.as_ref().and_then(|w| audit::sqlite_file(&w.url))
+        use std::str::FromStr;
+        let url = &self.writer.as_ref()?.url;
+        let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+        Some(options.get_filename().to_path_buf()).filter(|file| file.is_file())
     }
 
     /// How many write transactions were begun through this pool.

@@ -3,14 +3,12 @@
 
 mod trail;
 pub use trail::TrailReader;
-pub(crate) use trail::sqlite_file;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::Conn;
-
 use super::entity::{audit_chain_heads, audit_events};
 use crate::domain::audit::{ACCESS_ACTIONS, Event, GENESIS_HASH, Search, StoredEvent};
 use crate::error::AppError;

@@ -5,7 +5,6 @@
 //! the runtime one at a time, which for a million events costs more than hashing
 //! them. On PostgreSQL it is read through the snapshot transaction.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -33,12 +32,15 @@ impl<'a> TrailReader<'a> {
         };
         super::heads(snapshot.conn()).await?;
         let conn = blocking(move || {
-            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-            let conn = Connection::open_with_flags(file, flags)?;
-            conn.busy_timeout(std::time::Duration::from_secs(30))?;
-            conn.execute_batch("BEGIN")?;
-            conn.query_row("SELECT count(*) FROM audit_chain_heads", [], |_| Ok(()))?;
-            Ok(conn)
+            let opened = || {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = Connection::open_with_flags(file, flags)?;
+                conn.busy_timeout(std::time::Duration::from_secs(30))?;
+                conn.execute_batch("BEGIN")?;
+                conn.query_row("SELECT count(*) FROM audit_chain_heads", [], |_| Ok(()))?;
+                Ok(conn)
+            };
+            opened().map_err(error_of)
         })
         .await?;
         Ok(TrailReader::Sqlite(Arc::new(Mutex::new(conn))))
@@ -141,20 +143,19 @@ async fn on<T: Send + 'static>(
     read: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
 ) -> Result<T, AppError> {
     let conn = conn.clone();
-    blocking(move || {
-        let conn = conn.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
-        read(&conn)
+    blocking(move || match conn.lock() {
+        Ok(conn) => read(&conn).map_err(error_of),
+        Err(_) => Err(AppError::Internal("the audit trail reader failed earlier".into())),
     })
     .await
 }
 
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> rusqlite::Result<T> + Send + 'static,
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| AppError::Internal(format!("audit trail reader: {e}")))?
-        .map_err(error_of)
 }
 
 /// A storage that cannot answer now is a 503, as through the pool.
@@ -167,12 +168,4 @@ fn error_of(e: rusqlite::Error) -> AppError {
         }
         _ => AppError::Db(what),
     }
-}
-
-/// The database file behind an SQLite URL (none for a database held in memory,
-/// which only the pool's own connections can see).
-pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
-    use std::str::FromStr;
-    let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
-    Some(options.get_filename().to_path_buf()).filter(|file| file.is_file())
 }
