@@ -369,7 +369,6 @@ impl Layout {
         ]);
     }
 
-    /// The finished document, with "page i of n" on every page.
     /// The finished document, each page with its footer and number, streams
     /// compressed, for a caller that adds to it before saving.
     pub fn finish_document(mut self) -> lopdf::Document {
@@ -397,7 +396,7 @@ impl Layout {
             .doc
             .with_pages(pages)
             .to_lopdf_document(&PdfSaveOptions::default(), &mut Vec::new());
-        doc.compress();
+        super::deflate::compress(&mut doc);
         doc
     }
 

@@ -3,6 +3,7 @@
 //! punctuation render.
 
 pub mod consent;
+mod deflate;
 mod layout;
 pub mod pack;
 pub mod poster;

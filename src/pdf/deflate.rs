@@ -1,0 +1,178 @@
+//! Compressing a document's streams, with the embedded font files remembered.
+//!
+//! Every consent PDF of a form version embeds the same subset of DejaVu whenever
+//! its text uses the same glyphs (most names use letters the statement already
+//! has), and deflating those files at the best level was a third of rendering
+//! one. A deflated font file is kept, keyed by the SHA-256 of its bytes, and used
+//! again for the same bytes: the output is byte for byte what compressing them
+//! again gives. A font whose glyphs differ (a name with a letter found nowhere
+//! else in the PDF) is a new key, compressed once.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use flate2::Compression;
+use flate2::write::ZlibEncoder;
+use lopdf::{Document, Object, Stream};
+use sha2::{Digest, Sha256};
+
+/// How many deflated font files are kept (each some 10–20 KB): enough for the
+/// regular and bold subsets of every form version in use, and their variants.
+const KEPT: usize = 64;
+
+type Key = [u8; 32];
+
+/// The deflated font files, the most recently used first.
+static KEPT_FONTS: Mutex<VecDeque<(Key, Arc<[u8]>)>> = Mutex::new(VecDeque::new());
+
+/// Compresses every stream of `doc` that is not yet compressed, as
+/// `Document::compress` does, taking font files already deflated from memory.
+pub(super) fn compress(doc: &mut Document) {
+    for object in doc.objects.values_mut() {
+        if let Object::Stream(stream) = object
+            && stream.allows_compression
+            && stream.dict.get(b"Filter").is_err()
+        {
+            if is_font_file(stream) {
+                compress_font(stream);
+            } else {
+                // An error leaves the stream as it is: stored, not compressed.
+                let _ = stream.compress();
+            }
+        }
+    }
+}
+
+/// An embedded TrueType or OpenType font program (`/Length1` is the length of the
+/// font file before compression, which only font file streams carry).
+fn is_font_file(stream: &Stream) -> bool {
+    stream.dict.get(b"Length1").is_ok() || stream.dict.get(b"Subtype").is_ok_and(is_font_subtype)
+}
+
+fn is_font_subtype(subtype: &Object) -> bool {
+    subtype.as_name().is_ok_and(|n| n == b"OpenType" || n == b"CIDFontType0C" || n == b"Type1C")
+}
+
+fn compress_font(stream: &mut Stream) {
+    let key: Key = Sha256::digest(&stream.content).into();
+    let kept = {
+        let mut fonts = KEPT_FONTS.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = fonts.iter().position(|(k, _)| *k == key);
+        at.and_then(|i| fonts.remove(i)).map(|found| {
+            let bytes = Arc::clone(&found.1);
+            fonts.push_front(found);
+            bytes
+        })
+    };
+    let deflated = match kept {
+        Some(bytes) => bytes,
+        None => {
+            let Some(bytes) = deflate(&stream.content) else { return };
+            let bytes: Arc<[u8]> = bytes.into();
+            let mut fonts = KEPT_FONTS.lock().unwrap_or_else(PoisonError::into_inner);
+            if !fonts.iter().any(|(k, _)| *k == key) {
+                fonts.push_front((key, Arc::clone(&bytes)));
+                fonts.truncate(KEPT);
+            }
+            bytes
+        }
+    };
+    // As `Stream::compress`: kept compressed only when that makes it smaller.
+    if deflated.len() + 19 < stream.content.len() {
+        stream.dict.set("Filter", "FlateDecode");
+        stream.set_content(deflated.to_vec());
+    }
+}
+
+/// `bytes` deflated at the best level in a zlib wrapper, as `Stream::compress` does.
+fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::Dictionary;
+
+    fn font_file(bytes: &[u8]) -> Stream {
+        let mut dict = Dictionary::new();
+        dict.set("Length1", bytes.len() as i64);
+        Stream::new(dict, bytes.to_vec())
+    }
+
+    fn doc_with(streams: Vec<Stream>) -> Document {
+        let mut doc = Document::with_version("1.7");
+        for s in streams {
+            doc.add_object(s);
+        }
+        doc
+    }
+
+    fn contents(doc: &Document) -> Vec<(Vec<u8>, bool)> {
+        doc.objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .map(|s| (s.content.clone(), s.dict.get(b"Filter").is_ok()))
+            .collect()
+    }
+
+    #[test]
+    fn compressing_gives_what_lopdf_gives_and_the_same_the_second_time() {
+        let font: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let page = b"BT /F1 10 Tf 72 700 Td (Hello) Tj ET\n".repeat(200);
+        let made =
+            || doc_with(vec![font_file(&font), Stream::new(Dictionary::new(), page.clone())]);
+
+        let mut expected = made();
+        expected.compress();
+        let mut first = made();
+        compress(&mut first);
+        let mut second = made();
+        compress(&mut second);
+
+        assert_eq!(contents(&first), contents(&expected));
+        assert_eq!(contents(&second), contents(&expected));
+        assert!(contents(&second).iter().all(|(_, compressed)| *compressed));
+        let inflated = second
+            .objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .map(|s| s.decompressed_content().expect("inflates"))
+            .collect::<Vec<_>>();
+        assert_eq!(inflated, vec![font.clone(), page.clone()]);
+    }
+
+    #[test]
+    fn other_bytes_are_not_taken_for_a_kept_font() {
+        let a: Vec<u8> = (0..5_000u32).map(|i| (i % 13) as u8).collect();
+        let mut b = a.clone();
+        b[2_500] ^= 0xff;
+        let mut first = doc_with(vec![font_file(&a)]);
+        compress(&mut first);
+        let mut other = doc_with(vec![font_file(&b)]);
+        compress(&mut other);
+        let inflated = other
+            .objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .map(|s| s.decompressed_content().expect("inflates"))
+            .next();
+        assert_eq!(inflated, Some(b));
+    }
+
+    #[test]
+    fn a_stream_already_compressed_or_that_does_not_shrink_is_left_as_it_is() {
+        let mut dict = Dictionary::new();
+        dict.set("Filter", "DCTDecode");
+        let jpeg = Stream::new(dict, vec![0xff, 0xd8, 0xff, 0xe0]);
+        let tiny = font_file(b"ab");
+        let mut doc = doc_with(vec![jpeg, tiny]);
+        compress(&mut doc);
+        let found = contents(&doc);
+        assert!(found.contains(&(vec![0xff, 0xd8, 0xff, 0xe0], true)));
+        assert!(found.contains(&(b"ab".to_vec(), false)));
+    }
+}
