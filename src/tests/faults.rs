@@ -94,9 +94,20 @@ db_test!(consents_sent_together_are_signed_together_and_answered_apart, |app| {
     assert_eq!(statuses, [200, 201], "one record for the participant who sent twice");
     assert_eq!(consent_id(&first.1), consent_id(&again.1));
     let mut acknowledged = Vec::new();
-    for (status, v) in &answers[..19] {
+    for ((token, _), (status, v)) in requests.iter().zip(&answers).take(19) {
         assert!(status.code == 201 || status.code == 200, "{status} {v}");
         acknowledged.push(consent_id(v));
+        // Each answer is the participant's own: the PDF stored for them is the one
+        // it names, and carries their code and record.
+        let (status, _, pdf) = app.get_bytes("/api/v1/participant/consent.pdf", token).await;
+        assert_eq!(status, Status::Ok);
+        let pdf_sha256 = crate::domain::audit::sha256_hex(&pdf);
+        assert_eq!(Some(pdf_sha256.as_str()), v["pdf_sha256"].as_str());
+        let record: Value = crate::pdf::consent::embedded_record(&pdf)
+            .and_then(|r| serde_json::from_str(&r).ok())
+            .unwrap_or_default();
+        assert_eq!(record["participant_code"], v["participant_code"], "{record}");
+        assert_eq!(record["record_id"], v["receipt"]["record_id"], "{record}");
     }
     nothing_acknowledged_is_lost(&app, &acknowledged).await;
 });

@@ -302,16 +302,30 @@ pub(super) async fn sign_batch(db: &Db, keys: Option<&Keys>, jobs: Vec<Job>) {
     }
 }
 
+/// A checked request on its way to being stored: its PDF rendering on another
+/// core, or the same consent given before.
+enum Signing {
+    Rendering(crate::parallel::Running<(Box<Checked>, AppResult<Vec<u8>>)>),
+    Again(Box<Given>),
+}
+
 /// The transaction of `sign_batch`: every request checked in turn (a refused one
-/// answered and taken out of `jobs`), the PDFs rendered on every core, everything
-/// stored, one commit. `Ok` holds the outcome of each request left in `jobs`, in order.
+/// answered and taken out of `jobs`), each PDF rendered on a free core from the
+/// moment its request is checked while the next ones are, everything stored in
+/// order, one commit. `Ok` holds the outcome of each request left in `jobs`, in order.
 async fn signed(db: &Db, keys: Option<&Keys>, jobs: &mut [Option<Job>]) -> AppResult<Vec<Given>> {
     let tx = db.begin_write().await?;
-    let mut checks = Vec::with_capacity(jobs.len());
+    let mut signing = Vec::with_capacity(jobs.len());
     for slot in jobs.iter_mut() {
         let Some(job) = slot else { continue };
         match check(tx.conn(), &job.participant, job.request.clone()).await {
-            Ok(checked) => checks.push(checked),
+            Ok(Check::Sign(c)) => {
+                signing.push(Signing::Rendering(crate::parallel::start(move || {
+                    let pdf = render(&c);
+                    (c, pdf)
+                })))
+            }
+            Ok(Check::Again(given)) => signing.push(Signing::Again(given)),
             Err(e) if refusal(&e) => {
                 if let Some(job) = slot.take() {
                     job.answer(Err(e));
@@ -320,22 +334,15 @@ async fn signed(db: &Db, keys: Option<&Keys>, jobs: &mut [Option<Job>]) -> AppRe
             Err(e) => return Err(e),
         }
     }
-    let (checks, pdfs) = crate::parallel::map(checks, |c| match c {
-        Check::Sign(c) => Some(render(c)),
-        Check::Again(_) => None,
-    })
-    .await?;
-    let mut given = Vec::with_capacity(checks.len());
+    let mut given = Vec::with_capacity(signing.len());
     let participants = jobs.iter().flatten().map(|job| &job.participant);
-    for ((check, pdf), participant) in checks.into_iter().zip(pdfs).zip(participants) {
-        given.push(match (check, pdf) {
-            (Check::Sign(c), Some(pdf)) => {
+    for (signing, participant) in signing.into_iter().zip(participants) {
+        given.push(match signing {
+            Signing::Rendering(rendering) => {
+                let (c, pdf) = rendering.result().await?;
                 store_signed(tx.conn(), keys, participant, *c, pdf?).await?
             }
-            (Check::Again(g), _) => *g,
-            (Check::Sign(_), None) => {
-                return Err(AppError::Internal("a consent without its PDF".into()));
-            }
+            Signing::Again(g) => *g,
         });
     }
     tx.commit().await?;
