@@ -71,7 +71,16 @@ pub struct Db {
     writes: Arc<AtomicU64>,
     /// Statements run through the pool and the writer (counted for the tests and
     /// benchmarks that bound the queries of a page).
-    queries: Arc<AtomicU64>,
+    queries: Tally,
+}
+
+/// Where the statements run are counted (and, in tests, written down).
+#[derive(Clone, Default)]
+struct Tally {
+    count: Arc<AtomicU64>,
+    /// The statements run since a test began to record them.
+    #[cfg(test)]
+    recorded: Arc<std::sync::Mutex<Option<Vec<String>>>>,
 }
 
 /// The SQLite writer: its connection (opened on first use and after a failure) and
@@ -85,7 +94,7 @@ struct Writer {
     /// connection is replaced when its transaction ends.
     suspect: AtomicBool,
     /// The pool's count of statements, which the writer's statements join.
-    queries: Arc<AtomicU64>,
+    queries: Tally,
     /// Statements run on every new writer connection: fault tests make the
     /// database "full" (`PRAGMA max_page_count`) or "read-only" (`query_only`).
     #[cfg(test)]
@@ -331,11 +340,17 @@ impl Snapshot {
 
 /// SQLite as Consentry runs it: WAL, `synchronous=FULL` (an acknowledged write
 /// survives a power cut), foreign keys, and a busy timeout for other processes.
-/// Counts every statement `conn` runs into `counter`.
-fn count_queries(conn: &mut DatabaseConnection, counter: &Arc<AtomicU64>) {
-    let counter = counter.clone();
-    conn.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::Relaxed);
+/// Counts every statement `conn` runs into `tally`.
+fn count_queries(conn: &mut DatabaseConnection, tally: &Tally) {
+    let tally = tally.clone();
+    conn.set_metric_callback(move |_info| {
+        tally.count.fetch_add(1, Ordering::Relaxed);
+        #[cfg(test)]
+        if let Ok(mut recorded) = tally.recorded.lock()
+            && let Some(statements) = recorded.as_mut()
+        {
+            statements.push(_info.statement.to_string());
+        }
     });
 }
 
@@ -375,7 +390,7 @@ impl Db {
                 .map_sqlx_sqlite_pool_opts(|o| o.test_before_acquire(false));
         }
         let mut conn = Database::connect(options).await?;
-        let queries = Arc::new(AtomicU64::new(0));
+        let queries = Tally::default();
         count_queries(&mut conn, &queries);
         let writer = sqlite.then(|| {
             Arc::new(Writer {
@@ -408,7 +423,7 @@ impl Db {
 
     /// How many statements the pool and the writer have run.
     pub fn queries_run(&self) -> u64 {
-        self.queries.load(Ordering::Relaxed)
+        self.queries.count.load(Ordering::Relaxed)
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
@@ -589,8 +604,29 @@ fn not_ready(reason: impl Into<String>) -> AppError {
 pub mod testing {
     use sea_orm::ConnectionTrait;
 
+    /// Begins writing down every statement the pool and the writer run.
+    pub fn record_statements(db: &super::Db) {
+        if let Ok(mut recorded) = db.queries.recorded.lock() {
+            *recorded = Some(Vec::new());
+        }
+    }
+
+    /// The statements run since `record_statements`, with their values in place;
+    /// recording stops.
+    pub fn recorded_statements(db: &super::Db) -> Vec<String> {
+        db.queries.recorded.lock().ok().and_then(|mut r| r.take()).unwrap_or_default()
+    }
+
     pub async fn execute(db: &super::Db, sql: &str) {
         db.conn.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// SQLite's plan for `sql`, one line a step ("SCAN consents", "SEARCH …").
+    pub async fn query_plan(db: &super::Db, sql: &str) -> Vec<String> {
+        let plan = format!("EXPLAIN QUERY PLAN {sql}");
+        let stmt = sea_orm::Statement::from_string(db.backend(), plan);
+        let rows = db.conn.query_all_raw(stmt).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.iter().filter_map(|r| r.try_get_by::<String, _>("detail").ok()).collect()
     }
 
     /// The first column of the first row, as an integer (e.g. a `COUNT(*)`).

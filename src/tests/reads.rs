@@ -5,7 +5,10 @@
 use rocket::http::Status;
 use serde_json::json;
 
+use super::consent_flow::{invite, signing};
+use super::helpers::{Backend, TestApp};
 use super::participant_traps::consented_on_this_browser;
+use crate::store::testing::{query_plan, record_statements, recorded_statements};
 
 /// The participant's GET pages, each with the most statements it may run.
 const PAGES: [(&str, u64); 8] = [
@@ -58,3 +61,73 @@ db_test!(the_public_ad_page_only_reads, |app| {
     let (_, ads) = app.get_json("/api/v1/studies/study-one/ads", Some(&s.coord)).await;
     assert_eq!(ads[0]["views"], json!(1), "and the visit is counted");
 });
+
+/// Tables that hold a study's set-up, a handful of rows however many take part:
+/// reading one whole is cheap.
+const SET_UP: [&str; 9] = [
+    "studies",
+    "consent_forms",
+    "consent_form_texts",
+    "instruments",
+    "questionnaires",
+    "focus_groups",
+    "ads",
+    "users",
+    "study_members",
+];
+
+/// The tables a step of SQLite's plan reads whole ("SCAN t", "SCAN t USING INDEX
+/// …"), other than a study's set-up.
+fn scanned_growing_table(step: &str) -> Option<String> {
+    let table = step.strip_prefix("SCAN ")?.split_whitespace().next()?;
+    let whole = !table.starts_with('(') && table != "CONSTANT";
+    (whole && !SET_UP.contains(&table)).then(|| table.to_string())
+}
+
+// A page's cost must not grow with the study: on SQLite (whose planner answers
+// EXPLAIN QUERY PLAN the same on a small test database as on a large one) no
+// statement of a participant's pages, or of signing, reads a whole table that
+// grows with participants (consents, answers, the audit trail…).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_or_consent_reads_a_table_that_grows_with_participants() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("app");
+    let s = consented_on_this_browser(&app).await;
+    let other = invite(&app, &s, "kim@student.example.edu").await;
+    record_statements(&app.db);
+    for (path, _) in PAGES {
+        let res = app.client.get(path).dispatch().await;
+        assert_eq!(res.status(), Status::Ok, "{path}");
+    }
+    let (status, v) = app
+        .post_json("/api/v1/participant/consent", Some(&other), signing(&s, "Kim Student", true))
+        .await;
+    assert_eq!(status, Status::Created, "{v}");
+    let statements = recorded_statements(&app.db);
+    assert!(statements.len() > PAGES.len(), "the statements were recorded: {statements:?}");
+    let mut scans = Vec::new();
+    for sql in &statements {
+        let verb = sql.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        if !["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"].contains(&verb.as_str()) {
+            continue;
+        }
+        for step in query_plan(&app.db, sql).await {
+            if let Some(table) = scanned_growing_table(&step) {
+                scans.push(format!("{table}: {step} in {sql}"));
+            }
+        }
+    }
+    assert!(scans.is_empty(), "whole tables read:\n{}", scans.join("\n"));
+}
+
+#[test]
+fn a_scan_of_a_growing_table_is_told_from_a_search_or_the_set_up() {
+    assert_eq!(scanned_growing_table("SCAN consents"), Some("consents".into()));
+    assert_eq!(
+        scanned_growing_table("SCAN participants USING COVERING INDEX ix"),
+        Some("participants".into())
+    );
+    assert_eq!(scanned_growing_table("SEARCH consents USING INDEX ix (participant_id=?)"), None);
+    assert_eq!(scanned_growing_table("SCAN studies"), None);
+    assert_eq!(scanned_growing_table("SCAN CONSTANT ROW"), None);
+    assert_eq!(scanned_growing_table("USE TEMP B-TREE FOR ORDER BY"), None);
+}
