@@ -25,7 +25,7 @@ mod m20261207_000017_consent_amendments;
 mod m20261207_000018_knowledge_review;
 mod m20261207_000019_consent_form_languages;
 mod m20261207_000020_review_reopenings;
-mod m20261207_000021_participant_lookups;
+mod m20261207_000021_lookup_indexes;
 
 pub struct Migrator;
 
@@ -53,7 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_knowledge_review::Migration),
             Box::new(m20261207_000019_consent_form_languages::Migration),
             Box::new(m20261207_000020_review_reopenings::Migration),
-            Box::new(m20261207_000021_participant_lookups::Migration),
+            Box::new(m20261207_000021_lookup_indexes::Migration),
         ]
     }
 }

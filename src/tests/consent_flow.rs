@@ -8,7 +8,7 @@ use super::helpers::{TestApp, fields};
 use crate::domain::audit::sha256_hex;
 
 const REF: &str = "CF15/2639-2015001090";
-const STUDY: &str = "/api/v1/studies/study-one";
+pub(super) const STUDY: &str = "/api/v1/studies/study-one";
 
 pub(super) struct Study {
     pub(super) coord: String,
