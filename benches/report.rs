@@ -215,7 +215,7 @@ async fn generate(db: &Db, study_id: i64, n: i64) -> i64 {
     );
     let statements = [
         format!(
-            "INSERT INTO participants (study_id, token_hash, code, source, created_at, ad_id, stratum_id) \
+            "INSERT INTO participants (study_id, first_link_hash, code, source, created_at, ad_id, stratum_id) \
              WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {n}) \
              SELECT {study_id}, {hash}, 'B' || seq.n, 'bench:' || t.id, t.created_at, t.ad_id, t.stratum_id \
              FROM seq JOIN ({templates}) t ON seq.n % t.total = t.k"
