@@ -338,8 +338,6 @@ impl Snapshot {
     }
 }
 
-/// SQLite as Consentry runs it: WAL, `synchronous=FULL` (an acknowledged write
-/// survives a power cut), foreign keys, and a busy timeout for other processes.
 /// Counts every statement `conn` runs into `tally`.
 fn count_queries(conn: &mut DatabaseConnection, tally: &Tally) {
     let tally = tally.clone();
@@ -354,6 +352,8 @@ fn count_queries(conn: &mut DatabaseConnection, tally: &Tally) {
     });
 }
 
+/// SQLite as Consentry runs it: WAL, `synchronous=FULL` (an acknowledged write
+/// survives a power cut), foreign keys, and a busy timeout for other processes.
 fn sqlite_settings(
     o: sea_orm::sqlx::sqlite::SqliteConnectOptions,
 ) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
