@@ -5,7 +5,7 @@
 use rocket::http::Status;
 use serde_json::json;
 
-use super::consent_flow::{invite, signing};
+use super::consent_flow::{STUDY, invite, signing};
 use super::helpers::{Backend, TestApp};
 use super::participant_traps::consented_on_this_browser;
 use crate::store::testing::{query_plan, record_statements, recorded_statements};
@@ -165,11 +165,24 @@ async fn a_studys_staff_reads_do_not_read_every_studys_rows() {
         "/approvals",
     ];
     for page in pages {
-        let path = format!("{}{page}", super::consent_flow::STUDY);
+        let path = format!("{STUDY}{page}");
         let res = app
             .client
             .get(path.clone())
             .header(rocket::http::Header::new("Authorization", format!("Bearer {}", s.coord)))
+            .dispatch()
+            .await;
+        assert_eq!(res.status(), Status::Ok, "{path}");
+    }
+    // An ethics officer's reads of the study: its audit trail and one participant's
+    // audit pack.
+    for path in
+        ["/api/v1/audit?study=study-one&limit=100", &format!("{STUDY}/audit-pack?participant=P001")]
+    {
+        let res = app
+            .client
+            .get(path.to_string())
+            .header(rocket::http::Header::new("Authorization", format!("Bearer {}", s.ethics)))
             .dispatch()
             .await;
         assert_eq!(res.status(), Status::Ok, "{path}");
