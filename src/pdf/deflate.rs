@@ -9,11 +9,8 @@
 //! else in the PDF) is a new key, compressed once.
 
 use std::collections::VecDeque;
-use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use flate2::Compression;
-use flate2::write::ZlibEncoder;
 use lopdf::{Document, Object, Stream};
 use sha2::{Digest, Sha256};
 
@@ -34,7 +31,9 @@ pub(super) fn compress(doc: &mut Document) {
             && stream.allows_compression
             && stream.dict.get(b"Filter").is_err()
         {
-            if is_font_file(stream) {
+            // `/Length1`, the length of the font program before compression, is
+            // carried by the embedded font files only.
+            if stream.dict.get(b"Length1").is_ok() {
                 compress_font(stream);
             } else {
                 // An error leaves the stream as it is: stored, not compressed.
@@ -44,52 +43,27 @@ pub(super) fn compress(doc: &mut Document) {
     }
 }
 
-/// An embedded TrueType or OpenType font program (`/Length1` is the length of the
-/// font file before compression, which only font file streams carry).
-fn is_font_file(stream: &Stream) -> bool {
-    stream.dict.get(b"Length1").is_ok() || stream.dict.get(b"Subtype").is_ok_and(is_font_subtype)
-}
-
-fn is_font_subtype(subtype: &Object) -> bool {
-    subtype.as_name().is_ok_and(|n| n == b"OpenType" || n == b"CIDFontType0C" || n == b"Type1C")
-}
-
+/// Compresses a font file as `Stream::compress` does, or takes what that gave for
+/// the same bytes before.
 fn compress_font(stream: &mut Stream) {
     let key: Key = Sha256::digest(&stream.content).into();
-    let kept = {
-        let mut fonts = KEPT_FONTS.lock().unwrap_or_else(PoisonError::into_inner);
-        let at = fonts.iter().position(|(k, _)| *k == key);
-        at.and_then(|i| fonts.remove(i)).map(|found| {
-            let bytes = Arc::clone(&found.1);
-            fonts.push_front(found);
-            bytes
-        })
-    };
-    let deflated = match kept {
-        Some(bytes) => bytes,
-        None => {
-            let Some(bytes) = deflate(&stream.content) else { return };
-            let bytes: Arc<[u8]> = bytes.into();
-            let mut fonts = KEPT_FONTS.lock().unwrap_or_else(PoisonError::into_inner);
-            if !fonts.iter().any(|(k, _)| *k == key) {
-                fonts.push_front((key, Arc::clone(&bytes)));
-                fonts.truncate(KEPT);
-            }
-            bytes
-        }
-    };
-    // As `Stream::compress`: kept compressed only when that makes it smaller.
-    if deflated.len() + 19 < stream.content.len() {
+    let mut fonts = KEPT_FONTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = fonts.iter().position(|(k, _)| *k == key).and_then(|i| fonts.remove(i)) {
         stream.dict.set("Filter", "FlateDecode");
-        stream.set_content(deflated.to_vec());
+        stream.set_content(found.1.to_vec());
+        fonts.push_front(found);
+        return;
     }
-}
-
-/// `bytes` deflated at the best level in a zlib wrapper, as `Stream::compress` does.
-fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
-    encoder.write_all(bytes).ok()?;
-    encoder.finish().ok()
+    // Deflating takes a while: other documents need not wait for it.
+    drop(fonts);
+    // A font file that deflating does not shrink stays as it is and is not kept.
+    if stream.compress().is_ok() && stream.dict.get(b"Filter").is_ok() {
+        let mut fonts = KEPT_FONTS.lock().unwrap_or_else(PoisonError::into_inner);
+        if !fonts.iter().any(|(k, _)| *k == key) {
+            fonts.push_front((key, stream.content.as_slice().into()));
+            fonts.truncate(KEPT);
+        }
+    }
 }
 
 #[cfg(test)]
