@@ -164,28 +164,18 @@ async fn a_studys_staff_reads_do_not_read_every_studys_rows() {
         "/staff",
         "/approvals",
     ];
-    for page in pages {
-        let path = format!("{STUDY}{page}");
-        let res = app
-            .client
-            .get(path.clone())
-            .header(rocket::http::Header::new("Authorization", format!("Bearer {}", s.coord)))
-            .dispatch()
-            .await;
-        assert_eq!(res.status(), Status::Ok, "{path}");
-    }
+    let coordinator = pages.iter().map(|page| (format!("{STUDY}{page}"), &s.coord));
     // An ethics officer's reads of the study: its audit trail and one participant's
     // audit pack.
-    for path in
-        ["/api/v1/audit?study=study-one&limit=100", &format!("{STUDY}/audit-pack?participant=P001")]
-    {
-        let res = app
-            .client
-            .get(path.to_string())
-            .header(rocket::http::Header::new("Authorization", format!("Bearer {}", s.ethics)))
-            .dispatch()
-            .await;
-        assert_eq!(res.status(), Status::Ok, "{path}");
+    let ethics = [
+        "/api/v1/audit?study=study-one&limit=100".to_string(),
+        format!("{STUDY}/audit-pack?participant=P001"),
+    ]
+    .into_iter()
+    .map(|path| (path, &s.ethics));
+    for (path, token) in coordinator.chain(ethics) {
+        let (status, _, _) = app.get_bytes(&path, token).await;
+        assert_eq!(status, Status::Ok, "{path}");
     }
     let statements = recorded_statements(&app.db);
     assert!(statements.len() > pages.len(), "the statements were recorded: {statements:?}");
