@@ -3,6 +3,7 @@
 //! are scoped by that person in the query itself.
 
 mod entity;
+mod held;
 
 pub mod audit;
 pub mod auth;
@@ -55,8 +56,10 @@ impl Default for Timeouts {
     }
 }
 
-/// The database. Reads (and on PostgreSQL writes, in ordinary transactions) go
-/// through a pool. On SQLite every write goes through one writer connection that
+/// The database. On PostgreSQL reads and writes (in ordinary transactions) go
+/// through a pool. On SQLite reads outside a transaction go through connections
+/// held without a pool (`held::Readers`; snapshots and migrations still use the
+/// pool), and every write goes through one writer connection that
 /// Consentry drives itself — `BEGIN IMMEDIATE` … `COMMIT`, never a pool's nested
 /// transaction bookkeeping — and replaces after a statement the storage failed
 /// (full, read-only, I/O), a failed commit or a failed rollback, so a failed write
@@ -65,6 +68,7 @@ impl Default for Timeouts {
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
+    reads: Reads,
     writer: Option<Arc<Writer>>,
     /// Write transactions begun since the pool opened (a test proves with it that
     /// a page only reads).
@@ -87,8 +91,9 @@ struct Tally {
 /// whether the last write went through.
 struct Writer {
     url: String,
+    options: sea_orm::sqlx::sqlite::SqliteConnectOptions,
     timeouts: Timeouts,
-    slot: Arc<Mutex<Option<DatabaseConnection>>>,
+    slot: Arc<Mutex<Option<held::Held>>>,
     healthy: AtomicBool,
     /// A statement failed because of the storage (full, read-only, I/O): the
     /// connection is replaced when its transaction ends.
@@ -101,25 +106,14 @@ struct Writer {
     faults: std::sync::Mutex<Vec<String>>,
 }
 
-type Slot = OwnedMutexGuard<Option<DatabaseConnection>>;
+type Slot = OwnedMutexGuard<Option<held::Held>>;
 
 impl Writer {
-    async fn open(&self) -> Result<DatabaseConnection, DbErr> {
-        let mut options = ConnectOptions::new(self.url.clone());
-        options
-            .max_connections(1)
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(60))
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(sqlite_settings)
-            // The one connection lives as long as the writer wants it: a pool that
-            // retired it between two statements would end the transaction unseen.
-            .map_sqlx_sqlite_pool_opts(|o| {
-                o.max_lifetime(None).idle_timeout(None).test_before_acquire(false)
-            });
-        let mut conn = Database::connect(options).await?;
-        count_queries(&mut conn, &self.queries);
+    /// A new connection, held (not pooled): it lives as long as the writer wants
+    /// it, where a pool that retired it between two statements would end the
+    /// transaction unseen.
+    async fn open(&self) -> Result<held::Held, DbErr> {
+        let conn = held::Held::open(&self.options, self.queries.clone()).await?;
         #[cfg(test)]
         {
             let faults = self.faults.lock().map(|f| f.clone()).unwrap_or_default();
@@ -131,7 +125,7 @@ impl Writer {
     }
 
     /// The writer connection, opened if there is none.
-    async fn connection(&self, slot: &mut Slot) -> Result<DatabaseConnection, DbErr> {
+    async fn connection(&self, slot: &mut Slot) -> Result<held::Held, DbErr> {
         if let Some(conn) = slot.as_ref() {
             return Ok(conn.clone());
         }
@@ -163,7 +157,7 @@ impl Writer {
     /// `BEGIN IMMEDIATE` on a connection that is cleanly out of any transaction:
     /// if it is not (the statement fails), the connection is replaced and it is
     /// tried once more.
-    async fn begin(&self, slot: &mut Slot) -> Result<DatabaseConnection, AppError> {
+    async fn begin(&self, slot: &mut Slot) -> Result<held::Held, AppError> {
         let mut failure = None;
         for _ in 0..2 {
             let conn = match self.connection(slot).await {
@@ -201,12 +195,62 @@ impl Writer {
     }
 }
 
+/// What reads outside a transaction run on: on SQLite connections Consentry holds
+/// itself (`held`), one round trip to a connection's thread per statement; on
+/// PostgreSQL the pool.
+#[derive(Clone)]
+pub struct Reads(ReadsOn);
+
+#[derive(Clone)]
+enum ReadsOn {
+    Held(Arc<held::Readers>),
+    Pool(DatabaseConnection),
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Reads {
+    fn get_database_backend(&self) -> DbBackend {
+        match &self.0 {
+            ReadsOn::Held(r) => r.get_database_backend(),
+            ReadsOn::Pool(c) => c.get_database_backend(),
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match &self.0 {
+            ReadsOn::Held(r) => r.execute_raw(stmt).await,
+            ReadsOn::Pool(c) => c.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match &self.0 {
+            ReadsOn::Held(r) => r.execute_unprepared(sql).await,
+            ReadsOn::Pool(c) => c.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match &self.0 {
+            ReadsOn::Held(r) => r.query_one_raw(stmt).await,
+            ReadsOn::Pool(c) => c.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match &self.0 {
+            ReadsOn::Held(r) => r.query_all_raw(stmt).await,
+            ReadsOn::Pool(c) => c.query_all_raw(stmt).await,
+        }
+    }
+}
+
 /// What a write transaction's statements run on.
 pub struct TxConn(Kind);
 
 enum Kind {
     /// SQLite: the writer connection, inside `BEGIN IMMEDIATE`.
-    Writer(DatabaseConnection, Arc<Writer>),
+    Writer(held::Held, Arc<Writer>),
     /// PostgreSQL: a pooled transaction.
     Pooled(DatabaseTransaction),
     /// After `commit`: nothing runs any more.
@@ -338,18 +382,23 @@ impl Snapshot {
     }
 }
 
+impl Tally {
+    /// Counts a statement (and, in tests that record them, writes it down).
+    fn note(&self, _statement: &dyn std::fmt::Display) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        #[cfg(test)]
+        if let Ok(mut recorded) = self.recorded.lock()
+            && let Some(statements) = recorded.as_mut()
+        {
+            statements.push(_statement.to_string());
+        }
+    }
+}
+
 /// Counts every statement `conn` runs into `tally`.
 fn count_queries(conn: &mut DatabaseConnection, tally: &Tally) {
     let tally = tally.clone();
-    conn.set_metric_callback(move |_info| {
-        tally.count.fetch_add(1, Ordering::Relaxed);
-        #[cfg(test)]
-        if let Ok(mut recorded) = tally.recorded.lock()
-            && let Some(statements) = recorded.as_mut()
-        {
-            statements.push(_info.statement.to_string());
-        }
-    });
+    conn.set_metric_callback(move |info| tally.note(&info.statement));
 }
 
 /// SQLite as Consentry runs it: WAL, `synchronous=FULL` (an acknowledged write
@@ -392,9 +441,20 @@ impl Db {
         let mut conn = Database::connect(options).await?;
         let queries = Tally::default();
         count_queries(&mut conn, &queries);
-        let writer = sqlite.then(|| {
+        let held = if sqlite { Some(held::options_of(url, sqlite_settings)?) } else { None };
+        let reads = match &held {
+            Some(options) => Reads(ReadsOn::Held(Arc::new(held::Readers::new(
+                options.clone(),
+                max_connections,
+                timeouts.acquire,
+                queries.clone(),
+            )))),
+            None => Reads(ReadsOn::Pool(conn.clone())),
+        };
+        let writer = held.map(|options| {
             Arc::new(Writer {
                 url: url.to_string(),
+                options,
                 timeouts,
                 queries: queries.clone(),
                 slot: Arc::new(Mutex::new(None)),
@@ -404,7 +464,7 @@ impl Db {
                 faults: std::sync::Mutex::new(Vec::new()),
             })
         });
-        Ok(Self { conn, writer, writes: Arc::default(), queries })
+        Ok(Self { conn, reads, writer, writes: Arc::default(), queries })
     }
 
     /// The database file, on SQLite (none for a database held in memory, which
@@ -426,8 +486,9 @@ impl Db {
         self.queries.count.load(Ordering::Relaxed)
     }
 
-    pub fn conn(&self) -> &DatabaseConnection {
-        &self.conn
+    /// What reads outside a transaction run on.
+    pub fn conn(&self) -> &Reads {
+        &self.reads
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -476,7 +537,7 @@ impl Db {
     /// progress), so readiness comes back only once the disk takes writes again.
     pub async fn ready(&self) -> Result<(), AppError> {
         let wait = self.writer.as_ref().map_or(Timeouts::default().acquire, |w| w.timeouts.acquire);
-        match tokio::time::timeout(wait, self.conn.execute_unprepared("SELECT 1")).await {
+        match tokio::time::timeout(wait, self.reads.execute_unprepared("SELECT 1")).await {
             Err(_) => {
                 return Err(not_ready(format!(
                     "the database did not answer within {} ms",
@@ -532,6 +593,9 @@ impl Db {
             && let Some(conn) = writer.slot.lock().await.take()
         {
             let _ = conn.close().await;
+        }
+        if let ReadsOn::Held(readers) = &self.reads.0 {
+            readers.close().await;
         }
         self.conn.close().await
     }
