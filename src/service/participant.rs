@@ -371,14 +371,7 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = crate::domain::audit::sha256_hex(token.as_bytes());
-    let Some(p) = store::participant::find_by_link(state.db.conn(), &hash, Utc::now()).await?
-    else {
-        return Ok(None);
-    };
-    let study = store::study::find_by_id(state.db.conn(), p.study_id)
-        .await?
-        .ok_or_else(|| AppError::Internal("participant without a study".into()))?;
-    Ok(Some((p, study)))
+    store::participant::find_by_link(state.db.conn(), &hash, Utc::now()).await
 }
 
 /// Reminds every participant who has not withdrawn and still has a step open (consent,

@@ -3,11 +3,16 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Set,
+};
 
-use super::entity::{participant_contacts, participant_links, participants, study_code_counters};
+use super::entity::{
+    participant_contacts, participant_links, participants, studies, study_code_counters,
+};
 use super::{Conn, decode};
 use crate::domain::participant::{Participant, Withdrawal, WithdrawalScope, participant_code};
+use crate::domain::study::Study;
 use crate::domain::user::Email;
 use crate::error::AppError;
 
@@ -83,12 +88,12 @@ pub async fn find(db: &impl Conn, id: i64) -> Result<Option<Participant>, AppErr
     participants::Entity::find_by_id(id).one(db).await?.map(to_domain).transpose()
 }
 
-/// The participant a live (unexpired) link belongs to.
+/// The participant a live (unexpired) link belongs to, with their study.
 pub async fn find_by_link(
     db: &impl Conn,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Participant>, AppError> {
+) -> Result<Option<(Participant, Study)>, AppError> {
     // One statement: every participant request starts here.
     let live_link = Query::select()
         .column(participant_links::Column::ParticipantId)
@@ -96,12 +101,23 @@ pub async fn find_by_link(
         .and_where(participant_links::Column::TokenHash.eq(token_hash))
         .and_where(participant_links::Column::ExpiresAt.gt(now))
         .to_owned();
-    participants::Entity::find()
+    let their_study = participants::Entity::belongs_to(studies::Entity)
+        .from(participants::Column::StudyId)
+        .to(studies::Column::Id)
+        .into();
+    let found = participants::Entity::find()
         .filter(participants::Column::Id.in_subquery(live_link))
+        .join(JoinType::InnerJoin, their_study)
+        .select_also(studies::Entity)
         .one(db)
-        .await?
-        .map(to_domain)
-        .transpose()
+        .await?;
+    match found {
+        Some((participant, Some(study))) => {
+            Ok(Some((to_domain(participant)?, super::study::to_domain(study)?)))
+        }
+        Some((_, None)) => Err(AppError::Internal("participant without a study".into())),
+        None => Ok(None),
+    }
 }
 
 /// Gives a participant one more private link; the links they hold already stay.

@@ -15,7 +15,7 @@ use crate::domain::study::{
 use crate::domain::user::{Role, User};
 use crate::error::AppError;
 
-fn to_domain(m: studies::Model) -> Result<Study, AppError> {
+pub(super) fn to_domain(m: studies::Model) -> Result<Study, AppError> {
     Ok(Study {
         id: m.id,
         status: decode::<StudyStatus>("study status", &m.status)?,

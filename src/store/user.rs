@@ -97,6 +97,10 @@ pub(crate) async fn models_by_id(
     db: &impl Conn,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<BTreeMap<i64, users::Model>, AppError> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
     Ok(users::Entity::find()
         .filter(users::Column::Id.is_in(ids))
         .all(db)
