@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::entity::{answers, questionnaire_definitions, responses, study_instruments};
@@ -158,28 +159,25 @@ pub async fn insert_instrument(
     instrument(m, def)
 }
 
-/// A study's instruments in the order they were attached.
+/// A study's instruments in the order they were attached, each with its
+/// definition: one statement, as every questionnaire page and the portal read them.
 pub async fn instruments(db: &impl Conn, study_id: i64) -> Result<Vec<Instrument>, AppError> {
-    let rows = study_instruments::Entity::find()
+    let its_definition = study_instruments::Entity::belongs_to(questionnaire_definitions::Entity)
+        .from(study_instruments::Column::DefinitionId)
+        .to(questionnaire_definitions::Column::Id)
+        .into();
+    study_instruments::Entity::find()
         .filter(study_instruments::Column::StudyId.eq(study_id))
+        .join(JoinType::InnerJoin, its_definition)
+        .select_also(questionnaire_definitions::Entity)
         .order_by_asc(study_instruments::Column::Position)
         .order_by_asc(study_instruments::Column::Id)
         .all(db)
-        .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.definition_id).collect();
-    let defs: Vec<StoredDefinition> = questionnaire_definitions::Entity::find()
-        .filter(questionnaire_definitions::Column::Id.is_in(ids))
-        .all(db)
         .await?
         .into_iter()
-        .map(definition)
-        .collect();
-    rows.into_iter()
-        .map(|r| {
-            let d = defs.iter().find(|d| d.id == r.definition_id).ok_or_else(|| {
-                AppError::Internal(format!("instrument {} has no definition", r.id))
-            })?;
-            instrument(r, d)
+        .map(|(r, d)| match d {
+            Some(d) => instrument(r, &definition(d)),
+            None => Err(AppError::Internal(format!("instrument {} has no definition", r.id))),
         })
         .collect()
 }

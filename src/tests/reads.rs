@@ -11,14 +11,14 @@ use super::participant_traps::consented_on_this_browser;
 use crate::store::testing::{query_plan, record_statements, recorded_statements};
 
 /// The participant's GET pages, each with the most statements it may run.
-/// The participant and their study are one statement; a list with nothing to look
-/// up is not a statement.
+/// The participant and their study are one statement, so are a study's instruments
+/// and their definitions; a list with nothing to look up is not a statement.
 const PAGES: [(&str, u64); 8] = [
-    ("/participant", 9),
+    ("/participant", 8),
     ("/participant/consent", 2),
     ("/participant/receipt", 2),
-    ("/participant/questionnaires/demographics", 4),
-    ("/participant/questionnaires/platform-usage", 4),
+    ("/participant/questionnaires/demographics", 3),
+    ("/participant/questionnaires/platform-usage", 3),
     ("/participant/availability", 5),
     ("/participant/withdraw", 1),
     ("/participant/link", 0),
