@@ -232,15 +232,14 @@ pub async fn group_of(
     study_id: i64,
     participant_id: i64,
 ) -> Result<Option<FocusGroup>, AppError> {
-    let groups: Vec<i64> = focus_group_members::Entity::find()
-        .filter(focus_group_members::Column::ParticipantId.eq(participant_id))
-        .select_only()
+    // One statement: the portal asks on every visit.
+    let groups = sea_orm::sea_query::Query::select()
         .column(focus_group_members::Column::FocusGroupId)
-        .into_tuple()
-        .all(db)
-        .await?;
+        .from(focus_group_members::Entity)
+        .and_where(focus_group_members::Column::ParticipantId.eq(participant_id))
+        .to_owned();
     let row = focus_groups::Entity::find()
-        .filter(focus_groups::Column::Id.is_in(groups))
+        .filter(focus_groups::Column::Id.in_subquery(groups))
         .filter(focus_groups::Column::StudyId.eq(study_id))
         .filter(focus_groups::Column::CancelledAt.is_null())
         .one(db)

@@ -12,14 +12,15 @@ use crate::store::testing::{query_plan, record_statements, recorded_statements};
 
 /// The participant's GET pages, each with the most statements it may run.
 /// The participant and their study are one statement, so are a study's instruments
-/// and their definitions; a list with nothing to look up is not a statement.
+/// and their definitions, and a participant's booked session; a list with nothing
+/// to look up is not a statement.
 const PAGES: [(&str, u64); 8] = [
-    ("/participant", 8),
+    ("/participant", 7),
     ("/participant/consent", 2),
     ("/participant/receipt", 2),
     ("/participant/questionnaires/demographics", 3),
     ("/participant/questionnaires/platform-usage", 3),
-    ("/participant/availability", 5),
+    ("/participant/availability", 4),
     ("/participant/withdraw", 1),
     ("/participant/link", 0),
 ];
