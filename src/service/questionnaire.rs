@@ -463,9 +463,10 @@ pub async fn answer(
     submit: Submit,
 ) -> AppResult<Questionnaire> {
     let tx = state.db.begin_write().await?;
-    let p = store::participant::find(tx.conn(), participant.id).await?.ok_or(AppError::NotFound)?;
+    let (p, study) = store::participant::with_study(tx.conn(), participant.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     check_open(&p)?;
-    let study = store::study::find_by_id(tx.conn(), p.study_id).await?.ok_or(AppError::NotFound)?;
     let mut q = after_consent(state, tx.conn(), &p, Some(key))
         .await?
         .into_iter()

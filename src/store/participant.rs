@@ -2,7 +2,7 @@
 //! for coordinators), and the gapless per-study code counter.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Set,
 };
@@ -88,6 +88,11 @@ pub async fn find(db: &impl Conn, id: i64) -> Result<Option<Participant>, AppErr
     participants::Entity::find_by_id(id).one(db).await?.map(to_domain).transpose()
 }
 
+/// A participant with their study, in one statement.
+pub async fn with_study(db: &impl Conn, id: i64) -> Result<Option<(Participant, Study)>, AppError> {
+    with_their_study(db, participants::Entity::find_by_id(id)).await
+}
+
 /// The participant a live (unexpired) link belongs to, with their study.
 pub async fn find_by_link(
     db: &impl Conn,
@@ -101,16 +106,22 @@ pub async fn find_by_link(
         .and_where(participant_links::Column::TokenHash.eq(token_hash))
         .and_where(participant_links::Column::ExpiresAt.gt(now))
         .to_owned();
+    let found =
+        participants::Entity::find().filter(participants::Column::Id.in_subquery(live_link));
+    with_their_study(db, found).await
+}
+
+/// The one participant `query` finds, read with their study in the same statement.
+async fn with_their_study(
+    db: &impl Conn,
+    query: sea_orm::Select<participants::Entity>,
+) -> Result<Option<(Participant, Study)>, AppError> {
     let their_study = participants::Entity::belongs_to(studies::Entity)
         .from(participants::Column::StudyId)
         .to(studies::Column::Id)
         .into();
-    let found = participants::Entity::find()
-        .filter(participants::Column::Id.in_subquery(live_link))
-        .join(JoinType::InnerJoin, their_study)
-        .select_also(studies::Entity)
-        .one(db)
-        .await?;
+    let found =
+        query.join(JoinType::InnerJoin, their_study).select_also(studies::Entity).one(db).await?;
     match found {
         Some((participant, Some(study))) => {
             Ok(Some((to_domain(participant)?, super::study::to_domain(study)?)))
@@ -189,24 +200,22 @@ pub async fn assign_code(
     study_id: i64,
     participant_id: i64,
 ) -> Result<String, AppError> {
-    study_code_counters::Entity::insert(study_code_counters::ActiveModel {
-        study_id: Set(study_id),
-        last_code: Set(0),
-    })
-    .on_conflict_do_nothing()
-    .exec(db)
-    .await?;
-    let counter = study_code_counters::Entity::find_by_id(study_id)
-        .lock_exclusive()
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::Internal("code counter vanished".into()))?;
-    let next = counter.last_code + 1;
-    study_code_counters::Entity::update_many()
-        .col_expr(study_code_counters::Column::LastCode, Expr::value(next))
-        .filter(study_code_counters::Column::StudyId.eq(study_id))
+    // The increment locks the counter's row until the transaction ends (on
+    // PostgreSQL a second instance waits for the first to commit, then counts on
+    // from its number), so codes are gapless and never given twice. A study's
+    // first code creates the row first.
+    let mut next = increment(db, study_id).await?;
+    if next.is_none() {
+        study_code_counters::Entity::insert(study_code_counters::ActiveModel {
+            study_id: Set(study_id),
+            last_code: Set(0),
+        })
+        .on_conflict_do_nothing()
         .exec(db)
         .await?;
+        next = increment(db, study_id).await?;
+    }
+    let next = next.ok_or_else(|| AppError::Internal("code counter vanished".into()))?;
     let code = participant_code(next);
     participants::Entity::update_many()
         .col_expr(participants::Column::Code, Expr::value(code.clone()))
@@ -214,6 +223,20 @@ pub async fn assign_code(
         .exec(db)
         .await?;
     Ok(code)
+}
+
+/// Adds one to the study's code counter and returns the new value (`None` when the
+/// study has no counter yet).
+async fn increment(db: &impl Conn, study_id: i64) -> Result<Option<i64>, AppError> {
+    let counted = study_code_counters::Entity::update_many()
+        .col_expr(
+            study_code_counters::Column::LastCode,
+            Expr::col(study_code_counters::Column::LastCode).add(1),
+        )
+        .filter(study_code_counters::Column::StudyId.eq(study_id))
+        .exec_with_returning(db)
+        .await?;
+    Ok(counted.first().map(|c| c.last_code))
 }
 
 pub async fn withdraw(

@@ -52,6 +52,33 @@ db_test!(a_participants_pages_only_read, |app| {
     assert_eq!(app.db.writes_begun(), writes + 1, "the download is recorded");
 });
 
+// A signing and a questionnaire save run a bounded number of statements (on SQLite
+// with `BEGIN IMMEDIATE` and `COMMIT`, which PostgreSQL's count leaves out): the
+// participant is reloaded with their study in one statement, the code counter and
+// the audit chain's head are each one statement once they exist.
+db_test!(a_signing_and_a_save_run_a_bounded_number_of_statements, |app| {
+    let s = consented_on_this_browser(&app).await;
+    let other = invite(&app, &s, "kim@student.example.edu").await;
+    let queries = app.db.queries_run();
+    let (status, v) = app
+        .post_json("/api/v1/participant/consent", Some(&other), signing(&s, "Kim Student", true))
+        .await;
+    assert_eq!(status, Status::Created, "{v}");
+    let signed = app.db.queries_run() - queries;
+    let answers = json!({"answers": {"gender": "female", "age": 22,
+        "entry_pathway": "graduate", "year_of_course": 1}});
+    let queries = app.db.queries_run();
+    let (status, v) = app
+        .put_json("/api/v1/participant/questionnaires/demographics", Some(&other), answers)
+        .await;
+    assert_eq!(status, Status::Ok, "{v}");
+    let saved = app.db.queries_run() - queries;
+    println!("statements ({:?}): signing {signed}, saving answers {saved}", app.db.backend());
+    let begin_and_commit = if app.db.backend() == sea_orm::DbBackend::Sqlite { 2 } else { 0 };
+    assert!(signed <= 12 + begin_and_commit, "a signing ran {signed} statements");
+    assert!(saved <= 9 + begin_and_commit, "saving answers ran {saved} statements");
+});
+
 db_test!(the_public_ad_page_only_reads, |app| {
     let s = crate::tests::recruitment::with_screening(&app).await;
     let (writes, queries) = (app.db.writes_begun(), app.db.queries_run());

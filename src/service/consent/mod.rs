@@ -73,7 +73,5 @@ async fn pdf_audited(
 }
 
 async fn reload(db: &impl Conn, participant: &Participant) -> AppResult<(Participant, Study)> {
-    let p = store::participant::find(db, participant.id).await?.ok_or(AppError::NotFound)?;
-    let s = store::study::find_by_id(db, p.study_id).await?.ok_or(AppError::NotFound)?;
-    Ok((p, s))
+    store::participant::with_study(db, participant.id).await?.ok_or(AppError::NotFound)
 }

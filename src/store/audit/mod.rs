@@ -18,6 +18,11 @@ use crate::error::AppError;
 /// the row lock (`SELECT … FOR UPDATE`) makes a second instance wait for the first
 /// to commit; on SQLite the write transaction already excludes other writers.
 pub async fn lock_head(db: &impl Conn, chain: &str) -> Result<(i64, String), AppError> {
+    let locked = || audit_chain_heads::Entity::find_by_id(chain.to_string()).lock_exclusive();
+    // A chain's head exists after its first event: one statement then.
+    if let Some(head) = locked().one(db).await? {
+        return Ok((head.seq, head.hash));
+    }
     audit_chain_heads::Entity::insert(audit_chain_heads::ActiveModel {
         chain: Set(chain.to_string()),
         seq: Set(0),
@@ -26,8 +31,7 @@ pub async fn lock_head(db: &impl Conn, chain: &str) -> Result<(i64, String), App
     .on_conflict_do_nothing()
     .exec(db)
     .await?;
-    let head = audit_chain_heads::Entity::find_by_id(chain.to_string())
-        .lock_exclusive()
+    let head = locked()
         .one(db)
         .await?
         .ok_or_else(|| AppError::Internal(format!("audit chain head {chain} vanished")))?;
