@@ -90,7 +90,6 @@ struct Tally {
 /// The SQLite writer: its connection (opened on first use and after a failure) and
 /// whether the last write went through.
 struct Writer {
-    url: String,
     options: sea_orm::sqlx::sqlite::SqliteConnectOptions,
     timeouts: Timeouts,
     slot: Arc<Mutex<Option<held::Held>>>,
@@ -453,7 +452,6 @@ impl Db {
         };
         let writer = held.map(|options| {
             Arc::new(Writer {
-                url: url.to_string(),
                 options,
                 timeouts,
                 queries: queries.clone(),
@@ -470,10 +468,8 @@ impl Db {
     /// The database file, on SQLite (none for a database held in memory, which
     /// only the pool's own connections can see).
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
-        use std::str::FromStr;
-        let url = &self.writer.as_ref()?.url;
-        let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
-        Some(options.get_filename().to_path_buf()).filter(|file| file.is_file())
+        let file = self.writer.as_ref()?.options.get_filename();
+        Some(file.to_path_buf()).filter(|file| file.is_file())
     }
 
     /// How many write transactions were begun through this pool.
