@@ -22,13 +22,10 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::Tally;
 
-/// How Consentry opens a SQLite connection: `url` with `settings` applied.
-pub(super) fn options_of(
-    url: &str,
-    settings: fn(SqliteConnectOptions) -> SqliteConnectOptions,
-) -> Result<SqliteConnectOptions, DbErr> {
+/// How Consentry opens a SQLite connection: `url` with its settings applied.
+pub(super) fn options_of(url: &str) -> Result<SqliteConnectOptions, DbErr> {
     let options = SqliteConnectOptions::from_str(url).map_err(conn_err)?;
-    Ok(settings(options).disable_statement_logging())
+    Ok(super::sqlite_settings(options).disable_statement_logging())
 }
 
 /// Opens one connection.
@@ -286,7 +283,7 @@ mod tests {
 
     fn readers(dir: &Folder, size: u32) -> Readers {
         let url = format!("sqlite://{}/held.db?mode=rwc", dir.0.display());
-        let options = options_of(&url, |o| o).unwrap_or_else(|e| panic!("options: {e}"));
+        let options = options_of(&url).unwrap_or_else(|e| panic!("options: {e}"));
         Readers::new(options, size, Duration::from_millis(200), Tally::default())
     }
 

@@ -440,7 +440,7 @@ impl Db {
         let mut conn = Database::connect(options).await?;
         let queries = Tally::default();
         count_queries(&mut conn, &queries);
-        let held = if sqlite { Some(held::options_of(url, sqlite_settings)?) } else { None };
+        let held = if sqlite { Some(held::options_of(url)?) } else { None };
         let reads = match &held {
             Some(options) => Reads(ReadsOn::Held(Arc::new(held::Readers::new(
                 options.clone(),
