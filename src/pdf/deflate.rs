@@ -9,6 +9,7 @@
 //! else in the PDF) is a new key, compressed once.
 
 use std::collections::VecDeque;
+use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lopdf::{Document, Object, Stream};
@@ -19,6 +20,9 @@ use sha2::{Digest, Sha256};
 const KEPT: usize = 64;
 
 type Key = [u8; 32];
+
+/// The zlib level of every stream but the font files.
+const CONTENT_LEVEL: u32 = 3;
 
 /// The deflated font files, the most recently used first.
 static KEPT_FONTS: Mutex<VecDeque<(Key, Arc<[u8]>)>> = Mutex::new(VecDeque::new());
@@ -36,10 +40,26 @@ pub(super) fn compress(doc: &mut Document) {
             if stream.dict.get(b"Length1").is_ok() {
                 compress_font(stream);
             } else {
-                // An error leaves the stream as it is: stored, not compressed.
-                let _ = stream.compress();
+                compress_content(stream);
             }
         }
+    }
+}
+
+/// Deflates a stream at [`CONTENT_LEVEL`] when that shrinks it, by more than the
+/// `/Filter` entry it adds, as `Stream::compress` decides; a stream deflating fails
+/// on is left stored.
+fn compress_content(stream: &mut Stream) {
+    let mut encoder = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(stream.content.len() / 2),
+        flate2::Compression::new(CONTENT_LEVEL),
+    );
+    let Ok(compressed) = encoder.write_all(&stream.content).and_then(|()| encoder.finish()) else {
+        return;
+    };
+    if compressed.len() + 19 < stream.content.len() {
+        stream.dict.set("Filter", "FlateDecode");
+        stream.set_content(compressed);
     }
 }
 
@@ -93,30 +113,46 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn compressing_gives_what_lopdf_gives_and_the_same_the_second_time() {
+    fn sample() -> (Vec<u8>, Vec<u8>) {
         let font: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let page = b"BT /F1 10 Tf 72 700 Td (Hello) Tj ET\n".repeat(200);
-        let made =
-            || doc_with(vec![font_file(&font), Stream::new(Dictionary::new(), page.clone())]);
+        (font, page)
+    }
 
-        let mut expected = made();
+    fn inflated(doc: &Document) -> Vec<Vec<u8>> {
+        doc.objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .map(|s| s.decompressed_content().expect("inflates"))
+            .collect()
+    }
+
+    #[test]
+    fn a_font_file_gives_what_lopdf_gives_and_the_same_the_second_time() {
+        let (font, _) = sample();
+        let mut expected = doc_with(vec![font_file(&font)]);
         expected.compress();
-        let mut first = made();
+        let mut first = doc_with(vec![font_file(&font)]);
         compress(&mut first);
-        let mut second = made();
+        let mut second = doc_with(vec![font_file(&font)]);
         compress(&mut second);
 
         assert_eq!(contents(&first), contents(&expected));
         assert_eq!(contents(&second), contents(&expected));
-        assert!(contents(&second).iter().all(|(_, compressed)| *compressed));
-        let inflated = second
-            .objects
-            .values()
-            .filter_map(|o| o.as_stream().ok())
-            .map(|s| s.decompressed_content().expect("inflates"))
-            .collect::<Vec<_>>();
-        assert_eq!(inflated, vec![font.clone(), page.clone()]);
+        assert_eq!(inflated(&second), vec![font]);
+    }
+
+    #[test]
+    fn page_contents_are_deflated_fast_and_font_files_at_the_best_level() {
+        let (font, page) = sample();
+        let mut doc =
+            doc_with(vec![font_file(&font), Stream::new(Dictionary::new(), page.clone())]);
+        compress(&mut doc);
+        assert_eq!(inflated(&doc), vec![font, page]);
+        // A zlib stream's second byte carries its compressor's level in the top two
+        // bits: 3 for the best (slowest) levels, 1 for the fast ones from 2 to 5.
+        let levels: Vec<u8> = contents(&doc).iter().map(|(bytes, _)| bytes[1] >> 6).collect();
+        assert_eq!(levels, vec![3, 1]);
     }
 
     #[test]
