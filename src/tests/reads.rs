@@ -227,3 +227,17 @@ fn a_scan_of_a_growing_table_is_told_from_a_search_or_the_set_up() {
     assert_eq!(scanned_growing_table("SCAN (subquery-1)"), None);
     assert_eq!(scanned_growing_table("USE TEMP B-TREE FOR ORDER BY"), None);
 }
+
+/// The participant's page says which form version is in force; it reads the version,
+/// not every text in force with its statement and items.
+#[tokio::test]
+async fn the_portal_reads_no_consent_forms_text() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await.expect("app");
+    consented_on_this_browser(&app).await;
+    record_statements(&app.db);
+    let res = app.client.get("/participant").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    let statements = recorded_statements(&app.db);
+    let texts: Vec<&String> = statements.iter().filter(|s| s.contains("body_markdown")).collect();
+    assert!(texts.is_empty(), "the portal read form texts: {texts:?}");
+}

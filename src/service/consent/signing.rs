@@ -378,10 +378,11 @@ pub struct Portal {
 #[tracing::instrument(skip_all)]
 pub async fn portal(state: &AppState, participant: &Participant) -> AppResult<Portal> {
     let latest = latest(state, participant).await?;
-    let active = store::consent::form::active_texts(state.db.conn(), participant.study_id).await?;
+    let in_force =
+        store::consent::form::version_in_force(state.db.conn(), participant.study_id).await?;
     let mut steps = crate::domain::participant::consent_steps(
         latest.as_ref().map(|g| g.record.form_version.as_str()),
-        active.first().map(|f| f.version.as_str()),
+        in_force.as_deref(),
         participant.withdrawal.is_some(),
     );
     steps.extend(crate::service::questionnaire::steps(state, participant).await?);

@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::domain::consent::review::Review;
@@ -132,6 +133,19 @@ pub async fn active_texts(db: &impl Conn, study_id: i64) -> Result<Vec<ConsentFo
         .into_iter()
         .map(to_domain)
         .collect()
+}
+
+/// The version of the texts in force, without reading them.
+pub async fn version_in_force(db: &impl Conn, study_id: i64) -> Result<Option<String>, AppError> {
+    Ok(consent_forms::Entity::find()
+        .select_only()
+        .column(consent_forms::Column::Version)
+        .filter(consent_forms::Column::StudyId.eq(study_id))
+        .filter(consent_forms::Column::State.eq(FormState::Active.as_str()))
+        .order_by_asc(consent_forms::Column::Id)
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
 }
 
 pub async fn has_active(db: &impl Conn, study_id: i64) -> Result<bool, AppError> {
