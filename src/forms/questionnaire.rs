@@ -234,7 +234,8 @@ fn locate(text: &str, field: &str) -> (String, usize) {
 /// A questionnaire loaded from a file.
 #[derive(Debug, Clone)]
 pub struct LoadedForm {
-    pub definition: FormDefinition,
+    /// Shared with every page that shows the questionnaire.
+    pub definition: Arc<FormDefinition>,
     /// The file's text, kept so that answers stay readable if the file goes away.
     pub source: String,
     pub path: PathBuf,
@@ -273,9 +274,14 @@ impl Catalogue {
                         ));
                         continue;
                     }
-                    catalogue
-                        .forms
-                        .insert(id, Arc::new(LoadedForm { definition, source: text, path }));
+                    catalogue.forms.insert(
+                        id,
+                        Arc::new(LoadedForm {
+                            definition: Arc::new(definition),
+                            source: text,
+                            path,
+                        }),
+                    );
                 }
             }
         }

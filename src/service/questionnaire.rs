@@ -124,7 +124,7 @@ pub async fn attach(
     .await?;
     tx.commit().await?;
     tracing::info!(study = %study.slug, key = %instrument.key, "instrument attached");
-    Ok((instrument, Arc::new(loaded.definition.clone())))
+    Ok((instrument, loaded.definition.clone()))
 }
 
 /// Checks an eligibility rule against a loaded questionnaire without attaching
@@ -252,7 +252,7 @@ pub(crate) async fn definition_of(
     if let Some(loaded) = state.forms.get(&instrument.key, instrument.version)
         && loaded.definition.form_hash == instrument.form_hash
     {
-        return Ok(Arc::new(loaded.definition.clone()));
+        return Ok(loaded.definition.clone());
     }
     let stored =
         store::questionnaire::definition_by_id(db, instrument.definition_id).await?.ok_or_else(

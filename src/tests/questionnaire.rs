@@ -302,8 +302,10 @@ db_test!(a_changed_file_with_the_same_version_is_refused_once_answered, |app| {
         app.state().forms.get("demographics", 1).cloned().unwrap_or_else(|| panic!("loaded"));
     let changed_text = loaded.source.replace("Age in years", "Your age in years");
     let changed = crate::forms::questionnaire::LoadedForm {
-        definition: crate::forms::questionnaire::parse_str(&loaded.path, &changed_text)
-            .unwrap_or_else(|e| panic!("{e:?}")),
+        definition: std::sync::Arc::new(
+            crate::forms::questionnaire::parse_str(&loaded.path, &changed_text)
+                .unwrap_or_else(|e| panic!("{e:?}")),
+        ),
         source: changed_text,
         path: loaded.path.clone(),
     };
@@ -506,4 +508,27 @@ db_test!(answering_on_a_page_without_javascript, |app| {
     let (_, def) = app.get_json(&format!("{Q}/platform-usage"), Some(&token)).await;
     assert_eq!(def["answers"]["platforms_used"], json!(["facebook", "twitter"]));
     assert_eq!(def["answers"]["professionalism_concern"], json!(3));
+});
+
+// A page that shows a questionnaire, or only its title, uses the catalogue's own
+// definition: nothing is copied per request.
+db_test!(a_page_uses_the_catalogues_definition_not_a_copy, |app| {
+    with_questionnaires(&app).await;
+    let state = app.state();
+    let study = crate::store::study::find_by_slug(app.db.conn(), "study-one")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("study"));
+    let instruments = crate::store::questionnaire::instruments(app.db.conn(), study.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!instruments.is_empty());
+    for i in &instruments {
+        let loaded = state.forms.get(&i.key, i.version).unwrap_or_else(|| panic!("{}", i.key));
+        let first = crate::service::questionnaire::definition_of(state, app.db.conn(), i)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(std::sync::Arc::ptr_eq(&first, &loaded.definition), "{} was copied", i.key);
+    }
 });

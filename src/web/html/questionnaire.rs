@@ -228,7 +228,7 @@ async fn instruments_page(
         &study,
         capacity == Capacity::Coordinator,
         &attached,
-        state.forms.iter().map(|f| &f.definition),
+        state.forms.iter().map(|f| f.definition.as_ref()),
         FormView::new(values, refusal).shown_under(&["key", "version"], "form"),
     );
     page.rule_fits = rule_fits;
