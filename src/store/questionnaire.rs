@@ -162,24 +162,53 @@ pub async fn insert_instrument(
 /// A study's instruments in the order they were attached, each with its
 /// definition: one statement, as every questionnaire page and the portal read them.
 pub async fn instruments(db: &impl Conn, study_id: i64) -> Result<Vec<Instrument>, AppError> {
+    use study_instruments::Column as C;
     let its_definition = study_instruments::Entity::belongs_to(questionnaire_definitions::Entity)
-        .from(study_instruments::Column::DefinitionId)
+        .from(C::DefinitionId)
         .to(questionnaire_definitions::Column::Id)
         .into();
     study_instruments::Entity::find()
-        .filter(study_instruments::Column::StudyId.eq(study_id))
+        .select_only()
+        .columns([C::Id, C::StudyId, C::DefinitionId, C::Key, C::Stage, C::EligibleIf, C::Position])
+        .column_as(questionnaire_definitions::Column::Version, "definition_version")
+        .column_as(questionnaire_definitions::Column::FormHash, "definition_hash")
+        .filter(C::StudyId.eq(study_id))
         .join(JoinType::InnerJoin, its_definition)
-        .select_also(questionnaire_definitions::Entity)
-        .order_by_asc(study_instruments::Column::Position)
-        .order_by_asc(study_instruments::Column::Id)
+        .order_by_asc(C::Position)
+        .order_by_asc(C::Id)
+        .into_model::<InstrumentRow>()
         .all(db)
         .await?
         .into_iter()
-        .map(|(r, d)| match d {
-            Some(d) => instrument(r, &definition(d)),
-            None => Err(AppError::Internal(format!("instrument {} has no definition", r.id))),
+        .map(|r| {
+            Ok(Instrument {
+                id: r.id,
+                study_id: r.study_id,
+                definition_id: r.definition_id,
+                key: r.key,
+                version: u32::try_from(r.definition_version).unwrap_or(0),
+                form_hash: r.definition_hash,
+                stage: decode::<Stage>("instrument stage", &r.stage)?,
+                eligible_if: r.eligible_if,
+                position: r.position,
+            })
         })
         .collect()
+}
+
+/// An instrument with the version and hash of its definition, without the
+/// definition's file text.
+#[derive(sea_orm::FromQueryResult)]
+struct InstrumentRow {
+    id: i64,
+    study_id: i64,
+    definition_id: i64,
+    key: String,
+    stage: String,
+    eligible_if: Option<String>,
+    position: i32,
+    definition_version: i32,
+    definition_hash: String,
 }
 
 fn response(m: responses::Model) -> Result<Response, AppError> {
