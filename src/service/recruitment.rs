@@ -263,8 +263,8 @@ fn refusal(ad: &Ad, study: &Study) -> Option<String> {
 #[tracing::instrument(skip_all)]
 pub async fn public_ad(state: &AppState, code: &str, count_view: bool) -> AppResult<PublicAd> {
     let db = state.db.conn();
-    let ad = store::recruitment::ad_by_code(db, code).await?.ok_or(AppError::NotFound)?;
-    let study = store::study::find_by_id(db, ad.study_id).await?.ok_or(AppError::NotFound)?;
+    let (ad, study) =
+        store::recruitment::ad_with_study(db, code).await?.ok_or(AppError::NotFound)?;
     if count_view {
         state.ad_views.count(ad.id);
     }
@@ -571,8 +571,8 @@ pub async fn enrol(
 ) -> AppResult<Enrolment> {
     let tx = state.db.begin_write().await?;
     let db = tx.conn();
-    let ad = store::recruitment::ad_by_code(db, code).await?.ok_or(AppError::NotFound)?;
-    let study = store::study::find_by_id(db, ad.study_id).await?.ok_or(AppError::NotFound)?;
+    let (ad, study) =
+        store::recruitment::ad_with_study(db, code).await?.ok_or(AppError::NotFound)?;
     if let Some(why) = refusal(&ad, &study) {
         return Err(AppError::Gone(why));
     }

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
-use super::entity::{ads, participants, screenings, strata};
+use super::entity::{ads, participants, screenings, strata, studies};
 use super::{Conn, decode};
 use crate::domain::recruitment::{Ad, AdDraft, Channel, Funnel, Stratum, StratumDraft};
 use crate::error::AppError;
@@ -96,6 +96,26 @@ pub async fn reopen_ad(db: &impl Conn, id: i64) -> Result<(), AppError> {
 
 pub async fn ad_by_code(db: &impl Conn, code: &str) -> Result<Option<Ad>, AppError> {
     ads::Entity::find().filter(ads::Column::Code.eq(code)).one(db).await?.map(ad).transpose()
+}
+
+/// The ad with code `code` and its study, read in one statement.
+pub async fn ad_with_study(
+    db: &impl Conn,
+    code: &str,
+) -> Result<Option<(Ad, crate::domain::study::Study)>, AppError> {
+    let its_study =
+        ads::Entity::belongs_to(studies::Entity).from(ads::Column::StudyId).to(studies::Column::Id);
+    let found = ads::Entity::find()
+        .filter(ads::Column::Code.eq(code))
+        .join(JoinType::InnerJoin, its_study.into())
+        .select_also(studies::Entity)
+        .one(db)
+        .await?;
+    match found {
+        Some((a, Some(study))) => Ok(Some((ad(a)?, super::study::to_domain(study)?))),
+        Some((_, None)) => Err(AppError::Internal("ad without a study".into())),
+        None => Ok(None),
+    }
 }
 
 pub async fn ads_of(db: &impl Conn, study_id: i64) -> Result<Vec<Ad>, AppError> {
