@@ -4,8 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::domain::consent::review::Review;
@@ -149,12 +148,7 @@ pub async fn version_in_force(db: &impl Conn, study_id: i64) -> Result<Option<St
 }
 
 pub async fn has_active(db: &impl Conn, study_id: i64) -> Result<bool, AppError> {
-    let n = consent_forms::Entity::find()
-        .filter(consent_forms::Column::StudyId.eq(study_id))
-        .filter(consent_forms::Column::State.eq(FormState::Active.as_str()))
-        .count(db)
-        .await?;
-    Ok(n > 0)
+    Ok(version_in_force(db, study_id).await?.is_some())
 }
 
 /// Makes text `form_id` active. A text of another version than the one in force
