@@ -310,6 +310,22 @@ mod tests {
         assert!(r.execute_unprepared("SELECT 1").await.is_ok(), "free again");
     }
 
+    /// SQLite's memory statistics make every allocation it does take one mutex that
+    /// all connections share; nothing in Consentry reads them, so the bundled
+    /// SQLite is built without them (`.cargo/config.toml`).
+    #[tokio::test]
+    async fn sqlite_is_built_without_its_shared_memory_statistics() {
+        let dir = Folder::new("held-options");
+        let r = readers(&dir, 1);
+        let sql = "SELECT compile_options FROM pragma_compile_options \
+                   WHERE compile_options LIKE 'DEFAULT_MEMSTATUS=%'";
+        let rows = r.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql));
+        let rows = rows.await.unwrap_or_else(|e| panic!("{e}"));
+        let options: Vec<String> =
+            rows.iter().filter_map(|row| row.try_get_by_index::<String>(0).ok()).collect();
+        assert_eq!(options, ["DEFAULT_MEMSTATUS=0"]);
+    }
+
     #[tokio::test]
     async fn a_connection_goes_back_after_a_bad_statement_but_not_after_the_storage_failed() {
         let dir = Folder::new("held-failure");
