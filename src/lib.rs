@@ -25,7 +25,9 @@ pub use app::build;
 /// mimalloc for every binary that links the library (the server, its tests and
 /// benchmarks): a request, a page of audit events or a PDF is thousands of small
 /// allocations, and the system allocator spent more time on them under load than
-/// the work itself (BENCHMARKS.md).
+/// the work itself (BENCHMARKS.md). Its `override` feature makes it the C
+/// `malloc` too, so the bundled SQLite's allocations, on sqlx's threads, take it
+/// as well.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
