@@ -43,45 +43,70 @@ pub enum Weight {
     Bold,
 }
 
+/// The advance of `c` in the font's units (600, about an average glyph, for a
+/// character the font lacks).
+fn char_units(font: &ParsedFont, c: char) -> u32 {
+    let face = font.as_azul();
+    face.lookup_glyph_index(c as u32)
+        .map(|g| u32::from(face.get_horizontal_advance(g)))
+        .unwrap_or(600)
+}
+
+/// The advance of `text` in the font's units.
+fn units(font: &ParsedFont, text: &str) -> u32 {
+    text.chars().map(|c| char_units(font, c)).fold(0, u32::saturating_add)
+}
+
+/// `units` of `font` set at `size` points, in millimetres.
+fn units_mm(font: &ParsedFont, units: u32, size: f32) -> f32 {
+    units as f32 / f32::from(font.as_azul().font_metrics.units_per_em.max(1)) * size / PT_PER_MM
+}
+
 /// Width of `text` at `size` points, in millimetres.
 fn width_mm(font: &ParsedFont, text: &str, size: f32) -> f32 {
-    let face = font.as_azul();
-    let units: u32 = text
-        .chars()
-        .map(|c| {
-            face.lookup_glyph_index(c as u32)
-                .map(|g| u32::from(face.get_horizontal_advance(g)))
-                .unwrap_or(600)
-        })
-        .sum();
-    units as f32 / f32::from(face.font_metrics.units_per_em.max(1)) * size / PT_PER_MM
+    units_mm(font, units(font, text), size)
 }
 
 /// Splits `text` into lines no wider than `max_mm`, breaking at spaces (and inside
-/// a word only when the word alone is too wide).
+/// a word only when the word alone is too wide). Each line is as many words as fit;
+/// every character is measured once, a line's width being the sum of its
+/// characters' advances.
 fn wrap(font: &ParsedFont, text: &str, size: f32, max_mm: f32) -> Vec<String> {
+    let fits = |units: u32| units_mm(font, units, size) <= max_mm;
+    let space = char_units(font, ' ');
     let mut lines = Vec::new();
-    let mut current = String::new();
+    let (mut current, mut current_units) = (String::new(), 0u32);
     for word in text.split_whitespace() {
-        let candidate =
-            if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
-        if width_mm(font, &candidate, size) <= max_mm {
-            current = candidate;
+        let word_units = units(font, word);
+        let candidate = if current.is_empty() {
+            word_units
+        } else {
+            current_units.saturating_add(space).saturating_add(word_units)
+        };
+        if fits(candidate) {
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+            current_units = candidate;
             continue;
         }
         if !current.is_empty() {
             lines.push(std::mem::take(&mut current));
         }
-        let mut piece = String::new();
+        let (mut piece, mut piece_units) = (String::new(), 0u32);
         for c in word.chars() {
+            let c_units = char_units(font, c);
             piece.push(c);
-            if width_mm(font, &piece, size) > max_mm {
+            piece_units = piece_units.saturating_add(c_units);
+            if !fits(piece_units) {
                 piece.pop();
                 lines.push(std::mem::take(&mut piece));
                 piece.push(c);
+                piece_units = c_units;
             }
         }
-        current = piece;
+        (current, current_units) = (piece, piece_units);
     }
     if !current.is_empty() || lines.is_empty() {
         lines.push(current);
@@ -427,6 +452,58 @@ mod tests {
         assert_eq!(lines.join(" "), text);
         let long = wrap(font, &"x".repeat(400), 10.0, 50.0);
         assert!(long.len() > 1 && long.iter().all(|l| width_mm(font, l, 10.0) <= 50.0));
+    }
+
+    /// The wrapping as first written, measuring each candidate line whole: the
+    /// reference the incremental one must match line for line.
+    fn wrap_by_measuring_lines(
+        font: &ParsedFont,
+        text: &str,
+        size: f32,
+        max_mm: f32,
+    ) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut current = String::new();
+        for word in text.split_whitespace() {
+            let candidate =
+                if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
+            if width_mm(font, &candidate, size) <= max_mm {
+                current = candidate;
+                continue;
+            }
+            if !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+            }
+            let mut piece = String::new();
+            for c in word.chars() {
+                piece.push(c);
+                if width_mm(font, &piece, size) > max_mm {
+                    piece.pop();
+                    lines.push(std::mem::take(&mut piece));
+                    piece.push(c);
+                }
+            }
+            current = piece;
+        }
+        if !current.is_empty() || lines.is_empty() {
+            lines.push(current);
+        }
+        lines
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wrapping_by_summed_advances_breaks_where_measuring_each_line_does(
+            text in "([a-zA-Zéø’—0-9.,]{1,14}[ \\n]{1,2}){0,40}[a-zA-Z]{0,60}",
+            size in 7.0f32..14.0,
+            max_mm in 3.0f32..170.0,
+        ) {
+            let font = Layout::font(Weight::Regular).expect("font");
+            proptest::prop_assert_eq!(
+                wrap(font, &text, size, max_mm),
+                wrap_by_measuring_lines(font, &text, size, max_mm)
+            );
+        }
     }
 
     #[test]
