@@ -326,6 +326,24 @@ mod tests {
         assert_eq!(options, ["DEFAULT_MEMSTATUS=0"]);
     }
 
+    /// SeaORM binds every value, `LIMIT 1` too. Without the query planner's stability
+    /// guarantee SQLite plans a statement for the values bound to it, so binding
+    /// again (as every execution does) compiles the statement again: a statement
+    /// that is run again must not be prepared again.
+    #[test]
+    fn a_statement_run_again_with_new_values_is_not_compiled_again() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, state TEXT)")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sql = "SELECT id FROM t WHERE id = ?1 AND state = ?2 ORDER BY id LIMIT ?3";
+        let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{e}"));
+        for id in 0..5 {
+            let rows = stmt.query_map(rusqlite::params![id, "active", 1], |r| r.get::<_, i64>(0));
+            assert_eq!(rows.unwrap_or_else(|e| panic!("{e}")).count(), 0);
+        }
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
+
     #[tokio::test]
     async fn a_connection_goes_back_after_a_bad_statement_but_not_after_the_storage_failed() {
         let dir = Folder::new("held-failure");
