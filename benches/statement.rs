@@ -63,6 +63,29 @@ impl Run {
     }
 }
 
+/// Reads the rows `start`, `start + step`, … below `n` of `keys` through
+/// Consentry's reads.
+async fn held_reads(db: &Db, keys: &[String], start: usize, step: usize, n: usize) {
+    for i in (start..n).step_by(step) {
+        let key = keys[i % keys.len()].clone();
+        let stmt = Statement::from_sql_and_values(DbBackend::Sqlite, SQL, [key.into()]);
+        let row = db.conn().query_one_raw(stmt).await.expect("read");
+        assert!(row.is_some());
+    }
+}
+
+/// The same reads on a synchronous connection to `file` on this thread, the
+/// statement prepared once, as sqlx keeps each connection's prepared statements.
+fn direct_reads(file: &std::path::Path, keys: &[String], start: usize, step: usize, n: usize) {
+    let conn = rusqlite::Connection::open(file).expect("rusqlite");
+    let mut stmt = conn.prepare(SQL).expect("prepare");
+    for i in (start..n).step_by(step) {
+        let found: (String, i64) =
+            stmt.query_row([&keys[i % keys.len()]], |r| Ok((r.get(0)?, r.get(1)?))).expect("read");
+        std::hint::black_box(found);
+    }
+}
+
 fn main() {
     let n: usize = std::env::var("CONSENTRY_BENCH_STATEMENTS")
         .ok()
@@ -89,12 +112,7 @@ fn main() {
         assert!(!keys.is_empty(), "migrations ran");
         // One at a time, as a page runs its statements.
         let (wall, cpu) = (Instant::now(), cpu_seconds());
-        for i in 0..n {
-            let key = keys[i % keys.len()].clone();
-            let stmt = Statement::from_sql_and_values(DbBackend::Sqlite, SQL, [key.into()]);
-            let row = db.conn().query_one_raw(stmt).await.expect("read");
-            assert!(row.is_some());
-        }
+        held_reads(&db, &keys, 0, 1, n).await;
         let held = Run { wall: wall.elapsed().as_secs_f64(), cpu: cpu_seconds() - cpu };
 
         // Sixteen at once, as sixteen participants' pages run theirs.
@@ -102,15 +120,7 @@ fn main() {
         let tasks: Vec<_> = (0..TASKS)
             .map(|t| {
                 let (db, keys) = (db.clone(), keys.clone());
-                tokio::spawn(async move {
-                    for i in (t..n).step_by(TASKS) {
-                        let key = keys[i % keys.len()].clone();
-                        let stmt =
-                            Statement::from_sql_and_values(DbBackend::Sqlite, SQL, [key.into()]);
-                        let row = db.conn().query_one_raw(stmt).await.expect("read");
-                        assert!(row.is_some());
-                    }
-                })
+                tokio::spawn(async move { held_reads(&db, &keys, t, TASKS, n).await })
             })
             .collect();
         for task in tasks {
@@ -140,34 +150,18 @@ fn main() {
         (held, held_together, bare, keys)
     });
 
-    let conn = rusqlite::Connection::open(&file).expect("rusqlite");
-    conn.pragma_update(None, "journal_mode", "wal").expect("wal");
-    // Prepared once, as sqlx keeps each connection's prepared statements.
-    let mut stmt = conn.prepare(SQL).expect("prepare");
+    // The file is in WAL mode since Consentry opened it; opening a connection is
+    // timed too, once a run, against n statements.
     let (wall, cpu) = (Instant::now(), cpu_seconds());
-    for i in 0..n {
-        let found: (String, i64) =
-            stmt.query_row([&keys[i % keys.len()]], |r| Ok((r.get(0)?, r.get(1)?))).expect("read");
-        std::hint::black_box(found);
-    }
+    direct_reads(&file, &keys, 0, 1, n);
     let direct = Run { wall: wall.elapsed().as_secs_f64(), cpu: cpu_seconds() - cpu };
-    drop(stmt);
 
     // One synchronous connection on each core's thread at once.
     let (wall, cpu) = (Instant::now(), cpu_seconds());
     std::thread::scope(|scope| {
         for t in 0..CORES {
             let (file, keys) = (&file, &keys);
-            scope.spawn(move || {
-                let conn = rusqlite::Connection::open(file).expect("rusqlite");
-                let mut stmt = conn.prepare(SQL).expect("prepare");
-                for i in (t..n).step_by(CORES) {
-                    let found: (String, i64) = stmt
-                        .query_row([&keys[i % keys.len()]], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .expect("read");
-                    std::hint::black_box(found);
-                }
-            });
+            scope.spawn(move || direct_reads(file, keys, t, CORES, n));
         }
     });
     let direct_together = Run { wall: wall.elapsed().as_secs_f64(), cpu: cpu_seconds() - cpu };
