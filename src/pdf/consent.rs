@@ -290,6 +290,76 @@ mod tests {
         }
     }
 
+    /// The embedded font programs of a PDF, decompressed, shortest first.
+    fn font_files(pdf: &[u8]) -> Vec<Vec<u8>> {
+        let doc = lopdf::Document::load_mem(pdf).expect("the PDF loads");
+        let mut files: Vec<Vec<u8>> = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .filter(|s| s.dict.get(b"Length1").is_ok())
+            .map(|s| s.decompressed_content().unwrap_or_else(|_| s.content.clone()))
+            .collect();
+        files.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+        files
+    }
+
+    #[test]
+    fn consents_to_one_form_whose_names_differ_in_ascii_embed_the_same_fonts() {
+        let body = "## Explanatory statement\nShort.";
+        let signed_by = |name: &str| {
+            let mut r = record();
+            r.typed_name = name.into();
+            render(&r, &"b".repeat(64), body, None).expect("renders")
+        };
+        let (one, other) = (signed_by("Quentin Xu"), signed_by("Jo Vogel"));
+        let (one_fonts, other_fonts) = (font_files(&one), font_files(&other));
+        assert_eq!(one_fonts.len(), 2, "a regular and a bold font");
+        let sizes = |fonts: &[Vec<u8>]| fonts.iter().map(Vec::len).collect::<Vec<_>>();
+        assert!(
+            one_fonts == other_fonts,
+            "the same font programs for both names, not {:?} and {:?} bytes",
+            sizes(&one_fonts),
+            sizes(&other_fonts)
+        );
+        for (pdf, name) in [(&one, "Quentin Xu"), (&other, "Jo Vogel")] {
+            let regular = font_files(pdf)
+                .into_iter()
+                .filter_map(|bytes| printpdf::ParsedFont::from_bytes(&bytes, 0, &mut Vec::new()))
+                .find(|f| name.chars().all(|c| f.lookup_glyph_index(c as u32).is_some()));
+            assert!(regular.is_some(), "an embedded font draws every letter of {name}");
+        }
+        let doc = lopdf::Document::load_mem(&one).expect("the PDF loads");
+        let names: Vec<String> = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_dict().ok())
+            .filter(|d| d.get(b"Type").and_then(|t| t.as_name()).is_ok_and(|t| t == b"Font"))
+            .filter_map(|d| d.get(b"BaseFont").and_then(|n| n.as_name()).ok())
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        assert!(!names.is_empty());
+        for name in &names {
+            let (tag, face) = name.split_once('+').unwrap_or_default();
+            assert!(
+                tag.len() == 6 && tag.bytes().all(|b| b.is_ascii_uppercase()) && !face.is_empty(),
+                "a font cut down is named with a subset tag: {name}"
+            );
+        }
+        let rare = signed_by("Zoë Nguyễn");
+        let text: String = printpdf::PdfDocument::parse(
+            &rare,
+            &printpdf::PdfParseOptions::default(),
+            &mut Vec::new(),
+        )
+        .expect("the PDF parses")
+        .extract_text()
+        .into_iter()
+        .flatten()
+        .collect();
+        assert!(text.contains("Zoë Nguyễn"), "a name beyond ASCII reads back: {text}");
+    }
+
     #[test]
     fn a_long_statement_paginates_and_the_pdf_is_whole() {
         let body = "## Explanatory statement\n".to_string()

@@ -1,12 +1,12 @@
 //! Compressing a document's streams, with the embedded font files remembered.
 //!
-//! Every consent PDF of a form version embeds the same subset of DejaVu whenever
-//! its text uses the same glyphs (most names use letters the statement already
-//! has), and deflating those files at the best level was a third of rendering
-//! one. A deflated font file is kept, keyed by the SHA-256 of its bytes, and used
-//! again for the same bytes: the output is byte for byte what compressing them
-//! again gives. A font whose glyphs differ (a name with a letter found nowhere
-//! else in the PDF) is a new key, compressed once.
+//! Every consent PDF of a form version embeds the same cut of DejaVu whenever its
+//! text beyond ASCII letters and digits is the same (`layout`'s kept cuts), and
+//! deflating those files at the best level was a third of rendering one. A
+//! deflated font file is kept, keyed by the SHA-256 of its bytes, and used again
+//! for the same bytes: the output is byte for byte what compressing them again
+//! gives. A font cut for other characters (a name with a letter beyond ASCII found
+//! nowhere else in the PDF) is a new key, compressed once.
 
 use std::collections::VecDeque;
 use std::io::Write;

@@ -1,12 +1,16 @@
 //! A small page layout on A4: wrapped paragraphs measured with the font's own glyph
 //! widths, headings, rules, drawn strokes, page breaks and "page i of n" footers.
 
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use printpdf::{
-    Color, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
+    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont,
+    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem,
+    WindingOrder,
 };
+
+use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 
@@ -41,6 +45,76 @@ pub fn can_print(c: char) -> bool {
 pub enum Weight {
     Regular,
     Bold,
+}
+
+/// A font cut down to the characters a document sets, with the ASCII letters and
+/// digits besides.
+///
+/// Cutting DejaVu down (and parsing the result) for each document was a third of
+/// printing a consent, and every consent to one form version sets nearly the same
+/// characters: the statement's, the labels', and a name, a code and hashes made
+/// mostly of ASCII letters and digits. So a cut font is kept for its characters,
+/// and documents that differ only in those share it; its glyph numbers are its own,
+/// and the PDF embeds it as it is. The letters and digits cost some 3 KB a PDF.
+struct Subset {
+    weight: Weight,
+    chars: Vec<char>,
+    font: ParsedFont,
+}
+
+/// How many cut fonts are kept (each some 20–40 KB): the regular and bold fonts of
+/// every form version in use, and those of names with rarer letters.
+const KEPT_SUBSETS: usize = 32;
+
+/// The cut fonts, the most recently used first.
+static SUBSETS: Mutex<VecDeque<Arc<Subset>>> = Mutex::new(VecDeque::new());
+
+/// The characters a font cut for `used` holds: those, and the ASCII letters and
+/// digits, sorted.
+fn subset_chars(used: &BTreeSet<char>) -> Vec<char> {
+    let ascii = ('0'..='9').chain('A'..='Z').chain('a'..='z').filter(|c| !used.contains(c));
+    let mut chars: Vec<char> = used.iter().copied().chain(ascii).collect();
+    chars.sort_unstable();
+    chars
+}
+
+/// The tag that names a font cut down to `chars`: six capitals from their SHA-256,
+/// the same for the same characters.
+fn subset_tag(chars: &[char]) -> String {
+    let digest = Sha256::digest(chars.iter().collect::<String>().as_bytes());
+    digest.iter().take(6).map(|b| char::from(b'A' + b % 26)).collect()
+}
+
+/// `weight` cut down to `chars` (sorted), from those kept or cut now; `None` when
+/// cutting fails.
+fn subset(weight: Weight, chars: Vec<char>) -> Option<ParsedFont> {
+    {
+        let mut kept = SUBSETS.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = kept.iter().position(|s| s.weight == weight && s.chars == chars);
+        if let Some(found) = found.and_then(|i| kept.remove(i)) {
+            let font = found.font.clone();
+            kept.push_front(found);
+            return Some(font);
+        }
+    }
+    // Cutting takes a while: other documents need not wait for it.
+    let full = Layout::font(weight)?;
+    let mut glyphs = BTreeMap::new();
+    for c in &chars {
+        if let Some(glyph) = full.lookup_glyph_index(*c as u32) {
+            glyphs.entry(glyph).or_insert_with(|| c.to_string());
+        }
+    }
+    let cut = printpdf::subset_font(full, &glyphs).ok()?;
+    let mut font = ParsedFont::from_bytes(&cut.bytes, 0, &mut Vec::new())?;
+    // A font cut down is named with a tag of six capitals (ISO 32000-1, 9.6.4).
+    font.font_name = full.font_name.as_ref().map(|name| format!("{}+{name}", subset_tag(&chars)));
+    let mut kept = SUBSETS.lock().unwrap_or_else(PoisonError::into_inner);
+    if !kept.iter().any(|s| s.weight == weight && s.chars == chars) {
+        kept.push_front(Arc::new(Subset { weight, chars, font: font.clone() }));
+        kept.truncate(KEPT_SUBSETS);
+    }
+    Some(font)
 }
 
 /// The advance of `c` in the font's units (600, about an average glyph, for a
@@ -116,8 +190,10 @@ fn wrap(font: &ParsedFont, text: &str, size: f32, max_mm: f32) -> Vec<String> {
 
 pub struct Layout {
     doc: PdfDocument,
-    regular: printpdf::FontId,
-    bold: printpdf::FontId,
+    regular: FontId,
+    bold: FontId,
+    /// The characters set in the regular and in the bold weight.
+    used: [BTreeSet<char>; 2],
     pages: Vec<Vec<Op>>,
     y: f32,
     footer_left: String,
@@ -126,16 +202,14 @@ pub struct Layout {
 impl Layout {
     /// A document titled `title`; `footer_left` is printed at the foot of every page.
     pub fn new(title: &str, footer_left: &str) -> AppResult<Self> {
-        let fonts = FONTS.as_ref().ok_or_else(|| {
-            AppError::Internal("the embedded DejaVu font could not be read".into())
-        })?;
-        let mut doc = PdfDocument::new(title);
-        let regular = doc.add_font(&fonts.regular);
-        let bold = doc.add_font(&fonts.bold);
+        if FONTS.is_none() {
+            return Err(AppError::Internal("the embedded DejaVu font could not be read".into()));
+        }
         Ok(Self {
-            doc,
-            regular,
-            bold,
+            doc: PdfDocument::new(title),
+            regular: FontId::new(),
+            bold: FontId::new(),
+            used: [BTreeSet::new(), BTreeSet::new()],
             pages: vec![Vec::new()],
             y: PAGE_H - MARGIN,
             footer_left: footer_left.to_string(),
@@ -171,10 +245,11 @@ impl Layout {
     }
 
     fn put(&mut self, x: f32, y: f32, text: &str, size: f32, weight: Weight) {
-        let font = match weight {
-            Weight::Regular => self.regular.clone(),
-            Weight::Bold => self.bold.clone(),
+        let (font, used) = match weight {
+            Weight::Regular => (self.regular.clone(), &mut self.used[0]),
+            Weight::Bold => (self.bold.clone(), &mut self.used[1]),
         };
+        used.extend(text.chars());
         self.ops().extend([
             Op::StartTextSection,
             Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
@@ -407,6 +482,7 @@ impl Layout {
                 - MARGIN
                 - Self::font(Weight::Regular).map(|f| width_mm(f, &number, 8.0)).unwrap_or(20.0);
             for (x, text) in [(MARGIN, footer.as_str()), (number_x, number.as_str())] {
+                self.used[0].extend(text.chars());
                 ops.extend([
                     Op::StartTextSection,
                     Op::SetFont { font: PdfFontHandle::External(font.clone()), size: Pt(8.0) },
@@ -417,10 +493,31 @@ impl Layout {
             }
             pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
         }
-        let mut doc = self
-            .doc
-            .with_pages(pages)
-            .to_lopdf_document(&PdfSaveOptions::default(), &mut Vec::new());
+        let set = [
+            (Weight::Regular, &self.regular, &self.used[0]),
+            (Weight::Bold, &self.bold, &self.used[1]),
+        ]
+        .into_iter()
+        .filter(|(_, _, used)| !used.is_empty());
+        let cut: Option<Vec<(FontId, ParsedFont)>> = set
+            .clone()
+            .map(|(w, id, used)| Some((id.clone(), subset(w, subset_chars(used))?)))
+            .collect();
+        // Should cutting fail, the whole fonts go in and printpdf cuts them for this
+        // document alone.
+        let (fonts, subset_fonts) = match cut {
+            Some(cut) => (cut, false),
+            None => (
+                set.filter_map(|(w, id, _)| Some((id.clone(), Self::font(w)?.clone()))).collect(),
+                true,
+            ),
+        };
+        let mut doc = self.doc;
+        for (id, font) in fonts {
+            doc.resources.fonts.map.insert(id, PdfFont::new(font));
+        }
+        let options = PdfSaveOptions { subset_fonts, ..PdfSaveOptions::default() };
+        let mut doc = doc.with_pages(pages).to_lopdf_document(&options, &mut Vec::new());
         super::deflate::compress(&mut doc);
         doc
     }
