@@ -10,6 +10,7 @@ use rocket_dyn_templates::Template;
 use rocket_dyn_templates::minijinja::AutoEscape;
 
 use crate::service::AppState;
+use crate::web::html::page::Pages;
 use crate::web::{self, fairings};
 
 /// Request size limits unless the configuration sets its own: a consent statement
@@ -37,18 +38,23 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
         // `X-Real-IP` only from the configured proxies.
         .merge(("ip_header", false));
     let metrics = Arc::new(fairings::Metrics::default());
+    // The templates the fairing loads (and in a debug build reloads after an edit),
+    // for `Page`s to be drawn with.
+    let pages = Pages::default();
+    let keeper = pages.clone();
     let rocket = match template_dir {
         Some(dir) => rocket::custom(figment.merge(("template_dir", dir.clone())))
-            .attach(Template::fairing())
+            .attach(Template::custom(move |engines| keeper.keep(&engines.minijinja)))
             .mount("/static", FileServer::from(format!("{dir}/static"))),
         None => rocket::custom(figment.merge(("template_dir", no_template_folder())))
-            .attach(Template::try_custom(|engines| {
+            .attach(Template::try_custom(move |engines| {
                 // Every page is HTML: escape everything written into one. Set before
                 // the templates are added, which fixes their escaping.
                 engines.minijinja.set_auto_escape_callback(|_| AutoEscape::Html);
                 for (name, source) in crate::assets::templates() {
                     engines.minijinja.add_template_owned(name, source)?;
                 }
+                keeper.keep(&engines.minijinja);
                 Ok(())
             }))
             .mount("/", web::assets::routes()),
@@ -65,6 +71,7 @@ pub fn build(state: AppState, figment: Figment) -> Rocket<Build> {
             })
         }))
         .manage(state)
+        .manage(pages)
         .manage(metrics.clone())
         .attach(fairings::Telemetry { metrics })
         .attach(fairings::SecurityHeaders)

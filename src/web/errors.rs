@@ -5,10 +5,10 @@
 use std::io::Cursor;
 use std::sync::Mutex;
 
+use crate::web::html::page::Page;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Redirect, Responder};
 use rocket::{Request, Response, catch};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use super::fairings::RequestId;
@@ -158,7 +158,7 @@ fn error_page(req: &Request<'_>, err: &AppError) -> response::Result<'static> {
             "/"
         },
     };
-    let template = Template::render("errors/error", page);
+    let template = Page::render("errors/error", page);
     match template.respond_to(req) {
         Ok(mut res) => {
             res.set_status(Status::new(status));

@@ -2,12 +2,12 @@
 //! and action, newest first and paginated, each with its hash link; "Verify now"
 //! recomputes every chain (and the signed checkpoints the server keeps).
 
+use crate::web::html::page::Page;
 use chrono::{Days, NaiveDate, NaiveTime};
 use rocket::http::ContentType;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 
 use super::views::audit::{
     AuditFilters, AuditLogPage, CheckpointBox, EventRow, verification_message,
@@ -44,7 +44,7 @@ async fn log(
     to: Option<&str>,
     access: Option<bool>,
     before: Option<i64>,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let user = &session.user;
     let chain =
         given(study).map(|s| if s == "system" { chain_for(None) } else { chain_for(Some(s)) });
@@ -83,7 +83,7 @@ async fn log(
         studies: studies.iter().map(|(s, _)| (s.slug.clone(), s.title.clone())).collect(),
         checkpoints: checkpoints.map(CheckpointBox::from),
     };
-    Ok(Template::render("audit/log", page))
+    Ok(Page::render("audit/log", page))
 }
 
 /// Recomputes every chain and signed consent now and says what it found.

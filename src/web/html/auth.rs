@@ -1,9 +1,9 @@
 //! Staff sign-in and sign-out.
 
+use crate::web::html::page::Page;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{Either, State, get, post, routes};
-use rocket_dyn_templates::Template;
 
 use super::PlainForm;
 use super::views::auth::{LoginPage, StartPage};
@@ -30,19 +30,19 @@ page_form! {
 fn index(
     participant: Option<ParticipantUser>,
     staff: Option<SessionUser>,
-) -> Either<Redirect, Template> {
+) -> Either<Redirect, Page> {
     match (participant, staff) {
         (Some(_), _) => Either::Left(Redirect::to("/participant")),
         (None, Some(_)) => Either::Left(Redirect::to("/staff")),
-        (None, None) => Either::Right(Template::render("auth/start", StartPage {})),
+        (None, None) => Either::Right(Page::render("auth/start", StartPage {})),
     }
 }
 
 #[get("/staff/login")]
-fn login_page(csrf: CsrfToken, flash: Option<rocket::request::FlashMessage<'_>>) -> Template {
+fn login_page(csrf: CsrfToken, flash: Option<rocket::request::FlashMessage<'_>>) -> Page {
     let mut page = LoginPage::new(&csrf.0, "", None);
     page.notice = flash.map(|f| f.message().to_string());
-    Template::render("auth/login", page)
+    Page::render("auth/login", page)
 }
 
 #[post("/staff/login", data = "<form>")]
@@ -52,10 +52,10 @@ async fn login(
     addr: ClientAddr,
     csrf: CsrfToken,
     form: CsrfForm<LoginInput>,
-) -> Result<Redirect, (Status, Template)> {
+) -> Result<Redirect, (Status, Page)> {
     let input = form.0;
     let again = |status: Status, error: &str| {
-        (status, Template::render("auth/login", LoginPage::new(&csrf.0, &input.email, Some(error))))
+        (status, Page::render("auth/login", LoginPage::new(&csrf.0, &input.email, Some(error))))
     };
     let user = match auth::check_credentials(state, &input.email, &input.password, addr.0).await {
         Ok(u) => u,

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::web::html::page::Page;
 use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::http::{ContentType, CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 
 use super::views::FormView;
 use super::views::Refusal;
@@ -86,7 +86,7 @@ async fn review(
     slug: &str,
     version: &str,
     language: Option<&str>,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     use crate::domain::consent::language::same_tag;
     let (study, capacity) = study::get(state, &session.user, slug).await?;
     let forms = consent::form::list(state, &session.user, slug).await?;
@@ -106,7 +106,7 @@ async fn review(
     let (_, history) = study::approvals(state, &session.user, slug).await?;
     let frame = StaffFrame::new(&session.user, csrf.0, None);
     let page = ReviewPage::new(frame, &study, capacity, draft, active, &history);
-    Ok(Template::render("consent/review", page))
+    Ok(Page::render("consent/review", page))
 }
 
 #[get("/staff/studies/<slug>/consents/<consent_id>/pdf")]
@@ -170,12 +170,12 @@ async fn story(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     code: &str,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let (study, capacity) = study::get(state, &session.user, slug).await?;
     let entries = consent::story(state, &session.user, slug, code).await?;
     let hidden = names_hidden(capacity, cookies, session.user.id, slug);
     let frame = StaffFrame::new(&session.user, csrf.0, flash);
-    Ok(Template::render("consent/story", StoryPage::new(frame, &study, code, &entries, hidden)))
+    Ok(Page::render("consent/story", StoryPage::new(frame, &study, code, &entries, hidden)))
 }
 
 /// One item row of the drafting form (`items[0].key`, …), named as the domain
@@ -326,7 +326,7 @@ async fn draft_page(
     slug: &str,
     form: Option<DraftForm>,
     refusal: Option<&AppError>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let (study, capacity) = study::get(state, &session.user, slug).await?;
     if capacity != crate::domain::policy::Capacity::Coordinator {
         let why = "Only the study's coordinators draft consent forms.";
@@ -344,7 +344,7 @@ async fn draft_page(
     values.checks.extend(std::iter::repeat_n(<CheckRow as Default>::default(), spare_checks));
     let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
     let page = DraftPage::new(frame, &study, &forms, values, refusal, preview);
-    Ok((super::status_of(refusal), Template::render("consent/draft", page)))
+    Ok((super::status_of(refusal), Page::render("consent/draft", page)))
 }
 
 impl DraftForm {
@@ -425,7 +425,7 @@ async fn new_draft(
     csrf: CsrfToken,
     slug: &str,
     translate: Option<&str>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let start = match translate {
         Some(version) => {
             let first = consent::form::get(state, &session.user, slug, version, None).await?;
@@ -469,10 +469,10 @@ async fn preview(
     slug: &str,
     version: &str,
     language: Option<&str>,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let (study, _) = study::get(state, &session.user, slug).await?;
     let form = consent::form::get(state, &session.user, slug, version, language).await?;
-    Ok(Template::render("consent/consent", ConsentPage::preview(&study, &form)))
+    Ok(Page::render("consent/consent", ConsentPage::preview(&study, &form)))
 }
 
 page_form! {
@@ -524,7 +524,7 @@ async fn sign_page(
     form: Option<&SignForm>,
     error: Option<AppError>,
     around: Around<'_>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let Around { want, mut identity, chosen } = around;
     let consent::ReviewState { form: f, progress, languages } =
         consent::review_state(state, &me.participant, &want).await?;
@@ -547,7 +547,7 @@ async fn sign_page(
         ReviewBox::for_participant(&f.review, &progress, chosen, &refusal, talk_to)
     });
     page.withdrawn = me.participant.status() == "withdrawn";
-    Ok((status, Template::render("consent/consent", page)))
+    Ok((status, Page::render("consent/consent", page)))
 }
 
 #[get("/participant/consent?<sent>")]
@@ -557,7 +557,7 @@ async fn consent_page(
     csrf: CsrfToken,
     language: Language,
     sent: Option<&str>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let identity = IdentityBox { sent_to: sent.map(str::to_string), ..IdentityBox::default() };
     let around = Around { want: language.0, identity, chosen: None };
     sign_page(state, &me, &csrf.0, None, None, around).await
@@ -583,7 +583,7 @@ async fn checks_submit(
     csrf: CsrfToken,
     language: Language,
     form: CsrfForm<ChecksForm>,
-) -> PageResult<Result<Redirect, (Status, Template)>> {
+) -> PageResult<Result<Redirect, (Status, Page)>> {
     let f = form.0;
     let sent = consent::Answers {
         version: f.version.clone(),
@@ -621,7 +621,7 @@ async fn send_code(
     me: ParticipantUser,
     csrf: CsrfToken,
     form: CsrfForm<CodeForm>,
-) -> PageResult<Result<Redirect, (Status, Template)>> {
+) -> PageResult<Result<Redirect, (Status, Page)>> {
     let choices = for_choices(&form.0);
     match crate::service::consent::identity::send_code(state, &me.participant, &me.study).await {
         Ok(to) if choices => Ok(Ok(Redirect::to(rocket::uri!(choices(sent = Some(to.as_str())))))),
@@ -648,7 +648,7 @@ async fn verify_code(
     me: ParticipantUser,
     csrf: CsrfToken,
     form: CsrfForm<CodeForm>,
-) -> PageResult<Result<Redirect, (Status, Template)>> {
+) -> PageResult<Result<Redirect, (Status, Page)>> {
     match crate::service::consent::identity::verify_code(
         state,
         &me.participant,
@@ -685,7 +685,7 @@ async fn consent_submit(
     csrf: CsrfToken,
     language: Language,
     form: CsrfForm<SignForm>,
-) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Page)>> {
     let f = form.0;
     let req = SignRequest {
         version: f.version.clone(),
@@ -734,13 +734,13 @@ async fn my_receipt(
     me: ParticipantUser,
     csrf: CsrfToken,
     flash: Option<FlashMessage<'_>>,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let all = consent::history(state, &me.participant).await?;
     let given = all.last().ok_or(AppError::NotFound)?;
     let frame = participant_frame(&me, &csrf.0).told(flash);
     let mut page = ReceiptPage::new(frame, given, me.study.timezone);
     page.history = HistoryLine::of(&all, me.study.timezone);
-    Ok(Template::render("consent/receipt", page))
+    Ok(Page::render("consent/receipt", page))
 }
 
 /// One of the participant's own signed records (another's is not found); audited.
@@ -772,7 +772,7 @@ async fn choices_page(
     (current, identity): (Result<crate::domain::consent::ConsentRecord, AppError>, IdentityBox),
     entered: Option<&ChoicesForm>,
     refusal: Option<&AppError>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let mut identity = identity;
     identity.required = !consent::identity_cleared(state, &me.participant, &me.study).await?;
     let frame = participant_frame(me, csrf);
@@ -793,7 +793,7 @@ async fn choices_page(
         Err(e) => return Err(PageError(e)),
     };
     let status = refusal.map_or(Status::Ok, |e| Status::new(e.status()));
-    Ok((status, Template::render("consent/choices", page)))
+    Ok((status, Page::render("consent/choices", page)))
 }
 
 /// The choices page with `identity` (a code just sent, or the check's error).
@@ -802,7 +802,7 @@ async fn choices_with(
     me: &ParticipantUser,
     csrf: &str,
     identity: IdentityBox,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let current = consent::current_choices(state, &me.participant).await;
     choices_page(state, me, csrf, (current, identity), None, None).await
 }
@@ -813,7 +813,7 @@ async fn choices(
     me: ParticipantUser,
     csrf: CsrfToken,
     sent: Option<&str>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let identity = IdentityBox { sent_to: sent.map(str::to_string), ..IdentityBox::default() };
     choices_with(state, &me, &csrf.0, identity).await
 }
@@ -824,7 +824,7 @@ async fn choices_submit(
     me: ParticipantUser,
     csrf: CsrfToken,
     form: CsrfForm<ChoicesForm>,
-) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Page)>> {
     let f = form.0;
     let change = consent::ChoiceChange {
         items: f.items.clone(),
@@ -854,13 +854,13 @@ const NO_SCOPE: &str = "Choose what should happen to what you have already given
                         or also remove your answers from the results.";
 
 #[get("/participant/withdraw")]
-fn withdraw_page(me: ParticipantUser, csrf: CsrfToken) -> Template {
+fn withdraw_page(me: ParticipantUser, csrf: CsrfToken) -> Page {
     let page = WithdrawPage {
         frame: participant_frame(&me, &csrf.0),
         errors: Vec::new(),
         withdrawn: me.participant.status() == "withdrawn",
     };
-    Template::render("consent/withdraw", page)
+    Page::render("consent/withdraw", page)
 }
 
 #[post("/participant/withdraw", data = "<form>")]
@@ -869,13 +869,13 @@ async fn withdraw_submit(
     me: ParticipantUser,
     csrf: CsrfToken,
     form: CsrfForm<WithdrawForm>,
-) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Page)>> {
     let f = form.0;
     if f.scope.trim().is_empty() {
         let errors = vec![NO_SCOPE.to_string()];
         let page =
             WithdrawPage { frame: participant_frame(&me, &csrf.0), errors, withdrawn: false };
-        return Ok(Err((Status::UnprocessableEntity, Template::render("consent/withdraw", page))));
+        return Ok(Err((Status::UnprocessableEntity, Page::render("consent/withdraw", page))));
     }
     match consent::withdraw(state, &me.participant, &f.scope, Some(f.reason.as_str())).await {
         Ok(_) => Ok(Ok(Flash::success(
@@ -886,7 +886,7 @@ async fn withdraw_submit(
             let errors = Refusal::of(Some(&e)).messages();
             let page =
                 WithdrawPage { frame: participant_frame(&me, &csrf.0), errors, withdrawn: false };
-            Ok(Err((Status::UnprocessableEntity, Template::render("consent/withdraw", page))))
+            Ok(Err((Status::UnprocessableEntity, Page::render("consent/withdraw", page))))
         }
         Err(e) => Err(PageError(e)),
     }
@@ -905,7 +905,7 @@ async fn summary_page(
     csrf: &str,
     slug: &str,
     refused: Option<(SummaryForm, &AppError)>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let (study, status) = consent::choices::summary_status(state, &session.user, slug).await?;
     let (values, refusal) = match refused {
         Some((values, e)) => (values, Some(e)),
@@ -913,7 +913,7 @@ async fn summary_page(
     };
     let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
     let page = SummaryPage::new(frame, &study, &status, FormView::new(values, refusal));
-    Ok((super::status_of(refusal), Template::render("consent/summary", page)))
+    Ok((super::status_of(refusal), Page::render("consent/summary", page)))
 }
 
 /// The results summary: who asked for it at consent, and (once the study is
@@ -924,7 +924,7 @@ async fn results_summary(
     session: SessionUser,
     csrf: CsrfToken,
     slug: &str,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     summary_page(state, &session, &csrf.0, slug, None).await
 }
 

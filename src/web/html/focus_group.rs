@@ -4,11 +4,11 @@
 //! for anyone who did not agree to audio recording), records attendance and logs
 //! the session.
 
+use crate::web::html::page::Page;
 use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 
 use super::study::number;
 use super::views::focus_group::{AvailabilityPage, CancelPage, FocusGroupsPage, SheetPage, Slot};
@@ -59,7 +59,7 @@ async fn sessions_page(
     slug: &str,
     plan: bool,
     refused: Option<Refused<'_>>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let user = &session.user;
     let (study, capacity, sessions) = focus_group::overview(state, user, slug).await?;
     let coordinator = capacity == Capacity::Coordinator;
@@ -78,7 +78,7 @@ async fn sessions_page(
             (c.participant_code.clone(), c.facilitator_email.clone(), mine)
         })
         .collect();
-    Ok((status, Template::render("focus_group/sessions", page)))
+    Ok((status, Page::render("focus_group/sessions", page)))
 }
 
 #[get("/staff/studies/<slug>/focus-groups?<plan>")]
@@ -89,7 +89,7 @@ async fn page(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     plan: Option<bool>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let plan = plan.unwrap_or(false);
     sessions_page(state, &session, &csrf.0, flash, slug, plan, None).await
 }
@@ -204,14 +204,14 @@ async fn cancel(
     slug: &str,
     id: &str,
     form: CsrfForm<CancelForm>,
-) -> PageResult<Result<Flash<Redirect>, Template>> {
+) -> PageResult<Result<Flash<Redirect>, Page>> {
     if !form.0.confirmed {
         let (study, _, sessions) = focus_group::overview(state, &session.user, slug).await?;
         let id = group_id(id)?;
         let s = sessions.iter().find(|s| s.group.id == id).ok_or(AppError::NotFound)?;
         let frame = StaffFrame::new(&session.user, csrf.0, None);
         let page = CancelPage::new(frame, &study, s);
-        return Ok(Err(Template::render("focus_group/cancel", page)));
+        return Ok(Err(Page::render("focus_group/cancel", page)));
     }
     cancel_now(state, &session, slug, id).await.map(Ok)
 }
@@ -377,7 +377,7 @@ async fn sheet_page(
     slug: &str,
     id: i64,
     refused: Option<(LogForm, &AppError)>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let user = &session.user;
     let (study, s, rows) = focus_group::sheet(state, user, slug, id).await?;
     let (values, refusal) = match refused {
@@ -387,7 +387,7 @@ async fn sheet_page(
     let frame = StaffFrame::new(user, csrf.to_string(), flash);
     let form = FormView::new(values, refusal);
     let page = SheetPage::new(frame, &study, &s, &rows, Utc::now(), form);
-    Ok((super::status_of(refusal), Template::render("focus_group/sheet", page)))
+    Ok((super::status_of(refusal), Page::render("focus_group/sheet", page)))
 }
 
 #[get("/staff/studies/<slug>/focus-groups/<id>/sheet")]
@@ -398,7 +398,7 @@ async fn sheet(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     id: &str,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     sheet_page(state, &session, &csrf.0, flash, slug, group_id(id)?, None).await
 }
 
@@ -524,7 +524,7 @@ async fn availability_page(
     me: &ParticipantUser,
     csrf: &str,
     error: Option<AppError>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let choices = focus_group::availability(state, &me.participant).await?;
     let booked = focus_group::booking(state, &me.participant).await?;
     let status = error.as_ref().map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
@@ -537,7 +537,7 @@ async fn availability_page(
         zone: zone.name(),
         errors: Refusal::of(error.as_ref()).messages(),
     };
-    Ok((status, Template::render("focus_group/availability", page)))
+    Ok((status, Page::render("focus_group/availability", page)))
 }
 
 #[get("/participant/availability")]
@@ -545,7 +545,7 @@ async fn availability(
     state: &State<AppState>,
     me: ParticipantUser,
     csrf: CsrfToken,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     availability_page(state, &me, &csrf.0, None).await
 }
 
@@ -555,7 +555,7 @@ async fn availability_submit(
     me: ParticipantUser,
     csrf: CsrfToken,
     form: CsrfForm<AvailabilityForm>,
-) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Page)>> {
     let form = form.0;
     let refused = match (form.slots.is_empty(), form.none) {
         (true, false) => Some(

@@ -1,7 +1,7 @@
 //! The outbox as staff read it (links and codes hidden).
 
+use crate::web::html::page::Page;
 use rocket::{State, get, routes};
-use rocket_dyn_templates::Template;
 
 use super::views::StaffFrame;
 use super::views::mail::{MailRow, OutboxPage};
@@ -16,13 +16,13 @@ async fn outbox(
     state: &State<AppState>,
     session: SessionUser,
     csrf: CsrfToken,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let mail = crate::service::mail::list(state, &session.user, 200).await?;
     let page = OutboxPage {
         frame: StaffFrame::new(&session.user, csrf.0, None),
         mail: mail.into_iter().map(MailRow::from).collect(),
     };
-    Ok(Template::render("mail/outbox", page))
+    Ok(Page::render("mail/outbox", page))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

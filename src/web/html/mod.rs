@@ -29,6 +29,7 @@ mod auth;
 pub mod consent;
 pub mod focus_group;
 pub mod mail;
+pub mod page;
 pub mod participant;
 pub mod questionnaire;
 pub mod recruitment;
@@ -37,9 +38,9 @@ pub mod study;
 pub mod user;
 pub mod views;
 
+use crate::web::html::page::Page;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket_dyn_templates::Template;
 
 use self::views::ParticipantFrame;
 use crate::error::AppError;
@@ -109,7 +110,7 @@ pub(super) fn outcome_on<T>(
 /// What a staff form's POST answers: once done, a redirect to where the work
 /// shows with a message saying what happened; when refused, the form's page again
 /// (422, 409 or 403) with what was typed and each error beside its field.
-pub(super) type FormReply = PageResult<Result<Flash<Redirect>, (Status, Template)>>;
+pub(super) type FormReply = PageResult<Result<Flash<Redirect>, (Status, Page)>>;
 
 /// A refusal in words for a message: its field errors' sentences (never the
 /// fields' keys), or its message.

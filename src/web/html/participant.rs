@@ -1,11 +1,11 @@
 //! Participants' pages: the private link and "get a new link", their page, and the
 //! coordinator's direct invitation, new link and reminders. Work without JavaScript.
 
+use crate::web::html::page::Page;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::time::Duration as CookieDuration;
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 
 use super::views::participant::{NewLinkPage, PortalPage, RecordPage, RosterPage};
 use super::views::{Booking, FormView, Refusal, StaffFrame};
@@ -25,7 +25,7 @@ async fn link(
     cookies: &CookieJar<'_>,
     csrf: CsrfToken,
     token: &str,
-) -> PageResult<Result<Redirect, (Status, Template)>> {
+) -> PageResult<Result<Redirect, (Status, Page)>> {
     match participant::authenticate(state, token).await? {
         Some(_) => {
             sign_in(state, cookies, token);
@@ -43,13 +43,13 @@ page_form! {
 
 /// "Send me a new link": the form, or (`error` aside) the same answer for every
 /// address.
-fn new_link_page(csrf: &str, dead_link: bool, email: &str, error: Option<&AppError>) -> Template {
+fn new_link_page(csrf: &str, dead_link: bool, email: &str, error: Option<&AppError>) -> Page {
     let refusal = Refusal::of(error.filter(|e| e.fields().is_some()));
-    Template::render("participant/new_link", NewLinkPage::form(csrf, dead_link, email, &refusal))
+    Page::render("participant/new_link", NewLinkPage::form(csrf, dead_link, email, &refusal))
 }
 
 #[get("/participant/link")]
-fn new_link(csrf: CsrfToken) -> Template {
+fn new_link(csrf: CsrfToken) -> Page {
     new_link_page(&csrf.0, false, "", None)
 }
 
@@ -58,9 +58,9 @@ async fn new_link_submit(
     state: &State<AppState>,
     csrf: CsrfToken,
     form: CsrfForm<LinkForm>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     match participant::request_link(state, &form.0.email).await {
-        Ok(()) => Ok((Status::Ok, Template::render("participant/new_link", NewLinkPage::sent()))),
+        Ok(()) => Ok((Status::Ok, Page::render("participant/new_link", NewLinkPage::sent()))),
         Err(e @ AppError::Validation(_)) => Ok((
             Status::UnprocessableEntity,
             new_link_page(&csrf.0, false, &form.0.email, Some(&e)),
@@ -90,7 +90,7 @@ async fn portal(
     me: ParticipantUser,
     csrf: CsrfToken,
     flash: Option<FlashMessage<'_>>,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let consent::Portal { latest, steps, booked } = consent::portal(state, &me.participant).await?;
     let page = PortalPage {
         frame: participant_frame(&me, &csrf.0).told(flash),
@@ -103,7 +103,7 @@ async fn portal(
             .as_ref()
             .map(|g| super::views::in_words_raw(&g.record.signed_at, me.study.timezone)),
     };
-    Ok(Template::render("participant/portal", page))
+    Ok(Page::render("participant/portal", page))
 }
 
 page_form! {
@@ -130,7 +130,7 @@ async fn roster_page(
     slug: &str,
     filter: RosterFilter,
     refused: Option<(InviteForm, &AppError)>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let (study, capacity, entries) = participant::roster(state, &session.user, slug).await?;
     let earlier: Vec<(String, String)> = crate::service::study::list(state, &session.user)
         .await?
@@ -147,7 +147,7 @@ async fn roster_page(
     let form = FormView::new(values, refusal);
     let mut page = RosterPage::new(frame, &study, coordinator, &entries, filter, form);
     page.earlier_studies = earlier;
-    Ok((super::status_of(refusal), Template::render("participant/roster", page)))
+    Ok((super::status_of(refusal), Page::render("participant/roster", page)))
 }
 
 /// A study's participants, searchable; "Find a participant" (`code`) goes straight
@@ -161,7 +161,7 @@ async fn roster(
     slug: &str,
     code: Option<&str>,
     filter: RosterFilter,
-) -> PageResult<Result<(Status, Template), Redirect>> {
+) -> PageResult<Result<(Status, Page), Redirect>> {
     if let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) {
         let code: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
         let to = format!("/staff/studies/{slug}/participants/{}", code.to_uppercase());
@@ -179,10 +179,10 @@ async fn record(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     id: i64,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let (study, record) = participant::record(state, &session.user, slug, id).await?;
     let frame = StaffFrame::new(&session.user, csrf.0, flash);
-    Ok(Template::render("participant/record", RecordPage::new(frame, &study, &record)))
+    Ok(Page::render("participant/record", RecordPage::new(frame, &study, &record)))
 }
 
 #[post("/staff/studies/<slug>/participants", data = "<form>")]

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::web::html::page::Page;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Map, Value};
 
 use super::views::questionnaire::{InstrumentsPage, PreviewPage, QuestionnairePage};
@@ -82,9 +82,9 @@ fn render(
     submitted: Option<&BTreeMap<String, Vec<String>>>,
     error: Option<&AppError>,
     saved_notice: bool,
-) -> (Status, Template) {
+) -> (Status, Page) {
     let (status, page) = page_of(me, csrf, all, q, submitted, error, saved_notice);
-    (status, Template::render("questionnaire/questionnaire", page))
+    (status, Page::render("questionnaire/questionnaire", page))
 }
 
 #[get("/participant/questionnaires/<key>?<saved>")]
@@ -95,14 +95,14 @@ async fn page(
     key: &str,
     saved: Option<bool>,
     flash: Option<FlashMessage<'_>>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let all = questionnaire::opening(state, &me.participant, key).await?;
     let q = all.iter().find(|q| q.instrument.key == key).ok_or(AppError::NotFound)?;
     let told = flash.is_some();
     let (status, mut page) =
         page_of(&me, &csrf.0, &all, q, None, None, saved.unwrap_or(false) && !told);
     page.frame.notice = flash.map(|f| f.message().to_string());
-    Ok((status, Template::render("questionnaire/questionnaire", page)))
+    Ok((status, Page::render("questionnaire/questionnaire", page)))
 }
 
 #[post("/participant/questionnaires/<key>", data = "<form>")]
@@ -112,7 +112,7 @@ async fn submit(
     csrf: CsrfToken,
     key: &str,
     form: CsrfForm<AnswerForm>,
-) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Page)>> {
     let form = form.0;
     let mut all = questionnaire::opening(state, &me.participant, key).await?;
     let definition = all
@@ -149,7 +149,7 @@ async fn submit(
         }
         let (status, mut page) = page_of(&me, &csrf.0, &all, &q, Some(&form.a), None, false);
         page.opened = Some(opened);
-        return Ok(Err((status, Template::render("questionnaire/questionnaire", page))));
+        return Ok(Err((status, Page::render("questionnaire/questionnaire", page))));
     }
     match questionnaire::answer(state, &me.participant, key, &raw, how).await {
         Ok(saved) if how == Submit::Draft && saved.status() != "complete" => {
@@ -211,7 +211,7 @@ async fn instruments_page(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     typed: Option<(AttachForm, Option<&AppError>)>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let (study, capacity) = study::get(state, &session.user, slug).await?;
     let attached = questionnaire::list(state, &session.user, slug).await?;
     let (values, refusal) = match typed {
@@ -232,7 +232,7 @@ async fn instruments_page(
         FormView::new(values, refusal).shown_under(&["key", "version"], "form"),
     );
     page.rule_fits = rule_fits;
-    Ok((status_of(refusal), Template::render("questionnaire/instruments", page)))
+    Ok((status_of(refusal), Page::render("questionnaire/instruments", page)))
 }
 
 /// A study's questionnaires, the ones loaded from the forms folder, and the form
@@ -244,7 +244,7 @@ async fn instruments(
     csrf: CsrfToken,
     flash: Option<FlashMessage<'_>>,
     slug: &str,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     instruments_page(state, &session, &csrf.0, flash, slug, None).await
 }
 
@@ -289,10 +289,10 @@ async fn preview(
     csrf: CsrfToken,
     key: &str,
     version: u32,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let loaded = state.forms.get(key, version).ok_or(AppError::NotFound)?;
     let frame = StaffFrame::new(&session.user, csrf.0, None);
-    Ok(Template::render("questionnaire/preview", PreviewPage::new(frame, &loaded.definition)))
+    Ok(Page::render("questionnaire/preview", PreviewPage::new(frame, &loaded.definition)))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

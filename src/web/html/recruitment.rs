@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::web::html::page::Page;
 use rocket::http::{ContentType, CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 
 use chrono::Utc;
 use rocket::request::FlashMessage;
@@ -48,22 +48,18 @@ fn render(
     csrf: &str,
     form: Option<&EnrolForm>,
     error: Option<&AppError>,
-) -> (Status, Template) {
+) -> (Status, Page) {
     let status = error.map(|e| Status::new(e.status())).unwrap_or(Status::Ok);
     let entered = form.map(|f| Entered { name: &f.name, email: &f.email, answers: &f.a });
     let url = state.config.public_link(&format!("/ads/{}", p.ad.code));
     (
         status,
-        Template::render("recruitment/ad", AdPage::new(p, csrf, url, entered, &Refusal::of(error))),
+        Page::render("recruitment/ad", AdPage::new(p, csrf, url, entered, &Refusal::of(error))),
     )
 }
 
 #[get("/ads/<code>")]
-async fn page(
-    state: &State<AppState>,
-    csrf: CsrfToken,
-    code: &str,
-) -> PageResult<(Status, Template)> {
+async fn page(state: &State<AppState>, csrf: CsrfToken, code: &str) -> PageResult<(Status, Page)> {
     let p = recruitment::public_ad(state, code, true).await?;
     Ok(render(state, &p, &csrf.0, None, None))
 }
@@ -79,7 +75,7 @@ async fn enrol(
     csrf: CsrfToken,
     code: &str,
     form: CsrfForm<EnrolForm>,
-) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Page)>> {
     let form = form.0;
     let p = recruitment::public_ad(state, code, false).await?;
     let raw = match &p.screening {
@@ -93,14 +89,14 @@ async fn enrol(
         }
         Ok(Enrolment::Sent) => Ok(Err((
             Status::Ok,
-            Template::render(
+            Page::render(
                 "recruitment/link_sent",
                 LinkSentPage { study: StudyBanner::from(&p.study), home: format!("/ads/{code}") },
             ),
         ))),
         Ok(Enrolment::Ineligible) => Ok(Err((
             Status::Ok,
-            Template::render(
+            Page::render(
                 "recruitment/not_eligible",
                 NotEligiblePage {
                     study: StudyBanner::from(&p.study),
@@ -194,7 +190,7 @@ async fn recruitment_page(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     refused: Refused<'_>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let user = &session.user;
     let (study, capacity) = study::get(state, user, slug).await?;
     let ads = recruitment::ads(state, user, slug).await?;
@@ -219,7 +215,7 @@ async fn recruitment_page(
         screening.as_deref(),
         (FormView::new(ad_form, refusal), FormView::new(stratum_form, refusal)),
     );
-    Ok((status_of(refusal), Template::render("recruitment/recruitment", page)))
+    Ok((status_of(refusal), Page::render("recruitment/recruitment", page)))
 }
 
 /// A new ad's form: open from today for four weeks, on the study's clock.
@@ -244,7 +240,7 @@ async fn recruitment_console(
     csrf: CsrfToken,
     flash: Option<FlashMessage<'_>>,
     slug: &str,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     recruitment_page(state, &session, &csrf.0, flash, slug, Refused::Nothing).await
 }
 
@@ -283,7 +279,7 @@ async fn ad_edit_page(
     slug: &str,
     code: &str,
     refused: Option<(AdForm, &AppError)>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let (study, capacity) = study::get(state, &session.user, slug).await?;
     if capacity != Capacity::Coordinator {
         return Err(
@@ -298,7 +294,7 @@ async fn ad_edit_page(
     };
     let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
     let page = AdEditPage::new(frame, &study, ad, FormView::new(values, refusal));
-    Ok((status_of(refusal), Template::render("recruitment/ad_edit", page)))
+    Ok((status_of(refusal), Page::render("recruitment/ad_edit", page)))
 }
 
 /// An ad's text, channel and window; its code is its link and stays.
@@ -309,7 +305,7 @@ async fn edit_ad(
     csrf: CsrfToken,
     slug: &str,
     code: &str,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     ad_edit_page(state, &session, &csrf.0, slug, code, None).await
 }
 

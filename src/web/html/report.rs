@@ -3,11 +3,11 @@
 //! small-cell threshold, and downloads of every output through the signed-in
 //! session. Downloads are the same audited exports as the JSON API's.
 
+use crate::web::html::page::Page;
 use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 
 use super::outcome_on;
 use super::views::report::ReportPage;
@@ -26,12 +26,12 @@ async fn page(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     by: Option<&str>,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let user = &session.user;
     let by = by.filter(|b| !b.is_empty());
     let report = report::page(state, user, slug, by).await?;
     let page = ReportPage::new(StaffFrame::new(user, csrf.0, flash), &report, by);
-    Ok(Template::render("report/report", page))
+    Ok(Page::render("report/report", page))
 }
 
 page_form! {
@@ -47,7 +47,7 @@ async fn threshold(
     csrf: CsrfToken,
     slug: &str,
     form: CsrfForm<ThresholdForm>,
-) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Page)>> {
     let typed = form.0.suppress_below;
     let result = match typed.trim().parse::<i64>() {
         Ok(k) => {
@@ -66,7 +66,7 @@ async fn threshold(
         let report = report::page(state, user, slug, None).await?;
         let page = ReportPage::new(StaffFrame::new(user, csrf.0, None), &report, None)
             .threshold_refused(typed, e);
-        return Ok(Err((Status::new(e.status()), Template::render("report/report", page))));
+        return Ok(Err((Status::new(e.status()), Page::render("report/report", page))));
     }
     let to = format!("/staff/studies/{slug}/report");
     Ok(Ok(outcome_on(&to, result, |s| match s.suppress_below {

@@ -2,11 +2,11 @@
 //! and its status.
 
 use crate::domain::study::approval::ApprovalInput;
+use crate::web::html::page::Page;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 
 use super::views::consent::{FormRow, RegisterRow};
 use super::views::study::{
@@ -30,7 +30,7 @@ async fn dashboard(
     state: &State<AppState>,
     session: SessionUser,
     csrf: CsrfToken,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let studies = study::list(state, &session.user).await?;
     let sessions = crate::service::focus_group::my_sessions(state, &session.user).await?;
     let page = DashboardPage {
@@ -38,7 +38,7 @@ async fn dashboard(
         studies: studies.iter().map(|(s, c)| StudyRow::new(s, *c, today())).collect(),
         sessions: sessions.iter().map(|(study, s)| MySession::new(study, s)).collect(),
     };
-    Ok(Template::render("study/dashboard", page))
+    Ok(Page::render("study/dashboard", page))
 }
 
 #[get("/staff/studies/<slug>?<register..>")]
@@ -50,7 +50,7 @@ async fn study_page(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     register: RegisterFilter,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let filter = register;
     let user = &session.user;
     let (study, capacity) = study::get(state, user, slug).await?;
@@ -90,7 +90,7 @@ async fn study_page(
     };
     let mut page = StudyPage::new(StaffFrame::new(user, csrf.0, flash), study, capacity, lists);
     page.names_hidden = hidden;
-    Ok(Template::render("study/study", page))
+    Ok(Page::render("study/study", page))
 }
 
 page_form! {
@@ -142,7 +142,7 @@ async fn change_status(
     csrf: CsrfToken,
     slug: &str,
     form: CsrfForm<StatusForm>,
-) -> PageResult<Result<Flash<Redirect>, Template>> {
+) -> PageResult<Result<Flash<Redirect>, Page>> {
     let f = form.0;
     if let Some(confirm) = consequences(&f.status).filter(|_| !f.confirmed) {
         let (s, capacity) = study::get(state, &session.user, slug).await?;
@@ -158,7 +158,7 @@ async fn change_status(
             reason: f.reason,
             confirm,
         };
-        return Ok(Err(Template::render("study/confirm", page)));
+        return Ok(Err(Page::render("study/confirm", page)));
     }
     let result =
         study::change_status(state, &session.user, slug, &f.status, Some(f.reason.as_str())).await;
@@ -182,7 +182,7 @@ async fn approvals_page(
     csrf: &str,
     slug: &str,
     refused: Option<(ApprovalForm, &AppError)>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let (s, capacity) = study::get(state, &session.user, slug).await?;
     if !matches!(capacity, Capacity::Coordinator | Capacity::EthicsOfficer) {
         let why = "Facilitators do not record approvals.";
@@ -204,7 +204,7 @@ async fn approvals_page(
         renews: crate::domain::policy::may_renew_approval(capacity),
         form: FormView::new(values, refusal),
     };
-    Ok((status_of(refusal), Template::render("study/approvals", page)))
+    Ok((status_of(refusal), Page::render("study/approvals", page)))
 }
 
 /// The approval history and the form that records an amendment (coordinators and
@@ -215,7 +215,7 @@ async fn approvals(
     session: SessionUser,
     csrf: CsrfToken,
     slug: &str,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     approvals_page(state, &session, &csrf.0, slug, None).await
 }
 
@@ -292,15 +292,15 @@ fn new_study_page(
     csrf: &str,
     form: StudyForm,
     refusal: Option<&AppError>,
-) -> (Status, Template) {
+) -> (Status, Page) {
     let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
     let form = FormView::new(form, refusal);
-    (status_of(refusal), Template::render("study/new", NewStudyPage { frame, form }))
+    (status_of(refusal), Page::render("study/new", NewStudyPage { frame, form }))
 }
 
 /// The form that creates a study with the ethics approval it runs under.
 #[get("/staff/new-study")]
-async fn new_study(session: SessionUser, csrf: CsrfToken) -> PageResult<(Status, Template)> {
+async fn new_study(session: SessionUser, csrf: CsrfToken) -> PageResult<(Status, Page)> {
     may_create(&session)?;
     Ok(new_study_page(&session, &csrf.0, <StudyForm as Default>::default(), None))
 }
@@ -363,7 +363,7 @@ async fn settings_page(
     csrf: &str,
     slug: &str,
     refused: Option<(SettingsForm, &AppError)>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let (s, capacity) = study::get(state, &session.user, slug).await?;
     if capacity != Capacity::Coordinator {
         let why = "Only the study's coordinators change its settings.";
@@ -389,7 +389,7 @@ async fn settings_page(
     let frame = StaffFrame::new(&session.user, csrf.to_string(), None);
     let form = FormView::new(values, refusal);
     let page = SettingsPage { frame, slug: s.slug.to_string(), title: s.title.clone(), form };
-    Ok((status_of(refusal), Template::render("study/settings", page)))
+    Ok((status_of(refusal), Page::render("study/settings", page)))
 }
 
 /// The study's settings: identity check, report threshold, reminders, time zone and
@@ -400,7 +400,7 @@ async fn settings(
     session: SessionUser,
     csrf: CsrfToken,
     slug: &str,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     settings_page(state, &session, &csrf.0, slug, None).await
 }
 
@@ -446,7 +446,7 @@ async fn staff_page(
     flash: Option<FlashMessage<'_>>,
     slug: &str,
     refused: Option<(StaffForm, &AppError)>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let (s, capacity) = study::get(state, &session.user, slug).await?;
     let members = study::members(state, &session.user, slug).await?;
     let (values, refusal) = match refused {
@@ -463,7 +463,7 @@ async fn staff_page(
         members: members.into_iter().map(|(u, r)| MemberRow::new(u, r)).collect(),
         form: FormView::new(values, refusal),
     };
-    Ok((status_of(refusal), Template::render("study/staff", page)))
+    Ok((status_of(refusal), Page::render("study/staff", page)))
 }
 
 /// The study's staff: who is on it in which role; its coordinators add and remove.
@@ -474,7 +474,7 @@ async fn staff(
     csrf: CsrfToken,
     flash: Option<FlashMessage<'_>>,
     slug: &str,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     staff_page(state, &session, &csrf.0, flash, slug, None).await
 }
 
@@ -517,13 +517,13 @@ async fn ethics(
     state: &State<AppState>,
     session: SessionUser,
     csrf: CsrfToken,
-) -> PageResult<Template> {
+) -> PageResult<Page> {
     let overview = study::overview(state, &session.user).await?;
     let page = EthicsPage {
         frame: StaffFrame::new(&session.user, csrf.0, None),
         studies: overview.iter().map(|o| EthicsRow::new(o, today())).collect(),
     };
-    Ok(Template::render("study/ethics", page))
+    Ok(Page::render("study/ethics", page))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -2,11 +2,11 @@
 //! one-time link), switch one off or on, send a new password link; and the page
 //! that link opens.
 
+use crate::web::html::page::Page;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 
 use super::views::user::{AccountsPage, PasswordPage};
 use super::views::{FormView, StaffFrame};
@@ -33,7 +33,7 @@ async fn accounts_page(
     csrf: &str,
     flash: Option<FlashMessage<'_>>,
     refused: Option<(AccountForm, &AppError)>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     let accounts = user::list(state, &session.user).await?;
     let (values, refusal) = match refused {
         Some((values, e)) => (values, Some(e)),
@@ -44,7 +44,7 @@ async fn accounts_page(
     };
     let frame = StaffFrame::new(&session.user, csrf.to_string(), flash);
     let page = AccountsPage::new(frame, session.user.id, &accounts, FormView::new(values, refusal));
-    Ok((status_of(refusal), Template::render("user/accounts", page)))
+    Ok((status_of(refusal), Page::render("user/accounts", page)))
 }
 
 /// Every staff account, with the form that makes one (admins only).
@@ -54,7 +54,7 @@ async fn accounts(
     session: SessionUser,
     csrf: CsrfToken,
     flash: Option<FlashMessage<'_>>,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     accounts_page(state, &session, &csrf.0, flash, None).await
 }
 
@@ -152,7 +152,7 @@ async fn password_page(
     state: &State<AppState>,
     csrf: CsrfToken,
     token: &str,
-) -> PageResult<(Status, Template)> {
+) -> PageResult<(Status, Page)> {
     Ok(match user::password_link_holder(state, token).await? {
         Some(u) => (Status::Ok, PasswordPage::form(&csrf.0, &u, None).render()),
         None => (Status::Gone, PasswordPage::dead(&csrf.0).render()),
@@ -165,7 +165,7 @@ async fn set_password(
     csrf: CsrfToken,
     token: &str,
     form: CsrfForm<PasswordForm>,
-) -> PageResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> PageResult<Result<Flash<Redirect>, (Status, Page)>> {
     let f = form.0;
     match user::set_password(state, token, &f.password, &f.again).await {
         Ok(_) => Ok(Ok(Flash::success(

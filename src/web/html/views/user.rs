@@ -1,6 +1,6 @@
 //! Staff accounts for admins, and the page a password link opens.
 
-use rocket_dyn_templates::Template;
+use crate::web::html::page::Page;
 use serde::Serialize;
 
 use super::{FormView, Refusal, StaffFrame};
@@ -77,7 +77,7 @@ impl PasswordPage {
         Self { csrf: csrf.to_string(), ..Self::default() }
     }
 
-    pub fn render(self) -> Template {
-        Template::render("user/password", self)
+    pub fn render(self) -> Page {
+        Page::render("user/password", self)
     }
 }
