@@ -5,7 +5,6 @@
 use std::io::Cursor;
 use std::sync::Mutex;
 
-use crate::web::html::page::Page;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Redirect, Responder};
 use rocket::{Request, Response, catch};
@@ -15,6 +14,7 @@ use super::fairings::RequestId;
 use super::html::views::ErrorPage;
 use crate::domain::FieldErrors;
 use crate::error::AppError;
+use crate::web::html::page::Page;
 
 /// A handler's error, answered as JSON.
 #[derive(Debug)]

@@ -2,7 +2,6 @@
 //! and action, newest first and paginated, each with its hash link; "Verify now"
 //! recomputes every chain (and the signed checkpoints the server keeps).
 
-use crate::web::html::page::Page;
 use chrono::{Days, NaiveDate, NaiveTime};
 use rocket::http::ContentType;
 use rocket::request::FlashMessage;
@@ -17,6 +16,7 @@ use crate::domain::audit::{Search, chain_for};
 use crate::service::{Actor, AppState};
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfToken, SessionUser};
+use crate::web::html::page::Page;
 
 const PAGE: u64 = 100;
 

@@ -1,6 +1,5 @@
 //! Staff sign-in and sign-out.
 
-use crate::web::html::page::Page;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{Either, State, get, post, routes};
@@ -15,6 +14,7 @@ use crate::web::guards::{
     ClientAddr, CsrfForm, CsrfToken, ParticipantUser, SESSION_COOKIE, SessionUser,
     set_session_cookie,
 };
+use crate::web::html::page::Page;
 
 page_form! {
     pub struct LoginInput {

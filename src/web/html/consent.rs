@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::web::html::page::Page;
 use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::http::{ContentType, CookieJar, Status};
@@ -30,6 +29,7 @@ use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{
     CsrfForm, CsrfToken, Language, ParticipantUser, REVEAL_MINUTES, SessionUser, set_revealed,
 };
+use crate::web::html::page::Page;
 
 page_form! {
     pub struct ApproveForm {

@@ -4,7 +4,6 @@
 //! for anyone who did not agree to audio recording), records attendance and logs
 //! the session.
 
-use crate::web::html::page::Page;
 use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -22,6 +21,7 @@ use crate::service::AppState;
 use crate::service::focus_group::{self, Attendance, NewGroup, Start};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser, SessionUser};
+use crate::web::html::page::Page;
 use chrono::Utc;
 
 fn page_of(slug: &str) -> String {

@@ -1,6 +1,5 @@
 //! The outbox as staff read it (links and codes hidden).
 
-use crate::web::html::page::Page;
 use rocket::{State, get, routes};
 
 use super::views::StaffFrame;
@@ -8,6 +7,7 @@ use super::views::mail::{MailRow, OutboxPage};
 use crate::service::AppState;
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfToken, SessionUser};
+use crate::web::html::page::Page;
 
 /// Every message the outbox holds for this person's studies (admins: all), so a
 /// local demo without SMTP shows what would have been sent.

@@ -38,7 +38,6 @@ pub mod study;
 pub mod user;
 pub mod views;
 
-use crate::web::html::page::Page;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 
@@ -46,6 +45,7 @@ use self::views::ParticipantFrame;
 use crate::error::AppError;
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::ParticipantUser;
+use crate::web::html::page::Page;
 
 pub fn routes() -> Vec<rocket::Route> {
     [

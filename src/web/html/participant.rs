@@ -1,7 +1,6 @@
 //! Participants' pages: the private link and "get a new link", their page, and the
 //! coordinator's direct invitation, new link and reminders. Work without JavaScript.
 
-use crate::web::html::page::Page;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::time::Duration as CookieDuration;
@@ -14,6 +13,7 @@ use crate::error::AppError;
 use crate::service::{AppState, consent, participant};
 use crate::web::errors::{PageError, PageResult};
 use crate::web::guards::{CsrfForm, CsrfToken, PARTICIPANT_COOKIE, ParticipantUser, SessionUser};
+use crate::web::html::page::Page;
 use rocket::request::FlashMessage;
 
 /// Exchanges the private link's token for a session cookie and moves on, so the

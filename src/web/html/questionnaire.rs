@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::web::html::page::Page;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
@@ -22,6 +21,7 @@ use crate::service::questionnaire::{self, Attach, Questionnaire, Submit};
 use crate::service::study;
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfToken, ParticipantUser, SessionUser};
+use crate::web::html::page::Page;
 use rocket::request::FlashMessage;
 
 page_form! {

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::web::html::page::Page;
 use rocket::http::{ContentType, CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{State, get, post, routes};
@@ -32,6 +31,7 @@ use crate::web::api::recruitment::NOT_ELIGIBLE;
 use crate::web::errors::PageResult;
 use crate::web::guards::SessionUser;
 use crate::web::guards::{CsrfForm, CsrfToken};
+use crate::web::html::page::Page;
 
 page_form! {
     #[derive(Default)]

@@ -3,7 +3,6 @@
 //! small-cell threshold, and downloads of every output through the signed-in
 //! session. Downloads are the same audited exports as the JSON API's.
 
-use crate::web::html::page::Page;
 use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -17,6 +16,7 @@ use crate::service::study::SettingsChange;
 use crate::service::{AppState, report, study};
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfToken, SessionUser};
+use crate::web::html::page::Page;
 
 #[get("/staff/studies/<slug>/report?<by>")]
 async fn page(

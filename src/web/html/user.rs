@@ -2,7 +2,6 @@
 //! one-time link), switch one off or on, send a new password link; and the page
 //! that link opens.
 
-use crate::web::html::page::Page;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -15,6 +14,7 @@ use crate::error::AppError;
 use crate::service::{Actor, AppState, user};
 use crate::web::errors::PageResult;
 use crate::web::guards::{CsrfForm, CsrfToken, SessionUser};
+use crate::web::html::page::Page;
 
 const ACCOUNTS: &str = "/staff/accounts";
 

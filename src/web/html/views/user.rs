@@ -1,11 +1,11 @@
 //! Staff accounts for admins, and the page a password link opens.
 
-use crate::web::html::page::Page;
 use serde::Serialize;
 
 use super::{FormView, Refusal, StaffFrame};
 use crate::domain::user::User;
 use crate::error::AppError;
+use crate::web::html::page::Page;
 use crate::web::html::user::AccountForm;
 
 #[derive(Serialize)]
