@@ -20,6 +20,7 @@ use crate::domain::study::{Study, StudyStatus};
 use crate::domain::user::{Email, User};
 use crate::error::{AppError, AppResult};
 use crate::service::access;
+use crate::store::participant::Source;
 use crate::store::{self, Conn};
 
 /// Links mailed to one address in an hour, at most (invitations aside).
@@ -130,7 +131,8 @@ pub async fn invite(
         return Ok(Invitation::Known { participant: existing });
     }
     let (participant, link) =
-        admit(state, tx.conn(), &study, &name, &email, "invitation", None, now).await?;
+        admit(state, tx.conn(), &study, &name, &email, Source::named("invitation"), None, now)
+            .await?;
     audit::record(
         tx.conn(),
         NewEvent::new(user.actor(), "participant.invited", "participant", participant.id)
@@ -214,9 +216,17 @@ pub async fn invite_from_study(
             reached.already += 1;
             continue;
         }
-        let (participant, _) =
-            admit(state, tx.conn(), &study, &name, &email, "future_contact", Some(&earlier), now)
-                .await?;
+        let (participant, _) = admit(
+            state,
+            tx.conn(),
+            &study,
+            &name,
+            &email,
+            Source::named("future_contact"),
+            Some(&earlier),
+            now,
+        )
+        .await?;
         audit::record(
             tx.conn(),
             NewEvent::new(user.actor(), "participant.invited", "participant", participant.id)
@@ -264,8 +274,9 @@ pub async fn send_link(state: &AppState, user: &User, slug: &str, code: &str) ->
 }
 
 /// A new participant of `study`, with their first private link and its invitation
-/// queued, in the caller's transaction. `earlier`: the study whose consent let them
-/// be contacted about this one, which the invitation names.
+/// queued, in the caller's transaction. `source`: where they came from (for an ad,
+/// the ad and stratum too). `earlier`: the study whose consent let them be contacted
+/// about this one, which the invitation names.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn admit(
     state: &AppState,
@@ -273,14 +284,14 @@ pub(super) async fn admit(
     study: &Study,
     name: &str,
     email: &Email,
-    source: &str,
+    source: store::participant::Source<'_>,
     earlier: Option<&Study>,
     now: DateTime<Utc>,
 ) -> AppResult<(Participant, NewLink)> {
     let link = new_link(state);
     let participant =
         store::participant::insert(db, study.id, &link.hash, name, email, source, now).await?;
-    store_link(state, db, participant.id, &link, source, now).await?;
+    store_link(state, db, participant.id, &link, source.label, now).await?;
     let days = state.config.participant_link_days;
     let message = match earlier {
         None => crate::mail::compose::invitation(study, email.as_str(), name, &link.url, days),

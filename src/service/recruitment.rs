@@ -510,18 +510,11 @@ async fn admit_respondent(
 ) -> AppResult<(Participant, super::participant::NewLink)> {
     let (study, ad, now) = (visit.study, visit.ad, visit.now);
     let stratum_id = visit.stratum.map(|s| s.id);
-    let (participant, link) = super::participant::admit(
-        state,
-        db,
-        study,
-        &who.name,
-        &who.email,
-        &visit.origin(),
-        None,
-        now,
-    )
-    .await?;
-    store::recruitment::set_origin(db, participant.id, ad.id, stratum_id).await?;
+    let origin = visit.origin();
+    let source = store::participant::Source { label: &origin, ad_id: Some(ad.id), stratum_id };
+    let (participant, link) =
+        super::participant::admit(state, db, study, &who.name, &who.email, source, None, now)
+            .await?;
     visit.screened(db, "enrolled", true, Some(participant.id), None).await?;
     if let Some((instrument, _)) = screening {
         let rows = who.answers.rows();

@@ -34,20 +34,38 @@ fn to_domain(m: participants::Model) -> Result<Participant, AppError> {
 
 /// A new participant whose first link has the hash `first_link_hash` (add the link
 /// itself with `add_link`).
+/// Where a new participant came from: `label` (`invitation`, `ad:<code>`, …), and
+/// for an ad, the ad and the stratum their screening placed them in.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub label: &'a str,
+    pub ad_id: Option<i64>,
+    pub stratum_id: Option<i64>,
+}
+
+impl<'a> Source<'a> {
+    /// A participant who came by other means than an ad.
+    pub fn named(label: &'a str) -> Self {
+        Self { label, ad_id: None, stratum_id: None }
+    }
+}
+
 pub async fn insert(
     db: &impl Conn,
     study_id: i64,
     first_link_hash: &str,
     name: &str,
     email: &Email,
-    source: &str,
+    source: Source<'_>,
     now: DateTime<Utc>,
 ) -> Result<Participant, AppError> {
     let model = participants::ActiveModel {
         study_id: Set(study_id),
         first_link_hash: Set(first_link_hash.to_string()),
         code: Set(None),
-        source: Set(source.to_string()),
+        source: Set(source.label.to_string()),
+        ad_id: Set(source.ad_id),
+        stratum_id: Set(source.stratum_id),
         withdrawal_scope: Set(None),
         withdrawal_reason: Set(None),
         withdrawn_at: Set(None),

@@ -235,22 +235,6 @@ pub async fn insert_screening(
     Ok(m.id)
 }
 
-/// Remembers the ad and stratum that brought a participant.
-pub async fn set_origin(
-    db: &impl Conn,
-    participant_id: i64,
-    ad_id: i64,
-    stratum_id: Option<i64>,
-) -> Result<(), AppError> {
-    participants::Entity::update_many()
-        .col_expr(participants::Column::AdId, Expr::value(ad_id))
-        .col_expr(participants::Column::StratumId, Expr::value(stratum_id))
-        .filter(participants::Column::Id.eq(participant_id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 /// Funnel counts grouped by ad (`by = Ad`) or by stratum, for one study. Returning
 /// addresses are not screened twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
